@@ -1,0 +1,227 @@
+//! `edge`: the one user-facing binary. Each subcommand is a thin layer over a library crate.
+//! Every long-running role prints one `ready …` line on stdout with its bound addresses once it
+//! accepts connections (tests and `edge up` wait for it); logs go to stderr.
+
+use anyhow::{anyhow, bail, Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use edge_node::config::{self, NodeConfig};
+use edge_node::server::{Listen, RunningNode};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "edge",
+    version,
+    about = "CloudFront + Lambda@Edge on your machine"
+)]
+struct Cli {
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "EDGE_LOG_FORMAT")]
+    log_format: LogFormat,
+    /// Log filter (tracing's EnvFilter syntax), e.g. `info` or `edge::access=off,info`.
+    #[arg(long, global = true, default_value = "info", env = "EDGE_LOG")]
+    log: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run an edge node: listeners, cache, origin client.
+    Node(NodeArgs),
+    /// Run the mock origin.
+    Origin(OriginArgs),
+}
+
+#[derive(clap::Args)]
+struct NodeArgs {
+    /// Viewer listener (HTTP/1.1 and HTTP/2 prior knowledge).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Admin listener (health, invalidation).
+    #[arg(long)]
+    admin_listen: Option<SocketAddr>,
+    /// TLS viewer listener (ALPN h2 and http/1.1).
+    #[arg(long)]
+    tls_listen: Option<SocketAddr>,
+    /// One distribution in front of this origin, forwarding everything.
+    #[arg(long, conflicts_with = "config")]
+    origin: Option<String>,
+    /// A TOML configuration file.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// This node's POP name (X-Amz-Cf-Pop), like IAD89-C1.
+    #[arg(long)]
+    pop: Option<String>,
+    /// Worker threads (one per core by default).
+    #[arg(long)]
+    workers: Option<usize>,
+    /// Cache size in bytes.
+    #[arg(long)]
+    cache_bytes: Option<u64>,
+    /// PEM certificate for the TLS listener (self-signed when absent).
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<String>,
+    /// PEM private key for the TLS listener.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<String>,
+    /// Write one access-log line per request.
+    #[arg(long, value_parser = ["on", "off"])]
+    access_log: Option<String>,
+}
+
+#[derive(clap::Args)]
+struct OriginArgs {
+    #[arg(long, default_value = "127.0.0.1:9000")]
+    listen: SocketAddr,
+    /// Serve files from this directory.
+    #[arg(long)]
+    root: Option<PathBuf>,
+    /// Serve TLS (self-signed unless --tls-cert/--tls-key).
+    #[arg(long)]
+    tls: bool,
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<String>,
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<String>,
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let _log = init_logging(cli.log_format, &cli.log);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let result = rt.block_on(async move {
+        match cli.command {
+            Command::Node(a) => run_node(a).await,
+            Command::Origin(a) => run_origin(a).await,
+        }
+    });
+    if let Err(e) = result {
+        eprintln!("edge: {e:#}");
+        std::process::exit(2);
+    }
+}
+
+fn init_logging(format: LogFormat, filter: &str) -> tracing_appender::non_blocking::WorkerGuard {
+    use tracing_subscriber::EnvFilter;
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::stderr());
+    let filter = EnvFilter::try_new(filter).unwrap_or_else(|e| {
+        eprintln!("edge: log filter {filter:?} is invalid ({e}); using info");
+        EnvFilter::new("info")
+    });
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(writer);
+    match format {
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+        LogFormat::Text => builder.with_ansi(false).init(),
+    }
+    guard
+}
+
+fn node_config(a: &NodeArgs) -> Result<NodeConfig> {
+    let mut cfg = match (&a.origin, &a.config) {
+        (Some(url), None) => config::from_origin_url(url)?,
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            config::parse_toml(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?
+        }
+        (None, None) => bail!("give --origin URL or --config FILE"),
+        (Some(_), Some(_)) => unreachable!("clap refuses both"),
+    };
+    let n = &mut cfg.node;
+    if let Some(pop) = &a.pop {
+        if pop.is_empty() || !pop.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            bail!("--pop {pop:?} must be letters, digits and '-' (like IAD89-C1)");
+        }
+        n.pop = pop.clone();
+    }
+    if let Some(w) = a.workers {
+        n.workers = w;
+    }
+    if let Some(b) = a.cache_bytes {
+        if b == 0 {
+            bail!("--cache-bytes must be more than 0");
+        }
+        n.cache_bytes = b;
+    }
+    if a.tls_cert.is_some() {
+        n.tls_cert = a.tls_cert.clone();
+        n.tls_key = a.tls_key.clone();
+    }
+    if let Some(v) = &a.access_log {
+        n.access_log = v == "on";
+    }
+    Ok(cfg)
+}
+
+async fn run_node(a: NodeArgs) -> Result<()> {
+    let cfg = node_config(&a)?;
+    let listen = Listen {
+        http: a.listen,
+        tls: a.tls_listen,
+    };
+    let node = RunningNode::start(cfg, &listen)?;
+    let (stop_admin, admin_rx) = tokio::sync::watch::channel(false);
+    let admin = match a.admin_listen {
+        Some(addr) => {
+            let l = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr}"))?;
+            let bound = l.local_addr()?;
+            tokio::spawn(edge_node::admin::serve(l, node.shared.clone(), admin_rx));
+            Some(bound)
+        }
+        None => None,
+    };
+    let opt = |a: Option<SocketAddr>| a.map_or("-".to_string(), |a| a.to_string());
+    println!(
+        "ready http={} admin={} tls={} pop={}",
+        node.http,
+        opt(admin),
+        opt(node.tls),
+        node.shared.identity.pop_name
+    );
+    tracing::info!(http = %node.http, admin = %opt(admin), tls = %opt(node.tls), pop = %node.shared.identity.pop_name, engine = edge_node::js::engine(), "edge node ready");
+    wait_for_signal().await;
+    tracing::info!("shutting down: no new connections, finishing in-flight requests");
+    let _ = stop_admin.send(true);
+    tokio::task::spawn_blocking(move || node.shutdown()).await?;
+    Ok(())
+}
+
+async fn run_origin(a: OriginArgs) -> Result<()> {
+    let (listener, addr) = origin_mock::bind(a.listen).await?;
+    let tls = a.tls.then(|| (a.tls_cert.clone(), a.tls_key.clone()));
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    println!("ready {scheme}={addr}");
+    tracing::info!(%addr, scheme, "mock origin ready");
+    let opts = origin_mock::OriginOptions { root: a.root, tls };
+    tokio::select! {
+        r = origin_mock::serve(listener, opts) => r,
+        _ = wait_for_signal() => Ok(()),
+    }
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

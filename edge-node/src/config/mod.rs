@@ -1,0 +1,297 @@
+//! Validated configuration the node runs on: distributions, origins, cache behaviors and
+//! their key/forwarding policies. Read in two steps (raw serde → checked types); every default
+//! is written down here, in `defaults`.
+
+mod raw;
+mod validate;
+
+use http::{HeaderName, Method};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use validate::{from_origin_url, parse_toml};
+
+/// Every default in one place.
+pub mod defaults {
+    /// CloudFront's legacy TTL defaults (REFERENCE.md §6.3).
+    pub const MIN_TTL: u64 = 0;
+    pub const DEFAULT_TTL: u64 = 86_400;
+    pub const MAX_TTL: u64 = 31_536_000;
+    /// Error-caching minimum TTL (REFERENCE.md §6.4).
+    pub const ERROR_CACHING_MIN_TTL: u64 = 10;
+    pub const CACHE_BYTES: u64 = 256 * 1024 * 1024;
+    pub const MAX_OBJECT_BYTES: u64 = 64 * 1024 * 1024;
+    pub const MAX_REQUEST_BODY_BYTES: u64 = 16 * 1024 * 1024;
+    /// CloudFront: max request length excluding body is 20,480 bytes (REFERENCE.md §4.2).
+    pub const MAX_HEADER_BYTES: u64 = 20_480;
+    pub const MAX_HEADERS: u64 = 100;
+    pub const HEADER_READ_TIMEOUT_S: f64 = 10.0;
+    pub const IDLE_TIMEOUT_S: f64 = 60.0;
+    pub const CONNECTION_TIMEOUT_S: f64 = 10.0;
+    pub const ORIGIN_READ_TIMEOUT_S: f64 = 30.0;
+    pub const ORIGIN_KEEPALIVE_TIMEOUT_S: f64 = 5.0;
+    pub const KEEPALIVE_POOL_SIZE: u64 = 256;
+    pub const POP: &str = "LOCAL1-C1";
+    pub const DISTRIBUTION_ID: &str = "EDFDVBD6EXAMPLE";
+    pub const DISTRIBUTION_DOMAIN: &str = "d111111abcdef8.cloudfront.net";
+}
+
+/// The whole node configuration.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    pub node: NodeSettings,
+    pub distributions: Vec<Arc<Distribution>>,
+}
+
+/// Settings of this node.
+#[derive(Debug, Clone)]
+pub struct NodeSettings {
+    pub pop: String,
+    pub cache_bytes: u64,
+    pub max_object_bytes: usize,
+    pub max_request_body_bytes: usize,
+    pub max_header_bytes: usize,
+    pub max_headers: usize,
+    pub header_read_timeout: Duration,
+    pub idle_timeout: Duration,
+    /// 0 means one per available core.
+    pub workers: usize,
+    pub access_log: bool,
+    pub tls_cert: Option<String>,
+    pub tls_key: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct Distribution {
+    pub id: String,
+    pub domain_name: String,
+    /// Lowercase host names (without port) this distribution answers for, besides its domain.
+    pub aliases: Vec<String>,
+    pub error_caching_min_ttl: u64,
+    pub origins: Vec<Arc<Origin>>,
+    /// Cache behaviors in order, then the default one last.
+    pub behaviors: Vec<Behavior>,
+    /// Index of this distribution in the node config (part of every cache key).
+    pub index: usize,
+}
+
+impl Distribution {
+    /// The first behavior whose path pattern matches `path`, else the default behavior.
+    pub fn behavior_for(&self, path: &str) -> &Behavior {
+        self.behaviors
+            .iter()
+            .find(|b| {
+                b.path_pattern
+                    .as_deref()
+                    .is_none_or(|p| path_matches(p, path))
+            })
+            .expect("the default behavior matches every path")
+    }
+}
+
+/// CloudFront path pattern matching: case-sensitive, `*` matches any run of characters, `?`
+/// exactly one; a pattern without a leading `/` is matched as if it had one.
+pub fn path_matches(pattern: &str, path: &str) -> bool {
+    let pattern = pattern.strip_prefix('/').unwrap_or(pattern).as_bytes();
+    let path = path.strip_prefix('/').unwrap_or(path).as_bytes();
+    let (mut p, mut s) = (0, 0);
+    let (mut star, mut mark) = (None, 0);
+    while s < path.len() {
+        if p < pattern.len() && (pattern[p] == b'?' || pattern[p] == path[s]) {
+            p += 1;
+            s += 1;
+        } else if p < pattern.len() && pattern[p] == b'*' {
+            star = Some(p);
+            mark = s;
+            p += 1;
+        } else if let Some(st) = star {
+            p = st + 1;
+            mark += 1;
+            s = mark;
+        } else {
+            return false;
+        }
+    }
+    pattern[p..].iter().all(|&c| c == b'*')
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    Http,
+    Https,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProtocolPolicy {
+    HttpOnly,
+    HttpsOnly,
+    MatchViewer,
+}
+
+#[derive(Debug)]
+pub struct Origin {
+    pub id: String,
+    pub domain_name: String,
+    pub http_port: u16,
+    pub https_port: u16,
+    pub protocol_policy: ProtocolPolicy,
+    /// Prefix added to every path sent to this origin ("" or "/x", no trailing slash).
+    pub origin_path: String,
+    pub connection_timeout: Duration,
+    pub read_timeout: Duration,
+    pub keepalive_timeout: Duration,
+    pub keepalive_pool_size: usize,
+    pub verify_certificate: bool,
+    pub custom_headers: Vec<(HeaderName, http::HeaderValue)>,
+}
+
+impl Origin {
+    /// Scheme and port used for a viewer that came in over `viewer`.
+    pub fn endpoint(&self, viewer: Protocol) -> (Protocol, u16) {
+        match (self.protocol_policy, viewer) {
+            (ProtocolPolicy::HttpOnly, _) | (ProtocolPolicy::MatchViewer, Protocol::Http) => {
+                (Protocol::Http, self.http_port)
+            }
+            _ => (Protocol::Https, self.https_port),
+        }
+    }
+}
+
+/// A small set of HTTP methods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MethodSet(u16);
+
+impl MethodSet {
+    const ALL: [Method; 7] = [
+        Method::GET,
+        Method::HEAD,
+        Method::OPTIONS,
+        Method::PUT,
+        Method::POST,
+        Method::PATCH,
+        Method::DELETE,
+    ];
+
+    pub fn of(methods: &[Method]) -> MethodSet {
+        MethodSet(methods.iter().fold(0, |acc, m| acc | Self::bit(m)))
+    }
+
+    fn bit(m: &Method) -> u16 {
+        Self::ALL.iter().position(|x| x == m).map_or(0, |i| 1 << i)
+    }
+
+    pub fn contains(&self, m: &Method) -> bool {
+        self.0 & Self::bit(m) != 0
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Ttls {
+    pub min: u64,
+    pub default: u64,
+    pub max: u64,
+}
+
+/// Which query string parameters, headers or cookies a policy selects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selection {
+    None,
+    All,
+    /// CloudFront's `whitelist`.
+    Only(Vec<String>),
+    AllExcept(Vec<String>),
+}
+
+impl Selection {
+    pub fn selects(&self, name: &str) -> bool {
+        match self {
+            Selection::None => false,
+            Selection::All => true,
+            Selection::Only(names) => names.iter().any(|n| n == name),
+            Selection::AllExcept(names) => !names.iter().any(|n| n == name),
+        }
+    }
+
+    /// Header names compare case-insensitively (they are stored lowercase).
+    pub fn selects_header(&self, lower_name: &str) -> bool {
+        self.selects(lower_name)
+    }
+}
+
+/// What goes into the cache key (and is therefore forwarded to the origin).
+#[derive(Debug, Clone)]
+pub struct CachePolicy {
+    pub query_strings: Selection,
+    /// Lowercase header names (CloudFront allows only none or a list here).
+    pub headers: Vec<HeaderName>,
+    pub cookies: Selection,
+    pub accept_encoding_gzip: bool,
+    pub accept_encoding_brotli: bool,
+}
+
+/// What is forwarded to the origin without being part of the cache key.
+#[derive(Debug, Clone)]
+pub struct OriginRequestPolicy {
+    pub query_strings: Selection,
+    /// Header selection over lowercase names; `All` is CloudFront's `allViewer`.
+    pub headers: Selection,
+    pub cookies: Selection,
+}
+
+#[derive(Debug)]
+pub struct Behavior {
+    /// `None` for the default cache behavior.
+    pub path_pattern: Option<String>,
+    pub origin: Arc<Origin>,
+    /// Position of `origin` in the distribution's origins (indexes the origin clients).
+    pub origin_index: usize,
+    pub allowed_methods: MethodSet,
+    pub cached_methods: MethodSet,
+    pub ttl: Ttls,
+    pub cache_policy: CachePolicy,
+    pub origin_policy: OriginRequestPolicy,
+}
+
+impl Behavior {
+    /// Whether a viewer query parameter named `name` is forwarded to the origin.
+    pub fn forwards_query(&self, name: &str) -> bool {
+        self.cache_policy.query_strings.selects(name)
+            || self.origin_policy.query_strings.selects(name)
+    }
+
+    /// Whether the viewer's cookie named `name` is forwarded to the origin.
+    pub fn forwards_cookie(&self, name: &str) -> bool {
+        self.cache_policy.cookies.selects(name) || self.origin_policy.cookies.selects(name)
+    }
+
+    /// Whether any cookie at all may reach the origin (and `Set-Cookie` may come back).
+    pub fn forwards_cookies(&self) -> bool {
+        self.cache_policy.cookies != Selection::None
+            || self.origin_policy.cookies != Selection::None
+    }
+
+    /// Whether the viewer header `lower_name` is forwarded to the origin by a policy.
+    pub fn forwards_header(&self, lower_name: &str) -> bool {
+        self.cache_policy
+            .headers
+            .iter()
+            .any(|h| h.as_str() == lower_name)
+            || self.origin_policy.headers.selects_header(lower_name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::path_matches;
+
+    #[test]
+    fn path_patterns_match_like_cloudfront() {
+        assert!(path_matches("/images/*", "/images/a/b.jpg"));
+        assert!(path_matches("images/*.jpg", "/images/x.jpg"));
+        assert!(!path_matches("/images/*.jpg", "/images/x.png"));
+        assert!(path_matches("/a?c", "/abc"));
+        assert!(!path_matches("/a?c", "/ac"));
+        assert!(path_matches("*", "/anything"));
+        assert!(!path_matches("/API/*", "/api/x"));
+    }
+}

@@ -1,0 +1,121 @@
+//! The configuration file as written: serde structs with CloudFront's DistributionConfig names
+//! (PascalCase) for distributions and plain snake_case for the node's own settings. Nothing here
+//! is checked beyond types; `super::validate` turns it into the types the node runs on.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    #[serde(default)]
+    pub node: RawNode,
+    #[serde(default)]
+    pub distributions: Vec<RawDistribution>,
+}
+
+/// Settings of this edge node (not CloudFront names: CloudFront has no such knobs).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNode {
+    pub pop: Option<String>,
+    pub cache_bytes: Option<u64>,
+    pub max_object_bytes: Option<u64>,
+    pub max_request_body_bytes: Option<u64>,
+    pub max_header_bytes: Option<u64>,
+    pub max_headers: Option<u64>,
+    pub header_read_timeout: Option<f64>,
+    pub idle_timeout: Option<f64>,
+    pub workers: Option<u64>,
+    pub access_log: Option<bool>,
+    pub tls_cert: Option<String>,
+    pub tls_key: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct RawDistribution {
+    pub id: Option<String>,
+    pub domain_name: Option<String>,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    #[serde(rename = "ErrorCachingMinTTL")]
+    pub error_caching_min_ttl: Option<u64>,
+    #[serde(default)]
+    pub origins: Vec<RawOrigin>,
+    pub default_cache_behavior: Option<RawBehavior>,
+    #[serde(default)]
+    pub cache_behaviors: Vec<RawBehavior>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct RawOrigin {
+    pub id: Option<String>,
+    pub domain_name: Option<String>,
+    #[serde(default)]
+    pub origin_path: String,
+    /// Seconds to wait for a TCP connection (CloudFront: 1–10).
+    pub connection_timeout: Option<f64>,
+    pub custom_origin_config: Option<RawCustomOriginConfig>,
+    #[serde(default)]
+    pub custom_headers: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCustomOriginConfig {
+    #[serde(rename = "HTTPPort")]
+    pub http_port: Option<u16>,
+    #[serde(rename = "HTTPSPort")]
+    pub https_port: Option<u16>,
+    #[serde(rename = "OriginProtocolPolicy")]
+    pub origin_protocol_policy: Option<String>,
+    /// Seconds to wait for the first byte and between bytes (CloudFront: 1–60; fractions allowed here).
+    #[serde(rename = "OriginReadTimeout")]
+    pub origin_read_timeout: Option<f64>,
+    #[serde(rename = "OriginKeepaliveTimeout")]
+    pub origin_keepalive_timeout: Option<f64>,
+    /// Idle keep-alive connections kept per worker (our extension).
+    #[serde(rename = "KeepalivePoolSize")]
+    pub keepalive_pool_size: Option<u64>,
+    /// Verify the origin's TLS certificate (our extension; set false for self-signed local origins).
+    #[serde(rename = "VerifyCertificate")]
+    pub verify_certificate: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct RawBehavior {
+    pub path_pattern: Option<String>,
+    pub target_origin_id: Option<String>,
+    #[serde(rename = "MinTTL")]
+    pub min_ttl: Option<u64>,
+    #[serde(rename = "DefaultTTL")]
+    pub default_ttl: Option<u64>,
+    #[serde(rename = "MaxTTL")]
+    pub max_ttl: Option<u64>,
+    pub allowed_methods: Option<Vec<String>>,
+    pub cached_methods: Option<Vec<String>>,
+    pub cache_policy: Option<RawKeyPolicy>,
+    pub origin_request_policy: Option<RawKeyPolicy>,
+}
+
+/// One shape for both CachePolicy (what is in the cache key, and so forwarded) and
+/// OriginRequestPolicy (what is forwarded without being keyed), flattened from CloudFront's
+/// `ParametersInCacheKeyAndForwardedToOrigin` / `OriginRequestPolicyConfig`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct RawKeyPolicy {
+    pub query_string_behavior: Option<String>,
+    #[serde(default)]
+    pub query_strings: Vec<String>,
+    pub header_behavior: Option<String>,
+    #[serde(default)]
+    pub headers: Vec<String>,
+    pub cookie_behavior: Option<String>,
+    #[serde(default)]
+    pub cookies: Vec<String>,
+    pub enable_accept_encoding_gzip: Option<bool>,
+    pub enable_accept_encoding_brotli: Option<bool>,
+}

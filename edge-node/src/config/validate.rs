@@ -1,0 +1,575 @@
+//! Raw configuration → validated configuration. Every refusal names the field (as a path like
+//! `distributions[0].Origins[1].DomainName`) and the reason.
+
+use super::raw::*;
+use super::*;
+use crate::error::EdgeError;
+
+type Result<T> = std::result::Result<T, EdgeError>;
+
+/// Parses and validates a TOML configuration file's text.
+pub fn parse_toml(text: &str) -> Result<NodeConfig> {
+    let raw: RawConfig = toml::from_str(text).map_err(|e| {
+        let field = e
+            .span()
+            .map(|s| format!("line {}", text[..s.start].lines().count().max(1)))
+            .unwrap_or_else(|| "file".into());
+        EdgeError::config(field, e.message().to_string())
+    })?;
+    validate(raw)
+}
+
+/// The `--origin URL` shortcut: one distribution, one default behavior that forwards every
+/// header, cookie and query string, with all query strings in the cache key.
+pub fn from_origin_url(url: &str) -> Result<NodeConfig> {
+    let uri: http::Uri = url
+        .parse()
+        .map_err(|e| EdgeError::config("--origin", format!("{url:?} is not a URL: {e}")))?;
+    let scheme = uri.scheme_str().unwrap_or("http");
+    let (policy, default_port) = match scheme {
+        "http" => ("http-only", 80),
+        "https" => ("https-only", 443),
+        other => {
+            return Err(EdgeError::config(
+                "--origin",
+                format!("scheme {other:?} is not supported (use http or https)"),
+            ))
+        }
+    };
+    let host = uri
+        .host()
+        .ok_or_else(|| EdgeError::config("--origin", format!("{url:?} has no host")))?;
+    let port = uri.port_u16().unwrap_or(default_port);
+    let path = uri.path().trim_end_matches('/').to_string();
+    let all = || RawKeyPolicy {
+        query_string_behavior: Some("all".into()),
+        header_behavior: Some("allViewer".into()),
+        cookie_behavior: Some("all".into()),
+        ..Default::default()
+    };
+    let raw = RawConfig {
+        node: RawNode::default(),
+        distributions: vec![RawDistribution {
+            id: None,
+            domain_name: None,
+            aliases: vec![],
+            error_caching_min_ttl: None,
+            origins: vec![RawOrigin {
+                id: Some("origin".into()),
+                domain_name: Some(host.trim_matches(['[', ']']).to_string()),
+                origin_path: path,
+                connection_timeout: None,
+                custom_origin_config: Some(RawCustomOriginConfig {
+                    http_port: Some(port),
+                    https_port: Some(port),
+                    origin_protocol_policy: Some(policy.into()),
+                    verify_certificate: Some(false),
+                    ..Default::default()
+                }),
+                custom_headers: Default::default(),
+            }],
+            default_cache_behavior: Some(RawBehavior {
+                target_origin_id: Some("origin".into()),
+                allowed_methods: Some(
+                    ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]
+                        .map(String::from)
+                        .to_vec(),
+                ),
+                cache_policy: Some(RawKeyPolicy {
+                    query_string_behavior: Some("all".into()),
+                    ..Default::default()
+                }),
+                origin_request_policy: Some(all()),
+                ..Default::default()
+            }),
+            cache_behaviors: vec![],
+        }],
+    };
+    validate(raw)
+}
+
+fn validate(raw: RawConfig) -> Result<NodeConfig> {
+    let node = node_settings(raw.node)?;
+    if raw.distributions.is_empty() {
+        return Err(EdgeError::config(
+            "distributions",
+            "at least one distribution is required",
+        ));
+    }
+    let mut distributions = Vec::with_capacity(raw.distributions.len());
+    for (i, d) in raw.distributions.into_iter().enumerate() {
+        distributions.push(Arc::new(distribution(d, i)?));
+    }
+    Ok(NodeConfig {
+        node,
+        distributions,
+    })
+}
+
+fn seconds(field: &str, v: Option<f64>, default: f64, max: f64) -> Result<Duration> {
+    let v = v.unwrap_or(default);
+    if !(v > 0.0 && v <= max) {
+        return Err(EdgeError::config(
+            field,
+            format!("must be more than 0 and at most {max} seconds, got {v}"),
+        ));
+    }
+    Ok(Duration::from_secs_f64(v))
+}
+
+fn positive(field: &str, v: Option<u64>, default: u64) -> Result<u64> {
+    match v.unwrap_or(default) {
+        0 => Err(EdgeError::config(field, "must be more than 0")),
+        n => Ok(n),
+    }
+}
+
+fn node_settings(n: RawNode) -> Result<NodeSettings> {
+    let pop = n.pop.unwrap_or_else(|| defaults::POP.into());
+    if pop.is_empty() || !pop.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        return Err(EdgeError::config(
+            "node.pop",
+            format!("{pop:?} must be letters, digits and '-' (like IAD89-C1)"),
+        ));
+    }
+    let max_header_bytes = positive(
+        "node.max_header_bytes",
+        n.max_header_bytes,
+        defaults::MAX_HEADER_BYTES,
+    )?;
+    if max_header_bytes < 8192 {
+        return Err(EdgeError::config(
+            "node.max_header_bytes",
+            "must be at least 8192",
+        ));
+    }
+    if n.tls_cert.is_some() != n.tls_key.is_some() {
+        return Err(EdgeError::config(
+            "node.tls_cert",
+            "tls_cert and tls_key go together",
+        ));
+    }
+    Ok(NodeSettings {
+        pop,
+        cache_bytes: positive("node.cache_bytes", n.cache_bytes, defaults::CACHE_BYTES)?,
+        max_object_bytes: positive(
+            "node.max_object_bytes",
+            n.max_object_bytes,
+            defaults::MAX_OBJECT_BYTES,
+        )? as usize,
+        max_request_body_bytes: positive(
+            "node.max_request_body_bytes",
+            n.max_request_body_bytes,
+            defaults::MAX_REQUEST_BODY_BYTES,
+        )? as usize,
+        max_header_bytes: max_header_bytes as usize,
+        max_headers: positive("node.max_headers", n.max_headers, defaults::MAX_HEADERS)? as usize,
+        header_read_timeout: seconds(
+            "node.header_read_timeout",
+            n.header_read_timeout,
+            defaults::HEADER_READ_TIMEOUT_S,
+            3600.0,
+        )?,
+        idle_timeout: seconds(
+            "node.idle_timeout",
+            n.idle_timeout,
+            defaults::IDLE_TIMEOUT_S,
+            86_400.0,
+        )?,
+        workers: n.workers.unwrap_or(0) as usize,
+        access_log: n.access_log.unwrap_or(true),
+        tls_cert: n.tls_cert,
+        tls_key: n.tls_key,
+    })
+}
+
+fn distribution(d: RawDistribution, index: usize) -> Result<Distribution> {
+    let at = format!("distributions[{index}]");
+    let id = d.id.unwrap_or_else(|| {
+        if index == 0 {
+            defaults::DISTRIBUTION_ID.to_string()
+        } else {
+            format!("EDFDVBD6EXAMPL{index}")
+        }
+    });
+    let domain_name = d
+        .domain_name
+        .unwrap_or_else(|| defaults::DISTRIBUTION_DOMAIN.to_string())
+        .to_ascii_lowercase();
+    if d.origins.is_empty() {
+        return Err(EdgeError::config(
+            format!("{at}.Origins"),
+            "at least one origin is required",
+        ));
+    }
+    let mut origins: Vec<Arc<Origin>> = Vec::new();
+    for (i, o) in d.origins.into_iter().enumerate() {
+        let o = origin(o, &format!("{at}.Origins[{i}]"))?;
+        if origins.iter().any(|x| x.id == o.id) {
+            return Err(EdgeError::config(
+                format!("{at}.Origins[{i}].Id"),
+                format!("origin id {:?} is used twice", o.id),
+            ));
+        }
+        origins.push(Arc::new(o));
+    }
+    let default = d.default_cache_behavior.ok_or_else(|| {
+        EdgeError::config(
+            format!("{at}.DefaultCacheBehavior"),
+            "a default cache behavior is required",
+        )
+    })?;
+    if default.path_pattern.is_some() {
+        return Err(EdgeError::config(
+            format!("{at}.DefaultCacheBehavior.PathPattern"),
+            "the default cache behavior has no path pattern",
+        ));
+    }
+    let mut behaviors = Vec::with_capacity(d.cache_behaviors.len() + 1);
+    for (i, b) in d.cache_behaviors.into_iter().enumerate() {
+        let field = format!("{at}.CacheBehaviors[{i}]");
+        if b.path_pattern.as_deref().is_none_or(str::is_empty) {
+            return Err(EdgeError::config(
+                format!("{field}.PathPattern"),
+                "a cache behavior needs a path pattern",
+            ));
+        }
+        behaviors.push(behavior(b, &field, &origins)?);
+    }
+    behaviors.push(behavior(
+        default,
+        &format!("{at}.DefaultCacheBehavior"),
+        &origins,
+    )?);
+    Ok(Distribution {
+        id,
+        domain_name,
+        aliases: d.aliases.iter().map(|a| a.to_ascii_lowercase()).collect(),
+        error_caching_min_ttl: d
+            .error_caching_min_ttl
+            .unwrap_or(defaults::ERROR_CACHING_MIN_TTL),
+        origins,
+        behaviors,
+        index,
+    })
+}
+
+fn origin(o: RawOrigin, at: &str) -> Result<Origin> {
+    let id =
+        o.id.filter(|s| !s.is_empty())
+            .ok_or_else(|| EdgeError::config(format!("{at}.Id"), "an origin needs an Id"))?;
+    let domain_name = o.domain_name.filter(|s| !s.is_empty()).ok_or_else(|| {
+        EdgeError::config(format!("{at}.DomainName"), "an origin needs a DomainName")
+    })?;
+    if domain_name.contains(['/', ' ', '?', '#']) || domain_name.len() > 253 {
+        return Err(EdgeError::config(
+            format!("{at}.DomainName"),
+            format!("{domain_name:?} is not a host name"),
+        ));
+    }
+    let path = o.origin_path;
+    if !path.is_empty() && (!path.starts_with('/') || path.ends_with('/')) {
+        return Err(EdgeError::config(
+            format!("{at}.OriginPath"),
+            "must start with '/' and must not end with '/'",
+        ));
+    }
+    let c = o.custom_origin_config.unwrap_or_default();
+    let cat = format!("{at}.CustomOriginConfig");
+    let protocol_policy = match c
+        .origin_protocol_policy
+        .as_deref()
+        .unwrap_or("match-viewer")
+    {
+        "http-only" => ProtocolPolicy::HttpOnly,
+        "https-only" => ProtocolPolicy::HttpsOnly,
+        "match-viewer" => ProtocolPolicy::MatchViewer,
+        other => {
+            return Err(EdgeError::config(
+                format!("{cat}.OriginProtocolPolicy"),
+                format!("{other:?} is not one of http-only, https-only, match-viewer"),
+            ))
+        }
+    };
+    let port = |field: &str, v: Option<u16>, default: u16| match v.unwrap_or(default) {
+        0 => Err(EdgeError::config(
+            format!("{cat}.{field}"),
+            "port 0 is not a port",
+        )),
+        p => Ok(p),
+    };
+    let mut custom_headers = Vec::new();
+    for (name, value) in o.custom_headers {
+        let field = format!("{at}.CustomHeaders.{name}");
+        let n = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| EdgeError::config(&field, "not a valid header name"))?;
+        let v = http::HeaderValue::from_str(&value)
+            .map_err(|_| EdgeError::config(&field, "not a valid header value"))?;
+        custom_headers.push((n, v));
+    }
+    Ok(Origin {
+        id,
+        domain_name,
+        http_port: port("HTTPPort", c.http_port, 80)?,
+        https_port: port("HTTPSPort", c.https_port, 443)?,
+        protocol_policy,
+        origin_path: path,
+        connection_timeout: seconds(
+            &format!("{at}.ConnectionTimeout"),
+            o.connection_timeout,
+            defaults::CONNECTION_TIMEOUT_S,
+            60.0,
+        )?,
+        read_timeout: seconds(
+            &format!("{cat}.OriginReadTimeout"),
+            c.origin_read_timeout,
+            defaults::ORIGIN_READ_TIMEOUT_S,
+            180.0,
+        )?,
+        keepalive_timeout: seconds(
+            &format!("{cat}.OriginKeepaliveTimeout"),
+            c.origin_keepalive_timeout,
+            defaults::ORIGIN_KEEPALIVE_TIMEOUT_S,
+            180.0,
+        )?,
+        keepalive_pool_size: positive(
+            &format!("{cat}.KeepalivePoolSize"),
+            c.keepalive_pool_size,
+            defaults::KEEPALIVE_POOL_SIZE,
+        )? as usize,
+        verify_certificate: c.verify_certificate.unwrap_or(true),
+        custom_headers,
+    })
+}
+
+fn methods(field: &str, v: Option<Vec<String>>, default: &[Method]) -> Result<MethodSet> {
+    let Some(names) = v else {
+        return Ok(MethodSet::of(default));
+    };
+    let mut out = Vec::new();
+    for n in names {
+        let m = match n.to_ascii_uppercase().as_str() {
+            "GET" => Method::GET,
+            "HEAD" => Method::HEAD,
+            "OPTIONS" => Method::OPTIONS,
+            "PUT" => Method::PUT,
+            "POST" => Method::POST,
+            "PATCH" => Method::PATCH,
+            "DELETE" => Method::DELETE,
+            _ => {
+                return Err(EdgeError::config(
+                    field,
+                    format!("{n:?} is not one of GET, HEAD, OPTIONS, PUT, POST, PATCH, DELETE"),
+                ))
+            }
+        };
+        out.push(m);
+    }
+    if !out.contains(&Method::GET) || !out.contains(&Method::HEAD) {
+        return Err(EdgeError::config(field, "must include GET and HEAD"));
+    }
+    Ok(MethodSet::of(&out))
+}
+
+fn behavior(b: RawBehavior, at: &str, origins: &[Arc<Origin>]) -> Result<Behavior> {
+    let origin_index = match b.target_origin_id.as_deref() {
+        Some(id) => origins.iter().position(|o| o.id == id).ok_or_else(|| {
+            EdgeError::config(
+                format!("{at}.TargetOriginId"),
+                format!("no origin has the Id {id:?}"),
+            )
+        })?,
+        None if origins.len() == 1 => 0,
+        None => {
+            return Err(EdgeError::config(
+                format!("{at}.TargetOriginId"),
+                "required when the distribution has more than one origin",
+            ))
+        }
+    };
+    let origin = origins[origin_index].clone();
+    let ttl = Ttls {
+        min: b.min_ttl.unwrap_or(defaults::MIN_TTL),
+        default: b.default_ttl.unwrap_or(defaults::DEFAULT_TTL),
+        max: b.max_ttl.unwrap_or(defaults::MAX_TTL),
+    };
+    if !(ttl.min <= ttl.default && ttl.default <= ttl.max) {
+        return Err(EdgeError::config(
+            format!("{at}.DefaultTTL"),
+            format!(
+                "MinTTL ({}) <= DefaultTTL ({}) <= MaxTTL ({}) must hold",
+                ttl.min, ttl.default, ttl.max
+            ),
+        ));
+    }
+    let allowed_methods = methods(
+        &format!("{at}.AllowedMethods"),
+        b.allowed_methods,
+        &[Method::GET, Method::HEAD],
+    )?;
+    let cached_methods = methods(
+        &format!("{at}.CachedMethods"),
+        b.cached_methods,
+        &[Method::GET, Method::HEAD],
+    )?;
+    let cp = b.cache_policy.unwrap_or_default();
+    let cat = format!("{at}.CachePolicy");
+    let cache_policy = CachePolicy {
+        query_strings: selection(&format!("{cat}.QueryStringBehavior"), cp.query_string_behavior.as_deref(), cp.query_strings, false)?,
+        headers: match selection(&format!("{cat}.HeaderBehavior"), cp.header_behavior.as_deref(), lower(cp.headers), false)? {
+            Selection::None => vec![],
+            Selection::Only(names) => header_names(&format!("{cat}.Headers"), names)?,
+            _ => {
+                return Err(EdgeError::config(
+                    format!("{cat}.HeaderBehavior"),
+                    "a cache policy takes none or whitelist (use an origin request policy to forward all headers)",
+                ))
+            }
+        },
+        cookies: selection(&format!("{cat}.CookieBehavior"), cp.cookie_behavior.as_deref(), cp.cookies, false)?,
+        accept_encoding_gzip: cp.enable_accept_encoding_gzip.unwrap_or(false),
+        accept_encoding_brotli: cp.enable_accept_encoding_brotli.unwrap_or(false),
+    };
+    let op = b.origin_request_policy.unwrap_or_default();
+    let oat = format!("{at}.OriginRequestPolicy");
+    if op.enable_accept_encoding_gzip.is_some() || op.enable_accept_encoding_brotli.is_some() {
+        return Err(EdgeError::config(
+            format!("{oat}.EnableAcceptEncodingGzip"),
+            "belongs to the cache policy",
+        ));
+    }
+    let origin_policy = OriginRequestPolicy {
+        query_strings: selection(
+            &format!("{oat}.QueryStringBehavior"),
+            op.query_string_behavior.as_deref(),
+            op.query_strings,
+            true,
+        )?,
+        headers: selection(
+            &format!("{oat}.HeaderBehavior"),
+            op.header_behavior.as_deref(),
+            lower(op.headers),
+            true,
+        )?,
+        cookies: selection(
+            &format!("{oat}.CookieBehavior"),
+            op.cookie_behavior.as_deref(),
+            op.cookies,
+            true,
+        )?,
+    };
+    Ok(Behavior {
+        path_pattern: b.path_pattern,
+        origin,
+        origin_index,
+        allowed_methods,
+        cached_methods,
+        ttl,
+        cache_policy,
+        origin_policy,
+    })
+}
+
+fn lower(v: Vec<String>) -> Vec<String> {
+    v.into_iter().map(|s| s.to_ascii_lowercase()).collect()
+}
+
+fn header_names(field: &str, names: Vec<String>) -> Result<Vec<HeaderName>> {
+    names
+        .into_iter()
+        .map(|n| {
+            HeaderName::from_bytes(n.as_bytes())
+                .map_err(|_| EdgeError::config(field, format!("{n:?} is not a header name")))
+        })
+        .collect()
+}
+
+/// CloudFront's behavior names: none, whitelist, allExcept, all (and allViewer for origin
+/// request policy headers).
+fn selection(
+    field: &str,
+    behavior: Option<&str>,
+    names: Vec<String>,
+    origin_policy: bool,
+) -> Result<Selection> {
+    let s = match behavior.unwrap_or(if names.is_empty() {
+        "none"
+    } else {
+        "whitelist"
+    }) {
+        "none" => Selection::None,
+        "whitelist" => Selection::Only(names.clone()),
+        "allExcept" => Selection::AllExcept(names.clone()),
+        "all" | "allViewer" => Selection::All,
+        "allViewerAndWhitelistCloudFront" if origin_policy => Selection::All,
+        other => {
+            return Err(EdgeError::config(
+                field,
+                format!("{other:?} is not one of none, whitelist, allExcept, all"),
+            ))
+        }
+    };
+    if matches!(s, Selection::None | Selection::All) && !names.is_empty() {
+        return Err(EdgeError::config(
+            field,
+            "a list of names goes with whitelist or allExcept",
+        ));
+    }
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_unknown_origin_with_field_name() {
+        let err = parse_toml(
+            r#"
+            [[distributions]]
+            [[distributions.Origins]]
+            Id = "a"
+            DomainName = "example.org"
+            [distributions.DefaultCacheBehavior]
+            TargetOriginId = "b"
+            "#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("distributions[0].DefaultCacheBehavior.TargetOriginId"),
+            "{err}"
+        );
+        assert!(err.contains("\"b\""), "{err}");
+    }
+
+    #[test]
+    fn refuses_bad_ttl_order() {
+        let err = parse_toml(
+            r#"
+            [[distributions]]
+            [[distributions.Origins]]
+            Id = "a"
+            DomainName = "example.org"
+            [distributions.DefaultCacheBehavior]
+            MinTTL = 100
+            DefaultTTL = 10
+            "#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("DefaultTTL"), "{err}");
+    }
+
+    #[test]
+    fn origin_shortcut_forwards_everything() {
+        let c = from_origin_url("http://127.0.0.1:8080/base/").unwrap();
+        let d = &c.distributions[0];
+        let b = d.behavior_for("/x");
+        assert_eq!(b.origin.http_port, 8080);
+        assert_eq!(b.origin.origin_path, "/base");
+        assert!(b.forwards_header("authorization"));
+        assert!(b.forwards_cookie("session"));
+        assert_eq!(b.cache_policy.query_strings, Selection::All);
+    }
+}

@@ -1,0 +1,618 @@
+//! The request driver: one linear path per viewer request
+//!
+//! ```text
+//! viewer request ─▶ distribution/behavior ─▶ cache lookup ─┬─ fresh ──────────────▶ viewer response (Hit)
+//!                                                          ├─ stale+swr ─▶ bg fill ▶ viewer response (Hit)
+//!                                                          └─ miss/stale ─▶ collapse ─▶ origin ─▶ store ─▶ viewer response
+//! ```
+//!
+//! Every failure returns an `EdgeError` to `Worker::serve`, the one funnel that turns it into
+//! CloudFront's error page, and every request ends in the one access-log line written there.
+//! A `Worker` lives on one thread (thread-per-core) and is shared by `Rc`.
+
+use crate::cache::Cache;
+use crate::cache::{policy, primary_key, Join, Stored};
+use crate::config::{Behavior, Distribution, NodeConfig, Protocol};
+use crate::error::EdgeError;
+use crate::http::body::EdgeBody;
+use crate::http::ids;
+use crate::http::respond::{Identity, XCache, X_CACHE};
+use crate::origin::{self, Forward, OriginBody, OriginClients, OriginResponse};
+use bytes::Bytes;
+use http::header::{self, HeaderValue};
+use http::request::Parts;
+use http::{HeaderMap, Method, Request, Response, StatusCode, Uri, Version};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use std::cell::RefCell;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+/// State shared by every worker thread of a node.
+pub struct NodeShared {
+    pub config: Arc<NodeConfig>,
+    pub cache: Cache,
+    pub identity: Identity,
+}
+
+impl NodeShared {
+    pub fn new(config: NodeConfig) -> NodeShared {
+        NodeShared {
+            cache: Cache::new(config.node.cache_bytes),
+            identity: Identity::new(&config.node.pop),
+            config: Arc::new(config),
+        }
+    }
+}
+
+/// Where a request came from.
+#[derive(Debug, Clone, Copy)]
+pub struct Conn {
+    pub peer: SocketAddr,
+    pub protocol: Protocol,
+}
+
+/// One worker thread's request handler.
+pub struct Worker {
+    pub shared: Arc<NodeShared>,
+    clients: OriginClients,
+    key_buf: RefCell<String>,
+    variant_buf: RefCell<String>,
+}
+
+/// The parts of a viewer request the driver reads after the body was taken.
+struct Viewer<'a> {
+    method: &'a Method,
+    uri: &'a Uri,
+    headers: &'a HeaderMap,
+    version: Version,
+    conn: Conn,
+    request_id: &'a str,
+}
+
+impl Worker {
+    pub fn new(shared: Arc<NodeShared>, workers: usize) -> Worker {
+        let clients = OriginClients::new(&shared.config, workers);
+        Worker {
+            shared,
+            clients,
+            key_buf: RefCell::new(String::with_capacity(256)),
+            variant_buf: RefCell::new(String::with_capacity(256)),
+        }
+    }
+
+    /// Serves one viewer request: the only place errors become responses and logs are written.
+    pub async fn serve(
+        self: Rc<Self>,
+        req: Request<Incoming>,
+        conn: Conn,
+    ) -> Result<Response<EdgeBody>, Infallible> {
+        let start = Instant::now();
+        let request_id = ids::request_id();
+        let (parts, body) = req.into_parts();
+        let resp = match self.drive(&parts, body, conn, &request_id).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(request_id = %request_id, error = %e, "request failed");
+                self.shared.identity.error_response(
+                    e.status_code(),
+                    e.page_text(),
+                    e.x_cache(),
+                    &request_id,
+                    parts.version,
+                )
+            }
+        };
+        if self.shared.config.node.access_log {
+            let x_cache = resp
+                .headers()
+                .get(&X_CACHE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            tracing::info!(
+                target: "edge::access",
+                method = %parts.method,
+                path = parts.uri.path(),
+                status = resp.status().as_u16(),
+                x_cache,
+                duration_us = start.elapsed().as_micros() as u64,
+                request_id = %request_id,
+                pop = %self.shared.identity.pop_name,
+            );
+        }
+        Ok(resp)
+    }
+
+    async fn drive(
+        &self,
+        parts: &Parts,
+        body: Incoming,
+        conn: Conn,
+        request_id: &str,
+    ) -> Result<Response<EdgeBody>, EdgeError> {
+        let config = self.shared.config.clone();
+        let dist = distribution_for(&config, parts)?;
+        let behavior = dist.behavior_for(parts.uri.path());
+        if !behavior.allowed_methods.contains(&parts.method) {
+            return Err(EdgeError::MethodNotAllowed(parts.method.to_string()));
+        }
+        let body = read_body(body, &parts.headers, config.node.max_request_body_bytes).await?;
+        let viewer = Viewer {
+            method: &parts.method,
+            uri: &parts.uri,
+            headers: &parts.headers,
+            version: parts.version,
+            conn,
+            request_id,
+        };
+        if behavior.cached_methods.contains(&parts.method) {
+            self.cached(dist, behavior, &viewer).await
+        } else {
+            self.pass(dist, behavior, &viewer, body).await
+        }
+    }
+
+    /// A cacheable request: answer from the cache, or fill it (one leader per key).
+    async fn cached(
+        &self,
+        dist: &Arc<Distribution>,
+        behavior: &Behavior,
+        v: &Viewer<'_>,
+    ) -> Result<Response<EdgeBody>, EdgeError> {
+        let found = {
+            let mut key = self.key_buf.borrow_mut();
+            primary_key(&mut key, dist.index, behavior, v.method, v.uri, v.headers);
+            let found =
+                self.shared
+                    .cache
+                    .lookup(&key, v.headers, &mut self.variant_buf.borrow_mut());
+            if let Some(obj) = &found {
+                if obj.is_fresh(Instant::now()) {
+                    return Ok(self.from_cache(obj, XCache::Hit, v));
+                }
+            }
+            found.map(|obj| (obj, Box::<str>::from(key.as_str())))
+        };
+        let (mut stale, key) = match found {
+            Some((obj, key)) => (Some(obj), key),
+            None => (None, Box::from(self.key_buf.borrow().as_str())),
+        };
+        if let Some(obj) = &stale {
+            if obj.within_stale_while_revalidate(Instant::now()) {
+                if let Join::Leader(guard) = self.shared.cache.flights.join(&key) {
+                    self.spawn_revalidation(dist, behavior, v, key, obj.clone(), guard);
+                }
+                return Ok(self.from_cache(obj, XCache::Hit, v));
+            }
+        }
+        let mut followed = false;
+        loop {
+            match self.shared.cache.flights.join(&key) {
+                Join::Follower(flight) if !followed => {
+                    flight.wait().await;
+                    followed = true;
+                    stale = self.shared.cache.lookup(
+                        &key,
+                        v.headers,
+                        &mut self.variant_buf.borrow_mut(),
+                    );
+                    if let Some(obj) = &stale {
+                        if obj.is_fresh(Instant::now()) {
+                            return Ok(self.from_cache(obj, XCache::Hit, v));
+                        }
+                    }
+                }
+                Join::Follower(_) => return self.fill(dist, behavior, v, &key, stale).await,
+                Join::Leader(_guard) => return self.fill(dist, behavior, v, &key, stale).await,
+            }
+        }
+    }
+
+    fn spawn_revalidation(
+        &self,
+        dist: &Arc<Distribution>,
+        behavior: &Behavior,
+        v: &Viewer<'_>,
+        key: Box<str>,
+        stale: Arc<Stored>,
+        guard: crate::cache::FlightGuard,
+    ) {
+        let Some(worker) = WORKER.with(|w| w.borrow().as_ref().and_then(|w| w.upgrade())) else {
+            return;
+        };
+        let dist = dist.clone();
+        let index = dist
+            .behaviors
+            .iter()
+            .position(|b| std::ptr::eq(b, behavior))
+            .unwrap_or(0);
+        let (method, uri, headers) = (v.method.clone(), v.uri.clone(), v.headers.clone());
+        let (version, conn, request_id) = (v.version, v.conn, ids::request_id());
+        tokio::task::spawn_local(async move {
+            let _guard = guard;
+            let v = Viewer {
+                method: &method,
+                uri: &uri,
+                headers: &headers,
+                version,
+                conn,
+                request_id: &request_id,
+            };
+            if let Err(e) = worker
+                .fill(&dist, &dist.behaviors[index], &v, &key, Some(stale))
+                .await
+            {
+                tracing::warn!(error = %e, "background revalidation failed");
+            }
+        });
+    }
+
+    /// Goes to the origin for a cacheable request, stores what may be stored, and answers.
+    async fn fill(
+        &self,
+        dist: &Distribution,
+        behavior: &Behavior,
+        v: &Viewer<'_>,
+        key: &str,
+        stale: Option<Arc<Stored>>,
+    ) -> Result<Response<EdgeBody>, EdgeError> {
+        // A HEAD miss fetches the whole object so the cache can answer later GETs too.
+        let method = if v.method == Method::HEAD {
+            Method::GET
+        } else {
+            v.method.clone()
+        };
+        let mut req = origin::origin_request(
+            &self.forward(behavior, v, true),
+            &method,
+            v.uri,
+            v.headers,
+            Bytes::new(),
+        )?;
+        let validators = stale.as_ref().filter(|s| s.has_validators());
+        if let Some(s) = validators {
+            let h = req.headers_mut();
+            if let Some(etag) = s.etag() {
+                h.insert(header::IF_NONE_MATCH, etag.clone());
+            }
+            if let Some(lm) = s.last_modified() {
+                h.insert(header::IF_MODIFIED_SINCE, lm.clone());
+            }
+        }
+        let node = &self.shared.config.node;
+        let client = self.clients.get(dist.index, behavior.origin_index);
+        let now = Instant::now();
+        let resp = match origin::fetch(client, &behavior.origin, req, node.max_object_bytes, false)
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => {
+                return match stale.filter(|s| e.is_origin_failure() && s.within_stale_if_error(now))
+                {
+                    Some(s) => {
+                        tracing::info!(request_id = %v.request_id, error = %e, "serving stale object");
+                        Ok(self.from_cache(&s, XCache::Hit, v))
+                    }
+                    None => Err(e),
+                }
+            }
+        };
+        let OriginResponse {
+            parts: mut op,
+            body,
+        } = resp;
+        let initial_age = policy::initial_age(&op.headers);
+        origin::clean_response_headers(&mut op.headers, behavior);
+        let cache = &self.shared.cache;
+        if let (StatusCode::NOT_MODIFIED, Some(s)) = (op.status, validators) {
+            let mut merged = s.refreshed(&op.headers, s.freshness, initial_age);
+            match policy::decide(
+                merged.status,
+                v.headers,
+                &merged.headers,
+                &behavior.ttl,
+                dist.error_caching_min_ttl,
+                SystemTime::now(),
+            ) {
+                Ok(f) => merged.freshness = f,
+                Err(_) => merged.freshness.ttl = std::time::Duration::ZERO,
+            }
+            let stored = cache.store(key, v.headers, merged);
+            return Ok(self.from_cache(&stored, XCache::RefreshHit, v));
+        }
+        if op.status.is_server_error() {
+            if let Some(s) = stale
+                .as_ref()
+                .filter(|s| s.within_stale_if_error(Instant::now()))
+            {
+                return Ok(self.from_cache(s, XCache::Hit, v));
+            }
+        }
+        let bytes = match body {
+            OriginBody::TooBig { prefix, rest } => {
+                cache.remove(key);
+                return Ok(self.streamed(op, prefix, rest, behavior, v));
+            }
+            OriginBody::Full(b) => b,
+        };
+        match policy::decide(
+            op.status,
+            v.headers,
+            &op.headers,
+            &behavior.ttl,
+            dist.error_caching_min_ttl,
+            SystemTime::now(),
+        ) {
+            Ok(freshness) => {
+                op.headers
+                    .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+                let stored = cache.store(
+                    key,
+                    v.headers,
+                    Stored {
+                        status: op.status,
+                        headers: op.headers,
+                        body: bytes,
+                        stored_at: Instant::now(),
+                        initial_age,
+                        freshness,
+                    },
+                );
+                Ok(self.from_cache(&stored, XCache::Miss, v))
+            }
+            Err(reason) => {
+                tracing::debug!(request_id = %v.request_id, reason = reason.as_str(), "not stored");
+                if stale.is_some() {
+                    cache.remove(key);
+                }
+                Ok(self.direct(op, bytes, XCache::Miss, v))
+            }
+        }
+    }
+
+    /// A request the behavior does not cache: forward it, and after an unsafe method that
+    /// succeeded drop what the cache holds for its URI (RFC 9111 §4.4).
+    async fn pass(
+        &self,
+        dist: &Distribution,
+        behavior: &Behavior,
+        v: &Viewer<'_>,
+        body: Bytes,
+    ) -> Result<Response<EdgeBody>, EdgeError> {
+        let req = origin::origin_request(
+            &self.forward(behavior, v, false),
+            v.method,
+            v.uri,
+            v.headers,
+            body,
+        )?;
+        let client = self.clients.get(dist.index, behavior.origin_index);
+        let node = &self.shared.config.node;
+        let head = v.method == Method::HEAD;
+        let OriginResponse {
+            parts: mut op,
+            body,
+        } = origin::fetch(client, &behavior.origin, req, node.max_object_bytes, head).await?;
+        let unsafe_method = !matches!(*v.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if unsafe_method && (op.status.is_success() || op.status.is_redirection()) {
+            let mut key = String::new();
+            primary_key(
+                &mut key,
+                dist.index,
+                behavior,
+                &Method::GET,
+                v.uri,
+                v.headers,
+            );
+            self.shared.cache.remove(&key);
+        }
+        origin::clean_response_headers(&mut op.headers, behavior);
+        Ok(match body {
+            OriginBody::Full(b) => self.direct(op, b, XCache::Miss, v),
+            OriginBody::TooBig { prefix, rest } => self.streamed(op, prefix, rest, behavior, v),
+        })
+    }
+
+    fn forward<'a>(
+        &'a self,
+        behavior: &'a Behavior,
+        v: &'a Viewer<'a>,
+        strip_conditionals: bool,
+    ) -> Forward<'a> {
+        Forward {
+            behavior,
+            viewer_protocol: v.conn.protocol,
+            viewer_ip: v.conn.peer.ip(),
+            request_id: v.request_id,
+            via: &self.shared.identity.via_origin,
+            strip_conditionals,
+        }
+    }
+
+    /// Answers from a stored object, honouring the viewer's conditional headers and HEAD.
+    fn from_cache(&self, obj: &Stored, x_cache: XCache, v: &Viewer<'_>) -> Response<EdgeBody> {
+        let not_modified = obj.status == StatusCode::OK && not_modified(v.headers, obj);
+        let mut headers = obj.headers.clone();
+        if x_cache != XCache::Miss {
+            headers.insert(
+                header::AGE,
+                HeaderValue::from(obj.age(Instant::now()).as_secs()),
+            );
+        }
+        self.shared.identity.stamp(
+            &mut headers,
+            x_cache.for_status(obj.status),
+            v.request_id,
+            v.version,
+        );
+        let (status, body) = if not_modified {
+            headers.remove(header::CONTENT_LENGTH);
+            (StatusCode::NOT_MODIFIED, EdgeBody::empty())
+        } else if v.method == Method::HEAD {
+            (obj.status, EdgeBody::empty())
+        } else {
+            (obj.status, EdgeBody::full(obj.body.clone()))
+        };
+        let mut resp = Response::new(body);
+        *resp.status_mut() = status;
+        *resp.headers_mut() = headers;
+        resp
+    }
+
+    /// Answers with an origin response that was not stored.
+    fn direct(
+        &self,
+        op: http::response::Parts,
+        body: Bytes,
+        x_cache: XCache,
+        v: &Viewer<'_>,
+    ) -> Response<EdgeBody> {
+        let mut resp = Response::from_parts(
+            op,
+            EdgeBody::full(if v.method == Method::HEAD {
+                Bytes::new()
+            } else {
+                body
+            }),
+        );
+        let status = resp.status();
+        self.shared.identity.stamp(
+            resp.headers_mut(),
+            x_cache.for_status(status),
+            v.request_id,
+            v.version,
+        );
+        resp
+    }
+
+    /// Answers with an object too large to cache, streaming the rest from the origin.
+    fn streamed(
+        &self,
+        op: http::response::Parts,
+        prefix: Bytes,
+        rest: Incoming,
+        behavior: &Behavior,
+        v: &Viewer<'_>,
+    ) -> Response<EdgeBody> {
+        let mut resp = Response::from_parts(
+            op,
+            EdgeBody::streaming(prefix, rest, behavior.origin.read_timeout),
+        );
+        let status = resp.status();
+        self.shared.identity.stamp(
+            resp.headers_mut(),
+            XCache::Miss.for_status(status),
+            v.request_id,
+            v.version,
+        );
+        resp
+    }
+}
+
+thread_local! {
+    /// This thread's worker, for tasks spawned from a request (background revalidation).
+    pub(crate) static WORKER: RefCell<Option<std::rc::Weak<Worker>>> = const { RefCell::new(None) };
+}
+
+/// The distribution whose domain or alias is the request's host, else the first one.
+fn distribution_for<'c>(
+    config: &'c NodeConfig,
+    parts: &Parts,
+) -> Result<&'c Arc<Distribution>, EdgeError> {
+    let host = parts
+        .uri
+        .host()
+        .or_else(|| {
+            parts
+                .headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+        })
+        .unwrap_or("");
+    let host = strip_port(host);
+    if config.distributions.len() > 1 {
+        if let Some(d) = config.distributions.iter().find(|d| {
+            d.domain_name.eq_ignore_ascii_case(host)
+                || d.aliases.iter().any(|a| a.eq_ignore_ascii_case(host))
+        }) {
+            return Ok(d);
+        }
+    }
+    config
+        .distributions
+        .first()
+        .ok_or_else(|| EdgeError::UnknownHost(host.to_string()))
+}
+
+fn strip_port(host: &str) -> &str {
+    if host.starts_with('[') {
+        return host.split(']').next().map_or(host, |h| &h[1..]);
+    }
+    host.rsplit_once(':').map_or(host, |(h, p)| {
+        if p.bytes().all(|b| b.is_ascii_digit()) {
+            h
+        } else {
+            host
+        }
+    })
+}
+
+/// Reads the viewer's body up to `limit` bytes.
+async fn read_body(body: Incoming, headers: &HeaderMap, limit: usize) -> Result<Bytes, EdgeError> {
+    use http_body::Body as _;
+    if body.is_end_stream() {
+        return Ok(Bytes::new());
+    }
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(EdgeError::BodyTooLarge { limit });
+    }
+    match Limited::new(body, limit).collect().await {
+        Ok(c) => Ok(c.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            Err(EdgeError::BodyTooLarge { limit })
+        }
+        Err(e) => Err(EdgeError::BadRequest(e.to_string())),
+    }
+}
+
+/// RFC 9110 §13.1.2–13.1.3 evaluated against a stored 200.
+fn not_modified(req: &HeaderMap, obj: &Stored) -> bool {
+    if let Some(inm) = req.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
+        let Some(etag) = obj.etag().and_then(|v| v.to_str().ok()) else {
+            return false;
+        };
+        let weak = |t: &str| t.trim().trim_start_matches("W/").to_string();
+        return inm.trim() == "*" || inm.split(',').any(|t| weak(t) == weak(etag));
+    }
+    if let Some(ims) = req
+        .get(header::IF_MODIFIED_SINCE)
+        .and_then(|v| v.to_str().ok())
+    {
+        let since = httpdate::parse_http_date(ims).ok();
+        let lm = obj
+            .last_modified()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| httpdate::parse_http_date(v).ok());
+        return matches!((since, lm), (Some(s), Some(l)) if l <= s);
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strip_port;
+
+    #[test]
+    fn ports_are_stripped_from_hosts() {
+        assert_eq!(strip_port("example.com:8080"), "example.com");
+        assert_eq!(strip_port("example.com"), "example.com");
+        assert_eq!(strip_port("[::1]:80"), "::1");
+    }
+}

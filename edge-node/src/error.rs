@@ -1,0 +1,85 @@
+//! The one error enum of the edge node: every failure on the request path ends here and knows
+//! the status, `X-Cache` value and message CloudFront would show the viewer.
+
+use http::StatusCode;
+
+/// Errors raised while serving one viewer request.
+#[derive(Debug, thiserror::Error)]
+pub enum EdgeError {
+    /// The origin refused the connection, reset it or answered with something that is not HTTP.
+    #[error("origin {origin} could not be reached: {reason}")]
+    OriginConnect { origin: String, reason: String },
+    /// The origin did not answer (or stopped sending) within its read timeout.
+    #[error("origin {origin} did not answer within {timeout_ms} ms")]
+    OriginTimeout { origin: String, timeout_ms: u64 },
+    /// The viewer sent a method the cache behavior does not allow.
+    #[error("method {0} is not allowed by this cache behavior")]
+    MethodNotAllowed(String),
+    /// The viewer's request body is larger than the node accepts.
+    #[error("request body exceeds {limit} bytes")]
+    BodyTooLarge { limit: usize },
+    /// The viewer's request could not be read (client went away, malformed body).
+    #[error("request could not be read: {0}")]
+    BadRequest(String),
+    /// No distribution answers for the request's Host.
+    #[error("no distribution is configured for host {0:?}")]
+    UnknownHost(String),
+    /// The configuration is invalid; `field` names where (e.g. `distributions[0].Origins[1].DomainName`).
+    #[error("invalid configuration: {field}: {reason}")]
+    Config { field: String, reason: String },
+    /// The node could not start (address in use, unreadable certificate, ...).
+    #[error("{0}")]
+    Startup(String),
+}
+
+impl EdgeError {
+    pub(crate) fn config(field: impl Into<String>, reason: impl Into<String>) -> EdgeError {
+        EdgeError::Config {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// The HTTP status CloudFront answers with for this failure.
+    pub fn status_code(&self) -> StatusCode {
+        match self {
+            EdgeError::OriginConnect { .. } => StatusCode::BAD_GATEWAY,
+            EdgeError::OriginTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
+            EdgeError::MethodNotAllowed(_) => StatusCode::FORBIDDEN,
+            EdgeError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            EdgeError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            EdgeError::UnknownHost(_) => StatusCode::FORBIDDEN,
+            EdgeError::Config { .. } | EdgeError::Startup(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The `X-Cache` value that goes with the error answer.
+    pub fn x_cache(&self) -> &'static str {
+        "Error from cloudfront"
+    }
+
+    /// The sentence CloudFront's error page shows for this kind of failure.
+    pub fn page_text(&self) -> &'static str {
+        match self {
+            EdgeError::OriginConnect { .. } | EdgeError::OriginTimeout { .. } => {
+                "We can't connect to the server for this app or website at this time. There might be too much traffic or a configuration error. Try again later, or contact the app or website owner."
+            }
+            EdgeError::MethodNotAllowed(_) => {
+                "This distribution is not configured to allow the HTTP request method that was used for this request. The distribution supports only cachable requests."
+            }
+            EdgeError::BodyTooLarge { .. } | EdgeError::BadRequest(_) => "Bad request.",
+            EdgeError::Config { .. } | EdgeError::Startup(_) => "The edge node is misconfigured.",
+            EdgeError::UnknownHost(_) => {
+                "The request could not be satisfied. No distribution is configured for this host."
+            }
+        }
+    }
+
+    /// Whether a stale cached object may be served instead (origin-side failures only).
+    pub fn is_origin_failure(&self) -> bool {
+        matches!(
+            self,
+            EdgeError::OriginConnect { .. } | EdgeError::OriginTimeout { .. }
+        )
+    }
+}

@@ -1,0 +1,15 @@
+//! A CloudFront-like edge node: configuration, the shared cache, the origin client, the
+//! request driver and the listeners. See `driver` for the path of one request.
+
+pub mod admin;
+pub mod cache;
+pub mod config;
+pub mod driver;
+pub mod error;
+pub mod http;
+pub mod js;
+pub mod origin;
+pub mod server;
+pub mod tls;
+
+pub use error::EdgeError;

@@ -1,0 +1,408 @@
+//! The origin side: one pooled hyper-util client per origin per worker thread, the request
+//! CloudFront sends to a custom origin (REFERENCE.md §5.5), and the response read back with
+//! connect/read timeouts mapped to 502/504.
+
+use crate::cache::{cookie_pairs, normalized_accept_encoding};
+use crate::config::{Behavior, NodeConfig, Origin, Protocol, Selection};
+use crate::error::EdgeError;
+use bytes::{Bytes, BytesMut};
+use http::header::{self, HeaderName, HeaderValue};
+use http::{HeaderMap, Method, Request, Uri};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use std::net::IpAddr;
+use std::sync::Arc;
+
+pub type OriginClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// Clients for every origin of every distribution, indexed `[distribution][origin]`.
+pub struct OriginClients(Vec<Vec<OriginClient>>);
+
+impl OriginClients {
+    /// One set per worker; `workers` divides each origin's keep-alive pool between them.
+    pub fn new(config: &NodeConfig, workers: usize) -> OriginClients {
+        OriginClients(
+            config
+                .distributions
+                .iter()
+                .map(|d| d.origins.iter().map(|o| client(o, workers)).collect())
+                .collect(),
+        )
+    }
+
+    pub fn get(&self, distribution: usize, origin: usize) -> &OriginClient {
+        &self.0[distribution][origin]
+    }
+}
+
+fn client(origin: &Origin, workers: usize) -> OriginClient {
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    http.set_nodelay(true);
+    http.set_connect_timeout(Some(origin.connection_timeout));
+    let tls = tls_config(origin.verify_certificate);
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(http);
+    Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(origin.keepalive_timeout)
+        .pool_max_idle_per_host(origin.keepalive_pool_size.div_ceil(workers.max(1)))
+        .pool_timer(TokioTimer::new())
+        .timer(TokioTimer::new())
+        .build(https)
+}
+
+fn tls_config(verify: bool) -> rustls::ClientConfig {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .expect("ring supports the default protocol versions");
+    // hyper-rustls sets ALPN (http/1.1) itself.
+    if verify {
+        let roots =
+            rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        builder.with_root_certificates(roots).with_no_client_auth()
+    } else {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(crate::tls::AcceptAnyCert(provider)))
+            .with_no_client_auth()
+    }
+}
+
+/// What the request to the origin is built from.
+pub struct Forward<'a> {
+    pub behavior: &'a Behavior,
+    pub viewer_protocol: Protocol,
+    pub viewer_ip: IpAddr,
+    pub request_id: &'a str,
+    pub via: &'a HeaderValue,
+    /// Drop the viewer's If-* headers (the cache fetches whole objects and answers them itself).
+    pub strip_conditionals: bool,
+}
+
+static X_AMZ_CF_ID: HeaderName = HeaderName::from_static("x-amz-cf-id");
+static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+
+/// Headers CloudFront forwards to a custom origin whatever the policies say.
+fn always_forwarded(name: &str) -> bool {
+    matches!(
+        name,
+        "cache-control"
+            | "content-type"
+            | "content-encoding"
+            | "content-language"
+            | "content-md5"
+            | "if-match"
+            | "if-none-match"
+            | "if-modified-since"
+            | "if-unmodified-since"
+            | "if-range"
+            | "range"
+            | "origin"
+            | "pragma"
+    )
+}
+
+/// Headers that never reach the origin from the viewer.
+fn never_forwarded(name: &str) -> bool {
+    matches!(
+        name,
+        "connection"
+            | "keep-alive"
+            | "proxy-connection"
+            | "proxy-authenticate"
+            | "proxy-authorization"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+            | "expect"
+            | "content-length"
+            | "x-forwarded-proto"
+            | "x-real-ip"
+            | "x-http-method-override"
+    ) || name.starts_with("x-edge-")
+        || name.starts_with("x-amz-cf-")
+}
+
+/// Builds the request CloudFront sends to the behavior's origin for a viewer request.
+pub fn origin_request(
+    f: &Forward<'_>,
+    method: &Method,
+    uri: &Uri,
+    viewer: &HeaderMap,
+    body: Bytes,
+) -> Result<Request<Full<Bytes>>, EdgeError> {
+    let origin = &*f.behavior.origin;
+    let (proto, port) = origin.endpoint(f.viewer_protocol);
+    let scheme = if proto == Protocol::Https {
+        "https"
+    } else {
+        "http"
+    };
+    let host = if origin.domain_name.contains(':') {
+        format!("[{}]", origin.domain_name)
+    } else {
+        origin.domain_name.clone()
+    };
+    let mut target = format!(
+        "{scheme}://{host}:{port}{}{}",
+        origin.origin_path,
+        uri.path()
+    );
+    forwarded_query(&mut target, f.behavior, uri.query());
+    let target: Uri = target
+        .parse()
+        .map_err(|e| EdgeError::BadRequest(format!("bad URI: {e}")))?;
+
+    let mut headers = HeaderMap::with_capacity(viewer.len() + 6);
+    let behavior = f.behavior;
+    for (name, value) in viewer {
+        let n = name.as_str();
+        if never_forwarded(n) {
+            continue;
+        }
+        let keep = match n {
+            "host" | "user-agent" | "authorization" => {
+                behavior.forwards_header(n) || (n == "authorization" && !is_get_or_head(method))
+            }
+            "cookie" | "accept-encoding" | "via" | "x-forwarded-for" => false, // rebuilt below
+            _ if n.starts_with("if-") && f.strip_conditionals => false,
+            _ => always_forwarded(n) || behavior.forwards_header(n),
+        };
+        if keep {
+            headers.append(name.clone(), value.clone());
+        }
+    }
+    if !headers.contains_key(header::HOST) {
+        let h = if port == default_port(proto) {
+            host
+        } else {
+            format!("{host}:{port}")
+        };
+        if let Ok(v) = HeaderValue::from_str(&h) {
+            headers.insert(header::HOST, v);
+        }
+    }
+    if !headers.contains_key(header::USER_AGENT) {
+        headers.insert(
+            header::USER_AGENT,
+            HeaderValue::from_static("Amazon CloudFront"),
+        );
+    }
+    let policy = &behavior.cache_policy;
+    if let Some(ae) = normalized_accept_encoding(
+        viewer,
+        policy.accept_encoding_gzip,
+        policy.accept_encoding_brotli,
+    ) {
+        headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_static(ae));
+    } else if behavior.forwards_header("accept-encoding") {
+        for v in viewer.get_all(header::ACCEPT_ENCODING) {
+            headers.append(header::ACCEPT_ENCODING, v.clone());
+        }
+    }
+    if behavior.forwards_cookies() {
+        let cookies: Vec<String> = cookie_pairs(viewer)
+            .filter(|(n, _)| behavior.forwards_cookie(n))
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect();
+        if !cookies.is_empty() {
+            if let Ok(v) = HeaderValue::from_str(&cookies.join("; ")) {
+                headers.insert(header::COOKIE, v);
+            }
+        }
+    }
+    let mut via = viewer
+        .get_all(header::VIA)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if !via.is_empty() {
+        via.push_str(", ");
+    }
+    via.push_str(f.via.to_str().unwrap_or_default());
+    if let Ok(v) = HeaderValue::from_str(&via) {
+        headers.insert(header::VIA, v);
+    }
+    let ip = f.viewer_ip.to_string();
+    let xff = match viewer.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
+        Some(prev) if !prev.trim().is_empty() => format!("{prev}, {ip}"),
+        _ => ip,
+    };
+    if let Ok(v) = HeaderValue::from_str(&xff) {
+        headers.insert(X_FORWARDED_FOR.clone(), v);
+    }
+    if let Ok(v) = HeaderValue::from_str(f.request_id) {
+        headers.insert(X_AMZ_CF_ID.clone(), v);
+    }
+    for (n, v) in &origin.custom_headers {
+        headers.insert(n.clone(), v.clone());
+    }
+    let mut req = Request::new(Full::new(body));
+    *req.method_mut() = method.clone();
+    *req.uri_mut() = target;
+    *req.headers_mut() = headers;
+    Ok(req)
+}
+
+fn is_get_or_head(m: &Method) -> bool {
+    m == Method::GET || m == Method::HEAD
+}
+
+fn default_port(p: Protocol) -> u16 {
+    match p {
+        Protocol::Http => 80,
+        Protocol::Https => 443,
+    }
+}
+
+fn forwarded_query(target: &mut String, behavior: &Behavior, query: Option<&str>) {
+    let Some(q) = query.filter(|q| !q.is_empty()) else {
+        return;
+    };
+    let all = behavior.cache_policy.query_strings == Selection::All
+        || behavior.origin_policy.query_strings == Selection::All;
+    if all {
+        target.push('?');
+        target.push_str(q);
+        return;
+    }
+    let mut first = true;
+    for pair in q.split('&').filter(|p| !p.is_empty()) {
+        let name = pair.split_once('=').map_or(pair, |(n, _)| n);
+        if behavior.forwards_query(name) {
+            target.push(if first { '?' } else { '&' });
+            target.push_str(pair);
+            first = false;
+        }
+    }
+}
+
+/// An origin's answer with its body read (or, past the object limit, still streaming).
+pub struct OriginResponse {
+    pub parts: http::response::Parts,
+    pub body: OriginBody,
+}
+
+pub enum OriginBody {
+    Full(Bytes),
+    TooBig { prefix: Bytes, rest: Incoming },
+}
+
+/// Sends `req` and reads the answer, applying the origin's timeouts.
+pub async fn fetch(
+    client: &OriginClient,
+    origin: &Origin,
+    req: Request<Full<Bytes>>,
+    max_object: usize,
+    head: bool,
+) -> Result<OriginResponse, EdgeError> {
+    let name = || format!("{}:{}", origin.domain_name, origin.http_port);
+    let wait = origin.connection_timeout + origin.read_timeout;
+    let resp = match tokio::time::timeout(wait, client.request(req)).await {
+        Err(_) => {
+            return Err(EdgeError::OriginTimeout {
+                origin: name(),
+                timeout_ms: origin.read_timeout.as_millis() as u64,
+            })
+        }
+        Ok(Err(e)) => return Err(classify(e, origin, name())),
+        Ok(Ok(r)) => r,
+    };
+    let (parts, mut incoming) = resp.into_parts();
+    if head {
+        return Ok(OriginResponse {
+            parts,
+            body: OriginBody::Full(Bytes::new()),
+        });
+    }
+    let mut buf = BytesMut::new();
+    loop {
+        let frame = match tokio::time::timeout(origin.read_timeout, incoming.frame()).await {
+            Err(_) => {
+                return Err(EdgeError::OriginTimeout {
+                    origin: name(),
+                    timeout_ms: origin.read_timeout.as_millis() as u64,
+                })
+            }
+            Ok(None) => break,
+            Ok(Some(Err(e))) => {
+                return Err(EdgeError::OriginConnect {
+                    origin: name(),
+                    reason: format!("body: {e}"),
+                })
+            }
+            Ok(Some(Ok(f))) => f,
+        };
+        if let Ok(data) = frame.into_data() {
+            buf.extend_from_slice(&data);
+            if buf.len() > max_object {
+                return Ok(OriginResponse {
+                    parts,
+                    body: OriginBody::TooBig {
+                        prefix: buf.freeze(),
+                        rest: incoming,
+                    },
+                });
+            }
+        }
+    }
+    Ok(OriginResponse {
+        parts,
+        body: OriginBody::Full(buf.freeze()),
+    })
+}
+
+fn classify(e: hyper_util::client::legacy::Error, origin: &Origin, name: String) -> EdgeError {
+    let mut reason = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    let mut timed_out = false;
+    while let Some(s) = source {
+        let text = s.to_string();
+        timed_out |= text.contains("timed out") || text.contains("timeout");
+        reason = format!("{reason}: {text}");
+        source = s.source();
+    }
+    if timed_out {
+        EdgeError::OriginTimeout {
+            origin: name,
+            timeout_ms: origin.connection_timeout.as_millis() as u64,
+        }
+    } else {
+        EdgeError::OriginConnect {
+            origin: name,
+            reason,
+        }
+    }
+}
+
+/// Removes what must not be stored or passed to the viewer from an origin response: hop-by-hop
+/// headers, the origin's Via and Age (ours replace them) and, when cookies are not forwarded,
+/// Set-Cookie (REFERENCE.md §5.4).
+pub fn clean_response_headers(headers: &mut HeaderMap, behavior: &Behavior) {
+    for name in [
+        header::CONNECTION,
+        header::TRANSFER_ENCODING,
+        header::TRAILER,
+        header::UPGRADE,
+        header::VIA,
+        header::AGE,
+        header::PROXY_AUTHENTICATE,
+    ] {
+        headers.remove(name);
+    }
+    headers.remove("keep-alive");
+    headers.remove("proxy-connection");
+    if !behavior.forwards_cookies() {
+        headers.remove(header::SET_COOKIE);
+    }
+}

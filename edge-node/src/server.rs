@@ -1,0 +1,294 @@
+//! Listeners and workers, thread-per-core: each worker thread runs a current-thread Tokio
+//! runtime with a `LocalSet` that owns its own SO_REUSEPORT listeners, its origin clients and
+//! (later) its JavaScript isolates, so nothing on the request path crosses threads except the
+//! shared cache. HTTP/1.1 and HTTP/2 (prior knowledge) on the plain listener; ALPN h2/http1.1
+//! on the TLS one. Shutdown stops accepting and lets in-flight requests finish.
+
+use crate::config::{NodeConfig, Protocol};
+use crate::driver::{Conn, NodeShared, Worker, WORKER};
+use crate::error::EdgeError;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use socket2::{Domain, Socket, Type};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+/// Where a node listens.
+#[derive(Debug, Clone)]
+pub struct Listen {
+    pub http: SocketAddr,
+    pub tls: Option<SocketAddr>,
+}
+
+/// A started node: its bound addresses and the handle to stop it.
+pub struct RunningNode {
+    pub http: SocketAddr,
+    pub tls: Option<SocketAddr>,
+    pub shared: Arc<NodeShared>,
+    shutdown: watch::Sender<bool>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+/// How long in-flight requests get to finish after a shutdown signal.
+const DRAIN: Duration = Duration::from_secs(30);
+
+impl RunningNode {
+    /// Binds every listener (so address errors surface here) and starts the workers.
+    pub fn start(config: NodeConfig, listen: &Listen) -> Result<RunningNode, EdgeError> {
+        let workers = match config.node.workers {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        };
+        let tls = match listen.tls {
+            Some(_) => Some(crate::tls::server_config(
+                config.node.tls_cert.as_deref(),
+                config.node.tls_key.as_deref(),
+            )?),
+            None => None,
+        };
+        let http_sockets = bind_group(listen.http, workers)?;
+        let http = http_sockets[0].local_addr().map_err(startup)?;
+        let tls_sockets = match listen.tls {
+            Some(addr) => Some(bind_group(addr, workers)?),
+            None => None,
+        };
+        let tls_addr = match &tls_sockets {
+            Some(s) => Some(s[0].local_addr().map_err(startup)?),
+            None => None,
+        };
+        let shared = Arc::new(NodeShared::new(config));
+        let (shutdown, rx) = watch::channel(false);
+        let mut tls_sockets = tls_sockets.map(|v| v.into_iter());
+        let mut threads = Vec::with_capacity(workers);
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), String>>();
+        for (i, http_socket) in http_sockets.into_iter().enumerate() {
+            let tls_socket = tls_sockets.as_mut().and_then(|it| it.next());
+            let (shared, rx, tls, ready) =
+                (shared.clone(), rx.clone(), tls.clone(), ready_tx.clone());
+            let handle = std::thread::Builder::new()
+                .name(format!("edge-worker-{i}"))
+                .spawn(move || {
+                    run_worker(shared, workers, http_socket, tls_socket.zip(tls), rx, ready)
+                })
+                .map_err(startup)?;
+            threads.push(handle);
+        }
+        drop(ready_tx);
+        // Every worker reports once its listeners and clients are up; a worker that fails or
+        // panics during start fails the whole start instead of leaving a node half-served.
+        for _ in 0..workers {
+            let outcome = ready_rx
+                .recv()
+                .unwrap_or_else(|_| Err("a worker thread died while starting".into()));
+            if let Err(e) = outcome {
+                let _ = shutdown.send(true);
+                return Err(EdgeError::Startup(e));
+            }
+        }
+        Ok(RunningNode {
+            http,
+            tls: tls_addr,
+            shared,
+            shutdown,
+            threads,
+        })
+    }
+
+    /// Stops accepting, waits for in-flight requests (at most 30 s), joins the workers.
+    pub fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        for t in self.threads {
+            let _ = t.join();
+        }
+    }
+}
+
+fn startup(e: impl std::fmt::Display) -> EdgeError {
+    EdgeError::Startup(e.to_string())
+}
+
+/// `n` listening sockets on one address with SO_REUSEPORT, the first deciding the port when
+/// `addr` has port 0.
+fn bind_group(addr: SocketAddr, n: usize) -> Result<Vec<std::net::TcpListener>, EdgeError> {
+    let mut out = Vec::with_capacity(n);
+    let mut addr = addr;
+    for _ in 0..n {
+        let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None).map_err(startup)?;
+        socket.set_reuse_address(true).map_err(startup)?;
+        socket.set_reuse_port(true).map_err(startup)?;
+        socket.set_nonblocking(true).map_err(startup)?;
+        socket
+            .bind(&addr.into())
+            .map_err(|e| EdgeError::Startup(format!("cannot listen on {addr}: {e}")))?;
+        socket.listen(4096).map_err(startup)?;
+        let l: std::net::TcpListener = socket.into();
+        addr = l.local_addr().map_err(startup)?;
+        out.push(l);
+    }
+    Ok(out)
+}
+
+/// Spawns `!Send` futures (hyper's HTTP/2 streams) on the worker's `LocalSet`.
+#[derive(Clone, Copy)]
+struct LocalExec;
+
+impl<F: Future + 'static> hyper::rt::Executor<F> for LocalExec {
+    fn execute(&self, fut: F) {
+        tokio::task::spawn_local(fut);
+    }
+}
+
+fn run_worker(
+    shared: Arc<NodeShared>,
+    workers: usize,
+    http: std::net::TcpListener,
+    tls: Option<(std::net::TcpListener, Arc<rustls::ServerConfig>)>,
+    mut shutdown: watch::Receiver<bool>,
+    ready: std::sync::mpsc::Sender<Result<(), String>>,
+) {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            let _ = ready.send(Err(format!("worker runtime could not start: {e}")));
+            return;
+        }
+    };
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&rt, async move {
+        let node = shared.config.node.clone();
+        let worker = Rc::new(Worker::new(shared, workers));
+        WORKER.with(|w| *w.borrow_mut() = Some(Rc::downgrade(&worker)));
+        let mut builder = auto::Builder::new(LocalExec);
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(node.header_read_timeout)
+            .max_buf_size(node.max_header_bytes)
+            .max_headers(node.max_headers);
+        builder
+            .http2()
+            .timer(TokioTimer::new())
+            .max_header_list_size(node.max_header_bytes as u32)
+            .max_concurrent_streams(256)
+            .keep_alive_interval(node.idle_timeout)
+            .keep_alive_timeout(Duration::from_secs(20));
+        let builder = Rc::new(builder);
+        let (http, tls) = match listeners(http, tls) {
+            Ok(l) => l,
+            Err(e) => {
+                let _ = ready.send(Err(format!("worker could not take its listener: {e}")));
+                return;
+            }
+        };
+        let _ = ready.send(Ok(()));
+        let graceful = GracefulShutdown::new();
+        loop {
+            let accepted = tokio::select! {
+                _ = shutdown.changed() => break,
+                r = http.accept() => r.map(|(s, peer)| (s, peer, false)),
+                r = accept_opt(tls.as_ref().map(|(l, _)| l)) => r.map(|(s, peer)| (s, peer, true)),
+            };
+            let (stream, peer, is_tls) = match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off briefly instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                }
+            };
+            let _ = stream.set_nodelay(true);
+            let conn = Conn {
+                peer,
+                protocol: if is_tls {
+                    Protocol::Https
+                } else {
+                    Protocol::Http
+                },
+            };
+            let worker = worker.clone();
+            let service = service_fn(move |req| worker.clone().serve(req, conn));
+            let (builder, watcher) = (builder.clone(), graceful.watcher());
+            let acceptor = tls.as_ref().filter(|_| is_tls).map(|(_, a)| a.clone());
+            let handshake_timeout = node.header_read_timeout;
+            tokio::task::spawn_local(async move {
+                let result = match acceptor {
+                    None => {
+                        let conn = builder
+                            .serve_connection(TokioIo::new(stream), service)
+                            .into_owned();
+                        watcher.watch(conn).await
+                    }
+                    Some(acceptor) => {
+                        let tls =
+                            match tokio::time::timeout(handshake_timeout, acceptor.accept(stream))
+                                .await
+                            {
+                                Ok(Ok(s)) => s,
+                                Ok(Err(e)) => {
+                                    tracing::debug!(%peer, error = %e, "tls handshake failed");
+                                    return;
+                                }
+                                Err(_) => {
+                                    tracing::debug!(%peer, "tls handshake timed out");
+                                    return;
+                                }
+                            };
+                        let conn = builder
+                            .serve_connection(TokioIo::new(tls), service)
+                            .into_owned();
+                        watcher.watch(conn).await
+                    }
+                };
+                if let Err(e) = result {
+                    tracing::debug!(%peer, error = %e, "connection ended with an error");
+                }
+            });
+        }
+        drop(http);
+        drop(tls);
+        if tokio::time::timeout(DRAIN, graceful.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!("in-flight requests did not finish within {DRAIN:?}");
+        }
+    });
+}
+
+type TlsListener = (TcpListener, tokio_rustls::TlsAcceptor);
+
+fn listeners(
+    http: std::net::TcpListener,
+    tls: Option<(std::net::TcpListener, Arc<rustls::ServerConfig>)>,
+) -> std::io::Result<(TcpListener, Option<TlsListener>)> {
+    let http = TcpListener::from_std(http)?;
+    let tls = match tls {
+        Some((l, cfg)) => Some((
+            TcpListener::from_std(l)?,
+            tokio_rustls::TlsAcceptor::from(cfg),
+        )),
+        None => None,
+    };
+    Ok((http, tls))
+}
+
+async fn accept_opt(
+    l: Option<&TcpListener>,
+) -> std::io::Result<(tokio::net::TcpStream, SocketAddr)> {
+    match l {
+        Some(l) => l.accept().await,
+        None => std::future::pending().await,
+    }
+}
