@@ -7,6 +7,7 @@
 //! - On any path: `cache_control`, `cdn_cache_control`, `expires`, `etag`, `last_modified`
 //!   (with real 304s to If-None-Match / If-Modified-Since), `vary`, `age`, `status`, `delay_ms`,
 //!   `size`, `set_cookie`, `content_type`, and `fail=reset|hang`.
+//! - Every answer carries `X-Origin-Request: N`, the count of requests received so far.
 
 use bytes::Bytes;
 use http::header::{self, HeaderName, HeaderValue};
@@ -181,7 +182,7 @@ impl Origin {
             }
             _ => {}
         }
-        self.stats.total.fetch_add(1, Ordering::SeqCst);
+        let seq = self.stats.total.fetch_add(1, Ordering::SeqCst) + 1;
         *self
             .stats
             .paths
@@ -231,6 +232,11 @@ impl Origin {
             }
         };
         let mut headers = HeaderMap::new();
+        // Which request this answer belongs to, so a client can tell a stored answer from a new one.
+        headers.insert(
+            HeaderName::from_static("x-origin-request"),
+            HeaderValue::from(seq),
+        );
         for (param, name) in HEADER_PARAMS.iter() {
             if let Some(v) = q.get(*param) {
                 match HeaderValue::from_str(v) {

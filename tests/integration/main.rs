@@ -1,1 +1,9 @@
+//! Integration tests: real `edge` processes on port 0, one module per feature.
 
+mod admin;
+mod cache;
+mod config;
+mod errors;
+mod harness;
+mod limits;
+mod tls;

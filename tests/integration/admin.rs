@@ -1,0 +1,74 @@
+//! The admin listener: health and invalidation.
+
+use crate::harness::*;
+use bytes::Bytes;
+use http::Method;
+
+async fn invalidate(edge: &Edge, body: &str) -> Resp {
+    request(
+        Method::POST,
+        &format!("{}/__edge/invalidate", edge.admin),
+        &[("content-type", "application/json")],
+        Bytes::from(body.to_string()),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn health_answers() {
+    let origin = origin();
+    let edge = edge_for(&origin, &["--pop", "FRA56-C1"]);
+    let r = get(&format!("{}/__edge/health", edge.admin)).await;
+    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["status"], "ok");
+    assert_eq!(v["pop"], "FRA56-C1");
+    assert_eq!(
+        get(&format!("{}/x", edge.base))
+            .await
+            .header("x-amz-cf-pop"),
+        "FRA56-C1"
+    );
+}
+
+#[tokio::test]
+async fn invalidation_drops_matching_objects() {
+    let origin = origin();
+    let edge = edge_for(&origin, &[]);
+    for p in ["/a/1", "/a/2", "/b.html"] {
+        get(&format!("{}{p}", edge.base)).await;
+    }
+    let r = invalidate(&edge, r#"{"paths": ["/a/*"]}"#).await;
+    assert_eq!(r.status, 200);
+    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["invalidated"], 2);
+    assert_eq!(
+        get(&format!("{}/a/1", edge.base)).await.x_cache(),
+        "Miss from cloudfront"
+    );
+    assert_eq!(
+        get(&format!("{}/b.html", edge.base)).await.x_cache(),
+        "Hit from cloudfront"
+    );
+    let exact = invalidate(&edge, r#"{"paths": ["/b.html"]}"#).await;
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&exact.body).unwrap()["invalidated"],
+        1
+    );
+}
+
+#[tokio::test]
+async fn bad_invalidations_are_refused_with_a_reason() {
+    let origin = origin();
+    let edge = edge_for(&origin, &[]);
+    for (body, needle) in [
+        (r#"{"paths": ["/a*b"]}"#, "last character"),
+        (r#"{"paths": ["a"]}"#, "must start with '/'"),
+        (r#"{"paths": []}"#, "at least one"),
+        (r#"{"path": ["/a"]}"#, "expected"),
+        ("not json", "expected"),
+    ] {
+        let r = invalidate(&edge, body).await;
+        assert_eq!(r.status, 400, "{body}");
+        assert!(r.text().contains(needle), "{body}: {}", r.text());
+    }
+}

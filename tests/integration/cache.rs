@@ -1,0 +1,273 @@
+//! Caching through a real edge node: hits, TTL clamps, Vary, revalidation, collapsing,
+//! stale-if-error, unsafe-method invalidation, HEAD and viewer conditionals.
+
+use crate::harness::*;
+use bytes::Bytes;
+use http::Method;
+
+#[tokio::test]
+async fn miss_then_hit_makes_one_origin_request() {
+    let origin = origin();
+    let edge = edge_for(&origin, &[]);
+    let url = format!("{}/bytes/1024?cache_control=max-age%3D600", edge.base);
+    let first = get(&url).await;
+    assert_eq!(first.status, 200);
+    assert_eq!(first.x_cache(), "Miss from cloudfront");
+    assert_eq!(first.body.len(), 1024);
+    let second = get(&url).await;
+    assert_eq!(second.x_cache(), "Hit from cloudfront");
+    assert_eq!(second.body, first.body);
+    assert!(
+        second.header("age").parse::<u64>().is_ok(),
+        "hit carries Age"
+    );
+    assert!(second
+        .header("via")
+        .ends_with(".cloudfront.net (CloudFront)"));
+    assert!(!second.header("x-amz-cf-pop").is_empty());
+    assert_eq!(second.header("x-amz-cf-id").len(), 56);
+    assert_ne!(first.header("x-amz-cf-id"), second.header("x-amz-cf-id"));
+    let stats = origin.stats().await;
+    assert_eq!(stats["total"], 1, "{stats}");
+    assert_eq!(stats["paths"]["/bytes/1024"], 1);
+}
+
+#[tokio::test]
+async fn ttl_clamps_follow_cloudfront() {
+    let origin = origin();
+    // The origin's Age makes an object old on arrival, so freshness is decided at once.
+    let cfg = config_for(&origin, "", "MinTTL = 60\nDefaultTTL = 60\nMaxTTL = 100\n[distributions.DefaultCacheBehavior.CachePolicy]\nQueryStringBehavior = \"all\"");
+    let (edge, _cfg) = edge_with_config(&cfg, &[]);
+    // max-age=1000 clamped to MaxTTL 100: at age 150 it is stale.
+    let clamped_max = format!("{}/max?cache_control=max-age%3D1000&age=150", edge.base);
+    get(&clamped_max).await;
+    assert_eq!(get(&clamped_max).await.x_cache(), "Miss from cloudfront");
+    // max-age=1 raised to MinTTL 60: at age 30 it is fresh.
+    let clamped_min = format!("{}/min?cache_control=max-age%3D1&age=30", edge.base);
+    get(&clamped_min).await;
+    assert_eq!(get(&clamped_min).await.x_cache(), "Hit from cloudfront");
+    // no-store with MinTTL > 0 is cached for MinTTL.
+    let no_store = format!("{}/nostore?cache_control=no-store", edge.base);
+    get(&no_store).await;
+    assert_eq!(get(&no_store).await.x_cache(), "Hit from cloudfront");
+    let stats = origin.stats().await;
+    assert_eq!(stats["paths"]["/max"], 2);
+    assert_eq!(stats["paths"]["/min"], 1);
+    assert_eq!(stats["paths"]["/nostore"], 1);
+}
+
+#[tokio::test]
+async fn no_store_and_private_are_not_cached_with_min_ttl_zero() {
+    let origin = origin();
+    let edge = edge_for(&origin, &[]);
+    for cc in ["no-store", "private"] {
+        let url = format!("{}/p-{cc}?cache_control={cc}", edge.base);
+        get(&url).await;
+        assert_eq!(get(&url).await.x_cache(), "Miss from cloudfront", "{cc}");
+    }
+    assert_eq!(origin.total().await, 4);
+}
+
+#[tokio::test]
+async fn vary_keeps_variants_apart() {
+    let origin = origin();
+    let edge = edge_for(&origin, &[]);
+    let url = format!(
+        "{}/v?vary=Accept-Language&cache_control=max-age%3D600",
+        edge.base
+    );
+    let en = get_with(&url, &[("accept-language", "en")]).await;
+    let de = get_with(&url, &[("accept-language", "de")]).await;
+    assert_eq!(en.x_cache(), "Miss from cloudfront");
+    assert_eq!(de.x_cache(), "Miss from cloudfront");
+    let en2 = get_with(&url, &[("accept-language", "en")]).await;
+    assert_eq!(en2.x_cache(), "Hit from cloudfront");
+    assert_eq!(
+        en2.header("x-origin-request"),
+        en.header("x-origin-request")
+    );
+    assert_eq!(
+        get_with(&url, &[("accept-language", "de")]).await.x_cache(),
+        "Hit from cloudfront"
+    );
+    assert_eq!(origin.total().await, 2);
+}
+
+#[tokio::test]
+async fn revalidation_with_304_updates_stored_headers() {
+    let origin = origin();
+    let edge = edge_for(&origin, &[]);
+    let url = format!("{}/r?etag=%22v1%22&cache_control=no-cache", edge.base);
+    let first = get(&url).await;
+    assert_eq!(first.x_cache(), "Miss from cloudfront");
+    assert_eq!(first.header("x-origin-request"), "1");
+    let second = get(&url).await;
+    assert_eq!(second.x_cache(), "RefreshHit from cloudfront");
+    assert_eq!(second.status, 200);
+    assert_eq!(second.body, first.body);
+    // The origin answered 304 with its own X-Origin-Request; the stored headers took it.
+    assert_eq!(second.header("x-origin-request"), "2");
+    assert_eq!(origin.total().await, 2);
+}
+
+#[tokio::test]
+async fn concurrent_misses_collapse_into_one_origin_request() {
+    let origin = origin();
+    let edge = edge_for(&origin, &[]);
+    let url = format!(
+        "{}/slow?delay_ms=300&cache_control=max-age%3D600",
+        edge.base
+    );
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            tokio::spawn({
+                let url = url.clone();
+                async move { get(&url).await }
+            })
+        })
+        .collect();
+    let mut misses = 0;
+    for t in tasks {
+        let r = t.await.unwrap();
+        assert_eq!(r.status, 200);
+        if r.x_cache() == "Miss from cloudfront" {
+            misses += 1;
+        } else {
+            assert_eq!(r.x_cache(), "Hit from cloudfront");
+        }
+    }
+    assert_eq!(misses, 1);
+    assert_eq!(origin.total().await, 1);
+}
+
+/// Key on the path only, forward every query string: the same object, with the origin told to fail.
+fn path_keyed(origin: &Origin) -> String {
+    config_for(
+        origin,
+        "",
+        "[distributions.DefaultCacheBehavior.CachePolicy]\nQueryStringBehavior = \"none\"\n[distributions.DefaultCacheBehavior.OriginRequestPolicy]\nQueryStringBehavior = \"all\"",
+    )
+}
+
+#[tokio::test]
+async fn stale_object_served_while_the_origin_fails() {
+    let origin = origin();
+    let (edge, _cfg) = edge_with_config(&path_keyed(&origin), &[]);
+    // Stored already stale (age 20 > max-age 10).
+    let first = get(&format!(
+        "{}/sie?cache_control=max-age%3D10%2C%20stale-if-error%3D600&age=20",
+        edge.base
+    ))
+    .await;
+    assert_eq!(first.x_cache(), "Miss from cloudfront");
+    let reset = get(&format!("{}/sie?fail=reset", edge.base)).await;
+    assert_eq!(reset.status, 200);
+    assert_eq!(reset.body, first.body);
+    let error = get(&format!("{}/sie?status=503", edge.base)).await;
+    assert_eq!(error.status, 200);
+    assert_eq!(error.body, first.body);
+    // must-revalidate forbids serving stale.
+    get(&format!(
+        "{}/mr?cache_control=max-age%3D10%2C%20must-revalidate&age=20",
+        edge.base
+    ))
+    .await;
+    let refused = get(&format!("{}/mr?fail=reset", edge.base)).await;
+    assert_eq!(refused.status, 502);
+}
+
+#[tokio::test]
+async fn unsafe_method_invalidates_the_uri() {
+    let origin = origin();
+    let edge = edge_for(&origin, &[]);
+    let url = format!("{}/doc?cache_control=max-age%3D600", edge.base);
+    get(&url).await;
+    assert_eq!(get(&url).await.x_cache(), "Hit from cloudfront");
+    let post = request(
+        Method::POST,
+        &url,
+        &[("content-type", "text/plain")],
+        Bytes::from_static(b"new"),
+    )
+    .await;
+    assert_eq!(post.status, 200);
+    assert_eq!(get(&url).await.x_cache(), "Miss from cloudfront");
+    assert_eq!(origin.total().await, 3);
+}
+
+#[tokio::test]
+async fn post_body_reaches_the_origin() {
+    let origin = origin();
+    let edge = edge_for(&origin, &[]);
+    let r = request(
+        Method::PUT,
+        &format!("{}/echo/put?x=1", edge.base),
+        &[],
+        Bytes::from_static(b"payload"),
+    )
+    .await;
+    let echo: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(echo["method"], "PUT");
+    assert_eq!(echo["path"], "/echo/put");
+    assert_eq!(echo["query"], "x=1");
+    assert_eq!(echo["body"], "payload");
+    assert!(echo["headers"]["x-amz-cf-id"]
+        .as_str()
+        .is_some_and(|v| v.len() == 56));
+    assert!(echo["headers"]["via"]
+        .as_str()
+        .unwrap()
+        .contains("cloudfront.net (CloudFront)"));
+    assert_eq!(echo["headers"]["x-forwarded-for"], "127.0.0.1");
+}
+
+#[tokio::test]
+async fn head_and_conditional_requests_answered_from_cache() {
+    let origin = origin();
+    let edge = edge_for(&origin, &[]);
+    let url = format!("{}/h?etag=%22e1%22&cache_control=max-age%3D600", edge.base);
+    let head = request(Method::HEAD, &url, &[], Bytes::new()).await;
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty());
+    let get1 = get(&url).await;
+    assert_eq!(get1.x_cache(), "Hit from cloudfront");
+    assert!(!get1.body.is_empty());
+    let cond = get_with(&url, &[("if-none-match", "\"e1\"")]).await;
+    assert_eq!(cond.status, 304);
+    assert_eq!(cond.x_cache(), "Hit from cloudfront");
+    assert_eq!(origin.total().await, 1);
+}
+
+#[tokio::test]
+async fn origin_request_rewrites_follow_cloudfront() {
+    let origin = origin();
+    // Default policies: nothing but the always-forwarded headers reach the origin.
+    let cfg = config_for(&origin, "", "");
+    let (edge, _cfg) = edge_with_config(&cfg, &[]);
+    let r = get_with(
+        &format!("{}/echo?q=1", edge.base),
+        &[
+            ("user-agent", "curl/8"),
+            ("accept-language", "de"),
+            ("cookie", "a=1"),
+            ("x-edge-secret", "s"),
+            ("cache-control", "no-cache"),
+        ],
+    )
+    .await;
+    let echo: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    let h = &echo["headers"];
+    assert_eq!(h["user-agent"], "Amazon CloudFront");
+    assert_eq!(
+        h["host"],
+        "127.0.0.1:".to_string() + origin.base.rsplit(':').next().unwrap()
+    );
+    assert!(h.get("accept-language").is_none(), "{h}");
+    assert!(h.get("cookie").is_none(), "{h}");
+    assert!(h.get("x-edge-secret").is_none(), "{h}");
+    assert_eq!(h["cache-control"], "no-cache");
+    assert_eq!(
+        echo["query"], "",
+        "query strings are not forwarded by default"
+    );
+}

@@ -1,0 +1,65 @@
+//! Invalid configuration is refused at start with a message naming the field.
+
+use crate::harness::*;
+
+fn refused(toml: &str) -> String {
+    let path = write_temp(toml);
+    match Proc::try_spawn(&[
+        "node",
+        "--listen",
+        "127.0.0.1:0",
+        "--config",
+        path.to_str().unwrap(),
+    ]) {
+        Ok(_) => panic!("config was accepted:\n{toml}"),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn unknown_target_origin_is_named() {
+    let e = refused(
+        r#"
+[[distributions]]
+[[distributions.Origins]]
+Id = "a"
+DomainName = "example.org"
+[distributions.DefaultCacheBehavior]
+TargetOriginId = "nope"
+"#,
+    );
+    assert!(
+        e.contains("distributions[0].DefaultCacheBehavior.TargetOriginId"),
+        "{e}"
+    );
+    assert!(e.contains("no origin has the Id \"nope\""), "{e}");
+    assert!(e.contains("exited with code Some(2)"), "{e}");
+}
+
+#[test]
+fn unknown_field_and_bad_values_are_named() {
+    let e = refused("[[distributions]]\nOrigns = []\n");
+    assert!(e.contains("Origns"), "{e}");
+    let e = refused(
+        r#"
+[[distributions]]
+[[distributions.Origins]]
+Id = "a"
+DomainName = "example.org"
+[distributions.Origins.CustomOriginConfig]
+OriginProtocolPolicy = "ftp-only"
+[distributions.DefaultCacheBehavior]
+"#,
+    );
+    assert!(e.contains("OriginProtocolPolicy"), "{e}");
+    assert!(e.contains("ftp-only"), "{e}");
+}
+
+#[test]
+fn missing_origin_is_refused() {
+    let e = refused("[[distributions]]\n[distributions.DefaultCacheBehavior]\n");
+    assert!(
+        e.contains("distributions[0].Origins: at least one origin is required"),
+        "{e}"
+    );
+}

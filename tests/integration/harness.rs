@@ -1,0 +1,288 @@
+//! Test harness: real `edge` processes on port 0 and a small HTTP client.
+//!
+//! A process is ready when it prints its `ready k=v …` line on stdout; the harness waits for
+//! that line (never a sleep) and kills the process on drop. Its stderr is kept for failure
+//! messages.
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, Request, StatusCode, Version};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Stdio};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::Duration;
+
+pub const EDGE: &str = env!("CARGO_BIN_EXE_edge");
+
+/// A running `edge` process.
+pub struct Proc {
+    child: Child,
+    pub ready: HashMap<String, String>,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Proc {
+    /// Starts `edge ARGS…` and waits for its ready line.
+    pub fn spawn(args: &[&str]) -> Proc {
+        Self::try_spawn(args).unwrap_or_else(|e| panic!("edge {}: {e}", args.join(" ")))
+    }
+
+    /// Starts `edge ARGS…`; `Err` carries stderr if it exits before being ready.
+    pub fn try_spawn(args: &[&str]) -> Result<Proc, String> {
+        let mut child = Command::new(EDGE)
+            .args(args)
+            .env("EDGE_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot start {EDGE}: {e}"))?;
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let mut err_pipe = child.stderr.take().expect("stderr piped");
+        let sink = stderr.clone();
+        let err_reader = std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = err_pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        let out = child.stdout.take().expect("stdout piped");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                if line.starts_with("ready ") {
+                    let _ = tx.send(line);
+                }
+            }
+        });
+        match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(line) => {
+                let ready = line
+                    .split_whitespace()
+                    .skip(1)
+                    .filter_map(|kv| kv.split_once('='))
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect();
+                Ok(Proc {
+                    child,
+                    ready,
+                    stderr,
+                })
+            }
+            Err(_) => {
+                let _ = child.kill();
+                let code = child.wait().ok().and_then(|s| s.code());
+                // The reader ends at the pipe's end, so every line is in by then.
+                let _ = err_reader.join();
+                let logs = stderr.lock().unwrap().clone();
+                Err(format!(
+                    "exited with code {code:?} before ready; stderr:\n{logs}"
+                ))
+            }
+        }
+    }
+
+    pub fn addr(&self, key: &str) -> String {
+        self.ready
+            .get(key)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {key} in ready line {:?}", self.ready))
+    }
+
+    pub fn logs(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        self.child.wait().expect("wait")
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The mock origin.
+pub struct Origin {
+    pub proc: Proc,
+    pub base: String,
+}
+
+pub fn origin() -> Origin {
+    let proc = Proc::spawn(&["origin", "--listen", "127.0.0.1:0"]);
+    let base = format!("http://{}", proc.addr("http"));
+    Origin { proc, base }
+}
+
+impl Origin {
+    pub async fn stats(&self) -> serde_json::Value {
+        let r = get(&format!("{}/__stats", self.base)).await;
+        serde_json::from_slice(&r.body).expect("stats JSON")
+    }
+
+    pub async fn total(&self) -> u64 {
+        self.stats().await["total"].as_u64().expect("total")
+    }
+}
+
+/// An edge node with an admin listener.
+pub struct Edge {
+    pub proc: Proc,
+    pub base: String,
+    pub admin: String,
+}
+
+/// `edge node --origin URL` plus `extra` arguments.
+pub fn edge_for(origin: &Origin, extra: &[&str]) -> Edge {
+    let mut args = vec![
+        "node",
+        "--listen",
+        "127.0.0.1:0",
+        "--admin-listen",
+        "127.0.0.1:0",
+        "--origin",
+        &origin.base,
+    ];
+    args.extend_from_slice(extra);
+    edge_with(&args)
+}
+
+/// `edge node` with a configuration file written from `toml`.
+pub fn edge_with_config(toml: &str, extra: &[&str]) -> (Edge, tempfile::TempPath) {
+    let path = write_temp(toml);
+    let p = path.to_str().unwrap().to_string();
+    let mut args = vec![
+        "node",
+        "--listen",
+        "127.0.0.1:0",
+        "--admin-listen",
+        "127.0.0.1:0",
+        "--config",
+        &p,
+    ];
+    args.extend_from_slice(extra);
+    (edge_with(&args), path)
+}
+
+fn edge_with(args: &[&str]) -> Edge {
+    let proc = Proc::spawn(args);
+    let base = format!("http://{}", proc.addr("http"));
+    let admin = format!("http://{}", proc.addr("admin"));
+    Edge { proc, base, admin }
+}
+
+pub fn write_temp(text: &str) -> tempfile::TempPath {
+    use std::io::Write;
+    let mut f = tempfile::NamedTempFile::new().expect("temp file");
+    f.write_all(text.as_bytes()).expect("write temp");
+    f.into_temp_path()
+}
+
+/// A configuration with one origin on `origin` and `behavior` TOML appended to the default
+/// cache behavior section.
+pub fn config_for(origin: &Origin, origin_extra: &str, behavior: &str) -> String {
+    let port = origin.base.rsplit(':').next().unwrap();
+    let allowed = if behavior.contains("AllowedMethods") {
+        ""
+    } else {
+        r#"AllowedMethods = ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]"#
+    };
+    format!(
+        r#"
+[[distributions]]
+[[distributions.Origins]]
+Id = "mock"
+DomainName = "127.0.0.1"
+[distributions.Origins.CustomOriginConfig]
+HTTPPort = {port}
+OriginProtocolPolicy = "http-only"
+{origin_extra}
+[distributions.DefaultCacheBehavior]
+TargetOriginId = "mock"
+{allowed}
+{behavior}
+"#
+    )
+}
+
+#[derive(Debug)]
+pub struct Resp {
+    pub status: StatusCode,
+    pub version: Version,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    pub fn x_cache(&self) -> &str {
+        self.header("x-cache")
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+fn client() -> Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>> {
+    Client::builder(TokioExecutor::new()).build_http()
+}
+
+pub async fn get(url: &str) -> Resp {
+    request(Method::GET, url, &[], Bytes::new()).await
+}
+
+pub async fn get_with(url: &str, headers: &[(&str, &str)]) -> Resp {
+    request(Method::GET, url, headers, Bytes::new()).await
+}
+
+pub async fn request(method: Method, url: &str, headers: &[(&str, &str)], body: Bytes) -> Resp {
+    let mut req = Request::builder().method(method).uri(url);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let req = req.body(Full::new(body)).expect("request");
+    let resp = tokio::time::timeout(Duration::from_secs(30), client().request(req))
+        .await
+        .unwrap_or_else(|_| panic!("no answer from {url} within 30 s"))
+        .unwrap_or_else(|e| panic!("request to {url} failed: {e}"));
+    let (parts, body) = resp.into_parts();
+    let body = body.collect().await.expect("body").to_bytes();
+    Resp {
+        status: parts.status,
+        version: parts.version,
+        headers: parts.headers,
+        body,
+    }
+}
+
+/// A local port that nothing listens on.
+pub fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}

@@ -1,0 +1,59 @@
+//! TLS with ALPN: an HTTP/2 request through a rustls client.
+
+use crate::harness::*;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use std::sync::Arc;
+
+#[tokio::test]
+async fn tls_http2_request_through_rustls() {
+    let origin = origin();
+    let edge = Proc::spawn(&[
+        "node",
+        "--listen",
+        "127.0.0.1:0",
+        "--tls-listen",
+        "127.0.0.1:0",
+        "--origin",
+        &origin.base,
+    ]);
+    let addr = edge.addr("tls");
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut cfg = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(edge_node::tls::AcceptAnyCert(provider)))
+        .with_no_client_auth();
+    cfg.alpn_protocols = vec![b"h2".to_vec()];
+    let tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let tls = tokio_rustls::TlsConnector::from(Arc::new(cfg))
+        .connect(name, tcp)
+        .await
+        .unwrap();
+    assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
+    let (mut sender, conn) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tls))
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    for expected in ["Miss from cloudfront", "Hit from cloudfront"] {
+        let req = http::Request::get(format!(
+            "https://{addr}/bytes/100?cache_control=max-age%3D60"
+        ))
+        .body(Empty::<Bytes>::new())
+        .unwrap();
+        let resp = sender.send_request(req).await.unwrap();
+        assert_eq!(resp.version(), http::Version::HTTP_2);
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.headers()["x-cache"], expected);
+        assert!(resp.headers()["via"].to_str().unwrap().starts_with("2.0 "));
+        assert_eq!(
+            resp.into_body().collect().await.unwrap().to_bytes().len(),
+            100
+        );
+    }
+    assert_eq!(origin.total().await, 1);
+}
