@@ -9,6 +9,8 @@ use edge_node::server::{Listen, RunningNode};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+mod up;
+
 #[derive(Parser)]
 #[command(
     name = "edge",
@@ -38,6 +40,8 @@ enum Command {
     Node(NodeArgs),
     /// Run the mock origin.
     Origin(OriginArgs),
+    /// Run a local multi-node edge: the mock origin and N edge nodes.
+    Up(up::UpArgs),
 }
 
 #[derive(clap::Args)]
@@ -105,6 +109,7 @@ fn main() {
         match cli.command {
             Command::Node(a) => run_node(a).await,
             Command::Origin(a) => run_origin(a).await,
+            Command::Up(a) => up::run(a).await,
         }
     });
     if let Err(e) = result {

@@ -573,3 +573,16 @@ mod tests {
         assert_eq!(b.cache_policy.query_strings, Selection::All);
     }
 }
+
+#[cfg(test)]
+mod example {
+    #[test]
+    fn the_documented_example_config_is_valid() {
+        let text = include_str!("../../../docs/node.example.toml");
+        let cfg = super::parse_toml(text).unwrap();
+        let d = &cfg.distributions[0];
+        assert_eq!(d.behavior_for("/static/app.js").ttl.min, 3600);
+        assert_eq!(d.behavior_for("/api/users").origin.id, "api");
+        assert_eq!(d.behavior_for("/index.html").origin.id, "mock");
+    }
+}
