@@ -8,6 +8,7 @@ pub mod driver;
 pub mod error;
 pub mod http;
 pub mod js;
+pub mod lambda;
 pub mod origin;
 pub mod server;
 pub mod tls;
