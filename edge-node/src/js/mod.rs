@@ -1,7 +1,27 @@
-//! The JavaScript engine (deno_core; QuickJS by default, V8 behind the `v8` feature). This
-//! module will host the Lambda@Edge runtime; today it proves the engine builds and runs here.
+//! The JavaScript function runtime on deno_core (QuickJS by default, V8 behind the `v8`
+//! feature). Thread-per-core: every worker thread owns a pool of warm isolates per function
+//! version, created when the function is loaded and never on the request path, so invoking a
+//! hook is a call on the same thread. One watchdog thread per node terminates runaways.
 
+mod isolate;
+mod ops;
+mod watchdog;
+
+pub use isolate::{is_es_module, InvokeFailure, Isolate};
+pub use ops::LogContext;
+pub use watchdog::Watchdog;
+
+use crate::lambda::Stage;
 use deno_core::{JsRuntime, RuntimeOptions};
+use serde_json::{json, Value};
+use sha2::Digest;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Notify;
 
 /// Which engine this build runs.
 pub fn engine() -> &'static str {
@@ -9,6 +29,290 @@ pub fn engine() -> &'static str {
         "v8"
     } else {
         "quickjs"
+    }
+}
+
+/// One immutable function version: its identity and its code.
+#[derive(Debug)]
+pub struct FunctionCode {
+    pub name: String,
+    pub version: u64,
+    /// Hex SHA-256 of `source`.
+    pub sha256: String,
+    pub source: Arc<str>,
+    /// Where the code came from (for messages and stack traces).
+    pub file: String,
+}
+
+impl FunctionCode {
+    pub fn new(
+        name: impl Into<String>,
+        version: u64,
+        file: impl Into<String>,
+        source: impl Into<Arc<str>>,
+    ) -> FunctionCode {
+        let source: Arc<str> = source.into();
+        let sha256 = sha2::Sha256::digest(source.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        FunctionCode {
+            name: name.into(),
+            version,
+            sha256,
+            source,
+            file: file.into(),
+        }
+    }
+
+    /// Pools are keyed by this: the same code under the same name shares isolates.
+    pub fn key(&self) -> String {
+        format!("{}:{}:{}", self.name, self.version, self.sha256)
+    }
+}
+
+/// Limits for every function on a node.
+#[derive(Debug, Clone)]
+pub struct FunctionLimits {
+    pub viewer_timeout: Duration,
+    pub origin_timeout: Duration,
+    pub heap_bytes: usize,
+    /// Invocations in flight per node before new ones are throttled.
+    pub concurrency: usize,
+    /// Warm isolates per function per worker thread.
+    pub isolates_per_worker: usize,
+}
+
+impl FunctionLimits {
+    pub fn timeout(&self, stage: Stage) -> Duration {
+        if stage.is_viewer() {
+            self.viewer_timeout
+        } else {
+            self.origin_timeout
+        }
+    }
+}
+
+/// Why a function gave no usable result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FnError {
+    Throttled,
+    Timeout(Duration),
+    Threw(String),
+    NeverSettled,
+    Memory(usize),
+    /// The result could not be turned into JSON (a BigInt, a cycle).
+    Unserializable(String),
+    NotLoaded(String),
+}
+
+impl std::fmt::Display for FnError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FnError::Throttled => write!(
+                f,
+                "throttled: the node's concurrency limit or every isolate is busy"
+            ),
+            FnError::Timeout(d) => write!(f, "timed out after {} ms", d.as_millis()),
+            FnError::Threw(e) => write!(f, "the function failed: {e}"),
+            FnError::NeverSettled => write!(f, "the handler's promise never settled"),
+            FnError::Memory(b) => write!(
+                f,
+                "the function ran out of memory ({} MB heap limit)",
+                b >> 20
+            ),
+            FnError::Unserializable(e) => write!(f, "the result is not JSON-serializable: {e}"),
+            FnError::NotLoaded(k) => write!(f, "function {k} is not loaded on this node"),
+        }
+    }
+}
+
+/// Warm isolates of one function on one worker thread.
+pub struct Pool {
+    pub code: Arc<FunctionCode>,
+    idle: RefCell<Vec<Isolate>>,
+    freed: Notify,
+    heap_bytes: usize,
+}
+
+impl Pool {
+    /// Creates `size` loaded isolates (so load errors surface here, not on a request).
+    pub async fn new(
+        code: Arc<FunctionCode>,
+        size: usize,
+        heap_bytes: usize,
+    ) -> Result<Rc<Pool>, String> {
+        let mut idle = Vec::with_capacity(size);
+        for _ in 0..size.max(1) {
+            idle.push(Isolate::load(code.clone(), heap_bytes).await?);
+        }
+        Ok(Rc::new(Pool {
+            code,
+            idle: RefCell::new(idle),
+            freed: Notify::new(),
+            heap_bytes,
+        }))
+    }
+
+    async fn acquire(&self, deadline: Instant) -> Option<Isolate> {
+        loop {
+            if let Some(i) = self.idle.borrow_mut().pop() {
+                return Some(i);
+            }
+            tokio::time::timeout_at(deadline.into(), self.freed.notified())
+                .await
+                .ok()?;
+        }
+    }
+
+    /// Returns an isolate; a tainted one is replaced in the background.
+    fn release(self: &Rc<Self>, iso: Isolate) {
+        if !iso.tainted {
+            self.idle.borrow_mut().push(iso);
+            self.freed.notify_one();
+            return;
+        }
+        drop(iso);
+        let pool = self.clone();
+        tokio::task::spawn_local(async move {
+            match Isolate::load(pool.code.clone(), pool.heap_bytes).await {
+                Ok(fresh) => {
+                    pool.idle.borrow_mut().push(fresh);
+                    pool.freed.notify_one();
+                }
+                Err(e) => {
+                    tracing::error!(function = %pool.code.name, error = %e, "could not replace a terminated isolate")
+                }
+            }
+        });
+    }
+}
+
+/// Every function pool of one worker thread, and what invoking needs.
+pub struct Runner {
+    pools: RefCell<HashMap<String, Rc<Pool>>>,
+    pub limits: FunctionLimits,
+    watchdog: Watchdog,
+    inflight: Arc<AtomicUsize>,
+    pop: Arc<str>,
+}
+
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl Runner {
+    pub fn new(
+        limits: FunctionLimits,
+        watchdog: Watchdog,
+        inflight: Arc<AtomicUsize>,
+        pop: &str,
+    ) -> Runner {
+        Runner {
+            pools: RefCell::new(HashMap::new()),
+            limits,
+            watchdog,
+            inflight,
+            pop: pop.into(),
+        }
+    }
+
+    /// Loads (and warms) `code` unless it is loaded already.
+    pub async fn load(&self, code: &Arc<FunctionCode>) -> Result<(), String> {
+        let key = code.key();
+        if self.pools.borrow().contains_key(&key) {
+            return Ok(());
+        }
+        let pool = Pool::new(
+            code.clone(),
+            self.limits.isolates_per_worker,
+            self.limits.heap_bytes,
+        )
+        .await
+        .map_err(|e| format!("function {} ({}): {e}", code.name, code.file))?;
+        self.pools.borrow_mut().insert(key, pool);
+        Ok(())
+    }
+
+    /// Invokes `code` on `event` and returns its result.
+    pub async fn invoke(
+        &self,
+        code: &FunctionCode,
+        stage: Stage,
+        event: &Value,
+        request_id: &str,
+    ) -> Result<Value, FnError> {
+        let key = code.key();
+        let pool = self
+            .pools
+            .borrow()
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| FnError::NotLoaded(key.clone()))?;
+        if self.inflight.fetch_add(1, Ordering::AcqRel) >= self.limits.concurrency {
+            self.inflight.fetch_sub(1, Ordering::AcqRel);
+            return Err(FnError::Throttled);
+        }
+        let _inflight = InFlight(&self.inflight);
+        let timeout = self.limits.timeout(stage);
+        let start = Instant::now();
+        let deadline = start + timeout;
+        let mut iso = pool.acquire(deadline).await.ok_or(FnError::Throttled)?;
+        let event_text = event.to_string();
+        let info = json!({
+            "timeoutMs": timeout.as_millis() as u64,
+            "context": {
+                "functionName": format!("us-east-1.{}", code.name),
+                "functionVersion": code.version.to_string(),
+                "invokedFunctionArn": format!("arn:aws:lambda:us-east-1:123456789012:function:{}:{}", code.name, code.version),
+                "memoryLimitInMB": (self.limits.heap_bytes >> 20).to_string(),
+                "awsRequestId": request_id,
+                "logGroupName": format!("/aws/lambda/us-east-1.{}", code.name),
+                "logStreamName": format!("{}/[{}]{}", self.pop, code.version, &code.sha256[..12]),
+            }
+        })
+        .to_string();
+        let ctx = LogContext {
+            function: code.name.as_str().into(),
+            version: code.version,
+            stage: stage.as_str(),
+            request_id: request_id.to_string(),
+            pop: self.pop.clone(),
+            network: !stage.is_viewer(),
+        };
+        tracing::debug!(target: "edge::lambda", function = %code.name, version = code.version, stage = stage.as_str(), request_id, "START RequestId: {request_id} Version: {}", code.version);
+        let outcome = iso
+            .invoke(&event_text, &info, ctx, deadline, &self.watchdog)
+            .await;
+        pool.release(iso);
+        let took = start.elapsed();
+        tracing::debug!(target: "edge::lambda", function = %code.name, version = code.version, stage = stage.as_str(), request_id, "END RequestId: {request_id}");
+        tracing::debug!(
+            target: "edge::lambda", function = %code.name, version = code.version, stage = stage.as_str(), request_id,
+            duration_ms = took.as_secs_f64() * 1000.0,
+            "REPORT RequestId: {request_id}\tDuration: {:.2} ms\tBilled Duration: {} ms\tMemory Size: {} MB",
+            took.as_secs_f64() * 1000.0,
+            took.as_millis() + 1,
+            self.limits.heap_bytes >> 20,
+        );
+        let text = outcome.map_err(|f| match f {
+            InvokeFailure::Threw(e) => FnError::Threw(e),
+            InvokeFailure::NeverSettled => FnError::NeverSettled,
+            InvokeFailure::Timeout => FnError::Timeout(timeout),
+            InvokeFailure::Memory(b) => FnError::Memory(b),
+        })?;
+        let value: Value =
+            serde_json::from_str(&text).map_err(|e| FnError::Unserializable(e.to_string()))?;
+        if let Some(msg) = value.get("__edge_unserializable") {
+            return Err(FnError::Unserializable(
+                msg.as_str().unwrap_or("").to_string(),
+            ));
+        }
+        Ok(value)
     }
 }
 
@@ -25,13 +329,4 @@ pub fn eval_json(source: &'static str) -> Result<String, String> {
 }
 
 #[cfg(test)]
-mod tests {
-    #[test]
-    fn the_engine_runs_javascript() {
-        let out = super::eval_json(
-            "{ sum: [1, 2, 3].reduce((a, b) => a + b, 0), engine: typeof globalThis }",
-        )
-        .unwrap();
-        assert_eq!(out, r#"{"sum":6,"engine":"object"}"#);
-    }
-}
+mod tests;

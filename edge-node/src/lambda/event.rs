@@ -54,9 +54,18 @@ impl FnRequest {
 
 /// Builds the event for `stage`. `include_body` exposes the request body (request stages only),
 /// truncated at the stage's limit.
-pub fn build(stage: Stage, cfg: EventConfig<'_>, req: &FnRequest, resp: Option<&FnResponse>, include_body: bool) -> Value {
+pub fn build(
+    stage: Stage,
+    cfg: EventConfig<'_>,
+    req: &FnRequest,
+    resp: Option<&FnResponse>,
+    include_body: bool,
+) -> Value {
     let mut config = Map::with_capacity(4);
-    config.insert("distributionDomainName".into(), json!(cfg.distribution_domain));
+    config.insert(
+        "distributionDomainName".into(),
+        json!(cfg.distribution_domain),
+    );
     config.insert("distributionId".into(), json!(cfg.distribution_id));
     config.insert("eventType".into(), json!(stage.as_str()));
     config.insert("requestId".into(), json!(cfg.request_id));
@@ -127,7 +136,10 @@ mod tests {
     use http::HeaderValue;
 
     fn aws(name: &str) -> Value {
-        let path = format!("{}/../../shared/lambda-edge/events/aws-docs/{name}", env!("CARGO_MANIFEST_DIR"));
+        let path = format!(
+            "{}/../../shared/lambda-edge/events/aws-docs/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
         serde_json::from_str(&text).unwrap()
     }
@@ -162,7 +174,10 @@ mod tests {
 
     fn sample_request() -> FnRequest {
         let mut h = HeaderMap::new();
-        h.insert("host", HeaderValue::from_static("d111111abcdef8.cloudfront.net"));
+        h.insert(
+            "host",
+            HeaderValue::from_static("d111111abcdef8.cloudfront.net"),
+        );
         h.insert("user-agent", HeaderValue::from_static("curl/7.66.0"));
         h.insert("accept", HeaderValue::from_static("*/*"));
         FnRequest {
@@ -187,18 +202,52 @@ mod tests {
         let req = sample_request();
         let mut h = HeaderMap::new();
         h.insert("content-type", HeaderValue::from_static("text/html"));
-        let resp = FnResponse { status: StatusCode::OK, status_description: "OK".into(), headers: h, body: None };
-        same_shape(&build(Stage::ViewerRequest, CFG, &req, None, false), &aws("viewer-request.json"), "");
-        same_shape(&build(Stage::ViewerResponse, CFG, &req, Some(&resp), false), &aws("viewer-response.json"), "");
+        let resp = FnResponse {
+            status: StatusCode::OK,
+            status_description: "OK".into(),
+            headers: h,
+            body: None,
+        };
+        same_shape(
+            &build(Stage::ViewerRequest, CFG, &req, None, false),
+            &aws("viewer-request.json"),
+            "",
+        );
+        same_shape(
+            &build(Stage::ViewerResponse, CFG, &req, Some(&resp), false),
+            &aws("viewer-response.json"),
+            "",
+        );
         let origin = crate::config::from_origin_url("https://example.org").unwrap();
         let mut oreq = req.clone();
-        oreq.origin = Some(custom_origin(&origin.distributions[0].origins[0], crate::config::Protocol::Https));
-        same_shape(&build(Stage::OriginResponse, CFG, &oreq, Some(&resp), false), &aws("origin-response.json"), "");
-        same_shape(&build(Stage::OriginRequest, CFG, &oreq, None, false), &aws("origin-request.json"), "");
+        oreq.origin = Some(custom_origin(
+            &origin.distributions[0].origins[0],
+            crate::config::Protocol::Https,
+        ));
+        same_shape(
+            &build(Stage::OriginResponse, CFG, &oreq, Some(&resp), false),
+            &aws("origin-response.json"),
+            "",
+        );
+        same_shape(
+            &build(Stage::OriginRequest, CFG, &oreq, None, false),
+            &aws("origin-request.json"),
+            "",
+        );
         let e = build(Stage::ViewerRequest, CFG, &req, None, false);
-        assert_eq!(e["Records"][0]["cf"]["config"]["eventType"], "viewer-request");
-        assert_eq!(e["Records"][0]["cf"]["request"]["headers"]["user-agent"][0]["key"], "User-Agent");
-        assert_eq!(build(Stage::OriginResponse, CFG, &req, Some(&resp), false)["Records"][0]["cf"]["response"]["status"], "200");
+        assert_eq!(
+            e["Records"][0]["cf"]["config"]["eventType"],
+            "viewer-request"
+        );
+        assert_eq!(
+            e["Records"][0]["cf"]["request"]["headers"]["user-agent"][0]["key"],
+            "User-Agent"
+        );
+        assert_eq!(
+            build(Stage::OriginResponse, CFG, &req, Some(&resp), false)["Records"][0]["cf"]
+                ["response"]["status"],
+            "200"
+        );
     }
 
     #[test]
@@ -210,8 +259,14 @@ mod tests {
         assert_eq!(body["inputTruncated"], true);
         assert_eq!(body["action"], "read-only");
         assert_eq!(body["encoding"], "base64");
-        let data = base64::engine::general_purpose::STANDARD.decode(body["data"].as_str().unwrap()).unwrap();
+        let data = base64::engine::general_purpose::STANDARD
+            .decode(body["data"].as_str().unwrap())
+            .unwrap();
         assert_eq!(data.len(), 40 * 1024);
-        assert!(build(Stage::ViewerResponse, CFG, &req, None, true)["Records"][0]["cf"]["request"].get("body").is_none());
+        assert!(
+            build(Stage::ViewerResponse, CFG, &req, None, true)["Records"][0]["cf"]["request"]
+                .get("body")
+                .is_none()
+        );
     }
 }

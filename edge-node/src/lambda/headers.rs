@@ -41,7 +41,10 @@ pub fn is_disallowed(name: &str) -> bool {
 /// Headers a function at `stage` may read but not add, change or delete.
 pub fn is_read_only(stage: Stage, name: &str) -> bool {
     match stage {
-        Stage::ViewerRequest => matches!(name, "content-length" | "host" | "transfer-encoding" | "via"),
+        Stage::ViewerRequest => matches!(
+            name,
+            "content-length" | "host" | "transfer-encoding" | "via"
+        ),
         Stage::OriginRequest => matches!(
             name,
             "accept-encoding"
@@ -89,7 +92,10 @@ pub fn to_event(headers: &HeaderMap) -> Value {
             .map(|v| {
                 let mut e = Map::with_capacity(2);
                 e.insert("key".into(), Value::String(key.clone()));
-                e.insert("value".into(), Value::String(String::from_utf8_lossy(v.as_bytes()).into_owned()));
+                e.insert(
+                    "value".into(),
+                    Value::String(String::from_utf8_lossy(v.as_bytes()).into_owned()),
+                );
                 Value::Object(e)
             })
             .collect();
@@ -105,7 +111,10 @@ pub enum HeaderError {
     /// The value under a name is not an array of `{key?, value}` objects with string values.
     BadEntry(String),
     BadName(String),
-    BadValue { name: String, value: String },
+    BadValue {
+        name: String,
+        value: String,
+    },
 }
 
 impl HeaderError {
@@ -133,8 +142,11 @@ pub fn from_event(v: &Value) -> Result<HeaderMap, HeaderError> {
     let mut out = HeaderMap::with_capacity(obj.len());
     for (name, entries) in obj {
         let lower = name.to_ascii_lowercase();
-        let hn = HeaderName::from_bytes(lower.as_bytes()).map_err(|_| HeaderError::BadName(name.clone()))?;
-        let entries = entries.as_array().ok_or_else(|| HeaderError::BadEntry(name.clone()))?;
+        let hn = HeaderName::from_bytes(lower.as_bytes())
+            .map_err(|_| HeaderError::BadName(name.clone()))?;
+        let entries = entries
+            .as_array()
+            .ok_or_else(|| HeaderError::BadEntry(name.clone()))?;
         for e in entries {
             let value = e
                 .get("value")
@@ -171,8 +183,17 @@ mod tests {
         let h = from_event(&v).unwrap();
         assert_eq!(h.get_all("set-cookie").iter().count(), 2);
         assert_eq!(to_event(&h)["set-cookie"][1]["key"], "Set-Cookie");
-        assert!(matches!(from_event(&json!({"a": [{"value": 1}]})), Err(HeaderError::BadEntry(_))));
-        assert!(matches!(from_event(&json!({"a": [{"value": "x\r\ny"}]})), Err(HeaderError::BadValue { .. })));
-        assert!(from_event(&json!({"a": [{"value": "x\r\ny"}]})).unwrap_err().message().contains("'%0D'"));
+        assert!(matches!(
+            from_event(&json!({"a": [{"value": 1}]})),
+            Err(HeaderError::BadEntry(_))
+        ));
+        assert!(matches!(
+            from_event(&json!({"a": [{"value": "x\r\ny"}]})),
+            Err(HeaderError::BadValue { .. })
+        ));
+        assert!(from_event(&json!({"a": [{"value": "x\r\ny"}]}))
+            .unwrap_err()
+            .message()
+            .contains("'%0D'"));
     }
 }

@@ -21,7 +21,10 @@ pub struct Invalid {
 }
 
 fn invalid(message: impl Into<String>, detail: impl Into<String>) -> Invalid {
-    Invalid { message: message.into(), detail: detail.into() }
+    Invalid {
+        message: message.into(),
+        detail: detail.into(),
+    }
 }
 
 const FAILED: &str = "The Lambda function result failed validation";
@@ -60,35 +63,67 @@ fn type_name(v: &Value) -> &'static str {
 }
 
 /// Validates the result of a viewer-request or origin-request function.
-pub fn request_result(stage: Stage, input: &FnRequest, include_body: bool, result: &Value) -> Result<RequestOutcome, Invalid> {
+pub fn request_result(
+    stage: Stage,
+    input: &FnRequest,
+    include_body: bool,
+    result: &Value,
+) -> Result<RequestOutcome, Invalid> {
     let obj = object(result)?;
     if obj.contains_key("status") {
         return generated(stage, obj).map(RequestOutcome::Respond);
     }
-    let uri = obj
-        .get("uri")
-        .and_then(Value::as_str)
-        .ok_or_else(|| invalid(format!("{FAILED}: The request object is missing a valid uri."), "request.uri is missing or not a string"))?;
+    let uri = obj.get("uri").and_then(Value::as_str).ok_or_else(|| {
+        invalid(
+            format!("{FAILED}: The request object is missing a valid uri."),
+            "request.uri is missing or not a string",
+        )
+    })?;
     if !uri.starts_with('/') || uri.chars().any(|c| c.is_control() || c == ' ') {
-        return Err(invalid("The Lambda function returned an invalid URI format.", format!("request.uri {uri:?} must start with '/' and have no spaces or control characters")));
+        return Err(invalid(
+            "The Lambda function returned an invalid URI format.",
+            format!(
+                "request.uri {uri:?} must start with '/' and have no spaces or control characters"
+            ),
+        ));
     }
     let querystring = match obj.get("querystring") {
         None | Some(Value::Null) => "",
         Some(Value::String(s)) => s.as_str(),
-        Some(other) => return Err(invalid(format!("{FAILED}: The querystring must be a string."), format!("request.querystring is {}", type_name(other)))),
+        Some(other) => {
+            return Err(invalid(
+                format!("{FAILED}: The querystring must be a string."),
+                format!("request.querystring is {}", type_name(other)),
+            ))
+        }
     };
-    if querystring.chars().any(|c| c.is_control() || c == ' ' || c == '#') {
+    if querystring
+        .chars()
+        .any(|c| c.is_control() || c == ' ' || c == '#')
+    {
         return Err(invalid(
             format!("{FAILED}: The query string contains invalid characters."),
             format!("request.querystring {querystring:?} has a space, '#' or a control character"),
         ));
     }
     if uri.len() + querystring.len() >= 8192 {
-        return Err(invalid(format!("{FAILED}: The URI and query string are too long."), format!("uri + querystring is {} characters; the limit is 8,192", uri.len() + querystring.len())));
+        return Err(invalid(
+            format!("{FAILED}: The URI and query string are too long."),
+            format!(
+                "uri + querystring is {} characters; the limit is 8,192",
+                uri.len() + querystring.len()
+            ),
+        ));
     }
     let new_headers = match obj.get("headers") {
-        Some(h) => headers::from_event(h).map_err(|e| invalid(e.message(), format!("request.headers: {e:?}")))?,
-        None => return Err(invalid(format!("{FAILED}: The request object is missing headers."), "request.headers is missing")),
+        Some(h) => headers::from_event(h)
+            .map_err(|e| invalid(e.message(), format!("request.headers: {e:?}")))?,
+        None => {
+            return Err(invalid(
+                format!("{FAILED}: The request object is missing headers."),
+                "request.headers is missing",
+            ))
+        }
     };
     check_headers(stage, &input.headers, &new_headers)?;
     let mut out = input.clone();
@@ -96,7 +131,10 @@ pub fn request_result(stage: Stage, input: &FnRequest, include_body: bool, resul
     out.querystring = querystring.to_string();
     out.headers = merge_hidden(&input.headers, new_headers);
     if include_body {
-        if let Some(b) = obj.get("body").filter(|b| b.get("action").and_then(Value::as_str) == Some("replace")) {
+        if let Some(b) = obj
+            .get("body")
+            .filter(|b| b.get("action").and_then(Value::as_str) == Some("replace"))
+        {
             out.body = replacement_body(stage, b)?;
         }
     }
@@ -122,26 +160,48 @@ fn check_headers(stage: Stage, before: &HeaderMap, after: &HeaderMap) -> Result<
         let n = name.as_str();
         if is_disallowed(n) {
             return Err(invalid(
-                format!("{FAILED}: The function tried to add, delete, or change a disallowed header."),
-                format!("the function tried to add disallowed header, headerName : {}", headers::title_case(n)),
+                format!(
+                    "{FAILED}: The function tried to add, delete, or change a disallowed header."
+                ),
+                format!(
+                    "the function tried to add disallowed header, headerName : {}",
+                    headers::title_case(n)
+                ),
             ));
         }
-        if stage == Stage::ViewerRequest && n == "cloudfront-viewer-country" && !before.contains_key(n) {
+        if stage == Stage::ViewerRequest
+            && n == "cloudfront-viewer-country"
+            && !before.contains_key(n)
+        {
             return Err(invalid(
                 format!("{FAILED}: The function tried to add a header that can't be added in a viewer request."),
                 "the function tried to add CloudFront-Viewer-Country at viewer-request",
             ));
         }
     }
-    let names = before.keys().chain(after.keys()).filter(|n| is_read_only(stage, n.as_str()));
+    let names = before
+        .keys()
+        .chain(after.keys())
+        .filter(|n| is_read_only(stage, n.as_str()));
     for name in names {
         let a: Vec<_> = before.get_all(name).iter().collect();
         let b: Vec<_> = after.get_all(name).iter().collect();
         if a != b {
-            let verb = if b.is_empty() { "delete" } else if a.is_empty() { "add" } else { "change" };
+            let verb = if b.is_empty() {
+                "delete"
+            } else if a.is_empty() {
+                "add"
+            } else {
+                "change"
+            };
             return Err(invalid(
-                format!("{FAILED}: The function tried to add, delete, or change a read-only header."),
-                format!("the function tried to {verb} read-only header, headerName : {}", headers::title_case(name.as_str())),
+                format!(
+                    "{FAILED}: The function tried to add, delete, or change a read-only header."
+                ),
+                format!(
+                    "the function tried to {verb} read-only header, headerName : {}",
+                    headers::title_case(name.as_str())
+                ),
             ));
         }
     }
@@ -154,17 +214,32 @@ fn decode_body(data: &str, encoding: &str, field: &str) -> Result<Bytes, Invalid
         "base64" => base64::engine::general_purpose::STANDARD
             .decode(data)
             .map(Bytes::from)
-            .map_err(|e| invalid(format!("{FAILED}: The body is not valid base64."), format!("{field}: {e}"))),
-        other => Err(invalid(format!("{FAILED}: The body encoding must be text or base64."), format!("{field} encoding {other:?}"))),
+            .map_err(|e| {
+                invalid(
+                    format!("{FAILED}: The body is not valid base64."),
+                    format!("{field}: {e}"),
+                )
+            }),
+        other => Err(invalid(
+            format!("{FAILED}: The body encoding must be text or base64."),
+            format!("{field} encoding {other:?}"),
+        )),
     }
 }
 
 /// A replaced request body, truncated at the stage's limit as CloudFront documents.
 fn replacement_body(stage: Stage, b: &Value) -> Result<Bytes, Invalid> {
     let data = b.get("data").and_then(Value::as_str).unwrap_or("");
-    let encoding = b.get("encoding").and_then(Value::as_str).unwrap_or("base64");
+    let encoding = b
+        .get("encoding")
+        .and_then(Value::as_str)
+        .unwrap_or("base64");
     let limit = stage.size_limit();
-    let max = if encoding == "base64" { limit * 133 / 100 } else { limit };
+    let max = if encoding == "base64" {
+        limit * 133 / 100
+    } else {
+        limit
+    };
     let data = if data.len() > max {
         tracing::warn!(stage = %stage, size = data.len(), limit = max, "replacement body truncated at the stage limit");
         // Stay on a character boundary.
@@ -189,7 +264,10 @@ fn status_of(v: Option<&Value>) -> Result<StatusCode, Invalid> {
         Some(s) if (200..=599).contains(&s.as_u16()) => Ok(s),
         _ => Err(invalid(
             format!("{FAILED}: The status code must be between 200 and 599."),
-            format!("status {} is not a number from 200 to 599", v.map_or("missing".into(), |v| v.to_string())),
+            format!(
+                "status {} is not a number from 200 to 599",
+                v.map_or("missing".into(), |v| v.to_string())
+            ),
         )),
     }
 }
@@ -197,7 +275,8 @@ fn status_of(v: Option<&Value>) -> Result<StatusCode, Invalid> {
 fn response_headers(obj: &serde_json::Map<String, Value>) -> Result<HeaderMap, Invalid> {
     match obj.get("headers") {
         None | Some(Value::Null) => Ok(HeaderMap::new()),
-        Some(h) => headers::from_event(h).map_err(|e| invalid(e.message(), format!("response.headers: {e:?}"))),
+        Some(h) => headers::from_event(h)
+            .map_err(|e| invalid(e.message(), format!("response.headers: {e:?}"))),
     }
 }
 
@@ -205,10 +284,16 @@ fn response_body(obj: &serde_json::Map<String, Value>) -> Result<Option<Bytes>, 
     match obj.get("body") {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => {
-            let enc = obj.get("bodyEncoding").and_then(Value::as_str).unwrap_or("text");
+            let enc = obj
+                .get("bodyEncoding")
+                .and_then(Value::as_str)
+                .unwrap_or("text");
             decode_body(s, enc, "response.body").map(Some)
         }
-        Some(other) => Err(invalid(format!("{FAILED}: The body must be a string."), format!("response.body is {}", type_name(other)))),
+        Some(other) => Err(invalid(
+            format!("{FAILED}: The body must be a string."),
+            format!("response.body is {}", type_name(other)),
+        )),
     }
 }
 
@@ -219,24 +304,46 @@ fn generated(stage: Stage, obj: &serde_json::Map<String, Value>) -> Result<FnRes
     if let Some(n) = headers.keys().find(|n| is_disallowed(n.as_str())) {
         return Err(invalid(
             format!("{FAILED}: The function tried to add, delete, or change a disallowed header."),
-            format!("generated response has disallowed header, headerName : {}", headers::title_case(n.as_str())),
+            format!(
+                "generated response has disallowed header, headerName : {}",
+                headers::title_case(n.as_str())
+            ),
         ));
     }
     let body = response_body(obj)?;
-    if stage == Stage::ViewerRequest && status == StatusCode::NO_CONTENT && body.as_ref().is_some_and(|b| !b.is_empty()) {
-        return Err(invalid(format!("{FAILED}: A 204 response can't have a body."), "viewer-request generated status 204 with a body"));
+    if stage == Stage::ViewerRequest
+        && status == StatusCode::NO_CONTENT
+        && body.as_ref().is_some_and(|b| !b.is_empty())
+    {
+        return Err(invalid(
+            format!("{FAILED}: A 204 response can't have a body."),
+            "viewer-request generated status 204 with a body",
+        ));
     }
     let size = body.as_ref().map_or(0, |b| b.len())
-        + headers.iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum::<usize>();
+        + headers
+            .iter()
+            .map(|(k, v)| k.as_str().len() + v.len() + 4)
+            .sum::<usize>();
     if size > stage.size_limit() {
         return Err(invalid(
-            format!("{FAILED}: The generated response is larger than the {} KB limit.", stage.size_limit() / 1024),
-            format!("generated response is {size} bytes; the {stage} limit is {} bytes", stage.size_limit()),
+            format!(
+                "{FAILED}: The generated response is larger than the {} KB limit.",
+                stage.size_limit() / 1024
+            ),
+            format!(
+                "generated response is {size} bytes; the {stage} limit is {} bytes",
+                stage.size_limit()
+            ),
         ));
     }
     Ok(FnResponse {
         status,
-        status_description: obj.get("statusDescription").and_then(Value::as_str).unwrap_or("").to_string(),
+        status_description: obj
+            .get("statusDescription")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
         headers,
         body: Some(body.unwrap_or_default()),
     })
@@ -245,33 +352,65 @@ fn generated(stage: Stage, obj: &serde_json::Map<String, Value>) -> Result<FnRes
 /// Validates the result of an origin-response or viewer-response function. A viewer-response
 /// function may not change the status: the change is ignored with a warning, or refused when
 /// `strict`.
-pub fn response_result(stage: Stage, input: &FnResponse, result: &Value, strict: bool) -> Result<FnResponse, Invalid> {
+pub fn response_result(
+    stage: Stage,
+    input: &FnResponse,
+    result: &Value,
+    strict: bool,
+) -> Result<FnResponse, Invalid> {
     let obj = object(result)?;
     let mut status = status_of(obj.get("status"))?;
     if stage == Stage::ViewerResponse && status != input.status {
         if strict {
-            return Err(invalid(format!("{FAILED}: The function tried to change the status of a viewer response."), format!("status changed from {} to {}", input.status.as_u16(), status.as_u16())));
+            return Err(invalid(
+                format!("{FAILED}: The function tried to change the status of a viewer response."),
+                format!(
+                    "status changed from {} to {}",
+                    input.status.as_u16(),
+                    status.as_u16()
+                ),
+            ));
         }
-        tracing::warn!(from = input.status.as_u16(), to = status.as_u16(), "viewer-response function changed the status; CloudFront ignores that");
+        tracing::warn!(
+            from = input.status.as_u16(),
+            to = status.as_u16(),
+            "viewer-response function changed the status; CloudFront ignores that"
+        );
         status = input.status;
     }
     let headers = match obj.get("headers") {
-        Some(h) => headers::from_event(h).map_err(|e| invalid(e.message(), format!("response.headers: {e:?}")))?,
-        None => return Err(invalid(format!("{FAILED}: The response object is missing headers."), "response.headers is missing")),
+        Some(h) => headers::from_event(h)
+            .map_err(|e| invalid(e.message(), format!("response.headers: {e:?}")))?,
+        None => {
+            return Err(invalid(
+                format!("{FAILED}: The response object is missing headers."),
+                "response.headers is missing",
+            ))
+        }
     };
     check_headers(stage, &input.headers, &headers)?;
     let body = response_body(obj)?;
     if let Some(b) = &body {
         if b.len() > stage.size_limit() {
             return Err(invalid(
-                format!("{FAILED}: The response body is larger than the {} KB limit.", stage.size_limit() / 1024),
-                format!("response body is {} bytes; the {stage} limit is {} bytes", b.len(), stage.size_limit()),
+                format!(
+                    "{FAILED}: The response body is larger than the {} KB limit.",
+                    stage.size_limit() / 1024
+                ),
+                format!(
+                    "response body is {} bytes; the {stage} limit is {} bytes",
+                    b.len(),
+                    stage.size_limit()
+                ),
             ));
         }
     }
     Ok(FnResponse {
         status,
-        status_description: obj.get("statusDescription").and_then(Value::as_str).map_or_else(|| input.status_description.clone(), str::to_string),
+        status_description: obj
+            .get("statusDescription")
+            .and_then(Value::as_str)
+            .map_or_else(|| input.status_description.clone(), str::to_string),
         headers: merge_hidden(&input.headers, headers),
         body: body.or_else(|| input.body.clone()),
     })
@@ -281,41 +420,57 @@ pub fn response_result(stage: Stage, input: &FnResponse, result: &Value, strict:
 fn check_origin(o: &Value) -> Result<Value, Invalid> {
     const MSG: &str = "The Lambda function returned an invalid origin configuration: One or more HeaderName or HeaderValue values are invalid.";
     let bad = |d: String| invalid(MSG, d);
-    let obj = o.as_object().ok_or_else(|| bad("origin is not an object".into()))?;
+    let obj = o
+        .as_object()
+        .ok_or_else(|| bad("origin is not an object".into()))?;
     let (kind, spec) = match (obj.get("custom"), obj.get("s3")) {
         (Some(c), None) => ("custom", c),
         (None, Some(s)) => ("s3", s),
         _ => return Err(bad("origin must have exactly one of custom or s3".into())),
     };
-    let spec = spec.as_object().ok_or_else(|| bad(format!("origin.{kind} is not an object")))?;
+    let spec = spec
+        .as_object()
+        .ok_or_else(|| bad(format!("origin.{kind} is not an object")))?;
     let domain = spec.get("domainName").and_then(Value::as_str).unwrap_or("");
     if domain.is_empty() || domain.len() > 253 || domain.contains(':') || domain.contains('/') {
-        return Err(bad(format!("origin.{kind}.domainName {domain:?} must be a DNS name without ':' or '/'")));
+        return Err(bad(format!(
+            "origin.{kind}.domainName {domain:?} must be a DNS name without ':' or '/'"
+        )));
     }
     let path = spec.get("path").and_then(Value::as_str).unwrap_or("");
     if !path.is_empty() && (!path.starts_with('/') || path.ends_with('/') || path.len() > 255) {
         return Err(bad(format!("origin.{kind}.path {path:?} must start with '/', not end with '/', and be at most 255 characters")));
     }
     if let Some(h) = spec.get("customHeaders") {
-        let parsed = headers::from_event(h).map_err(|e| bad(format!("origin.{kind}.customHeaders: {}", e.message())))?;
+        let parsed = headers::from_event(h)
+            .map_err(|e| bad(format!("origin.{kind}.customHeaders: {}", e.message())))?;
         if let Some(n) = parsed.keys().find(|n| is_disallowed(n.as_str())) {
-            return Err(bad(format!("origin.{kind}.customHeaders has disallowed header {}", n.as_str())));
+            return Err(bad(format!(
+                "origin.{kind}.customHeaders has disallowed header {}",
+                n.as_str()
+            )));
         }
     }
     if kind == "custom" {
         let port = spec.get("port").and_then(Value::as_u64).unwrap_or(0);
         if !(port == 80 || port == 443 || (1024..=65535).contains(&port)) {
-            return Err(bad(format!("origin.custom.port {port} must be 80, 443 or 1024-65535")));
+            return Err(bad(format!(
+                "origin.custom.port {port} must be 80, 443 or 1024-65535"
+            )));
         }
         let proto = spec.get("protocol").and_then(Value::as_str).unwrap_or("");
         if proto != "http" && proto != "https" {
-            return Err(bad(format!("origin.custom.protocol {proto:?} must be http or https")));
+            return Err(bad(format!(
+                "origin.custom.protocol {proto:?} must be http or https"
+            )));
         }
         let within = |f: &str, lo: u64, hi: u64| match spec.get(f) {
             None => Ok(()),
             Some(v) => match v.as_u64() {
                 Some(n) if (lo..=hi).contains(&n) => Ok(()),
-                _ => Err(bad(format!("origin.custom.{f} {v} must be {lo}-{hi} seconds"))),
+                _ => Err(bad(format!(
+                    "origin.custom.{f} {v} must be {lo}-{hi} seconds"
+                ))),
             },
         };
         within("readTimeout", 1, 60)?;
@@ -333,9 +488,20 @@ mod tests {
     fn req() -> FnRequest {
         let mut h = HeaderMap::new();
         h.insert("host", HeaderValue::from_static("example.org"));
-        h.insert("via", HeaderValue::from_static("1.1 x.cloudfront.net (CloudFront)"));
+        h.insert(
+            "via",
+            HeaderValue::from_static("1.1 x.cloudfront.net (CloudFront)"),
+        );
         h.insert("accept", HeaderValue::from_static("*/*"));
-        FnRequest { client_ip: "192.0.2.1".into(), method: Method::GET, uri: "/".into(), querystring: "".into(), headers: h, body: Bytes::new(), origin: None }
+        FnRequest {
+            client_ip: "192.0.2.1".into(),
+            method: Method::GET,
+            uri: "/".into(),
+            querystring: "".into(),
+            headers: h,
+            body: Bytes::new(),
+            origin: None,
+        }
     }
 
     fn event_request(r: &FnRequest) -> Value {
@@ -349,7 +515,11 @@ mod tests {
         v["uri"] = json!("/index.html");
         v["querystring"] = json!("a=1");
         v["headers"]["x-new"] = json!([{"value": "1"}]);
-        let RequestOutcome::Continue(out) = request_result(Stage::ViewerRequest, &r, false, &v).unwrap() else { panic!() };
+        let RequestOutcome::Continue(out) =
+            request_result(Stage::ViewerRequest, &r, false, &v).unwrap()
+        else {
+            panic!()
+        };
         assert_eq!(out.uri, "/index.html");
         assert_eq!(out.querystring, "a=1");
         assert_eq!(out.headers["x-new"], "1");
@@ -369,11 +539,19 @@ mod tests {
         let mut v = event_request(&r);
         v["headers"]["host"] = json!([{"value": "evil.example"}]);
         let e = request_result(Stage::ViewerRequest, &r, false, &v).unwrap_err();
-        assert!(e.detail.contains("change read-only header, headerName : Host"), "{e:?}");
+        assert!(
+            e.detail
+                .contains("change read-only header, headerName : Host"),
+            "{e:?}"
+        );
         let mut v = event_request(&r);
         v["headers"].as_object_mut().unwrap().remove("via");
         let e = request_result(Stage::ViewerRequest, &r, false, &v).unwrap_err();
-        assert!(e.detail.contains("delete read-only header, headerName : Via"), "{e:?}");
+        assert!(
+            e.detail
+                .contains("delete read-only header, headerName : Via"),
+            "{e:?}"
+        );
         // Host is writable at origin-request.
         let mut v = event_request(&r);
         v["headers"]["host"] = json!([{"value": "other.example"}]);
@@ -383,7 +561,12 @@ mod tests {
     #[test]
     fn disallowed_headers_and_viewer_country_are_refused() {
         let r = req();
-        for (name, stage) in [("x-cache", Stage::OriginRequest), ("x-amz-cf-foo", Stage::ViewerRequest), ("connection", Stage::ViewerRequest), ("cloudfront-viewer-country", Stage::ViewerRequest)] {
+        for (name, stage) in [
+            ("x-cache", Stage::OriginRequest),
+            ("x-amz-cf-foo", Stage::ViewerRequest),
+            ("connection", Stage::ViewerRequest),
+            ("cloudfront-viewer-country", Stage::ViewerRequest),
+        ] {
             let mut v = event_request(&r);
             v["headers"][name] = json!([{"value": "1"}]);
             assert!(request_result(stage, &r, false, &v).is_err(), "{name}");
@@ -396,17 +579,49 @@ mod tests {
     #[test]
     fn generated_responses_are_checked() {
         let r = req();
-        let ok = request_result(Stage::ViewerRequest, &r, false, &json!({"status": "302", "headers": {"location": [{"value": "/x"}]}})).unwrap();
-        let RequestOutcome::Respond(resp) = ok else { panic!() };
+        let ok = request_result(
+            Stage::ViewerRequest,
+            &r,
+            false,
+            &json!({"status": "302", "headers": {"location": [{"value": "/x"}]}}),
+        )
+        .unwrap();
+        let RequestOutcome::Respond(resp) = ok else {
+            panic!()
+        };
         assert_eq!(resp.status, 302);
         assert_eq!(resp.headers["location"], "/x");
-        for bad in [json!({"status": 199}), json!({"status": "600"}), json!({"status": "abc"}), json!({"status": 204, "body": "x"}), json!({"status": 200, "body": "%%%", "bodyEncoding": "base64"}), json!({"status": 200, "body": "a".repeat(41 * 1024)})] {
-            assert!(request_result(Stage::ViewerRequest, &r, false, &bad).is_err(), "{bad}");
+        for bad in [
+            json!({"status": 199}),
+            json!({"status": "600"}),
+            json!({"status": "abc"}),
+            json!({"status": 204, "body": "x"}),
+            json!({"status": 200, "body": "%%%", "bodyEncoding": "base64"}),
+            json!({"status": 200, "body": "a".repeat(41 * 1024)}),
+        ] {
+            assert!(
+                request_result(Stage::ViewerRequest, &r, false, &bad).is_err(),
+                "{bad}"
+            );
         }
         // 1 MB at origin-request.
-        assert!(request_result(Stage::OriginRequest, &r, false, &json!({"status": 200, "body": "a".repeat(41 * 1024)})).is_ok());
-        let b64 = request_result(Stage::ViewerRequest, &r, false, &json!({"status": 200, "body": "aGk=", "bodyEncoding": "base64"})).unwrap();
-        let RequestOutcome::Respond(resp) = b64 else { panic!() };
+        assert!(request_result(
+            Stage::OriginRequest,
+            &r,
+            false,
+            &json!({"status": 200, "body": "a".repeat(41 * 1024)})
+        )
+        .is_ok());
+        let b64 = request_result(
+            Stage::ViewerRequest,
+            &r,
+            false,
+            &json!({"status": 200, "body": "aGk=", "bodyEncoding": "base64"}),
+        )
+        .unwrap();
+        let RequestOutcome::Respond(resp) = b64 else {
+            panic!()
+        };
         assert_eq!(resp.body.unwrap(), "hi");
     }
 
@@ -417,7 +632,10 @@ mod tests {
             let mut v = event_request(&r);
             v["uri"] = json!(uri);
             v["querystring"] = json!(qs);
-            assert!(request_result(Stage::ViewerRequest, &r, false, &v).is_err(), "{uri}?{qs}");
+            assert!(
+                request_result(Stage::ViewerRequest, &r, false, &v).is_err(),
+                "{uri}?{qs}"
+            );
         }
         let mut v = event_request(&r);
         v["uri"] = json!(format!("/{}", "a".repeat(8200)));
@@ -433,10 +651,18 @@ mod tests {
             request_result(Stage::OriginRequest, &r, false, &v)
         };
         assert!(with(json!({"custom": {"domainName": "example.com", "port": 443, "protocol": "https", "path": ""}})).is_ok());
-        assert!(with(json!({"custom": {"domainName": "example.com", "port": 22, "protocol": "https"}})).is_err());
-        assert!(with(json!({"custom": {"domainName": "a:1", "port": 443, "protocol": "https"}})).is_err());
+        assert!(with(
+            json!({"custom": {"domainName": "example.com", "port": 22, "protocol": "https"}})
+        )
+        .is_err());
+        assert!(
+            with(json!({"custom": {"domainName": "a:1", "port": 443, "protocol": "https"}}))
+                .is_err()
+        );
         assert!(with(json!({"custom": {}, "s3": {}})).is_err());
-        let e = with(json!({"custom": {"domainName": "example.com", "port": 443, "protocol": "ftp"}})).unwrap_err();
+        let e =
+            with(json!({"custom": {"domainName": "example.com", "port": 443, "protocol": "ftp"}}))
+                .unwrap_err();
         assert!(e.message.contains("invalid origin configuration"));
     }
 
@@ -445,10 +671,18 @@ mod tests {
         let r = req();
         let mut v = event_request(&r);
         v["body"] = json!({"action": "replace", "encoding": "text", "data": "new body"});
-        let RequestOutcome::Continue(out) = request_result(Stage::ViewerRequest, &r, true, &v).unwrap() else { panic!() };
+        let RequestOutcome::Continue(out) =
+            request_result(Stage::ViewerRequest, &r, true, &v).unwrap()
+        else {
+            panic!()
+        };
         assert_eq!(out.body, "new body");
         v["body"]["action"] = json!("read-only");
-        let RequestOutcome::Continue(out) = request_result(Stage::ViewerRequest, &r, true, &v).unwrap() else { panic!() };
+        let RequestOutcome::Continue(out) =
+            request_result(Stage::ViewerRequest, &r, true, &v).unwrap()
+        else {
+            panic!()
+        };
         assert!(out.body.is_empty());
     }
 
@@ -457,15 +691,31 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert("via", HeaderValue::from_static("1.1 x"));
         h.insert("content-type", HeaderValue::from_static("text/plain"));
-        let input = FnResponse { status: StatusCode::OK, status_description: "OK".into(), headers: h.clone(), body: None };
-        let mut v = json!({"status": "200", "statusDescription": "OK", "headers": headers::to_event(&h)});
+        let input = FnResponse {
+            status: StatusCode::OK,
+            status_description: "OK".into(),
+            headers: h.clone(),
+            body: None,
+        };
+        let mut v =
+            json!({"status": "200", "statusDescription": "OK", "headers": headers::to_event(&h)});
         v["headers"]["strict-transport-security"] = json!([{"value": "max-age=63072000"}]);
         let out = response_result(Stage::ViewerResponse, &input, &v, false).unwrap();
         assert_eq!(out.headers["strict-transport-security"], "max-age=63072000");
         v["status"] = json!(404);
-        assert_eq!(response_result(Stage::ViewerResponse, &input, &v, false).unwrap().status, 200);
+        assert_eq!(
+            response_result(Stage::ViewerResponse, &input, &v, false)
+                .unwrap()
+                .status,
+            200
+        );
         assert!(response_result(Stage::ViewerResponse, &input, &v, true).is_err());
-        assert_eq!(response_result(Stage::OriginResponse, &input, &v, false).unwrap().status, 404);
+        assert_eq!(
+            response_result(Stage::OriginResponse, &input, &v, false)
+                .unwrap()
+                .status,
+            404
+        );
         v["headers"].as_object_mut().unwrap().remove("via");
         assert!(response_result(Stage::OriginResponse, &input, &v, false).is_err());
     }

@@ -1,0 +1,385 @@
+//! The native half of the function runtime: logging into tracing, base64, hashes and HMAC,
+//! random bytes, zlib, URL parsing and `fetch`, as deno_core ops named `op_edge_*`.
+
+use base64::Engine;
+use deno_core::{op2, OpState, ToJsBuffer};
+use deno_error::JsErrorBox;
+use hmac::{Hmac, Mac};
+use std::cell::RefCell;
+use std::io::{Read, Write};
+use std::rc::Rc;
+use std::sync::Arc;
+
+/// Who is logging: set before every invocation.
+#[derive(Clone)]
+pub struct LogContext {
+    pub function: Arc<str>,
+    pub version: u64,
+    pub stage: &'static str,
+    pub request_id: String,
+    pub pop: Arc<str>,
+    /// Whether `fetch` is allowed (origin stages).
+    pub network: bool,
+}
+
+#[op2(fast)]
+pub fn op_edge_log(state: &mut OpState, level: u32, #[string] msg: &str) {
+    let Some(c) = state.try_borrow::<LogContext>() else {
+        tracing::info!(target: "edge::function", "{msg}");
+        return;
+    };
+    macro_rules! emit {
+        ($lvl:ident) => {
+            tracing::$lvl!(target: "edge::function", function = %c.function, version = c.version, stage = c.stage, request_id = %c.request_id, pop = %c.pop, "{msg}")
+        };
+    }
+    match level {
+        0 => emit!(debug),
+        1 => emit!(info),
+        2 => emit!(warn),
+        _ => emit!(error),
+    }
+}
+
+#[op2]
+#[string]
+pub fn op_edge_base64_encode(#[buffer] data: &[u8], url: bool) -> String {
+    if url {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(data)
+    } else {
+        base64::engine::general_purpose::STANDARD.encode(data)
+    }
+}
+
+#[op2]
+#[buffer]
+pub fn op_edge_base64_decode(#[string] s: &str) -> Result<Vec<u8>, JsErrorBox> {
+    let cleaned: String = s
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '=')
+        .map(|c| match c {
+            '-' => '+',
+            '_' => '/',
+            c => c,
+        })
+        .collect();
+    base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(cleaned.as_bytes())
+        .map_err(|e| {
+            JsErrorBox::type_error(format!(
+                "The string to be decoded is not correctly encoded: {e}"
+            ))
+        })
+}
+
+fn unsupported(alg: &str) -> JsErrorBox {
+    JsErrorBox::type_error(format!(
+        "Digest method not supported: {alg} (use md5, sha1, sha256, sha384 or sha512)"
+    ))
+}
+
+#[op2]
+#[buffer]
+pub fn op_edge_digest(#[string] alg: &str, #[buffer] data: &[u8]) -> Result<Vec<u8>, JsErrorBox> {
+    use sha2::Digest;
+    Ok(match alg {
+        "md5" => md5::Md5::digest(data).to_vec(),
+        "sha1" => sha1::Sha1::digest(data).to_vec(),
+        "sha256" => sha2::Sha256::digest(data).to_vec(),
+        "sha384" => sha2::Sha384::digest(data).to_vec(),
+        "sha512" => sha2::Sha512::digest(data).to_vec(),
+        other => return Err(unsupported(other)),
+    })
+}
+
+#[op2]
+#[buffer]
+pub fn op_edge_hmac(
+    #[string] alg: &str,
+    #[buffer] key: &[u8],
+    #[buffer] data: &[u8],
+) -> Result<Vec<u8>, JsErrorBox> {
+    fn mac<M: Mac + hmac::digest::KeyInit>(key: &[u8], data: &[u8]) -> Vec<u8> {
+        let mut m = <M as hmac::digest::KeyInit>::new_from_slice(key)
+            .expect("HMAC takes keys of any length");
+        m.update(data);
+        m.finalize().into_bytes().to_vec()
+    }
+    Ok(match alg {
+        "md5" => mac::<Hmac<md5::Md5>>(key, data),
+        "sha1" => mac::<Hmac<sha1::Sha1>>(key, data),
+        "sha256" => mac::<Hmac<sha2::Sha256>>(key, data),
+        "sha384" => mac::<Hmac<sha2::Sha384>>(key, data),
+        "sha512" => mac::<Hmac<sha2::Sha512>>(key, data),
+        other => return Err(unsupported(other)),
+    })
+}
+
+#[op2]
+#[buffer]
+pub fn op_edge_random_bytes(#[smi] n: u32) -> Result<Vec<u8>, JsErrorBox> {
+    if n > 65_536 {
+        return Err(JsErrorBox::range_error(format!(
+            "randomBytes size {n} is larger than 65536"
+        )));
+    }
+    let mut buf = vec![0u8; n as usize];
+    getrandom::fill(&mut buf).map_err(|e| JsErrorBox::generic(format!("no randomness: {e}")))?;
+    Ok(buf)
+}
+
+#[op2]
+#[buffer]
+pub fn op_edge_zlib(#[string] kind: &str, #[buffer] data: &[u8]) -> Result<Vec<u8>, JsErrorBox> {
+    use flate2::read::{DeflateDecoder, GzDecoder, MultiGzDecoder, ZlibDecoder};
+    use flate2::write::{DeflateEncoder, GzEncoder, ZlibEncoder};
+    use flate2::Compression;
+    let err = |e: std::io::Error| JsErrorBox::generic(format!("{kind}: {e}"));
+    let mut out = Vec::new();
+    match kind {
+        "gzip" => {
+            let mut e = GzEncoder::new(Vec::new(), Compression::default());
+            e.write_all(data).map_err(err)?;
+            out = e.finish().map_err(err)?;
+        }
+        "deflate" => {
+            let mut e = ZlibEncoder::new(Vec::new(), Compression::default());
+            e.write_all(data).map_err(err)?;
+            out = e.finish().map_err(err)?;
+        }
+        "deflateRaw" => {
+            let mut e = DeflateEncoder::new(Vec::new(), Compression::default());
+            e.write_all(data).map_err(err)?;
+            out = e.finish().map_err(err)?;
+        }
+        "gunzip" => {
+            MultiGzDecoder::new(data)
+                .read_to_end(&mut out)
+                .map_err(err)?;
+        }
+        "inflate" => {
+            ZlibDecoder::new(data).read_to_end(&mut out).map_err(err)?;
+        }
+        "inflateRaw" => {
+            DeflateDecoder::new(data)
+                .read_to_end(&mut out)
+                .map_err(err)?;
+        }
+        "unzip" => {
+            if data.starts_with(&[0x1f, 0x8b]) {
+                GzDecoder::new(data).read_to_end(&mut out).map_err(err)?;
+            } else {
+                ZlibDecoder::new(data).read_to_end(&mut out).map_err(err)?;
+            }
+        }
+        other => {
+            return Err(JsErrorBox::type_error(format!(
+                "unknown zlib operation {other}"
+            )))
+        }
+    }
+    Ok(out)
+}
+
+fn url_parts(u: &url::Url) -> serde_json::Value {
+    let search = u.query().map_or(String::new(), |q| {
+        if q.is_empty() {
+            String::new()
+        } else {
+            format!("?{q}")
+        }
+    });
+    let hash = u.fragment().map_or(String::new(), |f| {
+        if f.is_empty() {
+            String::new()
+        } else {
+            format!("#{f}")
+        }
+    });
+    serde_json::json!({
+        "href": u.as_str(),
+        "origin": u.origin().ascii_serialization(),
+        "protocol": format!("{}:", u.scheme()),
+        "username": u.username(),
+        "password": u.password().unwrap_or(""),
+        "host": match (u.host_str(), u.port()) { (Some(h), Some(p)) => format!("{h}:{p}"), (Some(h), None) => h.to_string(), _ => String::new() },
+        "hostname": u.host_str().unwrap_or(""),
+        "port": u.port().map_or(String::new(), |p| p.to_string()),
+        "pathname": u.path(),
+        "search": search,
+        "hash": hash,
+    })
+}
+
+/// Parses `input` against `base` ("" for none): the parts, or a string saying what is wrong.
+#[op2]
+#[serde]
+pub fn op_edge_url_parse(
+    #[string] input: &str,
+    #[string] base: Option<String>,
+) -> serde_json::Value {
+    let parsed = match base.as_deref() {
+        Some(b) => url::Url::parse(b).and_then(|b| b.join(input)),
+        None => url::Url::parse(input),
+    };
+    match parsed {
+        Ok(u) => url_parts(&u),
+        Err(e) => serde_json::Value::String(format!("{input}: {e}")),
+    }
+}
+
+/// Sets one part of a URL (WHATWG setter semantics as the url crate implements them).
+#[op2]
+#[serde]
+pub fn op_edge_url_set(
+    #[string] href: &str,
+    #[string] part: &str,
+    #[string] value: &str,
+) -> serde_json::Value {
+    let Ok(mut u) = url::Url::parse(href) else {
+        return serde_json::Value::String(format!("{href}: not a URL"));
+    };
+    let strip = |v: &str, c: char| v.strip_prefix(c).unwrap_or(v).to_string();
+    let ok = match part {
+        "protocol" => u.set_scheme(value.trim_end_matches(':')).is_ok(),
+        "username" => u.set_username(value).is_ok(),
+        "password" => u.set_password(Some(value)).is_ok(),
+        "host" => u.set_host(Some(value)).is_ok(),
+        "hostname" => u.set_host(Some(value)).is_ok(),
+        "port" => u
+            .set_port(if value.is_empty() {
+                None
+            } else {
+                value.parse().ok()
+            })
+            .is_ok(),
+        "pathname" => {
+            u.set_path(value);
+            true
+        }
+        "search" => {
+            let q = strip(value, '?');
+            u.set_query(if q.is_empty() { None } else { Some(&q) });
+            true
+        }
+        "hash" => {
+            let f = strip(value, '#');
+            u.set_fragment(if f.is_empty() { None } else { Some(&f) });
+            true
+        }
+        _ => false,
+    };
+    if ok {
+        url_parts(&u)
+    } else {
+        serde_json::Value::String(format!("cannot set {part} to {value:?}"))
+    }
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FetchResponse {
+    status: u16,
+    status_text: String,
+    headers: Vec<(String, String)>,
+    body: ToJsBuffer,
+}
+
+type FetchClient = hyper_util::client::legacy::Client<
+    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+    http_body_util::Full<bytes::Bytes>,
+>;
+
+/// `fetch` for origin-stage functions, to any HTTP(S) URL; bounded by the stage's timeout.
+#[op2]
+#[serde]
+pub async fn op_edge_fetch(
+    state: Rc<RefCell<OpState>>,
+    #[string] url: String,
+    #[string] method: String,
+    #[serde] headers: Vec<(String, String)>,
+    #[buffer(copy)] body: Option<Vec<u8>>,
+) -> Result<FetchResponse, JsErrorBox> {
+    use http_body_util::BodyExt;
+    let client = {
+        let mut s = state.borrow_mut();
+        if !s.try_borrow::<LogContext>().is_some_and(|c| c.network) {
+            return Err(JsErrorBox::type_error(
+                "fetch is available to origin-request and origin-response functions only",
+            ));
+        }
+        if !s.has::<FetchClient>() {
+            let mut http = hyper_util::client::legacy::connect::HttpConnector::new();
+            http.enforce_http(false);
+            let roots =
+                rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+            let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()
+            .map_err(|e| JsErrorBox::generic(e.to_string()))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+            let https = hyper_rustls::HttpsConnectorBuilder::new()
+                .with_tls_config(tls)
+                .https_or_http()
+                .enable_http1()
+                .wrap_connector(http);
+            let c: FetchClient =
+                hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                    .build(https);
+            s.put(c);
+        }
+        s.borrow::<FetchClient>().clone()
+    };
+    let mut req = http::Request::builder().method(method.as_str()).uri(&url);
+    for (k, v) in &headers {
+        req = req.header(k, v);
+    }
+    let req = req
+        .body(http_body_util::Full::new(bytes::Bytes::from(
+            body.unwrap_or_default(),
+        )))
+        .map_err(|e| JsErrorBox::type_error(format!("fetch {url}: {e}")))?;
+    let resp = client
+        .request(req)
+        .await
+        .map_err(|e| JsErrorBox::type_error(format!("fetch {url} failed: {e}")))?;
+    let (parts, incoming) = resp.into_parts();
+    let body = http_body_util::Limited::new(incoming, 16 << 20)
+        .collect()
+        .await
+        .map_err(|e| JsErrorBox::type_error(format!("fetch {url}: body: {e}")))?
+        .to_bytes();
+    Ok(FetchResponse {
+        status: parts.status.as_u16(),
+        status_text: parts.status.canonical_reason().unwrap_or("").to_string(),
+        headers: parts
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+        body: body.to_vec().into(),
+    })
+}
+
+deno_core::extension!(
+    edge_runtime,
+    ops = [
+        op_edge_log,
+        op_edge_base64_encode,
+        op_edge_base64_decode,
+        op_edge_digest,
+        op_edge_hmac,
+        op_edge_random_bytes,
+        op_edge_zlib,
+        op_edge_url_parse,
+        op_edge_url_set,
+        op_edge_fetch,
+    ],
+);

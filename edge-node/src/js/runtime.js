@@ -1,0 +1,421 @@
+// The globals and Node.js modules a Lambda@Edge handler may use, on deno_core. Runs once per
+// isolate before the function loads. Native work (hashes, compression, URL parsing, logging)
+// goes through `op_edge_*` ops; everything here is plain JavaScript.
+((globalThis) => {
+  "use strict";
+  const core = Deno.core;
+  const ops = core.ops;
+
+  // ---- util.format and console -------------------------------------------------------------
+  const inspect = (v, depth = 0) => {
+    if (typeof v === "string") return depth ? JSON.stringify(v) : v;
+    if (v instanceof Error) return v.stack || `${v.name}: ${v.message}`;
+    if (typeof v === "function") return `[Function: ${v.name || "anonymous"}]`;
+    if (typeof v === "bigint") return `${v}n`;
+    if (v === undefined || v === null || typeof v !== "object") return String(v);
+    if (depth > 2) return Array.isArray(v) ? "[Array]" : "[Object]";
+    if (v instanceof Uint8Array) return `<Buffer ${Array.from(v.slice(0, 50), (b) => b.toString(16).padStart(2, "0")).join(" ")}${v.length > 50 ? " ..." : ""}>`;
+    if (Array.isArray(v)) return `[ ${v.map((x) => inspect(x, depth + 1)).join(", ")} ]`;
+    const body = Object.keys(v).map((k) => `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k)}: ${inspect(v[k], depth + 1)}`);
+    return body.length ? `{ ${body.join(", ")} }` : "{}";
+  };
+  const format = (f, ...args) => {
+    if (typeof f !== "string") return [f, ...args].map((a) => inspect(a)).join(" ");
+    let i = 0;
+    let out = f.replace(/%[sdifjoO%]/g, (m) => {
+      if (m === "%%") return "%";
+      if (i >= args.length) return m;
+      const a = args[i++];
+      switch (m) {
+        case "%s": return typeof a === "string" ? a : inspect(a, 1);
+        case "%d": case "%i": return typeof a === "bigint" ? `${a}n` : String(m === "%i" ? parseInt(a) : Number(a));
+        case "%f": return String(parseFloat(a));
+        case "%j": try { return JSON.stringify(a); } catch { return "[Circular]"; }
+        default: return inspect(a, 1);
+      }
+    });
+    for (; i < args.length; i++) out += " " + inspect(args[i]);
+    return out;
+  };
+  const log = (level) => (...args) => ops.op_edge_log(level, format(...args));
+  globalThis.console = {
+    debug: log(0), log: log(1), info: log(1), warn: log(2), error: log(3), trace: log(0),
+  };
+
+  // ---- timers ---------------------------------------------------------------------------------
+  globalThis.setTimeout = (cb, ms, ...args) => core.createTimer(() => cb(...args), ms, undefined, false, true);
+  globalThis.setInterval = (cb, ms, ...args) => core.createTimer(() => cb(...args), ms, undefined, true, true);
+  globalThis.setImmediate = (cb, ...args) => core.createTimer(() => cb(...args), 1, undefined, false, true);
+  globalThis.clearTimeout = globalThis.clearInterval = globalThis.clearImmediate = (t) => { if (t) core.cancelTimer(t); };
+
+  // ---- text and base64 ------------------------------------------------------------------------
+  class TextEncoder {
+    get encoding() { return "utf-8"; }
+    encode(s = "") { return core.encode(String(s)); }
+  }
+  class TextDecoder {
+    constructor(label = "utf-8") {
+      if (!/^utf-?8$/i.test(label)) throw new RangeError(`The "${label}" encoding is not supported`);
+    }
+    get encoding() { return "utf-8"; }
+    decode(b) {
+      if (b === undefined) return "";
+      const u8 = b instanceof Uint8Array ? b : ArrayBuffer.isView(b) ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : new Uint8Array(b);
+      return core.decode(u8);
+    }
+  }
+  globalThis.TextEncoder = TextEncoder;
+  globalThis.TextDecoder = TextDecoder;
+  const latin1 = (s) => Uint8Array.from(String(s), (c) => c.charCodeAt(0) & 0xff);
+  globalThis.btoa = (s) => {
+    s = String(s);
+    if (/[^\u0000-\u00ff]/.test(s)) throw new DOMException("Invalid character", "InvalidCharacterError");
+    return ops.op_edge_base64_encode(latin1(s), false);
+  };
+  globalThis.atob = (s) => {
+    const bytes = ops.op_edge_base64_decode(String(s).replace(/[\t\n\f\r ]/g, ""));
+    let out = "";
+    for (const b of bytes) out += String.fromCharCode(b);
+    return out;
+  };
+  if (typeof globalThis.DOMException === "undefined") {
+    globalThis.DOMException = class DOMException extends Error {
+      constructor(message, name = "Error") { super(message); this.name = name; }
+    };
+  }
+
+  // ---- Buffer ---------------------------------------------------------------------------------
+  const normEnc = (e) => String(e || "utf8").toLowerCase().replace("-", "");
+  class Buffer extends Uint8Array {
+    static from(value, encOrOffset, length) {
+      if (typeof value === "string") {
+        const enc = normEnc(encOrOffset);
+        let bytes;
+        switch (enc) {
+          case "utf8": bytes = core.encode(value); break;
+          case "hex": bytes = new Uint8Array((value.match(/../g) || []).map((h) => parseInt(h, 16)).filter((n) => !Number.isNaN(n))); break;
+          case "base64": case "base64url": bytes = ops.op_edge_base64_decode(value.replace(/[\s=]/g, "")); break;
+          case "latin1": case "binary": case "ascii": bytes = latin1(value); break;
+          default: throw new TypeError(`Unknown encoding: ${encOrOffset}`);
+        }
+        return Buffer.#wrap(bytes);
+      }
+      if (value instanceof ArrayBuffer) return new Buffer(value, encOrOffset || 0, length ?? value.byteLength - (encOrOffset || 0));
+      if (ArrayBuffer.isView(value)) return Buffer.#wrap(new Uint8Array(value.buffer, value.byteOffset, value.byteLength).slice());
+      if (Array.isArray(value)) return Buffer.#wrap(Uint8Array.from(value));
+      if (value && value.type === "Buffer" && Array.isArray(value.data)) return Buffer.#wrap(Uint8Array.from(value.data));
+      throw new TypeError("The first argument must be a string, Buffer, ArrayBuffer, Array, or array-like object.");
+    }
+    static #wrap(u8) { return new Buffer(u8.buffer, u8.byteOffset, u8.byteLength); }
+    static alloc(n, fill = 0) { const b = new Buffer(n); if (fill) b.fill(typeof fill === "string" ? fill.charCodeAt(0) : fill); return b; }
+    static allocUnsafe(n) { return new Buffer(n); }
+    static isBuffer(b) { return b instanceof Buffer; }
+    static isEncoding(e) { return ["utf8", "hex", "base64", "base64url", "latin1", "binary", "ascii"].includes(normEnc(e)); }
+    static byteLength(v, enc) { return typeof v === "string" ? Buffer.from(v, enc).length : v.byteLength; }
+    static concat(list, total) {
+      total ??= list.reduce((n, b) => n + b.length, 0);
+      const out = Buffer.alloc(total);
+      let off = 0;
+      for (const b of list) { if (off >= total) break; out.set(b.subarray(0, total - off), off); off += b.length; }
+      return out;
+    }
+    static compare(a, b) {
+      for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i] < b[i] ? -1 : 1;
+      return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
+    }
+    toString(enc, start = 0, end = this.length) {
+      const view = this.subarray(start, end);
+      switch (normEnc(enc)) {
+        case "utf8": return core.decode(new Uint8Array(view));
+        case "hex": return Array.from(view, (b) => b.toString(16).padStart(2, "0")).join("");
+        case "base64": return ops.op_edge_base64_encode(new Uint8Array(view), false);
+        case "base64url": return ops.op_edge_base64_encode(new Uint8Array(view), true);
+        case "latin1": case "binary": case "ascii": { let s = ""; for (const b of view) s += String.fromCharCode(b); return s; }
+        default: throw new TypeError(`Unknown encoding: ${enc}`);
+      }
+    }
+    toJSON() { return { type: "Buffer", data: Array.from(this) }; }
+    equals(o) { return Buffer.compare(this, o) === 0; }
+    compare(o) { return Buffer.compare(this, o); }
+    slice(s, e) { return this.subarray(s, e); }
+    subarray(s, e) { const u = Uint8Array.prototype.subarray.call(this, s, e); return new Buffer(u.buffer, u.byteOffset, u.byteLength); }
+    write(str, offset = 0, enc = "utf8") { const b = Buffer.from(str, enc); this.set(b.subarray(0, this.length - offset), offset); return Math.min(b.length, this.length - offset); }
+  }
+  globalThis.Buffer = Buffer;
+  const toBytes = (data, enc) => typeof data === "string" ? Buffer.from(data, enc) : data instanceof Uint8Array ? data : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
+
+  // ---- querystring ------------------------------------------------------------------------------
+  const qsEscape = (s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase());
+  const qsUnescape = (s) => { try { return decodeURIComponent(s); } catch { return s; } };
+  const querystring = {
+    escape: qsEscape,
+    unescape: qsUnescape,
+    parse(str, sep = "&", eq = "=") {
+      const out = Object.create(null);
+      if (typeof str !== "string" || str.length === 0) return out;
+      for (const part of str.split(sep)) {
+        if (!part) continue;
+        const i = part.indexOf(eq);
+        const k = qsUnescape((i >= 0 ? part.slice(0, i) : part).replace(/\+/g, " "));
+        const v = i >= 0 ? qsUnescape(part.slice(i + eq.length).replace(/\+/g, " ")) : "";
+        if (k in out) out[k] = [].concat(out[k], v); else out[k] = v;
+      }
+      return out;
+    },
+    stringify(obj, sep = "&", eq = "=") {
+      if (!obj || typeof obj !== "object") return "";
+      const enc = (v) => qsEscape(typeof v === "string" ? v : typeof v === "number" && isFinite(v) ? String(v) : typeof v === "boolean" || typeof v === "bigint" ? String(v) : "");
+      return Object.keys(obj).map((k) => Array.isArray(obj[k]) ? obj[k].map((v) => qsEscape(k) + eq + enc(v)).join(sep) : qsEscape(k) + eq + enc(obj[k])).filter(Boolean).join(sep);
+    },
+  };
+  querystring.decode = querystring.parse;
+  querystring.encode = querystring.stringify;
+
+  // ---- URL and URLSearchParams ----------------------------------------------------------------
+  class URLSearchParams {
+    #list = [];
+    #url = null;
+    constructor(init = "") {
+      if (typeof init === "string") this.#parse(init);
+      else if (init && typeof init[Symbol.iterator] === "function") for (const [k, v] of init) this.#list.push([String(k), String(v)]);
+      else if (init && typeof init === "object") for (const k of Object.keys(init)) this.#list.push([k, String(init[k])]);
+    }
+    #parse(s) {
+      this.#list = [];
+      for (const part of s.replace(/^\?/, "").split("&")) {
+        if (!part) continue;
+        const i = part.indexOf("=");
+        const dec = (x) => qsUnescape(x.replace(/\+/g, " "));
+        this.#list.push(i >= 0 ? [dec(part.slice(0, i)), dec(part.slice(i + 1))] : [dec(part), ""]);
+      }
+    }
+    static _attach(p, url) { p.#url = url; return p; }
+    static _reset(p, s) { p.#parse(s); }
+    #update() { if (this.#url) this.#url._setSearch(this.toString()); }
+    append(k, v) { this.#list.push([String(k), String(v)]); this.#update(); }
+    delete(k) { this.#list = this.#list.filter(([n]) => n !== k); this.#update(); }
+    get(k) { const e = this.#list.find(([n]) => n === k); return e ? e[1] : null; }
+    getAll(k) { return this.#list.filter(([n]) => n === k).map(([, v]) => v); }
+    has(k) { return this.#list.some(([n]) => n === k); }
+    set(k, v) {
+      const i = this.#list.findIndex(([n]) => n === k);
+      if (i < 0) this.#list.push([String(k), String(v)]);
+      else { this.#list[i][1] = String(v); this.#list = this.#list.filter(([n], j) => n !== k || j === i); }
+      this.#update();
+    }
+    sort() { this.#list.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)); this.#update(); }
+    forEach(f, self) { for (const [k, v] of this.#list) f.call(self, v, k, this); }
+    keys() { return this.#list.map(([k]) => k)[Symbol.iterator](); }
+    values() { return this.#list.map(([, v]) => v)[Symbol.iterator](); }
+    entries() { return this.#list.map(([k, v]) => [k, v])[Symbol.iterator](); }
+    [Symbol.iterator]() { return this.entries(); }
+    get size() { return this.#list.length; }
+    toString() {
+      const enc = (s) => encodeURIComponent(s).replace(/%20/g, "+").replace(/[!'()~]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase());
+      return this.#list.map(([k, v]) => `${enc(k)}=${enc(v)}`).join("&");
+    }
+  }
+  class URL {
+    #p;
+    #params;
+    constructor(input, base) {
+      const r = ops.op_edge_url_parse(String(input), base === undefined ? undefined : String(base));
+      if (typeof r === "string") throw new TypeError(`Invalid URL: ${r}`);
+      this.#p = r;
+      this.#params = URLSearchParams._attach(new URLSearchParams(r.search), this);
+    }
+    static canParse(i, b) { try { new URL(i, b); return true; } catch { return false; } }
+    #set(part, value) {
+      const r = ops.op_edge_url_set(this.#p.href, part, String(value));
+      if (typeof r !== "string") { this.#p = r; URLSearchParams._reset(this.#params, r.search); }
+    }
+    _setSearch(s) { const r = ops.op_edge_url_set(this.#p.href, "search", s); if (typeof r !== "string") this.#p = r; }
+    get href() { return this.#p.href; } set href(v) { const r = ops.op_edge_url_parse(String(v), undefined); if (typeof r === "string") throw new TypeError(`Invalid URL: ${r}`); this.#p = r; URLSearchParams._reset(this.#params, r.search); }
+    get origin() { return this.#p.origin; }
+    get protocol() { return this.#p.protocol; } set protocol(v) { this.#set("protocol", v); }
+    get username() { return this.#p.username; } set username(v) { this.#set("username", v); }
+    get password() { return this.#p.password; } set password(v) { this.#set("password", v); }
+    get host() { return this.#p.host; } set host(v) { this.#set("host", v); }
+    get hostname() { return this.#p.hostname; } set hostname(v) { this.#set("hostname", v); }
+    get port() { return this.#p.port; } set port(v) { this.#set("port", v); }
+    get pathname() { return this.#p.pathname; } set pathname(v) { this.#set("pathname", v); }
+    get search() { return this.#p.search; } set search(v) { this.#set("search", v); }
+    get hash() { return this.#p.hash; } set hash(v) { this.#set("hash", v); }
+    get searchParams() { return this.#params; }
+    toString() { return this.#p.href; }
+    toJSON() { return this.#p.href; }
+  }
+  globalThis.URL = URL;
+  globalThis.URLSearchParams = URLSearchParams;
+  const url = {
+    URL,
+    URLSearchParams,
+    parse(str, parseQuery = false) {
+      const m = /^(?:([a-z][a-z0-9+.-]*:))?(?:\/\/(?:([^@/?#]*)@)?([^/?#:]*)(?::(\d+))?)?([^?#]*)(\?[^#]*)?(#.*)?$/i.exec(String(str)) || [];
+      const [, protocol = null, auth = null, hostname = null, port = null, pathname = null, search = null, hash = null] = m;
+      const host = hostname ? hostname.toLowerCase() + (port ? ":" + port : "") : null;
+      const query = search ? search.slice(1) : null;
+      return {
+        protocol: protocol ? protocol.toLowerCase() : null, slashes: /^([a-z][a-z0-9+.-]*:)?\/\//i.test(String(str)) || null, auth, host, port,
+        hostname: hostname ? hostname.toLowerCase() : null, hash, search, query: parseQuery ? querystring.parse(query || "") : query,
+        pathname: pathname || (host ? "/" : null), path: (pathname || (host ? "/" : "")) + (search || ""), href: String(str),
+      };
+    },
+    format(o) {
+      if (o instanceof URL) return o.href;
+      if (typeof o === "string") return o;
+      const proto = o.protocol ? (o.protocol.endsWith(":") ? o.protocol : o.protocol + ":") : "";
+      const host = o.host || (o.hostname ? o.hostname + (o.port ? ":" + o.port : "") : "");
+      const search = o.search || (o.query && typeof o.query === "object" ? (Object.keys(o.query).length ? "?" + querystring.stringify(o.query) : "") : o.query ? "?" + o.query : "");
+      return `${proto}${host || o.slashes ? "//" : ""}${o.auth ? o.auth + "@" : ""}${host}${o.pathname || ""}${search}${o.hash || ""}`;
+    },
+  };
+
+  // ---- crypto ----------------------------------------------------------------------------------
+  const digestOut = (bytes, enc) => { const b = Buffer.from(bytes); return enc ? b.toString(enc) : b; };
+  class Hash {
+    #alg; #parts = []; #done = false;
+    #key;
+    constructor(alg, key) { this.#alg = String(alg).toLowerCase(); this.#key = key; this.#run(new Uint8Array(0)); }
+    #run(data) { return this.#key ? ops.op_edge_hmac(this.#alg, this.#key, data) : ops.op_edge_digest(this.#alg, data); }
+    update(data, enc) { if (this.#done) throw new Error("Digest already called"); this.#parts.push(toBytes(data, enc)); return this; }
+    digest(enc) { this.#done = true; return digestOut(this.#run(Buffer.concat(this.#parts)), enc); }
+  }
+  const crypto = {
+    createHash: (alg) => new Hash(alg, undefined),
+    createHmac: (alg, key) => new Hash(alg, toBytes(key)),
+    randomBytes: (n) => Buffer.from(ops.op_edge_random_bytes(n)),
+    randomUUID: () => {
+      const b = ops.op_edge_random_bytes(16);
+      b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
+      const h = Buffer.from(b).toString("hex");
+      return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+    },
+    timingSafeEqual: (a, b) => {
+      if (a.byteLength !== b.byteLength) throw new RangeError("Input buffers must have the same byte length");
+      let d = 0;
+      for (let i = 0; i < a.byteLength; i++) d |= a[i] ^ b[i];
+      return d === 0;
+    },
+    getRandomValues: (arr) => { arr.set(ops.op_edge_random_bytes(arr.byteLength)); return arr; },
+  };
+  globalThis.crypto = { getRandomValues: crypto.getRandomValues, randomUUID: crypto.randomUUID };
+
+  // ---- zlib ------------------------------------------------------------------------------------
+  const z = (kind) => (data) => Buffer.from(ops.op_edge_zlib(kind, toBytes(data)));
+  const zlib = {
+    gzipSync: z("gzip"), gunzipSync: z("gunzip"), deflateSync: z("deflate"), inflateSync: z("inflate"),
+    deflateRawSync: z("deflateRaw"), inflateRawSync: z("inflateRaw"), unzipSync: z("unzip"),
+  };
+
+  // ---- fetch (origin stages only) ----------------------------------------------------------------
+  class Headers {
+    #m = new Map();
+    constructor(init) {
+      if (init instanceof Headers) init.forEach((v, k) => this.append(k, v));
+      else if (Array.isArray(init)) for (const [k, v] of init) this.append(k, v);
+      else if (init) for (const k of Object.keys(init)) this.append(k, init[k]);
+    }
+    append(k, v) { k = String(k).toLowerCase(); this.#m.set(k, this.#m.has(k) ? this.#m.get(k) + ", " + v : String(v)); }
+    set(k, v) { this.#m.set(String(k).toLowerCase(), String(v)); }
+    get(k) { return this.#m.get(String(k).toLowerCase()) ?? null; }
+    has(k) { return this.#m.has(String(k).toLowerCase()); }
+    delete(k) { this.#m.delete(String(k).toLowerCase()); }
+    forEach(f) { for (const [k, v] of this.#m) f(v, k, this); }
+    entries() { return this.#m.entries(); }
+    [Symbol.iterator]() { return this.#m.entries(); }
+  }
+  class Response {
+    #body;
+    constructor(body, init = {}) { this.#body = body ?? new Uint8Array(0); this.status = init.status ?? 200; this.statusText = init.statusText ?? ""; this.headers = new Headers(init.headers); this.url = init.url ?? ""; }
+    get ok() { return this.status >= 200 && this.status < 300; }
+    async arrayBuffer() { const b = toBytes(this.#body); return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength); }
+    async text() { return typeof this.#body === "string" ? this.#body : core.decode(toBytes(this.#body)); }
+    async json() { return JSON.parse(await this.text()); }
+  }
+  globalThis.Headers = Headers;
+  globalThis.Response = Response;
+  globalThis.fetch = async (input, init = {}) => {
+    const target = new URL(input instanceof URL ? input.href : String(input.url ?? input));
+    const headers = [];
+    new Headers(init.headers).forEach((v, k) => headers.push([k, v]));
+    const body = init.body === undefined || init.body === null ? null : toBytes(init.body);
+    const r = await ops.op_edge_fetch(target.href, String(init.method || "GET").toUpperCase(), headers, body);
+    return new Response(r.body, { status: r.status, statusText: r.statusText, headers: r.headers, url: target.href });
+  };
+
+  // ---- require --------------------------------------------------------------------------------
+  const util = { format, inspect, promisify: (f) => (...a) => new Promise((res, rej) => f(...a, (e, v) => (e ? rej(e) : res(v)))) };
+  const builtins = {
+    buffer: { Buffer }, crypto, querystring, url, util, zlib,
+    timers: { setTimeout, setInterval, setImmediate, clearTimeout, clearInterval, clearImmediate },
+    string_decoder: { StringDecoder: class { constructor(e) { this.e = e; } write(b) { return Buffer.from(b).toString(this.e); } end(b) { return b ? this.write(b) : ""; } } },
+  };
+  const require = (name) => {
+    const n = String(name).replace(/^node:/, "");
+    if (Object.prototype.hasOwnProperty.call(builtins, n)) return builtins[n];
+    const e = new Error(`Cannot find module '${name}': Lambda@Edge functions here may require only ${Object.keys(builtins).join(", ")} (bundle other dependencies into the function file)`);
+    e.code = "MODULE_NOT_FOUND";
+    throw e;
+  };
+  const state = { handler: null, thenable: false };
+  globalThis.__edge = {
+    require,
+    builtins,
+    state,
+    // CommonJS: the function source wrapped as a function of (exports, require, module, ...).
+    loadCommonJs(factory, filename) {
+      const module = { exports: {} };
+      factory.call(module.exports, module.exports, require, module, filename, "/");
+      state.handler = pickHandler(module.exports, filename);
+    },
+    setModule(ns, filename) { state.handler = pickHandler(ns, filename); },
+    invoke,
+  };
+  function pickHandler(exp, filename) {
+    const h = typeof exp === "function" ? exp
+      : typeof exp?.handler === "function" ? exp.handler
+      : typeof exp?.default === "function" ? exp.default
+      : typeof exp?.default?.handler === "function" ? exp.default.handler : null;
+    if (!h) throw new Error(`${filename} exports no handler: use exports.handler, module.exports.handler, export const handler or export default`);
+    return h;
+  }
+
+  // One invocation: resolves with the result as JSON text, or rejects with the function's error.
+  // A handler that neither calls back nor returns a promise leaves the promise pending; the
+  // runtime then sees the event loop drain and reports a null result (state.thenable = false).
+  function invoke(eventJson, infoJson) {
+    const event = JSON.parse(eventJson);
+    const info = JSON.parse(infoJson);
+    const deadline = Date.now() + info.timeoutMs;
+    state.thenable = false;
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const callback = (err, result) => {
+        if (settled) return;
+        settled = true;
+        if (err !== null && err !== undefined) return reject(err instanceof Error ? err : new Error(typeof err === "string" ? err : JSON.stringify(err)));
+        let out;
+        try { out = JSON.stringify(result === undefined ? null : result); } catch (e) { return resolve(`{"__edge_unserializable": ${JSON.stringify(String(e && e.message))}}`); }
+        resolve(out === undefined ? "null" : out);
+      };
+      const context = {
+        ...info.context,
+        callbackWaitsForEmptyEventLoop: true,
+        getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+        done: callback, succeed: (r) => callback(null, r), fail: (e) => callback(e ?? new Error("failed")),
+      };
+      let r;
+      try {
+        r = state.handler(event, context, callback);
+      } catch (e) {
+        settled = true;
+        return reject(e);
+      }
+      if (r !== null && (typeof r === "object" || typeof r === "function") && typeof r.then === "function") {
+        state.thenable = true;
+        r.then((v) => callback(null, v), (e) => callback(e ?? new Error("the handler's promise was rejected")));
+      }
+    });
+  }
+})(globalThis);

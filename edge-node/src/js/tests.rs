@@ -1,0 +1,294 @@
+//! The runtime on its own: function forms, failures, limits and the Node-compatible modules.
+
+use super::*;
+use crate::lambda::Stage;
+use serde_json::json;
+
+fn limits() -> FunctionLimits {
+    FunctionLimits {
+        viewer_timeout: Duration::from_millis(500),
+        origin_timeout: Duration::from_secs(2),
+        heap_bytes: 64 << 20,
+        concurrency: 100,
+        isolates_per_worker: 1,
+    }
+}
+
+fn runner() -> Runner {
+    Runner::new(
+        limits(),
+        Watchdog::start(),
+        Arc::new(AtomicUsize::new(0)),
+        "TST1-C1",
+    )
+}
+
+/// Runs `f` on a current-thread runtime with a LocalSet, as a worker does.
+fn local<F: std::future::Future>(f: F) -> F::Output {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    tokio::task::LocalSet::new().block_on(&rt, f)
+}
+
+async fn run(src: &str, event: Value) -> Result<Value, FnError> {
+    let r = runner();
+    let code = Arc::new(FunctionCode::new("t", 1, "t.js", src));
+    r.load(&code).await.map_err(FnError::Threw)?;
+    r.invoke(&code, Stage::ViewerRequest, &event, "rid").await
+}
+
+fn ok(src: &str) -> Value {
+    local(run(src, json!({"n": 1}))).unwrap_or_else(|e| panic!("{e}\n{src}"))
+}
+
+#[test]
+fn function_forms() {
+    assert_eq!(
+        ok("exports.handler = async (e) => ({ n: e.n + 1 });"),
+        json!({"n": 2})
+    );
+    assert_eq!(
+        ok("module.exports.handler = (e, c, cb) => cb(null, { n: e.n + 2 });"),
+        json!({"n": 3})
+    );
+    assert_eq!(
+        ok("module.exports = { handler: async (e) => e };"),
+        json!({"n": 1})
+    );
+    assert_eq!(
+        ok("export const handler = async (e) => ({ esm: true });"),
+        json!({"esm": true})
+    );
+    assert_eq!(
+        ok("export default async function (e) { return { d: 1 }; }"),
+        json!({"d": 1})
+    );
+    assert_eq!(ok("import { createHash } from 'crypto';\nexport const handler = async () => createHash('sha256').update('a').digest('hex');"), json!("ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"));
+    // A second callback call is ignored; a callback from a timer still counts.
+    assert_eq!(
+        ok("exports.handler = (e, c, cb) => { cb(null, 1); cb(null, 2); };"),
+        json!(1)
+    );
+    assert_eq!(
+        ok("exports.handler = (e, c, cb) => { setTimeout(() => cb(null, 'late'), 5); };"),
+        json!("late")
+    );
+    // Neither callback nor promise: a null result (CloudFront: invalid JSON).
+    assert_eq!(ok("exports.handler = (e) => { return e; };"), Value::Null);
+    assert_eq!(ok("exports.handler = async () => undefined;"), Value::Null);
+}
+
+#[test]
+fn globals_survive_between_invocations_but_not_between_functions() {
+    local(async {
+        let r = runner();
+        let a = Arc::new(FunctionCode::new(
+            "a",
+            1,
+            "a.js",
+            "let n = 0; globalThis.shared = 'a'; exports.handler = async () => ++n;",
+        ));
+        let b = Arc::new(FunctionCode::new(
+            "b",
+            1,
+            "b.js",
+            "exports.handler = async () => typeof globalThis.shared;",
+        ));
+        r.load(&a).await.unwrap();
+        r.load(&b).await.unwrap();
+        assert_eq!(
+            r.invoke(&a, Stage::ViewerRequest, &json!({}), "1")
+                .await
+                .unwrap(),
+            json!(1)
+        );
+        assert_eq!(
+            r.invoke(&a, Stage::ViewerRequest, &json!({}), "2")
+                .await
+                .unwrap(),
+            json!(2)
+        );
+        assert_eq!(
+            r.invoke(&b, Stage::ViewerRequest, &json!({}), "3")
+                .await
+                .unwrap(),
+            json!("undefined")
+        );
+    });
+}
+
+#[test]
+fn failures_are_told_apart() {
+    let err = |src: &str| local(run(src, json!({}))).unwrap_err();
+    assert!(
+        matches!(err("exports.handler = async () => { throw new Error('boom'); };"), FnError::Threw(m) if m.contains("boom"))
+    );
+    assert!(
+        matches!(err("exports.handler = (e, c, cb) => cb(new Error('cb-err'));"), FnError::Threw(m) if m.contains("cb-err"))
+    );
+    assert!(
+        matches!(err("exports.handler = () => Promise.reject(new Error('rej'));"), FnError::Threw(m) if m.contains("rej"))
+    );
+    assert_eq!(
+        err("exports.handler = () => new Promise(() => {});"),
+        FnError::NeverSettled
+    );
+    assert!(matches!(
+        err("exports.handler = async () => ({ big: 10n });"),
+        FnError::Unserializable(_)
+    ));
+    assert!(matches!(
+        err("const f = (n) => f(n + 1) + 1; exports.handler = async () => f(0);"),
+        FnError::Threw(_)
+    ));
+}
+
+#[test]
+fn runaways_are_terminated_and_the_isolate_replaced() {
+    local(async {
+        let r = runner();
+        let code = Arc::new(FunctionCode::new("loop", 1, "loop.js", "let calls = 0; exports.handler = async (e) => { calls++; if (e.spin) { for (;;) {} } return calls; };"));
+        r.load(&code).await.unwrap();
+        let started = Instant::now();
+        let e = r
+            .invoke(&code, Stage::ViewerRequest, &json!({"spin": true}), "1")
+            .await
+            .unwrap_err();
+        assert_eq!(e, FnError::Timeout(Duration::from_millis(500)));
+        assert!(started.elapsed() < Duration::from_secs(3));
+        // The replacement is a fresh isolate: its counter starts again.
+        assert_eq!(
+            r.invoke(&code, Stage::ViewerRequest, &json!({}), "2")
+                .await
+                .unwrap(),
+            json!(1)
+        );
+        let timer = Arc::new(FunctionCode::new(
+            "interval",
+            1,
+            "i.js",
+            "exports.handler = () => { setInterval(() => {}, 10); };",
+        ));
+        r.load(&timer).await.unwrap();
+        assert!(matches!(
+            r.invoke(&timer, Stage::ViewerRequest, &json!({}), "3")
+                .await,
+            Err(FnError::Timeout(_))
+        ));
+    });
+}
+
+#[test]
+fn memory_bombs_are_stopped() {
+    let e = local(run("exports.handler = async () => { const a = []; for (;;) a.push(new Array(100000).fill(1)); };", json!({}))).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            FnError::Memory(_) | FnError::Threw(_) | FnError::Timeout(_)
+        ),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn unknown_modules_fail_at_load_naming_the_module() {
+    let e = local(run(
+        "const _ = require('lodash'); exports.handler = async () => 1;",
+        json!({}),
+    ))
+    .unwrap_err();
+    assert!(
+        matches!(&e, FnError::Threw(m) if m.contains("lodash")),
+        "{e:?}"
+    );
+    let e = local(run(
+        "import x from 'left-pad';\nexport const handler = async () => 1;",
+        json!({}),
+    ))
+    .unwrap_err();
+    assert!(
+        matches!(&e, FnError::Threw(m) if m.contains("left-pad")),
+        "{e:?}"
+    );
+    let e = local(run("exports.nothing = 1;", json!({}))).unwrap_err();
+    assert!(
+        matches!(&e, FnError::Threw(m) if m.contains("exports no handler")),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn node_modules_work() {
+    let v = ok(r#"
+const qs = require('querystring'); const url = require('url'); const crypto = require('node:crypto');
+const zlib = require('zlib'); const util = require('util');
+exports.handler = async () => {
+  const u = new URL('https://example.com:8443/a/b?x=1&y=two#h');
+  u.searchParams.append('z', '3');
+  const parsed = url.parse('http://user@host.example:81/p/q?s=1', true);
+  const gz = zlib.gzipSync(Buffer.from('hello hello hello'));
+  return {
+    qs: qs.parse('a=1&b=2&a=3&c=x%20y'),
+    qss: qs.stringify({ a: [1, 2], b: 'x y' }),
+    href: u.href, host: u.host, port: u.port, path: u.pathname, y: u.searchParams.get('y'),
+    legacy: [parsed.hostname, parsed.port, parsed.pathname, parsed.query.s],
+    fmt: url.format({ protocol: 'https', hostname: 'a.example', pathname: '/x', query: { q: 1 } }),
+    md5: crypto.createHash('md5').update('abc').digest('hex'),
+    hmac: crypto.createHmac('sha256', 'key').update('The quick brown fox jumps over the lazy dog').digest('hex'),
+    b64hmac: crypto.createHmac('sha1', 'k').update('d').digest('base64').length,
+    rnd: crypto.randomBytes(16).length, uuid: /^[0-9a-f-]{36}$/.test(crypto.randomUUID()),
+    tse: crypto.timingSafeEqual(Buffer.from('ab'), Buffer.from('ab')),
+    gunzip: zlib.gunzipSync(gz).toString(), inflate: zlib.inflateSync(zlib.deflateSync('zz')).toString('utf8'),
+    format: util.format('%s=%d %j', 'a', 42, { b: 1 }),
+    buf: [Buffer.from('héllo').toString('base64'), Buffer.from('aGk=', 'base64').toString(), Buffer.from('ff00', 'hex').length, Buffer.concat([Buffer.from('a'), Buffer.from('b')]).toString()],
+    text: new TextDecoder().decode(new TextEncoder().encode('✓')),
+    ab: [btoa('hi'), atob('aGk=')],
+  };
+};"#);
+    assert_eq!(v["qs"], json!({"a": ["1", "3"], "b": "2", "c": "x y"}));
+    assert_eq!(v["qss"], "a=1&a=2&b=x%20y");
+    assert_eq!(v["href"], "https://example.com:8443/a/b?x=1&y=two&z=3#h");
+    assert_eq!(v["host"], "example.com:8443");
+    assert_eq!(v["port"], "8443");
+    assert_eq!(v["path"], "/a/b");
+    assert_eq!(v["y"], "two");
+    assert_eq!(v["legacy"], json!(["host.example", "81", "/p/q", "1"]));
+    assert_eq!(v["fmt"], "https://a.example/x?q=1");
+    assert_eq!(v["md5"], "900150983cd24fb0d6963f7d28e17f72");
+    assert_eq!(
+        v["hmac"],
+        "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8"
+    );
+    assert_eq!(v["b64hmac"], 28);
+    assert_eq!(v["rnd"], 16);
+    assert_eq!(v["uuid"], true);
+    assert_eq!(v["tse"], true);
+    assert_eq!(v["gunzip"], "hello hello hello");
+    assert_eq!(v["inflate"], "zz");
+    assert_eq!(v["format"], "a=42 {\"b\":1}");
+    assert_eq!(v["buf"], json!(["aMOpbGxv", "hi", 2, "ab"]));
+    assert_eq!(v["text"], "✓");
+    assert_eq!(v["ab"], json!(["aGk=", "hi"]));
+}
+
+#[test]
+fn fetch_is_for_origin_stages_only() {
+    let e = local(run(
+        "exports.handler = async () => { await fetch('http://127.0.0.1:1/'); return 1; };",
+        json!({}),
+    ))
+    .unwrap_err();
+    assert!(
+        matches!(&e, FnError::Threw(m) if m.contains("origin-request and origin-response")),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn the_engine_runs_javascript() {
+    let out = eval_json("{ sum: [1, 2, 3].reduce((a, b) => a + b, 0), engine: typeof globalThis }")
+        .unwrap();
+    assert_eq!(out, r#"{"sum":6,"engine":"object"}"#);
+}
