@@ -79,6 +79,16 @@ struct NodeArgs {
     /// Write one access-log line per request.
     #[arg(long, value_parser = ["on", "off"])]
     access_log: Option<String>,
+    /// Associate a function file with a stage of the default behavior, e.g.
+    /// `--function viewer-request=functions/ab-test.js` (repeatable).
+    #[arg(long = "function", value_name = "STAGE=FILE")]
+    functions: Vec<String>,
+    /// Expose the request body to the request-stage functions given with --function.
+    #[arg(long)]
+    include_body: bool,
+    /// Add Server-Timing with each stage's duration to every response.
+    #[arg(long)]
+    server_timing: bool,
 }
 
 #[derive(clap::Args)]
@@ -143,7 +153,11 @@ fn node_config(a: &NodeArgs) -> Result<NodeConfig> {
         (None, Some(path)) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read {}", path.display()))?;
-            config::parse_toml(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?
+            let base = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
+            config::parse_toml_in(&text, base).map_err(|e| anyhow!("{}: {e}", path.display()))?
         }
         (None, None) => bail!("give --origin URL or --config FILE"),
         (Some(_), Some(_)) => unreachable!("clap refuses both"),
@@ -170,6 +184,22 @@ fn node_config(a: &NodeArgs) -> Result<NodeConfig> {
     }
     if let Some(v) = &a.access_log {
         n.access_log = v == "on";
+    }
+    if a.server_timing {
+        n.functions.server_timing = true;
+    }
+    for spec in &a.functions {
+        let (stage, file) = spec.split_once('=').ok_or_else(|| {
+            anyhow!(
+                "--function {spec:?}: expected STAGE=FILE, e.g. viewer-request=functions/hello.js"
+            )
+        })?;
+        let stage = edge_node::lambda::Stage::parse(stage).ok_or_else(|| {
+            anyhow!("--function {spec:?}: {stage:?} is not one of viewer-request, origin-request, origin-response, viewer-response")
+        })?;
+        let code = config::load_function(std::path::Path::new(file), "--function")?;
+        let include_body = a.include_body && stage.is_request();
+        config::add_function(&mut cfg, stage, code, include_body)?;
     }
     Ok(cfg)
 }

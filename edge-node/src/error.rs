@@ -1,7 +1,9 @@
 //! The one error enum of the edge node: every failure on the request path ends here and knows
 //! the status, `X-Cache` value and message CloudFront would show the viewer.
 
+use crate::lambda::Stage;
 use http::StatusCode;
+use std::borrow::Cow;
 
 /// Errors raised while serving one viewer request.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +32,29 @@ pub enum EdgeError {
     /// The node could not start (address in use, unreadable certificate, ...).
     #[error("{0}")]
     Startup(String),
+    /// A function's result failed CloudFront's validation (REFERENCE.md §2.7).
+    #[error("{stage} function {function} result failed validation: {detail}")]
+    LambdaValidation {
+        function: String,
+        stage: Stage,
+        message: String,
+        detail: String,
+    },
+    /// A function threw, rejected, never settled or ran out of memory.
+    #[error("{stage} function {function} failed: {detail}")]
+    LambdaExecution {
+        function: String,
+        stage: Stage,
+        detail: String,
+        status: StatusCode,
+    },
+    /// A function timed out or was throttled.
+    #[error("{stage} function {function} exceeded a limit: {detail}")]
+    LambdaLimitExceeded {
+        function: String,
+        stage: Stage,
+        detail: String,
+    },
 }
 
 impl EdgeError {
@@ -50,20 +75,32 @@ impl EdgeError {
             EdgeError::BadRequest(_) => StatusCode::BAD_REQUEST,
             EdgeError::UnknownHost(_) => StatusCode::FORBIDDEN,
             EdgeError::Config { .. } | EdgeError::Startup(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            EdgeError::LambdaValidation { .. } => StatusCode::BAD_GATEWAY,
+            EdgeError::LambdaExecution { status, .. } => *status,
+            EdgeError::LambdaLimitExceeded { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
     /// The `X-Cache` value that goes with the error answer.
     pub fn x_cache(&self) -> &'static str {
-        "Error from cloudfront"
+        match self {
+            EdgeError::LambdaValidation { .. } => "LambdaValidationError from CloudFront",
+            EdgeError::LambdaExecution { .. } => "LambdaExecutionError from CloudFront",
+            EdgeError::LambdaLimitExceeded { .. } => "LambdaLimitExceeded from CloudFront",
+            _ => "Error from cloudfront",
+        }
     }
 
     /// The sentence CloudFront's error page shows for this kind of failure.
-    pub fn page_text(&self) -> &'static str {
-        match self {
-            EdgeError::OriginConnect { .. } | EdgeError::OriginTimeout { .. } => {
-                "We can't connect to the server for this app or website at this time. There might be too much traffic or a configuration error. Try again later, or contact the app or website owner."
+    pub fn page_text(&self) -> Cow<'static, str> {
+        const LAMBDA: &str = "The Lambda function associated with the CloudFront distribution is invalid or doesn't have the required permissions.";
+        const CONNECT: &str = "We can't connect to the server for this app or website at this time. There might be too much traffic or a configuration error. Try again later, or contact the app or website owner.";
+        Cow::Borrowed(match self {
+            EdgeError::LambdaValidation { message, .. } => return Cow::Owned(format!("{message}\n{CONNECT}")),
+            EdgeError::LambdaExecution { .. } | EdgeError::LambdaLimitExceeded { .. } => {
+                return Cow::Owned(format!("{LAMBDA}\n{CONNECT}"))
             }
+            EdgeError::OriginConnect { .. } | EdgeError::OriginTimeout { .. } => CONNECT,
             EdgeError::MethodNotAllowed(_) => {
                 "This distribution is not configured to allow the HTTP request method that was used for this request. The distribution supports only cachable requests."
             }
@@ -72,7 +109,7 @@ impl EdgeError {
             EdgeError::UnknownHost(_) => {
                 "The request could not be satisfied. No distribution is configured for this host."
             }
-        }
+        })
     }
 
     /// Whether a stale cached object may be served instead (origin-side failures only).

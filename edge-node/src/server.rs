@@ -169,6 +169,11 @@ fn run_worker(
         let node = shared.config.node.clone();
         let worker = Rc::new(Worker::new(shared, workers));
         WORKER.with(|w| *w.borrow_mut() = Some(Rc::downgrade(&worker)));
+        // Isolates are made here, before the worker takes connections, never on a request.
+        if let Err(e) = worker.load_functions().await {
+            let _ = ready.send(Err(e));
+            return;
+        }
         let mut builder = auto::Builder::new(LocalExec);
         builder
             .http1()

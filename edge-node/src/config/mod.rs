@@ -9,7 +9,10 @@ use http::{HeaderName, Method};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use validate::{from_origin_url, parse_toml};
+pub use validate::{add_function, from_origin_url, load_function, parse_toml, parse_toml_in};
+
+use crate::js::FunctionCode;
+use crate::lambda::Stage;
 
 /// Every default in one place.
 pub mod defaults {
@@ -32,6 +35,12 @@ pub mod defaults {
     pub const ORIGIN_KEEPALIVE_TIMEOUT_S: f64 = 5.0;
     pub const KEEPALIVE_POOL_SIZE: u64 = 256;
     pub const POP: &str = "LOCAL1-C1";
+    pub const FUNCTION_MEMORY_MB: u64 = 128;
+    pub const FUNCTION_CONCURRENCY: u64 = 1000;
+    pub const FUNCTION_ISOLATES_PER_WORKER: u64 = 2;
+    /// Lambda@Edge's code size limits: 1 MB for viewer stages, 50 MB for origin stages.
+    pub const VIEWER_CODE_BYTES: usize = 1 << 20;
+    pub const ORIGIN_CODE_BYTES: usize = 50 << 20;
     pub const DISTRIBUTION_ID: &str = "EDFDVBD6EXAMPLE";
     pub const DISTRIBUTION_DOMAIN: &str = "d111111abcdef8.cloudfront.net";
 }
@@ -59,6 +68,33 @@ pub struct NodeSettings {
     pub access_log: bool,
     pub tls_cert: Option<String>,
     pub tls_key: Option<String>,
+    pub functions: FunctionSettings,
+}
+
+/// How functions run on this node.
+#[derive(Debug, Clone)]
+pub struct FunctionSettings {
+    pub limits: crate::js::FunctionLimits,
+    pub execution_error_status: http::StatusCode,
+    pub strict_viewer_response_status: bool,
+    pub server_timing: bool,
+}
+
+impl NodeConfig {
+    /// Every function version associated anywhere (each once).
+    pub fn functions(&self) -> Vec<Arc<FunctionCode>> {
+        let mut out: Vec<Arc<FunctionCode>> = Vec::new();
+        for d in &self.distributions {
+            for b in &d.behaviors {
+                for a in b.functions.iter().flatten() {
+                    if !out.iter().any(|c| c.key() == a.code.key()) {
+                        out.push(a.code.clone());
+                    }
+                }
+            }
+        }
+        out
+    }
 }
 
 #[derive(Debug)]
@@ -250,9 +286,26 @@ pub struct Behavior {
     pub ttl: Ttls,
     pub cache_policy: CachePolicy,
     pub origin_policy: OriginRequestPolicy,
+    /// The function at each stage (indexed by `Stage::index`).
+    pub functions: [Option<Association>; 4],
+}
+
+/// A function version associated with a stage of a behavior.
+#[derive(Debug, Clone)]
+pub struct Association {
+    pub code: Arc<FunctionCode>,
+    pub include_body: bool,
 }
 
 impl Behavior {
+    pub fn function(&self, stage: Stage) -> Option<&Association> {
+        self.functions[stage.index()].as_ref()
+    }
+
+    pub fn has_functions(&self) -> bool {
+        self.functions.iter().any(Option::is_some)
+    }
+
     /// Whether a viewer query parameter named `name` is forwarded to the origin.
     pub fn forwards_query(&self, name: &str) -> bool {
         self.cache_policy.query_strings.selects(name)

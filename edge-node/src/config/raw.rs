@@ -30,6 +30,18 @@ pub struct RawNode {
     pub access_log: Option<bool>,
     pub tls_cert: Option<String>,
     pub tls_key: Option<String>,
+    /// Function limits (seconds; CloudFront's 5 s viewer / 30 s origin may only be lowered).
+    pub viewer_function_timeout: Option<f64>,
+    pub origin_function_timeout: Option<f64>,
+    pub function_memory_mb: Option<u64>,
+    pub function_concurrency: Option<u64>,
+    pub function_isolates_per_worker: Option<u64>,
+    /// 503 (current CloudFront) or 500 (older docs) for a function that throws.
+    pub execution_error_status: Option<u16>,
+    /// Refuse (502) a viewer-response function that changes the status instead of ignoring it.
+    pub strict_viewer_response_status: Option<bool>,
+    /// Add `Server-Timing` with each stage's duration.
+    pub server_timing: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -99,6 +111,21 @@ pub struct RawBehavior {
     pub cached_methods: Option<Vec<String>>,
     pub cache_policy: Option<RawKeyPolicy>,
     pub origin_request_policy: Option<RawKeyPolicy>,
+    #[serde(default)]
+    pub lambda_function_associations: Vec<RawAssociation>,
+}
+
+/// A function at one stage of a cache behavior. CloudFront names it by `LambdaFunctionARN`;
+/// here a function comes from a `File` (relative to the configuration file).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct RawAssociation {
+    pub event_type: Option<String>,
+    pub file: Option<String>,
+    pub name: Option<String>,
+    #[serde(rename = "LambdaFunctionARN")]
+    pub lambda_function_arn: Option<String>,
+    pub include_body: Option<bool>,
 }
 
 /// One shape for both CachePolicy (what is in the cache key, and so forwarded) and

@@ -4,11 +4,18 @@
 use super::raw::*;
 use super::*;
 use crate::error::EdgeError;
+use std::path::Path;
 
 type Result<T> = std::result::Result<T, EdgeError>;
 
-/// Parses and validates a TOML configuration file's text.
+/// Parses and validates a TOML configuration; function files are relative to the current
+/// directory.
 pub fn parse_toml(text: &str) -> Result<NodeConfig> {
+    parse_toml_in(text, Path::new("."))
+}
+
+/// Parses and validates a TOML configuration whose function files are relative to `base`.
+pub fn parse_toml_in(text: &str, base: &Path) -> Result<NodeConfig> {
     let raw: RawConfig = toml::from_str(text).map_err(|e| {
         let field = e
             .span()
@@ -16,7 +23,84 @@ pub fn parse_toml(text: &str) -> Result<NodeConfig> {
             .unwrap_or_else(|| "file".into());
         EdgeError::config(field, e.message().to_string())
     })?;
-    validate(raw)
+    validate(raw, base)
+}
+
+/// Reads a function file into a version-1 function named after the file.
+pub fn load_function(path: &Path, field: &str) -> Result<Arc<FunctionCode>> {
+    let source = std::fs::read_to_string(path).map_err(|e| {
+        EdgeError::config(
+            field,
+            format!("cannot read function file {}: {e}", path.display()),
+        )
+    })?;
+    let name: String = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("function")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    Ok(Arc::new(FunctionCode::new(
+        name,
+        1,
+        path.display().to_string(),
+        source,
+    )))
+}
+
+/// Associates `code` with `stage` on the default behavior of every distribution (the
+/// `--function STAGE=FILE` shortcut).
+pub fn add_function(
+    cfg: &mut NodeConfig,
+    stage: Stage,
+    code: Arc<FunctionCode>,
+    include_body: bool,
+) -> Result<()> {
+    check_association(stage, &code, include_body, "--function")?;
+    for d in &mut cfg.distributions {
+        let d = Arc::get_mut(d)
+            .ok_or_else(|| EdgeError::config("--function", "configuration is already in use"))?;
+        let default = d.behaviors.last_mut().expect("a default behavior");
+        default.functions[stage.index()] = Some(Association {
+            code: code.clone(),
+            include_body,
+        });
+    }
+    Ok(())
+}
+
+/// CloudFront's association rules (REFERENCE.md §4.4, §1.5, §4.1).
+fn check_association(
+    stage: Stage,
+    code: &FunctionCode,
+    include_body: bool,
+    field: &str,
+) -> Result<()> {
+    if include_body && !stage.is_request() {
+        return Err(EdgeError::config(
+            field,
+            "InvalidLambdaFunctionAssociation: The IncludeBody option can only be used with viewer-request or origin-request events.",
+        ));
+    }
+    let limit = if stage.is_viewer() {
+        defaults::VIEWER_CODE_BYTES
+    } else {
+        defaults::ORIGIN_CODE_BYTES
+    };
+    if code.source.len() > limit {
+        return Err(EdgeError::config(
+            field,
+            format!("InvalidLambdaFunctionAssociation: the function is {} bytes; {stage} functions may be at most {limit} bytes", code.source.len()),
+        ));
+    }
+    Ok(())
 }
 
 /// The `--origin URL` shortcut: one distribution, one default behavior that forwards every
@@ -85,10 +169,10 @@ pub fn from_origin_url(url: &str) -> Result<NodeConfig> {
             cache_behaviors: vec![],
         }],
     };
-    validate(raw)
+    validate(raw, Path::new("."))
 }
 
-fn validate(raw: RawConfig) -> Result<NodeConfig> {
+fn validate(raw: RawConfig, base: &Path) -> Result<NodeConfig> {
     let node = node_settings(raw.node)?;
     if raw.distributions.is_empty() {
         return Err(EdgeError::config(
@@ -98,7 +182,7 @@ fn validate(raw: RawConfig) -> Result<NodeConfig> {
     }
     let mut distributions = Vec::with_capacity(raw.distributions.len());
     for (i, d) in raw.distributions.into_iter().enumerate() {
-        distributions.push(Arc::new(distribution(d, i)?));
+        distributions.push(Arc::new(distribution(d, i, base)?));
     }
     Ok(NodeConfig {
         node,
@@ -180,10 +264,64 @@ fn node_settings(n: RawNode) -> Result<NodeSettings> {
         access_log: n.access_log.unwrap_or(true),
         tls_cert: n.tls_cert,
         tls_key: n.tls_key,
+        functions: FunctionSettings {
+            limits: crate::js::FunctionLimits {
+                viewer_timeout: seconds(
+                    "node.viewer_function_timeout",
+                    n.viewer_function_timeout,
+                    5.0,
+                    5.0,
+                )?,
+                origin_timeout: seconds(
+                    "node.origin_function_timeout",
+                    n.origin_function_timeout,
+                    30.0,
+                    30.0,
+                )?,
+                heap_bytes: match n.function_memory_mb.unwrap_or(defaults::FUNCTION_MEMORY_MB) {
+                    mb @ 16..=10_240 => (mb as usize) << 20,
+                    mb => {
+                        return Err(EdgeError::config(
+                            "node.function_memory_mb",
+                            format!("{mb} must be 16 to 10240"),
+                        ))
+                    }
+                },
+                concurrency: positive(
+                    "node.function_concurrency",
+                    n.function_concurrency,
+                    defaults::FUNCTION_CONCURRENCY,
+                )? as usize,
+                isolates_per_worker: match n
+                    .function_isolates_per_worker
+                    .unwrap_or(defaults::FUNCTION_ISOLATES_PER_WORKER)
+                {
+                    k @ 1..=64 => k as usize,
+                    k => {
+                        return Err(EdgeError::config(
+                            "node.function_isolates_per_worker",
+                            format!("{k} must be 1 to 64"),
+                        ))
+                    }
+                },
+            },
+            execution_error_status: match n.execution_error_status.unwrap_or(503) {
+                503 => http::StatusCode::SERVICE_UNAVAILABLE,
+                500 => http::StatusCode::INTERNAL_SERVER_ERROR,
+                other => {
+                    return Err(EdgeError::config(
+                        "node.execution_error_status",
+                        format!("{other} must be 503 (current CloudFront) or 500 (older)"),
+                    ))
+                }
+            },
+            strict_viewer_response_status: n.strict_viewer_response_status.unwrap_or(false),
+            server_timing: n.server_timing.unwrap_or(false),
+        },
     })
 }
 
-fn distribution(d: RawDistribution, index: usize) -> Result<Distribution> {
+fn distribution(d: RawDistribution, index: usize, base: &Path) -> Result<Distribution> {
     let at = format!("distributions[{index}]");
     let id = d.id.unwrap_or_else(|| {
         if index == 0 {
@@ -234,12 +372,13 @@ fn distribution(d: RawDistribution, index: usize) -> Result<Distribution> {
                 "a cache behavior needs a path pattern",
             ));
         }
-        behaviors.push(behavior(b, &field, &origins)?);
+        behaviors.push(behavior(b, &field, &origins, base)?);
     }
     behaviors.push(behavior(
         default,
         &format!("{at}.DefaultCacheBehavior"),
         &origins,
+        base,
     )?);
     Ok(Distribution {
         id,
@@ -371,7 +510,55 @@ fn methods(field: &str, v: Option<Vec<String>>, default: &[Method]) -> Result<Me
     Ok(MethodSet::of(&out))
 }
 
-fn behavior(b: RawBehavior, at: &str, origins: &[Arc<Origin>]) -> Result<Behavior> {
+fn associations(
+    raw: Vec<RawAssociation>,
+    at: &str,
+    base: &Path,
+) -> Result<[Option<Association>; 4]> {
+    let mut out: [Option<Association>; 4] = Default::default();
+    for (i, a) in raw.into_iter().enumerate() {
+        let field = format!("{at}.LambdaFunctionAssociations[{i}]");
+        let stage = a.event_type.as_deref().and_then(Stage::parse).ok_or_else(|| {
+            EdgeError::config(
+                format!("{field}.EventType"),
+                format!("{:?} is not one of viewer-request, origin-request, origin-response, viewer-response", a.event_type.as_deref().unwrap_or("")),
+            )
+        })?;
+        if let Some(arn) = &a.lambda_function_arn {
+            return Err(EdgeError::config(
+                format!("{field}.LambdaFunctionARN"),
+                format!("{arn:?}: associate published versions with `edge associate`; in a file use File = \"path.js\""),
+            ));
+        }
+        let file = a.file.as_deref().ok_or_else(|| {
+            EdgeError::config(
+                format!("{field}.File"),
+                "a function association needs a File",
+            )
+        })?;
+        let mut code = load_function(&base.join(file), &format!("{field}.File"))?;
+        if let Some(name) = a.name {
+            code = Arc::new(FunctionCode::new(
+                name,
+                code.version,
+                code.file.clone(),
+                code.source.clone(),
+            ));
+        }
+        let include_body = a.include_body.unwrap_or(false);
+        check_association(stage, &code, include_body, &field)?;
+        if out[stage.index()].is_some() {
+            return Err(EdgeError::config(
+                format!("{field}.EventType"),
+                format!("a cache behavior takes one function per event type; {stage} is associated twice"),
+            ));
+        }
+        out[stage.index()] = Some(Association { code, include_body });
+    }
+    Ok(out)
+}
+
+fn behavior(b: RawBehavior, at: &str, origins: &[Arc<Origin>], base: &Path) -> Result<Behavior> {
     let origin_index = match b.target_origin_id.as_deref() {
         Some(id) => origins.iter().position(|o| o.id == id).ok_or_else(|| {
             EdgeError::config(
@@ -458,7 +645,9 @@ fn behavior(b: RawBehavior, at: &str, origins: &[Arc<Origin>]) -> Result<Behavio
             true,
         )?,
     };
+    let functions = associations(b.lambda_function_associations, at, base)?;
     Ok(Behavior {
+        functions,
         path_pattern: b.path_pattern,
         origin,
         origin_index,

@@ -18,6 +18,7 @@ pub enum XCache {
     RefreshHit,
     Miss,
     Error,
+    LambdaGenerated,
 }
 
 impl XCache {
@@ -27,12 +28,13 @@ impl XCache {
             XCache::RefreshHit => "RefreshHit from cloudfront",
             XCache::Miss => "Miss from cloudfront",
             XCache::Error => "Error from cloudfront",
+            XCache::LambdaGenerated => "LambdaGeneratedResponse from cloudfront",
         }
     }
 
     /// CloudFront reports any 4xx/5xx answer from the origin as an error.
     pub fn for_status(self, status: StatusCode) -> XCache {
-        if status.as_u16() >= 400 {
+        if status.as_u16() >= 400 && self != XCache::LambdaGenerated {
             XCache::Error
         } else {
             self

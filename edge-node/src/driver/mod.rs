@@ -1,14 +1,18 @@
-//! The request driver: one linear path per viewer request
+//! The request driver: one linear path per viewer request (stage matrix: REFERENCE.md §6.1)
 //!
 //! ```text
-//! viewer request ─▶ distribution/behavior ─▶ cache lookup ─┬─ fresh ──────────────▶ viewer response (Hit)
-//!                                                          ├─ stale+swr ─▶ bg fill ▶ viewer response (Hit)
-//!                                                          └─ miss/stale ─▶ collapse ─▶ origin ─▶ store ─▶ viewer response
+//! viewer ─▶ behavior ─▶ [viewer-request] ─┬─ generated ──────────────────────────────────────▶ viewer
+//!                                         └─▶ cache ─┬─ fresh / stale+swr ───────────────┐
+//!                                                    └─ miss ─▶ collapse ─▶ [origin-request] ─┬─ generated ─▶ store ─┤
+//!                                                                          └─▶ origin ─▶ [origin-response] ─▶ store ─┤
+//!                                                           viewer ◀── [viewer-response] (status < 400) ◀─────────────┘
 //! ```
 //!
 //! Every failure returns an `EdgeError` to `Worker::serve`, the one funnel that turns it into
-//! CloudFront's error page, and every request ends in the one access-log line written there.
-//! A `Worker` lives on one thread (thread-per-core) and is shared by `Rc`.
+//! CloudFront's error page and writes the one access-log line. A `Worker` lives on one thread
+//! (thread-per-core), shared by `Rc`; its function runner and isolates live there too.
+
+mod hooks;
 
 use crate::cache::Cache;
 use crate::cache::{policy, primary_key, Join, Stored};
@@ -17,7 +21,10 @@ use crate::error::EdgeError;
 use crate::http::body::EdgeBody;
 use crate::http::ids;
 use crate::http::respond::{Identity, XCache, X_CACHE};
-use crate::origin::{self, Forward, OriginBody, OriginClients, OriginResponse};
+use crate::js::{Runner, Watchdog};
+use crate::lambda::event::FnResponse;
+use crate::lambda::Stage;
+use crate::origin::{OriginBody, OriginClients, OriginResponse};
 use bytes::Bytes;
 use http::header::{self, HeaderValue};
 use http::request::Parts;
@@ -28,14 +35,18 @@ use std::cell::RefCell;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::rc::Rc;
+use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 /// State shared by every worker thread of a node.
 pub struct NodeShared {
     pub config: Arc<NodeConfig>,
     pub cache: Cache,
     pub identity: Identity,
+    pub watchdog: Watchdog,
+    /// Function invocations in flight on the node (for throttling).
+    pub inflight: Arc<AtomicUsize>,
 }
 
 impl NodeShared {
@@ -44,6 +55,8 @@ impl NodeShared {
             cache: Cache::new(config.node.cache_bytes),
             identity: Identity::new(&config.node.pop),
             config: Arc::new(config),
+            watchdog: Watchdog::start(),
+            inflight: Arc::new(AtomicUsize::new(0)),
         }
     }
 }
@@ -59,29 +72,83 @@ pub struct Conn {
 pub struct Worker {
     pub shared: Arc<NodeShared>,
     clients: OriginClients,
+    runner: Runner,
     key_buf: RefCell<String>,
     variant_buf: RefCell<String>,
 }
 
-/// The parts of a viewer request the driver reads after the body was taken.
-struct Viewer<'a> {
-    method: &'a Method,
-    uri: &'a Uri,
-    headers: &'a HeaderMap,
-    version: Version,
-    conn: Conn,
-    request_id: &'a str,
+/// Stage durations for `Server-Timing`, when enabled.
+#[derive(Default)]
+pub(crate) struct Timing(RefCell<Vec<(&'static str, Duration)>>);
+
+impl Timing {
+    pub(crate) fn add(&self, name: &'static str, d: Duration) {
+        self.0.borrow_mut().push((name, d));
+    }
+
+    fn header(&self) -> Option<HeaderValue> {
+        let parts: Vec<String> = self
+            .0
+            .borrow()
+            .iter()
+            .map(|(n, d)| format!("{n};dur={:.3}", d.as_secs_f64() * 1000.0))
+            .collect();
+        HeaderValue::from_str(&parts.join(", ")).ok()
+    }
+}
+
+/// The request as the cache and origin stages see it (after any viewer-request function).
+pub(crate) struct Viewer<'a> {
+    pub method: &'a Method,
+    pub uri: &'a Uri,
+    pub headers: &'a HeaderMap,
+    pub version: Version,
+    pub conn: Conn,
+    pub request_id: &'a str,
+    pub timing: Option<&'a Timing>,
+}
+
+/// A response on its way out, with what decides whether viewer-response runs.
+pub(crate) struct Answer {
+    resp: Response<EdgeBody>,
+    /// Generated at viewer-request: no viewer-response function (REFERENCE.md §6.1).
+    generated_at_viewer: bool,
+}
+
+impl From<Response<EdgeBody>> for Answer {
+    fn from(resp: Response<EdgeBody>) -> Answer {
+        Answer {
+            resp,
+            generated_at_viewer: false,
+        }
+    }
 }
 
 impl Worker {
     pub fn new(shared: Arc<NodeShared>, workers: usize) -> Worker {
         let clients = OriginClients::new(&shared.config, workers);
+        let settings = &shared.config.node.functions;
+        let runner = Runner::new(
+            settings.limits.clone(),
+            shared.watchdog.clone(),
+            shared.inflight.clone(),
+            &shared.config.node.pop,
+        );
         Worker {
             shared,
             clients,
+            runner,
             key_buf: RefCell::new(String::with_capacity(256)),
             variant_buf: RefCell::new(String::with_capacity(256)),
         }
+    }
+
+    /// Creates and warms this worker's isolates for every associated function.
+    pub async fn load_functions(&self) -> Result<(), String> {
+        for code in self.shared.config.functions() {
+            self.runner.load(&code).await?;
+        }
+        Ok(())
     }
 
     /// Serves one viewer request: the only place errors become responses and logs are written.
@@ -93,19 +160,33 @@ impl Worker {
         let start = Instant::now();
         let request_id = ids::request_id();
         let (parts, body) = req.into_parts();
-        let resp = match self.drive(&parts, body, conn, &request_id).await {
+        let timing = self
+            .shared
+            .config
+            .node
+            .functions
+            .server_timing
+            .then(Timing::default);
+        let mut resp = match self
+            .drive(&parts, body, conn, &request_id, timing.as_ref())
+            .await
+        {
             Ok(r) => r,
             Err(e) => {
                 tracing::warn!(request_id = %request_id, error = %e, "request failed");
                 self.shared.identity.error_response(
                     e.status_code(),
-                    e.page_text(),
+                    &e.page_text(),
                     e.x_cache(),
                     &request_id,
                     parts.version,
                 )
             }
         };
+        if let Some(v) = timing.as_ref().and_then(Timing::header) {
+            resp.headers_mut()
+                .insert(http::header::HeaderName::from_static("server-timing"), v);
+        }
         if self.shared.config.node.access_log {
             let x_cache = resp
                 .headers()
@@ -132,6 +213,7 @@ impl Worker {
         body: Incoming,
         conn: Conn,
         request_id: &str,
+        timing: Option<&Timing>,
     ) -> Result<Response<EdgeBody>, EdgeError> {
         let config = self.shared.config.clone();
         let dist = distribution_for(&config, parts)?;
@@ -139,19 +221,46 @@ impl Worker {
         if !behavior.allowed_methods.contains(&parts.method) {
             return Err(EdgeError::MethodNotAllowed(parts.method.to_string()));
         }
-        let body = read_body(body, &parts.headers, config.node.max_request_body_bytes).await?;
-        let viewer = Viewer {
+        let mut body = read_body(body, &parts.headers, config.node.max_request_body_bytes).await?;
+        let mut viewer = Viewer {
             method: &parts.method,
             uri: &parts.uri,
             headers: &parts.headers,
             version: parts.version,
             conn,
             request_id,
+            timing,
         };
-        if behavior.cached_methods.contains(&parts.method) {
-            self.cached(dist, behavior, &viewer).await
+
+        // viewer-request: may rewrite the request (and so the cache key) or answer itself.
+        let rewritten;
+        if let Some(assoc) = behavior.function(Stage::ViewerRequest) {
+            match self.viewer_request(dist, assoc, &viewer, body).await? {
+                hooks::ViewerRequest::Respond(answer) => return Ok(answer.resp),
+                hooks::ViewerRequest::Continue {
+                    uri,
+                    headers,
+                    body: b,
+                } => {
+                    rewritten = (uri, headers);
+                    body = b;
+                    viewer.uri = &rewritten.0;
+                    viewer.headers = &rewritten.1;
+                }
+            }
+        }
+        let answer = if behavior.cached_methods.contains(&parts.method) {
+            self.cached(dist, behavior, &viewer).await?
         } else {
-            self.pass(dist, behavior, &viewer, body).await
+            self.pass(dist, behavior, &viewer, body).await?
+        };
+        // viewer-response: on every answer but generated ones and origin errors.
+        match behavior.function(Stage::ViewerResponse) {
+            Some(assoc) if !answer.generated_at_viewer && answer.resp.status().as_u16() < 400 => {
+                self.viewer_response(dist, assoc, &viewer, answer.resp)
+                    .await
+            }
+            _ => Ok(answer.resp),
         }
     }
 
@@ -161,7 +270,8 @@ impl Worker {
         dist: &Arc<Distribution>,
         behavior: &Behavior,
         v: &Viewer<'_>,
-    ) -> Result<Response<EdgeBody>, EdgeError> {
+    ) -> Result<Answer, EdgeError> {
+        let lookup_start = Instant::now();
         let found = {
             let mut key = self.key_buf.borrow_mut();
             primary_key(&mut key, dist.index, behavior, v.method, v.uri, v.headers);
@@ -171,11 +281,17 @@ impl Worker {
                     .lookup(&key, v.headers, &mut self.variant_buf.borrow_mut());
             if let Some(obj) = &found {
                 if obj.is_fresh(Instant::now()) {
-                    return Ok(self.from_cache(obj, XCache::Hit, v));
+                    if let Some(t) = v.timing {
+                        t.add("cache", lookup_start.elapsed());
+                    }
+                    return Ok(self.from_cache(obj, XCache::Hit, v).into());
                 }
             }
             found.map(|obj| (obj, Box::<str>::from(key.as_str())))
         };
+        if let Some(t) = v.timing {
+            t.add("cache", lookup_start.elapsed());
+        }
         let (mut stale, key) = match found {
             Some((obj, key)) => (Some(obj), key),
             None => (None, Box::from(self.key_buf.borrow().as_str())),
@@ -185,7 +301,7 @@ impl Worker {
                 if let Join::Leader(guard) = self.shared.cache.flights.join(&key) {
                     self.spawn_revalidation(dist, behavior, v, key, obj.clone(), guard);
                 }
-                return Ok(self.from_cache(obj, XCache::Hit, v));
+                return Ok(self.from_cache(obj, XCache::Hit, v).into());
             }
         }
         let mut followed = false;
@@ -201,7 +317,7 @@ impl Worker {
                     );
                     if let Some(obj) = &stale {
                         if obj.is_fresh(Instant::now()) {
-                            return Ok(self.from_cache(obj, XCache::Hit, v));
+                            return Ok(self.from_cache(obj, XCache::Hit, v).into());
                         }
                     }
                 }
@@ -240,6 +356,7 @@ impl Worker {
                 version,
                 conn,
                 request_id: &request_id,
+                timing: None,
             };
             if let Err(e) = worker
                 .fill(&dist, &dist.behaviors[index], &v, &key, Some(stale))
@@ -258,55 +375,54 @@ impl Worker {
         v: &Viewer<'_>,
         key: &str,
         stale: Option<Arc<Stored>>,
-    ) -> Result<Response<EdgeBody>, EdgeError> {
+    ) -> Result<Answer, EdgeError> {
         // A HEAD miss fetches the whole object so the cache can answer later GETs too.
         let method = if v.method == Method::HEAD {
             Method::GET
         } else {
             v.method.clone()
         };
-        let mut req = origin::origin_request(
-            &self.forward(behavior, v, true),
-            &method,
-            v.uri,
-            v.headers,
-            Bytes::new(),
-        )?;
         let validators = stale.as_ref().filter(|s| s.has_validators());
-        if let Some(s) = validators {
-            let h = req.headers_mut();
-            if let Some(etag) = s.etag() {
-                h.insert(header::IF_NONE_MATCH, etag.clone());
-            }
-            if let Some(lm) = s.last_modified() {
-                h.insert(header::IF_MODIFIED_SINCE, lm.clone());
-            }
-        }
-        let node = &self.shared.config.node;
-        let client = self.clients.get(dist.index, behavior.origin_index);
         let now = Instant::now();
-        let resp = match origin::fetch(client, &behavior.origin, req, node.max_object_bytes, false)
+        let exchange = match self
+            .exchange(
+                dist,
+                behavior,
+                v,
+                &method,
+                Bytes::new(),
+                true,
+                validators.map(|s| &**s),
+            )
             .await
         {
-            Ok(r) => r,
+            Ok(x) => x,
             Err(e) => {
                 return match stale.filter(|s| e.is_origin_failure() && s.within_stale_if_error(now))
                 {
                     Some(s) => {
                         tracing::info!(request_id = %v.request_id, error = %e, "serving stale object");
-                        Ok(self.from_cache(&s, XCache::Hit, v))
+                        Ok(self.from_cache(&s, XCache::Hit, v).into())
                     }
                     None => Err(e),
-                }
+                };
             }
         };
-        let OriginResponse {
-            parts: mut op,
-            body,
-        } = resp;
-        let initial_age = policy::initial_age(&op.headers);
-        origin::clean_response_headers(&mut op.headers, behavior);
         let cache = &self.shared.cache;
+        let (mut op, body, initial_age, x_cache) = match exchange {
+            hooks::Exchange::Generated(g) => {
+                let (op, body) = generated_parts(g);
+                (
+                    op,
+                    OriginBody::Full(body),
+                    Duration::ZERO,
+                    XCache::LambdaGenerated,
+                )
+            }
+            hooks::Exchange::Origin(OriginResponse { parts: op, body }, initial_age) => {
+                (op, body, initial_age, XCache::Miss)
+            }
+        };
         if let (StatusCode::NOT_MODIFIED, Some(s)) = (op.status, validators) {
             let mut merged = s.refreshed(&op.headers, s.freshness, initial_age);
             match policy::decide(
@@ -318,23 +434,23 @@ impl Worker {
                 SystemTime::now(),
             ) {
                 Ok(f) => merged.freshness = f,
-                Err(_) => merged.freshness.ttl = std::time::Duration::ZERO,
+                Err(_) => merged.freshness.ttl = Duration::ZERO,
             }
             let stored = cache.store(key, v.headers, merged);
-            return Ok(self.from_cache(&stored, XCache::RefreshHit, v));
+            return Ok(self.from_cache(&stored, XCache::RefreshHit, v).into());
         }
         if op.status.is_server_error() {
             if let Some(s) = stale
                 .as_ref()
                 .filter(|s| s.within_stale_if_error(Instant::now()))
             {
-                return Ok(self.from_cache(s, XCache::Hit, v));
+                return Ok(self.from_cache(s, XCache::Hit, v).into());
             }
         }
         let bytes = match body {
             OriginBody::TooBig { prefix, rest } => {
                 cache.remove(key);
-                return Ok(self.streamed(op, prefix, rest, behavior, v));
+                return Ok(self.streamed(op, prefix, rest, behavior, v).into());
             }
             OriginBody::Full(b) => b,
         };
@@ -361,14 +477,14 @@ impl Worker {
                         freshness,
                     },
                 );
-                Ok(self.from_cache(&stored, XCache::Miss, v))
+                Ok(self.from_cache(&stored, x_cache, v).into())
             }
             Err(reason) => {
                 tracing::debug!(request_id = %v.request_id, reason = reason.as_str(), "not stored");
                 if stale.is_some() {
                     cache.remove(key);
                 }
-                Ok(self.direct(op, bytes, XCache::Miss, v))
+                Ok(self.direct(op, bytes, x_cache, v).into())
             }
         }
     }
@@ -381,21 +497,19 @@ impl Worker {
         behavior: &Behavior,
         v: &Viewer<'_>,
         body: Bytes,
-    ) -> Result<Response<EdgeBody>, EdgeError> {
-        let req = origin::origin_request(
-            &self.forward(behavior, v, false),
-            v.method,
-            v.uri,
-            v.headers,
-            body,
-        )?;
-        let client = self.clients.get(dist.index, behavior.origin_index);
-        let node = &self.shared.config.node;
-        let head = v.method == Method::HEAD;
-        let OriginResponse {
-            parts: mut op,
-            body,
-        } = origin::fetch(client, &behavior.origin, req, node.max_object_bytes, head).await?;
+    ) -> Result<Answer, EdgeError> {
+        let (op, body, x_cache) = match self
+            .exchange(dist, behavior, v, v.method, body, false, None)
+            .await?
+        {
+            hooks::Exchange::Generated(g) => {
+                let (op, body) = generated_parts(g);
+                (op, OriginBody::Full(body), XCache::LambdaGenerated)
+            }
+            hooks::Exchange::Origin(OriginResponse { parts, body }, _) => {
+                (parts, body, XCache::Miss)
+            }
+        };
         let unsafe_method = !matches!(*v.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if unsafe_method && (op.status.is_success() || op.status.is_redirection()) {
             let mut key = String::new();
@@ -409,34 +523,18 @@ impl Worker {
             );
             self.shared.cache.remove(&key);
         }
-        origin::clean_response_headers(&mut op.headers, behavior);
         Ok(match body {
-            OriginBody::Full(b) => self.direct(op, b, XCache::Miss, v),
+            OriginBody::Full(b) => self.direct(op, b, x_cache, v),
             OriginBody::TooBig { prefix, rest } => self.streamed(op, prefix, rest, behavior, v),
-        })
-    }
-
-    fn forward<'a>(
-        &'a self,
-        behavior: &'a Behavior,
-        v: &'a Viewer<'a>,
-        strip_conditionals: bool,
-    ) -> Forward<'a> {
-        Forward {
-            behavior,
-            viewer_protocol: v.conn.protocol,
-            viewer_ip: v.conn.peer.ip(),
-            request_id: v.request_id,
-            via: &self.shared.identity.via_origin,
-            strip_conditionals,
         }
+        .into())
     }
 
     /// Answers from a stored object, honouring the viewer's conditional headers and HEAD.
     fn from_cache(&self, obj: &Stored, x_cache: XCache, v: &Viewer<'_>) -> Response<EdgeBody> {
         let not_modified = obj.status == StatusCode::OK && not_modified(v.headers, obj);
         let mut headers = obj.headers.clone();
-        if x_cache != XCache::Miss {
+        if !matches!(x_cache, XCache::Miss | XCache::LambdaGenerated) {
             headers.insert(
                 header::AGE,
                 HeaderValue::from(obj.age(Instant::now()).as_secs()),
@@ -462,7 +560,7 @@ impl Worker {
         resp
     }
 
-    /// Answers with an origin response that was not stored.
+    /// Answers with an origin (or function) response that was not stored.
     fn direct(
         &self,
         op: http::response::Parts,
@@ -510,6 +608,16 @@ impl Worker {
         );
         resp
     }
+}
+
+/// A function-generated response as origin-response parts and body.
+fn generated_parts(g: FnResponse) -> (http::response::Parts, Bytes) {
+    let mut resp = Response::new(());
+    *resp.status_mut() = g.status;
+    *resp.headers_mut() = g.headers;
+    let body = g.body.unwrap_or_default();
+    let (parts, ()) = resp.into_parts();
+    (parts, body)
 }
 
 thread_local! {
