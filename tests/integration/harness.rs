@@ -286,3 +286,23 @@ pub fn closed_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     l.local_addr().unwrap().port()
 }
+
+/// Path of an example under functions/.
+pub fn example(name: &str) -> String {
+    format!("{}/../functions/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// An edge in front of `origin` with `--function STAGE=FILE` for each pair.
+pub fn edge_with_functions(origin: &Origin, functions: &[(&str, &str)], extra: &[&str]) -> Edge {
+    let specs: Vec<String> = functions
+        .iter()
+        .map(|(stage, file)| format!("{stage}={file}"))
+        .collect();
+    let mut args: Vec<&str> = Vec::new();
+    for s in &specs {
+        args.push("--function");
+        args.push(s);
+    }
+    args.extend_from_slice(extra);
+    edge_for(origin, &args)
+}

@@ -4,6 +4,8 @@ mod admin;
 mod cache;
 mod config;
 mod errors;
+mod examples;
+mod functions;
 mod harness;
 mod limits;
 mod tls;

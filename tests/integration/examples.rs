@@ -1,0 +1,265 @@
+//! Every example in functions/ through a real edge node, with the requests and the answers
+//! it is for.
+
+use crate::harness::*;
+use hmac::Mac;
+
+#[tokio::test]
+async fn security_headers_on_misses_and_hits() {
+    let origin = origin();
+    let edge = edge_with_functions(
+        &origin,
+        &[("viewer-response", &example("security-headers.js"))],
+        &[],
+    );
+    let url = format!("{}/page?cache_control=max-age%3D60", edge.base);
+    for expected in ["Miss from cloudfront", "Hit from cloudfront"] {
+        let r = get(&url).await;
+        assert_eq!(r.x_cache(), expected);
+        assert!(r
+            .header("strict-transport-security")
+            .starts_with("max-age=63072000"));
+        assert_eq!(r.header("x-frame-options"), "DENY");
+        assert_eq!(r.header("x-content-type-options"), "nosniff");
+        assert!(r
+            .header("content-security-policy")
+            .contains("default-src 'self'"));
+    }
+}
+
+#[tokio::test]
+async fn ab_test_by_cookie_rewrites_the_uri() {
+    let origin = origin();
+    let edge = edge_with_functions(&origin, &[("viewer-request", &example("ab-test.js"))], &[]);
+    get_with(
+        &format!("{}/landing", edge.base),
+        &[("cookie", "experiment=b")],
+    )
+    .await;
+    get_with(
+        &format!("{}/landing", edge.base),
+        &[("cookie", "theme=dark; experiment=a")],
+    )
+    .await;
+    get(&format!("{}/landing", edge.base)).await;
+    let stats = origin.stats().await;
+    assert_eq!(stats["paths"]["/experiment-b/landing"], 1, "{stats}");
+    assert!(
+        stats["paths"]["/experiment-a/landing"]
+            .as_u64()
+            .unwrap_or(0)
+            >= 1,
+        "{stats}"
+    );
+    assert!(stats["paths"].get("/landing").is_none(), "{stats}");
+}
+
+#[tokio::test]
+async fn normalized_query_strings_share_one_cache_entry() {
+    let origin = origin();
+    let edge = edge_with_functions(
+        &origin,
+        &[("viewer-request", &example("normalize-query.js"))],
+        &[],
+    );
+    let a = get(&format!("{}/echo?B=2&utm_source=mail&a=1", edge.base)).await;
+    let echo: serde_json::Value = serde_json::from_slice(&a.body).unwrap();
+    assert_eq!(echo["query"], "a=1&b=2");
+    let b = get(&format!("{}/echo?a=1&b=2&fbclid=x", edge.base)).await;
+    assert_eq!(b.x_cache(), "Hit from cloudfront");
+    assert_eq!(origin.total().await, 1);
+}
+
+#[tokio::test]
+async fn basic_auth_answers_401_until_credentials_match() {
+    let origin = origin();
+    let edge = edge_with_functions(
+        &origin,
+        &[("viewer-request", &example("basic-auth.js"))],
+        &[],
+    );
+    let denied = get(&format!("{}/private", edge.base)).await;
+    assert_eq!(denied.status, 401);
+    assert_eq!(denied.x_cache(), "LambdaGeneratedResponse from cloudfront");
+    assert!(denied
+        .header("www-authenticate")
+        .starts_with("Basic realm="));
+    let wrong = get_with(
+        &format!("{}/private", edge.base),
+        &[("authorization", "Basic ZWRnZTpub3Bl")],
+    )
+    .await;
+    assert_eq!(wrong.status, 401);
+    let ok = get_with(
+        &format!("{}/private", edge.base),
+        &[("authorization", "Basic ZWRnZTpsb2NhbC1zZWNyZXQ=")],
+    )
+    .await;
+    assert_eq!(ok.status, 200);
+    assert_eq!(origin.total().await, 1);
+}
+
+fn signed(user: &str, expires: u64, secret: &str) -> String {
+    let payload = format!("{user}.{expires}");
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(payload.as_bytes());
+    let sig: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("session={payload}.{sig}")
+}
+
+#[tokio::test]
+async fn signed_cookie_is_checked_with_hmac() {
+    let origin = origin();
+    let edge = edge_with_functions(
+        &origin,
+        &[("viewer-request", &example("signed-cookie.js"))],
+        &[],
+    );
+    let url = format!("{}/echo/account", edge.base);
+    let future = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 3600;
+    assert_eq!(get(&url).await.status, 403);
+    let forged = get_with(&url, &[("cookie", &signed("ada", future, "wrong-secret"))]).await;
+    assert_eq!(forged.status, 403);
+    assert!(forged.text().contains("bad signature"));
+    let expired = get_with(
+        &url,
+        &[("cookie", &signed("ada", 1_000, "change-me-in-production"))],
+    )
+    .await;
+    assert!(expired.text().contains("expired"));
+    let ok = get_with(
+        &url,
+        &[("cookie", &signed("ada", future, "change-me-in-production"))],
+    )
+    .await;
+    assert_eq!(ok.status, 200);
+    let echo: serde_json::Value = serde_json::from_slice(&ok.body).unwrap();
+    assert_eq!(echo["headers"]["x-user"], "ada");
+}
+
+#[tokio::test]
+async fn directory_uris_get_index_html() {
+    let origin = origin();
+    let edge = edge_with_functions(
+        &origin,
+        &[("origin-request", &example("index-rewrite.js"))],
+        &[],
+    );
+    for p in ["/", "/docs/", "/docs/guide", "/style.css"] {
+        assert_eq!(get(&format!("{}{p}", edge.base)).await.status, 200, "{p}");
+    }
+    let stats = origin.stats().await;
+    for p in [
+        "/index.html",
+        "/docs/index.html",
+        "/docs/guide/index.html",
+        "/style.css",
+    ] {
+        assert_eq!(stats["paths"][p], 1, "{p}: {stats}");
+    }
+}
+
+#[tokio::test]
+async fn api_paths_go_to_another_origin() {
+    let origin = origin();
+    let edge = edge_with_functions(
+        &origin,
+        &[("origin-request", &example("origin-by-path.js"))],
+        &[],
+    );
+    let r = get(&format!("{}/api/users?id=7", edge.base)).await;
+    let echo: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(echo["path"], "/echo/users");
+    assert_eq!(echo["query"], "id=7");
+    assert_eq!(echo["headers"]["x-api-origin"], "yes");
+    let other = get(&format!("{}/site/page", edge.base)).await;
+    assert!(other.text().contains("hello from /site/page"));
+}
+
+#[tokio::test]
+async fn origin_response_sets_cache_control() {
+    let origin = origin();
+    let edge = edge_with_functions(
+        &origin,
+        &[("origin-response", &example("cache-control.js"))],
+        &[],
+    );
+    let first = get(&format!("{}/plain", edge.base)).await;
+    assert_eq!(first.header("cache-control"), "public, max-age=3600");
+    assert_eq!(
+        get(&format!("{}/plain", edge.base)).await.x_cache(),
+        "Hit from cloudfront"
+    );
+    let missing = get(&format!("{}/gone?status=404", edge.base)).await;
+    assert_eq!(missing.header("cache-control"), "public, max-age=10");
+    let kept = get(&format!("{}/own?cache_control=max-age%3D5", edge.base)).await;
+    assert_eq!(kept.header("cache-control"), "max-age=5");
+}
+
+#[tokio::test]
+async fn hello_is_generated_at_the_edge() {
+    let origin = origin();
+    let edge = edge_with_functions(
+        &origin,
+        &[("viewer-request", &example("generate-body.js"))],
+        &[],
+    );
+    let r = get(&format!("{}/hello?name=Ada", edge.base)).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.x_cache(), "LambdaGeneratedResponse from cloudfront");
+    assert!(r.text().contains("<h1>Hello, Ada!</h1>"));
+    assert!(
+        r.text().contains(r.header("x-amz-cf-id")),
+        "requestId is the X-Amz-Cf-Id"
+    );
+    assert_eq!(origin.total().await, 0);
+    assert_eq!(
+        get(&format!("{}/other", edge.base)).await.x_cache(),
+        "Miss from cloudfront"
+    );
+}
+
+#[tokio::test]
+async fn viewers_in_germany_are_redirected() {
+    let origin = origin();
+    let cfg = config_for(
+        &origin,
+        "",
+        &format!(
+            "[distributions.DefaultCacheBehavior.CachePolicy]\nQueryStringBehavior = \"all\"\nHeaderBehavior = \"whitelist\"\nHeaders = [\"CloudFront-Viewer-Country\"]\n[[distributions.DefaultCacheBehavior.LambdaFunctionAssociations]]\nEventType = \"origin-request\"\nFile = {:?}\n",
+            example("redirect-by-country.js")
+        ),
+    );
+    let (edge, _cfg) = edge_with_config(&cfg, &[]);
+    let de = get_with(
+        &format!("{}/shop?x=1", edge.base),
+        &[("cloudfront-viewer-country", "DE")],
+    )
+    .await;
+    assert_eq!(de.status, 302);
+    assert_eq!(de.header("location"), "/de/shop?x=1");
+    let us = get_with(
+        &format!("{}/shop?x=1", edge.base),
+        &[("cloudfront-viewer-country", "US")],
+    )
+    .await;
+    assert_eq!(us.status, 200);
+    // The redirect was cached for DE viewers only (the country is in the cache key).
+    let de2 = get_with(
+        &format!("{}/shop?x=1", edge.base),
+        &[("cloudfront-viewer-country", "DE")],
+    )
+    .await;
+    assert_eq!(de2.status, 302);
+    assert_eq!(de2.x_cache(), "Hit from cloudfront");
+    assert_eq!(origin.total().await, 1);
+}

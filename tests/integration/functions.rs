@@ -1,0 +1,425 @@
+//! Functions through a real edge node: the event per stage against AWS's samples, which stages
+//! fire on hits and misses, every error mapping, limits, isolation and configuration refusals.
+
+use crate::harness::*;
+use serde_json::Value;
+
+/// A function file with `source`, kept alive by the returned path.
+fn js(source: &str) -> (String, tempfile::TempPath) {
+    let p = write_temp(source);
+    (p.to_str().unwrap().to_string(), p)
+}
+
+fn aws(name: &str) -> Value {
+    let path = format!(
+        "{}/../../shared/lambda-edge/events/aws-docs/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}")))
+        .unwrap()
+}
+
+/// Same keys in the same order at every level (header names are data and not compared).
+fn same_shape(a: &Value, b: &Value, at: &str) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            if at.ends_with(".headers") || at.ends_with(".customHeaders") {
+                return;
+            }
+            assert_eq!(
+                x.keys().collect::<Vec<_>>(),
+                y.keys().collect::<Vec<_>>(),
+                "keys at {at}"
+            );
+            for k in x.keys() {
+                same_shape(&x[k], &y[k], &format!("{at}.{k}"));
+            }
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            if let (Some(p), Some(q)) = (x.first(), y.first()) {
+                same_shape(p, q, &format!("{at}[0]"));
+            }
+        }
+        (x, y) => assert_eq!(
+            std::mem::discriminant(x),
+            std::mem::discriminant(y),
+            "type at {at}: {x} vs {y}"
+        ),
+    }
+}
+
+#[tokio::test]
+async fn events_match_the_aws_samples_at_every_stage() {
+    let origin = origin();
+    // Each function hands its event back: request stages as a generated body, response stages
+    // in a header (base64 JSON).
+    let (vreq, _a) = js("exports.handler = async (e) => { const r = e.Records[0].cf.request; if (r.uri === '/vreq') return { status: '200', body: JSON.stringify(e) }; return r; };");
+    let (oreq, _b) = js("exports.handler = async (e) => { const r = e.Records[0].cf.request; if (r.uri === '/oreq') return { status: '200', body: JSON.stringify(e) }; return r; };");
+    let (ores, _c) = js("exports.handler = async (e) => { const r = e.Records[0].cf.response; r.headers['x-event'] = [{ value: Buffer.from(JSON.stringify(e)).toString('base64') }]; return r; };");
+    let (vres, _d) = js("exports.handler = async (e) => { const r = e.Records[0].cf.response; r.headers['x-vres-event'] = [{ value: Buffer.from(JSON.stringify(e)).toString('base64') }]; return r; };");
+    let edge = edge_with_functions(
+        &origin,
+        &[
+            ("viewer-request", &vreq),
+            ("origin-request", &oreq),
+            ("origin-response", &ores),
+            ("viewer-response", &vres),
+        ],
+        &[],
+    );
+    let decode = |s: &str| -> Value {
+        use base64::Engine;
+        serde_json::from_slice(&base64::engine::general_purpose::STANDARD.decode(s).unwrap())
+            .unwrap()
+    };
+    let v: Value = serde_json::from_slice(&get(&format!("{}/vreq", edge.base)).await.body).unwrap();
+    same_shape(&v, &aws("viewer-request.json"), "");
+    let o: Value = serde_json::from_slice(&get(&format!("{}/oreq", edge.base)).await.body).unwrap();
+    same_shape(&o, &aws("origin-request.json"), "");
+    let r = get(&format!("{}/full?cache_control=max-age%3D60", edge.base)).await;
+    let ores_event = decode(r.header("x-event"));
+    same_shape(&ores_event, &aws("origin-response.json"), "");
+    let vres_event = decode(r.header("x-vres-event"));
+    same_shape(&vres_event, &aws("viewer-response.json"), "");
+    // One request id across the stages, equal to X-Amz-Cf-Id.
+    assert_eq!(
+        ores_event["Records"][0]["cf"]["config"]["requestId"],
+        r.header("x-amz-cf-id")
+    );
+    assert_eq!(
+        vres_event["Records"][0]["cf"]["config"]["requestId"],
+        r.header("x-amz-cf-id")
+    );
+    assert_eq!(
+        vres_event["Records"][0]["cf"]["config"]["eventType"],
+        "viewer-response"
+    );
+    assert_eq!(
+        ores_event["Records"][0]["cf"]["request"]["headers"]["user-agent"][0]["value"],
+        "Amazon CloudFront"
+    );
+    assert_eq!(vres_event["Records"][0]["cf"]["response"]["status"], "200");
+    assert_eq!(
+        o["Records"][0]["cf"]["request"]["origin"]["custom"]["domainName"],
+        "127.0.0.1"
+    );
+}
+
+#[tokio::test]
+async fn origin_stages_run_on_misses_viewer_stages_on_every_request() {
+    let origin = origin();
+    let (ores, _a) = js("let n = 0; exports.handler = async (e) => { const r = e.Records[0].cf.response; r.headers['x-ores-run'] = [{ value: String(++n) }]; return r; };");
+    let (vres, _b) = js("let n = 0; exports.handler = async (e) => { const r = e.Records[0].cf.response; r.headers['x-vres-run'] = [{ value: String(++n) }]; return r; };");
+    let edge = edge_with_functions(
+        &origin,
+        &[("origin-response", &ores), ("viewer-response", &vres)],
+        &["--workers", "1"],
+    );
+    let url = format!("{}/x?cache_control=max-age%3D60", edge.base);
+    let miss = get(&url).await;
+    let hit = get(&url).await;
+    assert_eq!(hit.x_cache(), "Hit from cloudfront");
+    assert_eq!(miss.header("x-ores-run"), "1");
+    assert_eq!(
+        hit.header("x-ores-run"),
+        "1",
+        "origin-response ran once; its result was cached"
+    );
+    assert_eq!(miss.header("x-vres-run"), "1");
+    assert_eq!(
+        hit.header("x-vres-run"),
+        "2",
+        "viewer-response runs on hits too"
+    );
+    // Origin errors skip viewer-response.
+    let error = get(&format!("{}/e?status=500", edge.base)).await;
+    assert_eq!(error.status, 500);
+    assert_eq!(error.header("x-vres-run"), "");
+}
+
+#[tokio::test]
+async fn generated_at_origin_request_is_cached_and_skips_origin_response() {
+    let origin = origin();
+    let (oreq, _a) = js("let n = 0; exports.handler = async () => ({ status: 200, headers: { 'cache-control': [{ value: 'max-age=60' }], 'x-n': [{ value: String(++n) }] }, body: 'made at origin-request' });");
+    let (ores, _b) =
+        js("exports.handler = async (e) => { throw new Error('origin-response must not run'); };");
+    let edge = edge_with_functions(
+        &origin,
+        &[("origin-request", &oreq), ("origin-response", &ores)],
+        &[],
+    );
+    let first = get(&format!("{}/gen", edge.base)).await;
+    assert_eq!(first.status, 200);
+    assert_eq!(first.x_cache(), "LambdaGeneratedResponse from cloudfront");
+    assert_eq!(first.text(), "made at origin-request");
+    let second = get(&format!("{}/gen", edge.base)).await;
+    assert_eq!(second.x_cache(), "Hit from cloudfront");
+    assert_eq!(second.header("x-n"), first.header("x-n"));
+    assert_eq!(origin.total().await, 0);
+}
+
+fn assert_lambda_error(r: &Resp, status: u16, x_cache: &str) {
+    assert_eq!(r.status, status, "{}", r.text());
+    assert_eq!(r.x_cache(), x_cache);
+    assert!(
+        r.text().contains(&format!("<H1>{status} ERROR</H1>")),
+        "{}",
+        r.text()
+    );
+}
+
+#[tokio::test]
+async fn every_failure_maps_like_cloudfront_while_traffic_keeps_flowing() {
+    let origin = origin();
+    let (vreq, _a) = js(r#"
+exports.handler = async (e) => {
+  const r = e.Records[0].cf.request;
+  switch (r.uri) {
+    case '/throw': throw new Error('boom');
+    case '/reject': return Promise.reject(new Error('nope'));
+    case '/null': return null;
+    case '/string': return 'hello';
+    case '/readonly': r.headers.host = [{ value: 'evil.example' }]; return r;
+    case '/disallowed': r.headers['x-cache'] = [{ value: 'Hit' }]; return r;
+    case '/badstatus': return { status: '700' };
+    case '/crlf': r.headers['x-a'] = [{ value: 'a\r\nb' }]; return r;
+    case '/big': return { status: '200', body: 'x'.repeat(41 * 1024) };
+    case '/spin': for (;;) {}
+    case '/hang': return new Promise(() => {});
+    default: return r;
+  }
+};"#);
+    let cfg = format!(
+        "[node]\nviewer_function_timeout = 1.0\n{}",
+        config_for(&origin, "", &format!("[[distributions.DefaultCacheBehavior.LambdaFunctionAssociations]]\nEventType = \"viewer-request\"\nFile = {vreq:?}\n"))
+    );
+    let (edge, _cfg) = edge_with_config(&cfg, &[]);
+    let url = |p: &str| format!("{}{p}", edge.base);
+    assert_lambda_error(
+        &get(&url("/throw")).await,
+        503,
+        "LambdaExecutionError from CloudFront",
+    );
+    assert_lambda_error(
+        &get(&url("/reject")).await,
+        503,
+        "LambdaExecutionError from CloudFront",
+    );
+    assert_lambda_error(
+        &get(&url("/hang")).await,
+        503,
+        "LambdaExecutionError from CloudFront",
+    );
+    for p in [
+        "/null",
+        "/string",
+        "/readonly",
+        "/disallowed",
+        "/badstatus",
+        "/crlf",
+        "/big",
+    ] {
+        assert_lambda_error(
+            &get(&url(p)).await,
+            502,
+            "LambdaValidationError from CloudFront",
+        );
+    }
+    assert!(get(&url("/null"))
+        .await
+        .text()
+        .contains("The JSON output is not parsable."));
+    assert!(get(&url("/string"))
+        .await
+        .text()
+        .contains("must be an object type"));
+    assert!(get(&url("/readonly"))
+        .await
+        .text()
+        .contains("read-only header"));
+    // A runaway is stopped at the timeout while other requests are answered.
+    let spin = tokio::spawn({
+        let u = url("/spin");
+        async move { get(&u).await }
+    });
+    let others: Vec<_> = (0..10)
+        .map(|i| {
+            tokio::spawn({
+                let u = url(&format!("/ok{i}"));
+                async move { get(&u).await.status }
+            })
+        })
+        .collect();
+    for o in others {
+        assert_eq!(o.await.unwrap(), 200);
+    }
+    assert_lambda_error(
+        &spin.await.unwrap(),
+        503,
+        "LambdaLimitExceeded from CloudFront",
+    );
+    assert_eq!(
+        get(&url("/after")).await.status,
+        200,
+        "the isolate was replaced"
+    );
+    let logs = edge.proc.logs();
+    assert!(
+        logs.contains("headerName : Host"),
+        "the log names the header: {logs}"
+    );
+    assert!(logs.contains("timed out after 1000 ms"), "{logs}");
+    assert!(logs.contains("boom"), "{logs}");
+}
+
+#[tokio::test]
+async fn execution_errors_can_be_500_for_older_behavior() {
+    let origin = origin();
+    let (vreq, _a) = js("exports.handler = async () => { throw new Error('x'); };");
+    let cfg = format!(
+        "[node]\nexecution_error_status = 500\n{}",
+        config_for(&origin, "", &format!("[[distributions.DefaultCacheBehavior.LambdaFunctionAssociations]]\nEventType = \"viewer-request\"\nFile = {vreq:?}\n"))
+    );
+    let (edge, _cfg) = edge_with_config(&cfg, &[]);
+    assert_lambda_error(
+        &get(&format!("{}/x", edge.base)).await,
+        500,
+        "LambdaExecutionError from CloudFront",
+    );
+}
+
+#[tokio::test]
+async fn concurrency_limit_throttles() {
+    let origin = origin();
+    let (oreq, _a) = js("exports.handler = async (e) => { await new Promise((r) => setTimeout(r, 400)); return e.Records[0].cf.request; };");
+    let cfg = format!(
+        "[node]\nfunction_concurrency = 1\n{}",
+        config_for(&origin, "", &format!("[[distributions.DefaultCacheBehavior.LambdaFunctionAssociations]]\nEventType = \"origin-request\"\nFile = {oreq:?}\n"))
+    );
+    let (edge, _cfg) = edge_with_config(&cfg, &[]);
+    let tasks: Vec<_> = (0..4)
+        .map(|i| {
+            tokio::spawn({
+                let u = format!("{}/slow{i}", edge.base);
+                async move { get(&u).await }
+            })
+        })
+        .collect();
+    let mut ok = 0;
+    let mut throttled = 0;
+    for t in tasks {
+        let r = t.await.unwrap();
+        match r.status.as_u16() {
+            200 => ok += 1,
+            503 => {
+                assert_eq!(r.x_cache(), "LambdaLimitExceeded from CloudFront");
+                throttled += 1;
+            }
+            s => panic!("unexpected {s}"),
+        }
+    }
+    assert!(ok >= 1 && throttled >= 1, "ok {ok}, throttled {throttled}");
+}
+
+#[tokio::test]
+async fn functions_do_not_share_globals() {
+    let origin = origin();
+    let (vreq, _a) = js("exports.handler = async (e) => { globalThis.secret = 'vreq'; return e.Records[0].cf.request; };");
+    let (vres, _b) = js("exports.handler = async (e) => { const r = e.Records[0].cf.response; r.headers['x-seen'] = [{ value: typeof globalThis.secret }]; return r; };");
+    let edge = edge_with_functions(
+        &origin,
+        &[("viewer-request", &vreq), ("viewer-response", &vres)],
+        &[],
+    );
+    assert_eq!(
+        get(&format!("{}/x", edge.base)).await.header("x-seen"),
+        "undefined"
+    );
+}
+
+#[tokio::test]
+async fn esm_and_callback_functions_run_and_server_timing_reports_stages() {
+    let origin = origin();
+    let (vreq, _a) = js("export const handler = async (event) => { const r = event.Records[0].cf.request; r.headers['x-from'] = [{ value: 'esm' }]; return r; };");
+    let (vres, _b) = js("exports.handler = (event, context, callback) => { const r = event.Records[0].cf.response; r.headers['x-fn'] = [{ value: context.functionName }]; callback(null, r); };");
+    let edge = edge_with_functions(
+        &origin,
+        &[("viewer-request", &vreq), ("viewer-response", &vres)],
+        &["--server-timing"],
+    );
+    let r = get(&format!("{}/echo", edge.base)).await;
+    let echo: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(echo["headers"]["x-from"], "esm");
+    assert!(
+        r.header("x-fn").starts_with("us-east-1."),
+        "{}",
+        r.header("x-fn")
+    );
+    let st = r.header("server-timing");
+    for stage in [
+        "viewer-request;dur=",
+        "cache;dur=",
+        "origin;dur=",
+        "viewer-response;dur=",
+    ] {
+        assert!(st.contains(stage), "{st}");
+    }
+}
+
+#[tokio::test]
+async fn include_body_exposes_and_replaces_the_body() {
+    let origin = origin();
+    let (vreq, _a) = js("exports.handler = async (e) => { const r = e.Records[0].cf.request; const got = Buffer.from(r.body.data, 'base64').toString(); r.body.action = 'replace'; r.body.encoding = 'text'; r.body.data = got.toUpperCase(); return r; };");
+    let edge = edge_with_functions(&origin, &[("viewer-request", &vreq)], &["--include-body"]);
+    let r = request(
+        http::Method::POST,
+        &format!("{}/echo", edge.base),
+        &[],
+        bytes::Bytes::from_static(b"quiet words"),
+    )
+    .await;
+    let echo: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(echo["body"], "QUIET WORDS");
+}
+
+#[test]
+fn bad_associations_and_functions_are_refused_at_start() {
+    let origin_port = closed_port();
+    let run = |args: &[&str]| {
+        let mut all = vec!["node", "--listen", "127.0.0.1:0"];
+        let o = format!("http://127.0.0.1:{origin_port}");
+        all.extend_from_slice(&["--origin", &o]);
+        all.extend_from_slice(args);
+        Proc::try_spawn(&all).err().expect("refused")
+    };
+    let (syntax, _a) = js("exports.handler = async (e) => {");
+    let e = run(&["--function", &format!("viewer-request={syntax}")]);
+    assert!(e.contains("SyntaxError") || e.contains("syntax"), "{e}");
+    let (missing, _b) = js("const x = require('aws-sdk'); exports.handler = async () => 1;");
+    let e = run(&["--function", &format!("origin-request={missing}")]);
+    assert!(e.contains("aws-sdk"), "{e}");
+    let e = run(&["--function", "nowhere=x.js"]);
+    assert!(e.contains("is not one of viewer-request"), "{e}");
+    let e = run(&["--function", "viewer-request=/no/such/file.js"]);
+    assert!(e.contains("cannot read function file"), "{e}");
+    let (ok, _c) = js("exports.handler = async (e) => e.Records[0].cf.response;");
+    let cfg = format!(
+        "[[distributions]]\n[[distributions.Origins]]\nId = \"o\"\nDomainName = \"127.0.0.1\"\n[distributions.DefaultCacheBehavior]\n[[distributions.DefaultCacheBehavior.LambdaFunctionAssociations]]\nEventType = \"viewer-response\"\nFile = {ok:?}\nIncludeBody = true\n"
+    );
+    let path = write_temp(&cfg);
+    let e = Proc::try_spawn(&[
+        "node",
+        "--listen",
+        "127.0.0.1:0",
+        "--config",
+        path.to_str().unwrap(),
+    ])
+    .err()
+    .expect("refused");
+    assert!(
+        e.contains(
+            "The IncludeBody option can only be used with viewer-request or origin-request events."
+        ),
+        "{e}"
+    );
+}
