@@ -31,7 +31,7 @@ pub struct UpArgs {
     /// How many edge nodes to start.
     #[arg(long, default_value_t = 2)]
     edges: usize,
-    /// Edge i listens on 127.0.0.1:PORT+i (admin on PORT+100+i).
+    /// Edge i listens on 127.0.0.1:PORT+i (admin on PORT+100+i); 0 picks free ports.
     #[arg(long, default_value_t = 8080)]
     port: u16,
     /// The mock origin's port.
@@ -40,6 +40,10 @@ pub struct UpArgs {
     /// Files the mock origin serves.
     #[arg(long)]
     root: Option<PathBuf>,
+    /// Edge configuration for every node (its origin should be the mock origin's port).
+    /// Without it, each node forwards everything to the mock origin.
+    #[arg(long)]
+    config: Option<PathBuf>,
 }
 
 struct Member {
@@ -109,7 +113,18 @@ pub async fn run(a: UpArgs) -> Result<()> {
     if a.edges == 0 {
         bail!("--edges must be at least 1");
     }
-    if a.port as usize + 100 + a.edges > u16::MAX as usize {
+    if let Some(c) = &a.config {
+        // Refuse a bad file once, here, instead of once per node.
+        let text =
+            std::fs::read_to_string(c).with_context(|| format!("cannot read {}", c.display()))?;
+        let base = c
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."));
+        edge_node::config::parse_toml_in(&text, base)
+            .map_err(|e| anyhow!("{}: {e}", c.display()))?;
+    }
+    if a.port != 0 && a.port as usize + 100 + a.edges > u16::MAX as usize {
         bail!(
             "--port {} leaves no room for {} edges and their admin ports",
             a.port,
@@ -139,17 +154,19 @@ pub async fn run(a: UpArgs) -> Result<()> {
     let mut table = vec![("origin".to_string(), origin_url.clone(), String::new())];
     for i in 0..a.edges {
         let pop = pop_name(i);
-        let args: Vec<String> = vec![
+        let mut args: Vec<String> = vec![
             "node".into(),
             "--listen".into(),
-            format!("127.0.0.1:{}", a.port as usize + i),
+            format!("127.0.0.1:{}", port_for(a.port, i)),
             "--admin-listen".into(),
-            format!("127.0.0.1:{}", a.port as usize + 100 + i),
-            "--origin".into(),
-            origin_url.clone(),
+            format!("127.0.0.1:{}", port_for(a.port, 100 + i)),
             "--pop".into(),
             pop.clone(),
         ];
+        match &a.config {
+            Some(c) => args.extend(["--config".into(), c.display().to_string()]),
+            None => args.extend(["--origin".into(), origin_url.clone()]),
+        }
         let (m, ready) = spawn(&pop, &args, &tx).await?;
         members.push(m);
         table.push((
@@ -167,6 +184,15 @@ pub async fn run(a: UpArgs) -> Result<()> {
     drop(tx);
     let _ = printer.await;
     Ok(())
+}
+
+/// BASE+offset, or 0 (any free port) when BASE is 0.
+fn port_for(base: u16, offset: usize) -> usize {
+    if base == 0 {
+        0
+    } else {
+        base as usize + offset
+    }
 }
 
 /// Waits for Ctrl-C/SIGTERM while reporting members that exit, then stops everyone.

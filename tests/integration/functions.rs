@@ -423,3 +423,78 @@ fn bad_associations_and_functions_are_refused_at_start() {
         "{e}"
     );
 }
+
+#[tokio::test]
+async fn origin_request_functions_can_fetch() {
+    let origin = origin();
+    let (oreq, _a) = js(r#"
+exports.handler = async (event) => {
+  const request = event.Records[0].cf.request;
+  const target = request.headers['x-target'][0].value;
+  const res = await fetch(target + '/echo/fetched?from=function', { headers: { 'x-by': 'fetch' } });
+  const body = await res.json();
+  request.headers['x-fetched'] = [{ value: `${res.status} ${body.path} ${body.headers['x-by']}` }];
+  return request;
+};"#);
+    let edge = edge_with_functions(&origin, &[("origin-request", &oreq)], &[]);
+    let r = get_with(
+        &format!("{}/echo/main", edge.base),
+        &[("x-target", &origin.base)],
+    )
+    .await;
+    let echo: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(echo["headers"]["x-fetched"], "200 /echo/fetched fetch");
+}
+
+#[tokio::test]
+async fn console_output_becomes_structured_logs() {
+    let origin = origin();
+    let (vreq, _a) = js("exports.handler = async (e) => { console.log('hello from %s', e.Records[0].cf.config.eventType); console.error('careful'); return e.Records[0].cf.request; };");
+    let edge = edge_with_functions(
+        &origin,
+        &[("viewer-request", &vreq)],
+        &["--pop", "LHR61-C1"],
+    );
+    let r = get(&format!("{}/x", edge.base)).await;
+    let id = r.header("x-amz-cf-id").to_string();
+    // Logs are written by the node's log thread; wait for the last line to arrive.
+    let logs = edge.proc.wait_for_log("careful");
+    let line = logs
+        .lines()
+        .find(|l| l.contains("hello from viewer-request"))
+        .unwrap_or_else(|| panic!("{logs}"));
+    for field in [
+        "stage=\"viewer-request\"",
+        "pop=LHR61-C1",
+        "version=1",
+        &format!("request_id={id}"),
+    ] {
+        assert!(line.contains(field), "{field} in {line}");
+    }
+    assert!(
+        logs.lines()
+            .any(|l| l.contains("ERROR") && l.contains("careful")),
+        "{logs}"
+    );
+}
+
+#[test]
+fn the_repository_edge_toml_is_valid() {
+    let root = format!("{}/..", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(format!("{root}/edge.toml")).unwrap();
+    let cfg = edge_node::config::parse_toml_in(&text, std::path::Path::new(&root)).unwrap();
+    assert!(
+        cfg.functions().len() >= 8,
+        "edge.toml demonstrates the examples"
+    );
+}
+
+#[tokio::test]
+async fn edge_up_runs_an_origin_and_several_edges() {
+    let up = Proc::spawn(&["up", "--edges", "2", "--port", "0", "--origin-port", "0"]);
+    let origin = up.addr("origin");
+    assert!(origin.starts_with("http://127.0.0.1:"));
+    assert_eq!(up.addr("edges"), "2");
+    let status = up.terminate();
+    assert!(status.success(), "{status:?}");
+}

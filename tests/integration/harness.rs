@@ -12,7 +12,7 @@ use hyper_util::rt::TokioExecutor;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{mpsc, Arc, Condvar, Mutex};
 use std::time::Duration;
 
 pub const EDGE: &str = env!("CARGO_BIN_EXE_edge");
@@ -21,7 +21,7 @@ pub const EDGE: &str = env!("CARGO_BIN_EXE_edge");
 pub struct Proc {
     child: Child,
     pub ready: HashMap<String, String>,
-    stderr: Arc<Mutex<String>>,
+    stderr: Arc<(Mutex<String>, Condvar)>,
 }
 
 impl Proc {
@@ -40,7 +40,7 @@ impl Proc {
             .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| format!("cannot start {EDGE}: {e}"))?;
-        let stderr = Arc::new(Mutex::new(String::new()));
+        let stderr = Arc::new((Mutex::new(String::new()), Condvar::new()));
         let mut err_pipe = child.stderr.take().expect("stderr piped");
         let sink = stderr.clone();
         let err_reader = std::thread::spawn(move || {
@@ -82,7 +82,7 @@ impl Proc {
                 let code = child.wait().ok().and_then(|s| s.code());
                 // The reader ends at the pipe's end, so every line is in by then.
                 let _ = err_reader.join();
-                let logs = stderr.lock().unwrap().clone();
+                let logs = stderr.0.lock().unwrap().clone();
                 Err(format!(
                     "exited with code {code:?} before ready; stderr:\n{logs}"
                 ))
@@ -98,7 +98,17 @@ impl Proc {
     }
 
     pub fn logs(&self) -> String {
-        self.stderr.lock().unwrap().clone()
+        self.stderr.0.lock().unwrap().clone()
+    }
+
+    /// Waits (at most 10 s) until stderr contains `needle`, and returns all of it.
+    pub fn wait_for_log(&self, needle: &str) -> String {
+        let (lock, cv) = &*self.stderr;
+        let logs = lock.lock().unwrap();
+        let (logs, _) = cv
+            .wait_timeout_while(logs, Duration::from_secs(10), |l| !l.contains(needle))
+            .unwrap();
+        logs.clone()
     }
 
     pub fn pid(&self) -> u32 {

@@ -89,7 +89,7 @@ impl Worker {
         &self,
         assoc: &Association,
         stage: Stage,
-        event: &Value,
+        event: &str,
         v: &Viewer<'_>,
     ) -> Result<Value, EdgeError> {
         let start = Instant::now();
@@ -111,7 +111,9 @@ impl Worker {
         req: &FnRequest,
         v: &Viewer<'_>,
     ) -> Result<RequestOutcome, EdgeError> {
-        let event = event::build(
+        let mut event = String::with_capacity(2048);
+        event::write(
+            &mut event,
             stage,
             Self::event_config(dist, v),
             req,
@@ -269,7 +271,9 @@ impl Worker {
                     headers: resp.parts.headers.clone(),
                     body: None,
                 };
-                let event = event::build(
+                let mut event = String::with_capacity(2048);
+                event::write(
+                    &mut event,
                     Stage::OriginResponse,
                     Self::event_config(dist, v),
                     fnreq,
@@ -314,7 +318,9 @@ impl Worker {
             headers: std::mem::take(&mut parts.headers),
             body: None,
         };
-        let event = event::build(
+        let mut event = String::with_capacity(2048);
+        event::write(
+            &mut event,
             Stage::ViewerResponse,
             Self::event_config(dist, v),
             &req,

@@ -2,7 +2,7 @@
 //! invoked many times with globals kept between invocations, like a warm Lambda.
 
 use super::ops::{edge_runtime, LogContext};
-use super::watchdog::Watchdog;
+use super::watchdog::{Slot, Watchdog};
 use super::FunctionCode;
 use deno_core::error::ModuleLoaderError;
 use deno_core::{
@@ -26,12 +26,16 @@ pub enum InvokeFailure {
     Timeout,
     /// The heap limit was reached.
     Memory(usize),
+    /// The result could not be turned into JSON.
+    Unserializable(String),
 }
 
 pub struct Isolate {
     rt: JsRuntime,
     invoke: v8::Global<v8::Function>,
-    handle: v8::IsolateHandle,
+    take: v8::Global<v8::Function>,
+    wait: v8::Global<v8::Function>,
+    slot: Arc<Slot>,
     heap_hit: Rc<Cell<bool>>,
     heap_bytes: usize,
     /// Set when the isolate must not be used again (terminated, timed out mid-flight).
@@ -160,7 +164,12 @@ fn js_err(e: impl std::fmt::Display) -> String {
 impl Isolate {
     /// Creates an isolate, installs the runtime and loads the function. Errors name what failed
     /// (a syntax error, a missing module, no handler).
-    pub async fn load(code: Arc<FunctionCode>, heap_bytes: usize) -> Result<Isolate, String> {
+    pub async fn load(
+        code: Arc<FunctionCode>,
+        heap_bytes: usize,
+        watchdog: &Watchdog,
+        context: &str,
+    ) -> Result<Isolate, String> {
         let _ = RequestedModuleType::None;
         let heap_hit = Rc::new(Cell::new(false));
         let mut rt = JsRuntime::new(RuntimeOptions {
@@ -180,6 +189,8 @@ impl Isolate {
             });
         }
         rt.execute_script("edge:runtime.js", include_str!("runtime.js"))
+            .map_err(js_err)?;
+        rt.execute_script("edge:context", format!("__edge.setContext({context});"))
             .map_err(js_err)?;
         let file_json = serde_json::to_string(&code.file).unwrap_or_default();
         if is_es_module(&code.source) {
@@ -201,20 +212,24 @@ impl Isolate {
                 .await
                 .map_err(js_err)?;
         }
-        let invoke = {
+        let mut function = |name: &'static str| -> Result<v8::Global<v8::Function>, String> {
             let v = rt
-                .execute_script("edge:invoke", "__edge.invoke")
+                .execute_script("edge:lookup", format!("__edge.{name}"))
                 .map_err(js_err)?;
             deno_core::scope!(scope, rt);
             let local = v8::Local::new(scope, v);
             let f = v8::Local::<v8::Function>::try_from(local)
-                .map_err(|_| "__edge.invoke is not a function".to_string())?;
-            v8::Global::new(scope, f)
+                .map_err(|_| format!("__edge.{name} is not a function"))?;
+            Ok(v8::Global::new(scope, f))
         };
+        let (invoke, take, wait) = (function("invoke")?, function("take")?, function("wait")?);
+        let slot = watchdog.slot(handle);
         Ok(Isolate {
             rt,
             invoke,
-            handle,
+            take,
+            wait,
+            slot,
             heap_hit,
             heap_bytes,
             tainted: false,
@@ -222,75 +237,123 @@ impl Isolate {
     }
 
     /// Runs the handler on `event` (JSON text) and returns its result as JSON text.
+    ///
+    /// Fast path: call the handler and run one microtask checkpoint; most handlers have
+    /// settled by then. Otherwise drive deno_core's event loop (timers, fetch) until the
+    /// outcome is recorded, the loop drains, or the deadline passes.
     pub async fn invoke(
         &mut self,
         event: &str,
-        info: &str,
         ctx: LogContext,
+        timeout_ms: u64,
         deadline: Instant,
         watchdog: &Watchdog,
     ) -> Result<String, InvokeFailure> {
+        let request_id = ctx.request_id.clone();
         self.rt.op_state().borrow_mut().put(ctx);
-        let guard = watchdog.arm(deadline, self.handle.clone());
-        let call = {
+        let slot = self.slot.clone();
+        let guard = watchdog.arm(&slot, deadline);
+        let fast = {
             deno_core::scope!(scope, self.rt);
-            let e = v8::String::new(scope, event)
-                .map(|s| v8::Global::new(scope, v8::Local::<v8::Value>::from(s)));
-            let i = v8::String::new(scope, info)
-                .map(|s| v8::Global::new(scope, v8::Local::<v8::Value>::from(s)));
-            let (Some(e), Some(i)) = (e, i) else {
+            let recv: v8::Local<v8::Value> = v8::undefined(scope).into();
+            let (Some(e), Some(r)) = (
+                v8::String::new(scope, event),
+                v8::String::new(scope, &request_id),
+            ) else {
                 return Err(InvokeFailure::Threw(
                     "the event is too large for the engine".into(),
                 ));
             };
-            JsRuntime::scoped_call_with_args(scope, &self.invoke, &[e, i])
+            let t = v8::Number::new(scope, timeout_ms as f64);
+            let f = v8::Local::new(scope, &self.invoke);
+            match f.call(scope, recv, &[e.into(), r.into(), t.into()]) {
+                None => Err(()),
+                Some(_) => {
+                    scope.perform_microtask_checkpoint();
+                    Ok(take(scope, &self.take))
+                }
+            }
         };
-        let result = tokio::time::timeout_at(
-            deadline.into(),
-            self.rt
-                .with_event_loop_promise(call, PollEventLoopOptions::default()),
-        )
-        .await;
-        let fired = guard.fired();
-        drop(guard);
-        match result {
-            Err(_) => {
-                self.tainted = true;
-                Err(InvokeFailure::Timeout)
-            }
-            Ok(Ok(v)) => {
-                deno_core::scope!(scope, self.rt);
-                let local = v8::Local::new(scope, v);
-                Ok(local.to_rust_string_lossy(scope))
-            }
-            Ok(Err(e)) => {
-                if self.heap_hit.get() {
-                    self.tainted = true;
-                    return Err(InvokeFailure::Memory(self.heap_bytes));
-                }
-                if fired {
-                    self.tainted = true;
-                    return Err(InvokeFailure::Timeout);
-                }
-                let text = e.to_string();
-                if text.contains("Promise resolution is still pending") {
-                    let thenable = self
-                        .rt
-                        .execute_script("edge:state", "__edge.state.thenable")
-                        .ok()
-                        .map(|v| {
-                            deno_core::scope!(scope, self.rt);
-                            v8::Local::new(scope, v).is_true()
+        let outcome = match fast {
+            Ok(Some(text)) => Ok(text),
+            Err(()) => Err(self.stopped(guard.fired(), "the runtime could not call the handler")),
+            Ok(None) => {
+                let call = {
+                    deno_core::scope!(scope, self.rt);
+                    JsRuntime::scoped_call_with_args(scope, &self.wait, &[])
+                };
+                let waited = tokio::time::timeout_at(
+                    deadline.into(),
+                    self.rt
+                        .with_event_loop_promise(call, PollEventLoopOptions::default()),
+                )
+                .await;
+                match waited {
+                    Err(_) => {
+                        self.tainted = true;
+                        Err(InvokeFailure::Timeout)
+                    }
+                    Ok(Ok(_)) => {
+                        deno_core::scope!(scope, self.rt);
+                        take(scope, &self.take).ok_or_else(|| {
+                            InvokeFailure::Threw("the handler settled without an outcome".into())
                         })
-                        .unwrap_or(false);
-                    return if thenable {
-                        Err(InvokeFailure::NeverSettled)
-                    } else {
-                        Ok("null".into())
-                    };
+                    }
+                    Ok(Err(e))
+                        if !guard.fired()
+                            && !self.heap_hit.get()
+                            && e.to_string()
+                                .contains("Promise resolution is still pending") =>
+                    {
+                        let thenable = self
+                            .rt
+                            .execute_script("edge:state", "__edge.state.thenable")
+                            .ok()
+                            .map(|v| {
+                                deno_core::scope!(scope, self.rt);
+                                v8::Local::new(scope, v).is_true()
+                            })
+                            .unwrap_or(false);
+                        return if thenable {
+                            Err(InvokeFailure::NeverSettled)
+                        } else {
+                            Ok("null".into())
+                        };
+                    }
+                    Ok(Err(e)) => Err(self.stopped(guard.fired(), &e.to_string())),
                 }
-                Err(InvokeFailure::Threw(text))
             }
+        };
+        drop(guard);
+        let text = outcome?;
+        match text.split_at_checked(1) {
+            Some(("o", json)) => Ok(json.to_string()),
+            Some(("e", err)) => Err(InvokeFailure::Threw(err.to_string())),
+            Some(("u", err)) => Err(InvokeFailure::Unserializable(err.to_string())),
+            _ => Err(InvokeFailure::Threw(format!("unexpected outcome {text:?}"))),
         }
     }
+
+    /// Why JavaScript stopped: the heap limit, the deadline, or an error; the first two leave
+    /// the isolate unusable.
+    fn stopped(&mut self, fired: bool, error: &str) -> InvokeFailure {
+        if self.heap_hit.get() {
+            self.tainted = true;
+            InvokeFailure::Memory(self.heap_bytes)
+        } else if fired {
+            self.tainted = true;
+            InvokeFailure::Timeout
+        } else {
+            InvokeFailure::Threw(error.to_string())
+        }
+    }
+}
+
+/// The recorded outcome, if the handler has settled.
+fn take(scope: &mut v8::PinScope, f: &v8::Global<v8::Function>) -> Option<String> {
+    let recv: v8::Local<v8::Value> = v8::undefined(scope).into();
+    let f = v8::Local::new(scope, f);
+    f.call(scope, recv, &[])
+        .filter(|v| v.is_string())
+        .map(|v| v.to_rust_string_lossy(scope))
 }

@@ -133,6 +133,22 @@ pub struct Pool {
     idle: RefCell<Vec<Isolate>>,
     freed: Notify,
     heap_bytes: usize,
+    watchdog: Watchdog,
+    /// The static part of the handler's `context` (JSON), set once per isolate.
+    context: String,
+}
+
+/// Lambda's context fields that do not change between invocations.
+fn context_json(code: &FunctionCode, heap_bytes: usize, pop: &str) -> String {
+    json!({
+        "functionName": format!("us-east-1.{}", code.name),
+        "functionVersion": code.version.to_string(),
+        "invokedFunctionArn": format!("arn:aws:lambda:us-east-1:123456789012:function:{}:{}", code.name, code.version),
+        "memoryLimitInMB": (heap_bytes >> 20).to_string(),
+        "logGroupName": format!("/aws/lambda/us-east-1.{}", code.name),
+        "logStreamName": format!("{pop}/[{}]{}", code.version, &code.sha256[..12]),
+    })
+    .to_string()
 }
 
 impl Pool {
@@ -141,16 +157,21 @@ impl Pool {
         code: Arc<FunctionCode>,
         size: usize,
         heap_bytes: usize,
+        watchdog: Watchdog,
+        pop: &str,
     ) -> Result<Rc<Pool>, String> {
+        let context = context_json(&code, heap_bytes, pop);
         let mut idle = Vec::with_capacity(size);
         for _ in 0..size.max(1) {
-            idle.push(Isolate::load(code.clone(), heap_bytes).await?);
+            idle.push(Isolate::load(code.clone(), heap_bytes, &watchdog, &context).await?);
         }
         Ok(Rc::new(Pool {
             code,
             idle: RefCell::new(idle),
             freed: Notify::new(),
             heap_bytes,
+            watchdog,
+            context,
         }))
     }
 
@@ -175,7 +196,14 @@ impl Pool {
         drop(iso);
         let pool = self.clone();
         tokio::task::spawn_local(async move {
-            match Isolate::load(pool.code.clone(), pool.heap_bytes).await {
+            match Isolate::load(
+                pool.code.clone(),
+                pool.heap_bytes,
+                &pool.watchdog,
+                &pool.context,
+            )
+            .await
+            {
                 Ok(fresh) => {
                     pool.idle.borrow_mut().push(fresh);
                     pool.freed.notify_one();
@@ -231,6 +259,8 @@ impl Runner {
             code.clone(),
             self.limits.isolates_per_worker,
             self.limits.heap_bytes,
+            self.watchdog.clone(),
+            &self.pop,
         )
         .await
         .map_err(|e| format!("function {} ({}): {e}", code.name, code.file))?;
@@ -243,7 +273,7 @@ impl Runner {
         &self,
         code: &FunctionCode,
         stage: Stage,
-        event: &Value,
+        event: &str,
         request_id: &str,
     ) -> Result<Value, FnError> {
         let key = code.key();
@@ -262,20 +292,6 @@ impl Runner {
         let start = Instant::now();
         let deadline = start + timeout;
         let mut iso = pool.acquire(deadline).await.ok_or(FnError::Throttled)?;
-        let event_text = event.to_string();
-        let info = json!({
-            "timeoutMs": timeout.as_millis() as u64,
-            "context": {
-                "functionName": format!("us-east-1.{}", code.name),
-                "functionVersion": code.version.to_string(),
-                "invokedFunctionArn": format!("arn:aws:lambda:us-east-1:123456789012:function:{}:{}", code.name, code.version),
-                "memoryLimitInMB": (self.limits.heap_bytes >> 20).to_string(),
-                "awsRequestId": request_id,
-                "logGroupName": format!("/aws/lambda/us-east-1.{}", code.name),
-                "logStreamName": format!("{}/[{}]{}", self.pop, code.version, &code.sha256[..12]),
-            }
-        })
-        .to_string();
         let ctx = LogContext {
             function: code.name.as_str().into(),
             version: code.version,
@@ -286,7 +302,13 @@ impl Runner {
         };
         tracing::debug!(target: "edge::lambda", function = %code.name, version = code.version, stage = stage.as_str(), request_id, "START RequestId: {request_id} Version: {}", code.version);
         let outcome = iso
-            .invoke(&event_text, &info, ctx, deadline, &self.watchdog)
+            .invoke(
+                event,
+                ctx,
+                timeout.as_millis() as u64,
+                deadline,
+                &self.watchdog,
+            )
             .await;
         pool.release(iso);
         let took = start.elapsed();
@@ -304,6 +326,7 @@ impl Runner {
             InvokeFailure::NeverSettled => FnError::NeverSettled,
             InvokeFailure::Timeout => FnError::Timeout(timeout),
             InvokeFailure::Memory(b) => FnError::Memory(b),
+            InvokeFailure::Unserializable(e) => FnError::Unserializable(e),
         })?;
         let value: Value =
             serde_json::from_str(&text).map_err(|e| FnError::Unserializable(e.to_string()))?;

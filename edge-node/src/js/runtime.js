@@ -358,7 +358,7 @@
     e.code = "MODULE_NOT_FOUND";
     throw e;
   };
-  const state = { handler: null, thenable: false };
+  const state = { handler: null, thenable: false, context: {} };
   globalThis.__edge = {
     require,
     builtins,
@@ -370,7 +370,7 @@
       state.handler = pickHandler(module.exports, filename);
     },
     setModule(ns, filename) { state.handler = pickHandler(ns, filename); },
-    invoke,
+    setContext(c) { state.context = c; },
   };
   function pickHandler(exp, filename) {
     const h = typeof exp === "function" ? exp
@@ -381,41 +381,52 @@
     return h;
   }
 
-  // One invocation: resolves with the result as JSON text, or rejects with the function's error.
-  // A handler that neither calls back nor returns a promise leaves the promise pending; the
-  // runtime then sees the event loop drain and reports a null result (state.thenable = false).
-  function invoke(eventJson, infoJson) {
-    const event = JSON.parse(eventJson);
-    const info = JSON.parse(infoJson);
-    const deadline = Date.now() + info.timeoutMs;
+  // One invocation. `invoke` never throws: it records the outcome in `state.outcome` as
+  // "o<result JSON>" or "e<error>", usually within the same microtask checkpoint; the runtime
+  // then reads it with `take()`, or waits with `wait()` when the handler still has work pending.
+  // A handler that neither calls back nor returns a promise never records an outcome; the
+  // runtime sees the event loop drain and reports a null result (state.thenable = false).
+  function invoke(eventJson, requestId, timeoutMs) {
+    state.outcome = null;
+    state.waiter = null;
     state.thenable = false;
-    return new Promise((resolve, reject) => {
-      let settled = false;
-      const callback = (err, result) => {
-        if (settled) return;
-        settled = true;
-        if (err !== null && err !== undefined) return reject(err instanceof Error ? err : new Error(typeof err === "string" ? err : JSON.stringify(err)));
-        let out;
-        try { out = JSON.stringify(result === undefined ? null : result); } catch (e) { return resolve(`{"__edge_unserializable": ${JSON.stringify(String(e && e.message))}}`); }
-        resolve(out === undefined ? "null" : out);
-      };
+    const deadline = Date.now() + timeoutMs;
+    let settled = false;
+    const settle = (text) => {
+      state.outcome = text;
+      if (state.waiter) state.waiter();
+    };
+    const callback = (err, result) => {
+      if (settled) return;
+      settled = true;
+      if (err !== null && err !== undefined) return settle("e" + describe(err));
+      let out;
+      try { out = JSON.stringify(result === undefined ? null : result); } catch (e) { return settle("u" + String(e && e.message)); }
+      settle("o" + (out === undefined ? "null" : out));
+    };
+    try {
+      const event = JSON.parse(eventJson);
       const context = {
-        ...info.context,
+        ...state.context,
+        awsRequestId: requestId,
         callbackWaitsForEmptyEventLoop: true,
         getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
         done: callback, succeed: (r) => callback(null, r), fail: (e) => callback(e ?? new Error("failed")),
       };
-      let r;
-      try {
-        r = state.handler(event, context, callback);
-      } catch (e) {
-        settled = true;
-        return reject(e);
-      }
+      const r = state.handler(event, context, callback);
       if (r !== null && (typeof r === "object" || typeof r === "function") && typeof r.then === "function") {
         state.thenable = true;
         r.then((v) => callback(null, v), (e) => callback(e ?? new Error("the handler's promise was rejected")));
       }
-    });
+    } catch (e) {
+      callback(e ?? new Error("the handler threw " + e));
+    }
   }
+  function describe(err) {
+    if (err instanceof Error) return err.stack || `${err.name}: ${err.message}`;
+    return typeof err === "string" ? err : JSON.stringify(err);
+  }
+  const take = () => state.outcome;
+  const wait = () => state.outcome !== null ? Promise.resolve() : new Promise((resolve) => { state.waiter = resolve; });
+  Object.assign(globalThis.__edge, { invoke, take, wait });
 })(globalThis);

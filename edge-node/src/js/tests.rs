@@ -36,7 +36,8 @@ async fn run(src: &str, event: Value) -> Result<Value, FnError> {
     let r = runner();
     let code = Arc::new(FunctionCode::new("t", 1, "t.js", src));
     r.load(&code).await.map_err(FnError::Threw)?;
-    r.invoke(&code, Stage::ViewerRequest, &event, "rid").await
+    r.invoke(&code, Stage::ViewerRequest, &event.to_string(), "rid")
+        .await
 }
 
 fn ok(src: &str) -> Value {
@@ -99,19 +100,19 @@ fn globals_survive_between_invocations_but_not_between_functions() {
         r.load(&a).await.unwrap();
         r.load(&b).await.unwrap();
         assert_eq!(
-            r.invoke(&a, Stage::ViewerRequest, &json!({}), "1")
+            r.invoke(&a, Stage::ViewerRequest, &json!({}).to_string(), "1")
                 .await
                 .unwrap(),
             json!(1)
         );
         assert_eq!(
-            r.invoke(&a, Stage::ViewerRequest, &json!({}), "2")
+            r.invoke(&a, Stage::ViewerRequest, &json!({}).to_string(), "2")
                 .await
                 .unwrap(),
             json!(2)
         );
         assert_eq!(
-            r.invoke(&b, Stage::ViewerRequest, &json!({}), "3")
+            r.invoke(&b, Stage::ViewerRequest, &json!({}).to_string(), "3")
                 .await
                 .unwrap(),
             json!("undefined")
@@ -153,14 +154,19 @@ fn runaways_are_terminated_and_the_isolate_replaced() {
         r.load(&code).await.unwrap();
         let started = Instant::now();
         let e = r
-            .invoke(&code, Stage::ViewerRequest, &json!({"spin": true}), "1")
+            .invoke(
+                &code,
+                Stage::ViewerRequest,
+                &json!({"spin": true}).to_string(),
+                "1",
+            )
             .await
             .unwrap_err();
         assert_eq!(e, FnError::Timeout(Duration::from_millis(500)));
         assert!(started.elapsed() < Duration::from_secs(3));
         // The replacement is a fresh isolate: its counter starts again.
         assert_eq!(
-            r.invoke(&code, Stage::ViewerRequest, &json!({}), "2")
+            r.invoke(&code, Stage::ViewerRequest, &json!({}).to_string(), "2")
                 .await
                 .unwrap(),
             json!(1)
@@ -173,7 +179,7 @@ fn runaways_are_terminated_and_the_isolate_replaced() {
         ));
         r.load(&timer).await.unwrap();
         assert!(matches!(
-            r.invoke(&timer, Stage::ViewerRequest, &json!({}), "3")
+            r.invoke(&timer, Stage::ViewerRequest, &json!({}).to_string(), "3")
                 .await,
             Err(FnError::Timeout(_))
         ));

@@ -1,111 +1,126 @@
 //! Terminates JavaScript that runs past its deadline. A worker thread blocked in a runaway
-//! loop cannot time itself out, so one watchdog thread per node holds every armed deadline and
-//! calls `terminate_execution` through the isolate's thread-safe handle.
+//! loop cannot time itself out, so one watchdog thread per node scans every isolate's deadline
+//! slot and calls `terminate_execution` through the isolate's thread-safe handle.
+//!
+//! Arming and disarming are single atomic stores (no lock, no wake-up on the hook path); the
+//! watchdog ticks every few milliseconds only while some invocation is armed.
 
 use deno_core::v8;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, Weak};
+use std::time::{Duration, Instant};
 
-struct Armed {
-    id: u64,
-    deadline: Instant,
+/// Timeouts are enforced to within this.
+const TICK: Duration = Duration::from_millis(5);
+
+/// One isolate's deadline, in nanoseconds since the watchdog's epoch (0: disarmed).
+pub struct Slot {
+    deadline: AtomicU64,
+    fired: AtomicBool,
     handle: v8::IsolateHandle,
-    fired: Arc<AtomicBool>,
 }
 
-#[derive(Default)]
-struct State {
-    next: u64,
-    armed: Vec<Armed>,
+struct Shared {
+    epoch: Instant,
+    slots: Mutex<Vec<Weak<Slot>>>,
+    armed: AtomicUsize,
+    idle: (Mutex<()>, Condvar),
 }
 
 #[derive(Clone)]
 pub struct Watchdog {
-    shared: Arc<(Mutex<State>, Condvar)>,
+    shared: Arc<Shared>,
 }
 
 /// Disarms on drop; `fired()` says whether the deadline passed first.
-pub struct Guard {
-    dog: Watchdog,
-    id: u64,
-    fired: Arc<AtomicBool>,
+pub struct Guard<'a> {
+    slot: &'a Slot,
+    shared: &'a Shared,
 }
 
-impl Guard {
+impl Guard<'_> {
     pub fn fired(&self) -> bool {
-        self.fired.load(Ordering::Acquire)
+        self.slot.fired.load(Ordering::Acquire)
     }
 }
 
-impl Drop for Guard {
+impl Drop for Guard<'_> {
     fn drop(&mut self) {
-        let (lock, _) = &*self.dog.shared;
-        lock.lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .armed
-            .retain(|a| a.id != self.id);
+        self.slot.deadline.store(0, Ordering::Release);
+        self.shared.armed.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
 impl Watchdog {
     pub fn start() -> Watchdog {
-        let dog = Watchdog {
-            shared: Arc::new((Mutex::new(State::default()), Condvar::new())),
-        };
-        let weak = Arc::downgrade(&dog.shared);
+        let shared = Arc::new(Shared {
+            epoch: Instant::now(),
+            slots: Mutex::new(Vec::new()),
+            armed: AtomicUsize::new(0),
+            idle: (Mutex::new(()), Condvar::new()),
+        });
+        let weak = Arc::downgrade(&shared);
         std::thread::Builder::new()
             .name("edge-js-watchdog".into())
-            .spawn(move || Self::run(weak))
+            .spawn(move || run(weak))
             .expect("watchdog thread");
-        dog
+        Watchdog { shared }
     }
 
-    fn run(shared: std::sync::Weak<(Mutex<State>, Condvar)>) {
-        loop {
-            let Some(shared) = shared.upgrade() else {
-                return;
-            };
-            let (lock, cv) = &*shared;
-            let mut st = lock.lock().unwrap_or_else(|p| p.into_inner());
-            let now = Instant::now();
-            st.armed.retain(|a| {
-                if a.deadline <= now {
-                    a.fired.store(true, Ordering::Release);
-                    a.handle.terminate_execution();
-                    false
-                } else {
-                    true
-                }
-            });
-            let wait = st
-                .armed
-                .iter()
-                .map(|a| a.deadline - now)
-                .min()
-                .unwrap_or(std::time::Duration::from_millis(500));
-            let _ = cv.wait_timeout(st, wait).unwrap_or_else(|p| p.into_inner());
-        }
-    }
-
-    /// Terminates `handle`'s execution at `deadline` unless the guard is dropped first.
-    pub fn arm(&self, deadline: Instant, handle: v8::IsolateHandle) -> Guard {
-        let (lock, cv) = &*self.shared;
-        let fired = Arc::new(AtomicBool::new(false));
-        let mut st = lock.lock().unwrap_or_else(|p| p.into_inner());
-        st.next += 1;
-        let id = st.next;
-        st.armed.push(Armed {
-            id,
-            deadline,
+    /// A slot for one isolate (registered once, when the isolate is made).
+    pub fn slot(&self, handle: v8::IsolateHandle) -> Arc<Slot> {
+        let slot = Arc::new(Slot {
+            deadline: AtomicU64::new(0),
+            fired: AtomicBool::new(false),
             handle,
-            fired: fired.clone(),
         });
-        cv.notify_one();
-        Guard {
-            dog: self.clone(),
-            id,
-            fired,
+        let mut slots = self.shared.slots.lock().unwrap_or_else(|p| p.into_inner());
+        slots.retain(|s| s.strong_count() > 0);
+        slots.push(Arc::downgrade(&slot));
+        slot
+    }
+
+    /// Terminates the slot's isolate at `deadline` unless the guard is dropped first.
+    pub fn arm<'a>(&'a self, slot: &'a Slot, deadline: Instant) -> Guard<'a> {
+        let ns = deadline
+            .saturating_duration_since(self.shared.epoch)
+            .as_nanos()
+            .max(1) as u64;
+        slot.fired.store(false, Ordering::Relaxed);
+        slot.deadline.store(ns, Ordering::Release);
+        if self.shared.armed.fetch_add(1, Ordering::AcqRel) == 0 {
+            // The watchdog may be in its long idle sleep; wake it to start ticking.
+            self.shared.idle.1.notify_one();
         }
+        Guard {
+            slot,
+            shared: &self.shared,
+        }
+    }
+}
+
+fn run(shared: Weak<Shared>) {
+    loop {
+        let Some(s) = shared.upgrade() else { return };
+        if s.armed.load(Ordering::Acquire) == 0 {
+            let guard = s.idle.0.lock().unwrap_or_else(|p| p.into_inner());
+            let _ = s.idle.1.wait_timeout(guard, Duration::from_millis(200));
+            continue;
+        }
+        let now = s.epoch.elapsed().as_nanos() as u64;
+        for slot in s
+            .slots
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter_map(Weak::upgrade)
+        {
+            let d = slot.deadline.load(Ordering::Acquire);
+            if d != 0 && d <= now && !slot.fired.swap(true, Ordering::AcqRel) {
+                slot.handle.terminate_execution();
+            }
+        }
+        drop(s);
+        std::thread::sleep(TICK);
     }
 }

@@ -6,7 +6,7 @@ use super::Stage;
 use base64::Engine;
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 /// A request as functions see it and as the driver carries it between stages.
 #[derive(Debug, Clone)]
@@ -61,52 +61,98 @@ pub fn build(
     resp: Option<&FnResponse>,
     include_body: bool,
 ) -> Value {
-    let mut config = Map::with_capacity(4);
-    config.insert(
-        "distributionDomainName".into(),
-        json!(cfg.distribution_domain),
-    );
-    config.insert("distributionId".into(), json!(cfg.distribution_id));
-    config.insert("eventType".into(), json!(stage.as_str()));
-    config.insert("requestId".into(), json!(cfg.request_id));
+    let mut text = String::new();
+    write(&mut text, stage, cfg, req, resp, include_body);
+    serde_json::from_str(&text).expect("the event writer writes JSON")
+}
 
-    let mut request = Map::with_capacity(7);
+/// Writes the event as JSON text into `out` (cleared first): what the runtime hands to the
+/// function, without building a `Value` on the hook path.
+pub fn write(
+    out: &mut String,
+    stage: Stage,
+    cfg: EventConfig<'_>,
+    req: &FnRequest,
+    resp: Option<&FnResponse>,
+    include_body: bool,
+) {
+    out.clear();
+    out.push_str(r#"{"Records":[{"cf":{"config":{"distributionDomainName":"#);
+    string(out, cfg.distribution_domain);
+    out.push_str(r#","distributionId":"#);
+    string(out, cfg.distribution_id);
+    out.push_str(r#","eventType":""#);
+    out.push_str(stage.as_str());
+    out.push_str(r#"","requestId":"#);
+    string(out, cfg.request_id);
+    out.push_str(r#"},"request":{"#);
     if include_body && stage.is_request() {
         let limit = stage.size_limit();
-        let truncated = req.body.len() > limit;
         let data = &req.body[..req.body.len().min(limit)];
-        request.insert(
-            "body".into(),
-            json!({
-                "inputTruncated": truncated,
-                "action": "read-only",
-                "encoding": "base64",
-                "data": base64::engine::general_purpose::STANDARD.encode(data),
-            }),
-        );
+        out.push_str(r#""body":{"inputTruncated":"#);
+        out.push_str(if req.body.len() > limit {
+            "true"
+        } else {
+            "false"
+        });
+        out.push_str(r#","action":"read-only","encoding":"base64","data":""#);
+        base64::engine::general_purpose::STANDARD.encode_string(data, out);
+        out.push_str(r#""},"#);
     }
-    request.insert("clientIp".into(), json!(req.client_ip));
-    request.insert("headers".into(), headers::to_event(&req.headers));
-    request.insert("method".into(), json!(req.method.as_str()));
+    out.push_str(r#""clientIp":"#);
+    string(out, &req.client_ip);
+    out.push_str(r#","headers":"#);
+    headers::write_event(out, &req.headers);
+    out.push_str(r#","method":"#);
+    string(out, req.method.as_str());
     if matches!(stage, Stage::OriginRequest | Stage::OriginResponse) {
         if let Some(o) = &req.origin {
-            request.insert("origin".into(), o.clone());
+            out.push_str(r#","origin":"#);
+            out.push_str(&o.to_string());
         }
     }
-    request.insert("querystring".into(), json!(req.querystring));
-    request.insert("uri".into(), json!(req.uri));
-
-    let mut cf = Map::with_capacity(3);
-    cf.insert("config".into(), Value::Object(config));
-    cf.insert("request".into(), Value::Object(request));
+    out.push_str(r#","querystring":"#);
+    string(out, &req.querystring);
+    out.push_str(r#","uri":"#);
+    string(out, &req.uri);
+    out.push('}');
     if let Some(r) = resp {
-        let mut response = Map::with_capacity(3);
-        response.insert("headers".into(), headers::to_event(&r.headers));
-        response.insert("status".into(), json!(r.status.as_str()));
-        response.insert("statusDescription".into(), json!(r.status_description));
-        cf.insert("response".into(), Value::Object(response));
+        out.push_str(r#","response":{"headers":"#);
+        headers::write_event(out, &r.headers);
+        out.push_str(r#","status":""#);
+        out.push_str(r.status.as_str());
+        out.push_str(r#"","statusDescription":"#);
+        string(out, &r.status_description);
+        out.push('}');
     }
-    json!({ "Records": [ { "cf": Value::Object(cf) } ] })
+    out.push_str("}}]}");
+}
+
+/// A JSON string literal.
+pub(crate) fn string(out: &mut String, s: &str) {
+    use std::fmt::Write;
+    out.push('"');
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let esc = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        if esc.is_empty() {
+            let _ = write!(out, "\\u{b:04x}");
+        } else {
+            out.push_str(esc);
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
 }
 
 /// The `origin` object of an origin-request event for a configured custom origin.
@@ -247,6 +293,16 @@ mod tests {
             build(Stage::OriginResponse, CFG, &req, Some(&resp), false)["Records"][0]["cf"]
                 ["response"]["status"],
             "200"
+        );
+    }
+
+    #[test]
+    fn strings_are_escaped() {
+        let mut out = String::new();
+        string(&mut out, "a\"b\\c\nd\u{1}é");
+        assert_eq!(
+            serde_json::from_str::<String>(&out).unwrap(),
+            "a\"b\\c\nd\u{1}é"
         );
     }
 

@@ -104,6 +104,52 @@ pub fn to_event(headers: &HeaderMap) -> Value {
     Value::Object(obj)
 }
 
+/// Writes the event form of headers as JSON text (see `to_event`).
+pub fn write_event(out: &mut String, headers: &HeaderMap) {
+    out.push('{');
+    let mut first = true;
+    for name in headers.keys() {
+        let n = name.as_str();
+        if is_disallowed(n) {
+            continue;
+        }
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        out.push('"');
+        out.push_str(n);
+        out.push_str("\":[");
+        for (i, v) in headers.get_all(name).iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str("{\"key\":\"");
+            title_case_into(out, n);
+            out.push_str("\",\"value\":");
+            match std::str::from_utf8(v.as_bytes()) {
+                Ok(s) => super::event::string(out, s),
+                Err(_) => super::event::string(out, &String::from_utf8_lossy(v.as_bytes())),
+            }
+            out.push('}');
+        }
+        out.push(']');
+    }
+    out.push('}');
+}
+
+fn title_case_into(out: &mut String, name: &str) {
+    let mut upper = true;
+    for c in name.chars() {
+        if upper {
+            out.push(c.to_ascii_uppercase());
+        } else {
+            out.push(c);
+        }
+        upper = c == '-';
+    }
+}
+
 /// A header problem in a function's result.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HeaderError {

@@ -1,0 +1,131 @@
+//! Cost of functions on this stack: isolate creation, and one warm viewer-request hook as the
+//! driver runs it (event built from a real request, invoked, result validated).
+//!
+//!     cargo bench -p edge-bench --bench hooks
+//!
+//! Prints wall time and CPU time (getrusage of this thread) per operation.
+
+use bytes::Bytes;
+use edge_node::js::{FunctionCode, FunctionLimits, Isolate, Runner, Watchdog};
+use edge_node::lambda::event::{write, EventConfig, FnRequest};
+use edge_node::lambda::validate::request_result;
+use edge_node::lambda::Stage;
+use http::{HeaderMap, HeaderValue, Method};
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn thread_cpu() -> Duration {
+    let mut ts = libc_timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // CLOCK_THREAD_CPUTIME_ID = 3 on Linux.
+    unsafe_free_clock(3, &mut ts);
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+#[repr(C)]
+struct libc_timespec {
+    tv_sec: i64,
+    tv_nsec: i64,
+}
+
+/// Reads a clock through /proc-free means: std has no thread CPU clock, so use the process's
+/// user+system time from /proc/thread-self/stat in clock ticks (10 ms) only as a fallback.
+fn unsafe_free_clock(_id: i32, ts: &mut libc_timespec) {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
+    // schedstat: time spent on the CPU in nanoseconds, first field.
+    let ns: u64 = stat
+        .split_whitespace()
+        .next()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    ts.tv_sec = (ns / 1_000_000_000) as i64;
+    ts.tv_nsec = (ns % 1_000_000_000) as i64;
+}
+
+const HANDLER: &str = r#"
+exports.handler = async (event) => {
+  const request = event.Records[0].cf.request;
+  request.headers['x-experiment'] = [{ key: 'X-Experiment', value: 'b' }];
+  return request;
+};"#;
+
+fn request() -> FnRequest {
+    let mut h = HeaderMap::new();
+    for (k, v) in [
+        ("host", "d111111abcdef8.cloudfront.net"),
+        ("user-agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"),
+        ("accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"),
+        ("accept-language", "en-GB,en;q=0.9"),
+        ("accept-encoding", "gzip, deflate, br"),
+        ("cookie", "session=abc123; experiment=b"),
+    ] {
+        h.insert(k, HeaderValue::from_static(v));
+    }
+    FnRequest {
+        client_ip: "203.0.113.178".into(),
+        method: Method::GET,
+        uri: "/index.html".into(),
+        querystring: "a=1".into(),
+        headers: h,
+        body: Bytes::new(),
+        origin: None,
+    }
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    tokio::task::LocalSet::new().block_on(&rt, async {
+        let code = Arc::new(FunctionCode::new("bench", 1, "bench.js", HANDLER));
+
+        let dog = Watchdog::start();
+        let n = if std::env::var_os("EDGE_BENCH_SKIP_CREATE").is_some() { 1 } else { 20 };
+        let (w0, c0) = (Instant::now(), thread_cpu());
+        for _ in 0..n {
+            drop(Isolate::load(code.clone(), 128 << 20, &dog, "{}").await.unwrap());
+        }
+        let (wall, cpu) = (w0.elapsed() / n, (thread_cpu() - c0) / n);
+        println!("isolate create+load: {:>8.2} ms wall, {:>8.2} ms CPU  ({n} runs)", wall.as_secs_f64() * 1e3, cpu.as_secs_f64() * 1e3);
+
+        let limits = FunctionLimits {
+            viewer_timeout: Duration::from_secs(5),
+            origin_timeout: Duration::from_secs(30),
+            heap_bytes: 128 << 20,
+            concurrency: 1000,
+            isolates_per_worker: 1,
+        };
+        let runner = Runner::new(limits, Watchdog::start(), Arc::new(AtomicUsize::new(0)), "BENCH1-C1");
+        runner.load(&code).await.unwrap();
+        let req = request();
+        let cfg = EventConfig { distribution_domain: "d111111abcdef8.cloudfront.net", distribution_id: "EDFDVBD6EXAMPLE", request_id: "4TyzHTaYWb1GX1qTfsHhEqV6HUDd_BzoBZnwfnvQc_1oF26ClkoUSEQ==" };
+        let one = || async {
+            let mut event = String::with_capacity(2048);
+            write(&mut event, Stage::ViewerRequest, cfg, &req, None, false);
+            let out = runner.invoke(&code, Stage::ViewerRequest, &event, cfg.request_id).await.unwrap();
+            request_result(Stage::ViewerRequest, &req, false, &out).unwrap();
+        };
+        for _ in 0..2_000 {
+            one().await;
+        }
+        let n = 20_000u32;
+        let (w0, c0) = (Instant::now(), thread_cpu());
+        for _ in 0..n {
+            one().await;
+        }
+        let (wall, cpu) = (w0.elapsed() / n, (thread_cpu() - c0) / n);
+        println!("warm viewer-request hook (event + invoke + validate): {:>6.2} us wall, {:>6.2} us CPU  ({n} runs)", wall.as_secs_f64() * 1e6, cpu.as_secs_f64() * 1e6);
+
+        let c0 = thread_cpu();
+        let mut text = String::new();
+        for _ in 0..n {
+            write(&mut text, Stage::ViewerRequest, cfg, &req, None, false);
+            std::hint::black_box(&text);
+        }
+        println!("  of which writing the event JSON: {:>6.2} us CPU", ((thread_cpu() - c0) / n).as_secs_f64() * 1e6);
+    });
+}
