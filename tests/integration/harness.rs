@@ -49,9 +49,11 @@ impl Proc {
                 if n == 0 {
                     break;
                 }
-                sink.lock()
+                sink.0
+                    .lock()
                     .unwrap()
                     .push_str(&String::from_utf8_lossy(&buf[..n]));
+                sink.1.notify_all();
             }
         });
         let out = child.stdout.take().expect("stdout piped");
