@@ -218,7 +218,16 @@ async fn run_node(a: NodeArgs) -> Result<()> {
                 .await
                 .with_context(|| format!("cannot listen on {addr}"))?;
             let bound = l.local_addr()?;
-            tokio::spawn(edge_node::admin::serve(l, node.shared.clone(), admin_rx));
+            let reload = a.config.clone().map(|path| edge_node::admin::Reload {
+                path,
+                handle: node.handle.clone(),
+            });
+            tokio::spawn(edge_node::admin::serve(
+                l,
+                node.shared.clone(),
+                reload,
+                admin_rx,
+            ));
             Some(bound)
         }
         None => None,
@@ -232,6 +241,26 @@ async fn run_node(a: NodeArgs) -> Result<()> {
         node.shared.identity.pop_name
     );
     tracing::info!(http = %node.http, admin = %opt(admin), tls = %opt(node.tls), pop = %node.shared.identity.pop_name, engine = edge_node::js::engine(), "edge node ready");
+    if let Some(path) = a.config.clone() {
+        // SIGHUP reloads the configuration file, like POST /__edge/reload.
+        let handle = node.handle.clone();
+        tokio::spawn(async move {
+            use tokio::signal::unix::{signal, SignalKind};
+            let Ok(mut hup) = signal(SignalKind::hangup()) else {
+                return;
+            };
+            while hup.recv().await.is_some() {
+                match handle.reload_file(&path).await {
+                    Ok(f) => {
+                        tracing::info!(path = %path.display(), functions = f.len(), "configuration reloaded (SIGHUP)")
+                    }
+                    Err(e) => {
+                        tracing::warn!(path = %path.display(), error = %e, "reload refused; the running configuration stays")
+                    }
+                }
+            }
+        });
+    }
     wait_for_signal().await;
     tracing::info!("shutting down: no new connections, finishing in-flight requests");
     let _ = stop_admin.send(true);

@@ -4,8 +4,12 @@
 //! - `GET /__edge/health` → `{"status":"ok","pop":…,"objects":…,"bytes":…}`
 //! - `POST /__edge/invalidate` with `{"paths":["/a/*","/b.html"],"distribution":"ID"?}` →
 //!   `{"invalidated":N}`; a path must start with `/` and may only end in `*`.
+//! - `POST /__edge/reload` → re-reads the `--config` file and makes it live atomically:
+//!   `{"functions":[{"name","version","sha256"}]}`, or 400 naming what is wrong (the running
+//!   configuration stays).
 
 use crate::driver::NodeShared;
+use crate::server::NodeHandle;
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
@@ -19,10 +23,18 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+/// Where `POST /__edge/reload` reads the configuration from.
+#[derive(Clone)]
+pub struct Reload {
+    pub path: std::path::PathBuf,
+    pub handle: NodeHandle,
+}
+
 /// Serves the admin API until `shutdown` turns true.
 pub async fn serve(
     listener: TcpListener,
     shared: Arc<NodeShared>,
+    reload: Option<Reload>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     loop {
@@ -36,11 +48,13 @@ pub async fn serve(
                 }
             },
         };
-        let shared = shared.clone();
+        let (shared, reload) = (shared.clone(), reload.clone());
         tokio::spawn(async move {
             let svc = service_fn(move |req| {
-                let shared = shared.clone();
-                async move { Ok::<_, std::convert::Infallible>(handle(&shared, req).await) }
+                let (shared, reload) = (shared.clone(), reload.clone());
+                async move {
+                    Ok::<_, std::convert::Infallible>(handle(&shared, reload.as_ref(), req).await)
+                }
             });
             let _ = auto::Builder::new(TokioExecutor::new())
                 .serve_connection(TokioIo::new(stream), svc)
@@ -70,8 +84,26 @@ fn bad(msg: impl Into<String>) -> Response<Full<Bytes>> {
     reply(StatusCode::BAD_REQUEST, json!({ "error": msg.into() }))
 }
 
-async fn handle(shared: &NodeShared, req: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn handle(
+    shared: &NodeShared,
+    reload: Option<&Reload>,
+    req: Request<Incoming>,
+) -> Response<Full<Bytes>> {
     match (req.method(), req.uri().path()) {
+        (&Method::POST, "/__edge/reload") => match reload {
+            None => bad("this node was started without --config; there is nothing to reload"),
+            Some(r) => match r.handle.reload_file(&r.path).await {
+                Ok(functions) => {
+                    let list: Vec<_> = functions.into_iter().map(|(name, version, sha256)| json!({"name": name, "version": version, "sha256": sha256})).collect();
+                    tracing::info!(path = %r.path.display(), functions = list.len(), "configuration reloaded");
+                    reply(StatusCode::OK, json!({ "functions": list }))
+                }
+                Err(e) => {
+                    tracing::warn!(path = %r.path.display(), error = %e, "reload refused; the running configuration stays");
+                    bad(e.to_string())
+                }
+            },
+        },
         (&Method::GET, "/__edge/health") => reply(
             StatusCode::OK,
             json!({
@@ -95,6 +127,7 @@ async fn handle(shared: &NodeShared, req: Request<Incoming>) -> Response<Full<By
             }
             let targets: Vec<usize> = shared
                 .config
+                .load()
                 .distributions
                 .iter()
                 .filter(|d| inv.distribution.as_deref().is_none_or(|id| id == d.id))

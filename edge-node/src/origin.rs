@@ -3,7 +3,7 @@
 //! connect/read timeouts mapped to 502/504.
 
 use crate::cache::{cookie_pairs, normalized_accept_encoding};
-use crate::config::{Behavior, NodeConfig, Origin, Protocol, Selection};
+use crate::config::{Behavior, Origin, Protocol, Selection};
 use crate::error::EdgeError;
 use bytes::{Bytes, BytesMut};
 use http::header::{self, HeaderName, HeaderValue};
@@ -19,23 +19,31 @@ use std::sync::Arc;
 
 pub type OriginClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
 
-/// Clients for every origin of every distribution, indexed `[distribution][origin]`.
-pub struct OriginClients(Vec<Vec<OriginClient>>);
+/// One worker's origin clients, made on first use per origin settings (building a client does
+/// no I/O) so a configuration swap can bring new origins.
+pub struct OriginClients {
+    workers: usize,
+    clients: std::cell::RefCell<std::collections::HashMap<String, OriginClient>>,
+}
 
 impl OriginClients {
-    /// One set per worker; `workers` divides each origin's keep-alive pool between them.
-    pub fn new(config: &NodeConfig, workers: usize) -> OriginClients {
-        OriginClients(
-            config
-                .distributions
-                .iter()
-                .map(|d| d.origins.iter().map(|o| client(o, workers)).collect())
-                .collect(),
-        )
+    /// `workers` divides each origin's keep-alive pool between the node's workers.
+    pub fn new(workers: usize) -> OriginClients {
+        OriginClients {
+            workers,
+            clients: Default::default(),
+        }
     }
 
-    pub fn get(&self, distribution: usize, origin: usize) -> &OriginClient {
-        &self.0[distribution][origin]
+    pub fn get(&self, origin: &Origin) -> OriginClient {
+        if let Some(c) = self.clients.borrow().get(&origin.client_key) {
+            return c.clone();
+        }
+        let c = client(origin, self.workers);
+        self.clients
+            .borrow_mut()
+            .insert(origin.client_key.clone(), c.clone());
+        c
     }
 }
 

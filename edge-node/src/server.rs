@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, oneshot, watch};
 
 /// Where a node listens.
 #[derive(Debug, Clone)]
@@ -33,8 +33,78 @@ pub struct RunningNode {
     pub http: SocketAddr,
     pub tls: Option<SocketAddr>,
     pub shared: Arc<NodeShared>,
+    pub handle: NodeHandle,
     shutdown: watch::Sender<bool>,
     threads: Vec<JoinHandle<()>>,
+}
+
+/// What a worker thread is asked to do besides serving.
+enum Command {
+    /// Create and warm isolates for every function of this configuration.
+    Load(Arc<NodeConfig>, oneshot::Sender<Result<(), String>>),
+    /// The first configuration replaced the second: retire the second's functions.
+    Retire(Arc<NodeConfig>, Arc<NodeConfig>),
+}
+
+/// Changes a running node's configuration.
+#[derive(Clone)]
+pub struct NodeHandle {
+    shared: Arc<NodeShared>,
+    workers: Vec<mpsc::UnboundedSender<Command>>,
+    /// One change at a time.
+    applying: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl NodeHandle {
+    /// Re-reads a configuration file and applies it; returns the functions now live as
+    /// `(name, version, sha256)`.
+    pub async fn reload_file(
+        &self,
+        path: &std::path::Path,
+    ) -> Result<Vec<(String, u64, String)>, EdgeError> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            EdgeError::config(path.display().to_string(), format!("cannot read: {e}"))
+        })?;
+        let base = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."));
+        let config = crate::config::parse_toml_in(&text, base)?;
+        let functions = config
+            .functions()
+            .iter()
+            .map(|c| (c.name.clone(), c.version, c.sha256.clone()))
+            .collect();
+        self.apply(config).await?;
+        Ok(functions)
+    }
+
+    /// Makes `config` live atomically: every worker first creates and warms the isolates of
+    /// its functions (old versions keep serving meanwhile); only when all have succeeded is
+    /// the configuration swapped, and then the isolates of retired versions are dropped. On
+    /// any failure nothing changes. This node's own settings ([node]) are kept as they were.
+    pub async fn apply(&self, mut config: NodeConfig) -> Result<(), EdgeError> {
+        let _one = self.applying.lock().await;
+        config.node = self.shared.node.clone();
+        let config = Arc::new(config);
+        let mut acks = Vec::with_capacity(self.workers.len());
+        for w in &self.workers {
+            let (tx, rx) = oneshot::channel();
+            w.send(Command::Load(config.clone(), tx))
+                .map_err(|_| EdgeError::Startup("a worker has stopped".into()))?;
+            acks.push(rx);
+        }
+        for ack in acks {
+            ack.await
+                .map_err(|_| EdgeError::Startup("a worker stopped while loading functions".into()))?
+                .map_err(|e| EdgeError::config("functions", e))?;
+        }
+        let old = self.shared.config.swap(config.clone());
+        for w in &self.workers {
+            let _ = w.send(Command::Retire(config.clone(), old.clone()));
+        }
+        Ok(())
+    }
 }
 
 /// How long in-flight requests get to finish after a shutdown signal.
@@ -69,14 +139,25 @@ impl RunningNode {
         let mut tls_sockets = tls_sockets.map(|v| v.into_iter());
         let mut threads = Vec::with_capacity(workers);
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), String>>();
+        let mut commands = Vec::with_capacity(workers);
         for (i, http_socket) in http_sockets.into_iter().enumerate() {
             let tls_socket = tls_sockets.as_mut().and_then(|it| it.next());
+            let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+            commands.push(cmd_tx);
             let (shared, rx, tls, ready) =
                 (shared.clone(), rx.clone(), tls.clone(), ready_tx.clone());
             let handle = std::thread::Builder::new()
                 .name(format!("edge-worker-{i}"))
                 .spawn(move || {
-                    run_worker(shared, workers, http_socket, tls_socket.zip(tls), rx, ready)
+                    run_worker(
+                        shared,
+                        workers,
+                        http_socket,
+                        tls_socket.zip(tls),
+                        rx,
+                        ready,
+                        cmd_rx,
+                    )
                 })
                 .map_err(startup)?;
             threads.push(handle);
@@ -93,10 +174,16 @@ impl RunningNode {
                 return Err(EdgeError::Startup(e));
             }
         }
+        let handle = NodeHandle {
+            shared: shared.clone(),
+            workers: commands,
+            applying: Arc::new(tokio::sync::Mutex::new(())),
+        };
         Ok(RunningNode {
             http,
             tls: tls_addr,
             shared,
+            handle,
             shutdown,
             threads,
         })
@@ -153,6 +240,7 @@ fn run_worker(
     tls: Option<(std::net::TcpListener, Arc<rustls::ServerConfig>)>,
     mut shutdown: watch::Receiver<bool>,
     ready: std::sync::mpsc::Sender<Result<(), String>>,
+    mut commands: mpsc::UnboundedReceiver<Command>,
 ) {
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -166,11 +254,14 @@ fn run_worker(
     };
     let local = tokio::task::LocalSet::new();
     local.block_on(&rt, async move {
-        let node = shared.config.node.clone();
+        let node = shared.node.clone();
         let worker = Rc::new(Worker::new(shared, workers));
         WORKER.with(|w| *w.borrow_mut() = Some(Rc::downgrade(&worker)));
         // Isolates are made here, before the worker takes connections, never on a request.
-        if let Err(e) = worker.load_functions().await {
+        if let Err(e) = worker
+            .load_functions(&worker.shared.config.load_full())
+            .await
+        {
             let _ = ready.send(Err(e));
             return;
         }
@@ -198,9 +289,24 @@ fn run_worker(
         };
         let _ = ready.send(Ok(()));
         let graceful = GracefulShutdown::new();
+        let mut collect = tokio::time::interval(Duration::from_secs(1));
+        collect.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let accepted = tokio::select! {
                 _ = shutdown.changed() => break,
+                _ = collect.tick() => {
+                    worker.collect_retired();
+                    continue;
+                }
+                Some(cmd) = commands.recv() => {
+                    match cmd {
+                        Command::Load(config, ack) => {
+                            let _ = ack.send(worker.load_functions(&config).await);
+                        }
+                        Command::Retire(current, old) => worker.retire(current, old),
+                    }
+                    continue;
+                }
                 r = http.accept() => r.map(|(s, peer)| (s, peer, false)),
                 r = accept_opt(tls.as_ref().map(|(l, _)| l)) => r.map(|(s, peer)| (s, peer, true)),
             };

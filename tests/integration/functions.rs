@@ -498,3 +498,70 @@ async fn edge_up_runs_an_origin_and_several_edges() {
     let status = up.terminate();
     assert!(status.success(), "{status:?}");
 }
+
+#[tokio::test]
+async fn reload_swaps_function_versions_atomically() {
+    let origin = origin();
+    let dir = tempfile::tempdir().unwrap();
+    let function = dir.path().join("stamp.js");
+    let version = |v: &str| {
+        format!("exports.handler = async (e) => {{ const r = e.Records[0].cf.response; r.headers['x-version'] = [{{ value: '{v}' }}]; return r; }};")
+    };
+    std::fs::write(&function, version("1")).unwrap();
+    let cfg = config_for(&origin, "", "[[distributions.DefaultCacheBehavior.LambdaFunctionAssociations]]\nEventType = \"viewer-response\"\nFile = \"stamp.js\"\n");
+    let cfg_path = dir.path().join("edge.toml");
+    std::fs::write(&cfg_path, cfg).unwrap();
+    let proc = Proc::spawn(&[
+        "node",
+        "--listen",
+        "127.0.0.1:0",
+        "--admin-listen",
+        "127.0.0.1:0",
+        "--config",
+        cfg_path.to_str().unwrap(),
+    ]);
+    let (base, admin) = (
+        format!("http://{}", proc.addr("http")),
+        format!("http://{}", proc.addr("admin")),
+    );
+    let reload_url = format!("{admin}/__edge/reload");
+    let reload = || request(http::Method::POST, &reload_url, &[], bytes::Bytes::new());
+    assert_eq!(get(&format!("{base}/a")).await.header("x-version"), "1");
+
+    std::fs::write(&function, version("2")).unwrap();
+    let r = reload().await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let listed: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(listed["functions"][0]["name"], "stamp");
+    assert_eq!(listed["functions"][0]["sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(get(&format!("{base}/a")).await.header("x-version"), "2");
+
+    // A broken version is refused and the running one stays.
+    std::fs::write(&function, "exports.handler = async (e) => {").unwrap();
+    let refused = reload().await;
+    assert_eq!(refused.status, 400);
+    assert!(refused.text().contains("stamp"), "{}", refused.text());
+    assert_eq!(get(&format!("{base}/a")).await.header("x-version"), "2");
+
+    // Traffic during a swap is answered by one version or the other, never an error.
+    std::fs::write(&function, version("3")).unwrap();
+    let traffic: Vec<_> = (0..20)
+        .map(|i| {
+            tokio::spawn({
+                let u = format!("{base}/t{i}");
+                async move { get(&u).await }
+            })
+        })
+        .collect();
+    assert_eq!(reload().await.status, 200);
+    for t in traffic {
+        let r = t.await.unwrap();
+        assert_eq!(r.status, 200);
+        assert!(
+            ["2", "3"].contains(&r.header("x-version")),
+            "{}",
+            r.header("x-version")
+        );
+    }
+    assert_eq!(get(&format!("{base}/a")).await.header("x-version"), "3");
+}

@@ -179,6 +179,8 @@ pub struct Origin {
     pub keepalive_pool_size: usize,
     pub verify_certificate: bool,
     pub custom_headers: Vec<(HeaderName, http::HeaderValue)>,
+    /// Identifies the client settings (origins with equal keys share a connection pool).
+    pub client_key: String,
 }
 
 impl Origin {

@@ -446,7 +446,8 @@ fn origin(o: RawOrigin, at: &str) -> Result<Origin> {
             .map_err(|_| EdgeError::config(&field, "not a valid header value"))?;
         custom_headers.push((n, v));
     }
-    Ok(Origin {
+    let mut origin = Origin {
+        client_key: String::new(),
         id,
         domain_name,
         http_port: port("HTTPPort", c.http_port, 80)?,
@@ -478,7 +479,17 @@ fn origin(o: RawOrigin, at: &str) -> Result<Origin> {
         )? as usize,
         verify_certificate: c.verify_certificate.unwrap_or(true),
         custom_headers,
-    })
+    };
+    origin.client_key = format!(
+        "{}|{:?}|{:?}|{:?}|{}|{}",
+        origin.domain_name,
+        origin.connection_timeout,
+        origin.keepalive_timeout,
+        origin.read_timeout,
+        origin.keepalive_pool_size,
+        origin.verify_certificate
+    );
+    Ok(origin)
 }
 
 fn methods(field: &str, v: Option<Vec<String>>, default: &[Method]) -> Result<MethodSet> {

@@ -70,7 +70,7 @@ impl Worker {
                 function,
                 stage,
                 detail,
-                status: self.shared.config.node.functions.execution_error_status,
+                status: self.shared.node.functions.execution_error_status,
             },
         }
     }
@@ -242,14 +242,14 @@ impl Worker {
                 }
             }
         }
-        let client = self.clients.get(dist.index, behavior.origin_index);
+        let client = self.clients.get(&behavior.origin);
         let start = Instant::now();
         let head = *method == Method::HEAD;
         let mut resp = origin::fetch(
-            client,
+            &client,
             &behavior.origin,
             req,
-            self.shared.config.node.max_object_bytes,
+            self.shared.node.max_object_bytes,
             head,
         )
         .await?;
@@ -328,12 +328,7 @@ impl Worker {
             false,
         );
         let result = self.call(assoc, Stage::ViewerResponse, &event, v).await?;
-        let strict = self
-            .shared
-            .config
-            .node
-            .functions
-            .strict_viewer_response_status;
+        let strict = self.shared.node.functions.strict_viewer_response_status;
         let out = validate::response_result(Stage::ViewerResponse, &input, &result, strict)
             .map_err(|inv| Self::invalid(assoc, Stage::ViewerResponse, inv))?;
         parts.headers = out.headers;

@@ -16,7 +16,7 @@ mod hooks;
 
 use crate::cache::Cache;
 use crate::cache::{policy, primary_key, Join, Stored};
-use crate::config::{Behavior, Distribution, NodeConfig, Protocol};
+use crate::config::{Behavior, Distribution, NodeConfig, NodeSettings, Protocol};
 use crate::error::EdgeError;
 use crate::http::body::EdgeBody;
 use crate::http::ids;
@@ -25,6 +25,7 @@ use crate::js::{Runner, Watchdog};
 use crate::lambda::event::FnResponse;
 use crate::lambda::Stage;
 use crate::origin::{OriginBody, OriginClients, OriginResponse};
+use arc_swap::ArcSwap;
 use bytes::Bytes;
 use http::header::{self, HeaderValue};
 use http::request::Parts;
@@ -41,7 +42,10 @@ use std::time::{Duration, Instant, SystemTime};
 
 /// State shared by every worker thread of a node.
 pub struct NodeShared {
-    pub config: Arc<NodeConfig>,
+    /// Distributions, behaviors and functions: swapped whole by `server::NodeHandle::apply`.
+    pub config: ArcSwap<NodeConfig>,
+    /// This node's own settings, fixed for its life.
+    pub node: NodeSettings,
     pub cache: Cache,
     pub identity: Identity,
     pub watchdog: Watchdog,
@@ -54,7 +58,8 @@ impl NodeShared {
         NodeShared {
             cache: Cache::new(config.node.cache_bytes),
             identity: Identity::new(&config.node.pop),
-            config: Arc::new(config),
+            node: config.node.clone(),
+            config: ArcSwap::from_pointee(config),
             watchdog: Watchdog::start(),
             inflight: Arc::new(AtomicUsize::new(0)),
         }
@@ -73,6 +78,9 @@ pub struct Worker {
     pub shared: Arc<NodeShared>,
     clients: OriginClients,
     runner: Runner,
+    /// Configurations replaced while requests may still run on them.
+    retired: RefCell<Vec<Arc<NodeConfig>>>,
+    current: RefCell<Option<Arc<NodeConfig>>>,
     key_buf: RefCell<String>,
     variant_buf: RefCell<String>,
 }
@@ -126,29 +134,56 @@ impl From<Response<EdgeBody>> for Answer {
 
 impl Worker {
     pub fn new(shared: Arc<NodeShared>, workers: usize) -> Worker {
-        let clients = OriginClients::new(&shared.config, workers);
-        let settings = &shared.config.node.functions;
+        let clients = OriginClients::new(workers);
+        let settings = &shared.node.functions;
         let runner = Runner::new(
             settings.limits.clone(),
             shared.watchdog.clone(),
             shared.inflight.clone(),
-            &shared.config.node.pop,
+            &shared.node.pop,
         );
         Worker {
             shared,
             clients,
             runner,
+            retired: RefCell::new(Vec::new()),
+            current: RefCell::new(None),
             key_buf: RefCell::new(String::with_capacity(256)),
             variant_buf: RefCell::new(String::with_capacity(256)),
         }
     }
 
-    /// Creates and warms this worker's isolates for every associated function.
-    pub async fn load_functions(&self) -> Result<(), String> {
-        for code in self.shared.config.functions() {
+    /// Creates and warms this worker's isolates for every function `config` associates.
+    pub async fn load_functions(&self, config: &NodeConfig) -> Result<(), String> {
+        for code in config.functions() {
             self.runner.load(&code).await?;
         }
         Ok(())
+    }
+
+    /// Marks the isolates of functions `current` no longer associates for removal once no
+    /// request still runs on `retired` (the configuration it replaced).
+    pub fn retire(&self, current: Arc<NodeConfig>, retired: Arc<NodeConfig>) {
+        self.retired.borrow_mut().push(retired);
+        *self.current.borrow_mut() = Some(current);
+        self.collect_retired();
+    }
+
+    /// Drops isolates no configuration in use needs any more.
+    pub fn collect_retired(&self) {
+        let mut retired = self.retired.borrow_mut();
+        // Held only here (and not by any request): nothing can invoke its functions again.
+        retired.retain(|c| Arc::strong_count(c) > 1);
+        let Some(current) = self.current.borrow().clone() else {
+            return;
+        };
+        let mut keep: Vec<String> = current.functions().iter().map(|c| c.key()).collect();
+        for c in retired.iter() {
+            keep.extend(c.functions().iter().map(|f| f.key()));
+        }
+        if self.runner.loaded().iter().any(|k| !keep.contains(k)) {
+            self.runner.retain(&keep);
+        }
     }
 
     /// Serves one viewer request: the only place errors become responses and logs are written.
@@ -162,7 +197,6 @@ impl Worker {
         let (parts, body) = req.into_parts();
         let timing = self
             .shared
-            .config
             .node
             .functions
             .server_timing
@@ -187,7 +221,7 @@ impl Worker {
             resp.headers_mut()
                 .insert(http::header::HeaderName::from_static("server-timing"), v);
         }
-        if self.shared.config.node.access_log {
+        if self.shared.node.access_log {
             let x_cache = resp
                 .headers()
                 .get(&X_CACHE)
@@ -215,13 +249,18 @@ impl Worker {
         request_id: &str,
         timing: Option<&Timing>,
     ) -> Result<Response<EdgeBody>, EdgeError> {
-        let config = self.shared.config.clone();
+        let config = self.shared.config.load_full();
         let dist = distribution_for(&config, parts)?;
         let behavior = dist.behavior_for(parts.uri.path());
         if !behavior.allowed_methods.contains(&parts.method) {
             return Err(EdgeError::MethodNotAllowed(parts.method.to_string()));
         }
-        let mut body = read_body(body, &parts.headers, config.node.max_request_body_bytes).await?;
+        let mut body = read_body(
+            body,
+            &parts.headers,
+            self.shared.node.max_request_body_bytes,
+        )
+        .await?;
         let mut viewer = Viewer {
             method: &parts.method,
             uri: &parts.uri,

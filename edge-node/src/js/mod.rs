@@ -268,7 +268,17 @@ impl Runner {
         Ok(())
     }
 
-    /// Invokes `code` on `event` and returns its result.
+    /// Drops the pools whose keys are not in `keep`.
+    pub fn retain(&self, keep: &[String]) {
+        self.pools.borrow_mut().retain(|k, _| keep.contains(k));
+    }
+
+    /// Keys of every loaded pool.
+    pub fn loaded(&self) -> Vec<String> {
+        self.pools.borrow().keys().cloned().collect()
+    }
+
+    /// Invokes `code` on `event` (JSON text) and returns its result.
     pub async fn invoke(
         &self,
         code: &FunctionCode,
