@@ -120,6 +120,26 @@ fn main() {
         let (wall, cpu) = (w0.elapsed() / n, (thread_cpu() - c0) / n);
         println!("warm viewer-request hook (event + invoke + validate): {:>6.2} us wall, {:>6.2} us CPU  ({n} runs)", wall.as_secs_f64() * 1e6, cpu.as_secs_f64() * 1e6);
 
+        let mut event = String::new();
+        write(&mut event, Stage::ViewerRequest, cfg, &req, None, false);
+        let c0 = thread_cpu();
+        let mut out = serde_json::Value::Null;
+        for _ in 0..n {
+            out = runner.invoke(&code, Stage::ViewerRequest, &event, cfg.request_id).await.unwrap();
+        }
+        println!("  of which invoking (JSON text in, parsed result out): {:>6.2} us CPU", ((thread_cpu() - c0) / n).as_secs_f64() * 1e6);
+        let c0 = thread_cpu();
+        for _ in 0..n {
+            std::hint::black_box(request_result(Stage::ViewerRequest, &req, false, &out).unwrap());
+        }
+        println!("  of which validating the result: {:>6.2} us CPU", ((thread_cpu() - c0) / n).as_secs_f64() * 1e6);
+        let trivial = Arc::new(FunctionCode::new("trivial", 1, "t.js", "exports.handler = async () => 1;"));
+        runner.load(&trivial).await.unwrap();
+        let c0 = thread_cpu();
+        for _ in 0..n {
+            std::hint::black_box(runner.invoke(&trivial, Stage::ViewerRequest, "{}", cfg.request_id).await.unwrap());
+        }
+        println!("  an empty handler on an empty event: {:>6.2} us CPU", ((thread_cpu() - c0) / n).as_secs_f64() * 1e6);
         let c0 = thread_cpu();
         let mut text = String::new();
         for _ in 0..n {
