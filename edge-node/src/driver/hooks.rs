@@ -125,6 +125,32 @@ impl Worker {
             .map_err(|inv| Self::invalid(assoc, stage, inv))
     }
 
+    /// A response-stage function: event, invocation, validation.
+    #[allow(clippy::too_many_arguments)]
+    async fn response_fn(
+        &self,
+        dist: &Distribution,
+        assoc: &Association,
+        stage: Stage,
+        req: &FnRequest,
+        input: &FnResponse,
+        v: &Viewer<'_>,
+        strict: bool,
+    ) -> Result<FnResponse, EdgeError> {
+        let mut event = String::with_capacity(2048);
+        event::write(
+            &mut event,
+            stage,
+            Self::event_config(dist, v),
+            req,
+            Some(input),
+            false,
+        );
+        let result = self.call(assoc, stage, &event, v).await?;
+        validate::response_result(stage, input, &result, strict)
+            .map_err(|inv| Self::invalid(assoc, stage, inv))
+    }
+
     /// viewer-request: the request as the viewer sent it.
     pub(crate) async fn viewer_request(
         &self,
@@ -133,15 +159,7 @@ impl Worker {
         v: &Viewer<'_>,
         body: Bytes,
     ) -> Result<ViewerRequest, EdgeError> {
-        let req = FnRequest {
-            client_ip: v.conn.peer.ip().to_string(),
-            method: v.method.clone(),
-            uri: v.uri.path().to_string(),
-            querystring: v.uri.query().unwrap_or("").to_string(),
-            headers: v.headers.clone(),
-            body,
-            origin: None,
-        };
+        let req = viewer_fn_request(v, body);
         match self
             .request_fn(dist, assoc, Stage::ViewerRequest, &req, v)
             .await?
@@ -260,29 +278,10 @@ impl Worker {
         origin::clean_response_headers(&mut resp.parts.headers, behavior);
         if let (Some(assoc), Some(fnreq)) = (ores, sent.as_ref()) {
             if resp.parts.status != http::StatusCode::NOT_MODIFIED {
-                let input = FnResponse {
-                    status: resp.parts.status,
-                    status_description: resp
-                        .parts
-                        .status
-                        .canonical_reason()
-                        .unwrap_or("")
-                        .to_string(),
-                    headers: resp.parts.headers.clone(),
-                    body: None,
-                };
-                let mut event = String::with_capacity(2048);
-                event::write(
-                    &mut event,
-                    Stage::OriginResponse,
-                    Self::event_config(dist, v),
-                    fnreq,
-                    Some(&input),
-                    false,
-                );
-                let result = self.call(assoc, Stage::OriginResponse, &event, v).await?;
-                let out = validate::response_result(Stage::OriginResponse, &input, &result, false)
-                    .map_err(|inv| Self::invalid(assoc, Stage::OriginResponse, inv))?;
+                let input = fn_response(resp.parts.status, resp.parts.headers.clone());
+                let out = self
+                    .response_fn(dist, assoc, Stage::OriginResponse, fnreq, &input, v, false)
+                    .await?;
                 resp.parts.status = out.status;
                 resp.parts.headers = out.headers;
                 if let Some(b) = out.body {
@@ -302,35 +301,13 @@ impl Worker {
         v: &Viewer<'_>,
         resp: Response<EdgeBody>,
     ) -> Result<Response<EdgeBody>, EdgeError> {
-        let req = FnRequest {
-            client_ip: v.conn.peer.ip().to_string(),
-            method: v.method.clone(),
-            uri: v.uri.path().to_string(),
-            querystring: v.uri.query().unwrap_or("").to_string(),
-            headers: v.headers.clone(),
-            body: Bytes::new(),
-            origin: None,
-        };
+        let req = viewer_fn_request(v, Bytes::new());
         let (mut parts, body) = resp.into_parts();
-        let input = FnResponse {
-            status: parts.status,
-            status_description: parts.status.canonical_reason().unwrap_or("").to_string(),
-            headers: std::mem::take(&mut parts.headers),
-            body: None,
-        };
-        let mut event = String::with_capacity(2048);
-        event::write(
-            &mut event,
-            Stage::ViewerResponse,
-            Self::event_config(dist, v),
-            &req,
-            Some(&input),
-            false,
-        );
-        let result = self.call(assoc, Stage::ViewerResponse, &event, v).await?;
+        let input = fn_response(parts.status, std::mem::take(&mut parts.headers));
         let strict = self.shared.node.functions.strict_viewer_response_status;
-        let out = validate::response_result(Stage::ViewerResponse, &input, &result, strict)
-            .map_err(|inv| Self::invalid(assoc, Stage::ViewerResponse, inv))?;
+        let out = self
+            .response_fn(dist, assoc, Stage::ViewerResponse, &req, &input, v, strict)
+            .await?;
         parts.headers = out.headers;
         let body = match out.body {
             Some(b) => {
@@ -346,6 +323,28 @@ impl Worker {
             None => body,
         };
         Ok(Response::from_parts(parts, body))
+    }
+}
+
+/// The viewer's request (after any viewer-request function) as functions see it.
+fn viewer_fn_request(v: &Viewer<'_>, body: Bytes) -> FnRequest {
+    FnRequest {
+        client_ip: v.conn.peer.ip().to_string(),
+        method: v.method.clone(),
+        uri: v.uri.path().to_string(),
+        querystring: v.uri.query().unwrap_or("").to_string(),
+        headers: v.headers.clone(),
+        body,
+        origin: None,
+    }
+}
+
+fn fn_response(status: http::StatusCode, headers: HeaderMap) -> FnResponse {
+    FnResponse {
+        status,
+        status_description: status.canonical_reason().unwrap_or("").to_string(),
+        headers,
+        body: None,
     }
 }
 

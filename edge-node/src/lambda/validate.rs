@@ -115,16 +115,7 @@ pub fn request_result(
             ),
         ));
     }
-    let new_headers = match obj.get("headers") {
-        Some(h) => headers::from_event(h)
-            .map_err(|e| invalid(e.message(), format!("request.headers: {e:?}")))?,
-        None => {
-            return Err(invalid(
-                format!("{FAILED}: The request object is missing headers."),
-                "request.headers is missing",
-            ))
-        }
-    };
+    let new_headers = required_headers(obj, "request")?;
     check_headers(stage, &input.headers, &new_headers)?;
     let mut out = input.clone();
     out.uri = uri.to_string();
@@ -144,6 +135,21 @@ pub fn request_result(
         }
     }
     Ok(RequestOutcome::Continue(out))
+}
+
+/// The `headers` a request or response object must have.
+fn required_headers(
+    obj: &serde_json::Map<String, Value>,
+    what: &str,
+) -> Result<HeaderMap, Invalid> {
+    match obj.get("headers") {
+        Some(h) => headers::from_event(h)
+            .map_err(|e| invalid(e.message(), format!("{what}.headers: {e:?}"))),
+        None => Err(invalid(
+            format!("{FAILED}: The {what} object is missing headers."),
+            format!("{what}.headers is missing"),
+        )),
+    }
 }
 
 /// Headers functions never see (disallowed ones) stay as they were.
@@ -378,16 +384,7 @@ pub fn response_result(
         );
         status = input.status;
     }
-    let headers = match obj.get("headers") {
-        Some(h) => headers::from_event(h)
-            .map_err(|e| invalid(e.message(), format!("response.headers: {e:?}")))?,
-        None => {
-            return Err(invalid(
-                format!("{FAILED}: The response object is missing headers."),
-                "response.headers is missing",
-            ))
-        }
-    };
+    let headers = required_headers(obj, "response")?;
     check_headers(stage, &input.headers, &headers)?;
     let body = response_body(obj)?;
     if let Some(b) = &body {
