@@ -271,3 +271,51 @@ async fn origin_request_rewrites_follow_cloudfront() {
         "query strings are not forwarded by default"
     );
 }
+
+#[tokio::test]
+async fn stale_while_revalidate_answers_at_once_and_refreshes_in_the_background() {
+    let origin = origin();
+    let (edge, _cfg) = edge_with_config(&path_keyed(&origin), &[]);
+    // Stored already stale (age 20 > max-age 10) but within stale-while-revalidate.
+    let first = get(&format!(
+        "{}/swr?cache_control=max-age%3D10%2C%20stale-while-revalidate%3D600&age=20",
+        edge.base
+    ))
+    .await;
+    assert_eq!(first.header("x-origin-request"), "1");
+    // Served stale without waiting for the origin, which now takes 600 ms to answer.
+    let started = std::time::Instant::now();
+    let stale = get(&format!(
+        "{}/swr?delay_ms=600&cache_control=max-age%3D600",
+        edge.base
+    ))
+    .await;
+    assert_eq!(stale.x_cache(), "Hit from cloudfront");
+    assert_eq!(stale.header("x-origin-request"), "1");
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(450),
+        "{:?}",
+        started.elapsed()
+    );
+    // The background revalidation stores the origin's new answer: a later request sees it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let r = get(&format!("{}/swr", edge.base)).await;
+        if r.header("x-origin-request") == "2" {
+            assert_eq!(r.x_cache(), "Hit from cloudfront");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the background revalidation never landed"
+        );
+        // Each probe is a real request answered from the stale object; the next one waits for
+        // the origin's delayed answer to be stored.
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(
+        origin.stats().await["paths"]["/swr"],
+        2,
+        "one background fetch"
+    );
+}
