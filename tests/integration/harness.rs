@@ -5,7 +5,7 @@
 //! messages.
 
 use bytes::Bytes;
-use http::{HeaderMap, Method, Request, StatusCode, Version};
+use http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
@@ -113,10 +113,6 @@ impl Proc {
         logs.clone()
     }
 
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
     /// Sends SIGTERM and waits for the exit status.
     pub fn terminate(mut self) -> std::process::ExitStatus {
         let _ = Command::new("kill")
@@ -135,6 +131,8 @@ impl Drop for Proc {
 
 /// The mock origin.
 pub struct Origin {
+    /// Held so the process lives as long as this value.
+    #[allow(dead_code)]
     pub proc: Proc,
     pub base: String,
 }
@@ -239,7 +237,6 @@ TargetOriginId = "mock"
 #[derive(Debug)]
 pub struct Resp {
     pub status: StatusCode,
-    pub version: Version,
     pub headers: HeaderMap,
     pub body: Bytes,
 }
@@ -287,7 +284,6 @@ pub async fn request(method: Method, url: &str, headers: &[(&str, &str)], body: 
     let body = body.collect().await.expect("body").to_bytes();
     Resp {
         status: parts.status,
-        version: parts.version,
         headers: parts.headers,
         body,
     }

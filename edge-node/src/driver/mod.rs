@@ -323,7 +323,7 @@ impl Worker {
                     if let Some(t) = v.timing {
                         t.add("cache", lookup_start.elapsed());
                     }
-                    return Ok(self.from_cache(obj, XCache::Hit, v).into());
+                    return Ok(self.cached_answer(obj, XCache::Hit, v).into());
                 }
             }
             found.map(|obj| (obj, Box::<str>::from(key.as_str())))
@@ -340,7 +340,7 @@ impl Worker {
                 if let Join::Leader(guard) = self.shared.cache.flights.join(&key) {
                     self.spawn_revalidation(dist, behavior, v, key, obj.clone(), guard);
                 }
-                return Ok(self.from_cache(obj, XCache::Hit, v).into());
+                return Ok(self.cached_answer(obj, XCache::Hit, v).into());
             }
         }
         let mut followed = false;
@@ -356,7 +356,7 @@ impl Worker {
                     );
                     if let Some(obj) = &stale {
                         if obj.is_fresh(Instant::now()) {
-                            return Ok(self.from_cache(obj, XCache::Hit, v).into());
+                            return Ok(self.cached_answer(obj, XCache::Hit, v).into());
                         }
                     }
                 }
@@ -441,7 +441,7 @@ impl Worker {
                 {
                     Some(s) => {
                         tracing::info!(request_id = %v.request_id, error = %e, "serving stale object");
-                        Ok(self.from_cache(&s, XCache::Hit, v).into())
+                        Ok(self.cached_answer(&s, XCache::Hit, v).into())
                     }
                     None => Err(e),
                 };
@@ -476,14 +476,14 @@ impl Worker {
                 Err(_) => merged.freshness.ttl = Duration::ZERO,
             }
             let stored = cache.store(key, v.headers, merged);
-            return Ok(self.from_cache(&stored, XCache::RefreshHit, v).into());
+            return Ok(self.cached_answer(&stored, XCache::RefreshHit, v).into());
         }
         if op.status.is_server_error() {
             if let Some(s) = stale
                 .as_ref()
                 .filter(|s| s.within_stale_if_error(Instant::now()))
             {
-                return Ok(self.from_cache(s, XCache::Hit, v).into());
+                return Ok(self.cached_answer(s, XCache::Hit, v).into());
             }
         }
         let bytes = match body {
@@ -516,7 +516,7 @@ impl Worker {
                         freshness,
                     },
                 );
-                Ok(self.from_cache(&stored, x_cache, v).into())
+                Ok(self.cached_answer(&stored, x_cache, v).into())
             }
             Err(reason) => {
                 tracing::debug!(request_id = %v.request_id, reason = reason.as_str(), "not stored");
@@ -570,7 +570,7 @@ impl Worker {
     }
 
     /// Answers from a stored object, honouring the viewer's conditional headers and HEAD.
-    fn from_cache(&self, obj: &Stored, x_cache: XCache, v: &Viewer<'_>) -> Response<EdgeBody> {
+    fn cached_answer(&self, obj: &Stored, x_cache: XCache, v: &Viewer<'_>) -> Response<EdgeBody> {
         let not_modified = obj.status == StatusCode::OK && not_modified(v.headers, obj);
         let mut headers = obj.headers.clone();
         if !matches!(x_cache, XCache::Miss | XCache::LambdaGenerated) {
