@@ -6,6 +6,7 @@ pub mod cache;
 pub mod config;
 pub mod driver;
 pub mod error;
+pub mod geo;
 pub mod http;
 pub mod js;
 pub mod lambda;
