@@ -9,6 +9,7 @@ use edge_node::server::{Listen, RunningNode};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+mod geodata;
 mod up;
 
 #[derive(Parser)]
@@ -89,6 +90,18 @@ struct NodeArgs {
     /// Add Server-Timing with each stage's duration to every response.
     #[arg(long)]
     server_timing: bool,
+    /// A geo database (DB-IP Lite or MaxMind GeoIP2/GeoLite2 .mmdb); repeatable.
+    #[arg(long = "geo-db", value_name = "FILE")]
+    geo_db: Vec<PathBuf>,
+    /// Dev mode: a request may name its viewer with `X-Edge-Viewer-Ip: IP`.
+    #[arg(long)]
+    dev: bool,
+    /// In dev mode, the viewer IP of requests that do not name one.
+    #[arg(long)]
+    viewer_ip: Option<std::net::IpAddr>,
+    /// A proxy whose X-Forwarded-For is believed (IP or CIDR); repeatable.
+    #[arg(long = "trusted-proxy", value_name = "CIDR")]
+    trusted_proxies: Vec<String>,
 }
 
 #[derive(clap::Args)]
@@ -187,6 +200,24 @@ fn node_config(a: &NodeArgs) -> Result<NodeConfig> {
     }
     if a.server_timing {
         n.functions.server_timing = true;
+    }
+    if !a.geo_db.is_empty() {
+        n.geo_db = a.geo_db.clone();
+    }
+    if a.dev {
+        n.dev = true;
+    }
+    if a.viewer_ip.is_some() {
+        n.viewer_ip = a.viewer_ip;
+    }
+    for c in &a.trusted_proxies {
+        let net = c
+            .parse::<ipnet::IpNet>()
+            .or_else(|_| c.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+            .map_err(|_| {
+                anyhow!("--trusted-proxy {c:?} is not an IP or a network like 10.0.0.0/8")
+            })?;
+        n.trusted_proxies.push(net);
     }
     for spec in &a.functions {
         let (stage, file) = spec.split_once('=').ok_or_else(|| {

@@ -44,6 +44,12 @@ pub struct UpArgs {
     /// Without it, each node forwards everything to the mock origin.
     #[arg(long)]
     config: Option<PathBuf>,
+    /// The simulated viewer IP for requests that do not send `X-Edge-Viewer-Ip`.
+    #[arg(long)]
+    viewer_ip: Option<std::net::IpAddr>,
+    /// Geo databases for every node (default: DB-IP Lite from ../shared/geo when present).
+    #[arg(long = "geo-db", value_name = "FILE")]
+    geo_db: Vec<PathBuf>,
 }
 
 struct Member {
@@ -131,6 +137,23 @@ pub async fn run(a: UpArgs) -> Result<()> {
             a.edges
         );
     }
+    let geo = if a.geo_db.is_empty() {
+        crate::geodata::find()?
+    } else {
+        a.geo_db.clone()
+    };
+    if geo.is_empty() {
+        eprintln!("edge up: no geo database found (../shared/geo or --geo-db): running without viewer geography");
+    } else {
+        eprintln!(
+            "edge up: geo data: {}",
+            geo.iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        eprintln!("edge up: IP geolocation by DB-IP (https://db-ip.com), DB-IP Lite, CC BY 4.0");
+    }
     let (tx, mut rx) = mpsc::unbounded_channel::<(String, String)>();
     let printer = tokio::spawn(async move {
         while let Some((name, line)) = rx.recv().await {
@@ -166,6 +189,13 @@ pub async fn run(a: UpArgs) -> Result<()> {
         match &a.config {
             Some(c) => args.extend(["--config".into(), c.display().to_string()]),
             None => args.extend(["--origin".into(), origin_url.clone()]),
+        }
+        args.push("--dev".into());
+        if let Some(ip) = a.viewer_ip {
+            args.extend(["--viewer-ip".into(), ip.to_string()]);
+        }
+        for g in &geo {
+            args.extend(["--geo-db".into(), g.display().to_string()]);
         }
         let (m, ready) = spawn(&pop, &args, &tx).await?;
         members.push(m);

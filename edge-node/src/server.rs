@@ -134,7 +134,17 @@ impl RunningNode {
             Some(s) => Some(s[0].local_addr().map_err(startup)?),
             None => None,
         };
-        let shared = Arc::new(NodeShared::new(config));
+        let geo = if config.node.geo_db.is_empty() {
+            tracing::info!(
+                "no geo database (--geo-db): CloudFront-Viewer-* location headers are left out"
+            );
+            None
+        } else {
+            let db = crate::geo::GeoDb::open(&config.node.geo_db)?;
+            crate::geo::warm_time_zones();
+            Some(db)
+        };
+        let shared = Arc::new(NodeShared::new(config, geo));
         let (shutdown, rx) = watch::channel(false);
         let mut tls_sockets = tls_sockets.map(|v| v.into_iter());
         let mut threads = Vec::with_capacity(workers);
@@ -327,6 +337,7 @@ fn run_worker(
                 } else {
                     Protocol::Http
                 },
+                viewer: peer.ip(),
             };
             let worker = worker.clone();
             let service = service_fn(move |req| worker.clone().serve(req, conn));

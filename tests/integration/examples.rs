@@ -239,27 +239,102 @@ async fn viewers_in_germany_are_redirected() {
             example("redirect-by-country.js")
         ),
     );
-    let (edge, _cfg) = edge_with_config(&cfg, &[]);
+    let db = test_db();
+    let (edge, _cfg) = edge_with_config(&cfg, &["--dev", "--geo-db", db.to_str().unwrap()]);
     let de = get_with(
         &format!("{}/shop?x=1", edge.base),
-        &[("cloudfront-viewer-country", "DE")],
+        &[("x-edge-viewer-ip", "203.0.113.10")],
     )
     .await;
     assert_eq!(de.status, 302);
     assert_eq!(de.header("location"), "/de/shop?x=1");
-    let us = get_with(
+    let gb = get_with(
         &format!("{}/shop?x=1", edge.base),
-        &[("cloudfront-viewer-country", "US")],
+        &[("x-edge-viewer-ip", "192.0.2.10")],
     )
     .await;
-    assert_eq!(us.status, 200);
+    assert_eq!(gb.status, 200);
     // The redirect was cached for DE viewers only (the country is in the cache key).
     let de2 = get_with(
         &format!("{}/shop?x=1", edge.base),
-        &[("cloudfront-viewer-country", "DE")],
+        &[("x-edge-viewer-ip", "203.0.113.77")],
     )
     .await;
     assert_eq!(de2.status, 302);
     assert_eq!(de2.x_cache(), "Hit from cloudfront");
     assert_eq!(origin.total().await, 1);
+}
+
+#[tokio::test]
+async fn greeting_and_currency_by_country() {
+    let origin = origin();
+    let db = test_db();
+    let cfg = config_for(
+        &origin,
+        "",
+        &format!(
+            "[distributions.DefaultCacheBehavior.CachePolicy]\nHeaderBehavior = \"whitelist\"\nHeaders = [\"CloudFront-Viewer-Country\"]\n[distributions.DefaultCacheBehavior.OriginRequestPolicy]\nHeaderBehavior = \"whitelist\"\nHeaders = [\"CloudFront-Viewer-City\"]\n[[distributions.DefaultCacheBehavior.LambdaFunctionAssociations]]\nEventType = \"origin-request\"\nFile = {:?}\n",
+            example("personalize-country.js")
+        ),
+    );
+    let (edge, _cfg) = edge_with_config(&cfg, &["--dev", "--geo-db", db.to_str().unwrap()]);
+    let json = |r: &Resp| -> serde_json::Value { serde_json::from_slice(&r.body).unwrap() };
+    let de = get_with(
+        &format!("{}/welcome", edge.base),
+        &[("x-edge-viewer-ip", "203.0.113.5")],
+    )
+    .await;
+    assert_eq!(json(&de)["greeting"], "Hallo");
+    assert_eq!(json(&de)["currency"], "EUR");
+    let gb = get_with(
+        &format!("{}/welcome", edge.base),
+        &[("x-edge-viewer-ip", "192.0.2.5")],
+    )
+    .await;
+    assert_eq!(json(&gb)["currency"], "GBP");
+    assert_eq!(json(&gb)["city"], "London");
+    let jp = get_with(
+        &format!("{}/welcome", edge.base),
+        &[("x-edge-viewer-ip", "2001:db8::9")],
+    )
+    .await;
+    assert_eq!(json(&jp)["currency"], "JPY");
+    let de_again = get_with(
+        &format!("{}/welcome", edge.base),
+        &[("x-edge-viewer-ip", "203.0.113.99")],
+    )
+    .await;
+    assert_eq!(
+        de_again.x_cache(),
+        "Hit from cloudfront",
+        "cached per country"
+    );
+}
+
+#[tokio::test]
+async fn nearest_origin_by_coordinates() {
+    let origin = origin();
+    let db = test_db();
+    let cfg = config_for(
+        &origin,
+        "",
+        &format!(
+            "[distributions.DefaultCacheBehavior.OriginRequestPolicy]\nHeaderBehavior = \"allViewerAndWhitelistCloudFront\"\nHeaders = [\"CloudFront-Viewer-Latitude\", \"CloudFront-Viewer-Longitude\"]\n[[distributions.DefaultCacheBehavior.LambdaFunctionAssociations]]\nEventType = \"origin-request\"\nFile = {:?}\n",
+            example("nearest-origin.js")
+        ),
+    );
+    let (edge, _cfg) = edge_with_config(&cfg, &["--dev", "--geo-db", db.to_str().unwrap()]);
+    for (ip, region, path) in [
+        ("192.0.2.1", "eu-central-1", "/echo/eu/a"),
+        ("2001:db8::1", "ap-northeast-1", "/echo/ap/b"),
+    ] {
+        let r = get_with(
+            &format!("{}{}", edge.base, &path[8..]),
+            &[("x-edge-viewer-ip", ip)],
+        )
+        .await;
+        let echo: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(echo["headers"]["x-nearest-origin"], region, "{ip}");
+        assert_eq!(echo["path"], path, "{ip}");
+    }
 }

@@ -314,3 +314,108 @@ pub fn edge_with_functions(origin: &Origin, functions: &[(&str, &str)], extra: &
     args.extend_from_slice(extra);
     edge_for(origin, &args)
 }
+
+/// A GeoIP2-layout city database on the documentation ranges: 192.0.2.0/24 GB,
+/// 198.51.100.0/24 SE, 203.0.113.0/24 DE, 2001:db8::/32 JP.
+pub fn test_db() -> tempfile::TempPath {
+    let names = |en: &str| mmdb_writer::Value::map([("en", mmdb_writer::Value::from(en))]);
+    let rec = |cc: &str,
+               country: &str,
+               region: &str,
+               region_name: &str,
+               city: &str,
+               lat: f64,
+               lon: f64,
+               tz: &str| {
+        mmdb_writer::Value::map([
+            (
+                "country",
+                mmdb_writer::Value::map([
+                    ("iso_code", mmdb_writer::Value::from(cc)),
+                    ("names", names(country)),
+                ]),
+            ),
+            (
+                "subdivisions",
+                mmdb_writer::Value::array([mmdb_writer::Value::map([
+                    ("iso_code", mmdb_writer::Value::from(region)),
+                    ("names", names(region_name)),
+                ])]),
+            ),
+            ("city", mmdb_writer::Value::map([("names", names(city))])),
+            (
+                "location",
+                mmdb_writer::Value::map([
+                    ("latitude", mmdb_writer::Value::from(lat)),
+                    ("longitude", mmdb_writer::Value::from(lon)),
+                    ("time_zone", mmdb_writer::Value::from(tz)),
+                ]),
+            ),
+        ])
+    };
+    let mut w = mmdb_writer::Writer::new("GeoIP2-City");
+    let net = |s: &str| s.parse::<ipnet::IpNet>().unwrap();
+    w.insert_value(
+        net("192.0.2.0/24"),
+        rec(
+            "GB",
+            "United Kingdom",
+            "ENG",
+            "England",
+            "London",
+            51.5142,
+            -0.0931,
+            "Europe/London",
+        ),
+    )
+    .unwrap();
+    w.insert_value(
+        net("198.51.100.0/24"),
+        rec(
+            "SE",
+            "Sweden",
+            "E",
+            "Östergötland County",
+            "Linköping",
+            58.4167,
+            15.6167,
+            "Europe/Stockholm",
+        ),
+    )
+    .unwrap();
+    w.insert_value(
+        net("203.0.113.0/24"),
+        rec(
+            "DE",
+            "Germany",
+            "BE",
+            "Berlin",
+            "Berlin",
+            52.52,
+            13.405,
+            "Europe/Berlin",
+        ),
+    )
+    .unwrap();
+    w.insert_value(
+        net("2001:db8::/32"),
+        rec(
+            "JP",
+            "Japan",
+            "13",
+            "Tokyo",
+            "Tokyo",
+            35.6895,
+            139.6917,
+            "Asia/Tokyo",
+        ),
+    )
+    .unwrap();
+    let path = tempfile::Builder::new()
+        .suffix(".mmdb")
+        .tempfile()
+        .unwrap()
+        .into_temp_path();
+    std::fs::write(&path, w.to_bytes().unwrap()).unwrap();
+    path
+}

@@ -6,6 +6,7 @@ mod config;
 mod errors;
 mod examples;
 mod functions;
+mod geo;
 mod harness;
 mod limits;
 mod tls;

@@ -69,6 +69,10 @@ pub struct NodeSettings {
     pub tls_cert: Option<String>,
     pub tls_key: Option<String>,
     pub functions: FunctionSettings,
+    pub geo_db: Vec<std::path::PathBuf>,
+    pub dev: bool,
+    pub viewer_ip: Option<std::net::IpAddr>,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// How functions run on this node.
@@ -290,6 +294,11 @@ pub struct Behavior {
     pub origin_policy: OriginRequestPolicy,
     /// The function at each stage (indexed by `Stage::index`).
     pub functions: [Option<Association>; 4],
+    /// CloudFront-* headers in the cache key: added after viewer-request, before the lookup.
+    pub cloudfront_key_headers: Vec<HeaderName>,
+    /// CloudFront-* headers only forwarded (origin request policy): added on the way to the
+    /// origin and for the function events that show them, not on cache hits.
+    pub cloudfront_forward_headers: Vec<HeaderName>,
 }
 
 /// A function version associated with a stage of a behavior.

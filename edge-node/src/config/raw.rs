@@ -42,6 +42,16 @@ pub struct RawNode {
     pub strict_viewer_response_status: Option<bool>,
     /// Add `Server-Timing` with each stage's duration.
     pub server_timing: Option<bool>,
+    /// Geo databases (MaxMind format: DB-IP Lite or GeoIP2/GeoLite2).
+    #[serde(default)]
+    pub geo_db: Vec<String>,
+    /// Dev mode: a request may name its viewer with `X-Edge-Viewer-Ip`.
+    pub dev: Option<bool>,
+    /// The viewer IP for requests that do not name one (dev mode).
+    pub viewer_ip: Option<String>,
+    /// Proxies whose `X-Forwarded-For` is believed (CIDR networks).
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -127,7 +127,11 @@ pub fn from_origin_url(url: &str) -> Result<NodeConfig> {
     let path = uri.path().trim_end_matches('/').to_string();
     let all = || RawKeyPolicy {
         query_string_behavior: Some("all".into()),
-        header_behavior: Some("allViewer".into()),
+        header_behavior: Some("allViewerAndWhitelistCloudFront".into()),
+        headers: crate::geo::headers::SUPPORTED
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
         cookie_behavior: Some("all".into()),
         ..Default::default()
     };
@@ -264,6 +268,28 @@ fn node_settings(n: RawNode) -> Result<NodeSettings> {
         access_log: n.access_log.unwrap_or(true),
         tls_cert: n.tls_cert,
         tls_key: n.tls_key,
+        geo_db: n.geo_db.iter().map(std::path::PathBuf::from).collect(),
+        dev: n.dev.unwrap_or(false),
+        viewer_ip: match n.viewer_ip.as_deref() {
+            None => None,
+            Some(ip) => Some(ip.parse().map_err(|_| {
+                EdgeError::config("node.viewer_ip", format!("{ip:?} is not an IP address"))
+            })?),
+        },
+        trusted_proxies: n
+            .trusted_proxies
+            .iter()
+            .map(|c| {
+                c.parse::<ipnet::IpNet>()
+                    .or_else(|_| c.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        EdgeError::config(
+                            "node.trusted_proxies",
+                            format!("{c:?} is not a network like 10.0.0.0/8"),
+                        )
+                    })
+            })
+            .collect::<Result<_>>()?,
         functions: FunctionSettings {
             limits: crate::js::FunctionLimits {
                 viewer_timeout: seconds(
@@ -612,6 +638,17 @@ fn behavior(b: RawBehavior, at: &str, origins: &[Arc<Origin>], base: &Path) -> R
     )?;
     let cp = b.cache_policy.unwrap_or_default();
     let cat = format!("{at}.CachePolicy");
+    let op_raw_headers = b
+        .origin_request_policy
+        .as_ref()
+        .map(|p| lower(p.headers.clone()))
+        .unwrap_or_default();
+    let cloudfront_key_headers = cloudfront_headers(&lower(cp.headers.clone()), &[], &cat, at)?;
+    let cloudfront_forward_headers: Vec<HeaderName> =
+        cloudfront_headers(&[], &op_raw_headers, &cat, at)?
+            .into_iter()
+            .filter(|h| !cloudfront_key_headers.contains(h))
+            .collect();
     let cache_policy = CachePolicy {
         query_strings: selection(&format!("{cat}.QueryStringBehavior"), cp.query_string_behavior.as_deref(), cp.query_strings, false)?,
         headers: match selection(&format!("{cat}.HeaderBehavior"), cp.header_behavior.as_deref(), lower(cp.headers), false)? {
@@ -659,6 +696,8 @@ fn behavior(b: RawBehavior, at: &str, origins: &[Arc<Origin>], base: &Path) -> R
     let functions = associations(b.lambda_function_associations, at, base)?;
     Ok(Behavior {
         functions,
+        cloudfront_key_headers,
+        cloudfront_forward_headers,
         path_pattern: b.path_pattern,
         origin,
         origin_index,
@@ -668,6 +707,46 @@ fn behavior(b: RawBehavior, at: &str, origins: &[Arc<Origin>], base: &Path) -> R
         cache_policy,
         origin_policy,
     })
+}
+
+/// The CloudFront-* headers a behavior's policies name (REFERENCE.md §5.3).
+fn cloudfront_headers(
+    cache: &[String],
+    origin: &[String],
+    cat: &str,
+    at: &str,
+) -> Result<Vec<HeaderName>> {
+    use crate::geo::headers::{origin_policy_only, SUPPORTED};
+    let mut out: Vec<HeaderName> = Vec::new();
+    for (names, field, in_cache) in [
+        (cache, format!("{cat}.Headers"), true),
+        (origin, format!("{at}.OriginRequestPolicy.Headers"), false),
+    ] {
+        for n in names.iter().filter(|n| n.starts_with("cloudfront-")) {
+            if in_cache && origin_policy_only(n) {
+                return Err(EdgeError::config(
+                    &field,
+                    format!(
+                        "{n} can only be added by an origin request policy, not a cache policy"
+                    ),
+                ));
+            }
+            if !SUPPORTED.contains(&n.as_str()) {
+                return Err(EdgeError::config(
+                    &field,
+                    format!(
+                        "{n} is not a header this edge can add ({})",
+                        SUPPORTED.join(", ")
+                    ),
+                ));
+            }
+            let h = HeaderName::from_bytes(n.as_bytes()).expect("supported names are valid");
+            if !out.contains(&h) {
+                out.push(h);
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn lower(v: Vec<String>) -> Vec<String> {
@@ -709,7 +788,8 @@ fn selection(
             ))
         }
     };
-    if matches!(s, Selection::None | Selection::All) && !names.is_empty() {
+    let cloudfront_list = behavior == Some("allViewerAndWhitelistCloudFront");
+    if matches!(s, Selection::None | Selection::All) && !names.is_empty() && !cloudfront_list {
         return Err(EdgeError::config(
             field,
             "a list of names goes with whitelist or allExcept",

@@ -224,12 +224,25 @@ impl Worker {
         let forward = Forward {
             behavior,
             viewer_protocol: v.conn.protocol,
-            viewer_ip: v.conn.peer.ip(),
+            viewer_ip: v.conn.viewer,
             request_id: v.request_id,
             via: &self.shared.identity.via_origin,
             strip_conditionals,
         };
-        let mut req = origin::origin_request(&forward, method, v.uri, v.headers, body.clone())?;
+        let added;
+        let viewer_headers = if behavior.cloudfront_forward_headers.is_empty() {
+            v.headers
+        } else {
+            added = self.with_cloudfront_headers(
+                v.headers,
+                &behavior.cloudfront_forward_headers,
+                v.conn,
+                v.version,
+            );
+            &added
+        };
+        let mut req =
+            origin::origin_request(&forward, method, v.uri, viewer_headers, body.clone())?;
         if let Some(s) = validators {
             let h = req.headers_mut();
             if let Some(etag) = s.etag() {
@@ -300,8 +313,13 @@ impl Worker {
         assoc: &Association,
         v: &Viewer<'_>,
         resp: Response<EdgeBody>,
+        cloudfront_headers: &[http::HeaderName],
     ) -> Result<Response<EdgeBody>, EdgeError> {
-        let req = viewer_fn_request(v, Bytes::new());
+        let mut req = viewer_fn_request(v, Bytes::new());
+        if !cloudfront_headers.is_empty() {
+            req.headers =
+                self.with_cloudfront_headers(&req.headers, cloudfront_headers, v.conn, v.version);
+        }
         let (mut parts, body) = resp.into_parts();
         let input = fn_response(parts.status, std::mem::take(&mut parts.headers));
         let strict = self.shared.node.functions.strict_viewer_response_status;
@@ -329,7 +347,7 @@ impl Worker {
 /// The viewer's request (after any viewer-request function) as functions see it.
 fn viewer_fn_request(v: &Viewer<'_>, body: Bytes) -> FnRequest {
     FnRequest {
-        client_ip: v.conn.peer.ip().to_string(),
+        client_ip: v.conn.viewer.to_string(),
         method: v.method.clone(),
         uri: v.uri.path().to_string(),
         querystring: v.uri.query().unwrap_or("").to_string(),
@@ -361,7 +379,7 @@ fn as_function_request(
         headers.remove(n);
     }
     FnRequest {
-        client_ip: v.conn.peer.ip().to_string(),
+        client_ip: v.conn.viewer.to_string(),
         method: req.method().clone(),
         uri: v.uri.path().to_string(),
         querystring: req.uri().query().unwrap_or("").to_string(),

@@ -51,11 +51,13 @@ pub struct NodeShared {
     pub watchdog: Watchdog,
     /// Function invocations in flight on the node (for throttling).
     pub inflight: Arc<AtomicUsize>,
+    pub geo: Option<crate::geo::GeoDb>,
 }
 
 impl NodeShared {
-    pub fn new(config: NodeConfig) -> NodeShared {
+    pub fn new(config: NodeConfig, geo: Option<crate::geo::GeoDb>) -> NodeShared {
         NodeShared {
+            geo,
             cache: Cache::new(config.node.cache_bytes),
             identity: Identity::new(&config.node.pop),
             node: config.node.clone(),
@@ -71,6 +73,8 @@ impl NodeShared {
 pub struct Conn {
     pub peer: SocketAddr,
     pub protocol: Protocol,
+    /// The viewer's IP: the peer's, unless a trusted proxy or (dev mode) the request names one.
+    pub viewer: std::net::IpAddr,
 }
 
 /// One worker thread's request handler.
@@ -190,9 +194,10 @@ impl Worker {
     pub async fn serve(
         self: Rc<Self>,
         req: Request<Incoming>,
-        conn: Conn,
+        mut conn: Conn,
     ) -> Result<Response<EdgeBody>, Infallible> {
         let start = Instant::now();
+        conn.viewer = viewer_ip(&self.shared.node, conn.peer.ip(), req.headers());
         let request_id = ids::request_id();
         let (parts, body) = req.into_parts();
         let timing = self
@@ -272,7 +277,7 @@ impl Worker {
         };
 
         // viewer-request: may rewrite the request (and so the cache key) or answer itself.
-        let rewritten;
+        let mut rewritten = None;
         if let Some(assoc) = behavior.function(Stage::ViewerRequest) {
             match self.viewer_request(dist, assoc, &viewer, body).await? {
                 hooks::ViewerRequest::Respond(answer) => return Ok(answer.resp),
@@ -281,12 +286,27 @@ impl Worker {
                     headers,
                     body: b,
                 } => {
-                    rewritten = (uri, headers);
+                    rewritten = Some((uri, headers));
                     body = b;
-                    viewer.uri = &rewritten.0;
-                    viewer.headers = &rewritten.1;
                 }
             }
+        }
+        // CloudFront adds its viewer headers after viewer-request; those in the cache key now.
+        if !behavior.cloudfront_key_headers.is_empty() {
+            let (uri, headers) = rewritten
+                .take()
+                .unwrap_or_else(|| (parts.uri.clone(), parts.headers.clone()));
+            let headers = self.with_cloudfront_headers(
+                &headers,
+                &behavior.cloudfront_key_headers,
+                conn,
+                parts.version,
+            );
+            rewritten = Some((uri, headers));
+        }
+        if let Some((uri, headers)) = &rewritten {
+            viewer.uri = uri;
+            viewer.headers = headers;
         }
         let answer = if behavior.cached_methods.contains(&parts.method) {
             self.cached(dist, behavior, &viewer).await?
@@ -296,11 +316,39 @@ impl Worker {
         // viewer-response: on every answer but generated ones and origin errors.
         match behavior.function(Stage::ViewerResponse) {
             Some(assoc) if !answer.generated_at_viewer && answer.resp.status().as_u16() < 400 => {
-                self.viewer_response(dist, assoc, &viewer, answer.resp)
-                    .await
+                self.viewer_response(
+                    dist,
+                    assoc,
+                    &viewer,
+                    answer.resp,
+                    &behavior.cloudfront_forward_headers,
+                )
+                .await
             }
             _ => Ok(answer.resp),
         }
+    }
+
+    /// `headers` plus the CloudFront-* headers `names` (REFERENCE.md §5).
+    pub(crate) fn with_cloudfront_headers(
+        &self,
+        headers: &HeaderMap,
+        names: &[http::HeaderName],
+        conn: Conn,
+        version: Version,
+    ) -> HeaderMap {
+        let mut out = headers.clone();
+        let facts = crate::geo::headers::ViewerFacts {
+            ip: conn.viewer,
+            port: conn.peer.port(),
+            protocol: conn.protocol,
+            version,
+            user_agent: headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok()),
+        };
+        crate::geo::headers::add(&mut out, names, self.shared.geo.as_ref(), &facts);
+        out
     }
 
     /// A cacheable request: answer from the cache, or fill it (one leader per key).
@@ -662,6 +710,40 @@ fn generated_parts(g: FnResponse) -> (http::response::Parts, Bytes) {
 thread_local! {
     /// This thread's worker, for tasks spawned from a request (background revalidation).
     pub(crate) static WORKER: RefCell<Option<std::rc::Weak<Worker>>> = const { RefCell::new(None) };
+}
+
+static X_EDGE_VIEWER_IP: http::header::HeaderName =
+    http::header::HeaderName::from_static("x-edge-viewer-ip");
+
+/// The viewer's IP (REFERENCE.md §5): in dev mode `X-Edge-Viewer-Ip` or the configured
+/// default; behind a trusted proxy the nearest untrusted `X-Forwarded-For` entry; else the peer.
+fn viewer_ip(node: &NodeSettings, peer: std::net::IpAddr, headers: &HeaderMap) -> std::net::IpAddr {
+    if node.dev {
+        if let Some(ip) = headers
+            .get(&X_EDGE_VIEWER_IP)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok())
+        {
+            return ip;
+        }
+    }
+    let trusted = |ip: &std::net::IpAddr| node.trusted_proxies.iter().any(|n| n.contains(ip));
+    if trusted(&peer) {
+        let chain: Vec<std::net::IpAddr> = headers
+            .get_all(http::header::HeaderName::from_static("x-forwarded-for"))
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|s| s.trim().parse().ok())
+            .collect();
+        if let Some(ip) = chain.iter().rev().find(|ip| !trusted(ip)) {
+            return *ip;
+        }
+    }
+    match node.viewer_ip {
+        Some(ip) if node.dev => ip,
+        _ => peer,
+    }
 }
 
 /// The distribution whose domain or alias is the request's host, else the first one.
