@@ -46,11 +46,8 @@ async fn origin_timeout_is_504() {
     );
     let (edge, _cfg) = edge_with_config(&cfg, &[]);
     assert_cloudfront_error(&get(&format!("{}/x?fail=hang", edge.base)).await, 504);
-    assert!(
-        edge.proc.logs().contains("did not answer within 500 ms"),
-        "{}",
-        edge.proc.logs()
-    );
+    let logs = edge.proc.wait_for_log("did not answer within 500 ms");
+    assert!(logs.contains("did not answer within 500 ms"), "{logs}");
 }
 
 #[tokio::test]

@@ -263,7 +263,7 @@ exports.handler = async (e) => {
         200,
         "the isolate was replaced"
     );
-    let logs = edge.proc.logs();
+    let logs = edge.proc.wait_for_log("timed out after 1000 ms");
     assert!(
         logs.contains("headerName : Host"),
         "the log names the header: {logs}"
