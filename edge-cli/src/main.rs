@@ -249,8 +249,8 @@ async fn run_node(a: NodeArgs) -> Result<()> {
                 .await
                 .with_context(|| format!("cannot listen on {addr}"))?;
             let bound = l.local_addr()?;
-            let reload = a.config.clone().map(|path| edge_node::admin::Reload {
-                path,
+            let reload = Some(edge_node::admin::Reload {
+                path: a.config.clone(),
                 handle: node.handle.clone(),
             });
             tokio::spawn(edge_node::admin::serve(

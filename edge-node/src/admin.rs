@@ -26,7 +26,8 @@ use tokio::sync::watch;
 /// Where `POST /__edge/reload` reads the configuration from.
 #[derive(Clone)]
 pub struct Reload {
-    pub path: std::path::PathBuf,
+    /// The `--config` file; without one only the geo databases are re-opened.
+    pub path: Option<std::path::PathBuf>,
     pub handle: NodeHandle,
 }
 
@@ -91,15 +92,25 @@ async fn handle(
 ) -> Response<Full<Bytes>> {
     match (req.method(), req.uri().path()) {
         (&Method::POST, "/__edge/reload") => match reload {
-            None => bad("this node was started without --config; there is nothing to reload"),
-            Some(r) => match r.handle.reload_file(&r.path).await {
+            None => bad("reload is not available on this node"),
+            Some(Reload { path: None, handle }) => match handle.reload_geo() {
+                Ok(()) => reply(
+                    StatusCode::OK,
+                    json!({ "functions": [], "geo": shared.node.geo_db.len() }),
+                ),
+                Err(e) => bad(e.to_string()),
+            },
+            Some(Reload {
+                path: Some(path),
+                handle,
+            }) => match handle.reload_file(path).await {
                 Ok(functions) => {
                     let list: Vec<_> = functions.into_iter().map(|(name, version, sha256)| json!({"name": name, "version": version, "sha256": sha256})).collect();
-                    tracing::info!(path = %r.path.display(), functions = list.len(), "configuration reloaded");
+                    tracing::info!(path = %path.display(), functions = list.len(), "configuration reloaded");
                     reply(StatusCode::OK, json!({ "functions": list }))
                 }
                 Err(e) => {
-                    tracing::warn!(path = %r.path.display(), error = %e, "reload refused; the running configuration stays");
+                    tracing::warn!(path = %path.display(), error = %e, "reload refused; the running configuration stays");
                     bad(e.to_string())
                 }
             },

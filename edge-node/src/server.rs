@@ -56,6 +56,17 @@ pub struct NodeHandle {
 }
 
 impl NodeHandle {
+    /// Re-opens the node's geo databases (after their files were replaced) and swaps them in.
+    pub fn reload_geo(&self) -> Result<(), EdgeError> {
+        let paths = &self.shared.node.geo_db;
+        if paths.is_empty() {
+            return Ok(());
+        }
+        let db = crate::geo::GeoDb::open(paths)?;
+        self.shared.geo.store(Some(Arc::new(db)));
+        Ok(())
+    }
+
     /// Re-reads a configuration file and applies it; returns the functions now live as
     /// `(name, version, sha256)`.
     pub async fn reload_file(
@@ -76,6 +87,7 @@ impl NodeHandle {
             .map(|c| (c.name.clone(), c.version, c.sha256.clone()))
             .collect();
         self.apply(config).await?;
+        self.reload_geo()?;
         Ok(functions)
     }
 

@@ -241,3 +241,44 @@ fn cache_policies_may_not_name_origin_only_headers() {
         "{e}"
     );
 }
+
+#[tokio::test]
+async fn replaced_databases_take_effect_on_reload() {
+    let origin = origin();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("geo.mmdb");
+    let write = |cc: &str| {
+        let mut w = mmdb_writer::Writer::new("GeoIP2-Country");
+        let rec = mmdb_writer::Value::map([(
+            "country",
+            mmdb_writer::Value::map([("iso_code", mmdb_writer::Value::from(cc))]),
+        )]);
+        w.insert_value("192.0.2.0/24".parse::<ipnet::IpNet>().unwrap(), rec)
+            .unwrap();
+        // Replace by rename: a mapped file is never changed in place.
+        let tmp = dir.path().join("geo.mmdb.new");
+        std::fs::write(&tmp, w.to_bytes().unwrap()).unwrap();
+        std::fs::rename(&tmp, &db).unwrap();
+    };
+    write("GB");
+    let edge = edge_for(&origin, &["--dev", "--geo-db", db.to_str().unwrap()]);
+    let country = |r: &Resp| echo(r)["headers"]["cloudfront-viewer-country"].clone();
+    let url = |n: u32| format!("{}/echo/r{n}", edge.base);
+    assert_eq!(
+        country(&get_with(&url(1), &[("x-edge-viewer-ip", "192.0.2.1")]).await),
+        "GB"
+    );
+    write("FR");
+    let r = request(
+        http::Method::POST,
+        &format!("{}/__edge/reload", edge.admin),
+        &[],
+        bytes::Bytes::new(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        country(&get_with(&url(2), &[("x-edge-viewer-ip", "192.0.2.1")]).await),
+        "FR"
+    );
+}

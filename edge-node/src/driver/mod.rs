@@ -51,13 +51,14 @@ pub struct NodeShared {
     pub watchdog: Watchdog,
     /// Function invocations in flight on the node (for throttling).
     pub inflight: Arc<AtomicUsize>,
-    pub geo: Option<crate::geo::GeoDb>,
+    /// The geo databases; swapped whole when they are reloaded.
+    pub geo: arc_swap::ArcSwapOption<crate::geo::GeoDb>,
 }
 
 impl NodeShared {
     pub fn new(config: NodeConfig, geo: Option<crate::geo::GeoDb>) -> NodeShared {
         NodeShared {
-            geo,
+            geo: arc_swap::ArcSwapOption::from(geo.map(Arc::new)),
             cache: Cache::new(config.node.cache_bytes),
             identity: Identity::new(&config.node.pop),
             node: config.node.clone(),
@@ -347,7 +348,8 @@ impl Worker {
                 .get(header::USER_AGENT)
                 .and_then(|v| v.to_str().ok()),
         };
-        crate::geo::headers::add(&mut out, names, self.shared.geo.as_ref(), &facts);
+        let geo = self.shared.geo.load();
+        crate::geo::headers::add(&mut out, names, geo.as_deref(), &facts);
         out
     }
 
