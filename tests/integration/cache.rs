@@ -319,3 +319,29 @@ async fn stale_while_revalidate_answers_at_once_and_refreshes_in_the_background(
         "one background fetch"
     );
 }
+
+#[tokio::test]
+async fn distributions_are_chosen_by_host() {
+    let origin = origin();
+    let port = origin.base.rsplit(':').next().unwrap();
+    let dist = |id: &str, alias: &str, path: &str| {
+        format!(
+            "[[distributions]]\nId = \"{id}\"\nAliases = [\"{alias}\"]\n[[distributions.Origins]]\nId = \"o\"\nDomainName = \"127.0.0.1\"\nOriginPath = \"{path}\"\n[distributions.Origins.CustomOriginConfig]\nHTTPPort = {port}\nOriginProtocolPolicy = \"http-only\"\n[distributions.DefaultCacheBehavior]\n"
+        )
+    };
+    let cfg = format!(
+        "{}{}",
+        dist("EAAAAAAAAAAAAA", "a.example", "/echo/a"),
+        dist("EBBBBBBBBBBBBB", "b.example", "/echo/b")
+    );
+    let (edge, _cfg) = edge_with_config(&cfg, &[]);
+    for (host, path) in [
+        ("a.example", "/echo/a/x"),
+        ("b.example:8080", "/echo/b/x"),
+        ("unknown.example", "/echo/a/x"),
+    ] {
+        let r = get_with(&format!("{}/x", edge.base), &[("host", host)]).await;
+        let echo: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(echo["path"], path, "{host}");
+    }
+}

@@ -57,3 +57,41 @@ async fn tls_http2_request_through_rustls() {
     }
     assert_eq!(origin.total().await, 1);
 }
+
+#[tokio::test]
+async fn http2_prior_knowledge_on_the_plain_listener() {
+    let origin = origin();
+    let edge = edge_for(&origin, &[]);
+    let tcp = tokio::net::TcpStream::connect(edge.proc.addr("http"))
+        .await
+        .unwrap();
+    let (mut sender, conn) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tcp))
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    let req = http::Request::get(format!("{}/h2c", edge.base))
+        .body(Empty::<Bytes>::new())
+        .unwrap();
+    let resp = sender.send_request(req).await.unwrap();
+    assert_eq!(resp.version(), http::Version::HTTP_2);
+    assert_eq!(resp.status(), 200);
+    assert!(resp.headers()["via"].to_str().unwrap().starts_with("2.0 "));
+}
+
+#[tokio::test]
+async fn https_origins_with_self_signed_certificates() {
+    let origin = Proc::spawn(&["origin", "--listen", "127.0.0.1:0", "--tls"]);
+    let port = origin.addr("https").rsplit(':').next().unwrap().to_string();
+    let cfg = format!(
+        "[[distributions]]\n[[distributions.Origins]]\nId = \"tls\"\nDomainName = \"127.0.0.1\"\n[distributions.Origins.CustomOriginConfig]\nHTTPSPort = {port}\nOriginProtocolPolicy = \"https-only\"\nVerifyCertificate = false\n[distributions.DefaultCacheBehavior]\n"
+    );
+    let (edge, _cfg) = edge_with_config(&cfg, &[]);
+    let r = get(&format!("{}/bytes/10", edge.base)).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.body.len(), 10);
+    // Verification on (the default) refuses the self-signed certificate: 502.
+    let strict = cfg.replace("VerifyCertificate = false\n", "");
+    let (edge, _cfg) = edge_with_config(&strict, &[]);
+    assert_eq!(get(&format!("{}/bytes/10", edge.base)).await.status, 502);
+}
