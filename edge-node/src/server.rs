@@ -311,6 +311,9 @@ fn run_worker(
         };
         let _ = ready.send(Ok(()));
         let graceful = GracefulShutdown::new();
+        // This worker's share of the node's connection limit.
+        let open = Rc::new(std::cell::Cell::new(0usize));
+        let limit = node.max_connections.div_ceil(workers).max(1);
         let mut collect = tokio::time::interval(Duration::from_secs(1));
         collect.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -341,6 +344,11 @@ fn run_worker(
                     continue;
                 }
             };
+            if open.get() >= limit {
+                tracing::warn!(%peer, limit = node.max_connections, "connection limit reached; closing a new connection");
+                drop(stream);
+                continue;
+            }
             let _ = stream.set_nodelay(true);
             let conn = Conn {
                 peer,
@@ -356,7 +364,10 @@ fn run_worker(
             let (builder, watcher) = (builder.clone(), graceful.watcher());
             let acceptor = tls.as_ref().filter(|_| is_tls).map(|(_, a)| a.clone());
             let handshake_timeout = node.header_read_timeout;
+            let open = open.clone();
+            open.set(open.get() + 1);
             tokio::task::spawn_local(async move {
+                let _open = OpenConnection(open);
                 let result = match acceptor {
                     None => {
                         let conn = builder
@@ -399,6 +410,15 @@ fn run_worker(
             tracing::warn!("in-flight requests did not finish within {DRAIN:?}");
         }
     });
+}
+
+/// Counts a connection as open until it ends.
+struct OpenConnection(Rc<std::cell::Cell<usize>>);
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.set(self.0.get() - 1);
+    }
 }
 
 type TlsListener = (TcpListener, tokio_rustls::TlsAcceptor);

@@ -89,3 +89,53 @@ async fn sigterm_lets_in_flight_requests_finish() {
     assert_eq!(r.status, 200, "the in-flight request finished");
     assert!(status.success(), "{status:?}");
 }
+
+#[tokio::test]
+async fn connections_beyond_the_limit_are_closed_and_the_rest_are_served() {
+    let origin = origin();
+    let cfg = format!(
+        "[node]\nmax_connections = 2\nworkers = 1\n{}",
+        config_for(&origin, "", "")
+    );
+    let (edge, _cfg) = edge_with_config(&cfg, &[]);
+    let addr = edge.proc.addr("http");
+    let held: Vec<_> = futures_held(&addr, 2).await;
+    let mut third = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let _ = third.write_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n").await;
+    let mut buf = Vec::new();
+    let n = third.read_to_end(&mut buf).await.unwrap_or(0);
+    assert_eq!(n, 0, "the third connection is closed without an answer");
+    drop(held);
+    // With the held connections gone, new ones are served.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let _ = s
+            .write_all(b"GET /ok HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+            .await;
+        let mut buf = Vec::new();
+        let _ = s.read_to_end(&mut buf).await;
+        if buf.starts_with(b"HTTP/1.1 200") {
+            break;
+        }
+        // The worker notices closed connections when their tasks end; try again.
+        assert!(std::time::Instant::now() < deadline, "never served again");
+        tokio::task::yield_now().await;
+    }
+}
+
+/// `n` open connections, each having completed one request (so the node has accepted them).
+async fn futures_held(addr: &str, n: usize) -> Vec<tokio::net::TcpStream> {
+    let mut out = Vec::new();
+    for _ in 0..n {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(b"GET /held HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut buf = [0u8; 4096];
+        let n = s.read(&mut buf).await.unwrap();
+        assert!(buf[..n].starts_with(b"HTTP/1.1 200"));
+        out.push(s);
+    }
+    out
+}

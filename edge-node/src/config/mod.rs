@@ -35,6 +35,7 @@ pub mod defaults {
     pub const ORIGIN_KEEPALIVE_TIMEOUT_S: f64 = 5.0;
     pub const KEEPALIVE_POOL_SIZE: u64 = 256;
     pub const POP: &str = "LOCAL1-C1";
+    pub const MAX_CONNECTIONS: u64 = 10_000;
     pub const FUNCTION_MEMORY_MB: u64 = 128;
     pub const FUNCTION_CONCURRENCY: u64 = 1000;
     pub const FUNCTION_ISOLATES_PER_WORKER: u64 = 2;
@@ -65,6 +66,8 @@ pub struct NodeSettings {
     pub idle_timeout: Duration,
     /// 0 means one per available core.
     pub workers: usize,
+    /// Open viewer connections per node (divided between the workers).
+    pub max_connections: usize,
     pub access_log: bool,
     pub tls_cert: Option<String>,
     pub tls_key: Option<String>,

@@ -27,6 +27,8 @@ pub struct RawNode {
     pub header_read_timeout: Option<f64>,
     pub idle_timeout: Option<f64>,
     pub workers: Option<u64>,
+    /// Open viewer connections per node; more are closed at once.
+    pub max_connections: Option<u64>,
     pub access_log: Option<bool>,
     pub tls_cert: Option<String>,
     pub tls_key: Option<String>,

@@ -265,6 +265,11 @@ fn node_settings(n: RawNode) -> Result<NodeSettings> {
             86_400.0,
         )?,
         workers: n.workers.unwrap_or(0) as usize,
+        max_connections: positive(
+            "node.max_connections",
+            n.max_connections,
+            defaults::MAX_CONNECTIONS,
+        )? as usize,
         access_log: n.access_log.unwrap_or(true),
         tls_cert: n.tls_cert,
         tls_key: n.tls_key,
