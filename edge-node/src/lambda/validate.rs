@@ -137,6 +137,21 @@ pub fn request_result(
     Ok(RequestOutcome::Continue(out))
 }
 
+/// The stage's size limit (REFERENCE.md §2.5) for `what`.
+fn within_limit(stage: Stage, size: usize, what: &str) -> Result<(), Invalid> {
+    let limit = stage.size_limit();
+    if size <= limit {
+        return Ok(());
+    }
+    Err(invalid(
+        format!(
+            "{FAILED}: The {what} is larger than the {} KB limit.",
+            limit / 1024
+        ),
+        format!("{what} is {size} bytes; the {stage} limit is {limit} bytes"),
+    ))
+}
+
 /// The `headers` a request or response object must have.
 fn required_headers(
     obj: &serde_json::Map<String, Value>,
@@ -331,18 +346,7 @@ fn generated(stage: Stage, obj: &serde_json::Map<String, Value>) -> Result<FnRes
             .iter()
             .map(|(k, v)| k.as_str().len() + v.len() + 4)
             .sum::<usize>();
-    if size > stage.size_limit() {
-        return Err(invalid(
-            format!(
-                "{FAILED}: The generated response is larger than the {} KB limit.",
-                stage.size_limit() / 1024
-            ),
-            format!(
-                "generated response is {size} bytes; the {stage} limit is {} bytes",
-                stage.size_limit()
-            ),
-        ));
-    }
+    within_limit(stage, size, "generated response")?;
     Ok(FnResponse {
         status,
         status_description: obj
@@ -388,19 +392,7 @@ pub fn response_result(
     check_headers(stage, &input.headers, &headers)?;
     let body = response_body(obj)?;
     if let Some(b) = &body {
-        if b.len() > stage.size_limit() {
-            return Err(invalid(
-                format!(
-                    "{FAILED}: The response body is larger than the {} KB limit.",
-                    stage.size_limit() / 1024
-                ),
-                format!(
-                    "response body is {} bytes; the {stage} limit is {} bytes",
-                    b.len(),
-                    stage.size_limit()
-                ),
-            ));
-        }
+        within_limit(stage, b.len(), "response body")?;
     }
     Ok(FnResponse {
         status,
