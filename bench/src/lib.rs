@@ -1,1 +1,8 @@
-//! Benchmark programs live in `benches/`; results and the commands that made them in RESULTS.md.
+//! The benchmark harness behind `edge bench`: a load generator (closed and open loop, latency
+//! from the intended send time), scenarios that start what they measure as real processes on
+//! loopback, and the JSON/HTML report. Micro-benchmarks are programs in `benches/`; recorded
+//! results and the commands that made them are in RESULTS.md.
+
+pub mod load;
+pub mod report;
+pub mod scenario;

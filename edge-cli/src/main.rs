@@ -38,11 +38,42 @@ enum LogFormat {
 #[derive(Subcommand)]
 enum Command {
     /// Run an edge node: listeners, cache, origin client.
-    Node(NodeArgs),
+    Node(Box<NodeArgs>),
     /// Run the mock origin.
     Origin(OriginArgs),
     /// Run a local multi-node edge: the mock origin and N edge nodes.
     Up(up::UpArgs),
+    /// Measure latency, throughput and CPU per request, writing report.json and report.html.
+    Bench(BenchArgs),
+}
+
+#[derive(clap::Args)]
+struct BenchArgs {
+    /// A scenario to run (repeatable): hit, hit-functions, miss-four-stages, generated, geo,
+    /// h1-no-keepalive.
+    #[arg(long = "scenario")]
+    scenarios: Vec<String>,
+    /// Run every scenario.
+    #[arg(long)]
+    all: bool,
+    /// Where report.json and report.html go.
+    #[arg(long, default_value = "report")]
+    out: PathBuf,
+    /// Seconds measured per scenario.
+    #[arg(long, default_value_t = 5.0)]
+    duration: f64,
+    /// Seconds of load before measuring.
+    #[arg(long, default_value_t = 1.0)]
+    warmup: f64,
+    /// Concurrent connections.
+    #[arg(long, default_value_t = 32)]
+    connections: usize,
+    /// Open loop at this many requests per second (default: closed loop).
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Geo databases for the geo scenario (default: DB-IP Lite from ../shared/geo).
+    #[arg(long = "geo-db", value_name = "FILE")]
+    geo_db: Vec<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -130,9 +161,10 @@ fn main() {
         .expect("tokio runtime");
     let result = rt.block_on(async move {
         match cli.command {
-            Command::Node(a) => run_node(a).await,
+            Command::Node(a) => run_node(*a).await,
             Command::Origin(a) => run_origin(a).await,
             Command::Up(a) => up::run(a).await,
+            Command::Bench(a) => run_bench(a).await,
         }
     });
     if let Err(e) = result {
@@ -296,6 +328,81 @@ async fn run_node(a: NodeArgs) -> Result<()> {
     tracing::info!("shutting down: no new connections, finishing in-flight requests");
     let _ = stop_admin.send(true);
     tokio::task::spawn_blocking(move || node.shutdown()).await?;
+    Ok(())
+}
+
+async fn run_bench(a: BenchArgs) -> Result<()> {
+    let names: Vec<String> = if a.all {
+        edge_bench::scenario::ALL
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    } else if a.scenarios.is_empty() {
+        bail!(
+            "give --scenario NAME (repeatable) or --all; scenarios: {}",
+            edge_bench::scenario::ALL.join(", ")
+        )
+    } else {
+        a.scenarios.clone()
+    };
+    for n in &names {
+        if !edge_bench::scenario::ALL.contains(&n.as_str()) {
+            bail!(
+                "unknown scenario {n:?}; scenarios: {}",
+                edge_bench::scenario::ALL.join(", ")
+            );
+        }
+    }
+    if !(a.duration > 0.0 && a.warmup >= 0.0 && a.connections > 0)
+        || a.rate.is_some_and(|r| r <= 0.0)
+    {
+        bail!(
+            "--duration and --connections must be positive, --warmup not negative, --rate positive"
+        );
+    }
+    let geo_db = if a.geo_db.is_empty() {
+        geodata::find()?
+    } else {
+        a.geo_db.clone()
+    };
+    let settings = edge_bench::scenario::Settings {
+        edge_bin: std::env::current_exe()?,
+        work_dir: a.out.join("work"),
+        connections: a.connections,
+        warmup: std::time::Duration::from_secs_f64(a.warmup),
+        duration: std::time::Duration::from_secs_f64(a.duration),
+        rate: a.rate,
+        geo_db,
+    };
+    let mut results = Vec::new();
+    for name in &names {
+        let v = edge_bench::scenario::run(name, &settings)
+            .await
+            .map_err(|e| anyhow!("scenario {name}: {e}"))?;
+        if let Some(why) = v.get("skipped") {
+            println!("{name:<18} skipped: {}", why.as_str().unwrap_or(""));
+        } else {
+            let l = &v["latency_us"];
+            println!(
+                "{name:<18} {:>9.0} req/s  p50 {:>6} us  p99 {:>6} us  p99.9 {:>6} us  cpu {:>6.2} us/req  errors {}",
+                v["requests_per_sec"].as_f64().unwrap_or(0.0),
+                l["p50"], l["p99"], l["p999"],
+                v["cpu_us_per_req"].as_f64().unwrap_or(0.0),
+                v["errors"],
+            );
+        }
+        results.push((name.clone(), v));
+    }
+    let settings_json = serde_json::json!({
+        "connections": a.connections, "duration_s": a.duration, "warmup_s": a.warmup,
+        "mode": if a.rate.is_some() { "open" } else { "closed" }, "rate": a.rate,
+    });
+    edge_bench::report::write(&a.out, &results, settings_json)?;
+    println!(
+        "report: {} and {}",
+        a.out.join("report.json").display(),
+        a.out.join("report.html").display()
+    );
     Ok(())
 }
 

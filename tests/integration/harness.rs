@@ -99,10 +99,6 @@ impl Proc {
             .unwrap_or_else(|| panic!("no {key} in ready line {:?}", self.ready))
     }
 
-    pub fn logs(&self) -> String {
-        self.stderr.0.lock().unwrap().clone()
-    }
-
     /// Waits (at most 10 s) until stderr contains `needle`, and returns all of it.
     pub fn wait_for_log(&self, needle: &str) -> String {
         let (lock, cv) = &*self.stderr;

@@ -139,3 +139,61 @@ async fn futures_held(addr: &str, n: usize) -> Vec<tokio::net::TcpStream> {
     }
     out
 }
+
+#[test]
+fn bench_smoke_runs_every_scenario() {
+    let out = tempfile::tempdir().unwrap();
+    let geo = format!(
+        "{}/../../shared/geo/maxmind-test-data/GeoIP2-City-Test.mmdb",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let status = std::process::Command::new(EDGE)
+        .args([
+            "bench",
+            "--all",
+            "--duration",
+            "0.3",
+            "--warmup",
+            "0.1",
+            "--connections",
+            "2",
+            "--geo-db",
+            &geo,
+            "--out",
+        ])
+        .arg(out.path())
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("report.json")).unwrap())
+            .unwrap();
+    for name in [
+        "hit",
+        "hit-functions",
+        "miss-four-stages",
+        "generated",
+        "geo",
+        "h1-no-keepalive",
+    ] {
+        let s = &report["scenarios"][name]["edge"];
+        assert!(s["requests"].as_u64().unwrap_or(0) > 0, "{name}: {s}");
+        assert_eq!(s["errors"], serde_json::json!({}), "{name}: {s}");
+        for p in ["p50", "p90", "p99", "p999", "max"] {
+            assert!(s["latency_us"][p].as_u64().is_some(), "{name}.{p}");
+        }
+        assert!(s["cpu_us_per_req"].as_f64().is_some(), "{name}");
+    }
+    assert_eq!(
+        report["scenarios"]["hit"]["edge"]["x_cache"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .next()
+            .unwrap(),
+        "Hit from cloudfront"
+    );
+    let html = std::fs::read_to_string(out.path().join("report.html")).unwrap();
+    assert!(html.contains("<svg") && html.contains("miss-four-stages"));
+}

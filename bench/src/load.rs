@@ -1,0 +1,189 @@
+//! The load generator: N HTTP/1.1 connections, closed loop (each sends its next request when
+//! the last one is answered) or open loop at a constant arrival rate, where every latency is
+//! measured from the request's intended send time so a stalled server cannot hide its queue
+//! (no coordinated omission, as wrk2).
+
+use bytes::Bytes;
+use hdrhistogram::Histogram;
+use http_body_util::{BodyExt, Empty};
+use hyper::client::conn::http1;
+use hyper_util::rt::TokioIo;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// What to send and how.
+#[derive(Debug, Clone)]
+pub struct LoadSpec {
+    pub addr: SocketAddr,
+    /// Path and query; `{n}` is replaced by the request's sequence number (unique URLs).
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub connections: usize,
+    pub warmup: Duration,
+    pub duration: Duration,
+    /// Requests per second for an open loop; `None` for a closed loop.
+    pub rate: Option<f64>,
+}
+
+/// What a run measured (after warm-up).
+#[derive(Debug)]
+pub struct LoadResult {
+    pub requests: u64,
+    pub elapsed: Duration,
+    /// Latency in microseconds.
+    pub latency: Histogram<u64>,
+    pub errors: BTreeMap<String, u64>,
+    /// X-Cache values seen, with counts.
+    pub x_cache: BTreeMap<String, u64>,
+}
+
+impl LoadResult {
+    pub fn requests_per_sec(&self) -> f64 {
+        self.requests as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+struct Shared {
+    next: AtomicU64,
+    hist: Mutex<Histogram<u64>>,
+    errors: Mutex<BTreeMap<String, u64>>,
+    x_cache: Mutex<BTreeMap<String, u64>>,
+    requests: AtomicU64,
+}
+
+/// Runs `spec` and returns what was measured after the warm-up.
+pub async fn run(spec: &LoadSpec) -> LoadResult {
+    let shared = Arc::new(Shared {
+        next: AtomicU64::new(0),
+        hist: Mutex::new(Histogram::new_with_bounds(1, 60_000_000, 3).expect("histogram bounds")),
+        errors: Mutex::new(BTreeMap::new()),
+        x_cache: Mutex::new(BTreeMap::new()),
+        requests: AtomicU64::new(0),
+    });
+    let start = Instant::now();
+    let measure_from = start + spec.warmup;
+    let end = measure_from + spec.duration;
+    let tasks: Vec<_> = (0..spec.connections.max(1))
+        .map(|_| {
+            tokio::spawn(connection(
+                spec.clone(),
+                shared.clone(),
+                start,
+                measure_from,
+                end,
+            ))
+        })
+        .collect();
+    for t in tasks {
+        let _ = t.await;
+    }
+    let latency = shared.hist.lock().unwrap().clone();
+    let errors = shared.errors.lock().unwrap().clone();
+    let x_cache = shared.x_cache.lock().unwrap().clone();
+    LoadResult {
+        requests: shared.requests.load(Ordering::Relaxed),
+        elapsed: spec.duration,
+        latency,
+        errors,
+        x_cache,
+    }
+}
+
+fn count(map: &Mutex<BTreeMap<String, u64>>, key: &str) {
+    *map.lock().unwrap().entry(key.to_string()).or_default() += 1;
+}
+
+async fn connection(
+    spec: LoadSpec,
+    shared: Arc<Shared>,
+    start: Instant,
+    measure_from: Instant,
+    end: Instant,
+) {
+    let mut sender: Option<http1::SendRequest<Empty<Bytes>>> = None;
+    loop {
+        let n = shared.next.fetch_add(1, Ordering::Relaxed);
+        // Open loop: request n is due at start + n / rate; latency counts from then.
+        let intended = match spec.rate {
+            Some(rate) => start + Duration::from_secs_f64(n as f64 / rate),
+            None => Instant::now(),
+        };
+        if intended >= end {
+            return;
+        }
+        if intended > Instant::now() {
+            tokio::time::sleep_until(intended.into()).await;
+        }
+        if sender.as_ref().is_none_or(|s| s.is_closed()) {
+            sender = match connect(spec.addr).await {
+                Ok(s) => Some(s),
+                Err(kind) => {
+                    if intended >= measure_from {
+                        count(&shared.errors, kind);
+                    }
+                    continue;
+                }
+            };
+        }
+        let s = sender.as_mut().expect("connected above");
+        let path = spec.path.replace("{n}", &n.to_string());
+        let mut req = http::Request::get(path).header(http::header::HOST, spec.addr.to_string());
+        for (k, v) in &spec.headers {
+            req = req.header(k, v);
+        }
+        let req = req.body(Empty::new()).expect("valid request");
+        let outcome = match s.ready().await {
+            Err(_) => Err("connection closed"),
+            Ok(()) => match s.send_request(req).await {
+                Err(_) => Err("request failed"),
+                Ok(resp) => {
+                    let status = resp.status();
+                    let xc = resp
+                        .headers()
+                        .get("x-cache")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_string);
+                    match resp.into_body().collect().await {
+                        Err(_) => Err("body failed"),
+                        Ok(_) if status.is_server_error() => Err("5xx"),
+                        Ok(_) if status.is_client_error() => Err("4xx"),
+                        Ok(_) => Ok(xc),
+                    }
+                }
+            },
+        };
+        let done = Instant::now();
+        if intended < measure_from {
+            continue;
+        }
+        match outcome {
+            Ok(xc) => {
+                shared.requests.fetch_add(1, Ordering::Relaxed);
+                let us = done.saturating_duration_since(intended).as_micros().max(1) as u64;
+                let _ = shared.hist.lock().unwrap().record(us.min(60_000_000));
+                if let Some(xc) = xc {
+                    count(&shared.x_cache, &xc);
+                }
+            }
+            Err(kind) => {
+                count(&shared.errors, kind);
+                sender = None;
+            }
+        }
+    }
+}
+
+async fn connect(addr: SocketAddr) -> Result<http1::SendRequest<Empty<Bytes>>, &'static str> {
+    let tcp = tokio::net::TcpStream::connect(addr)
+        .await
+        .map_err(|_| "connect failed")?;
+    let _ = tcp.set_nodelay(true);
+    let (sender, conn) = http1::handshake(TokioIo::new(tcp))
+        .await
+        .map_err(|_| "handshake failed")?;
+    tokio::spawn(conn);
+    Ok(sender)
+}

@@ -1,0 +1,119 @@
+//! `report.json` and `report.html`: per scenario and target, throughput, latency percentiles,
+//! errors and CPU per request; the page draws them as inline SVG bar charts (no scripts, no
+//! network), one chart per measure.
+
+use serde_json::{json, Value};
+use std::fmt::Write;
+use std::path::Path;
+
+/// Writes both files into `dir`.
+pub fn write(dir: &Path, scenarios: &[(String, Value)], settings: Value) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let mut map = serde_json::Map::new();
+    for (name, v) in scenarios {
+        map.insert(name.clone(), json!({ "edge": v }));
+    }
+    let report = json!({ "settings": settings, "scenarios": map });
+    std::fs::write(
+        dir.join("report.json"),
+        serde_json::to_string_pretty(&report)?,
+    )?;
+    std::fs::write(
+        dir.join("report.html"),
+        html(scenarios, &report["settings"]),
+    )
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// A horizontal bar chart of `(label, value)` rows.
+fn bars(title: &str, unit: &str, rows: &[(String, f64)]) -> String {
+    let max = rows.iter().map(|r| r.1).fold(0.0_f64, f64::max).max(1e-9);
+    let h = 28 * rows.len() + 40;
+    let mut svg = format!("<figure><figcaption>{}</figcaption><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"720\" height=\"{h}\" role=\"img\">", esc(title));
+    for (i, (label, v)) in rows.iter().enumerate() {
+        let y = 10 + i * 28;
+        let w = (v / max * 440.0).max(1.0);
+        let _ = write!(
+            svg,
+            "<text x=\"0\" y=\"{}\" font-size=\"13\">{}</text><rect x=\"200\" y=\"{y}\" width=\"{w:.1}\" height=\"20\" fill=\"#3b7dd8\"/><text x=\"{:.1}\" y=\"{}\" font-size=\"12\">{v:.1} {}</text>",
+            y + 15,
+            esc(label),
+            205.0 + w,
+            y + 15,
+            esc(unit)
+        );
+    }
+    svg.push_str("</svg></figure>");
+    svg
+}
+
+fn html(scenarios: &[(String, Value)], settings: &Value) -> String {
+    let measured: Vec<&(String, Value)> = scenarios
+        .iter()
+        .filter(|(_, v)| v.get("skipped").is_none())
+        .collect();
+    let rows = |f: &dyn Fn(&Value) -> f64| {
+        measured
+            .iter()
+            .map(|(n, v)| (n.clone(), f(v)))
+            .collect::<Vec<_>>()
+    };
+    let mut page = String::from("<!doctype html><html><head><meta charset=\"utf-8\"><title>edge bench</title><style>body{font-family:sans-serif;margin:2em;max-width:60em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th:first-child,td:first-child{text-align:left}figure{margin:1.5em 0}figcaption{font-weight:bold;margin-bottom:.3em}</style></head><body><h1>edge bench</h1>");
+    let _ = write!(
+        page,
+        "<p>Settings: <code>{}</code></p>",
+        esc(&settings.to_string())
+    );
+    page.push_str("<table><tr><th>scenario</th><th>req/s</th><th>p50 µs</th><th>p90 µs</th><th>p99 µs</th><th>p99.9 µs</th><th>max µs</th><th>CPU µs/req</th><th>errors</th></tr>");
+    for (name, v) in scenarios {
+        if let Some(why) = v.get("skipped") {
+            let _ = write!(
+                page,
+                "<tr><td>{}</td><td colspan=\"8\">skipped: {}</td></tr>",
+                esc(name),
+                esc(why.as_str().unwrap_or(""))
+            );
+            continue;
+        }
+        let l = &v["latency_us"];
+        let errors: u64 = v["errors"]
+            .as_object()
+            .map_or(0, |m| m.values().filter_map(Value::as_u64).sum());
+        let _ = write!(
+            page,
+            "<tr><td>{}</td><td>{:.0}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2}</td><td>{errors}</td></tr>",
+            esc(name),
+            v["requests_per_sec"].as_f64().unwrap_or(0.0),
+            l["p50"], l["p90"], l["p99"], l["p999"], l["max"],
+            v["cpu_us_per_req"].as_f64().unwrap_or(0.0),
+        );
+    }
+    page.push_str("</table>");
+    page.push_str(&bars(
+        "Throughput",
+        "req/s",
+        &rows(&|v| v["requests_per_sec"].as_f64().unwrap_or(0.0)),
+    ));
+    page.push_str(&bars(
+        "Latency p50",
+        "µs",
+        &rows(&|v| v["latency_us"]["p50"].as_f64().unwrap_or(0.0)),
+    ));
+    page.push_str(&bars(
+        "Latency p99",
+        "µs",
+        &rows(&|v| v["latency_us"]["p99"].as_f64().unwrap_or(0.0)),
+    ));
+    page.push_str(&bars(
+        "Edge CPU per request",
+        "µs",
+        &rows(&|v| v["cpu_us_per_req"].as_f64().unwrap_or(0.0)),
+    ));
+    page.push_str("</body></html>\n");
+    page
+}

@@ -1,0 +1,231 @@
+//! Scenarios: each starts the mock origin and an edge node as real processes on loopback
+//! (port 0), warms them, drives load with `load::run`, and reads the edge's CPU time from
+//! /proc so the report gives CPU per request as well as latency.
+
+use crate::load::{self, LoadSpec};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// Every scenario this harness knows, in report order.
+pub const ALL: [&str; 6] = [
+    "hit",
+    "hit-functions",
+    "miss-four-stages",
+    "generated",
+    "geo",
+    "h1-no-keepalive",
+];
+
+/// How hard and how long to push.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub edge_bin: PathBuf,
+    pub work_dir: PathBuf,
+    pub connections: usize,
+    pub warmup: Duration,
+    pub duration: Duration,
+    pub rate: Option<f64>,
+    /// DB-IP or MaxMind databases for the geo scenario (skipped without).
+    pub geo_db: Vec<PathBuf>,
+}
+
+struct Running {
+    child: Child,
+    ready: HashMap<String, String>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(bin: &Path, args: &[String]) -> Result<Running, String> {
+    let mut child = Command::new(bin)
+        .args(args)
+        .env("EDGE_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+    let out = child.stdout.take().expect("piped");
+    let mut line = String::new();
+    let mut reader = BufReader::new(out);
+    loop {
+        line.clear();
+        match reader.read_line(&mut line) {
+            Ok(0) | Err(_) => {
+                return Err(format!(
+                    "{} {} exited before it was ready",
+                    bin.display(),
+                    args.join(" ")
+                ))
+            }
+            Ok(_) if line.starts_with("ready ") => break,
+            Ok(_) => {}
+        }
+    }
+    // Keep draining stdout so the child never blocks on a full pipe.
+    std::thread::spawn(move || for _ in reader.lines() {});
+    let ready = line
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Ok(Running { child, ready })
+}
+
+/// User + system CPU time of a process (all threads), from /proc.
+fn cpu(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
+        + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
+    // Linux reports in USER_HZ, 100 per second on every platform this runs on.
+    Duration::from_millis(ticks * 10)
+}
+
+fn write_fn(dir: &Path, name: &str, source: &str) -> Result<String, String> {
+    let p = dir.join(name);
+    std::fs::write(&p, source).map_err(|e| format!("{}: {e}", p.display()))?;
+    Ok(p.display().to_string())
+}
+
+const VREQ: &str = "exports.handler = async (e) => { const r = e.Records[0].cf.request; r.headers['x-experiment'] = [{ key: 'X-Experiment', value: 'b' }]; return r; };";
+const VRES: &str = "exports.handler = async (e) => { const r = e.Records[0].cf.response; r.headers['x-hook'] = [{ key: 'X-Hook', value: 'lambda' }]; return r; };";
+const PASS_REQ: &str = "exports.handler = async (e) => e.Records[0].cf.request;";
+const PASS_RES: &str = "exports.handler = async (e) => e.Records[0].cf.response;";
+const GENERATE: &str = "exports.handler = async () => ({ status: '200', headers: { 'content-type': [{ value: 'text/plain' }] }, body: 'generated at the edge' });";
+
+/// Runs one scenario; the JSON is one entry of the report.
+pub async fn run(name: &str, s: &Settings) -> Result<Value, String> {
+    std::fs::create_dir_all(&s.work_dir).map_err(|e| e.to_string())?;
+    let origin = start(
+        &s.edge_bin,
+        &["origin".into(), "--listen".into(), "127.0.0.1:0".into()],
+    )?;
+    let origin_url = format!("http://{}", origin.ready["http"]);
+    let mut args: Vec<String> = [
+        "node",
+        "--listen",
+        "127.0.0.1:0",
+        "--origin",
+        &origin_url,
+        "--access-log",
+        "off",
+        "--workers",
+        "1",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let mut path = "/bytes/1024?cache_control=max-age%3D600".to_string();
+    let mut headers = vec![];
+    let mut keepalive = true;
+    let dir = &s.work_dir;
+    match name {
+        "hit" => {}
+        "hit-functions" => {
+            args.extend([
+                "--function".into(),
+                format!("viewer-request={}", write_fn(dir, "vreq.js", VREQ)?),
+            ]);
+            args.extend([
+                "--function".into(),
+                format!("viewer-response={}", write_fn(dir, "vres.js", VRES)?),
+            ]);
+        }
+        "miss-four-stages" => {
+            for (stage, file, src) in [
+                ("viewer-request", "pass-vreq.js", PASS_REQ),
+                ("origin-request", "pass-oreq.js", PASS_REQ),
+                ("origin-response", "pass-ores.js", PASS_RES),
+                ("viewer-response", "pass-vres.js", PASS_RES),
+            ] {
+                args.extend([
+                    "--function".into(),
+                    format!("{stage}={}", write_fn(dir, file, src)?),
+                ]);
+            }
+            path = "/bytes/1024?cache_control=no-store&n={n}".into();
+        }
+        "generated" => {
+            args.extend([
+                "--function".into(),
+                format!("viewer-request={}", write_fn(dir, "generate.js", GENERATE)?),
+            ]);
+            path = "/generated".into();
+        }
+        "geo" => {
+            if s.geo_db.is_empty() {
+                return Ok(
+                    json!({ "skipped": "no geo database (give --geo-db or run beside ../shared/geo)" }),
+                );
+            }
+            args.push("--dev".into());
+            for g in &s.geo_db {
+                args.extend(["--geo-db".into(), g.display().to_string()]);
+            }
+            // The country is in the key only when a policy names it; the shortcut forwards
+            // them all, so every miss looks them up: vary the URL to make misses.
+            path = "/bytes/1024?cache_control=no-store&n={n}".into();
+            headers.push(("x-edge-viewer-ip".to_string(), "81.2.69.142".to_string()));
+        }
+        "h1-no-keepalive" => keepalive = false,
+        other => {
+            return Err(format!(
+                "unknown scenario {other:?} (known: {})",
+                ALL.join(", ")
+            ))
+        }
+    }
+    if !keepalive {
+        headers.push(("connection".to_string(), "close".to_string()));
+    }
+    let node = start(&s.edge_bin, &args)?;
+    let addr: SocketAddr = node.ready["http"]
+        .parse()
+        .map_err(|e| format!("bad address: {e}"))?;
+    let spec = LoadSpec {
+        addr,
+        path,
+        headers,
+        connections: s.connections,
+        warmup: s.warmup,
+        duration: s.duration,
+        rate: s.rate,
+    };
+    // Fill the cache and warm every worker before measuring.
+    let _ = load::run(&LoadSpec {
+        warmup: Duration::ZERO,
+        duration: Duration::from_millis(50),
+        ..spec.clone()
+    })
+    .await;
+    let pid = node.child.id();
+    let cpu0 = cpu(pid);
+    let r = load::run(&spec).await;
+    let cpu1 = cpu(pid);
+    let q = |p: f64| r.latency.value_at_quantile(p);
+    let cpu_us = (cpu1 - cpu0).as_secs_f64() * 1e6 / (r.requests.max(1) as f64);
+    Ok(json!({
+        "requests": r.requests,
+        "requests_per_sec": r.requests_per_sec(),
+        "latency_us": { "p50": q(0.50), "p90": q(0.90), "p99": q(0.99), "p999": q(0.999), "max": r.latency.max() },
+        "errors": r.errors,
+        "x_cache": r.x_cache,
+        "cpu_us_per_req": cpu_us,
+        "connections": s.connections,
+        "mode": if s.rate.is_some() { "open" } else { "closed" },
+    }))
+}
