@@ -7,11 +7,29 @@ use std::fmt::Write;
 use std::path::Path;
 
 /// Writes both files into `dir`.
-pub fn write(dir: &Path, scenarios: &[(String, Value)], settings: Value) -> std::io::Result<()> {
+/// `scenarios` holds our result per scenario; `peers` the nginx result where one ran.
+pub fn write(
+    dir: &Path,
+    scenarios: &[(String, Value)],
+    peers: &[(String, String, Value)],
+    settings: Value,
+) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let mut map = serde_json::Map::new();
     for (name, v) in scenarios {
-        map.insert(name.clone(), json!({ "edge": v }));
+        let mut entry = json!({ "edge": v });
+        for (scenario, peer, pv) in peers.iter().filter(|(s, _, _)| s == name) {
+            let _ = scenario;
+            let ratio =
+                |k: &str| v[k].as_f64().unwrap_or(0.0) / pv[k].as_f64().unwrap_or(0.0).max(1e-9);
+            entry[peer.as_str()] = pv.clone();
+            entry["ratios"] = json!({
+                "against": peer,
+                "requests_per_sec": ratio("requests_per_sec"),
+                "cpu_us_per_req": ratio("cpu_us_per_req"),
+            });
+        }
+        map.insert(name.clone(), entry);
     }
     let report = json!({ "settings": settings, "scenarios": map });
     std::fs::write(
@@ -20,7 +38,7 @@ pub fn write(dir: &Path, scenarios: &[(String, Value)], settings: Value) -> std:
     )?;
     std::fs::write(
         dir.join("report.html"),
-        html(scenarios, &report["settings"]),
+        html(scenarios, peers, &report["settings"]),
     )
 }
 
@@ -52,11 +70,21 @@ fn bars(title: &str, unit: &str, rows: &[(String, f64)]) -> String {
     svg
 }
 
-fn html(scenarios: &[(String, Value)], settings: &Value) -> String {
-    let measured: Vec<&(String, Value)> = scenarios
+fn html(
+    scenarios: &[(String, Value)],
+    peers: &[(String, String, Value)],
+    settings: &Value,
+) -> String {
+    let mut measured: Vec<(String, Value)> = scenarios
         .iter()
         .filter(|(_, v)| v.get("skipped").is_none())
+        .cloned()
         .collect();
+    measured.extend(
+        peers
+            .iter()
+            .map(|(s, p, v)| (format!("{s} ({p})"), v.clone())),
+    );
     let rows = |f: &dyn Fn(&Value) -> f64| {
         measured
             .iter()
@@ -88,6 +116,18 @@ fn html(scenarios: &[(String, Value)], settings: &Value) -> String {
             page,
             "<tr><td>{}</td><td>{:.0}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2}</td><td>{errors}</td></tr>",
             esc(name),
+            v["requests_per_sec"].as_f64().unwrap_or(0.0),
+            l["p50"], l["p90"], l["p99"], l["p999"], l["max"],
+            v["cpu_us_per_req"].as_f64().unwrap_or(0.0),
+        );
+    }
+    for (s, p, v) in peers {
+        let l = &v["latency_us"];
+        let _ = write!(
+            page,
+            "<tr><td>{} ({})</td><td>{:.0}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2}</td><td>-</td></tr>",
+            esc(s),
+            esc(p),
             v["requests_per_sec"].as_f64().unwrap_or(0.0),
             l["p50"], l["p90"], l["p99"], l["p999"], l["max"],
             v["cpu_us_per_req"].as_f64().unwrap_or(0.0),

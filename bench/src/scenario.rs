@@ -229,3 +229,138 @@ pub async fn run(name: &str, s: &Settings) -> Result<Value, String> {
         "mode": if s.rate.is_some() { "open" } else { "closed" },
     }))
 }
+
+/// The nginx peer for a scenario, if it has one: plain proxy_cache for cache hits, proxy_cache
+/// with one njs header hook for hits through functions.
+pub fn peer_for(scenario: &str) -> Option<&'static str> {
+    match scenario {
+        "hit" => Some("plain"),
+        "hit-functions" => Some("njs"),
+        _ => None,
+    }
+}
+
+/// Where `nginx-edge.sh` is: `EDGE_PEERS_DIR`, or `../shared/peers`; `None` without nginx.
+pub fn peers_dir() -> Option<PathBuf> {
+    let which = Command::new("sh")
+        .args(["-c", "command -v nginx"])
+        .output()
+        .ok()?;
+    if !which.status.success() {
+        return None;
+    }
+    let dir = std::env::var_os("EDGE_PEERS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("../shared/peers"));
+    dir.join("nginx-edge.sh").is_file().then_some(dir)
+}
+
+fn children(pid: u32) -> Vec<u32> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+/// The same load against nginx (`variant` plain or njs) in front of a fresh mock origin.
+pub async fn run_nginx(
+    scenario: &str,
+    variant: &str,
+    peers: &Path,
+    s: &Settings,
+) -> Result<Value, String> {
+    let dir = s.work_dir.join(format!("nginx-{variant}"));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    // nginx's unprivileged worker must be able to reach its cache under a root-owned tree.
+    let _ = Command::new("chmod")
+        .args(["-R", "a+rwX"])
+        .arg(&s.work_dir)
+        .status();
+    let origin = start(
+        &s.edge_bin,
+        &["origin".into(), "--listen".into(), "127.0.0.1:0".into()],
+    )?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| e.to_string())?
+        .port();
+    let out = Command::new(peers.join("nginx-edge.sh"))
+        .args(["start"])
+        .arg(&dir)
+        .arg(port.to_string())
+        .arg(&origin.ready["http"])
+        .arg(variant)
+        .output()
+        .map_err(|e| format!("nginx-edge.sh: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "nginx did not start: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let master: u32 = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .map_err(|_| "nginx-edge.sh printed no pid".to_string())?;
+    struct Stop(PathBuf, PathBuf);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let _ = Command::new(self.0.join("nginx-edge.sh"))
+                .arg("stop")
+                .arg(&self.1)
+                .status();
+        }
+    }
+    let _stop = Stop(peers.to_path_buf(), dir.clone());
+    let addr: SocketAddr = format!("127.0.0.1:{port}")
+        .parse()
+        .expect("loopback address");
+    // Wait for nginx to listen (it was started in the background by the script).
+    let mut up = false;
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    if !up {
+        return Err("nginx never listened".into());
+    }
+    let spec = LoadSpec {
+        addr,
+        path: "/bytes/1024?cache_control=max-age%3D600".into(),
+        headers: vec![],
+        connections: s.connections,
+        warmup: s.warmup,
+        duration: s.duration,
+        rate: s.rate,
+    };
+    let _ = load::run(&LoadSpec {
+        warmup: Duration::ZERO,
+        duration: Duration::from_millis(50),
+        ..spec.clone()
+    })
+    .await;
+    let pids = || {
+        let mut p = vec![master];
+        p.extend(children(master));
+        p
+    };
+    let cpu_all = || pids().into_iter().map(cpu).sum::<Duration>();
+    let cpu0 = cpu_all();
+    let r = load::run(&spec).await;
+    let cpu1 = cpu_all();
+    let q = |p: f64| r.latency.value_at_quantile(p);
+    let _ = scenario;
+    Ok(json!({
+        "requests": r.requests,
+        "requests_per_sec": r.requests_per_sec(),
+        "latency_us": { "p50": q(0.50), "p90": q(0.90), "p99": q(0.99), "p999": q(0.999), "max": r.latency.max() },
+        "errors": r.errors,
+        "cpu_us_per_req": (cpu1.saturating_sub(cpu0)).as_secs_f64() * 1e6 / (r.requests.max(1) as f64),
+        "connections": s.connections,
+        "mode": if s.rate.is_some() { "open" } else { "closed" },
+    }))
+}

@@ -74,6 +74,9 @@ struct BenchArgs {
     /// Geo databases for the geo scenario (default: DB-IP Lite from ../shared/geo).
     #[arg(long = "geo-db", value_name = "FILE")]
     geo_db: Vec<PathBuf>,
+    /// Do not run nginx side by side even when it is installed.
+    #[arg(long)]
+    no_peers: bool,
 }
 
 #[derive(clap::Args)]
@@ -374,7 +377,16 @@ async fn run_bench(a: BenchArgs) -> Result<()> {
         rate: a.rate,
         geo_db,
     };
+    let peers_dir = if a.no_peers {
+        None
+    } else {
+        edge_bench::scenario::peers_dir()
+    };
+    if peers_dir.is_none() && !a.no_peers {
+        println!("(nginx or ../shared/peers/nginx-edge.sh not found: no side-by-side peer)");
+    }
     let mut results = Vec::new();
+    let mut peers = Vec::new();
     for name in &names {
         let v = edge_bench::scenario::run(name, &settings)
             .await
@@ -391,13 +403,32 @@ async fn run_bench(a: BenchArgs) -> Result<()> {
                 v["errors"],
             );
         }
+        if let (Some(dir), Some(variant)) = (&peers_dir, edge_bench::scenario::peer_for(name)) {
+            if v.get("skipped").is_none() {
+                match edge_bench::scenario::run_nginx(name, variant, dir, &settings).await {
+                    Ok(pv) => {
+                        println!(
+                            "{:<18} {:>9.0} req/s  p50 {:>6} us  p99 {:>6} us  cpu {:>6.2} us/req  (ratio edge/nginx: {:.2} throughput, {:.2} cpu)",
+                            format!("  nginx-{variant}"),
+                            pv["requests_per_sec"].as_f64().unwrap_or(0.0),
+                            pv["latency_us"]["p50"], pv["latency_us"]["p99"],
+                            pv["cpu_us_per_req"].as_f64().unwrap_or(0.0),
+                            v["requests_per_sec"].as_f64().unwrap_or(0.0) / pv["requests_per_sec"].as_f64().unwrap_or(0.0).max(1e-9),
+                            v["cpu_us_per_req"].as_f64().unwrap_or(0.0) / pv["cpu_us_per_req"].as_f64().unwrap_or(0.0).max(1e-9),
+                        );
+                        peers.push((name.clone(), format!("nginx-{variant}"), pv));
+                    }
+                    Err(e) => println!("  nginx-{variant}: not measured: {e}"),
+                }
+            }
+        }
         results.push((name.clone(), v));
     }
     let settings_json = serde_json::json!({
         "connections": a.connections, "duration_s": a.duration, "warmup_s": a.warmup,
         "mode": if a.rate.is_some() { "open" } else { "closed" }, "rate": a.rate,
     });
-    edge_bench::report::write(&a.out, &results, settings_json)?;
+    edge_bench::report::write(&a.out, &results, &peers, settings_json)?;
     println!(
         "report: {} and {}",
         a.out.join("report.json").display(),

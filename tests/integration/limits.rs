@@ -151,6 +151,7 @@ fn bench_smoke_runs_every_scenario() {
         .args([
             "bench",
             "--all",
+            "--no-peers",
             "--duration",
             "0.3",
             "--warmup",
