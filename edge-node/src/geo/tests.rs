@@ -189,3 +189,27 @@ pub(crate) fn tempfile_dir() -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+#[test]
+fn asn_databases_add_the_asn() {
+    let dir = tempfile_dir();
+    let mut w = Writer::new("GeoLite2-ASN");
+    w.insert_value(
+        "192.0.2.0/24".parse::<ipnet::IpNet>().unwrap(),
+        Value::map([
+            ("autonomous_system_number", Value::from(64_512_u32)),
+            ("autonomous_system_organization", Value::from("Example")),
+        ]),
+    )
+    .unwrap();
+    let asn = dir.join("asn.mmdb");
+    std::fs::write(&asn, w.to_bytes().unwrap()).unwrap();
+    let db = GeoDb::open(&[flat_db(&dir), asn]).unwrap();
+    let g = db.lookup("192.0.2.1".parse().unwrap());
+    assert_eq!(g.asn, Some(64_512));
+    assert_eq!(
+        g.country.as_deref(),
+        Some("GB"),
+        "fields merge across files"
+    );
+}
