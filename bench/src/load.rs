@@ -38,6 +38,8 @@ pub struct LoadResult {
     pub errors: BTreeMap<String, u64>,
     /// X-Cache values seen, with counts.
     pub x_cache: BTreeMap<String, u64>,
+    /// Mean time per stage from `Server-Timing` (µs), when the server sends it.
+    pub stages_us: BTreeMap<String, f64>,
 }
 
 impl LoadResult {
@@ -51,6 +53,8 @@ struct Shared {
     hist: Mutex<Histogram<u64>>,
     errors: Mutex<BTreeMap<String, u64>>,
     x_cache: Mutex<BTreeMap<String, u64>>,
+    /// Sum of microseconds per stage, and how many responses reported it.
+    stages: Mutex<BTreeMap<String, (f64, u64)>>,
     requests: AtomicU64,
 }
 
@@ -61,6 +65,7 @@ pub async fn run(spec: &LoadSpec) -> LoadResult {
         hist: Mutex::new(Histogram::new_with_bounds(1, 60_000_000, 3).expect("histogram bounds")),
         errors: Mutex::new(BTreeMap::new()),
         x_cache: Mutex::new(BTreeMap::new()),
+        stages: Mutex::new(BTreeMap::new()),
         requests: AtomicU64::new(0),
     });
     let start = Instant::now();
@@ -83,7 +88,17 @@ pub async fn run(spec: &LoadSpec) -> LoadResult {
     let latency = shared.hist.lock().unwrap().clone();
     let errors = shared.errors.lock().unwrap().clone();
     let x_cache = shared.x_cache.lock().unwrap().clone();
+    let requests = shared.requests.load(Ordering::Relaxed).max(1) as f64;
+    // Averaged over every measured request (a stage that did not run counts as zero).
+    let stages_us = shared
+        .stages
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(k, (sum, _))| (k.clone(), sum / requests))
+        .collect();
     LoadResult {
+        stages_us,
         requests: shared.requests.load(Ordering::Relaxed),
         elapsed: spec.duration,
         latency,
@@ -141,16 +156,18 @@ async fn connection(
                 Err(_) => Err("request failed"),
                 Ok(resp) => {
                     let status = resp.status();
-                    let xc = resp
-                        .headers()
-                        .get("x-cache")
-                        .and_then(|v| v.to_str().ok())
-                        .map(str::to_string);
+                    let header = |name: &str| {
+                        resp.headers()
+                            .get(name)
+                            .and_then(|v| v.to_str().ok())
+                            .map(str::to_string)
+                    };
+                    let (xc, timing) = (header("x-cache"), header("server-timing"));
                     match resp.into_body().collect().await {
                         Err(_) => Err("body failed"),
                         Ok(_) if status.is_server_error() => Err("5xx"),
                         Ok(_) if status.is_client_error() => Err("4xx"),
-                        Ok(_) => Ok(xc),
+                        Ok(_) => Ok((xc, timing)),
                     }
                 }
             },
@@ -160,8 +177,11 @@ async fn connection(
             continue;
         }
         match outcome {
-            Ok(xc) => {
+            Ok((xc, timing)) => {
                 shared.requests.fetch_add(1, Ordering::Relaxed);
+                if let Some(t) = timing {
+                    record_stages(&shared.stages, &t);
+                }
                 let us = done.saturating_duration_since(intended).as_micros().max(1) as u64;
                 let _ = shared.hist.lock().unwrap().record(us.min(60_000_000));
                 if let Some(xc) = xc {
@@ -172,6 +192,25 @@ async fn connection(
                 count(&shared.errors, kind);
                 sender = None;
             }
+        }
+    }
+}
+
+/// Adds `name;dur=MS` entries of a Server-Timing value to the per-stage sums.
+fn record_stages(stages: &Mutex<BTreeMap<String, (f64, u64)>>, header: &str) {
+    let mut map = stages.lock().unwrap();
+    for entry in header.split(',') {
+        let mut parts = entry.trim().split(';');
+        let name = parts.next().unwrap_or("").trim();
+        let dur = parts.find_map(|p| {
+            p.trim()
+                .strip_prefix("dur=")
+                .and_then(|d| d.parse::<f64>().ok())
+        });
+        if let (false, Some(ms)) = (name.is_empty(), dur) {
+            let e = map.entry(name.to_string()).or_default();
+            e.0 += ms * 1000.0;
+            e.1 += 1;
         }
     }
 }

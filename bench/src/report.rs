@@ -70,6 +70,75 @@ fn bars(title: &str, unit: &str, rows: &[(String, f64)]) -> String {
     svg
 }
 
+/// Where the time goes per scenario: one stacked bar of the mean stage times from
+/// Server-Timing (viewer-request, cache, origin-request, origin, origin-response,
+/// viewer-response).
+fn stacked(scenarios: &[(String, Value)]) -> String {
+    const STAGES: [(&str, &str); 6] = [
+        ("viewer-request", "#e07b39"),
+        ("cache", "#3b7dd8"),
+        ("origin-request", "#b65fcf"),
+        ("origin", "#8c8c8c"),
+        ("origin-response", "#2f9e6e"),
+        ("viewer-response", "#d64f6f"),
+    ];
+    let rows: Vec<(&String, &Value)> = scenarios
+        .iter()
+        .filter_map(|(n, v)| {
+            v.get("stages_us")
+                .filter(|s| s.as_object().is_some_and(|m| !m.is_empty()))
+                .map(|s| (n, s))
+        })
+        .collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    let total = |s: &Value| {
+        STAGES
+            .iter()
+            .map(|(k, _)| s[*k].as_f64().unwrap_or(0.0))
+            .sum::<f64>()
+    };
+    let max = rows
+        .iter()
+        .map(|(_, s)| total(s))
+        .fold(0.0_f64, f64::max)
+        .max(1e-9);
+    let h = 28 * rows.len() + 60;
+    let mut svg = format!("<figure><figcaption>Where the time goes (mean µs per request, from Server-Timing)</figcaption><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"720\" height=\"{h}\" role=\"img\">");
+    for (i, (name, s)) in rows.iter().enumerate() {
+        let y = 10 + i * 28;
+        let _ = write!(
+            svg,
+            "<text x=\"0\" y=\"{}\" font-size=\"13\">{}</text>",
+            y + 15,
+            esc(name)
+        );
+        let mut x = 200.0;
+        for (k, color) in STAGES {
+            let w = s[k].as_f64().unwrap_or(0.0) / max * 440.0;
+            if w > 0.0 {
+                let _ = write!(svg, "<rect x=\"{x:.1}\" y=\"{y}\" width=\"{w:.1}\" height=\"20\" fill=\"{color}\"><title>{k}: {:.1} µs</title></rect>", s[k].as_f64().unwrap_or(0.0));
+                x += w;
+            }
+        }
+        let _ = write!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{}\" font-size=\"12\">{:.1} µs</text>",
+            x + 5.0,
+            y + 15,
+            total(s)
+        );
+    }
+    let ly = 20 + rows.len() * 28;
+    for (i, (k, color)) in STAGES.iter().enumerate() {
+        let x = i * 118;
+        let _ = write!(svg, "<rect x=\"{x}\" y=\"{ly}\" width=\"12\" height=\"12\" fill=\"{color}\"/><text x=\"{}\" y=\"{}\" font-size=\"11\">{k}</text>", x + 16, ly + 10);
+    }
+    svg.push_str("</svg></figure>");
+    svg
+}
+
 fn html(
     scenarios: &[(String, Value)],
     peers: &[(String, String, Value)],
@@ -154,6 +223,7 @@ fn html(
         "µs",
         &rows(&|v| v["cpu_us_per_req"].as_f64().unwrap_or(0.0)),
     ));
+    page.push_str(&stacked(scenarios));
     page.push_str("</body></html>\n");
     page
 }

@@ -125,6 +125,7 @@ pub async fn run(name: &str, s: &Settings) -> Result<Value, String> {
         "off",
         "--workers",
         "1",
+        "--server-timing",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -224,6 +225,7 @@ pub async fn run(name: &str, s: &Settings) -> Result<Value, String> {
         "latency_us": { "p50": q(0.50), "p90": q(0.90), "p99": q(0.99), "p999": q(0.999), "max": r.latency.max() },
         "errors": r.errors,
         "x_cache": r.x_cache,
+        "stages_us": r.stages_us,
         "cpu_us_per_req": cpu_us,
         "connections": s.connections,
         "mode": if s.rate.is_some() { "open" } else { "closed" },
