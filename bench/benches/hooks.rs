@@ -15,34 +15,15 @@ use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// CPU time of this thread so far (Linux: the first field of /proc/thread-self/schedstat, in ns).
 fn thread_cpu() -> Duration {
-    let mut ts = libc_timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // CLOCK_THREAD_CPUTIME_ID = 3 on Linux.
-    unsafe_free_clock(3, &mut ts);
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
-}
-
-#[repr(C)]
-struct libc_timespec {
-    tv_sec: i64,
-    tv_nsec: i64,
-}
-
-/// Reads a clock through /proc-free means: std has no thread CPU clock, so use the process's
-/// user+system time from /proc/thread-self/stat in clock ticks (10 ms) only as a fallback.
-fn unsafe_free_clock(_id: i32, ts: &mut libc_timespec) {
     let stat = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
-    // schedstat: time spent on the CPU in nanoseconds, first field.
-    let ns: u64 = stat
-        .split_whitespace()
-        .next()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    ts.tv_sec = (ns / 1_000_000_000) as i64;
-    ts.tv_nsec = (ns % 1_000_000_000) as i64;
+    Duration::from_nanos(
+        stat.split_whitespace()
+            .next()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0),
+    )
 }
 
 const HANDLER: &str = r#"

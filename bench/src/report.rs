@@ -18,8 +18,7 @@ pub fn write(
     let mut map = serde_json::Map::new();
     for (name, v) in scenarios {
         let mut entry = json!({ "edge": v });
-        for (scenario, peer, pv) in peers.iter().filter(|(s, _, _)| s == name) {
-            let _ = scenario;
+        for (_, peer, pv) in peers.iter().filter(|(s, _, _)| s == name) {
             let ratio =
                 |k: &str| v[k].as_f64().unwrap_or(0.0) / pv[k].as_f64().unwrap_or(0.0).max(1e-9);
             entry[peer.as_str()] = pv.clone();

@@ -206,6 +206,13 @@ pub async fn run(name: &str, s: &Settings) -> Result<Value, String> {
         duration: s.duration,
         rate: s.rate,
     };
+    let pid = node.child.id();
+    Ok(measure(&spec, || vec![pid]).await)
+}
+
+/// Warms up, then runs `spec` while reading the CPU time of the processes `pids` returns:
+/// one report entry.
+async fn measure(spec: &LoadSpec, pids: impl Fn() -> Vec<u32>) -> Value {
     // Fill the cache and warm every worker before measuring.
     let _ = load::run(&LoadSpec {
         warmup: Duration::ZERO,
@@ -213,23 +220,22 @@ pub async fn run(name: &str, s: &Settings) -> Result<Value, String> {
         ..spec.clone()
     })
     .await;
-    let pid = node.child.id();
-    let cpu0 = cpu(pid);
-    let r = load::run(&spec).await;
-    let cpu1 = cpu(pid);
+    let cpu_all = || pids().into_iter().map(cpu).sum::<Duration>();
+    let cpu0 = cpu_all();
+    let r = load::run(spec).await;
+    let cpu1 = cpu_all();
     let q = |p: f64| r.latency.value_at_quantile(p);
-    let cpu_us = (cpu1 - cpu0).as_secs_f64() * 1e6 / (r.requests.max(1) as f64);
-    Ok(json!({
+    json!({
         "requests": r.requests,
         "requests_per_sec": r.requests_per_sec(),
         "latency_us": { "p50": q(0.50), "p90": q(0.90), "p99": q(0.99), "p999": q(0.999), "max": r.latency.max() },
         "errors": r.errors,
         "x_cache": r.x_cache,
         "stages_us": r.stages_us,
-        "cpu_us_per_req": cpu_us,
-        "connections": s.connections,
-        "mode": if s.rate.is_some() { "open" } else { "closed" },
-    }))
+        "cpu_us_per_req": cpu1.saturating_sub(cpu0).as_secs_f64() * 1e6 / (r.requests.max(1) as f64),
+        "connections": spec.connections,
+        "mode": if spec.rate.is_some() { "open" } else { "closed" },
+    })
 }
 
 /// The nginx peer for a scenario, if it has one: plain proxy_cache for cache hits, proxy_cache
@@ -266,12 +272,7 @@ fn children(pid: u32) -> Vec<u32> {
 }
 
 /// The same load against nginx (`variant` plain or njs) in front of a fresh mock origin.
-pub async fn run_nginx(
-    scenario: &str,
-    variant: &str,
-    peers: &Path,
-    s: &Settings,
-) -> Result<Value, String> {
+pub async fn run_nginx(variant: &str, peers: &Path, s: &Settings) -> Result<Value, String> {
     let dir = s.work_dir.join(format!("nginx-{variant}"));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     // nginx's unprivileged worker must be able to reach its cache under a root-owned tree.
@@ -339,30 +340,10 @@ pub async fn run_nginx(
         duration: s.duration,
         rate: s.rate,
     };
-    let _ = load::run(&LoadSpec {
-        warmup: Duration::ZERO,
-        duration: Duration::from_millis(50),
-        ..spec.clone()
-    })
-    .await;
-    let pids = || {
+    Ok(measure(&spec, || {
         let mut p = vec![master];
         p.extend(children(master));
         p
-    };
-    let cpu_all = || pids().into_iter().map(cpu).sum::<Duration>();
-    let cpu0 = cpu_all();
-    let r = load::run(&spec).await;
-    let cpu1 = cpu_all();
-    let q = |p: f64| r.latency.value_at_quantile(p);
-    let _ = scenario;
-    Ok(json!({
-        "requests": r.requests,
-        "requests_per_sec": r.requests_per_sec(),
-        "latency_us": { "p50": q(0.50), "p90": q(0.90), "p99": q(0.99), "p999": q(0.999), "max": r.latency.max() },
-        "errors": r.errors,
-        "cpu_us_per_req": (cpu1.saturating_sub(cpu0)).as_secs_f64() * 1e6 / (r.requests.max(1) as f64),
-        "connections": s.connections,
-        "mode": if s.rate.is_some() { "open" } else { "closed" },
-    }))
+    })
+    .await)
 }

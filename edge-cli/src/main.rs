@@ -405,7 +405,7 @@ async fn run_bench(a: BenchArgs) -> Result<()> {
         }
         if let (Some(dir), Some(variant)) = (&peers_dir, edge_bench::scenario::peer_for(name)) {
             if v.get("skipped").is_none() {
-                match edge_bench::scenario::run_nginx(name, variant, dir, &settings).await {
+                match edge_bench::scenario::run_nginx(variant, dir, &settings).await {
                     Ok(pv) => {
                         println!(
                             "{:<18} {:>9.0} req/s  p50 {:>6} us  p99 {:>6} us  cpu {:>6.2} us/req  (ratio edge/nginx: {:.2} throughput, {:.2} cpu)",
