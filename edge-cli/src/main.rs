@@ -9,6 +9,7 @@ use edge_node::server::{Listen, RunningNode};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+mod ctl;
 mod geodata;
 mod up;
 
@@ -41,8 +42,25 @@ enum Command {
     Node(Box<NodeArgs>),
     /// Run the mock origin.
     Origin(OriginArgs),
-    /// Run a local multi-node edge: the mock origin and N edge nodes.
+    /// Run a local multi-node edge: a control node, the mock origin and N edge nodes.
     Up(up::UpArgs),
+    /// Run the control node: function versions, associations, replication to every edge.
+    Control(ctl::ControlArgs),
+    /// Put a function's code and publish it as a new version; prints the version number.
+    Publish(ctl::PublishArgs),
+    /// Associate a published version with a stage of a cache behavior (every edge follows).
+    Associate(ctl::AssociateArgs),
+    /// Every edge's applied revision: InProgress or Deployed.
+    Status(ctl::StatusArgs),
+    /// Invalidate cached paths on every edge.
+    Invalidate(ctl::InvalidateArgs),
+    /// Undo a canary, or return a function's associations to their previous versions.
+    Rollback(ctl::NameArgs),
+    /// List a function's versions.
+    Versions(ctl::NameArgs),
+    /// Send an edge.toml's distributions to the control node, publishing and associating its
+    /// function files.
+    Deploy(ctl::DeployArgs),
     /// Measure latency, throughput and CPU per request, writing report.json and report.html.
     Bench(BenchArgs),
 }
@@ -91,11 +109,22 @@ struct NodeArgs {
     #[arg(long)]
     tls_listen: Option<SocketAddr>,
     /// One distribution in front of this origin, forwarding everything.
-    #[arg(long, conflicts_with = "config")]
+    #[arg(long, conflicts_with_all = ["config", "control"])]
     origin: Option<String>,
     /// A TOML configuration file.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "control")]
     config: Option<PathBuf>,
+    /// Follow this control node (URL): distributions, functions and invalidations replicate
+    /// from it; needs --pop.
+    #[arg(long, requires = "pop")]
+    control: Option<String>,
+    /// Where a node following a control node keeps its last applied state and code
+    /// (default: .edge/edges/POP).
+    #[arg(long, requires = "control")]
+    state_dir: Option<PathBuf>,
+    /// The control node's bearer token.
+    #[arg(long, env = "EDGE_TOKEN", hide_env_values = true)]
+    token: Option<String>,
     /// This node's POP name (X-Amz-Cf-Pop), like IAD89-C1.
     #[arg(long)]
     pop: Option<String>,
@@ -168,6 +197,14 @@ fn main() {
             Command::Origin(a) => run_origin(a).await,
             Command::Up(a) => up::run(a).await,
             Command::Bench(a) => run_bench(a).await,
+            Command::Control(a) => ctl::run_control(a).await,
+            Command::Publish(a) => ctl::publish(a).await,
+            Command::Associate(a) => ctl::associate(a).await,
+            Command::Status(a) => ctl::status(a).await,
+            Command::Invalidate(a) => ctl::invalidate(a).await,
+            Command::Rollback(a) => ctl::rollback(a).await,
+            Command::Versions(a) => ctl::versions(a).await,
+            Command::Deploy(a) => ctl::deploy_cmd(a).await,
         }
     });
     if let Err(e) = result {
@@ -207,7 +244,8 @@ fn node_config(a: &NodeArgs) -> Result<NodeConfig> {
                 .unwrap_or(std::path::Path::new("."));
             config::parse_toml_in(&text, base).map_err(|e| anyhow!("{}: {e}", path.display()))?
         }
-        (None, None) => bail!("give --origin URL or --config FILE"),
+        (None, None) if a.control.is_some() => config::parse_distributions("")?,
+        (None, None) => bail!("give --origin URL, --config FILE or --control URL"),
         (Some(_), Some(_)) => unreachable!("clap refuses both"),
     };
     let n = &mut cfg.node;
@@ -271,12 +309,55 @@ fn node_config(a: &NodeArgs) -> Result<NodeConfig> {
 }
 
 async fn run_node(a: NodeArgs) -> Result<()> {
-    let cfg = node_config(&a)?;
+    let mut cfg = node_config(&a)?;
     let listen = Listen {
         http: a.listen,
         tls: a.tls_listen,
     };
+    // A node following a control node starts from what it applied last, if anything.
+    let replica = match &a.control {
+        Some(url) => {
+            let dir = a.state_dir.clone().unwrap_or_else(|| {
+                PathBuf::from(".edge/edges").join(&cfg.node.pop)
+            });
+            let store = edge_node::replica::LocalStore::open(&dir)?;
+            let mut applied = 0;
+            let mut code = Default::default();
+            match store.load() {
+                Ok(Some((state, saved))) => match state.compose(&cfg.node, &saved) {
+                    Ok(c) => {
+                        tracing::info!(revision = state.revision, dir = %dir.display(), "serving the last applied state until the control node answers");
+                        cfg = c;
+                        applied = state.revision;
+                        code = saved;
+                    }
+                    Err(e) => tracing::error!(dir = %dir.display(), error = %e, "the saved state is unusable; starting empty"),
+                },
+                Ok(None) => {}
+                Err(e) => tracing::error!(dir = %dir.display(), error = %e, "the saved state is unreadable; starting empty"),
+            }
+            let token = a.token.clone().filter(|t| !t.is_empty()).ok_or_else(|| {
+                anyhow!("--control needs the control node's token (--token or EDGE_TOKEN)")
+            })?;
+            Some((url.trim_end_matches('/').to_string(), token, store, applied, code))
+        }
+        None => None,
+    };
     let node = RunningNode::start(cfg, &listen)?;
+    let applied_at_start = replica.as_ref().map(|r| r.3);
+    if let Some((control, token, store, applied, code)) = replica {
+        let r = edge_node::replica::Replica {
+            control,
+            token,
+            pop: node.shared.identity.pop_name.to_string(),
+            url: format!("http://{}", node.http),
+            store,
+            handle: node.handle.clone(),
+            applied,
+            code,
+        };
+        tokio::spawn(r.run());
+    }
     let (stop_admin, admin_rx) = tokio::sync::watch::channel(false);
     let admin = match a.admin_listen {
         Some(addr) => {
@@ -300,11 +381,12 @@ async fn run_node(a: NodeArgs) -> Result<()> {
     };
     let opt = |a: Option<SocketAddr>| a.map_or("-".to_string(), |a| a.to_string());
     println!(
-        "ready http={} admin={} tls={} pop={}",
+        "ready http={} admin={} tls={} pop={} revision={}",
         node.http,
         opt(admin),
         opt(node.tls),
-        node.shared.identity.pop_name
+        node.shared.identity.pop_name,
+        applied_at_start.map_or("-".to_string(), |r| r.to_string())
     );
     tracing::info!(http = %node.http, admin = %opt(admin), tls = %opt(node.tls), pop = %node.shared.identity.pop_name, engine = edge_node::js::engine(), "edge node ready");
     if let Some(path) = a.config.clone() {
@@ -450,7 +532,7 @@ async fn run_origin(a: OriginArgs) -> Result<()> {
     }
 }
 
-async fn wait_for_signal() {
+pub(crate) async fn wait_for_signal() {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
     tokio::select! {

@@ -34,16 +34,26 @@ pub struct UpArgs {
     /// Edge i listens on 127.0.0.1:PORT+i (admin on PORT+100+i); 0 picks free ports.
     #[arg(long, default_value_t = 8080)]
     port: u16,
-    /// The mock origin's port.
-    #[arg(long, default_value_t = 9000)]
-    origin_port: u16,
+    /// The control node's port (0 picks a free one).
+    #[arg(long, default_value_t = 8070)]
+    control_port: u16,
+    /// The mock origin's port (default: the port of the config's loopback origin, else 9000;
+    /// loopback origins in the config are pointed at it).
+    #[arg(long)]
+    origin_port: Option<u16>,
     /// Files the mock origin serves.
     #[arg(long)]
     root: Option<PathBuf>,
-    /// Edge configuration for every node (its origin should be the mock origin's port).
-    /// Without it, each node forwards everything to the mock origin.
+    /// Edge configuration: its distributions and function files are deployed through the
+    /// control node. Without it, one distribution forwards everything to the mock origin.
     #[arg(long)]
     config: Option<PathBuf>,
+    /// The control node's database and each edge's saved state.
+    #[arg(long, default_value = ".edge")]
+    data_dir: PathBuf,
+    /// Publish an edited function file (or configuration) to every edge as soon as it is saved.
+    #[arg(long)]
+    watch: bool,
     /// The simulated viewer IP for requests that do not send `X-Edge-Viewer-Ip`.
     #[arg(long)]
     viewer_ip: Option<std::net::IpAddr>,
@@ -61,11 +71,13 @@ struct Member {
 async fn spawn(
     name: &str,
     args: &[String],
+    token: &str,
     lines: &mpsc::UnboundedSender<(String, String)>,
 ) -> Result<(Member, HashMap<String, String>)> {
     let exe = std::env::current_exe().context("cannot find the edge binary")?;
     let mut child = Command::new(exe)
         .args(args)
+        .env("EDGE_TOKEN", token)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -119,17 +131,21 @@ pub async fn run(a: UpArgs) -> Result<()> {
     if a.edges == 0 {
         bail!("--edges must be at least 1");
     }
-    if let Some(c) = &a.config {
-        // Refuse a bad file once, here, instead of once per node.
-        let text =
-            std::fs::read_to_string(c).with_context(|| format!("cannot read {}", c.display()))?;
-        let base = c
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(std::path::Path::new("."));
-        edge_node::config::parse_toml_in(&text, base)
-            .map_err(|e| anyhow!("{}: {e}", c.display()))?;
-    }
+    // Refuse a bad file once, here, instead of once per node.
+    let doc: Option<toml::Value> = match &a.config {
+        Some(c) => {
+            let text = std::fs::read_to_string(c)
+                .with_context(|| format!("cannot read {}", c.display()))?;
+            let base = c
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
+            edge_node::config::parse_toml_in(&text, base)
+                .map_err(|e| anyhow!("{}: {e}", c.display()))?;
+            Some(toml::from_str(&text)?)
+        }
+        None => None,
+    };
     if a.port != 0 && a.port as usize + 100 + a.edges > u16::MAX as usize {
         bail!(
             "--port {} leaves no room for {} edges and their admin ports",
@@ -154,6 +170,10 @@ pub async fn run(a: UpArgs) -> Result<()> {
         );
         eprintln!("edge up: IP geolocation by DB-IP (https://db-ip.com), DB-IP Lite, CC BY 4.0");
     }
+    let token = std::env::var("EDGE_TOKEN")
+        .ok()
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(crate::ctl::random_token);
     let (tx, mut rx) = mpsc::unbounded_channel::<(String, String)>();
     let printer = tokio::spawn(async move {
         while let Some((name, line)) = rx.recv().await {
@@ -163,20 +183,64 @@ pub async fn run(a: UpArgs) -> Result<()> {
         }
     });
     let mut members = Vec::new();
-    let mut origin_args = vec![
-        "origin".to_string(),
+
+    // The control node.
+    let control_args = vec![
+        "control".to_string(),
         "--listen".into(),
-        format!("127.0.0.1:{}", a.origin_port),
+        format!("127.0.0.1:{}", a.control_port),
+        "--data-dir".into(),
+        a.data_dir.join("control").display().to_string(),
     ];
-    if let Some(root) = &a.root {
-        origin_args.extend(["--root".into(), root.display().to_string()]);
+    let (control, ready) = spawn("control", &control_args, &token, &tx).await?;
+    let control_url = format!("http://{}", ready.get("http").cloned().unwrap_or_default());
+    members.push(control);
+    crate::ctl::write_private(
+        &a.data_dir.join("control.json"),
+        serde_json::json!({"url": control_url, "token": token}).to_string().as_bytes(),
+    )?;
+    let client = control_node::client::Client::new(&control_url, &token);
+
+    // The mock origin, when the configuration points at loopback (or there is none).
+    let configured_port = doc.as_ref().and_then(crate::ctl::loopback_origin_port);
+    let mut origin_url = String::from("-");
+    let mut rewrite = None;
+    if doc.is_none() || configured_port.is_some() {
+        let port = a.origin_port.or(configured_port).unwrap_or(9000);
+        let mut origin_args = vec![
+            "origin".to_string(),
+            "--listen".into(),
+            format!("127.0.0.1:{port}"),
+        ];
+        if let Some(root) = &a.root {
+            origin_args.extend(["--root".into(), root.display().to_string()]);
+        }
+        let (origin, ready) = spawn("origin", &origin_args, &token, &tx).await?;
+        let addr = ready.get("http").cloned().unwrap_or_default();
+        origin_url = format!("http://{addr}");
+        members.push(origin);
+        let bound: u16 = addr.rsplit(':').next().and_then(|p| p.parse().ok()).unwrap_or(port);
+        rewrite = Some((configured_port.unwrap_or(bound), bound));
     }
-    let (origin, ready) = spawn("origin", &origin_args, &tx).await?;
-    let origin_url = format!("http://{}", ready.get("http").cloned().unwrap_or_default());
-    members.push(origin);
-    let mut table = vec![("origin".to_string(), origin_url.clone(), String::new())];
-    for i in 0..a.edges {
-        let pop = pop_name(i);
+
+    // What every edge serves.
+    let config_path = match &a.config {
+        Some(c) => c.clone(),
+        None => {
+            let path = a.data_dir.join("forward-all.toml");
+            let bound = rewrite.map(|r| r.1).unwrap_or(9000);
+            std::fs::write(&path, forward_all(bound))?;
+            path
+        }
+    };
+    let deployed = crate::ctl::deploy(&client, &config_path, rewrite).await?;
+
+    let mut table = vec![
+        ("control".to_string(), control_url.clone(), String::new()),
+        ("origin".to_string(), origin_url.clone(), String::new()),
+    ];
+    let pops: Vec<String> = (0..a.edges).map(pop_name).collect();
+    for (i, pop) in pops.iter().enumerate() {
         let mut args: Vec<String> = vec![
             "node".into(),
             "--listen".into(),
@@ -185,35 +249,174 @@ pub async fn run(a: UpArgs) -> Result<()> {
             format!("127.0.0.1:{}", port_for(a.port, 100 + i)),
             "--pop".into(),
             pop.clone(),
+            "--control".into(),
+            control_url.clone(),
+            "--state-dir".into(),
+            a.data_dir.join("edges").join(pop).display().to_string(),
+            "--dev".into(),
         ];
-        match &a.config {
-            Some(c) => args.extend(["--config".into(), c.display().to_string()]),
-            None => args.extend(["--origin".into(), origin_url.clone()]),
+        if doc
+            .as_ref()
+            .and_then(|d| d.get("node")?.get("access_log")?.as_bool())
+            .unwrap_or(false)
+        {
+            args.extend(["--access-log".into(), "on".into()]);
         }
-        args.push("--dev".into());
         if let Some(ip) = a.viewer_ip {
             args.extend(["--viewer-ip".into(), ip.to_string()]);
         }
         for g in &geo {
             args.extend(["--geo-db".into(), g.display().to_string()]);
         }
-        let (m, ready) = spawn(&pop, &args, &tx).await?;
+        let (m, ready) = spawn(pop, &args, &token, &tx).await?;
         members.push(m);
         table.push((
-            pop,
+            pop.clone(),
             format!("http://{}", ready.get("http").cloned().unwrap_or_default()),
             format!("http://{}", ready.get("admin").cloned().unwrap_or_default()),
         ));
     }
+    wait_deployed(&client, &pops, deployed.revision).await?;
     println!("{:<10} {:<28} ADMIN", "NODE", "URL");
     for (name, url, admin) in &table {
         println!("{name:<10} {url:<28} {admin}");
     }
-    println!("ready edges={} origin={}", a.edges, origin_url);
+    for f in &deployed.functions {
+        println!("function {}:{}  {}", f.name, f.version, f.file.display());
+    }
+    println!(
+        "ready edges={} origin={} control={} revision={}",
+        a.edges, origin_url, control_url, deployed.revision
+    );
+    eprintln!(
+        "edge up: every edge Deployed at revision {}; `edge status` shows them (control {control_url}, token in {})",
+        deployed.revision,
+        a.data_dir.join("control.json").display()
+    );
+    let watcher = a.watch.then(|| {
+        let client = client.clone();
+        tokio::spawn(watch(client, config_path.clone(), rewrite, deployed.functions.clone()))
+    });
     supervise(&mut members).await;
+    if let Some(w) = watcher {
+        w.abort();
+    }
     drop(tx);
     let _ = printer.await;
     Ok(())
+}
+
+/// A distribution that forwards everything to the mock origin (edge up without --config).
+fn forward_all(port: u16) -> String {
+    let geo: Vec<String> = edge_node::geo::headers::SUPPORTED
+        .iter()
+        .map(|h| format!("{h:?}"))
+        .collect();
+    format!(
+        r#"[[distributions]]
+Id = "EDFDVBD6EXAMPLE"
+[[distributions.Origins]]
+Id = "mock"
+DomainName = "127.0.0.1"
+[distributions.Origins.CustomOriginConfig]
+HTTPPort = {port}
+OriginProtocolPolicy = "http-only"
+[distributions.DefaultCacheBehavior]
+TargetOriginId = "mock"
+AllowedMethods = ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]
+[distributions.DefaultCacheBehavior.CachePolicy]
+QueryStringBehavior = "all"
+[distributions.DefaultCacheBehavior.OriginRequestPolicy]
+QueryStringBehavior = "all"
+HeaderBehavior = "allViewerAndWhitelistCloudFront"
+Headers = [{}]
+CookieBehavior = "all"
+"#,
+        geo.join(", ")
+    )
+}
+
+/// Waits until every POP has applied `revision`.
+pub async fn wait_deployed(
+    client: &control_node::client::Client,
+    pops: &[String],
+    revision: u64,
+) -> Result<()> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let s = client.status().await?;
+        let pending: Vec<String> = pops
+            .iter()
+            .filter(|p| {
+                !s.edges
+                    .iter()
+                    .any(|e| &&e.pop == p && e.revision >= revision && e.state == "Deployed")
+            })
+            .cloned()
+            .collect();
+        if pending.is_empty() {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            let errors: Vec<String> = s
+                .edges
+                .iter()
+                .filter_map(|e| e.error.as_ref().map(|m| format!("{}: {m}", e.pop)))
+                .collect();
+            bail!(
+                "edges not Deployed at revision {revision} after 60 s: {} {}",
+                pending.join(", "),
+                errors.join("; ")
+            );
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// Watch mode: redeploys when the configuration or one of its function files changes (an
+/// unchanged file keeps its version, so only edited functions get new versions).
+async fn watch(
+    client: control_node::client::Client,
+    config: PathBuf,
+    rewrite: crate::ctl::PortRewrite,
+    mut functions: Vec<crate::ctl::DeployedFn>,
+) {
+    let stamp = |files: &[PathBuf]| -> Vec<Option<std::time::SystemTime>> {
+        files
+            .iter()
+            .map(|f| std::fs::metadata(f).and_then(|m| m.modified()).ok())
+            .collect()
+    };
+    let files = |functions: &[crate::ctl::DeployedFn]| -> Vec<PathBuf> {
+        std::iter::once(config.clone())
+            .chain(functions.iter().map(|f| f.file.clone()))
+            .collect()
+    };
+    let mut watched = files(&functions);
+    let mut last = stamp(&watched);
+    eprintln!("edge up: watching {} files", watched.len());
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let now = stamp(&watched);
+        if now == last {
+            continue;
+        }
+        last = now;
+        match crate::ctl::deploy(&client, &config, rewrite).await {
+            Ok(d) => {
+                for f in &d.functions {
+                    if !functions.iter().any(|o| o.name == f.name && o.version == f.version) {
+                        eprintln!("edge up: published {}:{} ({})", f.name, f.version, f.file.display());
+                    }
+                }
+                eprintln!("edge up: revision {} sent to every edge", d.revision);
+                functions = d.functions;
+                watched = files(&functions);
+                last = stamp(&watched);
+            }
+            Err(e) => eprintln!("edge up: not deployed: {e:#}"),
+        }
+    }
 }
 
 /// BASE+offset, or 0 (any free port) when BASE is 0.

@@ -136,24 +136,13 @@ async fn handle(
             if let Err(msg) = check_paths(&inv.paths) {
                 return bad(msg);
             }
-            let targets: Vec<usize> = shared
-                .config
-                .load()
-                .distributions
-                .iter()
-                .filter(|d| inv.distribution.as_deref().is_none_or(|id| id == d.id))
-                .map(|d| d.index)
-                .collect();
-            if targets.is_empty() {
+            let Some(invalidated) = shared.invalidate(inv.distribution.as_deref(), &inv.paths)
+            else {
                 return reply(
                     StatusCode::NOT_FOUND,
                     json!({ "error": format!("no distribution has the id {:?}", inv.distribution) }),
                 );
-            }
-            let invalidated: usize = targets
-                .into_iter()
-                .map(|d| shared.cache.invalidate(d, &inv.paths))
-                .sum();
+            };
             tracing::info!(paths = ?inv.paths, invalidated, "invalidation");
             reply(StatusCode::OK, json!({ "invalidated": invalidated }))
         }

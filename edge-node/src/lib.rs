@@ -11,6 +11,7 @@ pub mod http;
 pub mod js;
 pub mod lambda;
 pub mod origin;
+pub mod replica;
 pub mod server;
 pub mod tls;
 

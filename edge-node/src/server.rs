@@ -56,6 +56,17 @@ pub struct NodeHandle {
 }
 
 impl NodeHandle {
+    /// This node's own settings (fixed for its life).
+    pub fn settings(&self) -> crate::config::NodeSettings {
+        self.shared.node.clone()
+    }
+
+    /// Drops cached objects matching `paths` in one distribution (by Id) or all; the count
+    /// dropped, or 0 when no distribution has that Id.
+    pub fn invalidate(&self, distribution: Option<&str>, paths: &[String]) -> usize {
+        self.shared.invalidate(distribution, paths).unwrap_or(0)
+    }
+
     /// Re-opens the node's geo databases (after their files were replaced) and swaps them in.
     pub fn reload_geo(&self) -> Result<(), EdgeError> {
         let paths = &self.shared.node.geo_db;

@@ -9,7 +9,10 @@ use http::{HeaderName, Method};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use validate::{add_function, from_origin_url, load_function, parse_toml, parse_toml_in};
+pub use validate::{
+    add_function, associate, check_association, from_origin_url, load_function,
+    parse_distributions, parse_toml, parse_toml_in,
+};
 
 use crate::js::FunctionCode;
 use crate::lambda::Stage;
@@ -94,8 +97,11 @@ impl NodeConfig {
         for d in &self.distributions {
             for b in &d.behaviors {
                 for a in b.functions.iter().flatten() {
-                    if !out.iter().any(|c| c.key() == a.code.key()) {
-                        out.push(a.code.clone());
+                    let canary = a.canary.as_ref().map(|c| &c.code);
+                    for code in std::iter::once(&a.code).chain(canary) {
+                        if !out.iter().any(|c| c.key() == code.key()) {
+                            out.push(code.clone());
+                        }
                     }
                 }
             }
@@ -309,6 +315,50 @@ pub struct Behavior {
 pub struct Association {
     pub code: Arc<FunctionCode>,
     pub include_body: bool,
+    /// A second version that serves a sticky slice of viewers (a canary rollout).
+    pub canary: Option<Canary>,
+}
+
+/// `percent` of viewers (chosen by a hash of the viewer IP, so each viewer always gets the
+/// same version) run `code` instead of the association's main version.
+#[derive(Debug, Clone)]
+pub struct Canary {
+    pub code: Arc<FunctionCode>,
+    pub percent: u8,
+}
+
+impl Association {
+    pub fn new(code: Arc<FunctionCode>, include_body: bool) -> Association {
+        Association {
+            code,
+            include_body,
+            canary: None,
+        }
+    }
+
+    /// The version that runs for `viewer`.
+    pub fn code_for(&self, viewer: std::net::IpAddr) -> &Arc<FunctionCode> {
+        match &self.canary {
+            Some(c) if viewer_bucket(viewer, &c.code.name) < c.percent => &c.code,
+            _ => &self.code,
+        }
+    }
+}
+
+/// A viewer's stable bucket in 0..100 for a canary: FNV-1a over the IP and the function name,
+/// so different functions split viewers independently.
+pub fn viewer_bucket(viewer: std::net::IpAddr, function: &str) -> u8 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let ip = match viewer {
+        std::net::IpAddr::V4(v4) => v4.to_ipv6_mapped().octets(),
+        std::net::IpAddr::V6(v6) => v6.octets(),
+    };
+    for b in ip.iter().chain(function.as_bytes()) {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    // Fold the high bits in: FNV's low bits mix poorly for inputs that differ in the last byte.
+    ((h ^ (h >> 32)) % 100) as u8
 }
 
 impl Behavior {
@@ -350,6 +400,20 @@ impl Behavior {
 #[cfg(test)]
 mod tests {
     use super::path_matches;
+
+    #[test]
+    fn canary_buckets_are_stable_and_spread() {
+        let mut in_ten = 0;
+        for i in 0..10_000u32 {
+            let ip = std::net::IpAddr::from(std::net::Ipv4Addr::from(0x0a00_0000 + i));
+            let b = super::viewer_bucket(ip, "ab-test");
+            assert_eq!(b, super::viewer_bucket(ip, "ab-test"));
+            if b < 10 {
+                in_ten += 1;
+            }
+        }
+        assert!((800..1200).contains(&in_ten), "{in_ten} of 10000 in a 10% slice");
+    }
 
     #[test]
     fn path_patterns_match_like_cloudfront() {

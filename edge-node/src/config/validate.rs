@@ -68,16 +68,78 @@ pub fn add_function(
         let d = Arc::get_mut(d)
             .ok_or_else(|| EdgeError::config("--function", "configuration is already in use"))?;
         let default = d.behaviors.last_mut().expect("a default behavior");
-        default.functions[stage.index()] = Some(Association {
-            code: code.clone(),
-            include_body,
-        });
+        default.functions[stage.index()] = Some(Association::new(code.clone(), include_body));
     }
     Ok(())
 }
 
+/// Parses the distributions a control node replicates: like a configuration file, but without
+/// `[node]` (each node has its own) and without function files (functions arrive as published
+/// versions through [`associate`]). No distribution at all is allowed: a new control node has
+/// none yet.
+pub fn parse_distributions(text: &str) -> Result<NodeConfig> {
+    let raw: RawConfig = toml::from_str(text)
+        .map_err(|e| EdgeError::config("distributions", e.message().to_string()))?;
+    for (i, d) in raw.distributions.iter().enumerate() {
+        let behaviors = d.default_cache_behavior.iter().chain(&d.cache_behaviors);
+        if behaviors.into_iter().any(|b| !b.lambda_function_associations.is_empty()) {
+            return Err(EdgeError::config(
+                format!("distributions[{i}]"),
+                "replicated distributions carry no LambdaFunctionAssociations (functions are associated separately)",
+            ));
+        }
+    }
+    let node = node_settings(RawNode::default())?;
+    let mut distributions = Vec::with_capacity(raw.distributions.len());
+    for (i, d) in raw.distributions.into_iter().enumerate() {
+        distributions.push(Arc::new(distribution(d, i, Path::new("."))?));
+    }
+    Ok(NodeConfig {
+        node,
+        distributions,
+    })
+}
+
+/// Associates a function version with a stage of one cache behavior (`behavior` is its
+/// PathPattern; `None` is the default behavior), replacing what was there.
+pub fn associate(
+    cfg: &mut NodeConfig,
+    distribution: &str,
+    behavior: Option<&str>,
+    stage: Stage,
+    association: Association,
+) -> Result<()> {
+    let field = format!(
+        "{distribution}:{}:{stage}",
+        behavior.unwrap_or("default")
+    );
+    check_association(stage, &association.code, association.include_body, &field)?;
+    if let Some(c) = &association.canary {
+        check_association(stage, &c.code, association.include_body, &field)?;
+    }
+    let d = cfg
+        .distributions
+        .iter_mut()
+        .find(|d| d.id == distribution)
+        .ok_or_else(|| EdgeError::config(&field, format!("no distribution has the Id {distribution:?}")))?;
+    let d = Arc::get_mut(d)
+        .ok_or_else(|| EdgeError::config(&field, "configuration is already in use"))?;
+    let b = d
+        .behaviors
+        .iter_mut()
+        .find(|b| b.path_pattern.as_deref() == behavior)
+        .ok_or_else(|| {
+            EdgeError::config(
+                &field,
+                format!("distribution {distribution} has no cache behavior with PathPattern {:?}", behavior.unwrap_or("")),
+            )
+        })?;
+    b.functions[stage.index()] = Some(association);
+    Ok(())
+}
+
 /// CloudFront's association rules (REFERENCE.md §4.4, §1.5, §4.1).
-fn check_association(
+pub fn check_association(
     stage: Stage,
     code: &FunctionCode,
     include_body: bool,
@@ -595,7 +657,7 @@ fn associations(
                 format!("a cache behavior takes one function per event type; {stage} is associated twice"),
             ));
         }
-        out[stage.index()] = Some(Association { code, include_body });
+        out[stage.index()] = Some(Association::new(code, include_body));
     }
     Ok(out)
 }

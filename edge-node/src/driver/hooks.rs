@@ -9,7 +9,7 @@ use crate::config::{Association, Behavior, Distribution};
 use crate::error::EdgeError;
 use crate::http::body::EdgeBody;
 use crate::http::respond::XCache;
-use crate::js::FnError;
+use crate::js::{FnError, FunctionCode};
 use crate::lambda::event::{self, EventConfig, FnRequest, FnResponse};
 use crate::lambda::validate::{self, RequestOutcome};
 use crate::lambda::Stage;
@@ -46,8 +46,8 @@ impl Worker {
         }
     }
 
-    fn fn_error(&self, e: FnError, assoc: &Association, stage: Stage) -> EdgeError {
-        let function = assoc.code.name.clone();
+    fn fn_error(&self, e: FnError, code: &FunctionCode, stage: Stage) -> EdgeError {
+        let function = code.name.clone();
         let detail = e.to_string();
         match e {
             FnError::Throttled | FnError::Timeout(_) => EdgeError::LambdaLimitExceeded {
@@ -93,14 +93,12 @@ impl Worker {
         v: &Viewer<'_>,
     ) -> Result<Value, EdgeError> {
         let start = Instant::now();
-        let result = self
-            .runner
-            .invoke(&assoc.code, stage, event, v.request_id)
-            .await;
+        let code = assoc.code_for(v.conn.viewer);
+        let result = self.runner.invoke(code, stage, event, v.request_id).await;
         if let Some(t) = v.timing {
             t.add(stage.as_str(), start.elapsed());
         }
-        result.map_err(|e| self.fn_error(e, assoc, stage))
+        result.map_err(|e| self.fn_error(e, code, stage))
     }
 
     async fn request_fn(

@@ -56,6 +56,23 @@ pub struct NodeShared {
 }
 
 impl NodeShared {
+    /// Drops cached objects matching `paths` (CloudFront's invalidation rules) in the
+    /// distribution with Id `distribution`, or in all; `None` when no distribution has that Id.
+    pub fn invalidate(&self, distribution: Option<&str>, paths: &[String]) -> Option<usize> {
+        let config = self.config.load();
+        let mut matched = false;
+        let mut dropped = 0;
+        for d in config
+            .distributions
+            .iter()
+            .filter(|d| distribution.is_none_or(|id| id == d.id))
+        {
+            matched = true;
+            dropped += self.cache.invalidate(d.index, paths);
+        }
+        matched.then_some(dropped)
+    }
+
     pub fn new(config: NodeConfig, geo: Option<crate::geo::GeoDb>) -> NodeShared {
         NodeShared {
             geo: arc_swap::ArcSwapOption::from(geo.map(Arc::new)),

@@ -1,0 +1,254 @@
+//! The control node's HTTP JSON API (docs/control-api.md). Every route but `/v1/health` needs
+//! `Authorization: Bearer TOKEN`. Errors are `{"error": {"code", "message"}}` with the status of
+//! [`ControlError::status_code`].
+
+use crate::{AssociateRequest, Control, ControlError, DistributionRequest, Slot};
+use bytes::Bytes;
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+type Result<T> = std::result::Result<T, ControlError>;
+
+/// Serves the API on `listener` until `stop` turns true.
+pub async fn serve(
+    listener: TcpListener,
+    control: Arc<Control>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        let (stream, _) = tokio::select! {
+            a = listener.accept() => match a {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    continue;
+                }
+            },
+            _ = stop.changed() => return,
+        };
+        let control = control.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |req| {
+                let control = control.clone();
+                async move { Ok::<_, std::convert::Infallible>(handle(&control, req).await) }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+async fn handle(control: &Control, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    match route(control, req).await {
+        Ok(resp) => resp,
+        Err(e) => {
+            if e.status_code().is_server_error() {
+                tracing::error!(%method, %path, error = %e, "control API error");
+            } else {
+                tracing::info!(%method, %path, error = %e, "control API refused");
+            }
+            let message = match &e {
+                ControlError::Invalid { message, .. } => message.clone(),
+                other => other.to_string(),
+            };
+            reply(
+                e.status_code(),
+                &json!({"error": {"code": e.code(), "message": message}}),
+            )
+        }
+    }
+}
+
+fn reply(status: StatusCode, v: &serde_json::Value) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from(v.to_string())));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+fn ok(v: serde_json::Value) -> Result<Response<Full<Bytes>>> {
+    Ok(reply(StatusCode::OK, &v))
+}
+
+fn raw(body: Vec<u8>) -> Result<Response<Full<Bytes>>> {
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/javascript"),
+    );
+    Ok(r)
+}
+
+async fn body(req: Request<Incoming>, limit: usize) -> Result<Bytes> {
+    match Limited::new(req.into_body(), limit).collect().await {
+        Ok(b) => Ok(b.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(ControlError::TooLarge(
+            format!("the request body is over {limit} bytes"),
+        )),
+        Err(e) => Err(ControlError::invalid(
+            "InvalidRequest",
+            format!("could not read the body: {e}"),
+        )),
+    }
+}
+
+async fn json_body<T: DeserializeOwned>(req: Request<Incoming>) -> Result<T> {
+    let b = body(req, 1 << 20).await?;
+    serde_json::from_slice(&b).map_err(|e| {
+        ControlError::invalid("InvalidRequest", format!("the body is not the JSON expected: {e}"))
+    })
+}
+
+fn version_of(s: &str) -> Result<u64> {
+    s.parse().map_err(|_| {
+        ControlError::invalid(
+            "InvalidParameterValueException",
+            format!("{s:?} is not a version number"),
+        )
+    })
+}
+
+/// A function body: raw JavaScript, or JSON `{"code": "...", "environment": {...}}`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CodeBody {
+    code: String,
+    #[serde(default)]
+    environment: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+async fn route(control: &Control, req: Request<Incoming>) -> Result<Response<Full<Bytes>>> {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    if segs.as_slice() == ["v1", "health"] {
+        return ok(json!({"status": "ok", "revision": control.revision()}));
+    }
+    let auth = req
+        .headers()
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    if !control.authorized(auth) {
+        return Err(ControlError::Unauthorized);
+    }
+    match (&method, segs.as_slice()) {
+        (&Method::POST, ["v1", "edge", "poll"]) => {
+            let poll: edge_node::replica::Poll = json_body(req).await?;
+            match control.poll(&poll).await? {
+                Some(state) => ok(serde_json::to_value(state).unwrap_or_default()),
+                None => {
+                    let mut r = Response::new(Full::new(Bytes::new()));
+                    *r.status_mut() = StatusCode::NO_CONTENT;
+                    Ok(r)
+                }
+            }
+        }
+        (&Method::GET, ["v1", "status"]) => {
+            ok(serde_json::to_value(control.status()?).unwrap_or_default())
+        }
+        (&Method::GET, ["v1", "functions"]) => ok(json!({"functions": control.functions()?})),
+        (&Method::PUT, ["v1", "functions", name]) => {
+            let name = name.to_string();
+            let is_json = req
+                .headers()
+                .get(http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("application/json"));
+            let b = body(req, crate::MAX_CODE_BYTES + (1 << 20)).await?;
+            let code = if is_json {
+                let c: CodeBody = serde_json::from_slice(&b).map_err(|e| {
+                    ControlError::invalid(
+                        "InvalidRequest",
+                        format!("expected {{\"code\": \"...\"}}: {e}"),
+                    )
+                })?;
+                if c.environment.is_some_and(|e| !e.is_empty()) {
+                    return Err(ControlError::invalid(
+                        "InvalidParameterValueException",
+                        format!("Lambda@Edge does not support environment variables: environment variables is not allowed for this function ({name})"),
+                    ));
+                }
+                Bytes::from(c.code)
+            } else {
+                b
+            };
+            let (sha256, size) = control.put_code(&name, &code)?;
+            ok(json!({"name": name, "version": "$LATEST", "sha256": sha256, "size": size}))
+        }
+        (&Method::POST, ["v1", "functions", name, "versions"]) => {
+            let (p, created) = control.publish(name)?;
+            let status = if created {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
+            Ok(reply(status, &serde_json::to_value(p).unwrap_or_default()))
+        }
+        (&Method::GET, ["v1", "functions", name, "versions"]) => ok(control.versions(name)?),
+        (&Method::GET, ["v1", "functions", name, "versions", v, "code"]) => {
+            raw(control.version_code(name, version_of(v)?)?)
+        }
+        (&Method::DELETE, ["v1", "functions", name, "versions", v]) => {
+            control.delete_version(name, version_of(v)?)?;
+            ok(json!({"deleted": format!("{name}:{v}")}))
+        }
+        (&Method::POST, ["v1", "functions", name, "rollback"]) => {
+            let (revision, changed) = control.rollback(name)?;
+            ok(json!({"revision": revision, "changed": changed}))
+        }
+        (&Method::GET, ["v1", "code", sha]) => raw(control.code(sha)?),
+        (&Method::GET, ["v1", "distributions"]) => {
+            let list: Vec<serde_json::Value> = control
+                .distributions()?
+                .into_iter()
+                .map(|(id, config)| json!({"id": id, "config": config}))
+                .collect();
+            ok(json!({"distributions": list}))
+        }
+        (&Method::PUT, ["v1", "distributions", id]) => {
+            let id = id.to_string();
+            let r: DistributionRequest = {
+                let b = body(req, 4 << 20).await?;
+                serde_json::from_slice(&b).map_err(|e| {
+                    ControlError::invalid("InvalidRequest", format!("the body is not the JSON expected: {e}"))
+                })?
+            };
+            ok(json!({"revision": control.put_distribution(&id, &r)?}))
+        }
+        (&Method::GET, ["v1", "associations"]) => {
+            ok(json!({"associations": control.associations()?}))
+        }
+        (&Method::POST, ["v1", "associations"]) => {
+            let r: AssociateRequest = json_body(req).await?;
+            ok(json!({"revision": control.associate(&r)?}))
+        }
+        (&Method::DELETE, ["v1", "associations"]) => {
+            let s: Slot = json_body(req).await?;
+            ok(json!({"revision": control.disassociate(&s)?}))
+        }
+        (&Method::POST, ["v1", "invalidations"]) => {
+            #[derive(serde::Deserialize)]
+            struct Inv {
+                #[serde(default)]
+                distribution: Option<String>,
+                paths: Vec<String>,
+            }
+            let i: Inv = json_body(req).await?;
+            ok(json!({"revision": control.invalidate(i.distribution.as_deref(), &i.paths)?}))
+        }
+        _ => Err(ControlError::NotFound(format!("route {method} {path}"))),
+    }
+}

@@ -1,0 +1,92 @@
+//! A client of the control API, for the `edge` CLI and `edge up`.
+
+use anyhow::{anyhow, Result};
+use bytes::Bytes;
+use http::{Method, Request, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::{connect::HttpConnector, Client as HyperClient};
+use hyper_util::rt::TokioExecutor;
+use serde_json::Value;
+
+#[derive(Clone)]
+pub struct Client {
+    base: String,
+    token: String,
+    http: HyperClient<HttpConnector, Full<Bytes>>,
+}
+
+impl Client {
+    pub fn new(base: &str, token: &str) -> Client {
+        Client {
+            base: base.trim_end_matches('/').to_string(),
+            token: token.to_string(),
+            http: HyperClient::builder(TokioExecutor::new()).build_http(),
+        }
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// Sends a request; a non-2xx answer becomes an error carrying the API's message.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<(StatusCode, Bytes)> {
+        let req = Request::builder()
+            .method(method.clone())
+            .uri(format!("{}{path}", self.base))
+            .header(http::header::AUTHORIZATION, format!("Bearer {}", self.token))
+            .header(http::header::CONTENT_TYPE, content_type)
+            .body(Full::new(Bytes::from(body)))?;
+        let resp = tokio::time::timeout(std::time::Duration::from_secs(60), self.http.request(req))
+            .await
+            .map_err(|_| anyhow!("the control node at {} did not answer within 60 s", self.base))?
+            .map_err(|e| anyhow!("cannot reach the control node at {}: {e}", self.base))?;
+        let status = resp.status();
+        let bytes = resp.into_body().collect().await?.to_bytes();
+        if !status.is_success() {
+            let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+            let code = v["error"]["code"].as_str().unwrap_or("");
+            let message = v["error"]["message"]
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
+            return Err(anyhow!("{} {path}: {status} {code}: {message}", method));
+        }
+        Ok((status, bytes))
+    }
+
+    pub async fn json(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Value> {
+        let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+        let (status, out) = self.send(method, path, "application/json", bytes).await?;
+        if status == StatusCode::NO_CONTENT || out.is_empty() {
+            return Ok(Value::Null);
+        }
+        Ok(serde_json::from_slice(&out)?)
+    }
+
+    /// `$LATEST` := code, then publish it: the new (or unchanged newest) version.
+    pub async fn publish(&self, name: &str, code: &[u8]) -> Result<crate::Published> {
+        self.send(
+            Method::PUT,
+            &format!("/v1/functions/{name}"),
+            "application/javascript",
+            code.to_vec(),
+        )
+        .await?;
+        let v = self
+            .json(Method::POST, &format!("/v1/functions/{name}/versions"), None)
+            .await?;
+        Ok(serde_json::from_value(v)?)
+    }
+
+    pub async fn status(&self) -> Result<crate::ClusterStatus> {
+        Ok(serde_json::from_value(
+            self.json(Method::GET, "/v1/status", None).await?,
+        )?)
+    }
+}

@@ -1,0 +1,51 @@
+//! Every refusal of the control node, with its HTTP status and an AWS-style error code.
+
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    #[error("missing or wrong bearer token (send Authorization: Bearer TOKEN)")]
+    Unauthorized,
+    /// A request the API refuses: `code` is AWS's exception name where there is one.
+    #[error("{code}: {message}")]
+    Invalid { code: &'static str, message: String },
+    #[error("ResourceNotFoundException: {0} not found")]
+    NotFound(String),
+    #[error("ResourceConflictException: {0}")]
+    Conflict(String),
+    #[error("RequestEntityTooLargeException: {0}")]
+    TooLarge(String),
+    #[error("store: {0}")]
+    Store(String),
+}
+
+impl ControlError {
+    pub fn invalid(code: &'static str, message: impl Into<String>) -> ControlError {
+        ControlError::Invalid {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn status_code(&self) -> http::StatusCode {
+        use http::StatusCode as S;
+        match self {
+            ControlError::Unauthorized => S::UNAUTHORIZED,
+            ControlError::Invalid { .. } => S::BAD_REQUEST,
+            ControlError::NotFound(_) => S::NOT_FOUND,
+            ControlError::Conflict(_) => S::CONFLICT,
+            ControlError::TooLarge(_) => S::PAYLOAD_TOO_LARGE,
+            ControlError::Store(_) => S::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The error's code for the JSON body.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ControlError::Unauthorized => "Unauthorized",
+            ControlError::Invalid { code, .. } => code,
+            ControlError::NotFound(_) => "ResourceNotFoundException",
+            ControlError::Conflict(_) => "ResourceConflictException",
+            ControlError::TooLarge(_) => "RequestEntityTooLargeException",
+            ControlError::Store(_) => "ServiceException",
+        }
+    }
+}

@@ -1,0 +1,501 @@
+//! The durable store: one SQLite database. Every change is one transaction, so a kill -9 at any
+//! moment leaves either all of a change or none of it (a version with its code, an
+//! association with the revision it bumped).
+
+use crate::error::ControlError;
+use edge_node::replica::{FnRef, State, WireAssociation, WireCanary, WireInvalidation};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+type Result<T> = std::result::Result<T, ControlError>;
+
+pub struct Store {
+    conn: Connection,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT OR IGNORE INTO meta (key, value) VALUES ('revision', 0);
+CREATE TABLE IF NOT EXISTS code (sha256 TEXT PRIMARY KEY, body BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS functions (
+    name TEXT PRIMARY KEY,
+    latest_sha256 TEXT NOT NULL REFERENCES code(sha256),
+    updated_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS versions (
+    name TEXT NOT NULL REFERENCES functions(name),
+    version INTEGER NOT NULL,
+    sha256 TEXT NOT NULL REFERENCES code(sha256),
+    published_at INTEGER NOT NULL,
+    PRIMARY KEY (name, version)
+);
+CREATE TABLE IF NOT EXISTS distributions (
+    id TEXT PRIMARY KEY,
+    position INTEGER NOT NULL,
+    config TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS associations (
+    distribution TEXT NOT NULL,
+    behavior TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    include_body INTEGER NOT NULL,
+    canary_name TEXT,
+    canary_version INTEGER,
+    canary_percent INTEGER,
+    previous_version INTEGER,
+    PRIMARY KEY (distribution, behavior, stage)
+);
+CREATE TABLE IF NOT EXISTS invalidations (
+    revision INTEGER PRIMARY KEY,
+    distribution TEXT,
+    paths TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS edges (
+    pop TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    applied INTEGER NOT NULL,
+    error TEXT
+);
+";
+
+/// One association as stored (behavior `""` is the default behavior).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AssociationRow {
+    pub distribution: String,
+    pub behavior: String,
+    pub stage: String,
+    pub name: String,
+    pub version: u64,
+    pub include_body: bool,
+    pub canary: Option<(String, u64, u8)>,
+    pub previous_version: Option<u64>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct VersionRow {
+    pub version: u64,
+    pub sha256: String,
+    pub size: usize,
+    pub published_at: u64,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct EdgeRow {
+    pub pop: String,
+    pub url: String,
+    pub applied: u64,
+    pub error: Option<String>,
+}
+
+pub fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn db(e: rusqlite::Error) -> ControlError {
+    ControlError::Store(e.to_string())
+}
+
+impl Store {
+    pub fn open(dir: &Path) -> Result<Store> {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            ControlError::Store(format!("cannot create {}: {e}", dir.display()))
+        })?;
+        let path = dir.join("control.sqlite3");
+        let conn = Connection::open(&path)
+            .map_err(|e| ControlError::Store(format!("{}: {e}", path.display())))?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+        )
+        .map_err(db)?;
+        conn.execute_batch(SCHEMA).map_err(db)?;
+        Ok(Store { conn })
+    }
+
+    /// Runs `f` in one transaction (committed only if it returns Ok).
+    pub fn tx<T>(&mut self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let tx = self.conn.transaction().map_err(db)?;
+        let out = f(&tx)?;
+        tx.commit().map_err(db)?;
+        Ok(out)
+    }
+
+    pub fn revision(&self) -> Result<u64> {
+        revision(&self.conn)
+    }
+
+    pub fn code(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
+        self.conn
+            .query_row("SELECT body FROM code WHERE sha256 = ?1", [sha256], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(db)
+    }
+
+    pub fn latest(&self, name: &str) -> Result<Option<(String, usize)>> {
+        self.conn
+            .query_row(
+                "SELECT f.latest_sha256, length(c.body) FROM functions f JOIN code c ON c.sha256 = f.latest_sha256 WHERE f.name = ?1",
+                [name],
+                |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as usize)),
+            )
+            .optional()
+            .map_err(db)
+    }
+
+    pub fn function_names(&self) -> Result<Vec<String>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT name FROM functions ORDER BY name")
+            .map_err(db)?;
+        let rows = st.query_map([], |r| r.get(0)).map_err(db)?;
+        rows.collect::<std::result::Result<_, _>>().map_err(db)
+    }
+
+    pub fn versions(&self, name: &str) -> Result<Vec<VersionRow>> {
+        versions(&self.conn, name)
+    }
+
+    pub fn version(&self, name: &str, version: u64) -> Result<Option<VersionRow>> {
+        Ok(versions(&self.conn, name)?
+            .into_iter()
+            .find(|v| v.version == version))
+    }
+
+    pub fn associations(&self) -> Result<Vec<AssociationRow>> {
+        associations(&self.conn)
+    }
+
+    pub fn distributions(&self) -> Result<Vec<(String, String)>> {
+        distributions(&self.conn)
+    }
+
+    pub fn edges(&self) -> Result<Vec<EdgeRow>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT pop, url, applied, error FROM edges ORDER BY pop")
+            .map_err(db)?;
+        let rows = st
+            .query_map([], |r| {
+                Ok(EdgeRow {
+                    pop: r.get(0)?,
+                    url: r.get(1)?,
+                    applied: r.get::<_, i64>(2)? as u64,
+                    error: r.get(3)?,
+                })
+            })
+            .map_err(db)?;
+        rows.collect::<std::result::Result<_, _>>().map_err(db)
+    }
+
+    pub fn save_edge(&self, e: &EdgeRow) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO edges (pop, url, applied, error) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(pop) DO UPDATE SET url = ?2, applied = ?3, error = ?4",
+                params![e.pop, e.url, e.applied as i64, e.error],
+            )
+            .map_err(db)?;
+        Ok(())
+    }
+
+    /// The state every edge should serve at the current revision (without invalidations).
+    pub fn state(&self) -> Result<State> {
+        state(&self.conn)
+    }
+
+    /// Invalidations newer than `after`.
+    pub fn invalidations_after(&self, after: u64) -> Result<Vec<WireInvalidation>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT revision, distribution, paths FROM invalidations WHERE revision > ?1 ORDER BY revision")
+            .map_err(db)?;
+        let rows = st
+            .query_map([after as i64], |r| {
+                Ok((
+                    r.get::<_, i64>(0)? as u64,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
+            .map_err(db)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (revision, distribution, paths) = row.map_err(db)?;
+            out.push(WireInvalidation {
+                revision,
+                distribution,
+                paths: serde_json::from_str(&paths).unwrap_or_default(),
+            });
+        }
+        Ok(out)
+    }
+}
+
+pub fn revision(conn: &Connection) -> Result<u64> {
+    conn.query_row("SELECT value FROM meta WHERE key = 'revision'", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .map(|v| v as u64)
+    .map_err(db)
+}
+
+/// Bumps the revision inside a transaction; returns the new one.
+pub fn bump(tx: &Transaction<'_>) -> Result<u64> {
+    tx.execute(
+        "UPDATE meta SET value = value + 1 WHERE key = 'revision'",
+        [],
+    )
+    .map_err(db)?;
+    revision(tx)
+}
+
+pub fn put_code(tx: &Transaction<'_>, sha256: &str, body: &[u8]) -> Result<()> {
+    tx.execute(
+        "INSERT OR IGNORE INTO code (sha256, body) VALUES (?1, ?2)",
+        params![sha256, body],
+    )
+    .map_err(db)?;
+    Ok(())
+}
+
+pub fn set_latest(tx: &Transaction<'_>, name: &str, sha256: &str) -> Result<()> {
+    tx.execute(
+        "INSERT INTO functions (name, latest_sha256, updated_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT(name) DO UPDATE SET latest_sha256 = ?2, updated_at = ?3",
+        params![name, sha256, now() as i64],
+    )
+    .map_err(db)?;
+    Ok(())
+}
+
+pub fn versions(conn: &Connection, name: &str) -> Result<Vec<VersionRow>> {
+    let mut st = conn
+        .prepare(
+            "SELECT v.version, v.sha256, length(c.body), v.published_at FROM versions v
+             JOIN code c ON c.sha256 = v.sha256 WHERE v.name = ?1 ORDER BY v.version",
+        )
+        .map_err(db)?;
+    let rows = st
+        .query_map([name], |r| {
+            Ok(VersionRow {
+                version: r.get::<_, i64>(0)? as u64,
+                sha256: r.get(1)?,
+                size: r.get::<_, i64>(2)? as usize,
+                published_at: r.get::<_, i64>(3)? as u64,
+            })
+        })
+        .map_err(db)?;
+    rows.collect::<std::result::Result<_, _>>().map_err(db)
+}
+
+pub fn insert_version(tx: &Transaction<'_>, name: &str, version: u64, sha256: &str) -> Result<()> {
+    tx.execute(
+        "INSERT INTO versions (name, version, sha256, published_at) VALUES (?1, ?2, ?3, ?4)",
+        params![name, version as i64, sha256, now() as i64],
+    )
+    .map_err(db)?;
+    Ok(())
+}
+
+pub fn delete_version(tx: &Transaction<'_>, name: &str, version: u64) -> Result<bool> {
+    let n = tx
+        .execute(
+            "DELETE FROM versions WHERE name = ?1 AND version = ?2",
+            params![name, version as i64],
+        )
+        .map_err(db)?;
+    Ok(n > 0)
+}
+
+pub fn associations(conn: &Connection) -> Result<Vec<AssociationRow>> {
+    let mut st = conn
+        .prepare(
+            "SELECT a.distribution, a.behavior, a.stage, a.name, a.version, a.include_body,
+                    a.canary_name, a.canary_version, a.canary_percent, a.previous_version
+             FROM associations a LEFT JOIN distributions d ON d.id = a.distribution
+             ORDER BY d.position, a.distribution, a.behavior, a.stage",
+        )
+        .map_err(db)?;
+    let rows = st
+        .query_map([], |r| {
+            let canary = match (
+                r.get::<_, Option<String>>(6)?,
+                r.get::<_, Option<i64>>(7)?,
+                r.get::<_, Option<i64>>(8)?,
+            ) {
+                (Some(n), Some(v), Some(p)) => Some((n, v as u64, p as u8)),
+                _ => None,
+            };
+            Ok(AssociationRow {
+                distribution: r.get(0)?,
+                behavior: r.get(1)?,
+                stage: r.get(2)?,
+                name: r.get(3)?,
+                version: r.get::<_, i64>(4)? as u64,
+                include_body: r.get::<_, i64>(5)? != 0,
+                canary,
+                previous_version: r.get::<_, Option<i64>>(9)?.map(|v| v as u64),
+            })
+        })
+        .map_err(db)?;
+    rows.collect::<std::result::Result<_, _>>().map_err(db)
+}
+
+pub fn upsert_association(tx: &Transaction<'_>, a: &AssociationRow) -> Result<()> {
+    let (cn, cv, cp) = match &a.canary {
+        Some((n, v, p)) => (Some(n.clone()), Some(*v as i64), Some(*p as i64)),
+        None => (None, None, None),
+    };
+    tx.execute(
+        "INSERT INTO associations (distribution, behavior, stage, name, version, include_body,
+                                   canary_name, canary_version, canary_percent, previous_version)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+         ON CONFLICT(distribution, behavior, stage) DO UPDATE SET
+           name = ?4, version = ?5, include_body = ?6, canary_name = ?7, canary_version = ?8,
+           canary_percent = ?9, previous_version = ?10",
+        params![
+            a.distribution,
+            a.behavior,
+            a.stage,
+            a.name,
+            a.version as i64,
+            a.include_body as i64,
+            cn,
+            cv,
+            cp,
+            a.previous_version.map(|v| v as i64)
+        ],
+    )
+    .map_err(db)?;
+    Ok(())
+}
+
+pub fn delete_association(
+    tx: &Transaction<'_>,
+    distribution: &str,
+    behavior: &str,
+    stage: &str,
+) -> Result<bool> {
+    let n = tx
+        .execute(
+            "DELETE FROM associations WHERE distribution = ?1 AND behavior = ?2 AND stage = ?3",
+            params![distribution, behavior, stage],
+        )
+        .map_err(db)?;
+    Ok(n > 0)
+}
+
+pub fn distributions(conn: &Connection) -> Result<Vec<(String, String)>> {
+    let mut st = conn
+        .prepare("SELECT id, config FROM distributions ORDER BY position, id")
+        .map_err(db)?;
+    let rows = st
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map_err(db)?;
+    rows.collect::<std::result::Result<_, _>>().map_err(db)
+}
+
+pub fn put_distribution(tx: &Transaction<'_>, id: &str, config: &str) -> Result<()> {
+    tx.execute(
+        "INSERT INTO distributions (id, position, config)
+         VALUES (?1, (SELECT COALESCE(MAX(position), 0) + 1 FROM distributions), ?2)
+         ON CONFLICT(id) DO UPDATE SET config = ?2",
+        params![id, config],
+    )
+    .map_err(db)?;
+    Ok(())
+}
+
+pub fn insert_invalidation(
+    tx: &Transaction<'_>,
+    revision: u64,
+    distribution: Option<&str>,
+    paths: &[String],
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO invalidations (revision, distribution, paths, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![
+            revision as i64,
+            distribution,
+            serde_json::to_string(paths).unwrap_or_default(),
+            now() as i64
+        ],
+    )
+    .map_err(db)?;
+    Ok(())
+}
+
+fn fn_ref(conn: &Connection, name: &str, version: u64) -> Result<FnRef> {
+    let sha256: String = conn
+        .query_row(
+            "SELECT sha256 FROM versions WHERE name = ?1 AND version = ?2",
+            params![name, version as i64],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(db)?
+        .ok_or_else(|| ControlError::NotFound(format!("function version {name}:{version}")))?;
+    Ok(FnRef {
+        name: name.to_string(),
+        version,
+        sha256,
+    })
+}
+
+pub fn state(conn: &Connection) -> Result<State> {
+    let revision = revision(conn)?;
+    let distributions: String = distributions(conn)?
+        .into_iter()
+        .map(|(_, c)| c)
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut out = Vec::new();
+    for a in associations(conn)? {
+        out.push(WireAssociation {
+            function: fn_ref(conn, &a.name, a.version)?,
+            canary: match &a.canary {
+                Some((n, v, p)) => Some(WireCanary {
+                    function: fn_ref(conn, n, *v)?,
+                    percent: *p,
+                }),
+                None => None,
+            },
+            distribution: a.distribution,
+            behavior: (!a.behavior.is_empty()).then_some(a.behavior),
+            stage: a.stage,
+            include_body: a.include_body,
+        });
+    }
+    Ok(State {
+        revision,
+        distributions,
+        associations: out,
+        invalidations: Vec::new(),
+    })
+}
+
+/// The code of every function version `state` names.
+pub fn code_of(conn: &Connection, state: &State) -> Result<HashMap<String, Arc<str>>> {
+    let mut out = HashMap::new();
+    for f in state.functions() {
+        let body: Vec<u8> = conn
+            .query_row("SELECT body FROM code WHERE sha256 = ?1", [&f.sha256], |r| {
+                r.get(0)
+            })
+            .map_err(db)?;
+        out.insert(
+            f.sha256.clone(),
+            Arc::from(String::from_utf8_lossy(&body).into_owned()),
+        );
+    }
+    Ok(out)
+}

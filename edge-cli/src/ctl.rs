@@ -1,0 +1,505 @@
+//! The control node role (`edge control`) and the commands that talk to it: publish,
+//! associate, status, invalidate, rollback, versions, deploy.
+
+use anyhow::{anyhow, bail, Context, Result};
+use control_node::client::Client;
+use http::Method;
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(clap::Args)]
+pub struct ControlArgs {
+    /// The API listener.
+    #[arg(long, default_value = "127.0.0.1:8070")]
+    listen: SocketAddr,
+    /// Where the database lives.
+    #[arg(long, default_value = ".edge/control")]
+    data_dir: PathBuf,
+    /// The bearer token clients and edges must send (default: DATA_DIR/token, made once).
+    #[arg(long, env = "EDGE_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+}
+
+/// Where the control node is and how to authenticate: flags, then EDGE_CONTROL / EDGE_TOKEN,
+/// then `.edge/control.json` written by `edge up` in the current directory.
+#[derive(clap::Args, Clone)]
+pub struct Target {
+    /// The control node's URL.
+    #[arg(long, env = "EDGE_CONTROL", global = true)]
+    control: Option<String>,
+    /// The control node's bearer token.
+    #[arg(long, env = "EDGE_TOKEN", hide_env_values = true, global = true)]
+    token: Option<String>,
+    /// After a change, wait until every edge has applied it (Deployed).
+    #[arg(long)]
+    wait: bool,
+}
+
+/// Where `edge up` records its control node for the other commands.
+pub const CLUSTER_FILE: &str = ".edge/control.json";
+
+impl Target {
+    /// With --wait: blocks until every known edge is Deployed at `revision` (or later).
+    pub async fn settle(&self, client: &Client, revision: &Value) -> Result<()> {
+        if !self.wait {
+            return Ok(());
+        }
+        let revision = revision.as_u64().unwrap_or(0);
+        let pops: Vec<String> = client.status().await?.edges.into_iter().map(|e| e.pop).collect();
+        crate::up::wait_deployed(client, &pops, revision).await
+    }
+
+    pub fn client(&self) -> Result<Client> {
+        let saved: Option<Value> = std::fs::read_to_string(CLUSTER_FILE)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok());
+        let from_file = |k: &str| {
+            saved
+                .as_ref()
+                .and_then(|v| v[k].as_str())
+                .map(str::to_string)
+        };
+        let control = self.control.clone().or_else(|| from_file("url")).ok_or_else(|| {
+            anyhow!("no control node: give --control URL or EDGE_CONTROL (or run `edge up` here)")
+        })?;
+        let token = self.token.clone().or_else(|| from_file("token")).ok_or_else(|| {
+            anyhow!("no token: give --token or EDGE_TOKEN")
+        })?;
+        Ok(Client::new(&control, &token))
+    }
+}
+
+pub fn random_token() -> String {
+    let mut b = [0u8; 24];
+    getrandom::fill(&mut b).expect("getrandom");
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+pub async fn run_control(a: ControlArgs) -> Result<()> {
+    std::fs::create_dir_all(&a.data_dir)
+        .with_context(|| format!("cannot create {}", a.data_dir.display()))?;
+    let token = match a.token.filter(|t| !t.is_empty()) {
+        Some(t) => t,
+        None => {
+            let path = a.data_dir.join("token");
+            match std::fs::read_to_string(&path) {
+                Ok(t) if !t.trim().is_empty() => t.trim().to_string(),
+                _ => {
+                    let t = random_token();
+                    write_private(&path, t.as_bytes())?;
+                    eprintln!("edge control: no --token or EDGE_TOKEN; made one in {}", path.display());
+                    t
+                }
+            }
+        }
+    };
+    let control = std::sync::Arc::new(
+        control_node::Control::open(&a.data_dir, token)
+            .map_err(|e| anyhow!("{}: {e}", a.data_dir.display()))?,
+    );
+    let listener = tokio::net::TcpListener::bind(a.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", a.listen))?;
+    let bound = listener.local_addr()?;
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    let server = tokio::spawn(control_node::api::serve(listener, control.clone(), stop_rx));
+    println!("ready http={bound} revision={}", control.revision());
+    tracing::info!(http = %bound, revision = control.revision(), data_dir = %a.data_dir.display(), "control node ready");
+    crate::wait_for_signal().await;
+    let _ = stop.send(true);
+    let _ = server.await;
+    Ok(())
+}
+
+/// Writes a file only its owner can read.
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    f.write_all(bytes)?;
+    Ok(())
+}
+
+#[derive(clap::Args)]
+pub struct PublishArgs {
+    /// The function's name.
+    name: String,
+    /// Its code (a JavaScript file).
+    file: PathBuf,
+    /// Print {"name","version","sha256"}.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    target: Target,
+}
+
+pub async fn publish(a: PublishArgs) -> Result<()> {
+    let code =
+        std::fs::read(&a.file).with_context(|| format!("cannot read {}", a.file.display()))?;
+    let p = a.target.client()?.publish(&a.name, &code).await?;
+    if a.json {
+        println!("{}", serde_json::to_string(&p)?);
+    } else {
+        println!("{}", p.version);
+    }
+    Ok(())
+}
+
+#[derive(clap::Args)]
+pub struct AssociateArgs {
+    /// NAME:VERSION (a published version; not $LATEST).
+    function: String,
+    /// viewer-request, origin-request, origin-response or viewer-response.
+    #[arg(long)]
+    stage: String,
+    /// The cache behavior's PathPattern, or `default`.
+    #[arg(long, default_value = "default")]
+    behavior: String,
+    /// The distribution's Id (may be left out when there is one).
+    #[arg(long)]
+    distribution: Option<String>,
+    /// Give request-stage functions the request body.
+    #[arg(long)]
+    include_body: bool,
+    /// NAME:VERSION=PERCENT: that version serves PERCENT of viewers (sticky per viewer IP).
+    #[arg(long)]
+    canary: Option<String>,
+    #[command(flatten)]
+    target: Target,
+}
+
+pub async fn associate(a: AssociateArgs) -> Result<()> {
+    let (canary, percent) = match &a.canary {
+        None => (None, None),
+        Some(spec) => {
+            let (f, p) = spec.rsplit_once('=').ok_or_else(|| {
+                anyhow!("--canary {spec:?}: expected NAME:VERSION=PERCENT, e.g. ab-test:2=10")
+            })?;
+            let p: u8 = p
+                .trim_end_matches('%')
+                .parse()
+                .map_err(|_| anyhow!("--canary {spec:?}: {p:?} is not a percent"))?;
+            (Some(f.to_string()), Some(p))
+        }
+    };
+    let body = json!({
+        "function": a.function, "stage": a.stage, "behavior": a.behavior,
+        "distribution": a.distribution, "include_body": a.include_body,
+        "canary": canary, "canary_percent": percent,
+    });
+    let client = a.target.client()?;
+    let v = client
+        .json(Method::POST, "/v1/associations", Some(&body))
+        .await?;
+    a.target.settle(&client, &v["revision"]).await?;
+    println!("revision {}", v["revision"]);
+    Ok(())
+}
+
+#[derive(clap::Args)]
+pub struct StatusArgs {
+    /// Print {"revision": N, "edges": [{"pop", "url", "revision", "state", ...}]}.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    target: Target,
+}
+
+pub async fn status(a: StatusArgs) -> Result<()> {
+    let s = a.target.client()?.status().await?;
+    if a.json {
+        println!("{}", serde_json::to_string(&s)?);
+        return Ok(());
+    }
+    println!("revision {}", s.revision);
+    println!(
+        "{:<10} {:<28} {:>8} {:<11} {:>4}  CONNECTED",
+        "POP", "URL", "REVISION", "STATE", "LAG"
+    );
+    for e in &s.edges {
+        println!(
+            "{:<10} {:<28} {:>8} {:<11} {:>4}  {}{}",
+            e.pop,
+            e.url,
+            e.revision,
+            e.state,
+            e.lag,
+            if e.connected { "yes" } else { "no" },
+            e.error
+                .as_deref()
+                .map(|m| format!("  error: {m}"))
+                .unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
+#[derive(clap::Args)]
+pub struct InvalidateArgs {
+    /// Paths like /index.html or /images/* (CloudFront's rules).
+    #[arg(required = true)]
+    paths: Vec<String>,
+    #[arg(long)]
+    distribution: Option<String>,
+    #[command(flatten)]
+    target: Target,
+}
+
+pub async fn invalidate(a: InvalidateArgs) -> Result<()> {
+    let client = a.target.client()?;
+    let v = client
+        .json(
+            Method::POST,
+            "/v1/invalidations",
+            Some(&json!({"paths": a.paths, "distribution": a.distribution})),
+        )
+        .await?;
+    a.target.settle(&client, &v["revision"]).await?;
+    println!("revision {}", v["revision"]);
+    Ok(())
+}
+
+#[derive(clap::Args)]
+pub struct NameArgs {
+    name: String,
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    target: Target,
+}
+
+pub async fn rollback(a: NameArgs) -> Result<()> {
+    let client = a.target.client()?;
+    let v = client
+        .json(Method::POST, &format!("/v1/functions/{}/rollback", a.name), None)
+        .await?;
+    a.target.settle(&client, &v["revision"]).await?;
+    if a.json {
+        println!("{v}");
+    } else {
+        for c in v["changed"].as_array().into_iter().flatten() {
+            println!("{}", c.as_str().unwrap_or_default());
+        }
+        println!("revision {}", v["revision"]);
+    }
+    Ok(())
+}
+
+pub async fn versions(a: NameArgs) -> Result<()> {
+    let v = a
+        .target
+        .client()?
+        .json(Method::GET, &format!("/v1/functions/{}/versions", a.name), None)
+        .await?;
+    if a.json {
+        println!("{v}");
+        return Ok(());
+    }
+    println!("{:<8} {:<64} {:>9}  ASSOCIATED", "VERSION", "SHA256", "BYTES");
+    println!(
+        "{:<8} {:<64} {:>9}",
+        "$LATEST",
+        v["latest"]["sha256"].as_str().unwrap_or(""),
+        v["latest"]["size"].to_string()
+    );
+    for x in v["versions"].as_array().into_iter().flatten() {
+        let used: Vec<&str> = x["associations"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s.as_str())
+            .collect();
+        println!(
+            "{:<8} {:<64} {:>9}  {}",
+            x["version"].to_string(),
+            x["sha256"].as_str().unwrap_or(""),
+            x["size"].to_string(),
+            used.join(", ")
+        );
+    }
+    Ok(())
+}
+
+#[derive(clap::Args)]
+pub struct DeployArgs {
+    /// An edge.toml: its distributions go to the control node, its function files are
+    /// published and associated, all live in one revision.
+    #[arg(long, default_value = "edge.toml")]
+    config: PathBuf,
+    #[command(flatten)]
+    target: Target,
+}
+
+pub async fn deploy_cmd(a: DeployArgs) -> Result<()> {
+    let client = a.target.client()?;
+    let d = deploy(&client, &a.config, None).await?;
+    a.target.settle(&client, &json!(d.revision)).await?;
+    for f in &d.functions {
+        println!("{}:{}  {}", f.name, f.version, f.file.display());
+    }
+    println!("revision {}", d.revision);
+    Ok(())
+}
+
+/// A published function of a deployed file.
+#[derive(Debug, Clone)]
+pub struct DeployedFn {
+    pub name: String,
+    pub version: u64,
+    pub file: PathBuf,
+}
+
+pub struct Deployed {
+    pub revision: u64,
+    pub functions: Vec<DeployedFn>,
+}
+
+/// Loopback origins on port `from` go to port `to` (the mock origin `edge up` started).
+pub type PortRewrite = Option<(u16, u16)>;
+
+/// Deploys a configuration file: publishes each function file (an unchanged file keeps its
+/// version), then puts every distribution with its associations (one revision each).
+pub async fn deploy(client: &Client, path: &Path, rewrite: PortRewrite) -> Result<Deployed> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let base = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    // Refuse a bad file here, with field paths, before anything is published.
+    let checked = edge_node::config::parse_toml_in(&text, &base)
+        .map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    let mut doc: toml::Value = toml::from_str(&text)?;
+    let mut functions: Vec<DeployedFn> = Vec::new();
+    let mut revision = 0;
+    let dists = doc
+        .get_mut("distributions")
+        .and_then(|d| d.as_array_mut())
+        .ok_or_else(|| anyhow!("{}: no [[distributions]]", path.display()))?;
+    for (i, d) in dists.iter_mut().enumerate() {
+        let id = checked.distributions[i].id.clone();
+        let table = d.as_table_mut().ok_or_else(|| anyhow!("distributions[{i}] is not a table"))?;
+        table.insert("Id".into(), toml::Value::String(id.clone()));
+        if let Some((from, to)) = rewrite {
+            rewrite_loopback_port(table, from, to);
+        }
+        let mut associations = Vec::new();
+        let mut behaviors: Vec<(Option<String>, &mut toml::Value)> = Vec::new();
+        let mut rest = table.clone();
+        for (k, v) in rest.iter_mut() {
+            match (k.as_str(), v) {
+                ("DefaultCacheBehavior", b) => behaviors.push((None, b)),
+                ("CacheBehaviors", toml::Value::Array(list)) => {
+                    for b in list.iter_mut() {
+                        let pattern = b.get("PathPattern").and_then(|p| p.as_str()).map(str::to_string);
+                        behaviors.push((pattern, b));
+                    }
+                }
+                _ => {}
+            }
+        }
+        for (pattern, b) in behaviors {
+            let Some(t) = b.as_table_mut() else { continue };
+            let Some(list) = t.remove("LambdaFunctionAssociations") else {
+                continue;
+            };
+            for a in list.as_array().into_iter().flatten() {
+                let file = a.get("File").and_then(|f| f.as_str()).unwrap_or_default();
+                let file = base.join(file);
+                let code = edge_node::config::load_function(&file, "File")
+                    .map_err(|e| anyhow!("{e}"))?;
+                let name = a
+                    .get("Name")
+                    .and_then(|n| n.as_str())
+                    .map(str::to_string)
+                    .unwrap_or_else(|| code.name.clone());
+                let version = match functions.iter().find(|f| f.name == name && f.file == file) {
+                    Some(f) => f.version,
+                    None => {
+                        let p = client.publish(&name, code.source.as_bytes()).await?;
+                        functions.push(DeployedFn {
+                            name: name.clone(),
+                            version: p.version,
+                            file: file.clone(),
+                        });
+                        p.version
+                    }
+                };
+                associations.push(json!({
+                    "function": format!("{name}:{version}"),
+                    "behavior": pattern.clone().unwrap_or_else(|| "default".into()),
+                    "stage": a.get("EventType").and_then(|e| e.as_str()).unwrap_or_default(),
+                    "include_body": a.get("IncludeBody").and_then(|b| b.as_bool()).unwrap_or(false),
+                }));
+            }
+        }
+        let mut one = toml::map::Map::new();
+        one.insert("distributions".into(), toml::Value::Array(vec![toml::Value::Table(rest)]));
+        let config = toml::to_string(&toml::Value::Table(one))?;
+        let v = client
+            .json(
+                Method::PUT,
+                &format!("/v1/distributions/{id}"),
+                Some(&json!({"config": config, "associations": associations})),
+            )
+            .await?;
+        revision = v["revision"].as_u64().unwrap_or(0);
+    }
+    if revision == 0 {
+        bail!("{}: no distribution deployed", path.display());
+    }
+    Ok(Deployed {
+        revision,
+        functions,
+    })
+}
+
+fn is_loopback(host: &str) -> bool {
+    matches!(host, "127.0.0.1" | "localhost" | "::1" | "[::1]")
+}
+
+/// The port of the first loopback origin in a configuration file (the mock origin's).
+pub fn loopback_origin_port(doc: &toml::Value) -> Option<u16> {
+    for d in doc.get("distributions")?.as_array()? {
+        for o in d.get("Origins").and_then(|o| o.as_array()).into_iter().flatten() {
+            if o.get("DomainName").and_then(|h| h.as_str()).is_some_and(is_loopback) {
+                let port = o
+                    .get("CustomOriginConfig")
+                    .and_then(|c| c.get("HTTPPort"))
+                    .and_then(|p| p.as_integer())
+                    .unwrap_or(80);
+                return u16::try_from(port).ok();
+            }
+        }
+    }
+    None
+}
+
+fn rewrite_loopback_port(d: &mut toml::map::Map<String, toml::Value>, from: u16, to: u16) {
+    for o in d
+        .get_mut("Origins")
+        .and_then(|o| o.as_array_mut())
+        .into_iter()
+        .flatten()
+    {
+        let loopback = o.get("DomainName").and_then(|h| h.as_str()).is_some_and(is_loopback);
+        let Some(c) = o.get_mut("CustomOriginConfig").and_then(|c| c.as_table_mut()) else {
+            continue;
+        };
+        let port = c.get("HTTPPort").and_then(|p| p.as_integer()).unwrap_or(80);
+        if loopback && port == i64::from(from) {
+            c.insert("HTTPPort".into(), toml::Value::Integer(i64::from(to)));
+        }
+    }
+}

@@ -1,0 +1,428 @@
+//! Replication from a control node. The edge long-polls the control node for the desired state
+//! (distributions, associations of published function versions, invalidations) at a revision
+//! newer than the one it has; fetches code it lacks by SHA-256 and verifies it; warms isolates
+//! and swaps atomically ([`NodeHandle::apply`]); persists the state and code locally; then
+//! reports the revision it applied with its next poll. A node restarted while the control node
+//! is down serves from what it persisted.
+//!
+//! The wire types here are the protocol: the control node serializes the same structs.
+
+use crate::config::{self, Association, Canary, NodeConfig, NodeSettings};
+use crate::error::EdgeError;
+use crate::js::FunctionCode;
+use crate::lambda::Stage;
+use crate::server::NodeHandle;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The desired state of every edge at one revision.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct State {
+    pub revision: u64,
+    /// `[[distributions]]` tables (CloudFront names, no function associations).
+    pub distributions: String,
+    pub associations: Vec<WireAssociation>,
+    /// Invalidations newer than the revision the edge said it had applied.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub invalidations: Vec<WireInvalidation>,
+}
+
+/// A published function version, named by its code's hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FnRef {
+    pub name: String,
+    pub version: u64,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WireAssociation {
+    pub distribution: String,
+    /// The cache behavior's PathPattern; absent for the default behavior.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub behavior: Option<String>,
+    pub stage: String,
+    pub function: FnRef,
+    #[serde(default)]
+    pub include_body: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canary: Option<WireCanary>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WireCanary {
+    pub function: FnRef,
+    pub percent: u8,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WireInvalidation {
+    pub revision: u64,
+    /// A distribution Id; absent for every distribution.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distribution: Option<String>,
+    pub paths: Vec<String>,
+}
+
+/// What an edge sends with every poll: who it is and where it stands.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Poll {
+    pub pop: String,
+    pub url: String,
+    /// The revision this edge serves.
+    pub applied: u64,
+    /// Answer when the control node's revision is newer than this (≥ `applied`).
+    pub after: u64,
+    /// Why the last revision offered could not be applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl State {
+    /// Every function version the state names (each once).
+    pub fn functions(&self) -> Vec<&FnRef> {
+        let mut out: Vec<&FnRef> = Vec::new();
+        for a in &self.associations {
+            for f in std::iter::once(&a.function).chain(a.canary.as_ref().map(|c| &c.function)) {
+                if !out.contains(&f) {
+                    out.push(f);
+                }
+            }
+        }
+        out
+    }
+
+    /// The node configuration this state describes, with `node`'s own settings; `code` gives
+    /// the verified source of each hash.
+    pub fn compose(
+        &self,
+        node: &NodeSettings,
+        code: &HashMap<String, Arc<str>>,
+    ) -> Result<NodeConfig, EdgeError> {
+        let mut cfg = config::parse_distributions(&self.distributions)?;
+        cfg.node = node.clone();
+        let function = |f: &FnRef| -> Result<Arc<FunctionCode>, EdgeError> {
+            let source = code.get(&f.sha256).ok_or_else(|| {
+                EdgeError::config(
+                    format!("{}:{}", f.name, f.version),
+                    format!("code {} is missing", f.sha256),
+                )
+            })?;
+            let c = FunctionCode::new(
+                f.name.clone(),
+                f.version,
+                format!("{}:{}", f.name, f.version),
+                source.clone(),
+            );
+            if c.sha256 != f.sha256 {
+                return Err(EdgeError::config(
+                    format!("{}:{}", f.name, f.version),
+                    format!("code hash mismatch: expected {}, got {}", f.sha256, c.sha256),
+                ));
+            }
+            Ok(Arc::new(c))
+        };
+        for a in &self.associations {
+            let stage = Stage::parse(&a.stage).ok_or_else(|| {
+                EdgeError::config("associations", format!("unknown stage {:?}", a.stage))
+            })?;
+            let mut assoc = Association::new(function(&a.function)?, a.include_body);
+            if let Some(c) = &a.canary {
+                assoc.canary = Some(Canary {
+                    code: function(&c.function)?,
+                    percent: c.percent.min(100),
+                });
+            }
+            config::associate(&mut cfg, &a.distribution, a.behavior.as_deref(), stage, assoc)?;
+        }
+        Ok(cfg)
+    }
+}
+
+/// Hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The edge's local copy: `state.json` and `code/SHA256.js`, written so that a crash leaves
+/// either the old or the new state (code first, then the state file renamed into place).
+pub struct LocalStore {
+    dir: PathBuf,
+}
+
+impl LocalStore {
+    pub fn open(dir: &Path) -> Result<LocalStore, EdgeError> {
+        std::fs::create_dir_all(dir.join("code")).map_err(|e| {
+            EdgeError::config("--state-dir", format!("cannot create {}: {e}", dir.display()))
+        })?;
+        Ok(LocalStore {
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// The last applied state and its code, if any was saved.
+    pub fn load(&self) -> Result<Option<(State, HashMap<String, Arc<str>>)>, EdgeError> {
+        let path = self.dir.join("state.json");
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => {
+                return Err(EdgeError::config(
+                    path.display().to_string(),
+                    format!("cannot read: {e}"),
+                ))
+            }
+        };
+        let state: State = serde_json::from_str(&text)
+            .map_err(|e| EdgeError::config(path.display().to_string(), e.to_string()))?;
+        let mut code = HashMap::new();
+        for f in state.functions() {
+            if let Ok(source) = std::fs::read_to_string(self.code_path(&f.sha256)) {
+                code.insert(f.sha256.clone(), Arc::from(source));
+            }
+        }
+        Ok(Some((state, code)))
+    }
+
+    fn code_path(&self, sha256: &str) -> PathBuf {
+        self.dir.join("code").join(format!("{sha256}.js"))
+    }
+
+    pub fn save(&self, state: &State, code: &HashMap<String, Arc<str>>) -> std::io::Result<()> {
+        for f in state.functions() {
+            let path = self.code_path(&f.sha256);
+            if !path.exists() {
+                if let Some(source) = code.get(&f.sha256) {
+                    write_atomically(&path, source.as_bytes())?;
+                }
+            }
+        }
+        let mut saved = state.clone();
+        saved.invalidations.clear();
+        let text = serde_json::to_vec_pretty(&saved).map_err(std::io::Error::other)?;
+        write_atomically(&self.dir.join("state.json"), &text)?;
+        // Drop code no state names any more.
+        let keep: Vec<String> = state
+            .functions()
+            .iter()
+            .map(|f| format!("{}.js", f.sha256))
+            .collect();
+        if let Ok(entries) = std::fs::read_dir(self.dir.join("code")) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().to_string();
+                if name.ends_with(".js") && !keep.contains(&name) {
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let tmp = path.with_extension("tmp");
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    if let Some(dir) = path.parent() {
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+    Ok(())
+}
+
+/// Where this edge's replication comes from and who it is.
+pub struct Replica {
+    pub control: String,
+    pub token: String,
+    pub pop: String,
+    pub url: String,
+    pub store: LocalStore,
+    pub handle: NodeHandle,
+    /// The revision already serving (from the local store), and its code.
+    pub applied: u64,
+    pub code: HashMap<String, Arc<str>>,
+}
+
+/// How long the control node holds a poll open; the client waits a little longer.
+pub const POLL_HOLD: Duration = Duration::from_secs(20);
+
+type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
+
+impl Replica {
+    /// Follows the control node forever: reconnects with backoff when it is unreachable.
+    pub async fn run(mut self) {
+        let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
+        let mut after = self.applied;
+        let mut error: Option<String> = None;
+        let mut backoff = Duration::from_millis(50);
+        let mut connected = false;
+        // After a refused revision: when to offer it to ourselves again.
+        let mut retry: Option<Instant> = None;
+        loop {
+            let poll = Poll {
+                pop: self.pop.clone(),
+                url: self.url.clone(),
+                applied: self.applied,
+                after,
+                error: error.clone(),
+            };
+            let polled = match retry {
+                None => self.poll(&client, &poll).await,
+                Some(at) => match tokio::time::timeout_at(at.into(), self.poll(&client, &poll)).await {
+                    Ok(r) => r,
+                    Err(_) => {
+                        retry = None;
+                        after = self.applied;
+                        continue;
+                    }
+                },
+            };
+            let state = match polled {
+                Ok(s) => {
+                    if !connected {
+                        tracing::info!(control = %self.control, applied = self.applied, "connected to the control node");
+                        connected = true;
+                    }
+                    backoff = Duration::from_millis(50);
+                    s
+                }
+                Err(e) => {
+                    if connected {
+                        tracing::warn!(control = %self.control, error = %e, "control node unreachable; serving revision {} meanwhile", self.applied);
+                        connected = false;
+                    }
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(1));
+                    continue;
+                }
+            };
+            let Some(state) = state else { continue };
+            let start = Instant::now();
+            let revision = state.revision;
+            match self.apply(&client, &state).await {
+                Ok(()) => {
+                    tracing::info!(revision, functions = state.functions().len(), invalidations = state.invalidations.len(), ms = start.elapsed().as_millis() as u64, "applied revision from the control node");
+                    self.applied = revision;
+                    after = revision;
+                    error = None;
+                    retry = None;
+                }
+                Err(e) => {
+                    tracing::error!(revision, error = %e, "revision refused; the previous one keeps serving");
+                    self.invalidate(&state);
+                    // Report it with the next poll, which waits for a newer revision; try
+                    // this one again in a while.
+                    error = Some(format!("revision {revision}: {e}"));
+                    after = revision;
+                    retry = Some(Instant::now() + Duration::from_secs(2));
+                }
+            }
+        }
+    }
+
+    /// One long poll: `Some(state)` when there is a newer revision, `None` when the hold ran out.
+    async fn poll(&self, client: &HttpClient, poll: &Poll) -> Result<Option<State>, String> {
+        let body = serde_json::to_vec(poll).map_err(|e| e.to_string())?;
+        let req = http::Request::post(format!("{}/v1/edge/poll", self.control))
+            .header(http::header::AUTHORIZATION, format!("Bearer {}", self.token))
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|e| e.to_string())?;
+        let (status, bytes) = send(client, req, POLL_HOLD + Duration::from_secs(10)).await?;
+        match status.as_u16() {
+            200 => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| format!("bad state from the control node: {e}")),
+            204 => Ok(None),
+            s => Err(format!(
+                "control node answered {s}: {}",
+                String::from_utf8_lossy(&bytes)
+            )),
+        }
+    }
+
+    /// Fetches and verifies missing code, then swaps the node to `state` and saves it.
+    async fn apply(&mut self, client: &HttpClient, state: &State) -> Result<(), String> {
+        let mut code: HashMap<String, Arc<str>> = HashMap::new();
+        for f in state.functions() {
+            if let Some(src) = self.code.get(&f.sha256) {
+                code.insert(f.sha256.clone(), src.clone());
+                continue;
+            }
+            let req = http::Request::get(format!("{}/v1/code/{}", self.control, f.sha256))
+                .header(http::header::AUTHORIZATION, format!("Bearer {}", self.token))
+                .body(Full::new(Bytes::new()))
+                .map_err(|e| e.to_string())?;
+            let (status, bytes) = send(client, req, Duration::from_secs(30)).await?;
+            if status != http::StatusCode::OK {
+                return Err(format!(
+                    "fetching {}:{} answered {status}",
+                    f.name, f.version
+                ));
+            }
+            let got = sha256_hex(&bytes);
+            if got != f.sha256 {
+                return Err(format!(
+                    "code of {}:{} does not match its hash (expected {}, got {got}): refused",
+                    f.name, f.version, f.sha256
+                ));
+            }
+            let source = String::from_utf8(bytes.to_vec())
+                .map_err(|_| format!("code of {}:{} is not UTF-8", f.name, f.version))?;
+            code.insert(f.sha256.clone(), Arc::from(source));
+        }
+        let cfg = state
+            .compose(&self.handle.settings(), &code)
+            .map_err(|e| e.to_string())?;
+        self.handle.apply(cfg).await.map_err(|e| e.to_string())?;
+        self.invalidate(state);
+        if let Err(e) = self.store.save(state, &code) {
+            tracing::warn!(error = %e, "could not save the applied state locally");
+        }
+        self.code = code;
+        Ok(())
+    }
+
+    fn invalidate(&self, state: &State) {
+        for inv in &state.invalidations {
+            let n = self.handle.invalidate(inv.distribution.as_deref(), &inv.paths);
+            tracing::info!(revision = inv.revision, paths = ?inv.paths, invalidated = n, "invalidation from the control node");
+        }
+    }
+}
+
+async fn send(
+    client: &HttpClient,
+    req: http::Request<Full<Bytes>>,
+    timeout: Duration,
+) -> Result<(http::StatusCode, Bytes), String> {
+    let fut = async {
+        let resp = client.request(req).await.map_err(|e| e.to_string())?;
+        let status = resp.status();
+        let body = resp
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?
+            .to_bytes();
+        Ok((status, body))
+    };
+    tokio::time::timeout(timeout, fut)
+        .await
+        .map_err(|_| "timed out".to_string())?
+}
