@@ -108,7 +108,10 @@ async fn body(req: Request<Incoming>, limit: usize) -> Result<Bytes> {
 async fn json_body<T: DeserializeOwned>(req: Request<Incoming>) -> Result<T> {
     let b = body(req, 1 << 20).await?;
     serde_json::from_slice(&b).map_err(|e| {
-        ControlError::invalid("InvalidRequest", format!("the body is not the JSON expected: {e}"))
+        ControlError::invalid(
+            "InvalidRequest",
+            format!("the body is not the JSON expected: {e}"),
+        )
     })
 }
 
@@ -223,7 +226,10 @@ async fn route(control: &Control, req: Request<Incoming>) -> Result<Response<Ful
             let r: DistributionRequest = {
                 let b = body(req, 4 << 20).await?;
                 serde_json::from_slice(&b).map_err(|e| {
-                    ControlError::invalid("InvalidRequest", format!("the body is not the JSON expected: {e}"))
+                    ControlError::invalid(
+                        "InvalidRequest",
+                        format!("the body is not the JSON expected: {e}"),
+                    )
                 })?
             };
             ok(json!({"revision": control.put_distribution(&id, &r)?}))

@@ -39,12 +39,20 @@ impl Client {
         let req = Request::builder()
             .method(method.clone())
             .uri(format!("{}{path}", self.base))
-            .header(http::header::AUTHORIZATION, format!("Bearer {}", self.token))
+            .header(
+                http::header::AUTHORIZATION,
+                format!("Bearer {}", self.token),
+            )
             .header(http::header::CONTENT_TYPE, content_type)
             .body(Full::new(Bytes::from(body)))?;
         let resp = tokio::time::timeout(std::time::Duration::from_secs(60), self.http.request(req))
             .await
-            .map_err(|_| anyhow!("the control node at {} did not answer within 60 s", self.base))?
+            .map_err(|_| {
+                anyhow!(
+                    "the control node at {} did not answer within 60 s",
+                    self.base
+                )
+            })?
             .map_err(|e| anyhow!("cannot reach the control node at {}: {e}", self.base))?;
         let status = resp.status();
         let bytes = resp.into_body().collect().await?.to_bytes();
@@ -79,7 +87,11 @@ impl Client {
         )
         .await?;
         let v = self
-            .json(Method::POST, &format!("/v1/functions/{name}/versions"), None)
+            .json(
+                Method::POST,
+                &format!("/v1/functions/{name}/versions"),
+                None,
+            )
             .await?;
         Ok(serde_json::from_value(v)?)
     }

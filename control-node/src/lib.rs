@@ -187,7 +187,10 @@ impl Control {
 
     /// A change that edges must see: runs `f` in a transaction that also bumps the revision
     /// and checks that the resulting state composes into a valid edge configuration.
-    fn change<T>(&self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>) -> Result<(T, u64)> {
+    fn change<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>,
+    ) -> Result<(T, u64)> {
         let mut store = self.store();
         let out = store.tx(|tx| {
             let out = f(tx)?;
@@ -269,8 +272,8 @@ impl Control {
                     ));
                 }
             }
-            let version: u64 = tx
-                .query_row(
+            let version: u64 =
+                tx.query_row(
                     "SELECT COALESCE(MAX(version), 0) + 1 FROM versions WHERE name = ?1",
                     [name],
                     |r| r.get::<_, i64>(0),
@@ -345,7 +348,9 @@ impl Control {
                 slot_name(a)
             )));
         }
-        let deleted = self.store().tx(|tx| store::delete_version(tx, name, version))?;
+        let deleted = self
+            .store()
+            .tx(|tx| store::delete_version(tx, name, version))?;
         if !deleted {
             return Err(ControlError::NotFound(format!(
                 "function version {name}:{version}"
@@ -355,7 +360,10 @@ impl Control {
     }
 
     fn distribution_id(&self, tx: &rusqlite::Connection, given: Option<&str>) -> Result<String> {
-        let ids: Vec<String> = store::distributions(tx)?.into_iter().map(|(id, _)| id).collect();
+        let ids: Vec<String> = store::distributions(tx)?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
         match given {
             Some(id) if ids.iter().any(|i| i == id) => Ok(id.to_string()),
             Some(id) => Err(ControlError::NotFound(format!("distribution {id}"))),
@@ -366,7 +374,10 @@ impl Control {
             )),
             None => Err(ControlError::invalid(
                 "InvalidArgument",
-                format!("name the distribution (--distribution): one of {}", ids.join(", ")),
+                format!(
+                    "name the distribution (--distribution): one of {}",
+                    ids.join(", ")
+                ),
             )),
         }
     }
@@ -385,8 +396,13 @@ impl Control {
                 "The IncludeBody option can only be used with viewer-request or origin-request events.",
             ));
         }
-        if store::versions(tx, &name)?.iter().all(|v| v.version != version) {
-            return Err(ControlError::NotFound(format!("function version {name}:{version}")));
+        if store::versions(tx, &name)?
+            .iter()
+            .all(|v| v.version != version)
+        {
+            return Err(ControlError::NotFound(format!(
+                "function version {name}:{version}"
+            )));
         }
         let canary = match (&r.canary, r.canary_percent) {
             (None, None) => None,
@@ -490,7 +506,10 @@ impl Control {
     /// Puts a distribution (and, when given, all its associations) in one change.
     pub fn put_distribution(&self, id: &str, r: &DistributionRequest) -> Result<u64> {
         let value: toml::Value = toml::from_str(&r.config).map_err(|e| {
-            ControlError::invalid("InvalidArgument", format!("config is not TOML: {}", e.message()))
+            ControlError::invalid(
+                "InvalidArgument",
+                format!("config is not TOML: {}", e.message()),
+            )
         })?;
         let list = value
             .get("distributions")
@@ -587,7 +606,9 @@ impl Control {
         let changed = {
             let store = self.store();
             let known = store.edges()?.into_iter().find(|e| e.pop == p.pop);
-            let changed = known.is_none_or(|k| k.url != row.url || k.applied != row.applied || k.error != row.error);
+            let changed = known.is_none_or(|k| {
+                k.url != row.url || k.applied != row.applied || k.error != row.error
+            });
             if changed {
                 store.save_edge(&row)?;
             }
@@ -637,14 +658,20 @@ impl Control {
 
 fn uses(a: &AssociationRow, name: &str, version: u64) -> bool {
     (a.name == name && a.version == version)
-        || a.canary.as_ref().is_some_and(|c| c.0 == name && c.1 == version)
+        || a.canary
+            .as_ref()
+            .is_some_and(|c| c.0 == name && c.1 == version)
 }
 
 fn slot_name(a: &AssociationRow) -> String {
     format!(
         "{}:{}:{}",
         a.distribution,
-        if a.behavior.is_empty() { "default" } else { &a.behavior },
+        if a.behavior.is_empty() {
+            "default"
+        } else {
+            &a.behavior
+        },
         a.stage
     )
 }

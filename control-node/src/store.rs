@@ -105,9 +105,8 @@ fn db(e: rusqlite::Error) -> ControlError {
 
 impl Store {
     pub fn open(dir: &Path) -> Result<Store> {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            ControlError::Store(format!("cannot create {}: {e}", dir.display()))
-        })?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| ControlError::Store(format!("cannot create {}: {e}", dir.display())))?;
         let path = dir.join("control.sqlite3");
         let conn = Connection::open(&path)
             .map_err(|e| ControlError::Store(format!("{}: {e}", path.display())))?;
@@ -488,9 +487,11 @@ pub fn code_of(conn: &Connection, state: &State) -> Result<HashMap<String, Arc<s
     let mut out = HashMap::new();
     for f in state.functions() {
         let body: Vec<u8> = conn
-            .query_row("SELECT body FROM code WHERE sha256 = ?1", [&f.sha256], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT body FROM code WHERE sha256 = ?1",
+                [&f.sha256],
+                |r| r.get(0),
+            )
             .map_err(db)?;
         out.insert(
             f.sha256.clone(),

@@ -46,7 +46,14 @@ impl Target {
             return Ok(());
         }
         let revision = revision.as_u64().unwrap_or(0);
-        let pops: Vec<String> = client.status().await?.edges.into_iter().map(|e| e.pop).collect();
+        let pops: Vec<String> = client
+            .status()
+            .await?
+            .edges
+            .into_iter()
+            .filter(|e| e.connected)
+            .map(|e| e.pop)
+            .collect();
         crate::up::wait_deployed(client, &pops, revision).await
     }
 
@@ -60,12 +67,20 @@ impl Target {
                 .and_then(|v| v[k].as_str())
                 .map(str::to_string)
         };
-        let control = self.control.clone().or_else(|| from_file("url")).ok_or_else(|| {
-            anyhow!("no control node: give --control URL or EDGE_CONTROL (or run `edge up` here)")
-        })?;
-        let token = self.token.clone().or_else(|| from_file("token")).ok_or_else(|| {
-            anyhow!("no token: give --token or EDGE_TOKEN")
-        })?;
+        let control = self
+            .control
+            .clone()
+            .or_else(|| from_file("url"))
+            .ok_or_else(|| {
+                anyhow!(
+                    "no control node: give --control URL or EDGE_CONTROL (or run `edge up` here)"
+                )
+            })?;
+        let token = self
+            .token
+            .clone()
+            .or_else(|| from_file("token"))
+            .ok_or_else(|| anyhow!("no token: give --token or EDGE_TOKEN"))?;
         Ok(Client::new(&control, &token))
     }
 }
@@ -88,7 +103,10 @@ pub async fn run_control(a: ControlArgs) -> Result<()> {
                 _ => {
                     let t = random_token();
                     write_private(&path, t.as_bytes())?;
-                    eprintln!("edge control: no --token or EDGE_TOKEN; made one in {}", path.display());
+                    eprintln!(
+                        "edge control: no --token or EDGE_TOKEN; made one in {}",
+                        path.display()
+                    );
                     t
                 }
             }
@@ -216,7 +234,10 @@ pub struct StatusArgs {
 }
 
 pub async fn status(a: StatusArgs) -> Result<()> {
-    let s = a.target.client()?.status().await?;
+    let client = a.target.client()?;
+    let revision = client.status().await?.revision;
+    a.target.settle(&client, &json!(revision)).await?;
+    let s = client.status().await?;
     if a.json {
         println!("{}", serde_json::to_string(&s)?);
         return Ok(());
@@ -281,7 +302,11 @@ pub struct NameArgs {
 pub async fn rollback(a: NameArgs) -> Result<()> {
     let client = a.target.client()?;
     let v = client
-        .json(Method::POST, &format!("/v1/functions/{}/rollback", a.name), None)
+        .json(
+            Method::POST,
+            &format!("/v1/functions/{}/rollback", a.name),
+            None,
+        )
         .await?;
     a.target.settle(&client, &v["revision"]).await?;
     if a.json {
@@ -299,13 +324,20 @@ pub async fn versions(a: NameArgs) -> Result<()> {
     let v = a
         .target
         .client()?
-        .json(Method::GET, &format!("/v1/functions/{}/versions", a.name), None)
+        .json(
+            Method::GET,
+            &format!("/v1/functions/{}/versions", a.name),
+            None,
+        )
         .await?;
     if a.json {
         println!("{v}");
         return Ok(());
     }
-    println!("{:<8} {:<64} {:>9}  ASSOCIATED", "VERSION", "SHA256", "BYTES");
+    println!(
+        "{:<8} {:<64} {:>9}  ASSOCIATED",
+        "VERSION", "SHA256", "BYTES"
+    );
     println!(
         "{:<8} {:<64} {:>9}",
         "$LATEST",
@@ -389,7 +421,9 @@ pub async fn deploy(client: &Client, path: &Path, rewrite: PortRewrite) -> Resul
         .ok_or_else(|| anyhow!("{}: no [[distributions]]", path.display()))?;
     for (i, d) in dists.iter_mut().enumerate() {
         let id = checked.distributions[i].id.clone();
-        let table = d.as_table_mut().ok_or_else(|| anyhow!("distributions[{i}] is not a table"))?;
+        let table = d
+            .as_table_mut()
+            .ok_or_else(|| anyhow!("distributions[{i}] is not a table"))?;
         table.insert("Id".into(), toml::Value::String(id.clone()));
         if let Some((from, to)) = rewrite {
             rewrite_loopback_port(table, from, to);
@@ -402,7 +436,10 @@ pub async fn deploy(client: &Client, path: &Path, rewrite: PortRewrite) -> Resul
                 ("DefaultCacheBehavior", b) => behaviors.push((None, b)),
                 ("CacheBehaviors", toml::Value::Array(list)) => {
                     for b in list.iter_mut() {
-                        let pattern = b.get("PathPattern").and_then(|p| p.as_str()).map(str::to_string);
+                        let pattern = b
+                            .get("PathPattern")
+                            .and_then(|p| p.as_str())
+                            .map(str::to_string);
                         behaviors.push((pattern, b));
                     }
                 }
@@ -417,8 +454,8 @@ pub async fn deploy(client: &Client, path: &Path, rewrite: PortRewrite) -> Resul
             for a in list.as_array().into_iter().flatten() {
                 let file = a.get("File").and_then(|f| f.as_str()).unwrap_or_default();
                 let file = base.join(file);
-                let code = edge_node::config::load_function(&file, "File")
-                    .map_err(|e| anyhow!("{e}"))?;
+                let code =
+                    edge_node::config::load_function(&file, "File").map_err(|e| anyhow!("{e}"))?;
                 let name = a
                     .get("Name")
                     .and_then(|n| n.as_str())
@@ -445,7 +482,10 @@ pub async fn deploy(client: &Client, path: &Path, rewrite: PortRewrite) -> Resul
             }
         }
         let mut one = toml::map::Map::new();
-        one.insert("distributions".into(), toml::Value::Array(vec![toml::Value::Table(rest)]));
+        one.insert(
+            "distributions".into(),
+            toml::Value::Array(vec![toml::Value::Table(rest)]),
+        );
         let config = toml::to_string(&toml::Value::Table(one))?;
         let v = client
             .json(
@@ -472,8 +512,16 @@ fn is_loopback(host: &str) -> bool {
 /// The port of the first loopback origin in a configuration file (the mock origin's).
 pub fn loopback_origin_port(doc: &toml::Value) -> Option<u16> {
     for d in doc.get("distributions")?.as_array()? {
-        for o in d.get("Origins").and_then(|o| o.as_array()).into_iter().flatten() {
-            if o.get("DomainName").and_then(|h| h.as_str()).is_some_and(is_loopback) {
+        for o in d
+            .get("Origins")
+            .and_then(|o| o.as_array())
+            .into_iter()
+            .flatten()
+        {
+            if o.get("DomainName")
+                .and_then(|h| h.as_str())
+                .is_some_and(is_loopback)
+            {
                 let port = o
                     .get("CustomOriginConfig")
                     .and_then(|c| c.get("HTTPPort"))
@@ -493,8 +541,14 @@ fn rewrite_loopback_port(d: &mut toml::map::Map<String, toml::Value>, from: u16,
         .into_iter()
         .flatten()
     {
-        let loopback = o.get("DomainName").and_then(|h| h.as_str()).is_some_and(is_loopback);
-        let Some(c) = o.get_mut("CustomOriginConfig").and_then(|c| c.as_table_mut()) else {
+        let loopback = o
+            .get("DomainName")
+            .and_then(|h| h.as_str())
+            .is_some_and(is_loopback);
+        let Some(c) = o
+            .get_mut("CustomOriginConfig")
+            .and_then(|c| c.as_table_mut())
+        else {
             continue;
         };
         let port = c.get("HTTPPort").and_then(|p| p.as_integer()).unwrap_or(80);

@@ -317,9 +317,10 @@ async fn run_node(a: NodeArgs) -> Result<()> {
     // A node following a control node starts from what it applied last, if anything.
     let replica = match &a.control {
         Some(url) => {
-            let dir = a.state_dir.clone().unwrap_or_else(|| {
-                PathBuf::from(".edge/edges").join(&cfg.node.pop)
-            });
+            let dir = a
+                .state_dir
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(".edge/edges").join(&cfg.node.pop));
             let store = edge_node::replica::LocalStore::open(&dir)?;
             let mut applied = 0;
             let mut code = Default::default();
@@ -331,15 +332,25 @@ async fn run_node(a: NodeArgs) -> Result<()> {
                         applied = state.revision;
                         code = saved;
                     }
-                    Err(e) => tracing::error!(dir = %dir.display(), error = %e, "the saved state is unusable; starting empty"),
+                    Err(e) => {
+                        tracing::error!(dir = %dir.display(), error = %e, "the saved state is unusable; starting empty")
+                    }
                 },
                 Ok(None) => {}
-                Err(e) => tracing::error!(dir = %dir.display(), error = %e, "the saved state is unreadable; starting empty"),
+                Err(e) => {
+                    tracing::error!(dir = %dir.display(), error = %e, "the saved state is unreadable; starting empty")
+                }
             }
             let token = a.token.clone().filter(|t| !t.is_empty()).ok_or_else(|| {
                 anyhow!("--control needs the control node's token (--token or EDGE_TOKEN)")
             })?;
-            Some((url.trim_end_matches('/').to_string(), token, store, applied, code))
+            Some((
+                url.trim_end_matches('/').to_string(),
+                token,
+                store,
+                applied,
+                code,
+            ))
         }
         None => None,
     };

@@ -197,7 +197,9 @@ pub async fn run(a: UpArgs) -> Result<()> {
     members.push(control);
     crate::ctl::write_private(
         &a.data_dir.join("control.json"),
-        serde_json::json!({"url": control_url, "token": token}).to_string().as_bytes(),
+        serde_json::json!({"url": control_url, "token": token})
+            .to_string()
+            .as_bytes(),
     )?;
     let client = control_node::client::Client::new(&control_url, &token);
 
@@ -219,7 +221,11 @@ pub async fn run(a: UpArgs) -> Result<()> {
         let addr = ready.get("http").cloned().unwrap_or_default();
         origin_url = format!("http://{addr}");
         members.push(origin);
-        let bound: u16 = addr.rsplit(':').next().and_then(|p| p.parse().ok()).unwrap_or(port);
+        let bound: u16 = addr
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(port);
         rewrite = Some((configured_port.unwrap_or(bound), bound));
     }
 
@@ -295,7 +301,12 @@ pub async fn run(a: UpArgs) -> Result<()> {
     );
     let watcher = a.watch.then(|| {
         let client = client.clone();
-        tokio::spawn(watch(client, config_path.clone(), rewrite, deployed.functions.clone()))
+        tokio::spawn(watch(
+            client,
+            config_path.clone(),
+            rewrite,
+            deployed.functions.clone(),
+        ))
     });
     supervise(&mut members).await;
     if let Some(w) = watcher {
@@ -405,8 +416,16 @@ async fn watch(
         match crate::ctl::deploy(&client, &config, rewrite).await {
             Ok(d) => {
                 for f in &d.functions {
-                    if !functions.iter().any(|o| o.name == f.name && o.version == f.version) {
-                        eprintln!("edge up: published {}:{} ({})", f.name, f.version, f.file.display());
+                    if !functions
+                        .iter()
+                        .any(|o| o.name == f.name && o.version == f.version)
+                    {
+                        eprintln!(
+                            "edge up: published {}:{} ({})",
+                            f.name,
+                            f.version,
+                            f.file.display()
+                        );
                     }
                 }
                 eprintln!("edge up: revision {} sent to every edge", d.revision);

@@ -124,7 +124,10 @@ impl State {
             if c.sha256 != f.sha256 {
                 return Err(EdgeError::config(
                     format!("{}:{}", f.name, f.version),
-                    format!("code hash mismatch: expected {}, got {}", f.sha256, c.sha256),
+                    format!(
+                        "code hash mismatch: expected {}, got {}",
+                        f.sha256, c.sha256
+                    ),
                 ));
             }
             Ok(Arc::new(c))
@@ -140,7 +143,13 @@ impl State {
                     percent: c.percent.min(100),
                 });
             }
-            config::associate(&mut cfg, &a.distribution, a.behavior.as_deref(), stage, assoc)?;
+            config::associate(
+                &mut cfg,
+                &a.distribution,
+                a.behavior.as_deref(),
+                stage,
+                assoc,
+            )?;
         }
         Ok(cfg)
     }
@@ -155,6 +164,9 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// Function sources by hex SHA-256.
+pub type CodeByHash = HashMap<String, Arc<str>>;
+
 /// The edge's local copy: `state.json` and `code/SHA256.js`, written so that a crash leaves
 /// either the old or the new state (code first, then the state file renamed into place).
 pub struct LocalStore {
@@ -164,7 +176,10 @@ pub struct LocalStore {
 impl LocalStore {
     pub fn open(dir: &Path) -> Result<LocalStore, EdgeError> {
         std::fs::create_dir_all(dir.join("code")).map_err(|e| {
-            EdgeError::config("--state-dir", format!("cannot create {}: {e}", dir.display()))
+            EdgeError::config(
+                "--state-dir",
+                format!("cannot create {}: {e}", dir.display()),
+            )
         })?;
         Ok(LocalStore {
             dir: dir.to_path_buf(),
@@ -172,7 +187,7 @@ impl LocalStore {
     }
 
     /// The last applied state and its code, if any was saved.
-    pub fn load(&self) -> Result<Option<(State, HashMap<String, Arc<str>>)>, EdgeError> {
+    pub fn load(&self) -> Result<Option<(State, CodeByHash)>, EdgeError> {
         let path = self.dir.join("state.json");
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
@@ -283,14 +298,16 @@ impl Replica {
             };
             let polled = match retry {
                 None => self.poll(&client, &poll).await,
-                Some(at) => match tokio::time::timeout_at(at.into(), self.poll(&client, &poll)).await {
-                    Ok(r) => r,
-                    Err(_) => {
-                        retry = None;
-                        after = self.applied;
-                        continue;
+                Some(at) => {
+                    match tokio::time::timeout_at(at.into(), self.poll(&client, &poll)).await {
+                        Ok(r) => r,
+                        Err(_) => {
+                            retry = None;
+                            after = self.applied;
+                            continue;
+                        }
                     }
-                },
+                }
             };
             let state = match polled {
                 Ok(s) => {
@@ -316,7 +333,13 @@ impl Replica {
             let revision = state.revision;
             match self.apply(&client, &state).await {
                 Ok(()) => {
-                    tracing::info!(revision, functions = state.functions().len(), invalidations = state.invalidations.len(), ms = start.elapsed().as_millis() as u64, "applied revision from the control node");
+                    tracing::info!(
+                        revision,
+                        functions = state.functions().len(),
+                        invalidations = state.invalidations.len(),
+                        ms = start.elapsed().as_millis() as u64,
+                        "applied revision from the control node"
+                    );
                     self.applied = revision;
                     after = revision;
                     error = None;
@@ -339,7 +362,10 @@ impl Replica {
     async fn poll(&self, client: &HttpClient, poll: &Poll) -> Result<Option<State>, String> {
         let body = serde_json::to_vec(poll).map_err(|e| e.to_string())?;
         let req = http::Request::post(format!("{}/v1/edge/poll", self.control))
-            .header(http::header::AUTHORIZATION, format!("Bearer {}", self.token))
+            .header(
+                http::header::AUTHORIZATION,
+                format!("Bearer {}", self.token),
+            )
             .header(http::header::CONTENT_TYPE, "application/json")
             .body(Full::new(Bytes::from(body)))
             .map_err(|e| e.to_string())?;
@@ -365,7 +391,10 @@ impl Replica {
                 continue;
             }
             let req = http::Request::get(format!("{}/v1/code/{}", self.control, f.sha256))
-                .header(http::header::AUTHORIZATION, format!("Bearer {}", self.token))
+                .header(
+                    http::header::AUTHORIZATION,
+                    format!("Bearer {}", self.token),
+                )
                 .body(Full::new(Bytes::new()))
                 .map_err(|e| e.to_string())?;
             let (status, bytes) = send(client, req, Duration::from_secs(30)).await?;
@@ -400,7 +429,9 @@ impl Replica {
 
     fn invalidate(&self, state: &State) {
         for inv in &state.invalidations {
-            let n = self.handle.invalidate(inv.distribution.as_deref(), &inv.paths);
+            let n = self
+                .handle
+                .invalidate(inv.distribution.as_deref(), &inv.paths);
             tracing::info!(revision = inv.revision, paths = ?inv.paths, invalidated = n, "invalidation from the control node");
         }
     }

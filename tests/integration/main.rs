@@ -3,6 +3,7 @@
 mod admin;
 mod cache;
 mod config;
+mod control;
 mod errors;
 mod examples;
 mod functions;

@@ -412,7 +412,10 @@ mod tests {
                 in_ten += 1;
             }
         }
-        assert!((800..1200).contains(&in_ten), "{in_ten} of 10000 in a 10% slice");
+        assert!(
+            (800..1200).contains(&in_ten),
+            "{in_ten} of 10000 in a 10% slice"
+        );
     }
 
     #[test]

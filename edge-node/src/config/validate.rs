@@ -82,7 +82,10 @@ pub fn parse_distributions(text: &str) -> Result<NodeConfig> {
         .map_err(|e| EdgeError::config("distributions", e.message().to_string()))?;
     for (i, d) in raw.distributions.iter().enumerate() {
         let behaviors = d.default_cache_behavior.iter().chain(&d.cache_behaviors);
-        if behaviors.into_iter().any(|b| !b.lambda_function_associations.is_empty()) {
+        if behaviors
+            .into_iter()
+            .any(|b| !b.lambda_function_associations.is_empty())
+        {
             return Err(EdgeError::config(
                 format!("distributions[{i}]"),
                 "replicated distributions carry no LambdaFunctionAssociations (functions are associated separately)",
@@ -109,10 +112,7 @@ pub fn associate(
     stage: Stage,
     association: Association,
 ) -> Result<()> {
-    let field = format!(
-        "{distribution}:{}:{stage}",
-        behavior.unwrap_or("default")
-    );
+    let field = format!("{distribution}:{}:{stage}", behavior.unwrap_or("default"));
     check_association(stage, &association.code, association.include_body, &field)?;
     if let Some(c) = &association.canary {
         check_association(stage, &c.code, association.include_body, &field)?;
@@ -121,7 +121,12 @@ pub fn associate(
         .distributions
         .iter_mut()
         .find(|d| d.id == distribution)
-        .ok_or_else(|| EdgeError::config(&field, format!("no distribution has the Id {distribution:?}")))?;
+        .ok_or_else(|| {
+            EdgeError::config(
+                &field,
+                format!("no distribution has the Id {distribution:?}"),
+            )
+        })?;
     let d = Arc::get_mut(d)
         .ok_or_else(|| EdgeError::config(&field, "configuration is already in use"))?;
     let b = d
@@ -131,7 +136,10 @@ pub fn associate(
         .ok_or_else(|| {
             EdgeError::config(
                 &field,
-                format!("distribution {distribution} has no cache behavior with PathPattern {:?}", behavior.unwrap_or("")),
+                format!(
+                    "distribution {distribution} has no cache behavior with PathPattern {:?}",
+                    behavior.unwrap_or("")
+                ),
             )
         })?;
     b.functions[stage.index()] = Some(association);

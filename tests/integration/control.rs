@@ -1,0 +1,694 @@
+//! The control node and replication: real control and edge processes, the `edge` CLI.
+
+use crate::harness::*;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const TOKEN: &str = "test-token-0123456789";
+
+struct Control {
+    proc: Proc,
+    url: String,
+    dir: PathBuf,
+}
+
+/// `edge control` on `port` (0: any) with its database in `dir`.
+fn control_on(dir: &Path, port: u16) -> Control {
+    let listen = format!("127.0.0.1:{port}");
+    let proc = Proc::spawn(&[
+        "control",
+        "--listen",
+        &listen,
+        "--data-dir",
+        dir.to_str().unwrap(),
+        "--token",
+        TOKEN,
+    ]);
+    let url = format!("http://{}", proc.addr("http"));
+    Control {
+        proc,
+        url,
+        dir: dir.to_path_buf(),
+    }
+}
+
+impl Control {
+    fn port(&self) -> u16 {
+        self.url.rsplit(':').next().unwrap().parse().unwrap()
+    }
+}
+
+/// An edge following `control`, keeping its state in `state`.
+fn follower(control: &Control, pop: &str, state: &Path) -> Edge {
+    follower_of(&control.url, pop, state)
+}
+
+fn follower_of(control: &str, pop: &str, state: &Path) -> Edge {
+    let proc = Proc::spawn(&[
+        "node",
+        "--listen",
+        "127.0.0.1:0",
+        "--admin-listen",
+        "127.0.0.1:0",
+        "--pop",
+        pop,
+        "--control",
+        control,
+        "--state-dir",
+        state.to_str().unwrap(),
+        "--token",
+        TOKEN,
+        "--dev",
+        "--workers",
+        "1",
+    ]);
+    let base = format!("http://{}", proc.addr("http"));
+    let admin = format!("http://{}", proc.addr("admin"));
+    Edge { proc, base, admin }
+}
+
+/// Runs the `edge` CLI against `control`: (success, stdout, stderr).
+fn cli(control: &str, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(EDGE)
+        .args(args)
+        .args(["--control", control, "--token", TOKEN])
+        .env("EDGE_LOG", "warn")
+        .output()
+        .expect("run edge");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn cli_ok(control: &str, args: &[&str]) -> String {
+    let (ok, out, err) = cli(control, args);
+    assert!(ok, "edge {}: {err}", args.join(" "));
+    out
+}
+
+/// A viewer-response function stamping `x-version: V`.
+fn stamp(dir: &Path, v: &str) -> PathBuf {
+    let path = dir.join(format!("stamp-{v}.js"));
+    std::fs::write(&path, format!("exports.handler = async (e) => {{ const r = e.Records[0].cf.response; r.headers['x-version'] = [{{ value: '{v}' }}]; return r; }};")).unwrap();
+    path
+}
+
+/// A viewer-request function answering `V` itself.
+fn generate(dir: &Path, v: &str) -> PathBuf {
+    let path = dir.join(format!("gen-{v}.js"));
+    std::fs::write(
+        &path,
+        format!("exports.handler = async () => ({{ status: '200', body: '{v}' }});"),
+    )
+    .unwrap();
+    path
+}
+
+/// Deploys one distribution in front of `origin` (no functions) and waits for every edge.
+fn deploy_plain(control: &Control, origin: &Origin, dir: &Path) {
+    let cfg = dir.join("edge.toml");
+    std::fs::write(&cfg, config_for(origin, "", "")).unwrap();
+    cli_ok(
+        &control.url,
+        &["deploy", "--config", cfg.to_str().unwrap(), "--wait"],
+    );
+}
+
+fn status(control: &str) -> Value {
+    serde_json::from_str(&cli_ok(control, &["status", "--json"])).unwrap()
+}
+
+#[tokio::test]
+async fn publish_and_associate_reach_every_edge_and_status_shows_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let origin = origin();
+    let control = control_on(&dir.path().join("control"), 0);
+    let a = follower(&control, "IAD89-C1", &dir.path().join("a"));
+    let b = follower(&control, "FRA56-C1", &dir.path().join("b"));
+    deploy_plain(&control, &origin, dir.path());
+
+    let v1 = stamp(dir.path(), "one");
+    let out = cli_ok(
+        &control.url,
+        &["publish", "stamp", v1.to_str().unwrap(), "--json"],
+    );
+    let p: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(p["name"], "stamp");
+    assert_eq!(p["version"], 1);
+    assert_eq!(p["sha256"].as_str().unwrap().len(), 64);
+    cli_ok(
+        &control.url,
+        &[
+            "associate",
+            "stamp:1",
+            "--stage",
+            "viewer-response",
+            "--wait",
+        ],
+    );
+    for e in [&a, &b] {
+        assert_eq!(
+            get(&format!("{}/x", e.base)).await.header("x-version"),
+            "one"
+        );
+    }
+
+    let v2 = stamp(dir.path(), "two");
+    assert_eq!(
+        cli_ok(&control.url, &["publish", "stamp", v2.to_str().unwrap()]).trim(),
+        "2"
+    );
+    cli_ok(
+        &control.url,
+        &[
+            "associate",
+            "stamp:2",
+            "--stage",
+            "viewer-response",
+            "--wait",
+        ],
+    );
+    for e in [&a, &b] {
+        assert_eq!(
+            get(&format!("{}/x", e.base)).await.header("x-version"),
+            "two"
+        );
+    }
+    let s = status(&control.url);
+    let revision = s["revision"].as_u64().unwrap();
+    let edges = s["edges"].as_array().unwrap();
+    assert_eq!(edges.len(), 2);
+    for e in edges {
+        assert_eq!(e["state"], "Deployed", "{s}");
+        assert_eq!(e["revision"].as_u64().unwrap(), revision);
+        assert!(e["url"].as_str().unwrap().starts_with("http://127.0.0.1:"));
+    }
+    let table = cli_ok(&control.url, &["status"]);
+    assert!(
+        table.contains("IAD89-C1") && table.contains("Deployed"),
+        "{table}"
+    );
+
+    // Versions are listed with where they are used; a used one cannot be deleted.
+    let versions = cli_ok(&control.url, &["versions", "stamp", "--json"]);
+    let v: Value = serde_json::from_str(&versions).unwrap();
+    assert_eq!(v["versions"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        v["versions"][1]["associations"][0],
+        "EDFDVBD6EXAMPLE:default:viewer-response"
+    );
+    let del = request(
+        http::Method::DELETE,
+        &format!("{}/v1/functions/stamp/versions/2", control.url),
+        &[("authorization", &format!("Bearer {TOKEN}"))],
+        bytes::Bytes::new(),
+    )
+    .await;
+    assert_eq!(del.status, 409, "{}", del.text());
+    assert!(del.text().contains("replicated function"), "{}", del.text());
+
+    // Rollback returns the association to the version before.
+    cli_ok(&control.url, &["rollback", "stamp", "--wait"]);
+    for e in [&a, &b] {
+        assert_eq!(
+            get(&format!("{}/x", e.base)).await.header("x-version"),
+            "one"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_api_refuses_what_cloudfront_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let origin = origin();
+    let control = control_on(&dir.path().join("control"), 0);
+    deploy_plain(&control, &origin, dir.path());
+    let f = stamp(dir.path(), "one");
+    cli_ok(&control.url, &["publish", "stamp", f.to_str().unwrap()]);
+
+    // No token, a wrong token: 401.
+    let r = get(&format!("{}/v1/status", control.url)).await;
+    assert_eq!(r.status, 401);
+    let r = get_with(
+        &format!("{}/v1/status", control.url),
+        &[("authorization", "Bearer nope")],
+    )
+    .await;
+    assert_eq!(r.status, 401);
+
+    let (ok, _, err) = cli(
+        &control.url,
+        &["associate", "stamp:$LATEST", "--stage", "viewer-response"],
+    );
+    assert!(!ok);
+    assert!(
+        err.contains("The function ARN must reference a specific function version"),
+        "{err}"
+    );
+    let (ok, _, err) = cli(
+        &control.url,
+        &["associate", "stamp:live", "--stage", "viewer-response"],
+    );
+    assert!(
+        !ok && err.contains("InvalidLambdaFunctionAssociation"),
+        "{err}"
+    );
+    let (ok, _, err) = cli(
+        &control.url,
+        &[
+            "associate",
+            "stamp:1",
+            "--stage",
+            "viewer-response",
+            "--include-body",
+        ],
+    );
+    assert!(
+        !ok && err
+            .contains("IncludeBody option can only be used with viewer-request or origin-request"),
+        "{err}"
+    );
+    let (ok, _, err) = cli(
+        &control.url,
+        &["associate", "stamp:9", "--stage", "viewer-response"],
+    );
+    assert!(
+        !ok && err.contains("404") && err.contains("stamp:9"),
+        "{err}"
+    );
+    let (ok, _, err) = cli(
+        &control.url,
+        &[
+            "associate",
+            "stamp:1",
+            "--stage",
+            "viewer-response",
+            "--behavior",
+            "/nope/*",
+        ],
+    );
+    assert!(!ok && err.contains("no cache behavior"), "{err}");
+
+    let auth = format!("Bearer {TOKEN}");
+    let r = request(
+        http::Method::PUT,
+        &format!("{}/v1/functions/env", control.url),
+        &[
+            ("authorization", &auth),
+            ("content-type", "application/json"),
+        ],
+        bytes::Bytes::from(
+            r#"{"code": "exports.handler = async (e) => e;", "environment": {"KEY": "v"}}"#,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    assert!(
+        r.text().contains("environment variables is not allowed"),
+        "{}",
+        r.text()
+    );
+
+    // A viewer function over 1 MB is refused at association, an origin one is not.
+    let big = dir.path().join("big.js");
+    std::fs::write(
+        &big,
+        format!(
+            "exports.handler = async (e) => e.Records[0].cf.request; // {}",
+            "x".repeat(1 << 20)
+        ),
+    )
+    .unwrap();
+    cli_ok(&control.url, &["publish", "big", big.to_str().unwrap()]);
+    let (ok, _, err) = cli(
+        &control.url,
+        &["associate", "big:1", "--stage", "viewer-request"],
+    );
+    assert!(!ok && err.contains("at most 1048576 bytes"), "{err}");
+    cli_ok(
+        &control.url,
+        &["associate", "big:1", "--stage", "origin-request"],
+    );
+}
+
+#[tokio::test]
+async fn edges_survive_the_control_node_and_catch_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let origin = origin();
+    let control_dir = dir.path().join("control");
+    let control = control_on(&control_dir, 0);
+    let port = control.port();
+    let a = follower(&control, "IAD89-C1", &dir.path().join("a"));
+    let b = follower(&control, "FRA56-C1", &dir.path().join("b"));
+    deploy_plain(&control, &origin, dir.path());
+    let v1 = stamp(dir.path(), "one");
+    cli_ok(&control.url, &["publish", "stamp", v1.to_str().unwrap()]);
+    cli_ok(
+        &control.url,
+        &[
+            "associate",
+            "stamp:1",
+            "--stage",
+            "viewer-response",
+            "--wait",
+        ],
+    );
+
+    // kill -9 the control node: edges keep serving.
+    drop(control.proc);
+    for e in [&a, &b] {
+        assert_eq!(
+            get(&format!("{}/x", e.base)).await.header("x-version"),
+            "one"
+        );
+    }
+    // An edge restarted while the control node is down serves its last configuration.
+    drop(a);
+    let a = follower_of(
+        &format!("http://127.0.0.1:{port}"),
+        "IAD89-C1",
+        &dir.path().join("a"),
+    );
+    assert_ne!(a.proc.addr("revision"), "0");
+    assert_eq!(
+        get(&format!("{}/x", a.base)).await.header("x-version"),
+        "one"
+    );
+
+    // The control node restarted: nothing lost. An edge down during a change catches up.
+    let control = control_on(&control_dir, port);
+    let v = cli_ok(&control.url, &["versions", "stamp", "--json"]);
+    assert!(v.contains("EDFDVBD6EXAMPLE:default:viewer-response"), "{v}");
+    cli_ok(&control.url, &["status", "--wait"]);
+    drop(b);
+    let v2 = stamp(dir.path(), "two");
+    cli_ok(&control.url, &["publish", "stamp", v2.to_str().unwrap()]);
+    cli_ok(
+        &control.url,
+        &[
+            "associate",
+            "stamp:2",
+            "--stage",
+            "viewer-response",
+            "--wait",
+        ],
+    );
+    assert_eq!(
+        get(&format!("{}/x", a.base)).await.header("x-version"),
+        "two"
+    );
+    let b = follower(&control, "FRA56-C1", &dir.path().join("b"));
+    assert_eq!(
+        get(&format!("{}/x", b.base)).await.header("x-version"),
+        "one",
+        "serves its saved state first"
+    );
+    cli_ok(&control.url, &["status", "--wait"]);
+    assert_eq!(
+        get(&format!("{}/x", b.base)).await.header("x-version"),
+        "two"
+    );
+}
+
+/// A man in the middle between edges and the control node that replaces every code bundle
+/// it carries once `tamper` is set; returns its URL.
+async fn tampering_proxy(
+    control: String,
+    tamper: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> String {
+    use http_body_util::{BodyExt, Full};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let (control, tamper) = (control.clone(), tamper.clone());
+            tokio::spawn(async move {
+                let service =
+                    hyper::service::service_fn(move |req: http::Request<hyper::body::Incoming>| {
+                        let (control, tamper) = (control.clone(), tamper.clone());
+                        async move {
+                            let (parts, body) = req.into_parts();
+                            let body = body.collect().await.unwrap().to_bytes();
+                            let headers: Vec<(String, String)> = parts
+                                .headers
+                                .iter()
+                                .filter(|(k, _)| *k == "authorization" || *k == "content-type")
+                                .map(|(k, v)| (k.to_string(), v.to_str().unwrap().to_string()))
+                                .collect();
+                            let h: Vec<(&str, &str)> = headers
+                                .iter()
+                                .map(|(k, v)| (k.as_str(), v.as_str()))
+                                .collect();
+                            let r = request(
+                                parts.method,
+                                &format!("{control}{}", parts.uri.path()),
+                                &h,
+                                body,
+                            )
+                            .await;
+                            let mut out = r.body;
+                            if parts.uri.path().starts_with("/v1/code/")
+                                && tamper.load(std::sync::atomic::Ordering::SeqCst)
+                            {
+                                out = bytes::Bytes::from_static(
+                                    b"exports.handler = async () => { throw new Error('evil'); };",
+                                );
+                            }
+                            let mut resp = http::Response::new(Full::new(out));
+                            *resp.status_mut() = r.status;
+                            Ok::<_, std::convert::Infallible>(resp)
+                        }
+                    });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    url
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tampered_bundle_is_refused_and_the_previous_version_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    let origin = origin();
+    let control = control_on(&dir.path().join("control"), 0);
+    let tamper = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let proxy = tampering_proxy(control.url.clone(), tamper.clone()).await;
+    let a = follower_of(&proxy, "IAD89-C1", &dir.path().join("a"));
+    deploy_plain(&control, &origin, dir.path());
+    let v1 = stamp(dir.path(), "one");
+    cli_ok(&control.url, &["publish", "stamp", v1.to_str().unwrap()]);
+    cli_ok(
+        &control.url,
+        &[
+            "associate",
+            "stamp:1",
+            "--stage",
+            "viewer-response",
+            "--wait",
+        ],
+    );
+    let r = get(&format!("{}/x", a.base)).await;
+    assert_eq!(
+        r.header("x-version"),
+        "one",
+        "{r:?} {}",
+        a.proc.wait_for_log("@@")
+    );
+
+    tamper.store(true, std::sync::atomic::Ordering::SeqCst);
+    let v2 = stamp(dir.path(), "two");
+    cli_ok(&control.url, &["publish", "stamp", v2.to_str().unwrap()]);
+    cli_ok(
+        &control.url,
+        &["associate", "stamp:2", "--stage", "viewer-response"],
+    );
+    a.proc.wait_for_log("does not match its hash");
+    assert_eq!(
+        get(&format!("{}/x", a.base)).await.header("x-version"),
+        "one"
+    );
+    let s = status(&control.url);
+    let e = &s["edges"][0];
+    assert_eq!(e["state"], "InProgress", "{s}");
+    assert!(
+        e["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("does not match its hash"),
+        "{s}"
+    );
+
+    // Once the bundle arrives intact, the edge takes it (it retries on its own).
+    tamper.store(false, std::sync::atomic::Ordering::SeqCst);
+    cli_ok(&control.url, &["status", "--wait"]);
+    assert_eq!(
+        get(&format!("{}/x", a.base)).await.header("x-version"),
+        "two"
+    );
+}
+
+#[tokio::test]
+async fn canary_weights_are_honoured_and_sticky_per_viewer() {
+    let dir = tempfile::tempdir().unwrap();
+    let origin = origin();
+    let control = control_on(&dir.path().join("control"), 0);
+    let a = follower(&control, "IAD89-C1", &dir.path().join("a"));
+    deploy_plain(&control, &origin, dir.path());
+    for v in ["v1", "v2"] {
+        let f = generate(dir.path(), v);
+        cli_ok(&control.url, &["publish", "gen", f.to_str().unwrap()]);
+    }
+    cli_ok(
+        &control.url,
+        &[
+            "associate",
+            "gen:1",
+            "--stage",
+            "viewer-request",
+            "--canary",
+            "gen:2=20",
+            "--wait",
+        ],
+    );
+    let mut canary = 0;
+    let n = 500;
+    for i in 0..n {
+        let ip = format!("10.{}.{}.{}", i / 65536, (i / 256) % 256, i % 256);
+        let body = get_with(&format!("{}/x", a.base), &[("x-edge-viewer-ip", &ip)])
+            .await
+            .text();
+        if body == "v2" {
+            canary += 1;
+        } else {
+            assert_eq!(body, "v1");
+        }
+        if i % 50 == 0 {
+            for _ in 0..3 {
+                let again = get_with(&format!("{}/x", a.base), &[("x-edge-viewer-ip", &ip)])
+                    .await
+                    .text();
+                assert_eq!(again, body, "viewer {ip} switched versions");
+            }
+        }
+    }
+    assert!(
+        (60..=140).contains(&canary),
+        "{canary} of {n} viewers on a 20% canary"
+    );
+
+    cli_ok(&control.url, &["rollback", "gen", "--wait"]);
+    for i in 0..50 {
+        let ip = format!("10.0.0.{i}");
+        assert_eq!(
+            get_with(&format!("{}/x", a.base), &[("x-edge-viewer-ip", &ip)])
+                .await
+                .text(),
+            "v1"
+        );
+    }
+}
+
+#[tokio::test]
+async fn invalidation_reaches_every_edge() {
+    let dir = tempfile::tempdir().unwrap();
+    let origin = origin();
+    let control = control_on(&dir.path().join("control"), 0);
+    let edges = [
+        follower(&control, "IAD89-C1", &dir.path().join("a")),
+        follower(&control, "FRA56-C1", &dir.path().join("b")),
+    ];
+    deploy_plain(&control, &origin, dir.path());
+    let path = "/bytes/10?cache_control=max-age%3D600";
+    for e in &edges {
+        assert!(get(&format!("{}{path}", e.base))
+            .await
+            .x_cache()
+            .starts_with("Miss"));
+        assert!(get(&format!("{}{path}", e.base))
+            .await
+            .x_cache()
+            .starts_with("Hit"));
+    }
+    cli_ok(&control.url, &["invalidate", "/bytes/*", "--wait"]);
+    for e in &edges {
+        let r = get(&format!("{}{path}", e.base)).await;
+        assert!(
+            r.x_cache().starts_with("Miss"),
+            "{}: {}",
+            e.base,
+            r.x_cache()
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_kill_minus_9_never_leaves_a_half_published_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let control = control_on(&dir.path().join("control"), 0);
+    let port = control.port();
+    // Publish in a loop from another thread while the control node is killed.
+    let script = dir.path().join("f.js");
+    let url = control.url.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let publisher = std::thread::spawn(move || {
+        let mut published = 0;
+        for i in 0..400 {
+            std::fs::write(&script, format!("exports.handler = async (e) => e; // {i}")).unwrap();
+            let (ok, _, _) = cli(&url, &["publish", "f", script.to_str().unwrap()]);
+            if !ok {
+                break;
+            }
+            published += 1;
+            let _ = tx.send(published);
+        }
+        published
+    });
+    // Kill once several versions are in, while more are being published.
+    while rx.recv().unwrap() < 5 {}
+    drop(control.proc);
+    let published = publisher.join().unwrap();
+    assert!((5..400).contains(&published));
+
+    let control = control_on(&control.dir, port);
+    let v: Value =
+        serde_json::from_str(&cli_ok(&control.url, &["versions", "f", "--json"])).unwrap();
+    let versions = v["versions"].as_array().unwrap();
+    assert!(
+        versions.len() >= published,
+        "{} versions, {published} acknowledged",
+        versions.len()
+    );
+    let auth = format!("Bearer {TOKEN}");
+    for (i, x) in versions.iter().enumerate() {
+        assert_eq!(
+            x["version"].as_u64().unwrap(),
+            i as u64 + 1,
+            "versions are contiguous"
+        );
+        let code = get_with(
+            &format!("{}/v1/functions/f/versions/{}/code", control.url, i + 1),
+            &[("authorization", &auth)],
+        )
+        .await;
+        assert_eq!(code.status, 200);
+        assert_eq!(
+            edge_node::replica::sha256_hex(&code.body),
+            x["sha256"].as_str().unwrap()
+        );
+    }
+    // The store still takes changes.
+    std::fs::write(dir.path().join("g.js"), "exports.handler = async (e) => e;").unwrap();
+    let out = cli_ok(
+        &control.url,
+        &["publish", "f", dir.path().join("g.js").to_str().unwrap()],
+    );
+    assert_eq!(out.trim().parse::<usize>().unwrap(), versions.len() + 1);
+}
