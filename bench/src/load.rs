@@ -226,3 +226,35 @@ async fn connect(addr: SocketAddr) -> Result<http1::SendRequest<Empty<Bytes>>, &
     tokio::spawn(conn);
     Ok(sender)
 }
+
+/// One GET on a new connection; the answer's headers.
+pub async fn get_headers(url: &str) -> Result<http::HeaderMap, String> {
+    let uri: http::Uri = url.parse().map_err(|e| format!("{url}: {e}"))?;
+    let addr: SocketAddr = uri
+        .authority()
+        .map(|a| a.as_str())
+        .unwrap_or("")
+        .parse()
+        .map_err(|e| format!("{url}: {e}"))?;
+    let mut send = connect(addr).await.map_err(|e| format!("{url}: {e}"))?;
+    let req = http::Request::get(uri.path_and_query().map_or("/", |p| p.as_str()))
+        .header(http::header::HOST, addr.to_string())
+        .body(Empty::<Bytes>::new())
+        .map_err(|e| e.to_string())?;
+    let resp = send
+        .send_request(req)
+        .await
+        .map_err(|e| format!("{url}: {e}"))?;
+    let (parts, body) = resp.into_parts();
+    let _ = body.collect().await;
+    Ok(parts.headers)
+}
+
+/// The duration (µs) of stage `stage` in a Server-Timing header.
+pub fn stage_us(headers: &http::HeaderMap, stage: &str) -> Option<f64> {
+    let v = headers.get("server-timing")?.to_str().ok()?;
+    v.split(',').find_map(|part| {
+        let (name, dur) = part.trim().split_once(";dur=")?;
+        (name == stage).then(|| dur.parse::<f64>().ok().map(|ms| ms * 1000.0))?
+    })
+}

@@ -138,6 +138,45 @@ fn stacked(scenarios: &[(String, Value)]) -> String {
     svg
 }
 
+fn is_deploy(v: &Value) -> bool {
+    v["kind"] == "deploy"
+}
+
+/// Publish → Deployed: a table and bars of median and worst time per cluster size.
+fn deploys(scenarios: &[(String, Value)]) -> String {
+    let runs: Vec<&(String, Value)> = scenarios.iter().filter(|(_, v)| is_deploy(v)).collect();
+    if runs.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("<h2>Publish → every edge Deployed</h2><table><tr><th>scenario</th><th>edges</th><th>publishes</th><th>median ms</th><th>max ms</th><th>first request after: viewer-response µs</th><th>first after idle, no change µs</th><th>warm p50 µs</th></tr>");
+    let mut rows = Vec::new();
+    for (name, v) in &runs {
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.1}</td><td>{:.1}</td><td>{:.0}</td><td>{:.0}</td><td>{:.0}</td></tr>",
+            esc(name),
+            v["edges"],
+            v["publishes"],
+            v["deploy_ms"]["p50"].as_f64().unwrap_or(0.0),
+            v["deploy_ms"]["max"].as_f64().unwrap_or(0.0),
+            v["first_request_us"].as_f64().unwrap_or(0.0),
+            v["idle_first_request_us"].as_f64().unwrap_or(0.0),
+            v["warm_request_p50_us"].as_f64().unwrap_or(0.0),
+        );
+        rows.push((
+            format!("{name} median"),
+            v["deploy_ms"]["p50"].as_f64().unwrap_or(0.0),
+        ));
+        rows.push((
+            format!("{name} max"),
+            v["deploy_ms"]["max"].as_f64().unwrap_or(0.0),
+        ));
+    }
+    out.push_str("</table>");
+    out.push_str(&bars("Publish → Deployed on every edge", "ms", &rows));
+    out
+}
+
 fn html(
     scenarios: &[(String, Value)],
     peers: &[(String, String, Value)],
@@ -145,7 +184,7 @@ fn html(
 ) -> String {
     let mut measured: Vec<(String, Value)> = scenarios
         .iter()
-        .filter(|(_, v)| v.get("skipped").is_none())
+        .filter(|(_, v)| v.get("skipped").is_none() && !is_deploy(v))
         .cloned()
         .collect();
     measured.extend(
@@ -166,7 +205,7 @@ fn html(
         esc(&settings.to_string())
     );
     page.push_str("<table><tr><th>scenario</th><th>req/s</th><th>p50 µs</th><th>p90 µs</th><th>p99 µs</th><th>p99.9 µs</th><th>max µs</th><th>CPU µs/req</th><th>errors</th></tr>");
-    for (name, v) in scenarios {
+    for (name, v) in scenarios.iter().filter(|(_, v)| !is_deploy(v)) {
         if let Some(why) = v.get("skipped") {
             let _ = write!(
                 page,
@@ -223,6 +262,7 @@ fn html(
         &rows(&|v| v["cpu_us_per_req"].as_f64().unwrap_or(0.0)),
     ));
     page.push_str(&stacked(scenarios));
+    page.push_str(&deploys(scenarios));
     page.push_str("</body></html>\n");
     page
 }

@@ -12,13 +12,16 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 /// Every scenario this harness knows, in report order.
-pub const ALL: [&str; 6] = [
+pub const ALL: [&str; 9] = [
     "hit",
     "hit-functions",
     "miss-four-stages",
     "generated",
     "geo",
     "h1-no-keepalive",
+    "publish-3",
+    "publish-10",
+    "publish-50",
 ];
 
 /// How hard and how long to push.
@@ -34,9 +37,9 @@ pub struct Settings {
     pub geo_db: Vec<PathBuf>,
 }
 
-struct Running {
-    child: Child,
-    ready: HashMap<String, String>,
+pub(crate) struct Running {
+    pub child: Child,
+    pub ready: HashMap<String, String>,
 }
 
 impl Drop for Running {
@@ -46,7 +49,7 @@ impl Drop for Running {
     }
 }
 
-fn start(bin: &Path, args: &[String]) -> Result<Running, String> {
+pub(crate) fn start(bin: &Path, args: &[String]) -> Result<Running, String> {
     let mut child = Command::new(bin)
         .args(args)
         .env("EDGE_LOG", "warn")
@@ -110,6 +113,11 @@ const GENERATE: &str = "exports.handler = async () => ({ status: '200', headers:
 /// Runs one scenario; the JSON is one entry of the report.
 pub async fn run(name: &str, s: &Settings) -> Result<Value, String> {
     std::fs::create_dir_all(&s.work_dir).map_err(|e| e.to_string())?;
+    if let Some(edges) = crate::deploy::edges_of(name) {
+        // Rounds scale with the measured duration (a smoke run does two).
+        let rounds = (s.duration.as_secs_f64() * 2.0).clamp(2.0, 15.0) as usize;
+        return crate::deploy::run(edges, rounds, s).await;
+    }
     let origin = start(
         &s.edge_bin,
         &["origin".into(), "--listen".into(), "127.0.0.1:0".into()],

@@ -68,7 +68,7 @@ enum Command {
 #[derive(clap::Args)]
 struct BenchArgs {
     /// A scenario to run (repeatable): hit, hit-functions, miss-four-stages, generated, geo,
-    /// h1-no-keepalive.
+    /// h1-no-keepalive, publish-3, publish-10, publish-50 (publish-N: any N edges).
     #[arg(long = "scenario")]
     scenarios: Vec<String>,
     /// Run every scenario.
@@ -442,7 +442,9 @@ async fn run_bench(a: BenchArgs) -> Result<()> {
         a.scenarios.clone()
     };
     for n in &names {
-        if !edge_bench::scenario::ALL.contains(&n.as_str()) {
+        if !edge_bench::scenario::ALL.contains(&n.as_str())
+            && edge_bench::deploy::edges_of(n).is_none_or(|e| e == 0)
+        {
             bail!(
                 "unknown scenario {n:?}; scenarios: {}",
                 edge_bench::scenario::ALL.join(", ")
@@ -486,6 +488,16 @@ async fn run_bench(a: BenchArgs) -> Result<()> {
             .map_err(|e| anyhow!("scenario {name}: {e}"))?;
         if let Some(why) = v.get("skipped") {
             println!("{name:<18} skipped: {}", why.as_str().unwrap_or(""));
+        } else if v["kind"] == "deploy" {
+            println!(
+                "{name:<18} {} edges, {} publishes: Deployed everywhere in median {:.1} ms, max {:.1} ms; viewer-response on the first request after: {:.0} us (after idle, no change: {:.0} us; warm p50 {:.0} us)",
+                v["edges"], v["publishes"],
+                v["deploy_ms"]["p50"].as_f64().unwrap_or(0.0),
+                v["deploy_ms"]["max"].as_f64().unwrap_or(0.0),
+                v["first_request_us"].as_f64().unwrap_or(0.0),
+                v["idle_first_request_us"].as_f64().unwrap_or(0.0),
+                v["warm_request_p50_us"].as_f64().unwrap_or(0.0),
+            );
         } else {
             let l = &v["latency_us"];
             println!(

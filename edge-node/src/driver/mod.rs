@@ -103,6 +103,8 @@ pub struct Worker {
     /// Configurations replaced while requests may still run on them.
     retired: RefCell<Vec<Arc<NodeConfig>>>,
     current: RefCell<Option<Arc<NodeConfig>>>,
+    /// Loaded but not yet swapped in: its isolates must survive a collection meanwhile.
+    pending: RefCell<Option<Arc<NodeConfig>>>,
     key_buf: RefCell<String>,
     variant_buf: RefCell<String>,
 }
@@ -170,13 +172,15 @@ impl Worker {
             runner,
             retired: RefCell::new(Vec::new()),
             current: RefCell::new(None),
+            pending: RefCell::new(None),
             key_buf: RefCell::new(String::with_capacity(256)),
             variant_buf: RefCell::new(String::with_capacity(256)),
         }
     }
 
     /// Creates and warms this worker's isolates for every function `config` associates.
-    pub async fn load_functions(&self, config: &NodeConfig) -> Result<(), String> {
+    pub async fn load_functions(&self, config: &Arc<NodeConfig>) -> Result<(), String> {
+        *self.pending.borrow_mut() = Some(config.clone());
         for code in config.functions() {
             self.runner.load(&code).await?;
         }
@@ -187,6 +191,14 @@ impl Worker {
     /// request still runs on `retired` (the configuration it replaced).
     pub fn retire(&self, current: Arc<NodeConfig>, retired: Arc<NodeConfig>) {
         self.retired.borrow_mut().push(retired);
+        if self
+            .pending
+            .borrow()
+            .as_ref()
+            .is_some_and(|p| Arc::ptr_eq(p, &current))
+        {
+            *self.pending.borrow_mut() = None;
+        }
         *self.current.borrow_mut() = Some(current);
         self.collect_retired();
     }
@@ -200,7 +212,8 @@ impl Worker {
             return;
         };
         let mut keep: Vec<String> = current.functions().iter().map(|c| c.key()).collect();
-        for c in retired.iter() {
+        let pending = self.pending.borrow();
+        for c in retired.iter().chain(pending.iter()) {
             keep.extend(c.functions().iter().map(|f| f.key()));
         }
         if self.runner.loaded().iter().any(|k| !keep.contains(k)) {
@@ -862,5 +875,47 @@ mod tests {
         assert_eq!(strip_port("example.com:8080"), "example.com");
         assert_eq!(strip_port("example.com"), "example.com");
         assert_eq!(strip_port("[::1]:80"), "::1");
+    }
+
+    /// A collection between loading a new configuration and swapping it in must not drop the
+    /// new configuration's isolates (found by the publish benchmark: a request right after a
+    /// change failed with "not loaded").
+    #[test]
+    fn a_collection_while_a_change_is_pending_keeps_its_isolates() {
+        use crate::config::{add_function, from_origin_url};
+        use crate::js::FunctionCode;
+        use crate::lambda::Stage;
+        use std::sync::Arc;
+        let with = |v: u64| {
+            let mut c = from_origin_url("http://127.0.0.1:9").unwrap();
+            let code = FunctionCode::new(
+                "f",
+                v,
+                "f.js",
+                format!("exports.handler = async (e) => e.Records[0].cf.response; // {v}"),
+            );
+            add_function(&mut c, Stage::ViewerResponse, Arc::new(code), false).unwrap();
+            Arc::new(c)
+        };
+        let (one, two) = (with(1), with(2));
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let local = tokio::task::LocalSet::new();
+        local.block_on(&rt, async {
+            let shared = Arc::new(super::NodeShared::new((*one).clone(), None));
+            let w = super::Worker::new(shared, 1);
+            w.load_functions(&one).await.unwrap();
+            w.retire(one.clone(), Arc::new((*one).clone()));
+            w.load_functions(&two).await.unwrap();
+            w.collect_retired();
+            let key = two.functions()[0].key();
+            assert!(w.runner.loaded().contains(&key), "pending version dropped");
+            w.retire(two.clone(), one.clone());
+            drop(one);
+            w.collect_retired();
+            assert_eq!(w.runner.loaded(), vec![key]);
+        });
     }
 }
