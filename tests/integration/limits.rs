@@ -147,10 +147,15 @@ fn bench_smoke_runs_every_scenario() {
         "{}/../../shared/geo/maxmind-test-data/GeoIP2-City-Test.mmdb",
         env!("CARGO_MANIFEST_DIR")
     );
+    // Every scenario; publish-N once, with 3 edges (10 and 50 only differ in N).
+    let mut args = vec!["bench"];
+    for s in edge_bench::scenario::ALL.iter().filter(|s| !s.starts_with("publish-")) {
+        args.extend(["--scenario", s]);
+    }
+    args.extend(["--scenario", "publish-3"]);
     let status = std::process::Command::new(EDGE)
+        .args(&args)
         .args([
-            "bench",
-            "--all",
             "--no-peers",
             "--duration",
             "0.3",
@@ -195,6 +200,11 @@ fn bench_smoke_runs_every_scenario() {
             .unwrap(),
         "Hit from cloudfront"
     );
+    let p = &report["scenarios"]["publish-3"]["edge"];
+    assert_eq!(p["edges"], 3, "{p}");
+    assert!(p["deploy_ms"]["p50"].as_f64().unwrap() > 0.0, "{p}");
+    assert!(p["first_request_us"].as_f64().unwrap() > 0.0, "{p}");
     let html = std::fs::read_to_string(out.path().join("report.html")).unwrap();
     assert!(html.contains("<svg") && html.contains("miss-four-stages"));
+    assert!(html.contains("Publish → every edge Deployed"));
 }
