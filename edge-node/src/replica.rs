@@ -155,14 +155,7 @@ impl State {
     }
 }
 
-/// Hex SHA-256 of `bytes`.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+pub use crate::js::sha256_hex;
 
 /// Function sources by hex SHA-256.
 pub type CodeByHash = HashMap<String, Arc<str>>;

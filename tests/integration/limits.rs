@@ -149,7 +149,10 @@ fn bench_smoke_runs_every_scenario() {
     );
     // Every scenario; publish-N once, with 3 edges (10 and 50 only differ in N).
     let mut args = vec!["bench"];
-    for s in edge_bench::scenario::ALL.iter().filter(|s| !s.starts_with("publish-")) {
+    for s in edge_bench::scenario::ALL
+        .iter()
+        .filter(|s| !s.starts_with("publish-"))
+    {
         args.extend(["--scenario", s]);
     }
     args.extend(["--scenario", "publish-3"]);

@@ -32,6 +32,14 @@ pub fn engine() -> &'static str {
     }
 }
 
+/// Hex SHA-256 of `bytes`: how function code is named everywhere (versions, replication).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// One immutable function version: its identity and its code.
 #[derive(Debug)]
 pub struct FunctionCode {
@@ -52,10 +60,7 @@ impl FunctionCode {
         source: impl Into<Arc<str>>,
     ) -> FunctionCode {
         let source: Arc<str> = source.into();
-        let sha256 = sha2::Sha256::digest(source.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let sha256 = sha256_hex(source.as_bytes());
         FunctionCode {
             name: name.into(),
             version,
