@@ -215,7 +215,28 @@ pub async fn run(name: &str, s: &Settings) -> Result<Value, String> {
         rate: s.rate,
     };
     let pid = node.child.id();
-    Ok(measure(&spec, || vec![pid]).await)
+    let pinned = pin(&[pid], &[origin.child.id(), std::process::id()]);
+    let mut v = measure(&spec, || vec![pid]).await;
+    v["pinned"] = json!(pinned);
+    Ok(v)
+}
+
+/// Pins the measured processes (every thread) to core 0 and the load generator and origin to
+/// core 1, when the machine has two cores or more and `taskset` is installed; whether it did.
+fn pin(measured: &[u32], others: &[u32]) -> bool {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cores < 2 {
+        return false;
+    }
+    let set = |core: &str, pid: u32| {
+        Command::new("taskset")
+            .args(["-a", "-cp", core, &pid.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    measured.iter().all(|p| set("0", *p)) & others.iter().all(|p| set("1", *p))
 }
 
 /// Warms up, then runs `spec` while reading the CPU time of the processes `pids` returns:
@@ -348,10 +369,13 @@ pub async fn run_nginx(variant: &str, peers: &Path, s: &Settings) -> Result<Valu
         duration: s.duration,
         rate: s.rate,
     };
-    Ok(measure(&spec, || {
+    let pids = || {
         let mut p = vec![master];
         p.extend(children(master));
         p
-    })
-    .await)
+    };
+    let pinned = pin(&pids(), &[origin.child.id(), std::process::id()]);
+    let mut v = measure(&spec, pids).await;
+    v["pinned"] = json!(pinned);
+    Ok(v)
 }
