@@ -217,8 +217,24 @@ pub async fn run(name: &str, s: &Settings) -> Result<Value, String> {
     let pid = node.child.id();
     let pinned = pin(&[pid], &[origin.child.id(), std::process::id()]);
     let mut v = measure(&spec, || vec![pid]).await;
+    unpin();
     v["pinned"] = json!(pinned);
     Ok(v)
+}
+
+/// Lets this process (and what it starts next) run on every core again.
+pub(crate) fn unpin() {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let _ = Command::new("taskset")
+        .args([
+            "-a",
+            "-cp",
+            &format!("0-{}", cores - 1),
+            &std::process::id().to_string(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
 }
 
 /// Pins the measured processes (every thread) to core 0 and the load generator and origin to
@@ -376,6 +392,7 @@ pub async fn run_nginx(variant: &str, peers: &Path, s: &Settings) -> Result<Valu
     };
     let pinned = pin(&pids(), &[origin.child.id(), std::process::id()]);
     let mut v = measure(&spec, pids).await;
+    unpin();
     v["pinned"] = json!(pinned);
     Ok(v)
 }
