@@ -24,10 +24,6 @@ impl Client {
         }
     }
 
-    pub fn base(&self) -> &str {
-        &self.base
-    }
-
     /// Sends a request; a non-2xx answer becomes an error carrying the API's message.
     pub async fn send(
         &self,

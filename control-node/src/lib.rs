@@ -341,22 +341,22 @@ impl Control {
 
     /// Deletes a version; refused while any association uses it.
     pub fn delete_version(&self, name: &str, version: u64) -> Result<()> {
-        let assoc = self.store().associations()?;
-        if let Some(a) = assoc.iter().find(|a| uses(a, name, version)) {
-            return Err(ControlError::Conflict(format!(
-                "Lambda was unable to delete {name}:{version} because it is a replicated function: it is associated with {}. Remove the association first.",
-                slot_name(a)
-            )));
-        }
-        let deleted = self
-            .store()
-            .tx(|tx| store::delete_version(tx, name, version))?;
-        if !deleted {
-            return Err(ControlError::NotFound(format!(
-                "function version {name}:{version}"
-            )));
-        }
-        Ok(())
+        // The check and the delete are one transaction: an association made in between cannot
+        // end up naming a deleted version.
+        self.store().tx(|tx| {
+            if let Some(a) = store::associations(tx)?.iter().find(|a| uses(a, name, version)) {
+                return Err(ControlError::Conflict(format!(
+                    "Lambda was unable to delete {name}:{version} because it is a replicated function: it is associated with {}. Remove the association first.",
+                    slot_name(a)
+                )));
+            }
+            if !store::delete_version(tx, name, version)? {
+                return Err(ControlError::NotFound(format!(
+                    "function version {name}:{version}"
+                )));
+            }
+            Ok(())
+        })
     }
 
     fn distribution_id(&self, tx: &rusqlite::Connection, given: Option<&str>) -> Result<String> {

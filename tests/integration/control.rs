@@ -312,6 +312,22 @@ async fn the_api_refuses_what_cloudfront_refuses() {
         r.text()
     );
 
+    // An unassociated version can be deleted; then it is gone.
+    let del = request(
+        http::Method::DELETE,
+        &format!("{}/v1/functions/stamp/versions/1", control.url),
+        &[("authorization", &auth)],
+        bytes::Bytes::new(),
+    )
+    .await;
+    assert_eq!(del.status, 200, "{}", del.text());
+    let code = get_with(
+        &format!("{}/v1/functions/stamp/versions/1/code", control.url),
+        &[("authorization", &auth)],
+    )
+    .await;
+    assert_eq!(code.status, 404);
+
     // A viewer function over 1 MB is refused at association, an origin one is not.
     let big = dir.path().join("big.js");
     std::fs::write(
