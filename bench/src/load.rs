@@ -1,13 +1,14 @@
-//! The load generator: N HTTP/1.1 connections, closed loop (each sends its next request when
-//! the last one is answered) or open loop at a constant arrival rate, where every latency is
-//! measured from the request's intended send time so a stalled server cannot hide its queue
-//! (no coordinated omission, as wrk2).
+//! The load generator: N connections (HTTP/1.1 or HTTP/2, plain or TLS), closed loop (each
+//! sends its next request when the last one is answered) or open loop at a constant arrival
+//! rate, where every latency is measured from the request's intended send time so a stalled
+//! server cannot hide its queue (no coordinated omission, as wrk2). Over HTTP/2 each
+//! connection carries one request at a time, so the two protocols are compared on equal terms.
 
 use bytes::Bytes;
 use hdrhistogram::Histogram;
 use http_body_util::{BodyExt, Empty};
-use hyper::client::conn::http1;
-use hyper_util::rt::TokioIo;
+use hyper::client::conn::{http1, http2};
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,6 +27,58 @@ pub struct LoadSpec {
     pub duration: Duration,
     /// Requests per second for an open loop; `None` for a closed loop.
     pub rate: Option<f64>,
+    pub http2: bool,
+    /// TLS with this client configuration (its ALPN is set per connection).
+    pub tls: Option<Arc<rustls::ClientConfig>>,
+}
+
+/// A client TLS configuration that trusts exactly `cert_pem` (the server's self-signed
+/// certificate, made by the bench), so the handshake measured is a fully verified one.
+pub fn tls_trusting(cert_pem: &str) -> Result<Arc<rustls::ClientConfig>, String> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_pemfile::certs(&mut cert_pem.as_bytes()) {
+        roots
+            .add(cert.map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())?;
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let cfg = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(cfg))
+}
+
+/// One connection's request sender, whichever protocol it speaks.
+enum Sender {
+    H1(http1::SendRequest<Empty<Bytes>>),
+    H2(http2::SendRequest<Empty<Bytes>>),
+}
+
+impl Sender {
+    fn is_closed(&self) -> bool {
+        match self {
+            Sender::H1(s) => s.is_closed(),
+            Sender::H2(s) => s.is_closed(),
+        }
+    }
+
+    async fn send(
+        &mut self,
+        req: http::Request<Empty<Bytes>>,
+    ) -> Result<http::Response<hyper::body::Incoming>, &'static str> {
+        match self {
+            Sender::H1(s) => {
+                s.ready().await.map_err(|_| "connection closed")?;
+                s.send_request(req).await.map_err(|_| "request failed")
+            }
+            Sender::H2(s) => {
+                s.ready().await.map_err(|_| "connection closed")?;
+                s.send_request(req).await.map_err(|_| "request failed")
+            }
+        }
+    }
 }
 
 /// What a run measured (after warm-up).
@@ -118,7 +171,8 @@ async fn connection(
     measure_from: Instant,
     end: Instant,
 ) {
-    let mut sender: Option<http1::SendRequest<Empty<Bytes>>> = None;
+    let mut sender: Option<Sender> = None;
+    let scheme = if spec.tls.is_some() { "https" } else { "http" };
     loop {
         let n = shared.next.fetch_add(1, Ordering::Relaxed);
         // Open loop: request n is due at start + n / rate; latency counts from then.
@@ -133,7 +187,7 @@ async fn connection(
             tokio::time::sleep_until(intended.into()).await;
         }
         if sender.as_ref().is_none_or(|s| s.is_closed()) {
-            sender = match connect(spec.addr).await {
+            sender = match connect(spec.addr, spec.http2, spec.tls.as_ref()).await {
                 Ok(s) => Some(s),
                 Err(kind) => {
                     if intended >= measure_from {
@@ -145,15 +199,18 @@ async fn connection(
         }
         let s = sender.as_mut().expect("connected above");
         let path = spec.path.replace("{n}", &n.to_string());
-        let mut req = http::Request::get(path).header(http::header::HOST, spec.addr.to_string());
+        // HTTP/2 takes :scheme and :authority from an absolute URI; HTTP/1.1 sends Host.
+        let mut req = if spec.http2 {
+            http::Request::get(format!("{scheme}://{}{path}", spec.addr))
+        } else {
+            http::Request::get(path).header(http::header::HOST, spec.addr.to_string())
+        };
         for (k, v) in &spec.headers {
             req = req.header(k, v);
         }
         let req = req.body(Empty::new()).expect("valid request");
-        let outcome = match s.ready().await {
-            Err(_) => Err("connection closed"),
-            Ok(()) => match s.send_request(req).await {
-                Err(_) => Err("request failed"),
+        let outcome = match s.send(req).await {
+                Err(e) => Err(e),
                 Ok(resp) => {
                     let status = resp.status();
                     let header = |name: &str| {
@@ -170,7 +227,6 @@ async fn connection(
                         Ok(_) => Ok((xc, timing)),
                     }
                 }
-            },
         };
         let done = Instant::now();
         if intended < measure_from {
@@ -215,16 +271,48 @@ fn record_stages(stages: &Mutex<BTreeMap<String, (f64, u64)>>, header: &str) {
     }
 }
 
-async fn connect(addr: SocketAddr) -> Result<http1::SendRequest<Empty<Bytes>>, &'static str> {
+async fn connect(
+    addr: SocketAddr,
+    h2: bool,
+    tls: Option<&Arc<rustls::ClientConfig>>,
+) -> Result<Sender, &'static str> {
     let tcp = tokio::net::TcpStream::connect(addr)
         .await
         .map_err(|_| "connect failed")?;
     let _ = tcp.set_nodelay(true);
-    let (sender, conn) = http1::handshake(TokioIo::new(tcp))
-        .await
-        .map_err(|_| "handshake failed")?;
-    tokio::spawn(conn);
-    Ok(sender)
+    match tls {
+        None => handshake(tcp, h2).await,
+        Some(cfg) => {
+            let mut cfg = (**cfg).clone();
+            cfg.alpn_protocols = vec![if h2 { b"h2".to_vec() } else { b"http/1.1".to_vec() }];
+            let name = rustls::pki_types::ServerName::from(addr.ip());
+            let stream = tokio_rustls::TlsConnector::from(Arc::new(cfg))
+                .connect(name, tcp)
+                .await
+                .map_err(|_| "tls handshake failed")?;
+            handshake(stream, h2).await
+        }
+    }
+}
+
+async fn handshake<S>(io: S, h2: bool) -> Result<Sender, &'static str>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let io = TokioIo::new(io);
+    if h2 {
+        let (sender, conn) = http2::handshake(TokioExecutor::new(), io)
+            .await
+            .map_err(|_| "handshake failed")?;
+        tokio::spawn(conn);
+        Ok(Sender::H2(sender))
+    } else {
+        let (sender, conn) = http1::handshake(io)
+            .await
+            .map_err(|_| "handshake failed")?;
+        tokio::spawn(conn);
+        Ok(Sender::H1(sender))
+    }
 }
 
 /// One GET on a new connection; the answer's headers.
@@ -236,15 +324,14 @@ pub async fn get_headers(url: &str) -> Result<http::HeaderMap, String> {
         .unwrap_or("")
         .parse()
         .map_err(|e| format!("{url}: {e}"))?;
-    let mut send = connect(addr).await.map_err(|e| format!("{url}: {e}"))?;
+    let mut send = connect(addr, false, None)
+        .await
+        .map_err(|e| format!("{url}: {e}"))?;
     let req = http::Request::get(uri.path_and_query().map_or("/", |p| p.as_str()))
         .header(http::header::HOST, addr.to_string())
         .body(Empty::<Bytes>::new())
         .map_err(|e| e.to_string())?;
-    let resp = send
-        .send_request(req)
-        .await
-        .map_err(|e| format!("{url}: {e}"))?;
+    let resp = send.send(req).await.map_err(|e| format!("{url}: {e}"))?;
     let (parts, body) = resp.into_parts();
     let _ = body.collect().await;
     Ok(parts.headers)

@@ -12,13 +12,16 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 /// Every scenario this harness knows, in report order.
-pub const ALL: [&str; 9] = [
+pub const ALL: [&str; 12] = [
     "hit",
     "hit-functions",
     "miss-four-stages",
     "generated",
     "geo",
     "h1-no-keepalive",
+    "tls",
+    "h2",
+    "h2-tls",
     "publish-3",
     "publish-10",
     "publish-50",
@@ -141,6 +144,7 @@ pub async fn run(name: &str, s: &Settings) -> Result<Value, String> {
     let mut path = "/bytes/1024?cache_control=max-age%3D600".to_string();
     let mut headers = vec![];
     let mut keepalive = true;
+    let (mut http2, mut tls) = (false, None);
     let dir = &s.work_dir;
     match name {
         "hit" => {}
@@ -191,6 +195,24 @@ pub async fn run(name: &str, s: &Settings) -> Result<Value, String> {
             headers.push(("x-edge-viewer-ip".to_string(), "81.2.69.142".to_string()));
         }
         "h1-no-keepalive" => keepalive = false,
+        // Cache hits over TLS (HTTP/1.1), HTTP/2 prior knowledge, and HTTP/2 over TLS: compare
+        // with `hit` (plain HTTP/1.1) in the same run.
+        "tls" | "h2" | "h2-tls" => {
+            http2 = name.starts_with("h2");
+            if name.ends_with("tls") {
+                let (cert, key) = edge_node::tls::self_signed_pem(&["127.0.0.1"])
+                    .map_err(|e| e.to_string())?;
+                args.extend([
+                    "--tls-listen".into(),
+                    "127.0.0.1:0".into(),
+                    "--tls-cert".into(),
+                    write_fn(dir, "cert.pem", &cert)?,
+                    "--tls-key".into(),
+                    write_fn(dir, "key.pem", &key)?,
+                ]);
+                tls = Some(load::tls_trusting(&cert)?);
+            }
+        }
         other => {
             return Err(format!(
                 "unknown scenario {other:?} (known: {})",
@@ -202,7 +224,7 @@ pub async fn run(name: &str, s: &Settings) -> Result<Value, String> {
         headers.push(("connection".to_string(), "close".to_string()));
     }
     let node = start(&s.edge_bin, &args)?;
-    let addr: SocketAddr = node.ready["http"]
+    let addr: SocketAddr = node.ready[if tls.is_some() { "tls" } else { "http" }]
         .parse()
         .map_err(|e| format!("bad address: {e}"))?;
     let spec = LoadSpec {
@@ -213,6 +235,8 @@ pub async fn run(name: &str, s: &Settings) -> Result<Value, String> {
         warmup: s.warmup,
         duration: s.duration,
         rate: s.rate,
+        http2,
+        tls,
     };
     let pid = node.child.id();
     let pinned = pin(&[pid], &[origin.child.id(), std::process::id()]);
@@ -384,6 +408,8 @@ pub async fn run_nginx(variant: &str, peers: &Path, s: &Settings) -> Result<Valu
         warmup: s.warmup,
         duration: s.duration,
         rate: s.rate,
+        http2: false,
+        tls: None,
     };
     let pids = || {
         let mut p = vec![master];
