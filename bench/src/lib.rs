@@ -3,6 +3,7 @@
 //! loopback, and the JSON/HTML report. Micro-benchmarks are programs in `benches/`; recorded
 //! results and the commands that made them are in RESULTS.md.
 
+pub mod cold;
 pub mod deploy;
 pub mod load;
 pub mod report;

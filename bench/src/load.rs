@@ -317,6 +317,14 @@ where
 
 /// One GET on a new connection; the answer's headers.
 pub async fn get_headers(url: &str) -> Result<http::HeaderMap, String> {
+    fetch(http::Method::GET, url).await.map(|(_, h, _)| h)
+}
+
+/// One request without a body on a new HTTP/1.1 connection: status, headers and body.
+pub async fn fetch(
+    method: http::Method,
+    url: &str,
+) -> Result<(http::StatusCode, http::HeaderMap, Bytes), String> {
     let uri: http::Uri = url.parse().map_err(|e| format!("{url}: {e}"))?;
     let addr: SocketAddr = uri
         .authority()
@@ -327,14 +335,20 @@ pub async fn get_headers(url: &str) -> Result<http::HeaderMap, String> {
     let mut send = connect(addr, false, None)
         .await
         .map_err(|e| format!("{url}: {e}"))?;
-    let req = http::Request::get(uri.path_and_query().map_or("/", |p| p.as_str()))
+    let req = http::Request::builder()
+        .method(method)
+        .uri(uri.path_and_query().map_or("/", |p| p.as_str()))
         .header(http::header::HOST, addr.to_string())
         .body(Empty::<Bytes>::new())
         .map_err(|e| e.to_string())?;
     let resp = send.send(req).await.map_err(|e| format!("{url}: {e}"))?;
     let (parts, body) = resp.into_parts();
-    let _ = body.collect().await;
-    Ok(parts.headers)
+    let body = body
+        .collect()
+        .await
+        .map_err(|e| format!("{url}: {e}"))?
+        .to_bytes();
+    Ok((parts.status, parts.headers, body))
 }
 
 /// The duration (µs) of stage `stage` in a Server-Timing header.

@@ -138,13 +138,49 @@ fn stacked(scenarios: &[(String, Value)]) -> String {
     svg
 }
 
+/// Entries that are not a load run (publish → Deployed, cold start): tables of their own.
 fn is_deploy(v: &Value) -> bool {
-    v["kind"] == "deploy"
+    v["kind"] == "deploy" || v["kind"] == "cold"
+}
+
+/// Cold start after eviction: a table and bars of the function time on the first request.
+fn colds(scenarios: &[(String, Value)]) -> String {
+    let Some((name, v)) = scenarios.iter().find(|(_, v)| v["kind"] == "cold") else {
+        return String::new();
+    };
+    let f = |k: &str| v[k].as_f64().unwrap_or(0.0);
+    let mut out = format!("<h2>Cold start after isolates are evicted ({})</h2><table><tr><th>rounds</th><th>first request on fresh isolates µs</th><th>first after idle, no eviction µs</th><th>warm p50 µs</th><th>creating one isolate ms (off the request path)</th></tr>", esc(name));
+    let _ = write!(
+        out,
+        "<tr><td>{}</td><td>{:.0}</td><td>{:.0}</td><td>{:.0}</td><td>{:.1}</td></tr></table>",
+        v["rounds"],
+        f("first_after_eviction_us"),
+        f("first_after_idle_us"),
+        f("warm_p50_us"),
+        f("isolate_create_ms"),
+    );
+    out.push_str(&bars(
+        "Viewer-request + viewer-response time on the edge",
+        "µs",
+        &[
+            ("first after eviction".into(), f("first_after_eviction_us")),
+            ("first after idle".into(), f("first_after_idle_us")),
+            ("warm p50".into(), f("warm_p50_us")),
+            (
+                "on-demand isolate (if made on the request)".into(),
+                f("isolate_create_ms") * 1e3,
+            ),
+        ],
+    ));
+    out
 }
 
 /// Publish → Deployed: a table and bars of median and worst time per cluster size.
 fn deploys(scenarios: &[(String, Value)]) -> String {
-    let runs: Vec<&(String, Value)> = scenarios.iter().filter(|(_, v)| is_deploy(v)).collect();
+    let runs: Vec<&(String, Value)> = scenarios
+        .iter()
+        .filter(|(_, v)| v["kind"] == "deploy")
+        .collect();
     if runs.is_empty() {
         return String::new();
     }
@@ -263,6 +299,7 @@ fn html(
     ));
     page.push_str(&stacked(scenarios));
     page.push_str(&deploys(scenarios));
+    page.push_str(&colds(scenarios));
     page.push_str("</body></html>\n");
     page
 }

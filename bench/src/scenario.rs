@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 /// Every scenario this harness knows, in report order.
-pub const ALL: [&str; 12] = [
+pub const ALL: [&str; 13] = [
     "hit",
     "hit-functions",
     "miss-four-stages",
@@ -22,6 +22,7 @@ pub const ALL: [&str; 12] = [
     "tls",
     "h2",
     "h2-tls",
+    "cold-evicted",
     "publish-3",
     "publish-10",
     "publish-50",
@@ -101,14 +102,14 @@ fn cpu(pid: u32) -> Duration {
     Duration::from_millis(ticks * 10)
 }
 
-fn write_fn(dir: &Path, name: &str, source: &str) -> Result<String, String> {
+pub(crate) fn write_fn(dir: &Path, name: &str, source: &str) -> Result<String, String> {
     let p = dir.join(name);
     std::fs::write(&p, source).map_err(|e| format!("{}: {e}", p.display()))?;
     Ok(p.display().to_string())
 }
 
-const VREQ: &str = "exports.handler = async (e) => { const r = e.Records[0].cf.request; r.headers['x-experiment'] = [{ key: 'X-Experiment', value: 'b' }]; return r; };";
-const VRES: &str = "exports.handler = async (e) => { const r = e.Records[0].cf.response; r.headers['x-hook'] = [{ key: 'X-Hook', value: 'lambda' }]; return r; };";
+pub(crate) const VREQ: &str = "exports.handler = async (e) => { const r = e.Records[0].cf.request; r.headers['x-experiment'] = [{ key: 'X-Experiment', value: 'b' }]; return r; };";
+pub(crate) const VRES: &str = "exports.handler = async (e) => { const r = e.Records[0].cf.response; r.headers['x-hook'] = [{ key: 'X-Hook', value: 'lambda' }]; return r; };";
 const PASS_REQ: &str = "exports.handler = async (e) => e.Records[0].cf.request;";
 const PASS_RES: &str = "exports.handler = async (e) => e.Records[0].cf.response;";
 const GENERATE: &str = "exports.handler = async () => ({ status: '200', headers: { 'content-type': [{ value: 'text/plain' }] }, body: 'generated at the edge' });";
@@ -120,6 +121,10 @@ pub async fn run(name: &str, s: &Settings) -> Result<Value, String> {
         // Rounds scale with the measured duration (a smoke run does two).
         let rounds = (s.duration.as_secs_f64() * 2.0).clamp(2.0, 15.0) as usize;
         return crate::deploy::run(edges, rounds, s).await;
+    }
+    if name == "cold-evicted" {
+        let rounds = (s.duration.as_secs_f64() * 2.0).clamp(2.0, 15.0) as usize;
+        return crate::cold::run(rounds, s).await;
     }
     let origin = start(
         &s.edge_bin,

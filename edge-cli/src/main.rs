@@ -498,6 +498,14 @@ async fn run_bench(a: BenchArgs) -> Result<()> {
                 v["idle_first_request_us"].as_f64().unwrap_or(0.0),
                 v["warm_request_p50_us"].as_f64().unwrap_or(0.0),
             );
+        } else if v["kind"] == "cold" {
+            println!(
+                "{name:<18} viewer-request + viewer-response on the first request after evicting every isolate: {:.0} us (after idle, no eviction: {:.0} us; warm p50 {:.0} us); creating one isolate {:.1} ms, off the request path",
+                v["first_after_eviction_us"].as_f64().unwrap_or(0.0),
+                v["first_after_idle_us"].as_f64().unwrap_or(0.0),
+                v["warm_p50_us"].as_f64().unwrap_or(0.0),
+                v["isolate_create_ms"].as_f64().unwrap_or(0.0),
+            );
         } else {
             let l = &v["latency_us"];
             println!(

@@ -7,6 +7,8 @@
 //! - `POST /__edge/reload` → re-reads the `--config` file and makes it live atomically:
 //!   `{"functions":[{"name","version","sha256"}]}`, or 400 naming what is wrong (the running
 //!   configuration stays).
+//! - `POST /__edge/recycle` → evicts every isolate and creates fresh ones, as when execution
+//!   environments are recycled (the old ones serve until replaced): `{"isolates":N,"ms":T}`.
 
 use crate::driver::NodeShared;
 use crate::server::NodeHandle;
@@ -114,6 +116,19 @@ async fn handle(
                     bad(e.to_string())
                 }
             },
+        },
+        (&Method::POST, "/__edge/recycle") => match reload {
+            None => bad("recycling is not available on this node"),
+            Some(Reload { handle, .. }) => {
+                let start = std::time::Instant::now();
+                match handle.recycle().await {
+                    Ok(n) => reply(
+                        StatusCode::OK,
+                        json!({ "isolates": n, "ms": start.elapsed().as_secs_f64() * 1e3 }),
+                    ),
+                    Err(e) => reply(e.status_code(), json!({ "error": e.to_string() })),
+                }
+            }
         },
         (&Method::GET, "/__edge/health") => reply(
             StatusCode::OK,

@@ -44,6 +44,8 @@ enum Command {
     Load(Arc<NodeConfig>, oneshot::Sender<Result<(), String>>),
     /// The first configuration replaced the second: retire the second's functions.
     Retire(Arc<NodeConfig>, Arc<NodeConfig>),
+    /// Replace every isolate with a fresh one; answers how many were created.
+    Recycle(oneshot::Sender<Result<usize, String>>),
 }
 
 /// Changes a running node's configuration.
@@ -65,6 +67,23 @@ impl NodeHandle {
     /// dropped, or 0 when no distribution has that Id.
     pub fn invalidate(&self, distribution: Option<&str>, paths: &[String]) -> usize {
         self.shared.invalidate(distribution, paths).unwrap_or(0)
+    }
+
+    /// Evicts every worker's isolates and creates fresh ones (off the request path: the old
+    /// ones serve until each replacement is ready); how many were created.
+    pub async fn recycle(&self) -> Result<usize, EdgeError> {
+        let _one = self.applying.lock().await;
+        let mut created = 0;
+        for w in &self.workers {
+            let (tx, rx) = oneshot::channel();
+            w.send(Command::Recycle(tx))
+                .map_err(|_| EdgeError::Startup("a worker has stopped".into()))?;
+            created += rx
+                .await
+                .map_err(|_| EdgeError::Startup("a worker stopped while recycling".into()))?
+                .map_err(|e| EdgeError::config("functions", e))?;
+        }
+        Ok(created)
     }
 
     /// Re-opens the node's geo databases (after their files were replaced) and swaps them in.
@@ -340,6 +359,9 @@ fn run_worker(
                             let _ = ack.send(worker.load_functions(&config).await);
                         }
                         Command::Retire(current, old) => worker.retire(current, old),
+                        Command::Recycle(ack) => {
+                            let _ = ack.send(worker.recycle_isolates().await);
+                        }
                     }
                     continue;
                 }

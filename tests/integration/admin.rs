@@ -1,4 +1,4 @@
-//! The admin listener: health and invalidation.
+//! The admin listener: health, invalidation and recycling isolates.
 
 use crate::harness::*;
 use bytes::Bytes;
@@ -71,4 +71,35 @@ async fn bad_invalidations_are_refused_with_a_reason() {
         assert_eq!(r.status, 400, "{body}");
         assert!(r.text().contains(needle), "{body}: {}", r.text());
     }
+}
+
+#[tokio::test]
+async fn recycling_replaces_every_isolate_and_the_function_keeps_serving() {
+    // Module state lives as long as its isolate: a fresh isolate counts from 1 again.
+    let f = write_temp(
+        "let n = 0; exports.handler = async (e) => { const r = e.Records[0].cf.response; n += 1; r.headers['x-count'] = [{ value: String(n) }]; return r; };",
+    );
+    let origin = origin();
+    let edge = edge_with_functions(
+        &origin,
+        &[("viewer-response", f.to_str().unwrap())],
+        &["--workers", "1"],
+    );
+    let url = format!("{}/x", edge.base);
+    let mut counts = Vec::new();
+    for _ in 0..5 {
+        counts.push(get(&url).await.header("x-count").parse::<u32>().unwrap());
+    }
+    assert!(counts.iter().any(|c| *c > 1), "{counts:?}");
+    let r = request(
+        Method::POST,
+        &format!("{}/__edge/recycle", edge.admin),
+        &[],
+        Bytes::new(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert!(v["isolates"].as_u64().unwrap() >= 1, "{v}");
+    assert_eq!(get(&url).await.header("x-count"), "1");
 }

@@ -185,6 +185,9 @@ fn bench_smoke_runs_every_scenario() {
         "generated",
         "geo",
         "h1-no-keepalive",
+        "tls",
+        "h2",
+        "h2-tls",
     ] {
         let s = &report["scenarios"][name]["edge"];
         assert!(s["requests"].as_u64().unwrap_or(0) > 0, "{name}: {s}");
@@ -207,7 +210,12 @@ fn bench_smoke_runs_every_scenario() {
     assert_eq!(p["edges"], 3, "{p}");
     assert!(p["deploy_ms"]["p50"].as_f64().unwrap() > 0.0, "{p}");
     assert!(p["first_request_us"].as_f64().unwrap() > 0.0, "{p}");
+    let c = &report["scenarios"]["cold-evicted"]["edge"];
+    for k in ["first_after_eviction_us", "warm_p50_us", "isolate_create_ms"] {
+        assert!(c[k].as_f64().unwrap() > 0.0, "{k}: {c}");
+    }
     let html = std::fs::read_to_string(out.path().join("report.html")).unwrap();
     assert!(html.contains("<svg") && html.contains("miss-four-stages"));
+    assert!(html.contains("Cold start after isolates are evicted"));
     assert!(html.contains("Publish → every edge Deployed"));
 }

@@ -203,6 +203,11 @@ impl Worker {
         self.collect_retired();
     }
 
+    /// Replaces every isolate of this worker with a fresh one; how many were created.
+    pub async fn recycle_isolates(&self) -> Result<usize, String> {
+        self.runner.recycle().await
+    }
+
     /// Drops isolates no configuration in use needs any more.
     pub fn collect_retired(&self) {
         let mut retired = self.retired.borrow_mut();

@@ -273,6 +273,29 @@ impl Runner {
         Ok(())
     }
 
+    /// Replaces every pool with freshly created isolates of the same code, as when execution
+    /// environments are recycled; the old isolates serve until their replacements are ready.
+    /// Returns how many isolates were created.
+    pub async fn recycle(&self) -> Result<usize, String> {
+        let codes: Vec<Arc<FunctionCode>> =
+            self.pools.borrow().values().map(|p| p.code.clone()).collect();
+        let mut created = 0;
+        for code in codes {
+            let pool = Pool::new(
+                code.clone(),
+                self.limits.isolates_per_worker,
+                self.limits.heap_bytes,
+                self.watchdog.clone(),
+                &self.pop,
+            )
+            .await
+            .map_err(|e| format!("function {} ({}): {e}", code.name, code.file))?;
+            created += pool.idle.borrow().len();
+            self.pools.borrow_mut().insert(code.key(), pool);
+        }
+        Ok(created)
+    }
+
     /// Drops the pools whose keys are not in `keep`.
     pub fn retain(&self, keep: &[String]) {
         self.pools.borrow_mut().retain(|k, _| keep.contains(k));
