@@ -8,3 +8,4 @@ pub mod deploy;
 pub mod load;
 pub mod report;
 pub mod scenario;
+pub mod yours;

@@ -210,23 +210,23 @@ async fn connection(
         }
         let req = req.body(Empty::new()).expect("valid request");
         let outcome = match s.send(req).await {
-                Err(e) => Err(e),
-                Ok(resp) => {
-                    let status = resp.status();
-                    let header = |name: &str| {
-                        resp.headers()
-                            .get(name)
-                            .and_then(|v| v.to_str().ok())
-                            .map(str::to_string)
-                    };
-                    let (xc, timing) = (header("x-cache"), header("server-timing"));
-                    match resp.into_body().collect().await {
-                        Err(_) => Err("body failed"),
-                        Ok(_) if status.is_server_error() => Err("5xx"),
-                        Ok(_) if status.is_client_error() => Err("4xx"),
-                        Ok(_) => Ok((xc, timing)),
-                    }
+            Err(e) => Err(e),
+            Ok(resp) => {
+                let status = resp.status();
+                let header = |name: &str| {
+                    resp.headers()
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_string)
+                };
+                let (xc, timing) = (header("x-cache"), header("server-timing"));
+                match resp.into_body().collect().await {
+                    Err(_) => Err("body failed"),
+                    Ok(_) if status.is_server_error() => Err("5xx"),
+                    Ok(_) if status.is_client_error() => Err("4xx"),
+                    Ok(_) => Ok((xc, timing)),
                 }
+            }
         };
         let done = Instant::now();
         if intended < measure_from {
@@ -284,7 +284,11 @@ async fn connect(
         None => handshake(tcp, h2).await,
         Some(cfg) => {
             let mut cfg = (**cfg).clone();
-            cfg.alpn_protocols = vec![if h2 { b"h2".to_vec() } else { b"http/1.1".to_vec() }];
+            cfg.alpn_protocols = vec![if h2 {
+                b"h2".to_vec()
+            } else {
+                b"http/1.1".to_vec()
+            }];
             let name = rustls::pki_types::ServerName::from(addr.ip());
             let stream = tokio_rustls::TlsConnector::from(Arc::new(cfg))
                 .connect(name, tcp)
@@ -307,9 +311,7 @@ where
         tokio::spawn(conn);
         Ok(Sender::H2(sender))
     } else {
-        let (sender, conn) = http1::handshake(io)
-            .await
-            .map_err(|_| "handshake failed")?;
+        let (sender, conn) = http1::handshake(io).await.map_err(|_| "handshake failed")?;
         tokio::spawn(conn);
         Ok(Sender::H1(sender))
     }

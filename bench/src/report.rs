@@ -143,6 +143,38 @@ fn is_deploy(v: &Value) -> bool {
     v["kind"] == "deploy" || v["kind"] == "cold"
 }
 
+/// Your functions: per scenario, each variant's figures and what it adds over the run
+/// without functions, with bars of the CPU each adds.
+fn yours(scenarios: &[(String, Value)]) -> String {
+    let mut out = String::new();
+    for (name, v) in scenarios.iter().filter(|(_, v)| v["kind"] == "yours") {
+        let _ = write!(out, "<h2>Your functions: {} <code>{}</code></h2><table><tr><th>variant</th><th>req/s</th><th>p50 µs</th><th>p99 µs</th><th>CPU µs/req</th><th>adds p50 µs</th><th>adds p90 µs</th><th>adds p99 µs</th><th>adds CPU µs/req</th></tr>", esc(name), esc(v["path"].as_str().unwrap_or("")));
+        let mut rows = Vec::new();
+        for var in v["variants"].as_array().into_iter().flatten() {
+            let (r, d) = (&var["result"], &var["added"]);
+            let f = |x: &Value| x.as_f64().unwrap_or(0.0);
+            let label = var["variant"].as_str().unwrap_or("");
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td>{:.0}</td><td>{}</td><td>{}</td><td>{:.2}</td><td>{:+.0}</td><td>{:+.0}</td><td>{:+.0}</td><td>{:+.2}</td></tr>",
+                esc(label),
+                f(&r["requests_per_sec"]),
+                r["latency_us"]["p50"],
+                r["latency_us"]["p99"],
+                f(&r["cpu_us_per_req"]),
+                f(&d["latency_us"]["p50"]),
+                f(&d["latency_us"]["p90"]),
+                f(&d["latency_us"]["p99"]),
+                f(&d["cpu_us_per_req"]),
+            );
+            rows.push((label.to_string(), f(&r["cpu_us_per_req"])));
+        }
+        out.push_str("</table>");
+        out.push_str(&bars(&format!("{name}: edge CPU per request"), "µs", &rows));
+    }
+    out
+}
+
 /// Cold start after eviction: a table and bars of the function time on the first request.
 fn colds(scenarios: &[(String, Value)]) -> String {
     let Some((name, v)) = scenarios.iter().find(|(_, v)| v["kind"] == "cold") else {
@@ -300,6 +332,7 @@ fn html(
     page.push_str(&stacked(scenarios));
     page.push_str(&deploys(scenarios));
     page.push_str(&colds(scenarios));
+    page.push_str(&yours(scenarios));
     page.push_str("</body></html>\n");
     page
 }

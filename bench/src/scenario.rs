@@ -39,6 +39,12 @@ pub struct Settings {
     pub rate: Option<f64>,
     /// DB-IP or MaxMind databases for the geo scenario (skipped without).
     pub geo_db: Vec<PathBuf>,
+    /// Your functions (stage, file) for the `yours-*` scenarios.
+    pub functions: Vec<(String, PathBuf)>,
+    /// Your configuration for the `yours-*` scenarios (instead of `functions`).
+    pub config: Option<PathBuf>,
+    /// The path (and query) the `yours-*` scenarios request.
+    pub path: Option<String>,
 }
 
 pub(crate) struct Running {
@@ -121,6 +127,9 @@ pub async fn run(name: &str, s: &Settings) -> Result<Value, String> {
         // Rounds scale with the measured duration (a smoke run does two).
         let rounds = (s.duration.as_secs_f64() * 2.0).clamp(2.0, 15.0) as usize;
         return crate::deploy::run(edges, rounds, s).await;
+    }
+    if crate::yours::SCENARIOS.contains(&name) {
+        return crate::yours::run(name, s).await;
     }
     if name == "cold-evicted" {
         let rounds = (s.duration.as_secs_f64() * 2.0).clamp(2.0, 15.0) as usize;
@@ -205,8 +214,8 @@ pub async fn run(name: &str, s: &Settings) -> Result<Value, String> {
         "tls" | "h2" | "h2-tls" => {
             http2 = name.starts_with("h2");
             if name.ends_with("tls") {
-                let (cert, key) = edge_node::tls::self_signed_pem(&["127.0.0.1"])
-                    .map_err(|e| e.to_string())?;
+                let (cert, key) =
+                    edge_node::tls::self_signed_pem(&["127.0.0.1"]).map_err(|e| e.to_string())?;
                 args.extend([
                     "--tls-listen".into(),
                     "127.0.0.1:0".into(),
@@ -268,7 +277,7 @@ pub(crate) fn unpin() {
 
 /// Pins the measured processes (every thread) to core 0 and the load generator and origin to
 /// core 1, when the machine has two cores or more and `taskset` is installed; whether it did.
-fn pin(measured: &[u32], others: &[u32]) -> bool {
+pub(crate) fn pin(measured: &[u32], others: &[u32]) -> bool {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     if cores < 2 {
         return false;
@@ -286,7 +295,7 @@ fn pin(measured: &[u32], others: &[u32]) -> bool {
 
 /// Warms up, then runs `spec` while reading the CPU time of the processes `pids` returns:
 /// one report entry.
-async fn measure(spec: &LoadSpec, pids: impl Fn() -> Vec<u32>) -> Value {
+pub(crate) async fn measure(spec: &LoadSpec, pids: impl Fn() -> Vec<u32>) -> Value {
     // Fill the cache and warm every worker before measuring.
     let _ = load::run(&LoadSpec {
         warmup: Duration::ZERO,

@@ -421,13 +421,13 @@ pub async fn deploy(client: &Client, path: &Path, rewrite: PortRewrite) -> Resul
         .ok_or_else(|| anyhow!("{}: no [[distributions]]", path.display()))?;
     for (i, d) in dists.iter_mut().enumerate() {
         let id = checked.distributions[i].id.clone();
+        if let Some((from, to)) = rewrite {
+            edge_node::config::local::rewrite_loopback_port(d, from, to);
+        }
         let table = d
             .as_table_mut()
             .ok_or_else(|| anyhow!("distributions[{i}] is not a table"))?;
         table.insert("Id".into(), toml::Value::String(id.clone()));
-        if let Some((from, to)) = rewrite {
-            rewrite_loopback_port(table, from, to);
-        }
         let mut associations = Vec::new();
         let mut behaviors: Vec<(Option<String>, &mut toml::Value)> = Vec::new();
         let mut rest = table.clone();
@@ -503,57 +503,4 @@ pub async fn deploy(client: &Client, path: &Path, rewrite: PortRewrite) -> Resul
         revision,
         functions,
     })
-}
-
-fn is_loopback(host: &str) -> bool {
-    matches!(host, "127.0.0.1" | "localhost" | "::1" | "[::1]")
-}
-
-/// The port of the first loopback origin in a configuration file (the mock origin's).
-pub fn loopback_origin_port(doc: &toml::Value) -> Option<u16> {
-    for d in doc.get("distributions")?.as_array()? {
-        for o in d
-            .get("Origins")
-            .and_then(|o| o.as_array())
-            .into_iter()
-            .flatten()
-        {
-            if o.get("DomainName")
-                .and_then(|h| h.as_str())
-                .is_some_and(is_loopback)
-            {
-                let port = o
-                    .get("CustomOriginConfig")
-                    .and_then(|c| c.get("HTTPPort"))
-                    .and_then(|p| p.as_integer())
-                    .unwrap_or(80);
-                return u16::try_from(port).ok();
-            }
-        }
-    }
-    None
-}
-
-fn rewrite_loopback_port(d: &mut toml::map::Map<String, toml::Value>, from: u16, to: u16) {
-    for o in d
-        .get_mut("Origins")
-        .and_then(|o| o.as_array_mut())
-        .into_iter()
-        .flatten()
-    {
-        let loopback = o
-            .get("DomainName")
-            .and_then(|h| h.as_str())
-            .is_some_and(is_loopback);
-        let Some(c) = o
-            .get_mut("CustomOriginConfig")
-            .and_then(|c| c.as_table_mut())
-        else {
-            continue;
-        };
-        let port = c.get("HTTPPort").and_then(|p| p.as_integer()).unwrap_or(80);
-        if loopback && port == i64::from(from) {
-            c.insert("HTTPPort".into(), toml::Value::Integer(i64::from(to)));
-        }
-    }
 }

@@ -68,7 +68,8 @@ enum Command {
 #[derive(clap::Args)]
 struct BenchArgs {
     /// A scenario to run (repeatable): hit, hit-functions, miss-four-stages, generated, geo,
-    /// h1-no-keepalive, publish-3, publish-10, publish-50 (publish-N: any N edges).
+    /// h1-no-keepalive, tls, h2, h2-tls, cold-evicted, publish-3, publish-10, publish-50
+    /// (publish-N: any N edges); yours-hit and yours-miss with --function or --config.
     #[arg(long = "scenario")]
     scenarios: Vec<String>,
     /// Run every scenario.
@@ -95,6 +96,21 @@ struct BenchArgs {
     /// Do not run nginx side by side even when it is installed.
     #[arg(long)]
     no_peers: bool,
+    /// Your function at a stage of the default behavior (repeatable): the yours-hit and
+    /// yours-miss scenarios report what each adds over the same load without it.
+    #[arg(
+        long = "function",
+        value_name = "STAGE=FILE",
+        conflicts_with = "config"
+    )]
+    functions: Vec<String>,
+    /// Your configuration: yours-hit and yours-miss report what each stage's functions add
+    /// (loopback origins are pointed at the bench's mock origin).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// The path (and query) yours-hit and yours-miss request (default: a 1 KiB object).
+    #[arg(long)]
+    path: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -147,6 +163,10 @@ struct NodeArgs {
     /// `--function viewer-request=functions/ab-test.js` (repeatable).
     #[arg(long = "function", value_name = "STAGE=FILE")]
     functions: Vec<String>,
+    /// Leave out the configuration's functions at STAGE, in every behavior (repeatable); `edge
+    /// bench --config` uses it to measure what each stage's functions add.
+    #[arg(long = "skip-stage", value_name = "STAGE")]
+    skip_stages: Vec<String>,
     /// Expose the request body to the request-stage functions given with --function.
     #[arg(long)]
     include_body: bool,
@@ -292,6 +312,12 @@ fn node_config(a: &NodeArgs) -> Result<NodeConfig> {
             })?;
         n.trusted_proxies.push(net);
     }
+    for stage in &a.skip_stages {
+        let s = edge_node::lambda::Stage::parse(stage).ok_or_else(|| {
+            anyhow!("--skip-stage {stage:?} is not one of viewer-request, origin-request, origin-response, viewer-response")
+        })?;
+        config::remove_functions(&mut cfg, s)?;
+    }
     for spec in &a.functions {
         let (stage, file) = spec.split_once('=').ok_or_else(|| {
             anyhow!(
@@ -428,8 +454,28 @@ async fn run_node(a: NodeArgs) -> Result<()> {
 }
 
 async fn run_bench(a: BenchArgs) -> Result<()> {
+    let yours = !a.functions.is_empty() || a.config.is_some();
+    let mut functions = Vec::new();
+    for spec in &a.functions {
+        let (stage, file) = spec
+            .split_once('=')
+            .filter(|(st, _)| edge_node::lambda::Stage::parse(st).is_some())
+            .ok_or_else(|| anyhow!("--function {spec:?}: expected STAGE=FILE with STAGE one of viewer-request, origin-request, origin-response, viewer-response"))?;
+        let file = PathBuf::from(file);
+        config::load_function(&file, "--function")?;
+        functions.push((stage.to_string(), file.canonicalize()?));
+    }
     let names: Vec<String> = if a.all {
-        edge_bench::scenario::ALL
+        let mut all: Vec<String> = edge_bench::scenario::ALL
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        if yours {
+            all.extend(edge_bench::yours::SCENARIOS.iter().map(|s| s.to_string()));
+        }
+        all
+    } else if a.scenarios.is_empty() && yours {
+        edge_bench::yours::SCENARIOS
             .iter()
             .map(|s| s.to_string())
             .collect()
@@ -442,7 +488,13 @@ async fn run_bench(a: BenchArgs) -> Result<()> {
         a.scenarios.clone()
     };
     for n in &names {
+        if edge_bench::yours::SCENARIOS.contains(&n.as_str()) && !yours {
+            bail!(
+                "scenario {n} measures your functions: give --function STAGE=FILE or --config FILE"
+            );
+        }
         if !edge_bench::scenario::ALL.contains(&n.as_str())
+            && !edge_bench::yours::SCENARIOS.contains(&n.as_str())
             && edge_bench::deploy::edges_of(n).is_none_or(|e| e == 0)
         {
             bail!(
@@ -471,6 +523,9 @@ async fn run_bench(a: BenchArgs) -> Result<()> {
         duration: std::time::Duration::from_secs_f64(a.duration),
         rate: a.rate,
         geo_db,
+        functions,
+        config: a.config.clone(),
+        path: a.path.clone(),
     };
     let peers_dir = if a.no_peers {
         None
@@ -498,6 +553,22 @@ async fn run_bench(a: BenchArgs) -> Result<()> {
                 v["idle_first_request_us"].as_f64().unwrap_or(0.0),
                 v["warm_request_p50_us"].as_f64().unwrap_or(0.0),
             );
+        } else if v["kind"] == "yours" {
+            println!("{name:<18} {}", v["path"].as_str().unwrap_or(""));
+            for var in v["variants"].as_array().into_iter().flatten() {
+                let (r, d) = (&var["result"], &var["added"]);
+                println!(
+                    "  {:<28} {:>9.0} req/s  p50 {:>6} us  p99 {:>6} us  cpu {:>6.2} us/req  adds p50 {:>+7.0} us, p99 {:>+7.0} us, cpu {:>+7.2} us/req  errors {}",
+                    var["variant"].as_str().unwrap_or(""),
+                    r["requests_per_sec"].as_f64().unwrap_or(0.0),
+                    r["latency_us"]["p50"], r["latency_us"]["p99"],
+                    r["cpu_us_per_req"].as_f64().unwrap_or(0.0),
+                    d["latency_us"]["p50"].as_f64().unwrap_or(0.0),
+                    d["latency_us"]["p99"].as_f64().unwrap_or(0.0),
+                    d["cpu_us_per_req"].as_f64().unwrap_or(0.0),
+                    r["errors"],
+                );
+            }
         } else if v["kind"] == "cold" {
             println!(
                 "{name:<18} viewer-request + viewer-response on the first request after evicting every isolate: {:.0} us (after idle, no eviction: {:.0} us; warm p50 {:.0} us); creating one isolate {:.1} ms, off the request path",

@@ -204,7 +204,9 @@ pub async fn run(a: UpArgs) -> Result<()> {
     let client = control_node::client::Client::new(&control_url, &token);
 
     // The mock origin, when the configuration points at loopback (or there is none).
-    let configured_port = doc.as_ref().and_then(crate::ctl::loopback_origin_port);
+    let configured_port = doc
+        .as_ref()
+        .and_then(edge_node::config::local::loopback_origin_port);
     let mut origin_url = String::from("-");
     let mut rewrite = None;
     if doc.is_none() || configured_port.is_some() {

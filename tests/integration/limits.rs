@@ -155,7 +155,10 @@ fn bench_smoke_runs_every_scenario() {
     {
         args.extend(["--scenario", s]);
     }
-    args.extend(["--scenario", "publish-3"]);
+    args.extend(["--scenario", "publish-3", "--scenario", "yours-hit"]);
+    let vres = example("security-headers.js");
+    let function = format!("viewer-response={vres}");
+    args.extend(["--function", &function]);
     let status = std::process::Command::new(EDGE)
         .args(&args)
         .args([
@@ -210,12 +213,128 @@ fn bench_smoke_runs_every_scenario() {
     assert_eq!(p["edges"], 3, "{p}");
     assert!(p["deploy_ms"]["p50"].as_f64().unwrap() > 0.0, "{p}");
     assert!(p["first_request_us"].as_f64().unwrap() > 0.0, "{p}");
+    let y = &report["scenarios"]["yours-hit"]["edge"]["variants"];
+    assert_eq!(y[0]["variant"], "without functions", "{y}");
+    assert_eq!(
+        y[1]["variant"], "viewer-response security-headers.js",
+        "{y}"
+    );
+    assert!(
+        y[1]["result"]["stages_us"]["viewer-response"]
+            .as_f64()
+            .unwrap()
+            > 0.0,
+        "{y}"
+    );
     let c = &report["scenarios"]["cold-evicted"]["edge"];
-    for k in ["first_after_eviction_us", "warm_p50_us", "isolate_create_ms"] {
+    for k in [
+        "first_after_eviction_us",
+        "warm_p50_us",
+        "isolate_create_ms",
+    ] {
         assert!(c[k].as_f64().unwrap() > 0.0, "{k}: {c}");
     }
     let html = std::fs::read_to_string(out.path().join("report.html")).unwrap();
     assert!(html.contains("<svg") && html.contains("miss-four-stages"));
     assert!(html.contains("Cold start after isolates are evicted"));
     assert!(html.contains("Publish → every edge Deployed"));
+}
+
+#[test]
+fn bench_reports_what_each_of_your_functions_adds() {
+    // A configuration in its own directory, with a relative function path and a loopback
+    // origin on a port nothing listens on: the bench must anchor the one and move the other.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("fns")).unwrap();
+    std::fs::write(
+        dir.path().join("fns/vreq.js"),
+        "exports.handler = async (e) => e.Records[0].cf.request;",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("fns/vres.js"),
+        "exports.handler = async (e) => { const r = e.Records[0].cf.response; r.headers['x-b'] = [{ value: '1' }]; return r; };",
+    )
+    .unwrap();
+    let port = closed_port();
+    std::fs::write(
+        dir.path().join("edge.toml"),
+        format!(
+            r#"[[distributions]]
+[[distributions.Origins]]
+Id = "o"
+DomainName = "127.0.0.1"
+CustomOriginConfig = {{ HTTPPort = {port}, OriginProtocolPolicy = "http-only" }}
+[distributions.DefaultCacheBehavior]
+TargetOriginId = "o"
+[[distributions.DefaultCacheBehavior.LambdaFunctionAssociations]]
+EventType = "viewer-request"
+File = "fns/vreq.js"
+[[distributions.DefaultCacheBehavior.LambdaFunctionAssociations]]
+EventType = "viewer-response"
+File = "fns/vres.js"
+"#
+        ),
+    )
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new(EDGE)
+        .arg("bench")
+        .arg("--config")
+        .arg(dir.path().join("edge.toml"))
+        .args([
+            "--no-peers",
+            "--duration",
+            "0.3",
+            "--warmup",
+            "0.1",
+            "--connections",
+            "2",
+            "--out",
+        ])
+        .arg(out.path())
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("report.json")).unwrap())
+            .unwrap();
+    for scenario in ["yours-hit", "yours-miss"] {
+        let variants = report["scenarios"][scenario]["edge"]["variants"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{scenario}: {report}"));
+        let labels: Vec<&str> = variants
+            .iter()
+            .map(|v| v["variant"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                "without functions",
+                "viewer-request",
+                "viewer-response",
+                "all functions"
+            ]
+        );
+        for v in variants {
+            let r = &v["result"];
+            assert!(r["requests"].as_u64().unwrap() > 0, "{v}");
+            assert_eq!(r["errors"], serde_json::json!({}), "{v}");
+            // Only the stages the variant keeps ran (Server-Timing names them).
+            let ran = |stage: &str| r["stages_us"].get(stage).is_some();
+            let label = v["variant"].as_str().unwrap();
+            for stage in ["viewer-request", "viewer-response"] {
+                assert_eq!(
+                    ran(stage),
+                    label == stage || label == "all functions",
+                    "{scenario} {label} {stage}: {r}"
+                );
+            }
+            assert!(v["added"]["cpu_us_per_req"].as_f64().is_some(), "{v}");
+        }
+        assert_eq!(variants[0]["added"]["cpu_us_per_req"].as_f64(), Some(0.0));
+    }
+    let html = std::fs::read_to_string(out.path().join("report.html")).unwrap();
+    assert!(html.contains("Your functions: yours-hit"));
 }

@@ -2,6 +2,7 @@
 //! their key/forwarding policies. Read in two steps (raw serde → checked types); every default
 //! is written down here, in `defaults`.
 
+pub mod local;
 mod raw;
 mod validate;
 
@@ -11,7 +12,7 @@ use std::time::Duration;
 
 pub use validate::{
     add_function, associate, check_association, from_origin_url, load_function,
-    parse_distributions, parse_toml, parse_toml_in,
+    parse_distributions, parse_toml, parse_toml_in, remove_functions,
 };
 
 use crate::js::FunctionCode;

@@ -73,6 +73,19 @@ pub fn add_function(
     Ok(())
 }
 
+/// Leaves out every function associated with `stage`, in every behavior (to measure a
+/// configuration with and without its functions).
+pub fn remove_functions(cfg: &mut NodeConfig, stage: Stage) -> Result<()> {
+    for d in &mut cfg.distributions {
+        let d = Arc::get_mut(d)
+            .ok_or_else(|| EdgeError::config("--skip-stage", "configuration is already in use"))?;
+        for b in &mut d.behaviors {
+            b.functions[stage.index()] = None;
+        }
+    }
+    Ok(())
+}
+
 /// Parses the distributions a control node replicates: like a configuration file, but without
 /// `[node]` (each node has its own) and without function files (functions arrive as published
 /// versions through [`associate`]). No distribution at all is allowed: a new control node has

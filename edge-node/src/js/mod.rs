@@ -277,8 +277,12 @@ impl Runner {
     /// environments are recycled; the old isolates serve until their replacements are ready.
     /// Returns how many isolates were created.
     pub async fn recycle(&self) -> Result<usize, String> {
-        let codes: Vec<Arc<FunctionCode>> =
-            self.pools.borrow().values().map(|p| p.code.clone()).collect();
+        let codes: Vec<Arc<FunctionCode>> = self
+            .pools
+            .borrow()
+            .values()
+            .map(|p| p.code.clone())
+            .collect();
         let mut created = 0;
         for code in codes {
             let pool = Pool::new(

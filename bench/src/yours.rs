@@ -1,0 +1,194 @@
+//! Your own functions: `edge bench --function STAGE=FILE` (repeatable) or `--config edge.toml`
+//! runs a cache-hit and a cache-miss load against an edge node without any function, with each
+//! function (or, for a configuration, each stage's functions) alone, and with all of them, and
+//! reports what each adds over the run without: latency percentiles and CPU per request.
+
+use crate::load::LoadSpec;
+use crate::scenario::{measure, pin, start, unpin, Settings};
+use edge_node::lambda::Stage;
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::path::Path;
+
+/// The scenarios that run your functions.
+pub const SCENARIOS: [&str; 2] = ["yours-hit", "yours-miss"];
+
+/// One edge node to measure: a label and the node arguments that make it differ.
+struct Variant {
+    label: String,
+    args: Vec<String>,
+}
+
+/// The node arguments shared by every variant, and the variants (the first has no function).
+fn variants(s: &Settings, origin_port: u16) -> Result<(Vec<String>, Vec<Variant>), String> {
+    let without = |args: Vec<String>| Variant {
+        label: "without functions".into(),
+        args,
+    };
+    let Some(path) = &s.config else {
+        let mut list = vec![without(vec![])];
+        for (stage, file) in &s.functions {
+            let name = Path::new(file)
+                .file_name()
+                .map_or(file.display().to_string(), |n| n.to_string_lossy().into());
+            list.push(Variant {
+                label: format!("{stage} {name}"),
+                args: vec!["--function".into(), format!("{stage}={}", file.display())],
+            });
+        }
+        if s.functions.len() > 1 {
+            let args = list[1..].iter().flat_map(|v| v.args.clone()).collect();
+            list.push(Variant {
+                label: "all functions".into(),
+                args,
+            });
+        }
+        let base = vec!["--origin".into(), format!("http://127.0.0.1:{origin_port}")];
+        return Ok((base, list));
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    let checked = edge_node::config::parse_toml_in(&text, &dir)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let stages: Vec<Stage> = Stage::ALL
+        .into_iter()
+        .filter(|st| {
+            checked.distributions.iter().any(|d| {
+                d.behaviors
+                    .iter()
+                    .any(|b| b.functions[st.index()].is_some())
+            })
+        })
+        .collect();
+    // Loopback origins go to the mock origin this run started; relative paths stay anchored
+    // to the file's directory once the copy is written elsewhere.
+    let mut doc: toml::Value =
+        toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    if let Some(from) = edge_node::config::local::loopback_origin_port(&doc) {
+        for d in doc
+            .get_mut("distributions")
+            .and_then(|d| d.as_array_mut())
+            .into_iter()
+            .flatten()
+        {
+            edge_node::config::local::rewrite_loopback_port(d, from, origin_port);
+        }
+    }
+    edge_node::config::local::anchor_paths(&mut doc, &dir);
+    let copy = s.work_dir.join("yours.toml");
+    let text = toml::to_string(&doc).map_err(|e| e.to_string())?;
+    std::fs::write(&copy, text).map_err(|e| format!("{}: {e}", copy.display()))?;
+    let skip = |keep: &[Stage]| -> Vec<String> {
+        Stage::ALL
+            .into_iter()
+            .filter(|st| !keep.contains(st))
+            .flat_map(|st| ["--skip-stage".to_string(), st.as_str().to_string()])
+            .collect()
+    };
+    let mut list = vec![without(skip(&[]))];
+    for st in &stages {
+        list.push(Variant {
+            label: st.as_str().to_string(),
+            args: skip(&[*st]),
+        });
+    }
+    if stages.len() > 1 {
+        list.push(Variant {
+            label: "all functions".into(),
+            args: vec![],
+        });
+    }
+    Ok((vec!["--config".into(), copy.display().to_string()], list))
+}
+
+pub async fn run(name: &str, s: &Settings) -> Result<Value, String> {
+    let miss = name == "yours-miss";
+    let origin = start(
+        &s.edge_bin,
+        &["origin".into(), "--listen".into(), "127.0.0.1:0".into()],
+    )?;
+    let origin_port: u16 = origin.ready["http"]
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .ok_or("the mock origin printed no port")?;
+    let (base, variants) = variants(s, origin_port)?;
+    if variants.len() < 2 {
+        return Err("no function to measure: give --function STAGE=FILE, or a --config whose behaviors associate functions".into());
+    }
+    let path = match (&s.path, miss) {
+        (None, false) => "/bytes/1024?cache_control=max-age%3D600".to_string(),
+        (None, true) => "/bytes/1024?cache_control=no-store&n={n}".to_string(),
+        (Some(p), false) => p.clone(),
+        // A unique query per request (a miss when the cache key includes query strings).
+        (Some(p), true) => format!("{p}{}n={{n}}", if p.contains('?') { '&' } else { '?' }),
+    };
+    let mut runs = Vec::new();
+    for v in &variants {
+        let mut args: Vec<String> = [
+            "node",
+            "--listen",
+            "127.0.0.1:0",
+            "--access-log",
+            "off",
+            "--workers",
+            "1",
+            "--server-timing",
+        ]
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+        args.extend(base.iter().cloned());
+        args.extend(v.args.iter().cloned());
+        let node = start(&s.edge_bin, &args)
+            .map_err(|e| format!("{} ({}): {e}", v.label, args.join(" ")))?;
+        let addr: SocketAddr = node.ready["http"]
+            .parse()
+            .map_err(|e| format!("bad address: {e}"))?;
+        let spec = LoadSpec {
+            addr,
+            path: path.clone(),
+            headers: vec![],
+            connections: s.connections,
+            warmup: s.warmup,
+            duration: s.duration,
+            rate: s.rate,
+            http2: false,
+            tls: None,
+        };
+        let pid = node.child.id();
+        let pinned = pin(&[pid], &[origin.child.id(), std::process::id()]);
+        let mut r = measure(&spec, || vec![pid]).await;
+        unpin();
+        r["pinned"] = json!(pinned);
+        runs.push((v.label.clone(), r));
+    }
+    let base = runs[0].1.clone();
+    let delta = |r: &Value, f: &dyn Fn(&Value) -> f64| f(r) - f(&base);
+    let variants: Vec<Value> = runs
+        .into_iter()
+        .map(|(label, r)| {
+            let p = |k: &'static str| move |v: &Value| v["latency_us"][k].as_f64().unwrap_or(0.0);
+            let added = json!({
+                "latency_us": {
+                    "p50": delta(&r, &p("p50")),
+                    "p90": delta(&r, &p("p90")),
+                    "p99": delta(&r, &p("p99")),
+                    "p999": delta(&r, &p("p999")),
+                },
+                "cpu_us_per_req": delta(&r, &|v| v["cpu_us_per_req"].as_f64().unwrap_or(0.0)),
+            });
+            json!({ "variant": label, "result": r, "added": added })
+        })
+        .collect();
+    // At the top, the run with every function, in the same shape as any other scenario.
+    let mut out = variants.last().map_or(json!({}), |v| v["result"].clone());
+    out["kind"] = json!("yours");
+    out["path"] = json!(path);
+    out["variants"] = json!(variants);
+    Ok(out)
+}
