@@ -6,6 +6,7 @@
 pub mod cold;
 pub mod deploy;
 pub mod load;
+pub mod regions;
 pub mod report;
 pub mod scenario;
 pub mod yours;

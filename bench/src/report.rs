@@ -140,7 +140,47 @@ fn stacked(scenarios: &[(String, Value)]) -> String {
 
 /// Entries that are not a load run (publish → Deployed, cold start): tables of their own.
 fn is_deploy(v: &Value) -> bool {
-    v["kind"] == "deploy" || v["kind"] == "cold"
+    v["kind"] == "deploy" || v["kind"] == "cold" || v["kind"] == "regions"
+}
+
+/// Geography: per POP, a viewer's first request through the edge (hit, miss) against going
+/// straight to the origin, and what the edge saves.
+fn regions(scenarios: &[(String, Value)]) -> String {
+    let Some((_, v)) = scenarios.iter().find(|(_, v)| v["kind"] == "regions") else {
+        return String::new();
+    };
+    let mut out = format!("<h2>What the edge saves viewers, per region</h2><p>Median of {} first requests on new connections, simulated round trips; direct = one viewer ↔ origin round trip of both distances, nothing cached.</p><table><tr><th>POP</th><th>viewer RTT ms</th><th>origin RTT ms</th><th>hit ms</th><th>miss ms</th><th>direct ms</th><th>saved on a hit ms</th><th>saved on a miss ms</th></tr>", v["samples"]);
+    let mut rows = Vec::new();
+    for p in v["pops"].as_array().into_iter().flatten() {
+        let f = |k: &str| p[k].as_f64().unwrap_or(0.0);
+        let pop = p["pop"].as_str().unwrap_or("");
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{:.0}</td><td>{:.0}</td><td>{:.1}</td><td>{:.1}</td><td>{:.1}</td><td>{:.1}</td><td>{:.1}</td></tr>",
+            esc(pop),
+            f("viewer_rtt_ms"),
+            f("origin_rtt_ms"),
+            f("hit_ms"),
+            f("miss_ms"),
+            f("direct_ms"),
+            f("saved_hit_ms"),
+            f("saved_miss_ms"),
+        );
+        for (what, k) in [
+            ("hit", "hit_ms"),
+            ("miss", "miss_ms"),
+            ("direct", "direct_ms"),
+        ] {
+            rows.push((format!("{pop} {what}"), f(k)));
+        }
+    }
+    out.push_str("</table>");
+    out.push_str(&bars(
+        "First request per region: through the edge vs direct",
+        "ms",
+        &rows,
+    ));
+    out
 }
 
 /// Your functions: per scenario, each variant's figures and what it adds over the run
@@ -333,6 +373,7 @@ fn html(
     page.push_str(&deploys(scenarios));
     page.push_str(&colds(scenarios));
     page.push_str(&yours(scenarios));
+    page.push_str(&regions(scenarios));
     page.push_str("</body></html>\n");
     page
 }

@@ -182,6 +182,14 @@ struct NodeArgs {
     /// In dev mode, the viewer IP of requests that do not name one.
     #[arg(long)]
     viewer_ip: Option<std::net::IpAddr>,
+    /// Simulate this round trip (ms) to viewers: added to each response and to each new
+    /// connection's handshake (default: the config's [[pops]] entry for this POP, else 0).
+    #[arg(long, value_name = "MS")]
+    viewer_rtt_ms: Option<f64>,
+    /// Simulate this round trip (ms) to the origin, added to each origin fetch (default: the
+    /// config's [[pops]] entry for this POP, else 0).
+    #[arg(long, value_name = "MS")]
+    origin_rtt_ms: Option<f64>,
     /// A proxy whose X-Forwarded-For is believed (IP or CIDR); repeatable.
     #[arg(long = "trusted-proxy", value_name = "CIDR")]
     trusted_proxies: Vec<String>,
@@ -274,6 +282,18 @@ fn node_config(a: &NodeArgs) -> Result<NodeConfig> {
             bail!("--pop {pop:?} must be letters, digits and '-' (like IAD89-C1)");
         }
         n.pop = pop.clone();
+        n.apply_pop_link();
+    }
+    for (flag, v, to) in [
+        ("--viewer-rtt-ms", a.viewer_rtt_ms, &mut n.viewer_rtt),
+        ("--origin-rtt-ms", a.origin_rtt_ms, &mut n.origin_rtt),
+    ] {
+        if let Some(ms) = v {
+            if !(0.0..=10_000.0).contains(&ms) {
+                bail!("{flag} must be between 0 and 10000, got {ms}");
+            }
+            *to = std::time::Duration::from_secs_f64(ms / 1e3);
+        }
     }
     if let Some(w) = a.workers {
         n.workers = w;
@@ -567,6 +587,15 @@ async fn run_bench(a: BenchArgs) -> Result<()> {
                     d["latency_us"]["p99"].as_f64().unwrap_or(0.0),
                     d["cpu_us_per_req"].as_f64().unwrap_or(0.0),
                     r["errors"],
+                );
+            }
+        } else if v["kind"] == "regions" {
+            for p in v["pops"].as_array().into_iter().flatten() {
+                let f = |k: &str| p[k].as_f64().unwrap_or(0.0);
+                println!(
+                    "{name:<9} {:<9} viewer {:>4.0} ms, origin {:>4.0} ms: hit {:>6.1} ms, miss {:>6.1} ms, direct {:>6.1} ms; the edge saves {:>6.1} ms on a hit, {:>6.1} ms on a miss",
+                    p["pop"].as_str().unwrap_or(""),
+                    f("viewer_rtt_ms"), f("origin_rtt_ms"), f("hit_ms"), f("miss_ms"), f("direct_ms"), f("saved_hit_ms"), f("saved_miss_ms"),
                 );
             }
         } else if v["kind"] == "cold" {

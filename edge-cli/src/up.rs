@@ -28,9 +28,9 @@ pub fn pop_name(i: usize) -> String {
 
 #[derive(clap::Args)]
 pub struct UpArgs {
-    /// How many edge nodes to start.
-    #[arg(long, default_value_t = 2)]
-    edges: usize,
+    /// How many edge nodes to start (default: one per `[[pops]]` entry of --config, else 2).
+    #[arg(long)]
+    edges: Option<usize>,
     /// Edge i listens on 127.0.0.1:PORT+i (admin on PORT+100+i); 0 picks free ports.
     #[arg(long, default_value_t = 8080)]
     port: u16,
@@ -128,10 +128,8 @@ async fn spawn(
 }
 
 pub async fn run(a: UpArgs) -> Result<()> {
-    if a.edges == 0 {
-        bail!("--edges must be at least 1");
-    }
     // Refuse a bad file once, here, instead of once per node.
+    let mut links: Vec<edge_node::config::PopLink> = Vec::new();
     let doc: Option<toml::Value> = match &a.config {
         Some(c) => {
             let text = std::fs::read_to_string(c)
@@ -140,17 +138,30 @@ pub async fn run(a: UpArgs) -> Result<()> {
                 .parent()
                 .filter(|p| !p.as_os_str().is_empty())
                 .unwrap_or(std::path::Path::new("."));
-            edge_node::config::parse_toml_in(&text, base)
-                .map_err(|e| anyhow!("{}: {e}", c.display()))?;
+            links = edge_node::config::parse_toml_in(&text, base)
+                .map_err(|e| anyhow!("{}: {e}", c.display()))?
+                .node
+                .pops;
             Some(toml::from_str(&text)?)
         }
         None => None,
     };
-    if a.port != 0 && a.port as usize + 100 + a.edges > u16::MAX as usize {
+    // The edges: the config's [[pops]] (with their simulated round trips), else --edges.
+    let pops: Vec<(String, Option<&edge_node::config::PopLink>)> = match (a.edges, links.len()) {
+        (Some(0), _) => bail!("--edges must be at least 1"),
+        (Some(n), 0) => (0..n).map(|i| (pop_name(i), None)).collect(),
+        (None, 0) => (0..2).map(|i| (pop_name(i), None)).collect(),
+        (Some(n), k) if n != k => bail!(
+            "--edges {n} disagrees with the {k} [[pops]] in the configuration; give one or the other"
+        ),
+        _ => links.iter().map(|l| (l.name.clone(), Some(l))).collect(),
+    };
+    let edges = pops.len();
+    if a.port != 0 && a.port as usize + 100 + edges > u16::MAX as usize {
         bail!(
             "--port {} leaves no room for {} edges and their admin ports",
             a.port,
-            a.edges
+            edges
         );
     }
     let geo = if a.geo_db.is_empty() {
@@ -247,8 +258,7 @@ pub async fn run(a: UpArgs) -> Result<()> {
         ("control".to_string(), control_url.clone(), String::new()),
         ("origin".to_string(), origin_url.clone(), String::new()),
     ];
-    let pops: Vec<String> = (0..a.edges).map(pop_name).collect();
-    for (i, pop) in pops.iter().enumerate() {
+    for (i, (pop, link)) in pops.iter().enumerate() {
         let mut args: Vec<String> = vec![
             "node".into(),
             "--listen".into(),
@@ -273,6 +283,14 @@ pub async fn run(a: UpArgs) -> Result<()> {
         if let Some(ip) = a.viewer_ip {
             args.extend(["--viewer-ip".into(), ip.to_string()]);
         }
+        if let Some(l) = link {
+            args.extend([
+                "--viewer-rtt-ms".into(),
+                (l.viewer_rtt.as_secs_f64() * 1e3).to_string(),
+                "--origin-rtt-ms".into(),
+                (l.origin_rtt.as_secs_f64() * 1e3).to_string(),
+            ]);
+        }
         for g in &geo {
             args.extend(["--geo-db".into(), g.display().to_string()]);
         }
@@ -284,7 +302,8 @@ pub async fn run(a: UpArgs) -> Result<()> {
             format!("http://{}", ready.get("admin").cloned().unwrap_or_default()),
         ));
     }
-    wait_deployed(&client, &pops, deployed.revision).await?;
+    let names: Vec<String> = pops.iter().map(|(p, _)| p.clone()).collect();
+    wait_deployed(&client, &names, deployed.revision).await?;
     println!("{:<10} {:<28} ADMIN", "NODE", "URL");
     for (name, url, admin) in &table {
         println!("{name:<10} {url:<28} {admin}");
@@ -294,7 +313,7 @@ pub async fn run(a: UpArgs) -> Result<()> {
     }
     println!(
         "ready edges={} origin={} control={} revision={}",
-        a.edges, origin_url, control_url, deployed.revision
+        edges, origin_url, control_url, deployed.revision
     );
     eprintln!(
         "edge up: every edge Deployed at revision {}; `edge status` shows them (control {control_url}, token in {})",

@@ -397,10 +397,16 @@ fn run_worker(
             let (builder, watcher) = (builder.clone(), graceful.watcher());
             let acceptor = tls.as_ref().filter(|_| is_tls).map(|(_, a)| a.clone());
             let handshake_timeout = node.header_read_timeout;
+            // A simulated distance to the viewer: the TCP handshake costs one round trip, and a
+            // TLS 1.3 handshake one more, before the first request arrives.
+            let handshake_rtt = node.viewer_rtt * if is_tls { 2 } else { 1 };
             let open = open.clone();
             open.set(open.get() + 1);
             tokio::task::spawn_local(async move {
                 let _open = OpenConnection(open);
+                if !handshake_rtt.is_zero() {
+                    tokio::time::sleep(handshake_rtt).await;
+                }
                 let result = match acceptor {
                     None => {
                         let conn = builder

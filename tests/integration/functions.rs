@@ -557,14 +557,18 @@ TargetOriginId = "mock"
 [[distributions.DefaultCacheBehavior.LambdaFunctionAssociations]]
 EventType = "viewer-response"
 File = "stamp.js"
+
+# The cluster: one edge per POP.
+[[pops]]
+name = "LHR61-C1"
+[[pops]]
+name = "SIN2-C1"
 "#,
     )
     .unwrap();
     let data = dir.path().join("data");
     let up = Proc::spawn(&[
         "up",
-        "--edges",
-        "2",
         "--port",
         "0",
         "--origin-port",
@@ -600,8 +604,17 @@ File = "stamp.js"
         .await;
         serde_json::from_slice::<Value>(&r.body).unwrap()
     };
-    let urls = edges(&status().await);
+    let first = status().await;
+    let urls = edges(&first);
     assert_eq!(urls.len(), 2);
+    let mut pops: Vec<&str> = first["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["pop"].as_str().unwrap())
+        .collect();
+    pops.sort();
+    assert_eq!(pops, ["LHR61-C1", "SIN2-C1"], "{first}");
     for u in &urls {
         assert_eq!(get(&format!("{u}/a")).await.header("x-version"), "1");
     }

@@ -226,6 +226,11 @@ fn bench_smoke_runs_every_scenario() {
             > 0.0,
         "{y}"
     );
+    let far = &report["scenarios"]["regions"]["edge"]["pops"][1];
+    assert_eq!(far["pop"], "FRA56-C1", "{far}");
+    // 90 ms to the origin: a hit saves at least that round trip both ways, a miss at least once.
+    assert!(far["saved_hit_ms"].as_f64().unwrap() > 90.0, "{far}");
+    assert!(far["saved_miss_ms"].as_f64().unwrap() > 0.0, "{far}");
     let c = &report["scenarios"]["cold-evicted"]["edge"];
     for k in [
         "first_after_eviction_us",

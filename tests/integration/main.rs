@@ -10,4 +10,5 @@ mod functions;
 mod geo;
 mod harness;
 mod limits;
+mod regions;
 mod tls;

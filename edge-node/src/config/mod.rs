@@ -80,6 +80,31 @@ pub struct NodeSettings {
     pub dev: bool,
     pub viewer_ip: Option<std::net::IpAddr>,
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The cluster's POPs and their simulated round trips (`[[pops]]`).
+    pub pops: Vec<PopLink>,
+    /// Simulated viewer ↔ this edge round trip: added once per response and once per new
+    /// connection (the TCP handshake; twice for TLS). Zero: none.
+    pub viewer_rtt: Duration,
+    /// Simulated this edge ↔ origin round trip, added to every origin fetch. Zero: none.
+    pub origin_rtt: Duration,
+}
+
+/// A POP of the local cluster with the network distances it simulates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PopLink {
+    pub name: String,
+    pub viewer_rtt: Duration,
+    pub origin_rtt: Duration,
+}
+
+impl NodeSettings {
+    /// Takes this node's round trips from the `[[pops]]` entry named like its POP, if any.
+    pub fn apply_pop_link(&mut self) {
+        if let Some(l) = self.pops.iter().find(|l| l.name == self.pop) {
+            self.viewer_rtt = l.viewer_rtt;
+            self.origin_rtt = l.origin_rtt;
+        }
+    }
 }
 
 /// How functions run on this node.

@@ -12,6 +12,18 @@ pub struct RawConfig {
     pub node: RawNode,
     #[serde(default)]
     pub distributions: Vec<RawDistribution>,
+    /// The cluster's POPs with simulated network distances (ours, not CloudFront's).
+    #[serde(default)]
+    pub pops: Vec<RawPop>,
+}
+
+/// A POP of the local cluster and the round trips it simulates.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPop {
+    pub name: String,
+    pub viewer_rtt_ms: Option<f64>,
+    pub origin_rtt_ms: Option<f64>,
 }
 
 /// Settings of this edge node (not CloudFront names: CloudFront has no such knobs).

@@ -220,6 +220,7 @@ pub fn from_origin_url(url: &str) -> Result<NodeConfig> {
     };
     let raw = RawConfig {
         node: RawNode::default(),
+        pops: vec![],
         distributions: vec![RawDistribution {
             id: None,
             domain_name: None,
@@ -259,8 +260,56 @@ pub fn from_origin_url(url: &str) -> Result<NodeConfig> {
     validate(raw, Path::new("."))
 }
 
+/// A simulated round trip in milliseconds: 0 to 10 s.
+fn rtt(field: &str, v: Option<f64>) -> Result<Duration> {
+    let v = v.unwrap_or(0.0);
+    if !(0.0..=10_000.0).contains(&v) {
+        return Err(EdgeError::config(
+            field,
+            format!("must be between 0 and 10000 ms, got {v}"),
+        ));
+    }
+    Ok(Duration::from_secs_f64(v / 1e3))
+}
+
+/// The `[[pops]]` list: names like IAD89-C1, each once.
+pub(crate) fn pop_links(raw: Vec<RawPop>) -> Result<Vec<PopLink>> {
+    let mut out: Vec<PopLink> = Vec::with_capacity(raw.len());
+    for (i, p) in raw.into_iter().enumerate() {
+        let field = format!("pops[{i}]");
+        if p.name.is_empty()
+            || !p
+                .name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            return Err(EdgeError::config(
+                format!("{field}.name"),
+                format!(
+                    "{:?} must be letters, digits and '-' (like IAD89-C1)",
+                    p.name
+                ),
+            ));
+        }
+        if out.iter().any(|l| l.name == p.name) {
+            return Err(EdgeError::config(
+                format!("{field}.name"),
+                format!("{:?} is listed twice", p.name),
+            ));
+        }
+        out.push(PopLink {
+            viewer_rtt: rtt(&format!("{field}.viewer_rtt_ms"), p.viewer_rtt_ms)?,
+            origin_rtt: rtt(&format!("{field}.origin_rtt_ms"), p.origin_rtt_ms)?,
+            name: p.name,
+        });
+    }
+    Ok(out)
+}
+
 fn validate(raw: RawConfig, base: &Path) -> Result<NodeConfig> {
-    let node = node_settings(raw.node)?;
+    let mut node = node_settings(raw.node)?;
+    node.pops = pop_links(raw.pops)?;
+    node.apply_pop_link();
     if raw.distributions.is_empty() {
         return Err(EdgeError::config(
             "distributions",
@@ -378,6 +427,9 @@ fn node_settings(n: RawNode) -> Result<NodeSettings> {
                     })
             })
             .collect::<Result<_>>()?,
+        pops: Vec::new(),
+        viewer_rtt: Duration::ZERO,
+        origin_rtt: Duration::ZERO,
         functions: FunctionSettings {
             limits: crate::js::FunctionLimits {
                 viewer_timeout: seconds(

@@ -274,6 +274,11 @@ impl Worker {
         let client = self.clients.get(&behavior.origin);
         let start = Instant::now();
         let head = *method == Method::HEAD;
+        // A simulated distance to the origin: one round trip per fetch (connections are pooled).
+        let rtt = self.shared.node.origin_rtt;
+        if !rtt.is_zero() {
+            tokio::time::sleep(rtt).await;
+        }
         let mut resp = origin::fetch(
             &client,
             &behavior.origin,

@@ -262,6 +262,11 @@ impl Worker {
             resp.headers_mut()
                 .insert(http::header::HeaderName::from_static("server-timing"), v);
         }
+        // A simulated distance to the viewer: the request and the answer cross it once each.
+        let rtt = self.shared.node.viewer_rtt;
+        if !rtt.is_zero() {
+            tokio::time::sleep(rtt).await;
+        }
         if self.shared.node.access_log {
             let x_cache = resp
                 .headers()

@@ -1,0 +1,126 @@
+//! Geography: what the edge saves viewers in each region. Each POP (the `[[pops]]` of
+//! `--config`, else a built-in set) runs as an edge node that simulates its viewer ↔ edge and
+//! edge ↔ origin round trips; a second node stands in for going straight to the origin (one
+//! viewer ↔ origin round trip of both added together, nothing cached). Every sample is a new
+//! viewer connection, as a viewer's first request is. Hits, misses and direct requests are
+//! timed end to end by the client.
+
+use crate::load::get_headers;
+use crate::scenario::{start, Settings};
+use edge_node::config::PopLink;
+use serde_json::{json, Value};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// Illustrative distances for an origin in us-east-1 (viewer ↔ POP, POP ↔ origin, ms).
+const DEFAULT_POPS: [(&str, f64, f64); 4] = [
+    ("IAD89-C1", 4.0, 2.0),
+    ("FRA56-C1", 6.0, 90.0),
+    ("NRT57-C1", 5.0, 150.0),
+    ("SYD62-C1", 6.0, 200.0),
+];
+
+fn pops(s: &Settings) -> Result<Vec<PopLink>, String> {
+    if let Some(path) = &s.config {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let dir = path.parent().unwrap_or(std::path::Path::new("."));
+        let cfg = edge_node::config::parse_toml_in(&text, dir)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        if !cfg.node.pops.is_empty() {
+            return Ok(cfg.node.pops);
+        }
+    }
+    Ok(DEFAULT_POPS
+        .iter()
+        .map(|(name, v, o)| PopLink {
+            name: name.to_string(),
+            viewer_rtt: Duration::from_secs_f64(v / 1e3),
+            origin_rtt: Duration::from_secs_f64(o / 1e3),
+        })
+        .collect())
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// Median time (ms) of `n` concurrent GETs, each on a new connection; `url` may hold `{n}`.
+async fn sample(url: &str, n: usize) -> Result<f64, String> {
+    let tasks: Vec<_> = (0..n)
+        .map(|_| {
+            let url = url.replace("{n}", &NEXT.fetch_add(1, Ordering::Relaxed).to_string());
+            tokio::spawn(async move {
+                let t0 = Instant::now();
+                get_headers(&url).await.map(|_| ms(t0.elapsed()))
+            })
+        })
+        .collect();
+    let mut times = Vec::with_capacity(n);
+    for t in tasks {
+        times.push(t.await.map_err(|e| e.to_string())??);
+    }
+    times.sort_by(|a, b| a.total_cmp(b));
+    Ok(times[times.len() / 2])
+}
+
+/// Makes miss URLs unique across calls.
+static NEXT: AtomicU64 = AtomicU64::new(0);
+
+pub async fn run(s: &Settings) -> Result<Value, String> {
+    let links = pops(s)?;
+    let samples = (s.duration.as_secs_f64() * 4.0).clamp(3.0, 20.0) as usize;
+    let origin = start(
+        &s.edge_bin,
+        &["origin".into(), "--listen".into(), "127.0.0.1:0".into()],
+    )?;
+    let origin_url = format!("http://{}", origin.ready["http"]);
+    let node = |pop: &str, viewer: f64, origin_rtt: f64| -> Vec<String> {
+        [
+            "node",
+            "--listen",
+            "127.0.0.1:0",
+            "--access-log",
+            "off",
+            "--workers",
+            "1",
+            "--origin",
+            &origin_url,
+            "--pop",
+            pop,
+            "--viewer-rtt-ms",
+            &viewer.to_string(),
+            "--origin-rtt-ms",
+            &origin_rtt.to_string(),
+        ]
+        .iter()
+        .map(|a| a.to_string())
+        .collect()
+    };
+    const HIT: &str = "/bytes/1024?cache_control=max-age%3D600";
+    const MISS: &str = "/bytes/1024?cache_control=no-store&n={n}";
+    let mut rows = Vec::new();
+    for l in &links {
+        let (v, o) = (ms(l.viewer_rtt), ms(l.origin_rtt));
+        let edge = start(&s.edge_bin, &node(&l.name, v, o))?;
+        let direct = start(&s.edge_bin, &node(&l.name, v + o, 0.0))?;
+        let (e, d) = (
+            format!("http://{}", edge.ready["http"]),
+            format!("http://{}", direct.ready["http"]),
+        );
+        get_headers(&format!("{e}{HIT}")).await?;
+        let hit = sample(&format!("{e}{HIT}"), samples).await?;
+        let miss = sample(&format!("{e}{MISS}"), samples).await?;
+        let straight = sample(&format!("{d}{MISS}"), samples).await?;
+        rows.push(json!({
+            "pop": l.name,
+            "viewer_rtt_ms": v,
+            "origin_rtt_ms": o,
+            "hit_ms": hit,
+            "miss_ms": miss,
+            "direct_ms": straight,
+            "saved_hit_ms": straight - hit,
+            "saved_miss_ms": straight - miss,
+        }));
+    }
+    Ok(json!({ "kind": "regions", "samples": samples, "pops": rows }))
+}
