@@ -19,13 +19,12 @@ pub fn write(
     for (name, v) in scenarios {
         let mut entry = json!({ "edge": v });
         for (_, peer, pv) in peers.iter().filter(|(s, _, _)| s == name) {
-            let ratio =
-                |k: &str| v[k].as_f64().unwrap_or(0.0) / pv[k].as_f64().unwrap_or(0.0).max(1e-9);
             entry[peer.as_str()] = pv.clone();
             entry["ratios"] = json!({
                 "against": peer,
-                "requests_per_sec": ratio("requests_per_sec"),
-                "cpu_us_per_req": ratio("cpu_us_per_req"),
+                "requests_per_sec": ratio(v, pv, "requests_per_sec"),
+                "cpu_us_per_req": ratio(v, pv, "cpu_us_per_req"),
+                "rounds": v["side_by_side"]["rounds"].as_u64().unwrap_or(1),
             });
         }
         map.insert(name.clone(), entry);
@@ -38,6 +37,92 @@ pub fn write(
     std::fs::write(
         dir.join("report.html"),
         html(scenarios, peers, &report["settings"]),
+    )
+}
+
+/// Ours / the peer's for `key`: the median over interleaved rounds when there were several.
+fn ratio(v: &Value, pv: &Value, key: &str) -> f64 {
+    v["side_by_side"][format!("{key}_ratio")]
+        .as_f64()
+        .unwrap_or_else(|| {
+            v[key].as_f64().unwrap_or(0.0) / pv[key].as_f64().unwrap_or(0.0).max(1e-9)
+        })
+}
+
+/// The lines `edge bench` prints for one scenario's result.
+pub fn summary(name: &str, v: &Value) -> String {
+    let f = |x: &Value| x.as_f64().unwrap_or(0.0);
+    let mut out = String::new();
+    if let Some(why) = v.get("skipped") {
+        let _ = writeln!(out, "{name:<18} skipped: {}", why.as_str().unwrap_or(""));
+        return out;
+    }
+    match v["kind"].as_str() {
+        Some("deploy") => {
+            let _ = writeln!(
+                out,
+                "{name:<18} {} edges, {} publishes: Deployed everywhere in median {:.1} ms, max {:.1} ms; viewer-response on the first request after: {:.0} us (after idle, no change: {:.0} us; warm p50 {:.0} us)",
+                v["edges"], v["publishes"],
+                f(&v["deploy_ms"]["p50"]), f(&v["deploy_ms"]["max"]),
+                f(&v["first_request_us"]), f(&v["idle_first_request_us"]), f(&v["warm_request_p50_us"]),
+            );
+        }
+        Some("cold") => {
+            let _ = writeln!(
+                out,
+                "{name:<18} viewer-request + viewer-response on the first request after evicting every isolate: {:.0} us (after idle, no eviction: {:.0} us; warm p50 {:.0} us); creating one isolate {:.1} ms, off the request path",
+                f(&v["first_after_eviction_us"]), f(&v["first_after_idle_us"]), f(&v["warm_p50_us"]), f(&v["isolate_create_ms"]),
+            );
+        }
+        Some("regions") => {
+            for p in v["pops"].as_array().into_iter().flatten() {
+                let _ = writeln!(
+                    out,
+                    "{name:<9} {:<9} viewer {:>4.0} ms, origin {:>4.0} ms: hit {:>6.1} ms, miss {:>6.1} ms, direct {:>6.1} ms; the edge saves {:>6.1} ms on a hit, {:>6.1} ms on a miss",
+                    p["pop"].as_str().unwrap_or(""),
+                    f(&p["viewer_rtt_ms"]), f(&p["origin_rtt_ms"]), f(&p["hit_ms"]), f(&p["miss_ms"]), f(&p["direct_ms"]), f(&p["saved_hit_ms"]), f(&p["saved_miss_ms"]),
+                );
+            }
+        }
+        Some("yours") => {
+            let _ = writeln!(out, "{name:<18} {}", v["path"].as_str().unwrap_or(""));
+            for var in v["variants"].as_array().into_iter().flatten() {
+                let (r, d) = (&var["result"], &var["added"]);
+                let _ = writeln!(
+                    out,
+                    "  {:<28} {:>9.0} req/s  p50 {:>6} us  p99 {:>6} us  cpu {:>6.2} us/req  adds p50 {:>+7.0} us, p99 {:>+7.0} us, cpu {:>+7.2} us/req  errors {}",
+                    var["variant"].as_str().unwrap_or(""),
+                    f(&r["requests_per_sec"]), r["latency_us"]["p50"], r["latency_us"]["p99"], f(&r["cpu_us_per_req"]),
+                    f(&d["latency_us"]["p50"]), f(&d["latency_us"]["p99"]), f(&d["cpu_us_per_req"]), r["errors"],
+                );
+            }
+        }
+        _ => {
+            let l = &v["latency_us"];
+            let _ = writeln!(
+                out,
+                "{name:<18} {:>9.0} req/s  p50 {:>6} us  p99 {:>6} us  p99.9 {:>6} us  cpu {:>6.2} us/req  errors {}",
+                f(&v["requests_per_sec"]), l["p50"], l["p99"], l["p999"], f(&v["cpu_us_per_req"]), v["errors"],
+            );
+        }
+    }
+    out
+}
+
+/// The line for a peer's result next to ours, with the ratios.
+pub fn peer_summary(peer: &str, v: &Value, pv: &Value) -> String {
+    let f = |x: &Value| x.as_f64().unwrap_or(0.0);
+    let rounds = v["side_by_side"]["rounds"].as_u64().unwrap_or(1);
+    format!(
+        "{:<18} {:>9.0} req/s  p50 {:>6} us  p99 {:>6} us  cpu {:>6.2} us/req  (ratio edge/nginx{}: {:.2} throughput, {:.2} cpu)\n",
+        format!("  {peer}"),
+        f(&pv["requests_per_sec"]),
+        pv["latency_us"]["p50"],
+        pv["latency_us"]["p99"],
+        f(&pv["cpu_us_per_req"]),
+        if rounds > 1 { format!(", median of {rounds} interleaved rounds") } else { String::new() },
+        ratio(v, pv, "requests_per_sec"),
+        ratio(v, pv, "cpu_us_per_req"),
     )
 }
 
@@ -215,6 +300,40 @@ fn yours(scenarios: &[(String, Value)]) -> String {
     out
 }
 
+/// Ours against nginx: the throughput and CPU ratios per scenario.
+fn ratios(scenarios: &[(String, Value)], peers: &[(String, String, Value)]) -> String {
+    if peers.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("<h2>Side by side with nginx (ours / nginx)</h2><table><tr><th>scenario</th><th>against</th><th>interleaved rounds</th><th>throughput ratio</th><th>CPU per request ratio</th></tr>");
+    let mut rows = Vec::new();
+    for (name, peer, pv) in peers {
+        let Some((_, v)) = scenarios.iter().find(|(n, _)| n == name) else {
+            continue;
+        };
+        let (t, c) = (
+            ratio(v, pv, "requests_per_sec"),
+            ratio(v, pv, "cpu_us_per_req"),
+        );
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{t:.2}×</td><td>{c:.2}×</td></tr>",
+            esc(name),
+            esc(peer),
+            v["side_by_side"]["rounds"].as_u64().unwrap_or(1),
+        );
+        rows.push((format!("{name} throughput"), t));
+        rows.push((format!("{name} CPU/req"), c));
+    }
+    out.push_str("</table>");
+    out.push_str(&bars(
+        "Ours / nginx (1.0 = equal; throughput higher is better, CPU lower is better)",
+        "×",
+        &rows,
+    ));
+    out
+}
+
 /// Cold start after eviction: a table and bars of the function time on the first request.
 fn colds(scenarios: &[(String, Value)]) -> String {
     let Some((name, v)) = scenarios.iter().find(|(_, v)| v["kind"] == "cold") else {
@@ -349,6 +468,7 @@ fn html(
         );
     }
     page.push_str("</table>");
+    page.push_str(&ratios(scenarios, peers));
     page.push_str(&bars(
         "Throughput",
         "req/s",

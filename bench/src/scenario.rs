@@ -325,6 +325,62 @@ pub(crate) async fn measure(spec: &LoadSpec, pids: impl Fn() -> Vec<u32>) -> Val
     })
 }
 
+/// Runs scenario `name`, and with a peer (`nginx-edge.sh`'s directory and variant) runs ours
+/// and the peer `rounds` times, interleaved, so both see the same machine. Returns our result
+/// and the peer's from the round with the median throughput ratio; ours then holds
+/// `side_by_side` with every round's ratios (ours / nginx).
+pub async fn run_side_by_side(
+    name: &str,
+    peer: Option<(&Path, &str)>,
+    rounds: usize,
+    s: &Settings,
+) -> Result<(Value, Option<Result<Value, String>>), String> {
+    let v = run(name, s).await?;
+    let Some((dir, variant)) = peer.filter(|_| v.get("skipped").is_none()) else {
+        return Ok((v, None));
+    };
+    let ratio = |a: &Value, b: &Value, k: &str| {
+        a[k].as_f64().unwrap_or(0.0) / b[k].as_f64().unwrap_or(0.0).max(1e-9)
+    };
+    let mut runs = Vec::new();
+    let mut ours = Some(v);
+    for _ in 0..rounds.max(1) {
+        let v = match ours.take() {
+            Some(v) => v,
+            None => run(name, s).await?,
+        };
+        match run_nginx(variant, dir, s).await {
+            Ok(pv) => runs.push((v, pv)),
+            Err(e) => return Ok((v, Some(Err(e)))),
+        }
+    }
+    let rps: Vec<f64> = runs
+        .iter()
+        .map(|(v, p)| ratio(v, p, "requests_per_sec"))
+        .collect();
+    let cpu: Vec<f64> = runs
+        .iter()
+        .map(|(v, p)| ratio(v, p, "cpu_us_per_req"))
+        .collect();
+    let mut order: Vec<usize> = (0..runs.len()).collect();
+    order.sort_by(|a, b| rps[*a].total_cmp(&rps[*b]));
+    let median = |x: &[f64]| {
+        let mut x = x.to_vec();
+        x.sort_by(|a, b| a.total_cmp(b));
+        x[x.len() / 2]
+    };
+    let (mut v, pv) = runs.swap_remove(order[order.len() / 2]);
+    v["side_by_side"] = json!({
+        "against": format!("nginx-{variant}"),
+        "rounds": rps.len(),
+        "requests_per_sec_ratios": rps,
+        "cpu_us_per_req_ratios": cpu,
+        "requests_per_sec_ratio": median(&rps),
+        "cpu_us_per_req_ratio": median(&cpu),
+    });
+    Ok((v, Some(Ok(pv))))
+}
+
 /// The nginx peer for a scenario, if it has one: plain proxy_cache for cache hits, proxy_cache
 /// with one njs header hook for hits through functions.
 pub fn peer_for(scenario: &str) -> Option<&'static str> {

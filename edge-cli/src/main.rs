@@ -96,6 +96,10 @@ struct BenchArgs {
     /// Do not run nginx side by side even when it is installed.
     #[arg(long)]
     no_peers: bool,
+    /// Side by side, run ours and nginx this many times, interleaved; ratios are the median
+    /// of the rounds' ratios.
+    #[arg(long, default_value_t = 1)]
+    rounds: usize,
     /// Your function at a stage of the default behavior (repeatable): the yours-hit and
     /// yours-miss scenarios report what each adds over the same load without it.
     #[arg(
@@ -523,11 +527,11 @@ async fn run_bench(a: BenchArgs) -> Result<()> {
             );
         }
     }
-    if !(a.duration > 0.0 && a.warmup >= 0.0 && a.connections > 0)
+    if !(a.duration > 0.0 && a.warmup >= 0.0 && a.connections > 0 && a.rounds > 0)
         || a.rate.is_some_and(|r| r <= 0.0)
     {
         bail!(
-            "--duration and --connections must be positive, --warmup not negative, --rate positive"
+            "--duration, --connections and --rounds must be positive, --warmup not negative, --rate positive"
         );
     }
     let geo_db = if a.geo_db.is_empty() {
@@ -558,81 +562,23 @@ async fn run_bench(a: BenchArgs) -> Result<()> {
     let mut results = Vec::new();
     let mut peers = Vec::new();
     for name in &names {
-        let v = edge_bench::scenario::run(name, &settings)
+        let peer = peers_dir
+            .as_deref()
+            .zip(edge_bench::scenario::peer_for(name));
+        let (v, pv) = edge_bench::scenario::run_side_by_side(name, peer, a.rounds, &settings)
             .await
             .map_err(|e| anyhow!("scenario {name}: {e}"))?;
-        if let Some(why) = v.get("skipped") {
-            println!("{name:<18} skipped: {}", why.as_str().unwrap_or(""));
-        } else if v["kind"] == "deploy" {
-            println!(
-                "{name:<18} {} edges, {} publishes: Deployed everywhere in median {:.1} ms, max {:.1} ms; viewer-response on the first request after: {:.0} us (after idle, no change: {:.0} us; warm p50 {:.0} us)",
-                v["edges"], v["publishes"],
-                v["deploy_ms"]["p50"].as_f64().unwrap_or(0.0),
-                v["deploy_ms"]["max"].as_f64().unwrap_or(0.0),
-                v["first_request_us"].as_f64().unwrap_or(0.0),
-                v["idle_first_request_us"].as_f64().unwrap_or(0.0),
-                v["warm_request_p50_us"].as_f64().unwrap_or(0.0),
-            );
-        } else if v["kind"] == "yours" {
-            println!("{name:<18} {}", v["path"].as_str().unwrap_or(""));
-            for var in v["variants"].as_array().into_iter().flatten() {
-                let (r, d) = (&var["result"], &var["added"]);
-                println!(
-                    "  {:<28} {:>9.0} req/s  p50 {:>6} us  p99 {:>6} us  cpu {:>6.2} us/req  adds p50 {:>+7.0} us, p99 {:>+7.0} us, cpu {:>+7.2} us/req  errors {}",
-                    var["variant"].as_str().unwrap_or(""),
-                    r["requests_per_sec"].as_f64().unwrap_or(0.0),
-                    r["latency_us"]["p50"], r["latency_us"]["p99"],
-                    r["cpu_us_per_req"].as_f64().unwrap_or(0.0),
-                    d["latency_us"]["p50"].as_f64().unwrap_or(0.0),
-                    d["latency_us"]["p99"].as_f64().unwrap_or(0.0),
-                    d["cpu_us_per_req"].as_f64().unwrap_or(0.0),
-                    r["errors"],
-                );
-            }
-        } else if v["kind"] == "regions" {
-            for p in v["pops"].as_array().into_iter().flatten() {
-                let f = |k: &str| p[k].as_f64().unwrap_or(0.0);
-                println!(
-                    "{name:<9} {:<9} viewer {:>4.0} ms, origin {:>4.0} ms: hit {:>6.1} ms, miss {:>6.1} ms, direct {:>6.1} ms; the edge saves {:>6.1} ms on a hit, {:>6.1} ms on a miss",
-                    p["pop"].as_str().unwrap_or(""),
-                    f("viewer_rtt_ms"), f("origin_rtt_ms"), f("hit_ms"), f("miss_ms"), f("direct_ms"), f("saved_hit_ms"), f("saved_miss_ms"),
-                );
-            }
-        } else if v["kind"] == "cold" {
-            println!(
-                "{name:<18} viewer-request + viewer-response on the first request after evicting every isolate: {:.0} us (after idle, no eviction: {:.0} us; warm p50 {:.0} us); creating one isolate {:.1} ms, off the request path",
-                v["first_after_eviction_us"].as_f64().unwrap_or(0.0),
-                v["first_after_idle_us"].as_f64().unwrap_or(0.0),
-                v["warm_p50_us"].as_f64().unwrap_or(0.0),
-                v["isolate_create_ms"].as_f64().unwrap_or(0.0),
-            );
-        } else {
-            let l = &v["latency_us"];
-            println!(
-                "{name:<18} {:>9.0} req/s  p50 {:>6} us  p99 {:>6} us  p99.9 {:>6} us  cpu {:>6.2} us/req  errors {}",
-                v["requests_per_sec"].as_f64().unwrap_or(0.0),
-                l["p50"], l["p99"], l["p999"],
-                v["cpu_us_per_req"].as_f64().unwrap_or(0.0),
-                v["errors"],
-            );
-        }
-        if let (Some(dir), Some(variant)) = (&peers_dir, edge_bench::scenario::peer_for(name)) {
-            if v.get("skipped").is_none() {
-                match edge_bench::scenario::run_nginx(variant, dir, &settings).await {
-                    Ok(pv) => {
-                        println!(
-                            "{:<18} {:>9.0} req/s  p50 {:>6} us  p99 {:>6} us  cpu {:>6.2} us/req  (ratio edge/nginx: {:.2} throughput, {:.2} cpu)",
-                            format!("  nginx-{variant}"),
-                            pv["requests_per_sec"].as_f64().unwrap_or(0.0),
-                            pv["latency_us"]["p50"], pv["latency_us"]["p99"],
-                            pv["cpu_us_per_req"].as_f64().unwrap_or(0.0),
-                            v["requests_per_sec"].as_f64().unwrap_or(0.0) / pv["requests_per_sec"].as_f64().unwrap_or(0.0).max(1e-9),
-                            v["cpu_us_per_req"].as_f64().unwrap_or(0.0) / pv["cpu_us_per_req"].as_f64().unwrap_or(0.0).max(1e-9),
-                        );
-                        peers.push((name.clone(), format!("nginx-{variant}"), pv));
-                    }
-                    Err(e) => println!("  nginx-{variant}: not measured: {e}"),
+        print!("{}", edge_bench::report::summary(name, &v));
+        if let (Some((_, variant)), Some(pv)) = (peer, pv) {
+            match pv {
+                Ok(pv) => {
+                    print!(
+                        "{}",
+                        edge_bench::report::peer_summary(&format!("nginx-{variant}"), &v, &pv)
+                    );
+                    peers.push((name.clone(), format!("nginx-{variant}"), pv));
                 }
+                Err(e) => println!("  nginx-{variant}: not measured: {e}"),
             }
         }
         results.push((name.clone(), v));
@@ -640,6 +586,7 @@ async fn run_bench(a: BenchArgs) -> Result<()> {
     let settings_json = serde_json::json!({
         "connections": a.connections, "duration_s": a.duration, "warmup_s": a.warmup,
         "mode": if a.rate.is_some() { "open" } else { "closed" }, "rate": a.rate,
+        "rounds": a.rounds,
     });
     edge_bench::report::write(&a.out, &results, &peers, settings_json)?;
     println!(
