@@ -300,6 +300,74 @@ fn yours(scenarios: &[(String, Value)]) -> String {
     out
 }
 
+/// Latency percentile curves: one line per target over p50, p90, p99, p99.9 and max (x spaced
+/// by nines, y logarithmic), so tails compare at a glance.
+fn curves(measured: &[(String, Value)]) -> String {
+    const COLORS: [&str; 8] = [
+        "#3b7dd8", "#e07b39", "#2f9e6e", "#d64f6f", "#b65fcf", "#8c8c8c", "#c9a227", "#1b9aaa",
+    ];
+    const POINTS: [(&str, &str); 5] = [
+        ("p50", "p50"),
+        ("p90", "p90"),
+        ("p99", "p99"),
+        ("p999", "p99.9"),
+        ("max", "max"),
+    ];
+    let lines: Vec<(&String, Vec<f64>)> = measured
+        .iter()
+        .filter_map(|(n, v)| {
+            let pts: Vec<f64> = POINTS
+                .iter()
+                .map(|(k, _)| v["latency_us"][*k].as_f64().unwrap_or(0.0).max(1.0))
+                .collect();
+            v["latency_us"].is_object().then_some((n, pts))
+        })
+        .collect();
+    if lines.is_empty() {
+        return String::new();
+    }
+    let all = lines.iter().flat_map(|(_, p)| p.iter().copied());
+    let lo = all.clone().fold(f64::MAX, f64::min).log10().floor();
+    let hi = all.fold(1.0_f64, f64::max).log10().ceil().max(lo + 1.0);
+    let (left, top, w, h) = (70.0, 20.0, 420.0, 260.0);
+    let x = |i: usize| left + w * i as f64 / (POINTS.len() - 1) as f64;
+    let y = |us: f64| top + h * (1.0 - (us.log10() - lo) / (hi - lo));
+    let height = top + h + 40.0 + 18.0 * lines.len() as f64;
+    let mut svg = format!("<figure><figcaption>Latency percentiles (µs, log scale)</figcaption><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"720\" height=\"{height:.0}\" role=\"img\">");
+    let mut decade = lo;
+    while decade <= hi {
+        let yy = y(10f64.powf(decade));
+        let _ = write!(svg, "<line x1=\"{left}\" x2=\"{:.1}\" y1=\"{yy:.1}\" y2=\"{yy:.1}\" stroke=\"#ddd\"/><text x=\"0\" y=\"{:.1}\" font-size=\"11\">{}</text>", left + w, yy + 4.0, 10f64.powf(decade));
+        decade += 1.0;
+    }
+    for (i, (_, label)) in POINTS.iter().enumerate() {
+        let _ = write!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\">{label}</text>",
+            x(i),
+            top + h + 16.0
+        );
+    }
+    for (n, (name, pts)) in lines.iter().enumerate() {
+        let color = COLORS[n % COLORS.len()];
+        let path: Vec<String> = pts
+            .iter()
+            .enumerate()
+            .map(|(i, v)| format!("{:.1},{:.1}", x(i), y(*v)))
+            .collect();
+        let _ = write!(
+            svg,
+            "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" points=\"{}\"><title>{}</title></polyline>",
+            path.join(" "),
+            esc(name)
+        );
+        let ly = top + h + 34.0 + 18.0 * n as f64;
+        let _ = write!(svg, "<rect x=\"{left}\" y=\"{:.1}\" width=\"12\" height=\"3\" fill=\"{color}\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\">{}</text>", ly - 4.0, left + 18.0, ly, esc(name));
+    }
+    svg.push_str("</svg></figure>");
+    svg
+}
+
 /// Ours against nginx: the throughput and CPU ratios per scenario.
 fn ratios(scenarios: &[(String, Value)], peers: &[(String, String, Value)]) -> String {
     if peers.is_empty() {
@@ -358,7 +426,7 @@ fn colds(scenarios: &[(String, Value)]) -> String {
             ("first after idle".into(), f("first_after_idle_us")),
             ("warm p50".into(), f("warm_p50_us")),
             (
-                "on-demand isolate (if made on the request)".into(),
+                "isolate made on demand".into(),
                 f("isolate_create_ms") * 1e3,
             ),
         ],
@@ -469,6 +537,7 @@ fn html(
     }
     page.push_str("</table>");
     page.push_str(&ratios(scenarios, peers));
+    page.push_str(&curves(&measured));
     page.push_str(&bars(
         "Throughput",
         "req/s",

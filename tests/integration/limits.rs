@@ -242,6 +242,8 @@ fn bench_smoke_runs_every_scenario() {
     let html = std::fs::read_to_string(out.path().join("report.html")).unwrap();
     assert!(html.contains("<svg") && html.contains("miss-four-stages"));
     assert!(html.contains("Cold start after isolates are evicted"));
+    assert!(html.contains("Latency percentiles") && html.contains("<polyline"));
+    assert!(html.contains("What the edge saves viewers, per region"));
     assert!(html.contains("Publish → every edge Deployed"));
 }
 
