@@ -187,6 +187,42 @@ fn runaways_are_terminated_and_the_isolate_replaced() {
 }
 
 #[test]
+fn a_runaway_is_stopped_even_when_the_watchdog_was_asleep() {
+    local(async {
+        let dog = super::watchdog::eager_sleeper();
+        let r = Runner::new(
+            limits(),
+            dog.clone(),
+            Arc::new(AtomicUsize::new(0)),
+            "TST1-C1",
+        );
+        let code = Arc::new(FunctionCode::new(
+            "spin",
+            1,
+            "s.js",
+            "exports.handler = async () => { for (;;) {} };",
+        ));
+        r.load(&code).await.unwrap();
+        // Wait for the watchdog to go to sleep (nothing has been armed).
+        while !dog.asleep() {
+            tokio::task::yield_now().await;
+            std::thread::yield_now();
+        }
+        let started = Instant::now();
+        let e = r
+            .invoke(&code, Stage::ViewerRequest, "{}", "1")
+            .await
+            .unwrap_err();
+        assert_eq!(e, FnError::Timeout(Duration::from_millis(500)));
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
+    });
+}
+
+#[test]
 fn memory_bombs_are_stopped() {
     let e = local(run("exports.handler = async () => { const a = []; for (;;) a.push(new Array(100000).fill(1)); };", json!({}))).unwrap_err();
     assert!(

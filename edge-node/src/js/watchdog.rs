@@ -2,8 +2,9 @@
 //! loop cannot time itself out, so one watchdog thread per node scans every isolate's deadline
 //! slot and calls `terminate_execution` through the isolate's thread-safe handle.
 //!
-//! Arming and disarming are single atomic stores (no lock, no wake-up on the hook path); the
-//! watchdog ticks every few milliseconds only while some invocation is armed.
+//! Arming and disarming are atomic stores (no lock, no system call on the hook path): the
+//! watchdog ticks every few milliseconds while invocations come, and only after a second
+//! without any does it sleep; only an invocation that finds it asleep wakes it.
 
 use deno_core::v8;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -24,7 +25,18 @@ struct Shared {
     epoch: Instant,
     slots: Mutex<Vec<Weak<Slot>>>,
     armed: AtomicUsize,
+    /// Set while the watchdog waits on `idle` (it then needs a wake-up to see new deadlines).
+    sleeping: AtomicBool,
     idle: (Mutex<()>, Condvar),
+}
+
+/// How long the watchdog keeps ticking after the last armed invocation before it sleeps.
+const LINGER: Duration = Duration::from_secs(1);
+
+/// A watchdog that sleeps as soon as nothing is armed (tests of the wake-up path).
+#[cfg(test)]
+pub(crate) fn eager_sleeper() -> Watchdog {
+    Watchdog::start_lingering(Duration::ZERO)
 }
 
 #[derive(Clone)]
@@ -53,16 +65,21 @@ impl Drop for Guard<'_> {
 
 impl Watchdog {
     pub fn start() -> Watchdog {
+        Watchdog::start_lingering(LINGER)
+    }
+
+    fn start_lingering(linger: Duration) -> Watchdog {
         let shared = Arc::new(Shared {
             epoch: Instant::now(),
             slots: Mutex::new(Vec::new()),
             armed: AtomicUsize::new(0),
+            sleeping: AtomicBool::new(false),
             idle: (Mutex::new(()), Condvar::new()),
         });
         let weak = Arc::downgrade(&shared);
         std::thread::Builder::new()
             .name("edge-js-watchdog".into())
-            .spawn(move || run(weak))
+            .spawn(move || run(weak, linger))
             .expect("watchdog thread");
         Watchdog { shared }
     }
@@ -88,8 +105,11 @@ impl Watchdog {
             .max(1) as u64;
         slot.fired.store(false, Ordering::Relaxed);
         slot.deadline.store(ns, Ordering::Release);
-        if self.shared.armed.fetch_add(1, Ordering::AcqRel) == 0 {
-            // The watchdog may be in its long idle sleep; wake it to start ticking.
+        self.shared.armed.fetch_add(1, Ordering::SeqCst);
+        if self.shared.sleeping.load(Ordering::SeqCst) {
+            // Asleep after a quiet second: wake it. It holds the lock from deciding to sleep
+            // until it waits, so this wake-up cannot fall in between and be lost.
+            let _lock = self.shared.idle.0.lock().unwrap_or_else(|p| p.into_inner());
             self.shared.idle.1.notify_one();
         }
         Guard {
@@ -99,14 +119,34 @@ impl Watchdog {
     }
 }
 
-fn run(shared: Weak<Shared>) {
+/// Whether the watchdog is waiting for a wake-up (nothing armed for a while).
+#[cfg(test)]
+impl Watchdog {
+    pub(crate) fn asleep(&self) -> bool {
+        self.shared.sleeping.load(Ordering::SeqCst)
+    }
+}
+
+fn run(shared: Weak<Shared>, linger: Duration) {
+    let mut busy = Instant::now();
     loop {
         let Some(s) = shared.upgrade() else { return };
-        if s.armed.load(Ordering::Acquire) == 0 {
+        if s.armed.load(Ordering::SeqCst) == 0 {
+            if busy.elapsed() < linger {
+                drop(s);
+                std::thread::sleep(TICK);
+                continue;
+            }
             let guard = s.idle.0.lock().unwrap_or_else(|p| p.into_inner());
-            let _ = s.idle.1.wait_timeout(guard, Duration::from_millis(200));
+            s.sleeping.store(true, Ordering::SeqCst);
+            if s.armed.load(Ordering::SeqCst) == 0 {
+                // Woken by `arm`; the timeout only bounds how long a dropped watchdog's thread lives.
+                let _ = s.idle.1.wait_timeout(guard, Duration::from_secs(5));
+            }
+            s.sleeping.store(false, Ordering::SeqCst);
             continue;
         }
+        busy = Instant::now();
         let now = s.epoch.elapsed().as_nanos() as u64;
         for slot in s
             .slots
