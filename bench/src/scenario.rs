@@ -308,8 +308,13 @@ pub(crate) async fn measure(spec: &LoadSpec, pids: impl Fn() -> Vec<u32>) -> Val
     })
     .await;
     let cpu_all = || pids().into_iter().map(cpu).sum::<Duration>();
-    let cpu0 = cpu_all();
-    let r = load::run(spec).await;
+    // CPU is read when the measured part starts (after the warm-up) and when it ends, so it
+    // covers the same requests as the count.
+    let measure_from = tokio::time::Instant::now() + spec.warmup;
+    let (r, cpu0) = tokio::join!(load::run(spec), async {
+        tokio::time::sleep_until(measure_from).await;
+        cpu_all()
+    });
     let cpu1 = cpu_all();
     let q = |p: f64| r.latency.value_at_quantile(p);
     json!({
