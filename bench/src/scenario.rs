@@ -310,32 +310,6 @@ pub(crate) fn pin(measured: &[u32], others: &[u32]) -> bool {
     measured.iter().all(|p| set("0", *p)) & others.iter().all(|p| set("1", *p))
 }
 
-#[cfg(test)]
-mod tests {
-    /// Unpinning restores every online CPU, even after this process was pinned to one.
-    #[test]
-    fn unpin_restores_every_core_after_a_pin() {
-        let (list, count) = super::online_cpus();
-        assert!(count >= 1, "{list:?}");
-        let allowed = || {
-            std::fs::read_to_string("/proc/self/status")
-                .unwrap()
-                .lines()
-                .find_map(|l| {
-                    l.strip_prefix("Cpus_allowed_list:")
-                        .map(|v| v.trim().to_string())
-                })
-                .unwrap()
-        };
-        if count < 2 || !super::pin(&[], &[std::process::id()]) {
-            return; // One core or no taskset: nothing to pin.
-        }
-        assert_eq!(allowed(), "1");
-        super::unpin();
-        assert_eq!(allowed(), list);
-    }
-}
-
 /// Warms up, then runs `spec` while reading the CPU time of the processes `pids` returns:
 /// one report entry.
 pub(crate) async fn measure(spec: &LoadSpec, pids: impl Fn() -> Vec<u32>) -> Value {
@@ -539,4 +513,30 @@ pub async fn run_nginx(variant: &str, peers: &Path, s: &Settings) -> Result<Valu
     unpin();
     v["pinned"] = json!(pinned);
     Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    /// Unpinning restores every online CPU, even after this process was pinned to one.
+    #[test]
+    fn unpin_restores_every_core_after_a_pin() {
+        let (list, count) = super::online_cpus();
+        assert!(count >= 1, "{list:?}");
+        let allowed = || {
+            std::fs::read_to_string("/proc/self/status")
+                .unwrap()
+                .lines()
+                .find_map(|l| {
+                    l.strip_prefix("Cpus_allowed_list:")
+                        .map(|v| v.trim().to_string())
+                })
+                .unwrap()
+        };
+        if count < 2 || !super::pin(&[], &[std::process::id()]) {
+            return; // One core or no taskset: nothing to pin.
+        }
+        assert_eq!(allowed(), "1");
+        super::unpin();
+        assert_eq!(allowed(), list);
+    }
 }
