@@ -123,7 +123,8 @@ const GENERATE: &str = "exports.handler = async () => ({ status: '200', headers:
 
 /// Runs one scenario; the JSON is one entry of the report.
 pub async fn run(name: &str, s: &Settings) -> Result<Value, String> {
-    std::fs::create_dir_all(&s.work_dir).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&s.work_dir)
+        .map_err(|e| format!("cannot make {}: {e}", s.work_dir.display()))?;
     if let Some(edges) = crate::deploy::edges_of(name) {
         // Rounds scale with the measured duration (a smoke run does two).
         let rounds = (s.duration.as_secs_f64() * 2.0).clamp(2.0, 15.0) as usize;

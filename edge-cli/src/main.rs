@@ -479,6 +479,15 @@ async fn run_node(a: NodeArgs) -> Result<()> {
 
 async fn run_bench(a: BenchArgs) -> Result<()> {
     let yours = !a.functions.is_empty() || a.config.is_some();
+    if let Some(p) = &a.path {
+        if !p.starts_with('/')
+            || p.replace("{n}", "0")
+                .parse::<http::uri::PathAndQuery>()
+                .is_err()
+        {
+            bail!("--path {p:?} must be a path and optional query, like /images/a.jpg?w=100");
+        }
+    }
     let mut functions = Vec::new();
     for spec in &a.functions {
         let (stage, file) = spec
