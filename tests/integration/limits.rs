@@ -140,15 +140,43 @@ async fn futures_held(addr: &str, n: usize) -> Vec<tokio::net::TcpStream> {
     out
 }
 
+/// `edge bench ARGS` for about a second per scenario (no peers); the report.json and the
+/// report.html it wrote.
+fn short_bench(args: &[&str]) -> (serde_json::Value, String) {
+    let out = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new(EDGE)
+        .arg("bench")
+        .args(args)
+        .args([
+            "--no-peers",
+            "--duration",
+            "0.3",
+            "--warmup",
+            "0.1",
+            "--connections",
+            "2",
+            "--out",
+        ])
+        .arg(out.path())
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "edge bench {args:?}: {status:?}");
+    let read = |f: &str| std::fs::read_to_string(out.path().join(f)).unwrap();
+    (
+        serde_json::from_str(&read("report.json")).unwrap(),
+        read("report.html"),
+    )
+}
+
 #[test]
 fn bench_smoke_runs_every_scenario() {
-    let out = tempfile::tempdir().unwrap();
     let geo = format!(
         "{}/../../shared/geo/maxmind-test-data/GeoIP2-City-Test.mmdb",
         env!("CARGO_MANIFEST_DIR")
     );
     // Every scenario; publish-N once, with 3 edges (10 and 50 only differ in N).
-    let mut args = vec!["bench"];
+    let mut args = vec![];
     for s in edge_bench::scenario::ALL
         .iter()
         .filter(|s| !s.starts_with("publish-"))
@@ -159,28 +187,8 @@ fn bench_smoke_runs_every_scenario() {
     let vres = example("security-headers.js");
     let function = format!("viewer-response={vres}");
     args.extend(["--function", &function]);
-    let status = std::process::Command::new(EDGE)
-        .args(&args)
-        .args([
-            "--no-peers",
-            "--duration",
-            "0.3",
-            "--warmup",
-            "0.1",
-            "--connections",
-            "2",
-            "--geo-db",
-            &geo,
-            "--out",
-        ])
-        .arg(out.path())
-        .stdout(std::process::Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.path().join("report.json")).unwrap())
-            .unwrap();
+    args.extend(["--geo-db", &geo]);
+    let (report, html) = short_bench(&args);
     for name in [
         "hit",
         "hit-functions",
@@ -239,7 +247,6 @@ fn bench_smoke_runs_every_scenario() {
     ] {
         assert!(c[k].as_f64().unwrap() > 0.0, "{k}: {c}");
     }
-    let html = std::fs::read_to_string(out.path().join("report.html")).unwrap();
     assert!(html.contains("<svg") && html.contains("miss-four-stages"));
     assert!(html.contains("Cold start after isolates are evicted"));
     assert!(html.contains("Latency percentiles") && html.contains("<polyline"));
@@ -284,29 +291,8 @@ File = "fns/vres.js"
         ),
     )
     .unwrap();
-    let out = tempfile::tempdir().unwrap();
-    let status = std::process::Command::new(EDGE)
-        .arg("bench")
-        .arg("--config")
-        .arg(dir.path().join("edge.toml"))
-        .args([
-            "--no-peers",
-            "--duration",
-            "0.3",
-            "--warmup",
-            "0.1",
-            "--connections",
-            "2",
-            "--out",
-        ])
-        .arg(out.path())
-        .stdout(std::process::Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.path().join("report.json")).unwrap())
-            .unwrap();
+    let config = dir.path().join("edge.toml");
+    let (report, html) = short_bench(&["--config", config.to_str().unwrap()]);
     for scenario in ["yours-hit", "yours-miss"] {
         let variants = report["scenarios"][scenario]["edge"]["variants"]
             .as_array()
@@ -342,6 +328,5 @@ File = "fns/vres.js"
         }
         assert_eq!(variants[0]["added"]["cpu_us_per_req"].as_f64(), Some(0.0));
     }
-    let html = std::fs::read_to_string(out.path().join("report.html")).unwrap();
     assert!(html.contains("Your functions: yours-hit"));
 }
