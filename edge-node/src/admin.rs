@@ -7,6 +7,9 @@
 //! - `POST /__edge/reload` → re-reads the `--config` file and makes it live atomically:
 //!   `{"functions":[{"name","version","sha256"}]}`, or 400 naming what is wrong (the running
 //!   configuration stays).
+//! - `GET /__edge/metrics` → per stage (viewer-request, cache, origin-request, origin,
+//!   origin-response, viewer-response, and the whole request), how many times it ran and the
+//!   total time, in the Prometheus text format.
 //! - `POST /__edge/recycle` → evicts every isolate and creates fresh ones, as when execution
 //!   environments are recycled (the old ones serve until replaced): `{"isolates":N,"ms":T}`.
 
@@ -130,6 +133,16 @@ async fn handle(
                 }
             }
         },
+        (&Method::GET, "/__edge/metrics") => {
+            let mut r = Response::new(Full::new(Bytes::from(
+                shared.metrics.prometheus(&shared.identity.pop_name),
+            )));
+            r.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static("text/plain; version=0.0.4"),
+            );
+            r
+        }
         (&Method::GET, "/__edge/health") => reply(
             StatusCode::OK,
             json!({

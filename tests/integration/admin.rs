@@ -103,3 +103,51 @@ async fn recycling_replaces_every_isolate_and_the_function_keeps_serving() {
     assert!(v["isolates"].as_u64().unwrap() >= 1, "{v}");
     assert_eq!(get(&url).await.header("x-count"), "1");
 }
+
+#[tokio::test]
+async fn metrics_count_and_time_every_stage() {
+    let f = write_temp("exports.handler = async (e) => e.Records[0].cf.response;");
+    let origin = origin();
+    let edge = edge_with_functions(&origin, &[("viewer-response", f.to_str().unwrap())], &[]);
+    // One miss, then two hits (over any worker).
+    for _ in 0..3 {
+        assert_eq!(
+            get(&format!("{}/m?cache_control=max-age%3D60", edge.base))
+                .await
+                .status,
+            200
+        );
+    }
+    let r = get(&format!("{}/__edge/metrics", edge.admin)).await;
+    assert_eq!(r.status, 200);
+    assert!(r.header("content-type").starts_with("text/plain"));
+    let text = r.text();
+    let value = |name: &str, stage: &str| -> f64 {
+        let prefix = format!("{name}{{pop=\"LOCAL1-C1\",stage=\"{stage}\"}} ");
+        text.lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in\n{text}"))
+            .parse()
+            .unwrap()
+    };
+    for (stage, calls) in [
+        ("request", 3.0),
+        ("cache", 3.0),
+        ("origin", 1.0),
+        ("viewer-response", 3.0),
+        ("viewer-request", 0.0),
+    ] {
+        assert_eq!(
+            value("edge_stage_calls_total", stage),
+            calls,
+            "{stage}\n{text}"
+        );
+    }
+    assert!(
+        value("edge_stage_seconds_total", "viewer-response") > 0.0,
+        "{text}"
+    );
+    assert!(
+        value("edge_stage_seconds_total", "request") >= value("edge_stage_seconds_total", "origin")
+    );
+}

@@ -95,9 +95,7 @@ impl Worker {
         let start = Instant::now();
         let code = assoc.code_for(v.conn.viewer);
         let result = self.runner.invoke(code, stage, event, v.request_id).await;
-        if let Some(t) = v.timing {
-            t.add(stage.as_str(), start.elapsed());
-        }
+        self.observe(v.timing, stage.as_str(), start.elapsed());
         result.map_err(|e| self.fn_error(e, code, stage))
     }
 
@@ -287,9 +285,7 @@ impl Worker {
             head,
         )
         .await?;
-        if let Some(t) = v.timing {
-            t.add("origin", start.elapsed());
-        }
+        self.observe(v.timing, "origin", start.elapsed());
         let initial_age = policy::initial_age(&resp.parts.headers);
         origin::clean_response_headers(&mut resp.parts.headers, behavior);
         if let (Some(assoc), Some(fnreq)) = (ores, sent.as_ref()) {

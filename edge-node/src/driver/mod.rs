@@ -13,6 +13,7 @@
 //! (thread-per-core), shared by `Rc`; its function runner and isolates live there too.
 
 mod hooks;
+pub mod metrics;
 
 use crate::cache::Cache;
 use crate::cache::{policy, primary_key, Join, Stored};
@@ -53,6 +54,8 @@ pub struct NodeShared {
     pub inflight: Arc<AtomicUsize>,
     /// The geo databases; swapped whole when they are reloaded.
     pub geo: arc_swap::ArcSwapOption<crate::geo::GeoDb>,
+    /// Stage counts and times of every worker.
+    pub metrics: metrics::Metrics,
 }
 
 impl NodeShared {
@@ -82,6 +85,7 @@ impl NodeShared {
             config: ArcSwap::from_pointee(config),
             watchdog: Watchdog::start(),
             inflight: Arc::new(AtomicUsize::new(0)),
+            metrics: metrics::Metrics::default(),
         }
     }
 }
@@ -107,6 +111,8 @@ pub struct Worker {
     pending: RefCell<Option<Arc<NodeConfig>>>,
     key_buf: RefCell<String>,
     variant_buf: RefCell<String>,
+    /// This worker's stage counters (part of `shared.metrics`).
+    stages: Arc<metrics::StageCounters>,
 }
 
 /// Stage durations for `Server-Timing`, when enabled.
@@ -167,6 +173,7 @@ impl Worker {
             &shared.node.pop,
         );
         Worker {
+            stages: shared.metrics.worker(),
             shared,
             clients,
             runner,
@@ -201,6 +208,14 @@ impl Worker {
         }
         *self.current.borrow_mut() = Some(current);
         self.collect_retired();
+    }
+
+    /// Records a stage's duration in the metrics, and for Server-Timing when it was asked for.
+    pub(crate) fn observe(&self, timing: Option<&Timing>, stage: &'static str, d: Duration) {
+        self.stages.record(stage, d);
+        if let Some(t) = timing {
+            t.add(stage, d);
+        }
     }
 
     /// Replaces every isolate of this worker with a fresh one; how many were created.
@@ -258,6 +273,7 @@ impl Worker {
                 )
             }
         };
+        self.stages.record("request", start.elapsed());
         if let Some(v) = timing.as_ref().and_then(Timing::header) {
             resp.headers_mut()
                 .insert(http::header::HeaderName::from_static("server-timing"), v);
@@ -410,17 +426,13 @@ impl Worker {
                     .lookup(&key, v.headers, &mut self.variant_buf.borrow_mut());
             if let Some(obj) = &found {
                 if obj.is_fresh(Instant::now()) {
-                    if let Some(t) = v.timing {
-                        t.add("cache", lookup_start.elapsed());
-                    }
+                    self.observe(v.timing, "cache", lookup_start.elapsed());
                     return Ok(self.cached_answer(obj, XCache::Hit, v).into());
                 }
             }
             found.map(|obj| (obj, Box::<str>::from(key.as_str())))
         };
-        if let Some(t) = v.timing {
-            t.add("cache", lookup_start.elapsed());
-        }
+        self.observe(v.timing, "cache", lookup_start.elapsed());
         let (mut stale, key) = match found {
             Some((obj, key)) => (Some(obj), key),
             None => (None, Box::from(self.key_buf.borrow().as_str())),
