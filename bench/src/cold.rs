@@ -6,7 +6,9 @@
 //! and against warm back-to-back requests. Function times are the edge's own (Server-Timing).
 
 use crate::load::{fetch, get_headers, stage_us};
-use crate::scenario::{start, write_fn, Settings, VREQ, VRES};
+use crate::scenario::{
+    median, node_args, start, start_origin, write_fn, Settings, HIT_PATH, VREQ, VRES,
+};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -16,34 +18,24 @@ fn hooks_us(h: &http::HeaderMap) -> f64 {
 }
 
 pub async fn run(rounds: usize, s: &Settings) -> Result<Value, String> {
-    let origin = start(
-        &s.edge_bin,
-        &["origin".into(), "--listen".into(), "127.0.0.1:0".into()],
-    )?;
+    let origin = start_origin(s)?;
     let dir = &s.work_dir;
-    let args: Vec<String> = vec![
-        "node".into(),
-        "--listen".into(),
-        "127.0.0.1:0".into(),
-        "--admin-listen".into(),
-        "127.0.0.1:0".into(),
-        "--origin".into(),
-        format!("http://{}", origin.ready["http"]),
-        "--workers".into(),
-        "1".into(),
-        "--access-log".into(),
-        "off".into(),
-        "--server-timing".into(),
-        "--function".into(),
-        format!("viewer-request={}", write_fn(dir, "vreq.js", VREQ)?),
-        "--function".into(),
-        format!("viewer-response={}", write_fn(dir, "vres.js", VRES)?),
-    ];
+    let origin_url = format!("http://{}", origin.ready["http"]);
+    let vreq = format!("viewer-request={}", write_fn(dir, "vreq.js", VREQ)?);
+    let vres = format!("viewer-response={}", write_fn(dir, "vres.js", VRES)?);
+    let args = node_args(&[
+        "--admin-listen",
+        "127.0.0.1:0",
+        "--origin",
+        &origin_url,
+        "--server-timing",
+        "--function",
+        &vreq,
+        "--function",
+        &vres,
+    ]);
     let node = start(&s.edge_bin, &args)?;
-    let url = format!(
-        "http://{}/bytes/1024?cache_control=max-age%3D600",
-        node.ready["http"]
-    );
+    let url = format!("http://{}{HIT_PATH}", node.ready["http"]);
     let recycle = format!("http://{}/__edge/recycle", node.ready["admin"]);
     for _ in 0..20 {
         get_headers(&url).await?;
@@ -67,19 +59,15 @@ pub async fn run(rounds: usize, s: &Settings) -> Result<Value, String> {
             warm.push(hooks_us(&get_headers(&url).await?));
         }
     }
-    let med = |v: &mut Vec<f64>| {
-        v.sort_by(|a, b| a.total_cmp(b));
-        v.get(v.len() / 2).copied().unwrap_or(0.0)
-    };
     Ok(json!({
         "kind": "cold",
         "rounds": rounds,
         // viewer-request + viewer-response time on the edge (µs, medians over rounds).
-        "first_after_eviction_us": med(&mut evicted),
-        "first_after_idle_us": med(&mut idle),
-        "warm_p50_us": med(&mut warm),
+        "first_after_eviction_us": median(&mut evicted),
+        "first_after_idle_us": median(&mut idle),
+        "warm_p50_us": median(&mut warm),
         // Creating and loading one isolate (ms): the cold start a request would pay if isolates
         // were made on demand. Here it happens before the fresh isolates take requests.
-        "isolate_create_ms": med(&mut create_ms),
+        "isolate_create_ms": median(&mut create_ms),
     }))
 }

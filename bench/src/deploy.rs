@@ -3,7 +3,7 @@
 //! (`edge status` says Deployed). Then the first request to an edge after the change is timed
 //! against warm requests (no cold start on the request path: isolates are warmed on apply).
 
-use crate::scenario::{start, Settings};
+use crate::scenario::{median, start, start_origin, Settings};
 use control_node::client::Client;
 use http::Method;
 use serde_json::{json, Value};
@@ -21,7 +21,7 @@ pub async fn run(edges: usize, rounds: usize, s: &Settings) -> Result<Value, Str
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
     let arg = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    let origin = start(&s.edge_bin, &arg(&["origin", "--listen", "127.0.0.1:0"]))?;
+    let origin = start_origin(s)?;
     let control = start(
         &s.edge_bin,
         &arg(&[
@@ -145,10 +145,6 @@ pub async fn run(edges: usize, rounds: usize, s: &Settings) -> Result<Value, Str
             warm_us.push(crate::load::stage_us(&h, "viewer-response").unwrap_or(0.0));
         }
     }
-    let med = |v: &mut Vec<f64>| {
-        v.sort_by(|a, b| a.total_cmp(b));
-        v.get(v.len() / 2).copied().unwrap_or(0.0)
-    };
     let max = deploy_ms.iter().copied().fold(0.0, f64::max);
     let all = deploy_ms.clone();
     drop(nodes);
@@ -158,10 +154,10 @@ pub async fn run(edges: usize, rounds: usize, s: &Settings) -> Result<Value, Str
         "kind": "deploy",
         "edges": edges,
         "publishes": rounds,
-        "deploy_ms": {"p50": med(&mut deploy_ms), "max": max, "all": all},
+        "deploy_ms": {"p50": median(&mut deploy_ms), "max": max, "all": all},
         // viewer-response time on the edge: the first request after each change, and warm.
-        "first_request_us": med(&mut first_us),
-        "warm_request_p50_us": med(&mut warm_us),
-        "idle_first_request_us": med(&mut idle_us),
+        "first_request_us": median(&mut first_us),
+        "warm_request_p50_us": median(&mut warm_us),
+        "idle_first_request_us": median(&mut idle_us),
     }))
 }

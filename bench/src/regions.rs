@@ -6,7 +6,7 @@
 //! timed end to end by the client.
 
 use crate::load::get_headers;
-use crate::scenario::{start, Settings};
+use crate::scenario::{median, node_args, start, start_origin, Settings, HIT_PATH, MISS_PATH};
 use edge_node::config::PopLink;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -59,8 +59,7 @@ async fn sample(url: &str, n: usize) -> Result<f64, String> {
     for t in tasks {
         times.push(t.await.map_err(|e| e.to_string())??);
     }
-    times.sort_by(|a, b| a.total_cmp(b));
-    Ok(times[times.len() / 2])
+    Ok(median(&mut times))
 }
 
 /// Makes miss URLs unique across calls.
@@ -69,20 +68,10 @@ static NEXT: AtomicU64 = AtomicU64::new(0);
 pub async fn run(s: &Settings) -> Result<Value, String> {
     let links = pops(s)?;
     let samples = (s.duration.as_secs_f64() * 4.0).clamp(3.0, 20.0) as usize;
-    let origin = start(
-        &s.edge_bin,
-        &["origin".into(), "--listen".into(), "127.0.0.1:0".into()],
-    )?;
+    let origin = start_origin(s)?;
     let origin_url = format!("http://{}", origin.ready["http"]);
-    let node = |pop: &str, viewer: f64, origin_rtt: f64| -> Vec<String> {
-        [
-            "node",
-            "--listen",
-            "127.0.0.1:0",
-            "--access-log",
-            "off",
-            "--workers",
-            "1",
+    let node = |pop: &str, viewer: f64, origin_rtt: f64| {
+        node_args(&[
             "--origin",
             &origin_url,
             "--pop",
@@ -91,13 +80,8 @@ pub async fn run(s: &Settings) -> Result<Value, String> {
             &viewer.to_string(),
             "--origin-rtt-ms",
             &origin_rtt.to_string(),
-        ]
-        .iter()
-        .map(|a| a.to_string())
-        .collect()
+        ])
     };
-    const HIT: &str = "/bytes/1024?cache_control=max-age%3D600";
-    const MISS: &str = "/bytes/1024?cache_control=no-store&n={n}";
     let mut rows = Vec::new();
     for l in &links {
         let (v, o) = (ms(l.viewer_rtt), ms(l.origin_rtt));
@@ -107,10 +91,10 @@ pub async fn run(s: &Settings) -> Result<Value, String> {
             format!("http://{}", edge.ready["http"]),
             format!("http://{}", direct.ready["http"]),
         );
-        get_headers(&format!("{e}{HIT}")).await?;
-        let hit = sample(&format!("{e}{HIT}"), samples).await?;
-        let miss = sample(&format!("{e}{MISS}"), samples).await?;
-        let straight = sample(&format!("{d}{MISS}"), samples).await?;
+        get_headers(&format!("{e}{HIT_PATH}")).await?;
+        let hit = sample(&format!("{e}{HIT_PATH}"), samples).await?;
+        let miss = sample(&format!("{e}{MISS_PATH}"), samples).await?;
+        let straight = sample(&format!("{d}{MISS_PATH}"), samples).await?;
         rows.push(json!({
             "pop": l.name,
             "viewer_rtt_ms": v,

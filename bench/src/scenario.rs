@@ -48,6 +48,41 @@ pub struct Settings {
     pub path: Option<String>,
 }
 
+/// A 1 KiB object the origin lets caches keep for ten minutes: after the first, a hit.
+pub(crate) const HIT_PATH: &str = "/bytes/1024?cache_control=max-age%3D600";
+/// A 1 KiB object never stored, with a unique query per request: always a miss.
+pub(crate) const MISS_PATH: &str = "/bytes/1024?cache_control=no-store&n={n}";
+
+/// The mock origin on a free loopback port.
+pub(crate) fn start_origin(s: &Settings) -> Result<Running, String> {
+    start(&s.edge_bin, &owned(&["origin", "--listen", "127.0.0.1:0"]))
+}
+
+/// `edge node` on a free loopback port, one worker, no access log, then `extra`.
+pub(crate) fn node_args(extra: &[&str]) -> Vec<String> {
+    let mut args = owned(&[
+        "node",
+        "--listen",
+        "127.0.0.1:0",
+        "--access-log",
+        "off",
+        "--workers",
+        "1",
+    ]);
+    args.extend(extra.iter().map(|a| a.to_string()));
+    args
+}
+
+fn owned(args: &[&str]) -> Vec<String> {
+    args.iter().map(|a| a.to_string()).collect()
+}
+
+/// The median of `v` (0 when empty).
+pub(crate) fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v.get(v.len() / 2).copied().unwrap_or(0.0)
+}
+
 pub(crate) struct Running {
     pub child: Child,
     pub ready: HashMap<String, String>,
@@ -140,27 +175,10 @@ pub async fn run(name: &str, s: &Settings) -> Result<Value, String> {
         let rounds = (s.duration.as_secs_f64() * 2.0).clamp(2.0, 15.0) as usize;
         return crate::cold::run(rounds, s).await;
     }
-    let origin = start(
-        &s.edge_bin,
-        &["origin".into(), "--listen".into(), "127.0.0.1:0".into()],
-    )?;
+    let origin = start_origin(s)?;
     let origin_url = format!("http://{}", origin.ready["http"]);
-    let mut args: Vec<String> = [
-        "node",
-        "--listen",
-        "127.0.0.1:0",
-        "--origin",
-        &origin_url,
-        "--access-log",
-        "off",
-        "--workers",
-        "1",
-        "--server-timing",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let mut path = "/bytes/1024?cache_control=max-age%3D600".to_string();
+    let mut args = node_args(&["--origin", &origin_url, "--server-timing"]);
+    let mut path = HIT_PATH.to_string();
     let mut headers = vec![];
     let mut keepalive = true;
     let (mut http2, mut tls) = (false, None);
@@ -189,7 +207,7 @@ pub async fn run(name: &str, s: &Settings) -> Result<Value, String> {
                     format!("{stage}={}", write_fn(dir, file, src)?),
                 ]);
             }
-            path = "/bytes/1024?cache_control=no-store&n={n}".into();
+            path = MISS_PATH.into();
         }
         "generated" => {
             args.extend([
@@ -210,7 +228,7 @@ pub async fn run(name: &str, s: &Settings) -> Result<Value, String> {
             }
             // The country is in the key only when a policy names it; the shortcut forwards
             // them all, so every miss looks them up: vary the URL to make misses.
-            path = "/bytes/1024?cache_control=no-store&n={n}".into();
+            path = MISS_PATH.into();
             headers.push(("x-edge-viewer-ip".to_string(), "81.2.69.142".to_string()));
         }
         "h1-no-keepalive" => keepalive = false,
@@ -383,19 +401,14 @@ pub async fn run_side_by_side(
         .collect();
     let mut order: Vec<usize> = (0..runs.len()).collect();
     order.sort_by(|a, b| rps[*a].total_cmp(&rps[*b]));
-    let median = |x: &[f64]| {
-        let mut x = x.to_vec();
-        x.sort_by(|a, b| a.total_cmp(b));
-        x[x.len() / 2]
-    };
     let (mut v, pv) = runs.swap_remove(order[order.len() / 2]);
     v["side_by_side"] = json!({
         "against": format!("nginx-{variant}"),
         "rounds": rps.len(),
         "requests_per_sec_ratios": rps,
         "cpu_us_per_req_ratios": cpu,
-        "requests_per_sec_ratio": median(&rps),
-        "cpu_us_per_req_ratio": median(&cpu),
+        "requests_per_sec_ratio": median(&mut rps.clone()),
+        "cpu_us_per_req_ratio": median(&mut cpu.clone()),
     });
     Ok((v, Some(Ok(pv))))
 }
@@ -442,10 +455,7 @@ pub async fn run_nginx(variant: &str, peers: &Path, s: &Settings) -> Result<Valu
         .args(["-R", "a+rwX"])
         .arg(&s.work_dir)
         .status();
-    let origin = start(
-        &s.edge_bin,
-        &["origin".into(), "--listen".into(), "127.0.0.1:0".into()],
-    )?;
+    let origin = start_origin(s)?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map_err(|e| e.to_string())?
@@ -495,7 +505,7 @@ pub async fn run_nginx(variant: &str, peers: &Path, s: &Settings) -> Result<Valu
     }
     let spec = LoadSpec {
         addr,
-        path: "/bytes/1024?cache_control=max-age%3D600".into(),
+        path: HIT_PATH.into(),
         headers: vec![],
         connections: s.connections,
         warmup: s.warmup,

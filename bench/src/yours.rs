@@ -4,7 +4,9 @@
 //! reports what each adds over the run without: latency percentiles and CPU per request.
 
 use crate::load::LoadSpec;
-use crate::scenario::{measure, pin, start, unpin, Settings};
+use crate::scenario::{
+    measure, node_args, pin, start, start_origin, unpin, Settings, HIT_PATH, MISS_PATH,
+};
 use edge_node::lambda::Stage;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
@@ -107,10 +109,7 @@ fn variants(s: &Settings, origin_port: u16) -> Result<(Vec<String>, Vec<Variant>
 
 pub async fn run(name: &str, s: &Settings) -> Result<Value, String> {
     let miss = name == "yours-miss";
-    let origin = start(
-        &s.edge_bin,
-        &["origin".into(), "--listen".into(), "127.0.0.1:0".into()],
-    )?;
+    let origin = start_origin(s)?;
     let origin_port: u16 = origin.ready["http"]
         .rsplit(':')
         .next()
@@ -121,27 +120,15 @@ pub async fn run(name: &str, s: &Settings) -> Result<Value, String> {
         return Err("no function to measure: give --function STAGE=FILE, or a --config whose behaviors associate functions".into());
     }
     let path = match (&s.path, miss) {
-        (None, false) => "/bytes/1024?cache_control=max-age%3D600".to_string(),
-        (None, true) => "/bytes/1024?cache_control=no-store&n={n}".to_string(),
+        (None, false) => HIT_PATH.to_string(),
+        (None, true) => MISS_PATH.to_string(),
         (Some(p), false) => p.clone(),
         // A unique query per request (a miss when the cache key includes query strings).
         (Some(p), true) => format!("{p}{}n={{n}}", if p.contains('?') { '&' } else { '?' }),
     };
     let mut runs = Vec::new();
     for v in &variants {
-        let mut args: Vec<String> = [
-            "node",
-            "--listen",
-            "127.0.0.1:0",
-            "--access-log",
-            "off",
-            "--workers",
-            "1",
-            "--server-timing",
-        ]
-        .iter()
-        .map(|a| a.to_string())
-        .collect();
+        let mut args = node_args(&["--server-timing"]);
         args.extend(base.iter().cloned());
         args.extend(v.args.iter().cloned());
         let node = start(&s.edge_bin, &args)

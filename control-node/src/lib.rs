@@ -30,9 +30,36 @@ pub struct Control {
     revision: tokio::sync::watch::Sender<u64>,
     /// The state at the current revision, built once for all the edges that ask.
     state: Mutex<Option<Arc<State>>>,
-    /// Edges seen since this process started: when each last polled.
-    seen: Mutex<HashMap<String, Instant>>,
+    /// Edges seen since this process started: polls in flight, and when the last one ended.
+    seen: Mutex<HashMap<String, Seen>>,
     token: String,
+}
+
+/// An edge's polls as this control node saw them.
+#[derive(Clone, Copy)]
+struct Seen {
+    in_flight: usize,
+    last: Instant,
+}
+
+/// An edge counts as connected while a poll of it is held, and for this long after one ends
+/// (it polls again at once when answered).
+const RECONNECT_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Marks a poll ended when dropped: answered, timed out, or abandoned by an edge that went away.
+struct PollGuard<'a> {
+    seen: &'a Mutex<HashMap<String, Seen>>,
+    pop: String,
+}
+
+impl Drop for PollGuard<'_> {
+    fn drop(&mut self) {
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = seen.get_mut(&self.pop) {
+            s.in_flight = s.in_flight.saturating_sub(1);
+            s.last = Instant::now();
+        }
+    }
 }
 
 /// `POST /v1/associations`.
@@ -596,7 +623,19 @@ impl Control {
         self.seen
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(p.pop.clone(), Instant::now());
+            .entry(p.pop.clone())
+            .and_modify(|s| {
+                s.in_flight += 1;
+                s.last = Instant::now();
+            })
+            .or_insert(Seen {
+                in_flight: 1,
+                last: Instant::now(),
+            });
+        let _polling = PollGuard {
+            seen: &self.seen,
+            pop: p.pop.clone(),
+        };
         let row = EdgeRow {
             pop: p.pop.clone(),
             url: p.url.clone(),
@@ -645,7 +684,7 @@ impl Control {
                 lag: revision.saturating_sub(e.applied),
                 connected: seen
                     .get(&e.pop)
-                    .is_some_and(|t| t.elapsed() < POLL_HOLD + std::time::Duration::from_secs(5)),
+                    .is_some_and(|s| s.in_flight > 0 || s.last.elapsed() < RECONNECT_GRACE),
                 pop: e.pop,
                 url: e.url,
                 revision: e.applied,

@@ -40,21 +40,13 @@ pub struct Target {
 pub const CLUSTER_FILE: &str = ".edge/control.json";
 
 impl Target {
-    /// With --wait: blocks until every known edge is Deployed at `revision` (or later).
+    /// With --wait: blocks until every connected edge is Deployed at `revision` (or later);
+    /// an edge that goes away meanwhile is no longer waited for.
     pub async fn settle(&self, client: &Client, revision: &Value) -> Result<()> {
         if !self.wait {
             return Ok(());
         }
-        let revision = revision.as_u64().unwrap_or(0);
-        let pops: Vec<String> = client
-            .status()
-            .await?
-            .edges
-            .into_iter()
-            .filter(|e| e.connected)
-            .map(|e| e.pop)
-            .collect();
-        crate::up::wait_deployed(client, &pops, revision).await
+        crate::up::wait_deployed(client, None, revision.as_u64().unwrap_or(0)).await
     }
 
     pub fn client(&self) -> Result<Client> {

@@ -303,7 +303,7 @@ pub async fn run(a: UpArgs) -> Result<()> {
         ));
     }
     let names: Vec<String> = pops.iter().map(|(p, _)| p.clone()).collect();
-    wait_deployed(&client, &names, deployed.revision).await?;
+    wait_deployed(&client, Some(&names), deployed.revision).await?;
     println!("{:<10} {:<28} ADMIN", "NODE", "URL");
     for (name, url, admin) in &table {
         println!("{name:<10} {url:<28} {admin}");
@@ -369,22 +369,29 @@ CookieBehavior = "all"
 }
 
 /// Waits until every POP has applied `revision`.
+/// Waits until the edges `pops` (or, with `None`, every edge connected at that moment) are
+/// Deployed at `revision` or later.
 pub async fn wait_deployed(
     client: &control_node::client::Client,
-    pops: &[String],
+    pops: Option<&[String]>,
     revision: u64,
 ) -> Result<()> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
         let s = client.status().await?;
-        let pending: Vec<String> = pops
+        let pending: Vec<String> = s
+            .edges
             .iter()
-            .filter(|p| {
-                !s.edges
-                    .iter()
-                    .any(|e| &&e.pop == p && e.revision >= revision && e.state == "Deployed")
-            })
-            .cloned()
+            .filter(|e| pops.map_or(e.connected, |p| p.contains(&e.pop)))
+            .filter(|e| !(e.revision >= revision && e.state == "Deployed"))
+            .map(|e| e.pop.clone())
+            .chain(
+                // Named edges that have not reported yet are pending too.
+                pops.into_iter()
+                    .flatten()
+                    .filter(|p| !s.edges.iter().any(|e| &e.pop == *p))
+                    .cloned(),
+            )
             .collect();
         if pending.is_empty() {
             return Ok(());

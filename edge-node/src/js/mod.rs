@@ -260,7 +260,14 @@ impl Runner {
         if self.pools.borrow().contains_key(&key) {
             return Ok(());
         }
-        let pool = Pool::new(
+        let pool = self.new_pool(code).await?;
+        self.pools.borrow_mut().insert(key, pool);
+        Ok(())
+    }
+
+    /// A pool of freshly created isolates of `code`; a load error names the function.
+    async fn new_pool(&self, code: &Arc<FunctionCode>) -> Result<Rc<Pool>, String> {
+        Pool::new(
             code.clone(),
             self.limits.isolates_per_worker,
             self.limits.heap_bytes,
@@ -268,9 +275,7 @@ impl Runner {
             &self.pop,
         )
         .await
-        .map_err(|e| format!("function {} ({}): {e}", code.name, code.file))?;
-        self.pools.borrow_mut().insert(key, pool);
-        Ok(())
+        .map_err(|e| format!("function {} ({}): {e}", code.name, code.file))
     }
 
     /// Replaces every pool with freshly created isolates of the same code, as when execution
@@ -285,15 +290,7 @@ impl Runner {
             .collect();
         let mut created = 0;
         for code in codes {
-            let pool = Pool::new(
-                code.clone(),
-                self.limits.isolates_per_worker,
-                self.limits.heap_bytes,
-                self.watchdog.clone(),
-                &self.pop,
-            )
-            .await
-            .map_err(|e| format!("function {} ({}): {e}", code.name, code.file))?;
+            let pool = self.new_pool(&code).await?;
             created += pool.idle.borrow().len();
             self.pools.borrow_mut().insert(code.key(), pool);
         }
