@@ -64,22 +64,23 @@ fn main() {
     tokio::task::LocalSet::new().block_on(&rt, async {
         let code = Arc::new(FunctionCode::new("bench", 1, "bench.js", HANDLER));
 
-        let dog = Watchdog::start();
-        let n = if std::env::var_os("EDGE_BENCH_SKIP_CREATE").is_some() { 1 } else { 20 };
-        let (w0, c0) = (Instant::now(), thread_cpu());
-        for _ in 0..n {
-            drop(Isolate::load(code.clone(), 128 << 20, &dog, "{}").await.unwrap());
-        }
-        let (wall, cpu) = (w0.elapsed() / n, (thread_cpu() - c0) / n);
-        println!("isolate create+load: {:>8.2} ms wall, {:>8.2} ms CPU  ({n} runs)", wall.as_secs_f64() * 1e3, cpu.as_secs_f64() * 1e3);
-
         let limits = FunctionLimits {
             viewer_timeout: Duration::from_secs(5),
             origin_timeout: Duration::from_secs(30),
+            init_timeout: Duration::from_secs(10),
             heap_bytes: 128 << 20,
             concurrency: 1000,
             isolates_per_worker: 1,
         };
+        let dog = Watchdog::start();
+        let n = if std::env::var_os("EDGE_BENCH_SKIP_CREATE").is_some() { 1 } else { 20 };
+        let (w0, c0) = (Instant::now(), thread_cpu());
+        for _ in 0..n {
+            drop(Isolate::load(code.clone(), &limits, &dog, "{}", &"BENCH1-C1".into()).await.unwrap());
+        }
+        let (wall, cpu) = (w0.elapsed() / n, (thread_cpu() - c0) / n);
+        println!("isolate create+load: {:>8.2} ms wall, {:>8.2} ms CPU  ({n} runs)", wall.as_secs_f64() * 1e3, cpu.as_secs_f64() * 1e3);
+
         let runner = Runner::new(limits, Watchdog::start(), Arc::new(AtomicUsize::new(0)), "BENCH1-C1");
         runner.load(&code).await.unwrap();
         let req = request();

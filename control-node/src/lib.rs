@@ -31,6 +31,9 @@ pub struct Control {
     /// The state at the current revision, built once for all the edges that ask.
     state: Mutex<Option<Arc<State>>>,
     /// Edges seen since this process started: polls in flight, and when the last one ended.
+    /// Every edge the store knows starts as just seen, so that right after a restart, before
+    /// the edges have polled again (they retry within a second), `--wait` still waits for them;
+    /// one that does not come back stops counting after `RECONNECT_GRACE`.
     seen: Mutex<HashMap<String, Seen>>,
     token: String,
 }
@@ -187,11 +190,17 @@ impl Control {
     pub fn open(dir: &Path, token: String) -> Result<Control> {
         let store = Store::open(dir)?;
         let revision = store.revision()?;
+        let now = Instant::now();
+        let seen = store
+            .edges()?
+            .into_iter()
+            .map(|e| (e.pop, Seen { in_flight: 0, last: now }))
+            .collect();
         Ok(Control {
             store: Mutex::new(store),
             revision: tokio::sync::watch::Sender::new(revision),
             state: Mutex::new(None),
-            seen: Mutex::new(HashMap::new()),
+            seen: Mutex::new(seen),
             token,
         })
     }

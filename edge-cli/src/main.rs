@@ -254,14 +254,50 @@ fn init_logging(format: LogFormat, filter: &str) -> tracing_appender::non_blocki
         eprintln!("edge: log filter {filter:?} is invalid ({e}); using info");
         EnvFilter::new("info")
     });
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(writer);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
     match format {
-        LogFormat::Json => builder.json().flatten_event(true).init(),
-        LogFormat::Text => builder.with_ansi(false).init(),
+        LogFormat::Json => builder
+            .with_writer(writer)
+            .json()
+            .flatten_event(true)
+            .init(),
+        LogFormat::Text => builder
+            .with_writer(move || OneLine(writer.clone()))
+            .with_ansi(false)
+            .init(),
     }
     guard
+}
+
+/// Text logs hold one record per line: a line break inside a record (a function's
+/// `console.log` of several lines, a stack trace) is written as `\n`, so that no record (a
+/// function's output above all) can pose as another, such as an access-log line. The fmt
+/// layer writes each record with one `write_all` of the whole line.
+struct OneLine<W>(W);
+
+impl<W: std::io::Write> std::io::Write for OneLine<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let body = buf.strip_suffix(b"\n").unwrap_or(buf);
+        if !body.iter().any(|&b| b == b'\n' || b == b'\r') {
+            self.0.write_all(buf)?;
+            return Ok(buf.len());
+        }
+        let mut line = Vec::with_capacity(buf.len() + 16);
+        for &b in body {
+            match b {
+                b'\n' => line.extend_from_slice(b"\\n"),
+                b'\r' => line.extend_from_slice(b"\\r"),
+                b => line.push(b),
+            }
+        }
+        line.push(b'\n');
+        self.0.write_all(&line)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
 }
 
 fn node_config(a: &NodeArgs) -> Result<NodeConfig> {

@@ -22,6 +22,8 @@ pub struct Proc {
     child: Child,
     pub ready: HashMap<String, String>,
     stderr: Arc<(Mutex<String>, Condvar)>,
+    /// Every line the process wrote on stdout.
+    stdout: Arc<Mutex<Vec<String>>>,
 }
 
 impl Proc {
@@ -58,11 +60,14 @@ impl Proc {
         });
         let out = child.stdout.take().expect("stdout piped");
         let (tx, rx) = mpsc::channel();
+        let stdout = Arc::new(Mutex::new(Vec::new()));
+        let lines = stdout.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(out).lines().map_while(Result::ok) {
                 if line.starts_with("ready ") {
-                    let _ = tx.send(line);
+                    let _ = tx.send(line.clone());
                 }
+                lines.lock().unwrap().push(line);
             }
         });
         match rx.recv_timeout(Duration::from_secs(60)) {
@@ -77,6 +82,7 @@ impl Proc {
                     child,
                     ready,
                     stderr,
+                    stdout,
                 })
             }
             Err(_) => {
@@ -107,6 +113,11 @@ impl Proc {
             .wait_timeout_while(logs, Duration::from_secs(10), |l| !l.contains(needle))
             .unwrap();
         logs.clone()
+    }
+
+    /// The lines written on stdout so far.
+    pub fn stdout_lines(&self) -> Vec<String> {
+        self.stdout.lock().unwrap().clone()
     }
 
     /// Sends SIGTERM and waits for the exit status.

@@ -10,5 +10,6 @@ mod functions;
 mod geo;
 mod harness;
 mod limits;
+mod realm;
 mod regions;
 mod tls;

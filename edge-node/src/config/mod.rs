@@ -41,6 +41,9 @@ pub mod defaults {
     pub const POP: &str = "LOCAL1-C1";
     pub const MAX_CONNECTIONS: u64 = 10_000;
     pub const FUNCTION_MEMORY_MB: u64 = 128;
+    /// Lambda limits a function's Init phase (its top-level code) to 10 s
+    /// (docs/cloudfront-behaviour.md, "Init limit").
+    pub const FUNCTION_INIT_TIMEOUT_S: f64 = 10.0;
     pub const FUNCTION_CONCURRENCY: u64 = 1000;
     pub const FUNCTION_ISOLATES_PER_WORKER: u64 = 2;
     /// Lambda@Edge's code size limits: 1 MB for viewer stages, 50 MB for origin stages.

@@ -47,6 +47,8 @@ pub struct RawNode {
     /// Function limits (seconds; CloudFront's 5 s viewer / 30 s origin may only be lowered).
     pub viewer_function_timeout: Option<f64>,
     pub origin_function_timeout: Option<f64>,
+    /// How long a function's top-level code may run at load (seconds; Lambda's Init phase).
+    pub function_init_timeout: Option<f64>,
     pub function_memory_mb: Option<u64>,
     pub function_concurrency: Option<u64>,
     pub function_isolates_per_worker: Option<u64>,

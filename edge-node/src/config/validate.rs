@@ -444,6 +444,12 @@ fn node_settings(n: RawNode) -> Result<NodeSettings> {
                     30.0,
                     30.0,
                 )?,
+                init_timeout: seconds(
+                    "node.function_init_timeout",
+                    n.function_init_timeout,
+                    defaults::FUNCTION_INIT_TIMEOUT_S,
+                    600.0,
+                )?,
                 heap_bytes: match n.function_memory_mb.unwrap_or(defaults::FUNCTION_MEMORY_MB) {
                     mb @ 16..=10_240 => (mb as usize) << 20,
                     mb => {

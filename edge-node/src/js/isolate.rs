@@ -1,14 +1,14 @@
 //! One warm JavaScript isolate running one function version: created and loaded once, then
 //! invoked many times with globals kept between invocations, like a warm Lambda.
 
-use super::ops::{edge_runtime, LogContext};
+use super::ops::{edge_runtime, LogContext, MemoryLimit};
 use super::watchdog::{Slot, Watchdog};
-use super::FunctionCode;
+use super::{FunctionCode, FunctionLimits};
 use deno_core::error::ModuleLoaderError;
 use deno_core::{
     v8, JsRuntime, ModuleLoadOptions, ModuleLoadReferrer, ModuleLoadResponse, ModuleLoader,
     ModuleSource, ModuleSourceCode, ModuleSpecifier, ModuleType, PollEventLoopOptions,
-    RequestedModuleType, ResolutionKind, RuntimeOptions,
+    ResolutionKind, RuntimeOptions,
 };
 use deno_error::JsErrorBox;
 use std::cell::Cell;
@@ -32,9 +32,7 @@ pub enum InvokeFailure {
 
 pub struct Isolate {
     rt: JsRuntime,
-    invoke: v8::Global<v8::Function>,
-    take: v8::Global<v8::Function>,
-    wait: v8::Global<v8::Function>,
+    internals: Internals,
     slot: Arc<Slot>,
     heap_hit: Rc<Cell<bool>>,
     heap_bytes: usize,
@@ -97,24 +95,34 @@ fn builtin_exports(name: &str) -> Option<&'static [&'static str]> {
     })
 }
 
-/// Serves the function's own source, a wrapper that hands its namespace to the runtime, and
-/// the Node modules; anything else is refused with its name.
+/// Serves the function's own source, the Node modules and, to those modules only, the one
+/// internal module that hands them their values; anything else is refused with its name.
 struct Loader {
     code: Arc<FunctionCode>,
 }
+
+/// The function's own module.
+const FUNCTION_SPECIFIER: &str = "edge:function";
+/// The Node modules' values, evaluated before the realm is sealed (see `runtime.js`).
+const BUILTINS_SPECIFIER: &str = "edge:builtins";
+const BUILTIN_PREFIX: &str = "edge:builtin/";
 
 impl ModuleLoader for Loader {
     fn resolve(
         &self,
         specifier: &str,
-        _referrer: &str,
+        referrer: &str,
         _kind: ResolutionKind,
     ) -> Result<ModuleSpecifier, ModuleLoaderError> {
         let bare = specifier.strip_prefix("node:").unwrap_or(specifier);
+        let internal = referrer.starts_with(BUILTIN_PREFIX);
         let resolved = match specifier {
-            "edge:main" | "edge:function" => specifier.to_string(),
-            _ if builtin_exports(bare).is_some() => format!("edge:builtin/{bare}"),
-            _ if specifier.starts_with("edge:builtin/") => specifier.to_string(),
+            FUNCTION_SPECIFIER | BUILTINS_SPECIFIER if internal || referrer == "." => {
+                specifier.to_string()
+            }
+            _ if !specifier.starts_with("edge:") && builtin_exports(bare).is_some() => {
+                format!("{BUILTIN_PREFIX}{bare}")
+            }
             _ => {
                 return Err(JsErrorBox::generic(format!(
                     "Cannot find module '{specifier}' imported by {}: functions here may import only buffer, crypto, querystring, url, util, zlib, timers, string_decoder (bundle other dependencies into the function file)",
@@ -133,14 +141,11 @@ impl ModuleLoader for Loader {
     ) -> ModuleLoadResponse {
         let s = specifier.as_str();
         let code = match s {
-            "edge:main" => format!(
-                "import * as ns from \"edge:function\";\n__edge.setModule(ns, {});\n",
-                serde_json::to_string(&self.code.file).unwrap_or_default()
-            ),
-            "edge:function" => self.code.source.to_string(),
-            _ => match s.strip_prefix("edge:builtin/").and_then(|n| builtin_exports(n).map(|e| (n, e))) {
+            FUNCTION_SPECIFIER => self.code.source.to_string(),
+            BUILTINS_SPECIFIER => "export default globalThis.__edge_builtins;\n".to_string(),
+            _ => match s.strip_prefix(BUILTIN_PREFIX).and_then(|n| builtin_exports(n).map(|e| (n, e))) {
                 Some((name, exports)) => format!(
-                    "const m = __edge.builtins[{name:?}];\nexport default m;\nexport const {{ {} }} = m;\n",
+                    "import builtins from {BUILTINS_SPECIFIER:?};\nconst m = builtins[{name:?}];\nexport default m;\nexport const {{ {} }} = m;\n",
                     exports.join(", ")
                 ),
                 None => {
@@ -161,16 +166,81 @@ fn js_err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
+/// The runtime's own functions (the value of `runtime.js`), held only here: user code has no
+/// path to them.
+struct Internals {
+    invoke: v8::Global<v8::Function>,
+    take: v8::Global<v8::Function>,
+    wait: v8::Global<v8::Function>,
+    thenable: v8::Global<v8::Function>,
+    load_common_js: v8::Global<v8::Function>,
+    set_module: v8::Global<v8::Function>,
+    set_context: v8::Global<v8::Function>,
+    seal: v8::Global<v8::Function>,
+}
+
+impl Internals {
+    fn install(rt: &mut JsRuntime) -> Result<Internals, String> {
+        let value = rt
+            .execute_script("edge:runtime.js", include_str!("runtime.js"))
+            .map_err(js_err)?;
+        deno_core::scope!(scope, rt);
+        let local = v8::Local::new(scope, value);
+        let obj = v8::Local::<v8::Object>::try_from(local)
+            .map_err(|_| "runtime.js did not return its internals".to_string())?;
+        let function = |name: &'static str| -> Result<v8::Global<v8::Function>, String> {
+            let key = v8::String::new(scope, name).ok_or("out of memory")?;
+            let f = obj
+                .get(scope, key.into())
+                .and_then(|v| v8::Local::<v8::Function>::try_from(v).ok())
+                .ok_or_else(|| format!("runtime.js has no function {name}"))?;
+            Ok(v8::Global::new(scope, f))
+        };
+        Ok(Internals {
+            invoke: function("invoke")?,
+            take: function("take")?,
+            wait: function("wait")?,
+            thenable: function("thenable")?,
+            load_common_js: function("loadCommonJs")?,
+            set_module: function("setModule")?,
+            set_context: function("setContext")?,
+            seal: function("seal")?,
+        })
+    }
+}
+
+/// Calls `f` with `args` and waits for it (and a promise it returns) to settle.
+async fn call(
+    rt: &mut JsRuntime,
+    f: &v8::Global<v8::Function>,
+    args: &[v8::Global<v8::Value>],
+) -> Result<v8::Global<v8::Value>, String> {
+    let call = rt.call_with_args(f, args);
+    rt.with_event_loop_promise(call, PollEventLoopOptions::default())
+        .await
+        .map_err(js_err)
+}
+
+/// `text` as a JavaScript string value.
+fn string(rt: &mut JsRuntime, text: &str) -> Result<v8::Global<v8::Value>, String> {
+    deno_core::scope!(scope, rt);
+    let s = v8::String::new(scope, text).ok_or("the text is too large for the engine")?;
+    let value: v8::Local<v8::Value> = s.into();
+    Ok(v8::Global::new(scope, value))
+}
+
 impl Isolate {
-    /// Creates an isolate, installs the runtime and loads the function. Errors name what failed
-    /// (a syntax error, a missing module, no handler).
+    /// Creates an isolate, installs the runtime, seals the realm and loads the function, whose
+    /// top level must finish within `limits.init_timeout` and its heap. Errors name what failed
+    /// (a syntax error, a missing module, no handler, the init limit, the heap).
     pub async fn load(
         code: Arc<FunctionCode>,
-        heap_bytes: usize,
+        limits: &FunctionLimits,
         watchdog: &Watchdog,
         context: &str,
+        pop: &Arc<str>,
     ) -> Result<Isolate, String> {
-        let _ = RequestedModuleType::None;
+        let heap_bytes = limits.heap_bytes;
         let heap_hit = Rc::new(Cell::new(false));
         let mut rt = JsRuntime::new(RuntimeOptions {
             extensions: vec![edge_runtime::init()],
@@ -188,52 +258,48 @@ impl Isolate {
                 current * 2
             });
         }
-        rt.execute_script("edge:runtime.js", include_str!("runtime.js"))
+        let internals = Internals::install(&mut rt)?;
+        let context = rt
+            .execute_script("edge:context", format!("({context})"))
             .map_err(js_err)?;
-        rt.execute_script("edge:context", format!("__edge.setContext({context});"))
-            .map_err(js_err)?;
-        let file_json = serde_json::to_string(&code.file).unwrap_or_default();
-        if is_es_module(&code.source) {
-            let main = ModuleSpecifier::parse("edge:main").map_err(js_err)?;
-            let id = rt.load_main_es_module(&main).await.map_err(js_err)?;
-            let eval = rt.mod_evaluate(id);
-            rt.run_event_loop(PollEventLoopOptions::default())
-                .await
-                .map_err(js_err)?;
-            eval.await.map_err(js_err)?;
-        } else {
-            let wrapped = format!(
-                "__edge.loadCommonJs(function (exports, require, module, __filename, __dirname) {{\n{}\n}}, {file_json});",
-                code.source
-            );
-            rt.execute_script(code.file.clone(), wrapped)
-                .map_err(js_err)?;
-            rt.run_event_loop(PollEventLoopOptions::default())
-                .await
-                .map_err(js_err)?;
-        }
-        let mut function = |name: &'static str| -> Result<v8::Global<v8::Function>, String> {
-            let v = rt
-                .execute_script("edge:lookup", format!("__edge.{name}"))
-                .map_err(js_err)?;
-            deno_core::scope!(scope, rt);
-            let local = v8::Local::new(scope, v);
-            let f = v8::Local::<v8::Function>::try_from(local)
-                .map_err(|_| format!("__edge.{name} is not a function"))?;
-            Ok(v8::Global::new(scope, f))
-        };
-        let (invoke, take, wait) = (function("invoke")?, function("take")?, function("wait")?);
+        call(&mut rt, &internals.set_context, &[context]).await?;
+        rt.op_state().borrow_mut().put(MemoryLimit(heap_bytes));
+        // The top level's console output is the function's too, in its init phase.
+        rt.op_state().borrow_mut().put(LogContext {
+            function: code.name.as_str().into(),
+            version: code.version,
+            stage: "init",
+            request_id: String::new(),
+            pop: pop.clone(),
+            network: false,
+        });
         let slot = watchdog.slot(handle);
-        Ok(Isolate {
-            rt,
-            invoke,
-            take,
-            wait,
-            slot,
-            heap_hit,
-            heap_bytes,
-            tainted: false,
-        })
+        let deadline = Instant::now() + limits.init_timeout;
+        let guard = watchdog.arm(&slot, deadline);
+        let loaded = tokio::time::timeout_at(
+            deadline.into(),
+            load_function(&mut rt, &internals, &code),
+        )
+        .await;
+        let fired = guard.fired();
+        drop(guard);
+        match loaded {
+            _ if heap_hit.get() => Err(format!(
+                "its top-level code ran out of memory ({} MB heap limit)",
+                heap_bytes >> 20
+            )),
+            Err(_) => Err(init_limit(limits)),
+            Ok(Err(_)) if fired => Err(init_limit(limits)),
+            Ok(Err(e)) => Err(e),
+            Ok(Ok(())) => Ok(Isolate {
+                rt,
+                internals,
+                slot,
+                heap_hit,
+                heap_bytes,
+                tainted: false,
+            }),
+        }
     }
 
     /// Runs the handler on `event` (JSON text) and returns its result as JSON text.
@@ -265,12 +331,12 @@ impl Isolate {
                 ));
             };
             let t = v8::Number::new(scope, timeout_ms as f64);
-            let f = v8::Local::new(scope, &self.invoke);
+            let f = v8::Local::new(scope, &self.internals.invoke);
             match f.call(scope, recv, &[e.into(), r.into(), t.into()]) {
                 None => Err(()),
                 Some(_) => {
                     scope.perform_microtask_checkpoint();
-                    Ok(take(scope, &self.take))
+                    Ok(take(scope, &self.internals.take))
                 }
             }
         };
@@ -280,7 +346,7 @@ impl Isolate {
             Ok(None) => {
                 let call = {
                     deno_core::scope!(scope, self.rt);
-                    JsRuntime::scoped_call_with_args(scope, &self.wait, &[])
+                    JsRuntime::scoped_call_with_args(scope, &self.internals.wait, &[])
                 };
                 let waited = tokio::time::timeout_at(
                     deadline.into(),
@@ -295,7 +361,7 @@ impl Isolate {
                     }
                     Ok(Ok(_)) => {
                         deno_core::scope!(scope, self.rt);
-                        take(scope, &self.take).ok_or_else(|| {
+                        take(scope, &self.internals.take).ok_or_else(|| {
                             InvokeFailure::Threw("the handler settled without an outcome".into())
                         })
                     }
@@ -305,15 +371,12 @@ impl Isolate {
                             && e.to_string()
                                 .contains("Promise resolution is still pending") =>
                     {
-                        let thenable = self
-                            .rt
-                            .execute_script("edge:state", "__edge.state.thenable")
-                            .ok()
-                            .map(|v| {
-                                deno_core::scope!(scope, self.rt);
-                                v8::Local::new(scope, v).is_true()
-                            })
-                            .unwrap_or(false);
+                        let thenable = {
+                            deno_core::scope!(scope, self.rt);
+                            let recv: v8::Local<v8::Value> = v8::undefined(scope).into();
+                            let f = v8::Local::new(scope, &self.internals.thenable);
+                            f.call(scope, recv, &[]).is_some_and(|v| v.is_true())
+                        };
                         return if thenable {
                             Err(InvokeFailure::NeverSettled)
                         } else {
@@ -347,6 +410,63 @@ impl Isolate {
             InvokeFailure::Threw(error.to_string())
         }
     }
+}
+
+fn init_limit(limits: &FunctionLimits) -> String {
+    format!(
+        "its top-level code ran longer than the {:.1} s init limit (node.function_init_timeout)",
+        limits.init_timeout.as_secs_f64()
+    )
+}
+
+/// Seals the realm, then runs the function's top level and hands its exports to the runtime.
+/// An ES module's Node imports are evaluated first, while the runtime can still give them
+/// their values; no user code runs before the seal.
+async fn load_function(
+    rt: &mut JsRuntime,
+    internals: &Internals,
+    code: &FunctionCode,
+) -> Result<(), String> {
+    let file = string(rt, &code.file)?;
+    if is_es_module(&code.source) {
+        let builtins = ModuleSpecifier::parse(BUILTINS_SPECIFIER).map_err(js_err)?;
+        let id = rt.load_side_es_module(&builtins).await.map_err(js_err)?;
+        evaluate(rt, id).await?;
+        call(rt, &internals.seal, &[]).await?;
+        let main = ModuleSpecifier::parse(FUNCTION_SPECIFIER).map_err(js_err)?;
+        let id = rt.load_main_es_module(&main).await.map_err(js_err)?;
+        evaluate(rt, id).await?;
+        let ns = rt.get_module_namespace(id).map_err(js_err)?;
+        let ns = {
+            deno_core::scope!(scope, rt);
+            let local: v8::Local<v8::Value> = v8::Local::new(scope, ns).into();
+            v8::Global::new(scope, local)
+        };
+        call(rt, &internals.set_module, &[ns, file]).await?;
+    } else {
+        call(rt, &internals.seal, &[]).await?;
+        // The wrapper opens on the source's first line so that line numbers are the file's.
+        let factory = rt
+            .execute_script(
+                code.file.clone(),
+                format!(
+                    "(function (exports, require, module, __filename, __dirname) {{{}\n}})",
+                    code.source
+                ),
+            )
+            .map_err(js_err)?;
+        call(rt, &internals.load_common_js, &[factory, file]).await?;
+    }
+    Ok(())
+}
+
+/// Evaluates a loaded module, running the event loop until its top level (and a top-level
+/// `await`) is done.
+async fn evaluate(rt: &mut JsRuntime, id: deno_core::ModuleId) -> Result<(), String> {
+    let eval = Box::pin(rt.mod_evaluate(id));
+    rt.with_event_loop_promise(eval, PollEventLoopOptions::default())
+        .await
+        .map_err(js_err)
 }
 
 /// The recorded outcome, if the handler has settled.

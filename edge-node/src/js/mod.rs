@@ -81,6 +81,8 @@ impl FunctionCode {
 pub struct FunctionLimits {
     pub viewer_timeout: Duration,
     pub origin_timeout: Duration,
+    /// How long a function's top level may run when an isolate loads it (Lambda's Init phase).
+    pub init_timeout: Duration,
     pub heap_bytes: usize,
     /// Invocations in flight per node before new ones are throttled.
     pub concurrency: usize,
@@ -137,10 +139,11 @@ pub struct Pool {
     pub code: Arc<FunctionCode>,
     idle: RefCell<Vec<Isolate>>,
     freed: Notify,
-    heap_bytes: usize,
+    limits: FunctionLimits,
     watchdog: Watchdog,
     /// The static part of the handler's `context` (JSON), set once per isolate.
     context: String,
+    pop: Arc<str>,
 }
 
 /// Lambda's context fields that do not change between invocations.
@@ -160,23 +163,24 @@ impl Pool {
     /// Creates `size` loaded isolates (so load errors surface here, not on a request).
     pub async fn new(
         code: Arc<FunctionCode>,
-        size: usize,
-        heap_bytes: usize,
+        limits: &FunctionLimits,
         watchdog: Watchdog,
-        pop: &str,
+        pop: &Arc<str>,
     ) -> Result<Rc<Pool>, String> {
-        let context = context_json(&code, heap_bytes, pop);
+        let context = context_json(&code, limits.heap_bytes, pop);
+        let size = limits.isolates_per_worker.max(1);
         let mut idle = Vec::with_capacity(size);
-        for _ in 0..size.max(1) {
-            idle.push(Isolate::load(code.clone(), heap_bytes, &watchdog, &context).await?);
+        for _ in 0..size {
+            idle.push(Isolate::load(code.clone(), limits, &watchdog, &context, pop).await?);
         }
         Ok(Rc::new(Pool {
             code,
             idle: RefCell::new(idle),
             freed: Notify::new(),
-            heap_bytes,
+            limits: limits.clone(),
             watchdog,
             context,
+            pop: pop.clone(),
         }))
     }
 
@@ -203,9 +207,10 @@ impl Pool {
         tokio::task::spawn_local(async move {
             match Isolate::load(
                 pool.code.clone(),
-                pool.heap_bytes,
+                &pool.limits,
                 &pool.watchdog,
                 &pool.context,
+                &pool.pop,
             )
             .await
             {
@@ -267,13 +272,7 @@ impl Runner {
 
     /// A pool of freshly created isolates of `code`; a load error names the function.
     async fn new_pool(&self, code: &Arc<FunctionCode>) -> Result<Rc<Pool>, String> {
-        Pool::new(
-            code.clone(),
-            self.limits.isolates_per_worker,
-            self.limits.heap_bytes,
-            self.watchdog.clone(),
-            &self.pop,
-        )
+        Pool::new(code.clone(), &self.limits, self.watchdog.clone(), &self.pop)
         .await
         .map_err(|e| format!("function {} ({}): {e}", code.name, code.file))
     }

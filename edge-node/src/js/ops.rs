@@ -128,14 +128,33 @@ pub fn op_edge_random_bytes(#[smi] n: u32) -> Result<Vec<u8>, JsErrorBox> {
     Ok(buf)
 }
 
+/// The function's memory size: what it may make outside its JavaScript heap too (a
+/// decompressed buffer), so that no input can make the node allocate without bound.
+pub struct MemoryLimit(pub usize);
+
 #[op2]
 #[buffer]
-pub fn op_edge_zlib(#[string] kind: &str, #[buffer] data: &[u8]) -> Result<Vec<u8>, JsErrorBox> {
+pub fn op_edge_zlib(
+    state: &mut OpState,
+    #[string] kind: &str,
+    #[buffer] data: &[u8],
+) -> Result<Vec<u8>, JsErrorBox> {
     use flate2::read::{DeflateDecoder, GzDecoder, MultiGzDecoder, ZlibDecoder};
     use flate2::write::{DeflateEncoder, GzEncoder, ZlibEncoder};
     use flate2::Compression;
+    let limit = state.try_borrow::<MemoryLimit>().map_or(128 << 20, |m| m.0);
     let err = |e: std::io::Error| JsErrorBox::generic(format!("{kind}: {e}"));
     let mut out = Vec::new();
+    // At most `limit` bytes out: one more means the output would be larger.
+    let bounded = |r: &mut dyn Read, out: &mut Vec<u8>| -> Result<(), JsErrorBox> {
+        r.take(limit as u64 + 1).read_to_end(out).map_err(err)?;
+        if out.len() > limit {
+            return Err(JsErrorBox::range_error(format!(
+                "Cannot create a Buffer larger than {limit} bytes (the function's memory size)"
+            )));
+        }
+        Ok(())
+    };
     match kind {
         "gzip" => {
             let mut e = GzEncoder::new(Vec::new(), Compression::default());
@@ -152,26 +171,13 @@ pub fn op_edge_zlib(#[string] kind: &str, #[buffer] data: &[u8]) -> Result<Vec<u
             e.write_all(data).map_err(err)?;
             out = e.finish().map_err(err)?;
         }
-        "gunzip" => {
-            MultiGzDecoder::new(data)
-                .read_to_end(&mut out)
-                .map_err(err)?;
+        "gunzip" => bounded(&mut MultiGzDecoder::new(data), &mut out)?,
+        "inflate" => bounded(&mut ZlibDecoder::new(data), &mut out)?,
+        "inflateRaw" => bounded(&mut DeflateDecoder::new(data), &mut out)?,
+        "unzip" if data.starts_with(&[0x1f, 0x8b]) => {
+            bounded(&mut GzDecoder::new(data), &mut out)?
         }
-        "inflate" => {
-            ZlibDecoder::new(data).read_to_end(&mut out).map_err(err)?;
-        }
-        "inflateRaw" => {
-            DeflateDecoder::new(data)
-                .read_to_end(&mut out)
-                .map_err(err)?;
-        }
-        "unzip" => {
-            if data.starts_with(&[0x1f, 0x8b]) {
-                GzDecoder::new(data).read_to_end(&mut out).map_err(err)?;
-            } else {
-                ZlibDecoder::new(data).read_to_end(&mut out).map_err(err)?;
-            }
-        }
+        "unzip" => bounded(&mut ZlibDecoder::new(data), &mut out)?,
         other => {
             return Err(JsErrorBox::type_error(format!(
                 "unknown zlib operation {other}"

@@ -1,6 +1,10 @@
 // The globals and Node.js modules a Lambda@Edge handler may use, on deno_core. Runs once per
 // isolate before the function loads. Native work (hashes, compression, URL parsing, logging)
 // goes through `op_edge_*` ops; everything here is plain JavaScript.
+//
+// The realm is sealed before any user code runs: `Deno`, `Deno.core`, its ops and every
+// helper of ours live only in this closure. The script's value is the runtime's own handle
+// (`internals` below), kept by Rust and never stored anywhere user code can reach.
 ((globalThis) => {
   "use strict";
   const core = Deno.core;
@@ -359,19 +363,42 @@
     throw e;
   };
   const state = { handler: null, thenable: false, context: {} };
-  globalThis.__edge = {
-    require,
-    builtins,
-    state,
-    // CommonJS: the function source wrapped as a function of (exports, require, module, ...).
-    loadCommonJs(factory, filename) {
-      const module = { exports: {} };
-      factory.call(module.exports, module.exports, require, module, filename, "/");
-      state.handler = pickHandler(module.exports, filename);
-    },
-    setModule(ns, filename) { state.handler = pickHandler(ns, filename); },
-    setContext(c) { state.context = c; },
-  };
+  // CommonJS: `factory` is the function source compiled as a function of (exports, require,
+  // module, __filename, __dirname); calling it runs the module's top level.
+  function loadCommonJs(factory, filename) {
+    const module = { exports: {} };
+    factory.call(module.exports, module.exports, require, module, filename, "/");
+    state.handler = pickHandler(module.exports, filename);
+  }
+  function setModule(ns, filename) { state.handler = pickHandler(ns, filename); }
+  function setContext(c) { state.context = c; }
+  // What the realm must not show user code. deno_core reads what it needs from `Deno.core`
+  // when the runtime is created; after that nothing of ours looks these up on the global.
+  //
+  // Besides ours, the engine (QuickJS-ng behind deno_core's V8 API) leaves helpers on the
+  // global: `__v8x*` functions, `gc`, and Temporal's slot symbols. They go too, with the
+  // globals Node does not have (`Temporal`, `ShadowRealm`, QuickJS's `InternalError`). The
+  // engine's `Atomics.waitAsync` and `Atomics.notify` call two of those helpers through the
+  // global; with one thread per isolate nothing else can wait on a buffer, so `notify` wakes
+  // no one (0, after the usual argument checks) and `waitAsync` is withdrawn.
+  const hidden = ["Deno", "__bootstrap", "__infra", "__edge_builtins", "gc", "Temporal", "ShadowRealm", "InternalError"];
+  const internal = (key) => typeof key === "string" ? key.startsWith("__v8x") : String(key.description).startsWith("@@");
+  function seal() {
+    if (globalThis.Atomics) {
+      const { load } = Atomics;
+      delete Atomics.waitAsync;
+      Object.defineProperty(Atomics, "notify", {
+        value: function notify(view, index, count) { load(view, index); return 0; },
+        writable: true, configurable: true,
+      });
+    }
+    for (const key of [...hidden, ...Reflect.ownKeys(globalThis).filter(internal)]) {
+      delete globalThis[key];
+      if (Object.prototype.hasOwnProperty.call(globalThis, key)) throw new Error(`could not remove ${String(key)} from the realm`);
+    }
+  }
+  // The ES module form of the Node modules reads them from here until the realm is sealed.
+  Object.defineProperty(globalThis, "__edge_builtins", { value: builtins, configurable: true });
   function pickHandler(exp, filename) {
     const h = typeof exp === "function" ? exp
       : typeof exp?.handler === "function" ? exp.handler
@@ -428,5 +455,6 @@
   }
   const take = () => state.outcome;
   const wait = () => state.outcome !== null ? Promise.resolve() : new Promise((resolve) => { state.waiter = resolve; });
-  Object.assign(globalThis.__edge, { invoke, take, wait });
+  const thenable = () => state.thenable;
+  return { invoke, take, wait, thenable, loadCommonJs, setModule, setContext, seal };
 })(globalThis);

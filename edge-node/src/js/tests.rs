@@ -8,6 +8,7 @@ fn limits() -> FunctionLimits {
     FunctionLimits {
         viewer_timeout: Duration::from_millis(500),
         origin_timeout: Duration::from_secs(2),
+        init_timeout: Duration::from_secs(10),
         heap_bytes: 64 << 20,
         concurrency: 100,
         isolates_per_worker: 1,
@@ -15,8 +16,12 @@ fn limits() -> FunctionLimits {
 }
 
 fn runner() -> Runner {
+    runner_with(limits())
+}
+
+fn runner_with(limits: FunctionLimits) -> Runner {
     Runner::new(
-        limits(),
+        limits,
         Watchdog::start(),
         Arc::new(AtomicUsize::new(0)),
         "TST1-C1",
@@ -33,7 +38,11 @@ fn local<F: std::future::Future>(f: F) -> F::Output {
 }
 
 async fn run(src: &str, event: Value) -> Result<Value, FnError> {
-    let r = runner();
+    run_with(limits(), src, event).await
+}
+
+async fn run_with(limits: FunctionLimits, src: &str, event: Value) -> Result<Value, FnError> {
+    let r = runner_with(limits);
     let code = Arc::new(FunctionCode::new("t", 1, "t.js", src));
     r.load(&code).await.map_err(FnError::Threw)?;
     r.invoke(&code, Stage::ViewerRequest, &event.to_string(), "rid")
@@ -333,4 +342,173 @@ fn the_engine_runs_javascript() {
     let out = eval_json("{ sum: [1, 2, 3].reduce((a, b) => a + b, 0), engine: typeof globalThis }")
         .unwrap();
     assert_eq!(out, r#"{"sum":6,"engine":"object"}"#);
+}
+
+/// Walks everything user code can reach from `globalThis` (own keys, accessors and
+/// prototypes, for as far as they go) and returns the paths that lead to the runtime's or the
+/// engine's internals: `Deno`, its ops, `print`, our helpers, the engine's `__v8x*` and `gc`.
+const REALM_WALK: &str = r#"
+exports.handler = async () => {
+  const bad = /^(Deno|__bootstrap|__infra|__edge|__v8x|print$|gc$|op_|core$|ops$)/;
+  const seen = new Set();
+  const found = [];
+  const queue = [[globalThis, "globalThis"]];
+  while (queue.length && seen.size < 50000) {
+    const [obj, path] = queue.shift();
+    if (obj === null || (typeof obj !== "object" && typeof obj !== "function") || seen.has(obj)) continue;
+    seen.add(obj);
+    if (typeof obj === "function" && /^op_/.test(obj.name)) found.push(path + " (a function named " + obj.name + ")");
+    queue.push([Object.getPrototypeOf(obj), path + ".__proto__"]);
+    for (const key of Reflect.ownKeys(obj)) {
+      const name = typeof key === "symbol" ? "@" + String(key.description) : key;
+      if (bad.test(name) || name.startsWith("@@")) found.push(path + "." + name);
+      const d = Reflect.getOwnPropertyDescriptor(obj, key);
+      for (const v of [d.value, d.get, d.set]) queue.push([v, path + "." + name]);
+      if (d.get) { try { queue.push([d.get.call(obj), path + "." + name + "()"]); } catch {} }
+    }
+  }
+  return { found, walked: seen.size, globals: Reflect.ownKeys(globalThis).filter((k) => typeof k === "string") };
+};
+"#;
+
+#[test]
+fn user_code_reaches_nothing_of_the_runtime_or_the_engine() {
+    let walk = |src: &str| {
+        let v = ok(src);
+        assert_eq!(v["found"], json!([]), "reachable internals");
+        assert!(v["walked"].as_u64().unwrap() > 500, "the walk covered the realm: {v}");
+        v
+    };
+    // The walk finds what it looks for, however deep.
+    let planted = ok(&format!(
+        "Math.deep = {{ x: [{{ get y() {{ return {{ core: {{ ops: {{ op_x() {{}} }} }} }}; }} }}] }};\n{REALM_WALK}"
+    ));
+    assert!(planted["found"].as_array().unwrap().len() >= 3, "{planted}");
+    let cjs = walk(REALM_WALK);
+    // The same from an ES module, whose Node imports are evaluated before the seal.
+    let esm = walk(&format!(
+        "import {{ createHash }} from 'node:crypto';\n{}",
+        REALM_WALK.replace("exports.handler =", "export const handler =")
+    ));
+    assert_eq!(cjs["globals"], esm["globals"]);
+    // Every global is one Node has, or a standard ECMAScript one Node 20's V8 lacks (the
+    // engine is newer). Node is the oracle.
+    let out = std::process::Command::new("node")
+        .args(["-e", "console.log(JSON.stringify(Reflect.ownKeys(globalThis).filter(k => typeof k === 'string')))"])
+        .output()
+        .expect("node is needed for this test (Debian: apt-get install -y nodejs)");
+    let node: Vec<String> = serde_json::from_slice(&out.stdout).unwrap();
+    let newer_ecmascript = [
+        "Iterator",
+        "SuppressedError",
+        "DisposableStack",
+        "AsyncDisposableStack",
+        "Float16Array",
+    ];
+    let extra: Vec<&str> = cjs["globals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .filter(|g| !node.iter().any(|n| n == g) && !newer_ecmascript.contains(g))
+        .collect();
+    assert_eq!(extra, Vec::<&str>::new(), "globals Node does not have");
+}
+
+#[test]
+fn a_function_that_reaches_for_the_ops_gets_a_reference_error() {
+    for src in [
+        "exports.handler = async () => Deno.core.ops.op_panic('x');",
+        "exports.handler = async () => globalThis.Deno.core.print('ready http=1 pop=FORGED\\n');",
+        "exports.handler = async () => __edge.state;",
+        "exports.handler = async () => { gc(); return 1; };",
+    ] {
+        let e = local(run(src, json!({}))).unwrap_err();
+        let FnError::Threw(msg) = &e else {
+            panic!("{src}: {e:?}")
+        };
+        assert!(
+            msg.contains("ReferenceError") || msg.contains("TypeError"),
+            "{src}: {msg}"
+        );
+    }
+    // Nor at the top level, nor through `import` of the runtime's own modules.
+    let e = local(run("Deno.core.ops.op_panic('x'); exports.handler = async () => 1;", json!({}))).unwrap_err();
+    assert!(format!("{e}").contains("Deno is not defined"), "{e}");
+    for spec in ["edge:builtins", "edge:function", "edge:builtin/crypto"] {
+        let e = local(run(
+            &format!("import m from '{spec}';\nexport const handler = async () => 1;"),
+            json!({}),
+        ))
+        .unwrap_err();
+        assert!(format!("{e}").contains("Cannot find module"), "{spec}: {e}");
+    }
+}
+
+#[test]
+fn atomics_stay_usable_after_the_seal() {
+    assert_eq!(
+        ok("exports.handler = async () => { const a = new Int32Array(new SharedArrayBuffer(8)); Atomics.add(a, 0, 2); return [Atomics.load(a, 0), Atomics.notify(a, 0, 1)]; };"),
+        json!([2, 0])
+    );
+}
+
+#[test]
+fn a_top_level_that_runs_too_long_or_too_big_is_refused_naming_the_cause() {
+    let short = || FunctionLimits {
+        init_timeout: Duration::from_millis(500),
+        ..limits()
+    };
+    let started = Instant::now();
+    let e = local(run_with(short(), "for (;;) {}\nexports.handler = async () => 1;", json!({}))).unwrap_err();
+    assert!(format!("{e}").contains("0.5 s init limit"), "{e}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // Waiting on a promise that never settles at the top level of an ES module.
+    let e = local(run_with(
+        short(),
+        "await new Promise(() => setInterval(() => {}, 10));\nexport const handler = async () => 1;",
+        json!({}),
+    ))
+    .unwrap_err();
+    assert!(format!("{e}").contains("init limit"), "{e}");
+    let e = local(run(
+        "const a = []; for (;;) a.push(new Array(100000).fill(1));\nexports.handler = async () => 1;",
+        json!({}),
+    ))
+    .unwrap_err();
+    assert!(format!("{e}").contains("ran out of memory"), "{e}");
+    // A top-level timer left pending is not the init's business: the function loads.
+    assert_eq!(
+        ok("let n = 0; setInterval(() => n++, 1000);\nexports.handler = async () => 7;"),
+        json!(7)
+    );
+}
+
+#[test]
+fn common_js_errors_point_at_the_file_s_own_lines() {
+    let e = local(run(
+        "exports.handler = async () => {\n  return nope.x;\n};",
+        json!({}),
+    ))
+    .unwrap_err();
+    assert!(format!("{e}").contains("t.js:2:"), "{e}");
+}
+
+#[test]
+fn a_decompression_bomb_stops_at_the_function_s_memory_size() {
+    use base64::Engine;
+    use std::io::Write;
+    // Twenty gzip members of 1 MiB of zeros each: 20 MiB out of a few KiB in.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&vec![0u8; 1 << 20]).unwrap();
+    let bomb = gz.finish().unwrap().repeat(20);
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&bomb);
+    let src = format!("const zlib = require('zlib'); const bomb = Buffer.from('{b64}', 'base64');\nexports.handler = async (e) => zlib.gunzipSync(e.n ? bomb.subarray(0, bomb.length / 20) : bomb).length;");
+    let small = || FunctionLimits {
+        heap_bytes: 16 << 20,
+        ..limits()
+    };
+    let e = local(run_with(small(), &src, json!({}))).unwrap_err();
+    assert!(format!("{e}").contains("Cannot create a Buffer larger than 16777216 bytes"), "{e}");
+    assert_eq!(local(run_with(small(), &src, json!({"n": 1}))).unwrap(), json!(1 << 20));
 }

@@ -1,0 +1,90 @@
+//! The sealed realm and load limits through a real edge node: a function cannot reach the
+//! runtime's ops or the process's stdout, and a top level that loops or bombs its heap is
+//! refused by name while the running version keeps serving.
+
+use crate::harness::*;
+
+#[tokio::test]
+async fn a_function_reaches_neither_the_ops_nor_stdout() {
+    let origin = origin();
+    let f = write_temp(
+        r#"exports.handler = async (e) => {
+  const r = e.Records[0].cf.request;
+  if (r.uri === '/panic') Deno.core.ops.op_panic('x');
+  if (r.uri === '/print') globalThis.Deno.core.print('ready http=127.0.0.1:1 pop=FORGED\n');
+  if (r.uri === '/forge') console.log('first\nready http=127.0.0.1:1 pop=FORGED\n2026-12-01T00:00:00.000000Z  INFO edge::access: status=200 forged');
+  return r;
+};"#,
+    );
+    let vreq = format!("viewer-request={}", f.to_str().unwrap());
+    let edge = edge_for(&origin, &["--function", &vreq]);
+    let url = |p: &str| format!("{}{p}", edge.base);
+    for path in ["/panic", "/print"] {
+        let r = get(&url(path)).await;
+        assert_eq!(r.status, 503, "{path}: {}", r.text());
+        assert_eq!(r.x_cache(), "LambdaExecutionError from CloudFront");
+    }
+    let logs = edge.proc.wait_for_log("Deno is not defined");
+    assert!(logs.contains("ReferenceError"), "{logs}");
+    // The node is still up and serving.
+    let r = get(&url("/bytes/16?cache_control=max-age%3D60")).await;
+    assert_eq!(r.status, 200);
+    // Console output is one log record per call, on stderr, its line breaks escaped.
+    assert_eq!(get(&url("/forge")).await.status, 200);
+    let logs = edge.proc.wait_for_log("forged");
+    let lines: Vec<&str> = logs.lines().filter(|l| l.contains("FORGED") || l.contains("forged")).collect();
+    assert_eq!(lines.len(), 1, "{logs}");
+    assert!(lines[0].contains("first\\nready http=127.0.0.1:1 pop=FORGED\\n2026"), "{}", lines[0]);
+    assert!(lines[0].contains("edge::function"), "{}", lines[0]);
+    let stdout = edge.proc.stdout_lines();
+    assert_eq!(stdout.len(), 1, "{stdout:?}");
+    assert!(stdout[0].starts_with("ready ") && !stdout[0].contains("FORGED"));
+}
+
+#[tokio::test]
+async fn a_top_level_that_loops_or_bombs_is_refused_and_the_running_version_stays() {
+    let origin = origin();
+    let dir = tempfile::tempdir().unwrap();
+    let function = dir.path().join("init.js");
+    std::fs::write(
+        &function,
+        "exports.handler = async (e) => { const r = e.Records[0].cf.response; r.headers['x-version'] = [{ value: '1' }]; return r; };",
+    )
+    .unwrap();
+    let cfg = format!(
+        "[node]\nfunction_init_timeout = 0.5\n{}",
+        config_for(&origin, "", "[[distributions.DefaultCacheBehavior.LambdaFunctionAssociations]]\nEventType = \"viewer-response\"\nFile = \"init.js\"\n")
+    );
+    let cfg_path = dir.path().join("edge.toml");
+    std::fs::write(&cfg_path, cfg).unwrap();
+    let proc = Proc::spawn(&[
+        "node",
+        "--listen",
+        "127.0.0.1:0",
+        "--admin-listen",
+        "127.0.0.1:0",
+        "--config",
+        cfg_path.to_str().unwrap(),
+    ]);
+    let base = format!("http://{}", proc.addr("http"));
+    let reload_url = format!("http://{}/__edge/reload", proc.addr("admin"));
+    let reload = || request(http::Method::POST, &reload_url, &[], bytes::Bytes::new());
+    assert_eq!(get(&format!("{base}/a")).await.header("x-version"), "1");
+    for (top, cause) in [
+        ("for (;;) {}", "ran longer than the 0.5 s init limit"),
+        ("const a = []; for (;;) a.push(new Array(100000).fill(1));", "ran out of memory"),
+    ] {
+        std::fs::write(&function, format!("{top}\nexports.handler = async (e) => e;")).unwrap();
+        let refused = reload().await;
+        assert_eq!(refused.status, 400, "{}", refused.text());
+        let text = refused.text();
+        assert!(text.contains("init") && text.contains(cause), "{text}");
+        assert_eq!(get(&format!("{base}/a")).await.header("x-version"), "1");
+    }
+    // The same at start: the node refuses to start, naming the function and the cause.
+    std::fs::write(&function, "for (;;) {}\nexports.handler = async (e) => e;").unwrap();
+    let e = Proc::try_spawn(&["node", "--listen", "127.0.0.1:0", "--config", cfg_path.to_str().unwrap()])
+        .err()
+        .expect("refused");
+    assert!(e.contains("init.js") && e.contains("init limit"), "{e}");
+}
