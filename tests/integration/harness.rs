@@ -115,6 +115,26 @@ impl Proc {
         logs.clone()
     }
 
+    /// Waits (at most 30 s) until stderr contains `needle` `n` times, and returns all of it.
+    pub fn wait_for_logs(&self, needle: &str, n: usize) -> String {
+        let (lock, cv) = &*self.stderr;
+        let logs = lock.lock().unwrap();
+        let (logs, _) = cv
+            .wait_timeout_while(logs, Duration::from_secs(30), |l| l.matches(needle).count() < n)
+            .unwrap();
+        logs.clone()
+    }
+
+    /// Resident memory of the process (VmRSS), in KiB.
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS in /proc/PID/status")
+    }
+
     /// The lines written on stdout so far.
     pub fn stdout_lines(&self) -> Vec<String> {
         self.stdout.lock().unwrap().clone()

@@ -31,8 +31,9 @@ pub enum InvokeFailure {
 }
 
 pub struct Isolate {
-    rt: JsRuntime,
+    /// Declared before `rt`: handles into the engine must be dropped before the engine.
     internals: Internals,
+    rt: JsRuntime,
     slot: Arc<Slot>,
     heap_hit: Rc<Cell<bool>>,
     heap_bytes: usize,

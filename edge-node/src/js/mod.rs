@@ -205,6 +205,9 @@ impl Pool {
         drop(iso);
         let pool = self.clone();
         tokio::task::spawn_local(async move {
+            // A terminated isolate is usually one that filled its heap: give that memory back
+            // (off this thread, which serves viewers meanwhile).
+            let _ = tokio::task::spawn_blocking(return_freed_memory).await;
             match Isolate::load(
                 pool.code.clone(),
                 &pool.limits,
@@ -217,12 +220,26 @@ impl Pool {
                 Ok(fresh) => {
                     pool.idle.borrow_mut().push(fresh);
                     pool.freed.notify_one();
+                    tracing::info!(function = %pool.code.name, version = pool.code.version, "replaced a terminated isolate");
                 }
                 Err(e) => {
                     tracing::error!(function = %pool.code.name, error = %e, "could not replace a terminated isolate")
                 }
             }
         });
+    }
+}
+
+/// Returns memory that freed isolates left in the allocator to the system. glibc keeps freed
+/// heap memory in its arenas for reuse, so without this an isolate stopped at its heap limit
+/// leaves the node's RSS higher by about that limit (measured: 33 MB before ten 128 MB memory
+/// bombs, 226 MB after).
+fn return_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    #[allow(unsafe_code)]
+    // SAFETY: malloc_trim has no preconditions; it takes glibc's own arena locks.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 
