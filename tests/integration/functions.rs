@@ -648,19 +648,8 @@ async fn reload_swaps_function_versions_atomically() {
     let cfg = config_for(&origin, "", "[[distributions.DefaultCacheBehavior.LambdaFunctionAssociations]]\nEventType = \"viewer-response\"\nFile = \"stamp.js\"\n");
     let cfg_path = dir.path().join("edge.toml");
     std::fs::write(&cfg_path, cfg).unwrap();
-    let proc = Proc::spawn(&[
-        "node",
-        "--listen",
-        "127.0.0.1:0",
-        "--admin-listen",
-        "127.0.0.1:0",
-        "--config",
-        cfg_path.to_str().unwrap(),
-    ]);
-    let (base, admin) = (
-        format!("http://{}", proc.addr("http")),
-        format!("http://{}", proc.addr("admin")),
-    );
+    let edge = edge_with_config_file(&cfg_path, &[]);
+    let (base, admin) = (&edge.base, &edge.admin);
     let reload_url = format!("{admin}/__edge/reload");
     let reload = || request(http::Method::POST, &reload_url, &[], bytes::Bytes::new());
     assert_eq!(get(&format!("{base}/a")).await.header("x-version"), "1");

@@ -206,7 +206,12 @@ pub fn edge_for(origin: &Origin, extra: &[&str]) -> Edge {
 /// `edge node` with a configuration file written from `toml`.
 pub fn edge_with_config(toml: &str, extra: &[&str]) -> (Edge, tempfile::TempPath) {
     let path = write_temp(toml);
-    let p = path.to_str().unwrap().to_string();
+    (edge_with_config_file(&path, extra), path)
+}
+
+/// `edge node --config PATH` plus `extra` arguments.
+pub fn edge_with_config_file(path: &std::path::Path, extra: &[&str]) -> Edge {
+    let p = path.to_str().unwrap();
     let mut args = vec![
         "node",
         "--listen",
@@ -214,10 +219,10 @@ pub fn edge_with_config(toml: &str, extra: &[&str]) -> (Edge, tempfile::TempPath
         "--admin-listen",
         "127.0.0.1:0",
         "--config",
-        &p,
+        p,
     ];
     args.extend_from_slice(extra);
-    (edge_with(&args), path)
+    edge_with(&args)
 }
 
 fn edge_with(args: &[&str]) -> Edge {

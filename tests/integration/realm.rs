@@ -57,17 +57,9 @@ async fn a_top_level_that_loops_or_bombs_is_refused_and_the_running_version_stay
     );
     let cfg_path = dir.path().join("edge.toml");
     std::fs::write(&cfg_path, cfg).unwrap();
-    let proc = Proc::spawn(&[
-        "node",
-        "--listen",
-        "127.0.0.1:0",
-        "--admin-listen",
-        "127.0.0.1:0",
-        "--config",
-        cfg_path.to_str().unwrap(),
-    ]);
-    let base = format!("http://{}", proc.addr("http"));
-    let reload_url = format!("http://{}/__edge/reload", proc.addr("admin"));
+    let edge = edge_with_config_file(&cfg_path, &[]);
+    let base = &edge.base;
+    let reload_url = format!("{}/__edge/reload", edge.admin);
     let reload = || request(http::Method::POST, &reload_url, &[], bytes::Bytes::new());
     assert_eq!(get(&format!("{base}/a")).await.header("x-version"), "1");
     for (top, cause) in [
