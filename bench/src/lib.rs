@@ -8,5 +8,6 @@ pub mod deploy;
 pub mod load;
 pub mod regions;
 pub mod report;
+pub mod runaway;
 pub mod scenario;
 pub mod yours;

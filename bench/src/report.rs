@@ -74,6 +74,21 @@ pub fn summary(name: &str, v: &Value) -> String {
                 f(&v["first_after_eviction_us"]), f(&v["first_after_idle_us"]), f(&v["warm_p50_us"]), f(&v["isolate_create_ms"]),
             );
         }
+        Some("runaway") if v["p99_vs_idle"].is_null() => {
+            let _ = writeln!(
+                out,
+                "{name:<18} healthy hits while runaway functions are hammered: none answered in the measured part (each waited on a runaway); idle p99 {} us, {:.0} req/s",
+                v["idle"]["latency_us"]["p99"], f(&v["idle"]["requests_per_sec"]),
+            );
+        }
+        Some("runaway") => {
+            let (l, idle) = (&v["latency_us"], &v["idle"]["latency_us"]);
+            let _ = writeln!(
+                out,
+                "{name:<18} healthy hits while runaway functions are hammered: {:>9.0} req/s  p50 {:>6} us  p99 {:>6} us ({:.1}x the idle p99 {} us; idle {:.0} req/s)  errors {}",
+                f(&v["requests_per_sec"]), l["p50"], l["p99"], f(&v["p99_vs_idle"]), idle["p99"], f(&v["idle"]["requests_per_sec"]), v["errors"],
+            );
+        }
         Some("regions") => {
             for p in v["pops"].as_array().into_iter().flatten() {
                 let _ = writeln!(

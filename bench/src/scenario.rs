@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 /// Every scenario this harness knows, in report order.
-pub const ALL: [&str; 14] = [
+pub const ALL: [&str; 15] = [
     "hit",
     "hit-functions",
     "miss-four-stages",
@@ -23,6 +23,7 @@ pub const ALL: [&str; 14] = [
     "h2",
     "h2-tls",
     "cold-evicted",
+    "runaway",
     "regions",
     "publish-3",
     "publish-10",
@@ -170,6 +171,9 @@ pub async fn run(name: &str, s: &Settings) -> Result<Value, String> {
     }
     if name == "regions" {
         return crate::regions::run(s).await;
+    }
+    if name == "runaway" {
+        return crate::runaway::run(s).await;
     }
     if name == "cold-evicted" {
         let rounds = (s.duration.as_secs_f64() * 2.0).clamp(2.0, 15.0) as usize;
