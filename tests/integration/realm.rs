@@ -103,6 +103,13 @@ async fn memory_bombs_give_their_memory_back() {
     // Each stopped isolate is replaced after its memory was given back.
     edge.proc.wait_for_logs("replaced a terminated isolate", 5);
     let after = edge.proc.rss_kib();
+    // While a bomb runs, the node holds its heap and some room to unwind, not more: one bomb
+    // at a time, so a few 32 MiB heaps at most.
+    let peak = edge.proc.peak_rss_kib();
+    assert!(
+        peak.saturating_sub(before) < 128 << 10,
+        "peak RSS {peak} KiB during memory bombs under a 32 MiB heap, {before} KiB before"
+    );
     // Without giving it back, glibc keeps at least one bomb's 32 MiB heap. What remains is the
     // engine's own: deno_core on QuickJS keeps ~0.9 MB of every runtime it drops.
     assert!(

@@ -252,11 +252,13 @@ impl Isolate {
         let handle = rt.v8_isolate().thread_safe_handle();
         {
             let (hit, handle) = (heap_hit.clone(), handle.clone());
-            rt.add_near_heap_limit_callback(move |current, _initial| {
+            rt.add_near_heap_limit_callback(move |current, initial| {
                 hit.set(true);
                 handle.terminate_execution();
-                // Room to unwind; the isolate is thrown away afterwards.
-                current * 2
+                // Room to unwind (the isolate is thrown away afterwards), but bounded: the
+                // engine may call again before it stops, and doubling each time let one string
+                // bomb under a 128 MB limit reach 1.35 GB of RSS.
+                (current + initial / 2).min(initial * 2).max(current)
             });
         }
         let internals = Internals::install(&mut rt)?;
