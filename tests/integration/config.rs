@@ -63,3 +63,14 @@ fn missing_origin_is_refused() {
         "{e}"
     );
 }
+
+#[test]
+fn an_init_limit_out_of_range_is_named() {
+    for bad in ["0", "-1.0", "601"] {
+        let e = refused(&format!(
+            "[node]\nfunction_init_timeout = {bad}\n[[distributions]]\n[[distributions.Origins]]\nId = \"a\"\nDomainName = \"example.org\"\n[distributions.DefaultCacheBehavior]\nTargetOriginId = \"a\"\n"
+        ));
+        assert!(e.contains("node.function_init_timeout"), "{e}");
+        assert!(e.contains("at most 600 seconds"), "{e}");
+    }
+}
