@@ -7,7 +7,9 @@
 //! function stalls another") is the healthy p99 within 2× of the idle one.
 
 use crate::load::{self, LoadSpec};
-use crate::scenario::{measure, node_args, pin, start, start_origin, unpin, write_fn, Settings, HIT_PATH};
+use crate::scenario::{
+    measure, node_args, pin, start, start_origin, unpin, write_fn, Settings, HIT_PATH,
+};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -65,7 +67,11 @@ File = {spin:?}
 
 pub async fn run(s: &Settings) -> Result<Value, String> {
     let origin = start_origin(s)?;
-    let port = origin.ready["http"].rsplit(':').next().unwrap_or("0").to_string();
+    let port = origin.ready["http"]
+        .rsplit(':')
+        .next()
+        .unwrap_or("0")
+        .to_string();
     let cfg = write_fn(&s.work_dir, "runaway.toml", &config(s, &port)?)?;
     let node = start(&s.edge_bin, &node_args(&["--config", &cfg]))?;
     let addr: SocketAddr = node.ready["http"]
@@ -95,7 +101,10 @@ pub async fn run(s: &Settings) -> Result<Value, String> {
             let base = format!("http://{addr}/{p}/{i}-");
             tokio::spawn(async move {
                 for n in 0u64.. {
-                    if load::fetch(http::Method::GET, &format!("{base}{n}")).await.is_err() {
+                    if load::fetch(http::Method::GET, &format!("{base}{n}"))
+                        .await
+                        .is_err()
+                    {
                         tokio::time::sleep(Duration::from_millis(10)).await;
                     }
                 }

@@ -194,7 +194,15 @@ impl Control {
         let seen = store
             .edges()?
             .into_iter()
-            .map(|e| (e.pop, Seen { in_flight: 0, last: now }))
+            .map(|e| {
+                (
+                    e.pop,
+                    Seen {
+                        in_flight: 0,
+                        last: now,
+                    },
+                )
+            })
             .collect();
         Ok(Control {
             store: Mutex::new(store),

@@ -181,7 +181,7 @@ async fn handle(
     }
 }
 
-/// CloudFront's rules for invalidation paths (REFERENCE.md §6.5).
+/// CloudFront's rules for invalidation paths (docs/cloudfront-behaviour.md: "Invalidation paths").
 pub fn check_paths(paths: &[String]) -> Result<(), String> {
     if paths.is_empty() {
         return Err("paths must name at least one path".into());

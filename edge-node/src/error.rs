@@ -32,7 +32,8 @@ pub enum EdgeError {
     /// The node could not start (address in use, unreadable certificate, ...).
     #[error("{0}")]
     Startup(String),
-    /// A function's result failed CloudFront's validation (REFERENCE.md §2.7).
+    /// A function's result failed CloudFront's validation (docs/cloudfront-behaviour.md: "Invalid
+    /// results").
     #[error("{stage} function {function} result failed validation: {detail}")]
     LambdaValidation {
         function: String,

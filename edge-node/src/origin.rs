@@ -1,6 +1,6 @@
 //! The origin side: one pooled hyper-util client per origin per worker thread, the request
-//! CloudFront sends to a custom origin (REFERENCE.md §5.5), and the response read back with
-//! connect/read timeouts mapped to 502/504.
+//! CloudFront sends to a custom origin (docs/cloudfront-behaviour.md: "Requests to a custom
+//! origin"), and the response read back with connect/read timeouts mapped to 502/504.
 
 use crate::cache::{cookie_pairs, normalized_accept_encoding};
 use crate::config::{Behavior, Origin, Protocol, Selection};
@@ -395,7 +395,7 @@ fn classify(e: hyper_util::client::legacy::Error, origin: &Origin, name: String)
 
 /// Removes what must not be stored or passed to the viewer from an origin response: hop-by-hop
 /// headers, the origin's Via and Age (ours replace them) and, when cookies are not forwarded,
-/// Set-Cookie (REFERENCE.md §5.4).
+/// Set-Cookie (docs/cloudfront-behaviour.md: "Response headers CloudFront adds").
 pub fn clean_response_headers(headers: &mut HeaderMap, behavior: &Behavior) {
     for name in [
         header::CONNECTION,

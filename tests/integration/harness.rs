@@ -120,7 +120,9 @@ impl Proc {
         let (lock, cv) = &*self.stderr;
         let logs = lock.lock().unwrap();
         let (logs, _) = cv
-            .wait_timeout_while(logs, Duration::from_secs(30), |l| l.matches(needle).count() < n)
+            .wait_timeout_while(logs, Duration::from_secs(30), |l| {
+                l.matches(needle).count() < n
+            })
             .unwrap();
         logs.clone()
     }

@@ -250,7 +250,10 @@ fn bench_smoke_runs_every_scenario() {
     let r = &report["scenarios"]["runaway"]["edge"];
     assert_eq!(r["kind"], "runaway", "{r}");
     assert!(r["idle"]["requests"].as_u64().unwrap() > 0, "{r}");
-    assert!(r["p99_vs_idle"].is_null() || r["p99_vs_idle"].as_f64().is_some(), "{r}");
+    assert!(
+        r["p99_vs_idle"].is_null() || r["p99_vs_idle"].as_f64().is_some(),
+        "{r}"
+    );
     assert!(html.contains("<svg") && html.contains("miss-four-stages"));
     assert!(html.contains("Cold start after isolates are evicted"));
     assert!(html.contains("Latency percentiles") && html.contains("<polyline"));

@@ -32,9 +32,16 @@ async fn a_function_reaches_neither_the_ops_nor_stdout() {
     // Console output is one log record per call, on stderr, its line breaks escaped.
     assert_eq!(get(&url("/forge")).await.status, 200);
     let logs = edge.proc.wait_for_log("forged");
-    let lines: Vec<&str> = logs.lines().filter(|l| l.contains("FORGED") || l.contains("forged")).collect();
+    let lines: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("FORGED") || l.contains("forged"))
+        .collect();
     assert_eq!(lines.len(), 1, "{logs}");
-    assert!(lines[0].contains("first\\nready http=127.0.0.1:1 pop=FORGED\\n2026"), "{}", lines[0]);
+    assert!(
+        lines[0].contains("first\\nready http=127.0.0.1:1 pop=FORGED\\n2026"),
+        "{}",
+        lines[0]
+    );
     assert!(lines[0].contains("edge::function"), "{}", lines[0]);
     let stdout = edge.proc.stdout_lines();
     assert_eq!(stdout.len(), 1, "{stdout:?}");
@@ -64,9 +71,16 @@ async fn a_top_level_that_loops_or_bombs_is_refused_and_the_running_version_stay
     assert_eq!(get(&format!("{base}/a")).await.header("x-version"), "1");
     for (top, cause) in [
         ("for (;;) {}", "ran longer than the 0.5 s init limit"),
-        ("const a = []; for (;;) a.push(new Array(100000).fill(1));", "ran out of memory"),
+        (
+            "const a = []; for (;;) a.push(new Array(100000).fill(1));",
+            "ran out of memory",
+        ),
     ] {
-        std::fs::write(&function, format!("{top}\nexports.handler = async (e) => e;")).unwrap();
+        std::fs::write(
+            &function,
+            format!("{top}\nexports.handler = async (e) => e;"),
+        )
+        .unwrap();
         let refused = reload().await;
         assert_eq!(refused.status, 400, "{}", refused.text());
         let text = refused.text();
@@ -75,9 +89,15 @@ async fn a_top_level_that_loops_or_bombs_is_refused_and_the_running_version_stay
     }
     // The same at start: the node refuses to start, naming the function and the cause.
     std::fs::write(&function, "for (;;) {}\nexports.handler = async (e) => e;").unwrap();
-    let e = Proc::try_spawn(&["node", "--listen", "127.0.0.1:0", "--config", cfg_path.to_str().unwrap()])
-        .err()
-        .expect("refused");
+    let e = Proc::try_spawn(&[
+        "node",
+        "--listen",
+        "127.0.0.1:0",
+        "--config",
+        cfg_path.to_str().unwrap(),
+    ])
+    .err()
+    .expect("refused");
     assert!(e.contains("init.js") && e.contains("init limit"), "{e}");
 }
 

@@ -1,6 +1,6 @@
-//! Cache keys as CloudFront builds them (REFERENCE.md §6.2): distribution + URL path, plus the
-//! query strings, headers and cookies the behavior's cache policy names, the normalised
-//! Accept-Encoding when compression caching is on, and OPTIONS kept apart.
+//! Cache keys as CloudFront builds them (docs/cloudfront-behaviour.md: "Cache key"): distribution +
+//! URL path, plus the query strings, headers and cookies the behavior's cache policy names, the
+//! normalised Accept-Encoding when compression caching is on, and OPTIONS kept apart.
 //!
 //! Layout: `{distribution}:{path}[?{query}]` then `\0`-separated extras. Invalidation reads the
 //! part before the first `\0`, so it must stay first.

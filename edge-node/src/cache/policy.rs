@@ -1,6 +1,6 @@
 //! Whether and for how long a response may be stored: RFC 9111 shared-cache rules, RFC 9213
 //! CDN-Cache-Control, and CloudFront's TTL clamps and error caching on top
-//! (REFERENCE.md §6.3–6.4).
+//! (docs/cloudfront-behaviour.md: "TTLs", "Error caching").
 
 use crate::config::Ttls;
 use http::header::{AGE, AUTHORIZATION, CACHE_CONTROL, DATE, EXPIRES, VARY};
@@ -136,7 +136,8 @@ pub fn decide(
     let stale_if_error = match d.stale_if_error {
         _ if strict => None,
         Some(n) => Some(secs(n)),
-        // CloudFront serves a stale object when the origin fails (REFERENCE.md §6.3–6.4).
+        // CloudFront serves a stale object when the origin fails (docs/cloudfront-behaviour.md:
+        // "TTLs", "Error caching").
         None => Some(Duration::MAX),
     };
     let fresh = |ttl: u64| Freshness {
@@ -146,7 +147,7 @@ pub fn decide(
     };
 
     if s >= 400 {
-        // Error caching (REFERENCE.md §6.4).
+        // Error caching (docs/cloudfront-behaviour.md: "Error caching").
         let always = matches!(s, 404 | 414 | 500 | 501 | 502 | 503 | 504);
         let if_explicit = matches!(s, 400 | 403 | 405 | 412 | 415);
         if d.no_store || d.private {

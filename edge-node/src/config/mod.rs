@@ -20,16 +20,17 @@ use crate::lambda::Stage;
 
 /// Every default in one place.
 pub mod defaults {
-    /// CloudFront's legacy TTL defaults (REFERENCE.md §6.3).
+    /// CloudFront's legacy TTL defaults (docs/cloudfront-behaviour.md: "TTLs").
     pub const MIN_TTL: u64 = 0;
     pub const DEFAULT_TTL: u64 = 86_400;
     pub const MAX_TTL: u64 = 31_536_000;
-    /// Error-caching minimum TTL (REFERENCE.md §6.4).
+    /// Error-caching minimum TTL (docs/cloudfront-behaviour.md: "Error caching").
     pub const ERROR_CACHING_MIN_TTL: u64 = 10;
     pub const CACHE_BYTES: u64 = 256 * 1024 * 1024;
     pub const MAX_OBJECT_BYTES: u64 = 64 * 1024 * 1024;
     pub const MAX_REQUEST_BODY_BYTES: u64 = 16 * 1024 * 1024;
-    /// CloudFront: max request length excluding body is 20,480 bytes (REFERENCE.md §4.2).
+    /// CloudFront: max request length excluding body is 20,480 bytes (docs/cloudfront-behaviour.md:
+    /// "Request size limits").
     pub const MAX_HEADER_BYTES: u64 = 20_480;
     pub const MAX_HEADERS: u64 = 100;
     pub const HEADER_READ_TIMEOUT_S: f64 = 10.0;
@@ -42,7 +43,7 @@ pub mod defaults {
     pub const MAX_CONNECTIONS: u64 = 10_000;
     pub const FUNCTION_MEMORY_MB: u64 = 128;
     /// Lambda limits a function's Init phase (its top-level code) to 10 s
-    /// (docs/cloudfront-behaviour.md, "Init limit").
+    /// (docs/cloudfront-behaviour.md: "Init limit").
     pub const FUNCTION_INIT_TIMEOUT_S: f64 = 10.0;
     pub const FUNCTION_CONCURRENCY: u64 = 1000;
     pub const FUNCTION_ISOLATES_PER_WORKER: u64 = 2;

@@ -159,7 +159,8 @@ pub fn associate(
     Ok(())
 }
 
-/// CloudFront's association rules (REFERENCE.md §4.4, §1.5, §4.1).
+/// CloudFront's association rules (docs/cloudfront-behaviour.md: "Versions and associations",
+/// "Request body (IncludeBody)", "Limits per stage").
 pub fn check_association(
     stage: Stage,
     code: &FunctionCode,
@@ -855,7 +856,8 @@ fn behavior(b: RawBehavior, at: &str, origins: &[Arc<Origin>], base: &Path) -> R
     })
 }
 
-/// The CloudFront-* headers a behavior's policies name (REFERENCE.md §5.3).
+/// The CloudFront-* headers a behavior's policies name (docs/cloudfront-behaviour.md: "Viewer
+/// headers").
 fn cloudfront_headers(
     cache: &[String],
     origin: &[String],

@@ -1,4 +1,5 @@
-//! The request driver: one linear path per viewer request (stage matrix: REFERENCE.md §6.1)
+//! The request driver: one linear path per viewer request (stage matrix:
+//! docs/cloudfront-behaviour.md: "Which stages run")
 //!
 //! ```text
 //! viewer ─▶ behavior ─▶ [viewer-request] ─┬─ generated ──────────────────────────────────────▶ viewer
@@ -149,7 +150,8 @@ pub(crate) struct Viewer<'a> {
 /// A response on its way out, with what decides whether viewer-response runs.
 pub(crate) struct Answer {
     resp: Response<EdgeBody>,
-    /// Generated at viewer-request: no viewer-response function (REFERENCE.md §6.1).
+    /// Generated at viewer-request: no viewer-response function (docs/cloudfront-behaviour.md:
+    /// "Which stages run").
     generated_at_viewer: bool,
 }
 
@@ -386,7 +388,8 @@ impl Worker {
         }
     }
 
-    /// `headers` plus the CloudFront-* headers `names` (REFERENCE.md §5).
+    /// `headers` plus the CloudFront-* headers `names` (docs/cloudfront-behaviour.md: "Viewer
+    /// headers").
     pub(crate) fn with_cloudfront_headers(
         &self,
         headers: &HeaderMap,
@@ -769,8 +772,9 @@ thread_local! {
 static X_EDGE_VIEWER_IP: http::header::HeaderName =
     http::header::HeaderName::from_static("x-edge-viewer-ip");
 
-/// The viewer's IP (REFERENCE.md §5): in dev mode `X-Edge-Viewer-Ip` or the configured
-/// default; behind a trusted proxy the nearest untrusted `X-Forwarded-For` entry; else the peer.
+/// The viewer's IP (docs/cloudfront-behaviour.md: "Viewer headers"): in dev mode `X-Edge-Viewer-Ip`
+/// or the configured default; behind a trusted proxy the nearest untrusted `X-Forwarded-For` entry;
+/// else the peer.
 fn viewer_ip(node: &NodeSettings, peer: std::net::IpAddr, headers: &HeaderMap) -> std::net::IpAddr {
     if node.dev {
         if let Some(ip) = headers

@@ -1,5 +1,5 @@
-//! The `CloudFront-*` viewer headers (REFERENCE.md §5.1–5.3): which ones a behavior asks
-//! for, their values and formats, added to the request after viewer-request.
+//! The `CloudFront-*` viewer headers (docs/cloudfront-behaviour.md: "Viewer headers"): which ones a
+//! behavior asks for, their values and formats, added to the request after viewer-request.
 
 use super::{device, GeoDb, GeoInfo};
 use crate::config::Protocol;

@@ -1,5 +1,5 @@
-//! What CloudFront adds to every viewer response (REFERENCE.md §5.4) and its generated error
-//! page (§3.2).
+//! What CloudFront adds to every viewer response and its generated error page
+//! (docs/cloudfront-behaviour.md: "Response headers CloudFront adds", "Error page").
 
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, CONTENT_TYPE, SERVER, VIA};
@@ -95,7 +95,7 @@ impl Identity {
         }
     }
 
-    /// CloudFront's generated error page (REFERENCE.md §3.2).
+    /// CloudFront's generated error page (docs/cloudfront-behaviour.md: "Error page").
     pub fn error_response(
         &self,
         status: StatusCode,

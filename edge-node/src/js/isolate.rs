@@ -279,11 +279,9 @@ impl Isolate {
         let slot = watchdog.slot(handle);
         let deadline = Instant::now() + limits.init_timeout;
         let guard = watchdog.arm(&slot, deadline);
-        let loaded = tokio::time::timeout_at(
-            deadline.into(),
-            load_function(&mut rt, &internals, &code),
-        )
-        .await;
+        let loaded =
+            tokio::time::timeout_at(deadline.into(), load_function(&mut rt, &internals, &code))
+                .await;
         let fired = guard.fired();
         drop(guard);
         match loaded {

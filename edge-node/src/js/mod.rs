@@ -290,8 +290,8 @@ impl Runner {
     /// A pool of freshly created isolates of `code`; a load error names the function.
     async fn new_pool(&self, code: &Arc<FunctionCode>) -> Result<Rc<Pool>, String> {
         Pool::new(code.clone(), &self.limits, self.watchdog.clone(), &self.pop)
-        .await
-        .map_err(|e| format!("function {} ({}): {e}", code.name, code.file))
+            .await
+            .map_err(|e| format!("function {} ({}): {e}", code.name, code.file))
     }
 
     /// Replaces every pool with freshly created isolates of the same code, as when execution

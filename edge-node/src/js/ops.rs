@@ -174,9 +174,7 @@ pub fn op_edge_zlib(
         "gunzip" => bounded(&mut MultiGzDecoder::new(data), &mut out)?,
         "inflate" => bounded(&mut ZlibDecoder::new(data), &mut out)?,
         "inflateRaw" => bounded(&mut DeflateDecoder::new(data), &mut out)?,
-        "unzip" if data.starts_with(&[0x1f, 0x8b]) => {
-            bounded(&mut GzDecoder::new(data), &mut out)?
-        }
+        "unzip" if data.starts_with(&[0x1f, 0x8b]) => bounded(&mut GzDecoder::new(data), &mut out)?,
         "unzip" => bounded(&mut ZlibDecoder::new(data), &mut out)?,
         other => {
             return Err(JsErrorBox::type_error(format!(

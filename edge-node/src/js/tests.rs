@@ -376,7 +376,10 @@ fn user_code_reaches_nothing_of_the_runtime_or_the_engine() {
     let walk = |src: &str| {
         let v = ok(src);
         assert_eq!(v["found"], json!([]), "reachable internals");
-        assert!(v["walked"].as_u64().unwrap() > 500, "the walk covered the realm: {v}");
+        assert!(
+            v["walked"].as_u64().unwrap() > 500,
+            "the walk covered the realm: {v}"
+        );
         v
     };
     // The walk finds what it looks for, however deep.
@@ -433,7 +436,11 @@ fn a_function_that_reaches_for_the_ops_gets_a_reference_error() {
         );
     }
     // Nor at the top level, nor through `import` of the runtime's own modules.
-    let e = local(run("Deno.core.ops.op_panic('x'); exports.handler = async () => 1;", json!({}))).unwrap_err();
+    let e = local(run(
+        "Deno.core.ops.op_panic('x'); exports.handler = async () => 1;",
+        json!({}),
+    ))
+    .unwrap_err();
     assert!(format!("{e}").contains("Deno is not defined"), "{e}");
     for spec in ["edge:builtins", "edge:function", "edge:builtin/crypto"] {
         let e = local(run(
@@ -460,7 +467,12 @@ fn a_top_level_that_runs_too_long_or_too_big_is_refused_naming_the_cause() {
         ..limits()
     };
     let started = Instant::now();
-    let e = local(run_with(short(), "for (;;) {}\nexports.handler = async () => 1;", json!({}))).unwrap_err();
+    let e = local(run_with(
+        short(),
+        "for (;;) {}\nexports.handler = async () => 1;",
+        json!({}),
+    ))
+    .unwrap_err();
     assert!(format!("{e}").contains("0.5 s init limit"), "{e}");
     assert!(started.elapsed() < Duration::from_secs(5));
     // Waiting on a promise that never settles at the top level of an ES module.
@@ -509,6 +521,12 @@ fn a_decompression_bomb_stops_at_the_function_s_memory_size() {
         ..limits()
     };
     let e = local(run_with(small(), &src, json!({}))).unwrap_err();
-    assert!(format!("{e}").contains("Cannot create a Buffer larger than 16777216 bytes"), "{e}");
-    assert_eq!(local(run_with(small(), &src, json!({"n": 1}))).unwrap(), json!(1 << 20));
+    assert!(
+        format!("{e}").contains("Cannot create a Buffer larger than 16777216 bytes"),
+        "{e}"
+    );
+    assert_eq!(
+        local(run_with(small(), &src, json!({"n": 1}))).unwrap(),
+        json!(1 << 20)
+    );
 }

@@ -1,5 +1,5 @@
 //! The request and response a function sees and returns, and the event built from them
-//! (REFERENCE.md §1), with keys in AWS's order.
+//! (docs/cloudfront-behaviour.md: "Event shape"), with keys in AWS's order.
 
 use super::headers;
 use super::Stage;

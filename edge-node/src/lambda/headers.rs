@@ -1,4 +1,5 @@
-//! Header rules for functions (REFERENCE.md §2.3) and the `{name: [{key, value}]}` form.
+//! Header rules for functions (docs/cloudfront-behaviour.md: "Header rules") and the `{name: [{key,
+//! value}]}` form.
 
 use super::Stage;
 use http::{HeaderMap, HeaderName, HeaderValue};

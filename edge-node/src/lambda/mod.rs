@@ -1,5 +1,6 @@
 //! The Lambda@Edge model: the four stages, the event a function receives
-//! (REFERENCE.md §1), and what its result may be and change (§2). Pure functions over
+//! (docs/cloudfront-behaviour.md: "Event shape"), and what its result may be and change ("What a
+//! function may return"). Pure functions over
 //! `serde_json::Value`: the JavaScript runtime lives in `crate::js`, the stage order in
 //! `crate::driver`.
 
@@ -52,7 +53,7 @@ impl Stage {
         matches!(self, Stage::ViewerRequest | Stage::OriginRequest)
     }
 
-    /// Lambda@Edge's timeout for the stage (REFERENCE.md §4.1).
+    /// Lambda@Edge's timeout for the stage (docs/cloudfront-behaviour.md: "Limits per stage").
     pub fn default_timeout(&self) -> Duration {
         if self.is_viewer() {
             Duration::from_secs(5)
@@ -61,7 +62,7 @@ impl Stage {
         }
     }
 
-    /// Generated-response and body size limit (REFERENCE.md §2.5).
+    /// Generated-response and body size limit (docs/cloudfront-behaviour.md: "Size limits").
     pub fn size_limit(&self) -> usize {
         if self.is_viewer() {
             40 * 1024

@@ -1,7 +1,7 @@
-//! What a function's result may be, per stage (REFERENCE.md §2): a changed request, a
-//! generated response, or a changed response. Anything else is a validation failure that
-//! CloudFront answers with 502 — `Invalid` carries the viewer-facing sentence and a log line
-//! naming exactly what was wrong.
+//! What a function's result may be, per stage (docs/cloudfront-behaviour.md: "What a function may
+//! return"): a changed request, a generated response, or a changed response. Anything else is a
+//! validation failure that CloudFront answers with 502 — `Invalid` carries the viewer-facing
+//! sentence and a log line naming exactly what was wrong.
 
 use super::event::{FnRequest, FnResponse};
 use super::headers::{self, is_disallowed, is_read_only};
@@ -137,7 +137,7 @@ pub fn request_result(
     Ok(RequestOutcome::Continue(out))
 }
 
-/// The stage's size limit (REFERENCE.md §2.5) for `what`.
+/// The stage's size limit (docs/cloudfront-behaviour.md: "Size limits") for `what`.
 fn within_limit(stage: Stage, size: usize, what: &str) -> Result<(), Invalid> {
     let limit = stage.size_limit();
     if size <= limit {
@@ -405,7 +405,8 @@ pub fn response_result(
     })
 }
 
-/// An origin object a function set (REFERENCE.md §1.6); returned as given once valid.
+/// An origin object a function set (docs/cloudfront-behaviour.md: "The origin object"); returned as
+/// given once valid.
 fn check_origin(o: &Value) -> Result<Value, Invalid> {
     const MSG: &str = "The Lambda function returned an invalid origin configuration: One or more HeaderName or HeaderValue values are invalid.";
     let bad = |d: String| invalid(MSG, d);
