@@ -435,6 +435,11 @@ fn a_function_that_reaches_for_the_ops_gets_a_reference_error() {
             "{src}: {msg}"
         );
     }
+    // A sloppy-mode handler cannot climb to the runtime function that called it.
+    assert_eq!(
+        ok("exports.handler = function handler(e, c, cb) { cb(null, typeof handler.caller === 'function' || typeof arguments.callee.caller === 'function'); };"),
+        json!(false)
+    );
     // Nor at the top level, nor through `import` of the runtime's own modules.
     let e = local(run(
         "Deno.core.ops.op_panic('x'); exports.handler = async () => 1;",
