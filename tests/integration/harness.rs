@@ -105,14 +105,9 @@ impl Proc {
             .unwrap_or_else(|| panic!("no {key} in ready line {:?}", self.ready))
     }
 
-    /// Waits (at most 10 s) until stderr contains `needle`, and returns all of it.
+    /// Waits (at most 30 s) until stderr contains `needle`, and returns all of it.
     pub fn wait_for_log(&self, needle: &str) -> String {
-        let (lock, cv) = &*self.stderr;
-        let logs = lock.lock().unwrap();
-        let (logs, _) = cv
-            .wait_timeout_while(logs, Duration::from_secs(10), |l| !l.contains(needle))
-            .unwrap();
-        logs.clone()
+        self.wait_for_logs(needle, 1)
     }
 
     /// Waits (at most 30 s) until stderr contains `needle` `n` times, and returns all of it.

@@ -142,7 +142,10 @@ pub fn op_edge_zlib(
     use flate2::read::{DeflateDecoder, GzDecoder, MultiGzDecoder, ZlibDecoder};
     use flate2::write::{DeflateEncoder, GzEncoder, ZlibEncoder};
     use flate2::Compression;
-    let limit = state.try_borrow::<MemoryLimit>().map_or(128 << 20, |m| m.0);
+    let limit = state.try_borrow::<MemoryLimit>().map_or(
+        (crate::config::defaults::FUNCTION_MEMORY_MB as usize) << 20,
+        |m| m.0,
+    );
     let err = |e: std::io::Error| JsErrorBox::generic(format!("{kind}: {e}"));
     let mut out = Vec::new();
     // At most `limit` bytes out: one more means the output would be larger.
