@@ -135,7 +135,7 @@ async fn handle(
         },
         (&Method::GET, "/__edge/metrics") => {
             let mut r = Response::new(Full::new(Bytes::from(
-                shared.metrics.prometheus(&shared.identity.pop_name),
+                shared.metrics.prometheus(&shared.stamp.pop_name),
             )));
             r.headers_mut().insert(
                 http::header::CONTENT_TYPE,
@@ -147,7 +147,7 @@ async fn handle(
             StatusCode::OK,
             json!({
                 "status": "ok",
-                "pop": shared.identity.pop_name,
+                "pop": shared.stamp.pop_name,
                 "objects": shared.cache.len(),
                 "bytes": shared.cache.weight(),
             }),

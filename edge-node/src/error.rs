@@ -1,6 +1,7 @@
 //! The one error enum of the edge node: every failure on the request path ends here and knows
 //! the status, `X-Cache` value and message CloudFront would show the viewer.
 
+use crate::http::respond::XCache;
 use crate::lambda::Stage;
 use http::StatusCode;
 use std::borrow::Cow;
@@ -83,12 +84,12 @@ impl EdgeError {
     }
 
     /// The `X-Cache` value that goes with the error answer.
-    pub fn x_cache(&self) -> &'static str {
+    pub fn x_cache(&self) -> XCache {
         match self {
-            EdgeError::LambdaValidation { .. } => "LambdaValidationError from CloudFront",
-            EdgeError::LambdaExecution { .. } => "LambdaExecutionError from CloudFront",
-            EdgeError::LambdaLimitExceeded { .. } => "LambdaLimitExceeded from CloudFront",
-            _ => "Error from cloudfront",
+            EdgeError::LambdaValidation { .. } => XCache::LambdaValidationError,
+            EdgeError::LambdaExecution { .. } => XCache::LambdaExecutionError,
+            EdgeError::LambdaLimitExceeded { .. } => XCache::LambdaLimitExceeded,
+            _ => XCache::Error,
         }
     }
 

@@ -5,7 +5,7 @@
 //! on the TLS one. Shutdown stops accepting and lets in-flight requests finish.
 
 use crate::config::{NodeConfig, Protocol};
-use crate::driver::{Conn, NodeShared, Worker, WORKER};
+use crate::driver::{Conn, NodeShared, Worker};
 use crate::error::EdgeError;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -308,7 +308,6 @@ fn run_worker(
     local.block_on(&rt, async move {
         let node = shared.node.clone();
         let worker = Rc::new(Worker::new(shared, workers));
-        WORKER.with(|w| *w.borrow_mut() = Some(Rc::downgrade(&worker)));
         // Isolates are made here, before the worker takes connections, never on a request.
         if let Err(e) = worker
             .load_functions(&worker.shared.config.load_full())

@@ -157,14 +157,20 @@ pub struct Distribution {
 impl Distribution {
     /// The first behavior whose path pattern matches `path`, else the default behavior.
     pub fn behavior_for(&self, path: &str) -> &Behavior {
+        &self.behaviors[self.behavior_index(path)]
+    }
+
+    /// Index in `behaviors` of the first behavior whose pattern matches `path` (the default,
+    /// last, matches every path).
+    pub fn behavior_index(&self, path: &str) -> usize {
         self.behaviors
             .iter()
-            .find(|b| {
+            .position(|b| {
                 b.path_pattern
                     .as_deref()
                     .is_none_or(|p| path_matches(p, path))
             })
-            .expect("the default behavior matches every path")
+            .unwrap_or(self.behaviors.len() - 1)
     }
 }
 

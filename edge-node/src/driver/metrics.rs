@@ -8,34 +8,71 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// The stages, in request order; `request` is the whole request.
-pub const STAGES: [&str; 7] = [
-    "viewer-request",
-    "cache",
-    "origin-request",
-    "origin",
-    "origin-response",
-    "viewer-response",
-    "request",
-];
+use crate::lambda::Stage;
 
-fn index(stage: &str) -> Option<usize> {
-    STAGES.iter().position(|s| *s == stage)
+/// The phases of a request that are timed, in request order: the four function stages, the
+/// cache lookup, the origin fetch, and the whole request. Metrics and `Server-Timing` name
+/// them the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    ViewerRequest,
+    Cache,
+    OriginRequest,
+    Origin,
+    OriginResponse,
+    ViewerResponse,
+    Request,
 }
+
+impl Phase {
+    pub const ALL: [Phase; 7] = [
+        Phase::ViewerRequest,
+        Phase::Cache,
+        Phase::OriginRequest,
+        Phase::Origin,
+        Phase::OriginResponse,
+        Phase::ViewerResponse,
+        Phase::Request,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::ViewerRequest => "viewer-request",
+            Phase::Cache => "cache",
+            Phase::OriginRequest => "origin-request",
+            Phase::Origin => "origin",
+            Phase::OriginResponse => "origin-response",
+            Phase::ViewerResponse => "viewer-response",
+            Phase::Request => "request",
+        }
+    }
+}
+
+impl From<Stage> for Phase {
+    fn from(stage: Stage) -> Phase {
+        match stage {
+            Stage::ViewerRequest => Phase::ViewerRequest,
+            Stage::OriginRequest => Phase::OriginRequest,
+            Stage::OriginResponse => Phase::OriginResponse,
+            Stage::ViewerResponse => Phase::ViewerResponse,
+        }
+    }
+}
+
+const PHASES: usize = Phase::ALL.len();
 
 /// One worker's counters.
 #[derive(Default)]
 pub struct StageCounters {
-    calls: [AtomicU64; STAGES.len()],
-    nanos: [AtomicU64; STAGES.len()],
+    calls: [AtomicU64; PHASES],
+    nanos: [AtomicU64; PHASES],
 }
 
 impl StageCounters {
-    pub fn record(&self, stage: &str, d: Duration) {
-        if let Some(i) = index(stage) {
-            self.calls[i].fetch_add(1, Ordering::Relaxed);
-            self.nanos[i].fetch_add(d.as_nanos() as u64, Ordering::Relaxed);
-        }
+    pub fn record(&self, phase: Phase, d: Duration) {
+        let i = phase as usize;
+        self.calls[i].fetch_add(1, Ordering::Relaxed);
+        self.nanos[i].fetch_add(d.as_nanos() as u64, Ordering::Relaxed);
     }
 }
 
@@ -57,8 +94,8 @@ impl Metrics {
     }
 
     /// Per stage: (calls, total time), summed over the workers.
-    pub fn totals(&self) -> [(u64, Duration); STAGES.len()] {
-        let mut out = [(0, Duration::ZERO); STAGES.len()];
+    pub fn totals(&self) -> [(u64, Duration); PHASES] {
+        let mut out = [(0, Duration::ZERO); PHASES];
         for w in self
             .workers
             .lock()
@@ -77,14 +114,16 @@ impl Metrics {
     pub fn prometheus(&self, pop: &str) -> String {
         let totals = self.totals();
         let mut out = String::from("# HELP edge_stage_calls_total Times each request stage ran.\n# TYPE edge_stage_calls_total counter\n");
-        for (stage, (calls, _)) in STAGES.iter().zip(&totals) {
+        for (phase, (calls, _)) in Phase::ALL.iter().zip(&totals) {
+            let stage = phase.as_str();
             let _ = writeln!(
                 out,
                 "edge_stage_calls_total{{pop=\"{pop}\",stage=\"{stage}\"}} {calls}"
             );
         }
         out.push_str("# HELP edge_stage_seconds_total Time spent in each request stage.\n# TYPE edge_stage_seconds_total counter\n");
-        for (stage, (_, time)) in STAGES.iter().zip(&totals) {
+        for (phase, (_, time)) in Phase::ALL.iter().zip(&totals) {
+            let stage = phase.as_str();
             let _ = writeln!(
                 out,
                 "edge_stage_seconds_total{{pop=\"{pop}\",stage=\"{stage}\"}} {:.9}",
@@ -100,21 +139,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sums_every_worker_and_ignores_unknown_stages() {
+    fn sums_every_worker_per_phase() {
         let m = Metrics::default();
         let (a, b) = (m.worker(), m.worker());
-        a.record("cache", Duration::from_micros(3));
-        b.record("cache", Duration::from_micros(5));
-        b.record("viewer-response", Duration::from_millis(1));
-        a.record("nonsense", Duration::from_secs(1));
+        a.record(Phase::Cache, Duration::from_micros(3));
+        b.record(Phase::Cache, Duration::from_micros(5));
+        b.record(Stage::ViewerResponse.into(), Duration::from_millis(1));
         let t = m.totals();
-        assert_eq!(t[1], (2, Duration::from_micros(8)));
-        assert_eq!(t[5], (1, Duration::from_millis(1)));
+        assert_eq!(t[Phase::Cache as usize], (2, Duration::from_micros(8)));
+        assert_eq!(
+            t[Phase::ViewerResponse as usize],
+            (1, Duration::from_millis(1))
+        );
         assert_eq!(t.iter().map(|x| x.0).sum::<u64>(), 3);
         let text = m.prometheus("T1");
         assert!(text.contains("edge_stage_calls_total{pop=\"T1\",stage=\"cache\"} 2\n"));
         assert!(text.contains(
             "edge_stage_seconds_total{pop=\"T1\",stage=\"viewer-response\"} 0.001000000\n"
         ));
+    }
+
+    #[test]
+    fn phases_are_in_request_order_and_index_their_counters() {
+        for (i, p) in Phase::ALL.iter().enumerate() {
+            assert_eq!(*p as usize, i, "{p:?}");
+        }
     }
 }

@@ -2,10 +2,8 @@
 //! (docs/cloudfront-behaviour.md: "Response headers CloudFront adds", "Error page").
 
 use bytes::Bytes;
-use http::header::{HeaderName, HeaderValue, CONTENT_TYPE, SERVER, VIA};
-use http::{HeaderMap, Response, StatusCode, Version};
-
-use super::body::EdgeBody;
+use http::header::{HeaderName, HeaderValue, SERVER, VIA};
+use http::{HeaderMap, StatusCode, Version};
 
 pub static X_CACHE: HeaderName = HeaderName::from_static("x-cache");
 pub static X_AMZ_CF_POP: HeaderName = HeaderName::from_static("x-amz-cf-pop");
@@ -19,6 +17,12 @@ pub enum XCache {
     Miss,
     Error,
     LambdaGenerated,
+    /// A function's result failed validation (502).
+    LambdaValidationError,
+    /// A function threw, rejected, never settled or ran out of memory.
+    LambdaExecutionError,
+    /// A function timed out or was throttled (503).
+    LambdaLimitExceeded,
 }
 
 impl XCache {
@@ -29,12 +33,16 @@ impl XCache {
             XCache::Miss => "Miss from cloudfront",
             XCache::Error => "Error from cloudfront",
             XCache::LambdaGenerated => "LambdaGeneratedResponse from cloudfront",
+            XCache::LambdaValidationError => "LambdaValidationError from CloudFront",
+            XCache::LambdaExecutionError => "LambdaExecutionError from CloudFront",
+            XCache::LambdaLimitExceeded => "LambdaLimitExceeded from CloudFront",
         }
     }
 
-    /// CloudFront reports any 4xx/5xx answer from the origin as an error.
+    /// CloudFront reports any 4xx/5xx answer from the origin or the cache as an error.
     pub fn for_status(self, status: StatusCode) -> XCache {
-        if status.as_u16() >= 400 && self != XCache::LambdaGenerated {
+        let from_cache_or_origin = matches!(self, XCache::Hit | XCache::RefreshHit | XCache::Miss);
+        if status.as_u16() >= 400 && from_cache_or_origin {
             XCache::Error
         } else {
             self
@@ -42,9 +50,9 @@ impl XCache {
     }
 }
 
-/// Per-node header values, built once.
+/// The headers this POP stamps on every answer, built once per node.
 #[derive(Debug, Clone)]
-pub struct Identity {
+pub struct PopStamp {
     pub pop: HeaderValue,
     pub pop_name: String,
     /// `<hex>.cloudfront.net (CloudFront)`, prefixed with the protocol version per message.
@@ -54,11 +62,11 @@ pub struct Identity {
     pub via_origin: HeaderValue,
 }
 
-impl Identity {
-    pub fn new(pop: &str) -> Identity {
+impl PopStamp {
+    pub fn new(pop: &str) -> PopStamp {
         let host = format!("{}.cloudfront.net (CloudFront)", super::ids::node_hex());
         let v = |p: &str| HeaderValue::from_str(&format!("{p} {host}")).expect("ascii");
-        Identity {
+        PopStamp {
             pop: HeaderValue::from_str(pop).expect("pop validated as ascii"),
             pop_name: pop.to_string(),
             via_10: v("1.0"),
@@ -94,28 +102,9 @@ impl Identity {
             headers.insert(SERVER, HeaderValue::from_static("CloudFront"));
         }
     }
-
-    /// CloudFront's generated error page (docs/cloudfront-behaviour.md: "Error page").
-    pub fn error_response(
-        &self,
-        status: StatusCode,
-        text: &str,
-        x_cache: &'static str,
-        request_id: &str,
-        version: Version,
-    ) -> Response<EdgeBody> {
-        let body = error_page(status, text, request_id);
-        let mut resp = Response::new(EdgeBody::full(body));
-        *resp.status_mut() = status;
-        let h = resp.headers_mut();
-        h.insert(SERVER, HeaderValue::from_static("CloudFront"));
-        h.insert(CONTENT_TYPE, HeaderValue::from_static("text/html"));
-        self.stamp(h, XCache::Error, request_id, version);
-        h.insert(X_CACHE.clone(), HeaderValue::from_static(x_cache));
-        resp
-    }
 }
 
+/// CloudFront's generated error page (docs/cloudfront-behaviour.md: "Error page").
 pub fn error_page(status: StatusCode, text: &str, request_id: &str) -> Bytes {
     let code = status.as_u16();
     Bytes::from(format!(

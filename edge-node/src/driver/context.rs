@@ -1,0 +1,249 @@
+//! The one per-request value the stages pass along: the request as they see it (after any
+//! viewer-request function), where it came from, the distribution and behavior it matched,
+//! and its timings. Also the helpers that build it from what the viewer sent.
+
+use super::metrics::Phase;
+use crate::config::{Behavior, Distribution, NodeConfig, NodeSettings, Protocol};
+use crate::error::EdgeError;
+use bytes::Bytes;
+use http::header::{self, HeaderValue};
+use http::request::Parts;
+use http::{HeaderMap, Method, Uri, Version};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use std::cell::RefCell;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Where a request came from.
+#[derive(Debug, Clone, Copy)]
+pub struct Conn {
+    pub peer: SocketAddr,
+    pub protocol: Protocol,
+    /// The viewer's IP: the peer's, unless a trusted proxy or (dev mode) the request names one.
+    pub viewer: IpAddr,
+}
+
+/// One request on its way through the stages.
+pub(crate) struct RequestCtx {
+    /// Held for the request's life: the worker drops a replaced configuration's isolates only
+    /// once no request holds it.
+    pub config: Arc<NodeConfig>,
+    pub dist: Arc<Distribution>,
+    /// Index of the matched behavior in `dist.behaviors`.
+    pub behavior: usize,
+    pub method: Method,
+    /// The URI and headers as the cache and the origin see them: the viewer's, then whatever a
+    /// viewer-request function returned, plus the CloudFront-* headers in the cache key.
+    pub uri: Uri,
+    pub headers: HeaderMap,
+    /// The viewer's URI when a function replaced it (the access log records what was asked).
+    pub viewer_uri: Option<Uri>,
+    pub version: Version,
+    pub conn: Conn,
+    pub request_id: Box<str>,
+    /// Stage durations for `Server-Timing`, when the node is asked to send it.
+    pub timing: Option<Timing>,
+}
+
+impl RequestCtx {
+    /// The request as the viewer sent it, with the distribution and behavior `route` found.
+    pub fn new(
+        config: Arc<NodeConfig>,
+        (dist, behavior): (Arc<Distribution>, usize),
+        parts: Parts,
+        conn: Conn,
+        request_id: Box<str>,
+        timing: bool,
+    ) -> RequestCtx {
+        RequestCtx {
+            config,
+            dist,
+            behavior,
+            method: parts.method,
+            uri: parts.uri,
+            headers: parts.headers,
+            viewer_uri: None,
+            version: parts.version,
+            conn,
+            request_id,
+            timing: timing.then(Timing::default),
+        }
+    }
+
+    /// A copy for a background refresh of the same object, with its own request id.
+    pub fn for_revalidation(&self) -> RequestCtx {
+        RequestCtx {
+            config: self.config.clone(),
+            dist: self.dist.clone(),
+            behavior: self.behavior,
+            method: self.method.clone(),
+            uri: self.uri.clone(),
+            headers: self.headers.clone(),
+            viewer_uri: None,
+            version: self.version,
+            conn: self.conn,
+            request_id: crate::http::ids::request_id().into(),
+            timing: None,
+        }
+    }
+
+    pub fn behavior(&self) -> &Behavior {
+        &self.dist.behaviors[self.behavior]
+    }
+
+    /// The path the viewer asked for (before any rewrite).
+    pub fn viewer_path(&self) -> &str {
+        self.viewer_uri.as_ref().unwrap_or(&self.uri).path()
+    }
+
+    pub fn is_head(&self) -> bool {
+        self.method == Method::HEAD
+    }
+}
+
+/// Stage durations for `Server-Timing`.
+#[derive(Default)]
+pub(crate) struct Timing(RefCell<Vec<(Phase, Duration)>>);
+
+impl Timing {
+    pub fn add(&self, phase: Phase, d: Duration) {
+        self.0.borrow_mut().push((phase, d));
+    }
+
+    pub fn header(&self) -> Option<HeaderValue> {
+        let parts: Vec<String> = self
+            .0
+            .borrow()
+            .iter()
+            .map(|(p, d)| format!("{};dur={:.3}", p.as_str(), d.as_secs_f64() * 1000.0))
+            .collect();
+        HeaderValue::from_str(&parts.join(", ")).ok()
+    }
+}
+
+static X_EDGE_VIEWER_IP: http::header::HeaderName =
+    http::header::HeaderName::from_static("x-edge-viewer-ip");
+
+/// The viewer's IP (docs/cloudfront-behaviour.md: "Viewer headers"): in dev mode `X-Edge-Viewer-Ip`
+/// or the configured default; behind a trusted proxy the nearest untrusted `X-Forwarded-For` entry;
+/// else the peer.
+pub(crate) fn viewer_ip(node: &NodeSettings, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+    if node.dev {
+        if let Some(ip) = headers
+            .get(&X_EDGE_VIEWER_IP)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok())
+        {
+            return ip;
+        }
+    }
+    let trusted = |ip: &IpAddr| node.trusted_proxies.iter().any(|n| n.contains(ip));
+    if trusted(&peer) {
+        let chain: Vec<IpAddr> = headers
+            .get_all(http::header::HeaderName::from_static("x-forwarded-for"))
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|s| s.trim().parse().ok())
+            .collect();
+        if let Some(ip) = chain.iter().rev().find(|ip| !trusted(ip)) {
+            return *ip;
+        }
+    }
+    match node.viewer_ip {
+        Some(ip) if node.dev => ip,
+        _ => peer,
+    }
+}
+
+/// The distribution whose domain or alias is the request's host (else the first one) and the
+/// index of the behavior whose path pattern matches first.
+pub(crate) fn route(
+    config: &NodeConfig,
+    parts: &Parts,
+) -> Result<(Arc<Distribution>, usize), EdgeError> {
+    let dist = distribution_for(config, parts)?;
+    Ok((dist.clone(), dist.behavior_index(parts.uri.path())))
+}
+
+fn distribution_for<'c>(
+    config: &'c NodeConfig,
+    parts: &Parts,
+) -> Result<&'c Arc<Distribution>, EdgeError> {
+    let host = parts
+        .uri
+        .host()
+        .or_else(|| {
+            parts
+                .headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+        })
+        .unwrap_or("");
+    let host = strip_port(host);
+    if config.distributions.len() > 1 {
+        if let Some(d) = config.distributions.iter().find(|d| {
+            d.domain_name.eq_ignore_ascii_case(host)
+                || d.aliases.iter().any(|a| a.eq_ignore_ascii_case(host))
+        }) {
+            return Ok(d);
+        }
+    }
+    config
+        .distributions
+        .first()
+        .ok_or_else(|| EdgeError::UnknownHost(host.to_string()))
+}
+
+fn strip_port(host: &str) -> &str {
+    if host.starts_with('[') {
+        return host.split(']').next().map_or(host, |h| &h[1..]);
+    }
+    host.rsplit_once(':').map_or(host, |(h, p)| {
+        if p.bytes().all(|b| b.is_ascii_digit()) {
+            h
+        } else {
+            host
+        }
+    })
+}
+
+/// Reads the viewer's body up to `limit` bytes.
+pub(crate) async fn read_body(
+    body: Incoming,
+    headers: &HeaderMap,
+    limit: usize,
+) -> Result<Bytes, EdgeError> {
+    use http_body::Body as _;
+    if body.is_end_stream() {
+        return Ok(Bytes::new());
+    }
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(EdgeError::BodyTooLarge { limit });
+    }
+    match Limited::new(body, limit).collect().await {
+        Ok(c) => Ok(c.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            Err(EdgeError::BodyTooLarge { limit })
+        }
+        Err(e) => Err(EdgeError::BadRequest(e.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strip_port;
+
+    #[test]
+    fn ports_are_stripped_from_hosts() {
+        assert_eq!(strip_port("example.com:8080"), "example.com");
+        assert_eq!(strip_port("example.com"), "example.com");
+        assert_eq!(strip_port("[::1]:80"), "::1");
+    }
+}

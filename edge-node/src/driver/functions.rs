@@ -1,0 +1,153 @@
+//! Calling a function from a stage: build its event from what the node holds, invoke it on
+//! this thread's isolates, time it, validate its result and map every failure to CloudFront's
+//! status and X-Cache. The stage modules say what goes in and what to do with what comes out.
+
+use super::metrics::Phase;
+use super::{RequestCtx, Worker};
+use crate::config::Association;
+use crate::error::EdgeError;
+use crate::js::{FnError, FunctionCode};
+use crate::lambda::event::{self, EventConfig, FnRequest, FnResponse};
+use crate::lambda::validate::{self, RequestOutcome};
+use crate::lambda::Stage;
+use bytes::Bytes;
+use http::HeaderMap;
+use serde_json::Value;
+use std::time::Instant;
+
+impl Worker {
+    /// Invokes `assoc`'s function (its canary's for viewers in the canary slice) and times it.
+    async fn call(
+        &self,
+        ctx: &RequestCtx,
+        assoc: &Association,
+        stage: Stage,
+        event: &str,
+    ) -> Result<Value, EdgeError> {
+        let start = Instant::now();
+        let code = assoc.code_for(ctx.conn.viewer);
+        let result = self
+            .runner
+            .invoke(code, stage, event, &ctx.request_id)
+            .await;
+        self.observe(ctx, Phase::from(stage), start.elapsed());
+        result.map_err(|e| self.fn_error(e, code, stage))
+    }
+
+    /// A request-stage function (viewer-request, origin-request): event, call, validation.
+    pub(crate) async fn request_fn(
+        &self,
+        ctx: &RequestCtx,
+        assoc: &Association,
+        stage: Stage,
+        req: &FnRequest,
+    ) -> Result<RequestOutcome, EdgeError> {
+        let mut event = String::with_capacity(2048);
+        event::write(
+            &mut event,
+            stage,
+            event_config(ctx),
+            req,
+            None,
+            assoc.include_body,
+        );
+        let result = self.call(ctx, assoc, stage, &event).await?;
+        validate::request_result(stage, req, assoc.include_body, &result)
+            .map_err(|inv| invalid(assoc, stage, inv))
+    }
+
+    /// A response-stage function (origin-response, viewer-response): event, call, validation.
+    pub(crate) async fn response_fn(
+        &self,
+        ctx: &RequestCtx,
+        assoc: &Association,
+        stage: Stage,
+        req: &FnRequest,
+        input: &FnResponse,
+    ) -> Result<FnResponse, EdgeError> {
+        let mut event = String::with_capacity(2048);
+        event::write(
+            &mut event,
+            stage,
+            event_config(ctx),
+            req,
+            Some(input),
+            false,
+        );
+        let result = self.call(ctx, assoc, stage, &event).await?;
+        let strict = stage == Stage::ViewerResponse
+            && self.shared.node.functions.strict_viewer_response_status;
+        validate::response_result(stage, input, &result, strict)
+            .map_err(|inv| invalid(assoc, stage, inv))
+    }
+
+    fn fn_error(&self, e: FnError, code: &FunctionCode, stage: Stage) -> EdgeError {
+        let function = code.name.clone();
+        let detail = e.to_string();
+        match e {
+            FnError::Throttled | FnError::Timeout(_) => EdgeError::LambdaLimitExceeded {
+                function,
+                stage,
+                detail,
+            },
+            FnError::Unserializable(_) => EdgeError::LambdaValidation {
+                function,
+                stage,
+                message:
+                    "The Lambda function returned invalid JSON: The JSON output is not parsable."
+                        .into(),
+                detail,
+            },
+            FnError::Threw(_)
+            | FnError::NeverSettled
+            | FnError::Memory(_)
+            | FnError::NotLoaded(_) => EdgeError::LambdaExecution {
+                function,
+                stage,
+                detail,
+                status: self.shared.node.functions.execution_error_status,
+            },
+        }
+    }
+}
+
+fn event_config(ctx: &RequestCtx) -> EventConfig<'_> {
+    EventConfig {
+        distribution_domain: &ctx.dist.domain_name,
+        distribution_id: &ctx.dist.id,
+        request_id: &ctx.request_id,
+    }
+}
+
+/// A result that failed CloudFront's validation, as the viewer's 502.
+pub(crate) fn invalid(assoc: &Association, stage: Stage, inv: validate::Invalid) -> EdgeError {
+    EdgeError::LambdaValidation {
+        function: assoc.code.name.clone(),
+        stage,
+        message: inv.message,
+        detail: inv.detail,
+    }
+}
+
+/// The viewer's request (after any viewer-request function) as functions see it.
+pub(crate) fn viewer_fn_request(ctx: &RequestCtx, headers: HeaderMap, body: Bytes) -> FnRequest {
+    FnRequest {
+        client_ip: ctx.conn.viewer.to_string(),
+        method: ctx.method.clone(),
+        uri: ctx.uri.path().to_string(),
+        querystring: ctx.uri.query().unwrap_or("").to_string(),
+        headers,
+        body,
+        origin: None,
+    }
+}
+
+/// A response as a response-stage function sees it.
+pub(crate) fn fn_response(status: http::StatusCode, headers: HeaderMap) -> FnResponse {
+    FnResponse {
+        status,
+        status_description: status.canonical_reason().unwrap_or("").to_string(),
+        headers,
+        body: None,
+    }
+}

@@ -1,0 +1,184 @@
+//! origin-request: the request CloudFront sends to the origin (docs/cloudfront-behaviour.md:
+//! "Requests to a custom origin"), then the origin-request function, which may rewrite it,
+//! send it to another origin, or answer itself (an answer that is cached like the origin's).
+
+use super::functions::invalid;
+use super::{RequestCtx, Worker};
+use crate::cache::Stored;
+use crate::config::Behavior;
+use crate::error::EdgeError;
+use crate::lambda::event::{self, FnRequest, FnResponse};
+use crate::lambda::validate::{self, RequestOutcome};
+use crate::lambda::Stage;
+use crate::origin::{self, Forward};
+use bytes::Bytes;
+use http::header;
+use http::{Method, Request};
+use http_body_util::Full;
+use serde_json::Value;
+
+/// Why the request goes to the origin.
+pub(crate) enum ToOrigin<'a> {
+    /// To fill the cache: a HEAD is fetched as a GET (so later GETs can be answered too), and
+    /// the viewer's conditionals are replaced by the stale object's validators, if any.
+    Fill { validators: Option<&'a Stored> },
+    /// A request the behavior does not cache: forwarded with its method and body.
+    Pass { body: Bytes },
+}
+
+// Made and matched once per origin request; boxing the request would cost more than its size.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum OriginRequest {
+    /// Send `req`; `sent` is that request as functions see it, when an origin-side function
+    /// needs it (origin-response gets the request as origin-request left it).
+    Send {
+        req: Request<Full<Bytes>>,
+        sent: Option<FnRequest>,
+    },
+    /// The origin-request function's own answer.
+    Generated(FnResponse),
+}
+
+impl Worker {
+    pub(crate) async fn origin_request(
+        &self,
+        ctx: &RequestCtx,
+        to: ToOrigin<'_>,
+    ) -> Result<OriginRequest, EdgeError> {
+        let behavior = ctx.behavior();
+        let (method, body, validators, strip_conditionals) = match to {
+            ToOrigin::Fill { validators } if ctx.is_head() => {
+                (Method::GET, Bytes::new(), validators, true)
+            }
+            ToOrigin::Fill { validators } => (ctx.method.clone(), Bytes::new(), validators, true),
+            ToOrigin::Pass { body } => (ctx.method.clone(), body, None, false),
+        };
+        let forward = Forward {
+            behavior,
+            viewer_protocol: ctx.conn.protocol,
+            viewer_ip: ctx.conn.viewer,
+            request_id: &ctx.request_id,
+            via: &self.shared.stamp.via_origin,
+            strip_conditionals,
+        };
+        let added;
+        let viewer_headers = if behavior.cloudfront_forward_headers.is_empty() {
+            &ctx.headers
+        } else {
+            added = self.with_cloudfront_headers(
+                ctx,
+                &ctx.headers,
+                &behavior.cloudfront_forward_headers,
+            );
+            &added
+        };
+        let mut req =
+            origin::origin_request(&forward, &method, &ctx.uri, viewer_headers, body.clone())?;
+        if let Some(s) = validators {
+            let h = req.headers_mut();
+            if let Some(etag) = s.etag() {
+                h.insert(header::IF_NONE_MATCH, etag.clone());
+            }
+            if let Some(lm) = s.last_modified() {
+                h.insert(header::IF_MODIFIED_SINCE, lm.clone());
+            }
+        }
+        let oreq = behavior.function(Stage::OriginRequest);
+        let needs_fn_view = oreq.is_some() || behavior.function(Stage::OriginResponse).is_some();
+        let sent = needs_fn_view.then(|| as_function_request(&req, behavior, ctx, body));
+        let (Some(assoc), Some(fnreq)) = (oreq, sent.as_ref()) else {
+            return Ok(OriginRequest::Send { req, sent });
+        };
+        match self
+            .request_fn(ctx, assoc, Stage::OriginRequest, fnreq)
+            .await?
+        {
+            RequestOutcome::Respond(g) => Ok(OriginRequest::Generated(g)),
+            RequestOutcome::Continue(r) => {
+                let req = rebuild(req, &r, behavior).map_err(|detail| {
+                    invalid(assoc, Stage::OriginRequest, validate::Invalid {
+                        message: "The Lambda function returned an invalid origin configuration: One or more HeaderName or HeaderValue values are invalid.".into(),
+                        detail,
+                    })
+                })?;
+                Ok(OriginRequest::Send { req, sent: Some(r) })
+            }
+        }
+    }
+}
+
+/// The origin request as an origin-request function sees it: CloudFront's rewritten headers
+/// (without the origin's custom headers, which live in `origin.custom.customHeaders`).
+fn as_function_request(
+    req: &Request<Full<Bytes>>,
+    behavior: &Behavior,
+    ctx: &RequestCtx,
+    body: Bytes,
+) -> FnRequest {
+    let mut headers = req.headers().clone();
+    for (n, _) in &behavior.origin.custom_headers {
+        headers.remove(n);
+    }
+    FnRequest {
+        client_ip: ctx.conn.viewer.to_string(),
+        method: req.method().clone(),
+        uri: ctx.uri.path().to_string(),
+        querystring: req.uri().query().unwrap_or("").to_string(),
+        headers,
+        body,
+        origin: Some(event::custom_origin(&behavior.origin, ctx.conn.protocol)),
+    }
+}
+/// The origin request after an origin-request function: its uri, query string, headers, body
+/// and (possibly different) origin.
+fn rebuild(
+    req: Request<Full<Bytes>>,
+    r: &FnRequest,
+    behavior: &Behavior,
+) -> Result<Request<Full<Bytes>>, String> {
+    let (mut parts, _) = req.into_parts();
+    let o = &behavior.origin;
+    let (scheme, domain, port, path, custom) = match r.origin.as_ref() {
+        Some(Value::Object(obj)) if obj.contains_key("custom") => {
+            let c = &obj["custom"];
+            (
+                c["protocol"].as_str().unwrap_or("http").to_string(),
+                c["domainName"]
+                    .as_str()
+                    .unwrap_or(&o.domain_name)
+                    .to_string(),
+                c["port"].as_u64().unwrap_or(80) as u16,
+                c["path"].as_str().unwrap_or("").to_string(),
+                c.get("customHeaders").cloned(),
+            )
+        }
+        Some(Value::Object(obj)) if obj.contains_key("s3") => {
+            let s = &obj["s3"];
+            (
+                "https".into(),
+                s["domainName"].as_str().unwrap_or("").to_string(),
+                443,
+                s["path"].as_str().unwrap_or("").to_string(),
+                s.get("customHeaders").cloned(),
+            )
+        }
+        _ => return Err("origin must have custom or s3".into()),
+    };
+    let host = if domain.contains(':') {
+        format!("[{domain}]")
+    } else {
+        domain
+    };
+    let target = format!("{scheme}://{host}:{port}{path}{}", r.path_and_query());
+    parts.uri = target
+        .parse()
+        .map_err(|e| format!("origin URL {target:?}: {e}"))?;
+    parts.headers = r.headers.clone();
+    if let Some(h) = custom {
+        let extra = crate::lambda::headers::from_event(&h).map_err(|e| e.message())?;
+        for (n, v) in extra.iter() {
+            parts.headers.insert(n.clone(), v.clone());
+        }
+    }
+    Ok(Request::from_parts(parts, Full::new(r.body.clone())))
+}

@@ -1,0 +1,60 @@
+//! What every worker thread of a node shares: the configuration (swapped whole), the cache,
+//! the POP's stamp, the function watchdog, the geo databases and the metrics.
+
+use super::metrics;
+use crate::cache::Cache;
+use crate::config::{NodeConfig, NodeSettings};
+use crate::http::respond::PopStamp;
+use crate::js::Watchdog;
+use arc_swap::ArcSwap;
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
+
+/// State shared by every worker thread of a node.
+pub struct NodeShared {
+    /// Distributions, behaviors and functions: swapped whole by `server::NodeHandle::apply`.
+    pub config: ArcSwap<NodeConfig>,
+    /// This node's own settings, fixed for its life.
+    pub node: NodeSettings,
+    pub cache: Cache,
+    pub stamp: PopStamp,
+    pub watchdog: Watchdog,
+    /// Function invocations in flight on the node (for throttling).
+    pub inflight: Arc<AtomicUsize>,
+    /// The geo databases; swapped whole when they are reloaded.
+    pub geo: arc_swap::ArcSwapOption<crate::geo::GeoDb>,
+    /// Stage counts and times of every worker.
+    pub metrics: metrics::Metrics,
+}
+
+impl NodeShared {
+    pub fn new(config: NodeConfig, geo: Option<crate::geo::GeoDb>) -> NodeShared {
+        NodeShared {
+            geo: arc_swap::ArcSwapOption::from(geo.map(Arc::new)),
+            cache: Cache::new(config.node.cache_bytes),
+            stamp: PopStamp::new(&config.node.pop),
+            node: config.node.clone(),
+            config: ArcSwap::from_pointee(config),
+            watchdog: Watchdog::start(),
+            inflight: Arc::new(AtomicUsize::new(0)),
+            metrics: metrics::Metrics::default(),
+        }
+    }
+
+    /// Drops cached objects matching `paths` (CloudFront's invalidation rules) in the
+    /// distribution with Id `distribution`, or in all; `None` when no distribution has that Id.
+    pub fn invalidate(&self, distribution: Option<&str>, paths: &[String]) -> Option<usize> {
+        let config = self.config.load();
+        let mut matched = false;
+        let mut dropped = 0;
+        for d in config
+            .distributions
+            .iter()
+            .filter(|d| distribution.is_none_or(|id| id == d.id))
+        {
+            matched = true;
+            dropped += self.cache.invalidate(d.index, paths);
+        }
+        matched.then_some(dropped)
+    }
+}

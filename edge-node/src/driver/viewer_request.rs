@@ -1,0 +1,64 @@
+//! viewer-request: the function sees the request as the viewer sent it and either passes it
+//! on (possibly rewritten, which changes the cache key) or answers itself; a generated answer
+//! goes straight back to the viewer, without viewer-response (docs/cloudfront-behaviour.md:
+//! "Which stages run").
+
+use super::functions::{invalid, viewer_fn_request};
+use super::{RequestCtx, Worker};
+use crate::config::Association;
+use crate::error::EdgeError;
+use crate::http::body::EdgeBody;
+use crate::http::respond::XCache;
+use crate::lambda::validate::{self, RequestOutcome};
+use crate::lambda::Stage;
+use bytes::Bytes;
+use http::{HeaderMap, Response, Uri};
+
+pub(crate) enum ViewerRequest {
+    /// Go on with this request.
+    Continue {
+        uri: Uri,
+        headers: HeaderMap,
+        body: Bytes,
+    },
+    /// The function's own answer, stamped.
+    Respond(Response<EdgeBody>),
+}
+
+impl Worker {
+    pub(crate) async fn viewer_request(
+        &self,
+        ctx: &RequestCtx,
+        assoc: &Association,
+        body: Bytes,
+    ) -> Result<ViewerRequest, EdgeError> {
+        let req = viewer_fn_request(ctx, ctx.headers.clone(), body);
+        match self
+            .request_fn(ctx, assoc, Stage::ViewerRequest, &req)
+            .await?
+        {
+            RequestOutcome::Continue(r) => {
+                let uri = r.path_and_query().parse::<Uri>().map_err(|e| {
+                    invalid(
+                        assoc,
+                        Stage::ViewerRequest,
+                        validate::Invalid {
+                            message: "The Lambda function returned an invalid URI format.".into(),
+                            detail: format!("{:?}: {e}", r.path_and_query()),
+                        },
+                    )
+                })?;
+                Ok(ViewerRequest::Continue {
+                    uri,
+                    headers: r.headers,
+                    body: r.body,
+                })
+            }
+            RequestOutcome::Respond(g) => Ok(ViewerRequest::Respond(self.reply_generated(
+                ctx,
+                g,
+                XCache::LambdaGenerated,
+            ))),
+        }
+    }
+}

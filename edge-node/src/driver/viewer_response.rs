@@ -1,0 +1,45 @@
+//! viewer-response: the function sees the answer on its way to the viewer (not generated at
+//! viewer-request, not an origin error) and may change its headers and body, never its status.
+
+use super::functions::{fn_response, viewer_fn_request};
+use super::{RequestCtx, Worker};
+use crate::config::Association;
+use crate::error::EdgeError;
+use crate::http::body::EdgeBody;
+use crate::lambda::Stage;
+use bytes::Bytes;
+use http::header::{self, HeaderValue};
+use http::Response;
+
+impl Worker {
+    pub(crate) async fn viewer_response(
+        &self,
+        ctx: &RequestCtx,
+        assoc: &Association,
+        resp: Response<EdgeBody>,
+    ) -> Result<Response<EdgeBody>, EdgeError> {
+        let names = &ctx.behavior().cloudfront_forward_headers;
+        let headers = if names.is_empty() {
+            ctx.headers.clone()
+        } else {
+            self.with_cloudfront_headers(ctx, &ctx.headers, names)
+        };
+        let req = viewer_fn_request(ctx, headers, Bytes::new());
+        let (mut parts, body) = resp.into_parts();
+        let input = fn_response(parts.status, std::mem::take(&mut parts.headers));
+        let out = self
+            .response_fn(ctx, assoc, Stage::ViewerResponse, &req, &input)
+            .await?;
+        parts.headers = out.headers;
+        let body = match out.body {
+            Some(b) => {
+                parts
+                    .headers
+                    .insert(header::CONTENT_LENGTH, HeaderValue::from(b.len()));
+                EdgeBody::full(if ctx.is_head() { Bytes::new() } else { b })
+            }
+            None => body,
+        };
+        Ok(Response::from_parts(parts, body))
+    }
+}
