@@ -446,7 +446,7 @@ async fn run_node(a: NodeArgs) -> Result<()> {
         let r = edge_node::replica::Replica {
             control,
             token,
-            pop: node.shared.stamp.pop_name.to_string(),
+            pop: node.shared.node.pop.to_string(),
             url: format!("http://{}", node.http),
             store,
             handle: node.handle.clone(),
@@ -482,10 +482,10 @@ async fn run_node(a: NodeArgs) -> Result<()> {
         node.http,
         opt(admin),
         opt(node.tls),
-        node.shared.stamp.pop_name,
+        node.shared.node.pop,
         applied_at_start.map_or("-".to_string(), |r| r.to_string())
     );
-    tracing::info!(http = %node.http, admin = %opt(admin), tls = %opt(node.tls), pop = %node.shared.stamp.pop_name, engine = edge_node::js::engine(), "edge node ready");
+    tracing::info!(http = %node.http, admin = %opt(admin), tls = %opt(node.tls), pop = %node.shared.node.pop, engine = edge_node::js::engine(), "edge node ready");
     if let Some(path) = a.config.clone() {
         // SIGHUP reloads the configuration file, like POST /__edge/reload.
         let handle = node.handle.clone();

@@ -135,7 +135,7 @@ async fn handle(
         },
         (&Method::GET, "/__edge/metrics") => {
             let mut r = Response::new(Full::new(Bytes::from(
-                shared.metrics.prometheus(&shared.stamp.pop_name),
+                shared.metrics.prometheus(&shared.node.pop),
             )));
             r.headers_mut().insert(
                 http::header::CONTENT_TYPE,
@@ -147,7 +147,7 @@ async fn handle(
             StatusCode::OK,
             json!({
                 "status": "ok",
-                "pop": shared.stamp.pop_name,
+                "pop": shared.node.pop,
                 "objects": shared.cache.len(),
                 "bytes": shared.cache.weight(),
             }),

@@ -411,7 +411,10 @@ impl Replica {
         let cfg = state
             .compose(&self.handle.settings(), &code)
             .map_err(|e| e.to_string())?;
-        self.handle.apply(cfg).await.map_err(|e| e.to_string())?;
+        self.handle
+            .apply(cfg.distributions)
+            .await
+            .map_err(|e| e.to_string())?;
         self.invalidate(state);
         if let Err(e) = self.store.save(state, &code) {
             tracing::warn!(error = %e, "could not save the applied state locally");

@@ -4,7 +4,7 @@
 //! shared cache. HTTP/1.1 and HTTP/2 (prior knowledge) on the plain listener; ALPN h2/http1.1
 //! on the TLS one. Shutdown stops accepting and lets in-flight requests finish.
 
-use crate::config::{NodeConfig, Protocol};
+use crate::config::{Distributions, NodeConfig, Protocol};
 use crate::driver::{Conn, NodeShared, Worker};
 use crate::error::EdgeError;
 use hyper::service::service_fn;
@@ -41,9 +41,9 @@ pub struct RunningNode {
 /// What a worker thread is asked to do besides serving.
 enum Command {
     /// Create and warm isolates for every function of this configuration.
-    Load(Arc<NodeConfig>, oneshot::Sender<Result<(), String>>),
+    Load(Arc<Distributions>, oneshot::Sender<Result<(), String>>),
     /// The first configuration replaced the second: retire the second's functions.
-    Retire(Arc<NodeConfig>, Arc<NodeConfig>),
+    Retire(Arc<Distributions>, Arc<Distributions>),
     /// Replace every isolate with a fresh one; answers how many were created.
     Recycle(oneshot::Sender<Result<usize, String>>),
 }
@@ -116,7 +116,7 @@ impl NodeHandle {
             .iter()
             .map(|c| (c.name.clone(), c.version, c.sha256.clone()))
             .collect();
-        self.apply(config).await?;
+        self.apply(config.distributions).await?;
         self.reload_geo()?;
         Ok(functions)
     }
@@ -124,10 +124,9 @@ impl NodeHandle {
     /// Makes `config` live atomically: every worker first creates and warms the isolates of
     /// its functions (old versions keep serving meanwhile); only when all have succeeded is
     /// the configuration swapped, and then the isolates of retired versions are dropped. On
-    /// any failure nothing changes. This node's own settings ([node]) are kept as they were.
-    pub async fn apply(&self, mut config: NodeConfig) -> Result<(), EdgeError> {
+    /// any failure nothing changes. This node's own settings ([node]) are fixed for its life.
+    pub async fn apply(&self, config: Distributions) -> Result<(), EdgeError> {
         let _one = self.applying.lock().await;
-        config.node = self.shared.node.clone();
         let config = Arc::new(config);
         let mut acks = Vec::with_capacity(self.workers.len());
         for w in &self.workers {

@@ -54,11 +54,30 @@ pub mod defaults {
     pub const DISTRIBUTION_DOMAIN: &str = "d111111abcdef8.cloudfront.net";
 }
 
-/// The whole node configuration.
+/// The whole node configuration, as a file gives it: this node's own settings and what it
+/// serves.
 #[derive(Debug, Clone)]
 pub struct NodeConfig {
     pub node: NodeSettings,
-    pub distributions: Vec<Arc<Distribution>>,
+    pub distributions: Distributions,
+}
+
+/// What a node serves: its distributions, swapped whole on every change. A node's own
+/// settings are not part of it (they are fixed for the node's life, in `NodeShared::node`).
+#[derive(Debug, Clone, Default)]
+pub struct Distributions(pub Vec<Arc<Distribution>>);
+
+impl std::ops::Deref for Distributions {
+    type Target = Vec<Arc<Distribution>>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Distributions {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
 }
 
 /// Settings of this node.
@@ -123,8 +142,15 @@ pub struct FunctionSettings {
 impl NodeConfig {
     /// Every function version associated anywhere (each once).
     pub fn functions(&self) -> Vec<Arc<FunctionCode>> {
+        self.distributions.functions()
+    }
+}
+
+impl Distributions {
+    /// Every function version associated anywhere (each once).
+    pub fn functions(&self) -> Vec<Arc<FunctionCode>> {
         let mut out: Vec<Arc<FunctionCode>> = Vec::new();
-        for d in &self.distributions {
+        for d in self.iter() {
             for b in &d.behaviors {
                 for a in b.functions.iter().flatten() {
                     let canary = a.canary.as_ref().map(|c| &c.code);

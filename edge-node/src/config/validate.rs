@@ -64,7 +64,7 @@ pub fn add_function(
     include_body: bool,
 ) -> Result<()> {
     check_association(stage, &code, include_body, "--function")?;
-    for d in &mut cfg.distributions {
+    for d in cfg.distributions.iter_mut() {
         let d = Arc::get_mut(d)
             .ok_or_else(|| EdgeError::config("--function", "configuration is already in use"))?;
         let default = d.behaviors.last_mut().expect("a default behavior");
@@ -76,7 +76,7 @@ pub fn add_function(
 /// Leaves out every function associated with `stage`, in every behavior (to measure a
 /// configuration with and without its functions).
 pub fn remove_functions(cfg: &mut NodeConfig, stage: Stage) -> Result<()> {
-    for d in &mut cfg.distributions {
+    for d in cfg.distributions.iter_mut() {
         let d = Arc::get_mut(d)
             .ok_or_else(|| EdgeError::config("--skip-stage", "configuration is already in use"))?;
         for b in &mut d.behaviors {
@@ -112,7 +112,7 @@ pub fn parse_distributions(text: &str) -> Result<NodeConfig> {
     }
     Ok(NodeConfig {
         node,
-        distributions,
+        distributions: super::Distributions(distributions),
     })
 }
 
@@ -323,7 +323,7 @@ fn validate(raw: RawConfig, base: &Path) -> Result<NodeConfig> {
     }
     Ok(NodeConfig {
         node,
-        distributions,
+        distributions: super::Distributions(distributions),
     })
 }
 

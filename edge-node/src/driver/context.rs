@@ -3,7 +3,7 @@
 //! and its timings. Also the helpers that build it from what the viewer sent.
 
 use super::metrics::Phase;
-use crate::config::{Behavior, Distribution, NodeConfig, NodeSettings, Protocol};
+use crate::config::{Behavior, Distribution, Distributions, NodeSettings, Protocol};
 use crate::error::EdgeError;
 use bytes::Bytes;
 use http::header::{self, HeaderValue};
@@ -29,7 +29,7 @@ pub struct Conn {
 pub(crate) struct RequestCtx {
     /// Held for the request's life: the worker drops a replaced configuration's isolates only
     /// once no request holds it.
-    pub config: Arc<NodeConfig>,
+    pub config: Arc<Distributions>,
     pub dist: Arc<Distribution>,
     /// Index of the matched behavior in `dist.behaviors`.
     pub behavior: usize,
@@ -50,7 +50,7 @@ pub(crate) struct RequestCtx {
 impl RequestCtx {
     /// The request as the viewer sent it, with the distribution and behavior `route` found.
     pub fn new(
-        config: Arc<NodeConfig>,
+        config: Arc<Distributions>,
         (dist, behavior): (Arc<Distribution>, usize),
         parts: Parts,
         conn: Conn,
@@ -161,7 +161,7 @@ pub(crate) fn viewer_ip(node: &NodeSettings, peer: IpAddr, headers: &HeaderMap) 
 /// The distribution whose domain or alias is the request's host (else the first one) and the
 /// index of the behavior whose path pattern matches first.
 pub(crate) fn route(
-    config: &NodeConfig,
+    config: &Distributions,
     parts: &Parts,
 ) -> Result<(Arc<Distribution>, usize), EdgeError> {
     let dist = distribution_for(config, parts)?;
@@ -169,7 +169,7 @@ pub(crate) fn route(
 }
 
 fn distribution_for<'c>(
-    config: &'c NodeConfig,
+    config: &'c Distributions,
     parts: &Parts,
 ) -> Result<&'c Arc<Distribution>, EdgeError> {
     let host = parts
@@ -183,8 +183,8 @@ fn distribution_for<'c>(
         })
         .unwrap_or("");
     let host = strip_port(host);
-    if config.distributions.len() > 1 {
-        if let Some(d) = config.distributions.iter().find(|d| {
+    if config.len() > 1 {
+        if let Some(d) = config.iter().find(|d| {
             d.domain_name.eq_ignore_ascii_case(host)
                 || d.aliases.iter().any(|a| a.eq_ignore_ascii_case(host))
         }) {
@@ -192,7 +192,6 @@ fn distribution_for<'c>(
         }
     }
     config
-        .distributions
         .first()
         .ok_or_else(|| EdgeError::UnknownHost(host.to_string()))
 }

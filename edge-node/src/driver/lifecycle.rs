@@ -3,12 +3,12 @@
 //! dropped once none does.
 
 use super::Worker;
-use crate::config::NodeConfig;
+use crate::config::Distributions;
 use std::sync::Arc;
 
 impl Worker {
     /// Creates and warms this worker's isolates for every function `config` associates.
-    pub async fn load_functions(&self, config: &Arc<NodeConfig>) -> Result<(), String> {
+    pub async fn load_functions(&self, config: &Arc<Distributions>) -> Result<(), String> {
         *self.pending.borrow_mut() = Some(config.clone());
         for code in config.functions() {
             self.runner.load(&code).await?;
@@ -18,7 +18,7 @@ impl Worker {
 
     /// Marks the isolates of functions `current` no longer associates for removal once no
     /// request still runs on `retired` (the configuration it replaced).
-    pub fn retire(&self, current: Arc<NodeConfig>, retired: Arc<NodeConfig>) {
+    pub fn retire(&self, current: Arc<Distributions>, retired: Arc<Distributions>) {
         self.retired.borrow_mut().push(retired);
         if self
             .pending
@@ -76,16 +76,19 @@ mod tests {
                 format!("exports.handler = async (e) => e.Records[0].cf.response; // {v}"),
             );
             add_function(&mut c, Stage::ViewerResponse, Arc::new(code), false).unwrap();
-            Arc::new(c)
+            c
         };
-        let (one, two) = (with(1), with(2));
+        let shared = Arc::new(crate::driver::NodeShared::new(with(1), None));
+        let (one, two) = (
+            Arc::new(with(1).distributions),
+            Arc::new(with(2).distributions),
+        );
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap();
         let local = tokio::task::LocalSet::new();
         local.block_on(&rt, async {
-            let shared = Arc::new(crate::driver::NodeShared::new((*one).clone(), None));
             let w = crate::driver::Worker::new(shared, 1);
             w.load_functions(&one).await.unwrap();
             w.retire(one.clone(), Arc::new((*one).clone()));

@@ -38,7 +38,7 @@ pub(crate) use context::RequestCtx;
 pub use shared::NodeShared;
 
 use crate::cache::{primary_key, Stored};
-use crate::config::NodeConfig;
+use crate::config::Distributions;
 use crate::error::EdgeError;
 use crate::http::body::EdgeBody;
 use crate::http::ids;
@@ -66,10 +66,10 @@ pub struct Worker {
     clients: OriginClients,
     runner: Runner,
     /// Configurations replaced while requests may still run on them.
-    retired: RefCell<Vec<Arc<NodeConfig>>>,
-    current: RefCell<Option<Arc<NodeConfig>>>,
+    retired: RefCell<Vec<Arc<Distributions>>>,
+    current: RefCell<Option<Arc<Distributions>>>,
     /// Loaded but not yet swapped in: its isolates must survive a collection meanwhile.
-    pending: RefCell<Option<Arc<NodeConfig>>>,
+    pending: RefCell<Option<Arc<Distributions>>>,
     key_buf: RefCell<String>,
     variant_buf: RefCell<String>,
     /// This worker's stage counters (part of `shared.metrics`).
@@ -199,7 +199,7 @@ impl Worker {
             x_cache,
             duration_us = start.elapsed().as_micros() as u64,
             request_id = %request_id,
-            pop = %self.shared.stamp.pop_name,
+            pop = %self.shared.node.pop,
         );
     }
 

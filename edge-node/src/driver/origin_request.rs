@@ -7,7 +7,8 @@ use super::{RequestCtx, Worker};
 use crate::cache::Stored;
 use crate::config::Behavior;
 use crate::error::EdgeError;
-use crate::lambda::event::{self, FnRequest, FnResponse};
+use crate::lambda::event::{FnRequest, FnResponse};
+use crate::lambda::origin::FnOrigin;
 use crate::lambda::validate::{self, RequestOutcome};
 use crate::lambda::Stage;
 use crate::origin::{self, Forward};
@@ -15,7 +16,6 @@ use bytes::Bytes;
 use http::header;
 use http::{Method, Request};
 use http_body_util::Full;
-use serde_json::Value;
 
 /// Why the request goes to the origin.
 pub(crate) enum ToOrigin<'a> {
@@ -95,7 +95,7 @@ impl Worker {
         {
             RequestOutcome::Respond(g) => Ok(OriginRequest::Generated(g)),
             RequestOutcome::Continue(r) => {
-                let req = rebuild(req, &r, behavior).map_err(|detail| {
+                let req = rebuild(req, &r).map_err(|detail| {
                     invalid(assoc, Stage::OriginRequest, validate::Invalid {
                         message: "The Lambda function returned an invalid origin configuration: One or more HeaderName or HeaderValue values are invalid.".into(),
                         detail,
@@ -126,59 +126,24 @@ fn as_function_request(
         querystring: req.uri().query().unwrap_or("").to_string(),
         headers,
         body,
-        origin: Some(event::custom_origin(&behavior.origin, ctx.conn.protocol)),
+        origin: Some(FnOrigin::custom(&behavior.origin, ctx.conn.protocol)),
     }
 }
 /// The origin request after an origin-request function: its uri, query string, headers, body
 /// and (possibly different) origin.
-fn rebuild(
-    req: Request<Full<Bytes>>,
-    r: &FnRequest,
-    behavior: &Behavior,
-) -> Result<Request<Full<Bytes>>, String> {
+fn rebuild(req: Request<Full<Bytes>>, r: &FnRequest) -> Result<Request<Full<Bytes>>, String> {
     let (mut parts, _) = req.into_parts();
-    let o = &behavior.origin;
-    let (scheme, domain, port, path, custom) = match r.origin.as_ref() {
-        Some(Value::Object(obj)) if obj.contains_key("custom") => {
-            let c = &obj["custom"];
-            (
-                c["protocol"].as_str().unwrap_or("http").to_string(),
-                c["domainName"]
-                    .as_str()
-                    .unwrap_or(&o.domain_name)
-                    .to_string(),
-                c["port"].as_u64().unwrap_or(80) as u16,
-                c["path"].as_str().unwrap_or("").to_string(),
-                c.get("customHeaders").cloned(),
-            )
-        }
-        Some(Value::Object(obj)) if obj.contains_key("s3") => {
-            let s = &obj["s3"];
-            (
-                "https".into(),
-                s["domainName"].as_str().unwrap_or("").to_string(),
-                443,
-                s["path"].as_str().unwrap_or("").to_string(),
-                s.get("customHeaders").cloned(),
-            )
-        }
-        _ => return Err("origin must have custom or s3".into()),
-    };
-    let host = if domain.contains(':') {
-        format!("[{domain}]")
-    } else {
-        domain
-    };
-    let target = format!("{scheme}://{host}:{port}{path}{}", r.path_and_query());
+    let origin = r
+        .origin
+        .as_ref()
+        .ok_or("the request has no origin to send it to")?;
+    let target = format!("{}{}", origin.base_url(), r.path_and_query());
     parts.uri = target
         .parse()
         .map_err(|e| format!("origin URL {target:?}: {e}"))?;
     parts.headers = r.headers.clone();
-    if let Some(h) = custom {
-        let extra = crate::lambda::headers::from_event(&h).map_err(|e| e.message())?;
-        for (n, v) in extra.iter() {
-            parts.headers.insert(n.clone(), v.clone());
-        }
+    for (n, v) in origin.custom_headers() {
+        parts.headers.insert(n.clone(), v.clone());
     }
     Ok(Request::from_parts(parts, Full::new(r.body.clone())))
 }

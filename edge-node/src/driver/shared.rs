@@ -3,7 +3,7 @@
 
 use super::metrics;
 use crate::cache::Cache;
-use crate::config::{NodeConfig, NodeSettings};
+use crate::config::{Distributions, NodeConfig, NodeSettings};
 use crate::http::respond::PopStamp;
 use crate::js::Watchdog;
 use arc_swap::ArcSwap;
@@ -13,7 +13,7 @@ use std::sync::Arc;
 /// State shared by every worker thread of a node.
 pub struct NodeShared {
     /// Distributions, behaviors and functions: swapped whole by `server::NodeHandle::apply`.
-    pub config: ArcSwap<NodeConfig>,
+    pub config: ArcSwap<Distributions>,
     /// This node's own settings, fixed for its life.
     pub node: NodeSettings,
     pub cache: Cache,
@@ -33,8 +33,8 @@ impl NodeShared {
             geo: arc_swap::ArcSwapOption::from(geo.map(Arc::new)),
             cache: Cache::new(config.node.cache_bytes),
             stamp: PopStamp::new(&config.node.pop),
-            node: config.node.clone(),
-            config: ArcSwap::from_pointee(config),
+            node: config.node,
+            config: ArcSwap::from_pointee(config.distributions),
             watchdog: Watchdog::start(),
             inflight: Arc::new(AtomicUsize::new(0)),
             metrics: metrics::Metrics::default(),
@@ -48,7 +48,6 @@ impl NodeShared {
         let mut matched = false;
         let mut dropped = 0;
         for d in config
-            .distributions
             .iter()
             .filter(|d| distribution.is_none_or(|id| id == d.id))
         {

@@ -54,7 +54,6 @@ impl XCache {
 #[derive(Debug, Clone)]
 pub struct PopStamp {
     pub pop: HeaderValue,
-    pub pop_name: String,
     /// `<hex>.cloudfront.net (CloudFront)`, prefixed with the protocol version per message.
     via_10: HeaderValue,
     via_11: HeaderValue,
@@ -68,7 +67,6 @@ impl PopStamp {
         let v = |p: &str| HeaderValue::from_str(&format!("{p} {host}")).expect("ascii");
         PopStamp {
             pop: HeaderValue::from_str(pop).expect("pop validated as ascii"),
-            pop_name: pop.to_string(),
             via_10: v("1.0"),
             via_11: v("1.1"),
             via_2: v("2.0"),

@@ -6,7 +6,7 @@ use super::Stage;
 use base64::Engine;
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// A request as functions see it and as the driver carries it between stages.
 #[derive(Debug, Clone)]
@@ -20,7 +20,7 @@ pub struct FnRequest {
     pub headers: HeaderMap,
     pub body: Bytes,
     /// `{"custom": {...}}` or `{"s3": {...}}` in origin stages.
-    pub origin: Option<Value>,
+    pub origin: Option<super::origin::FnOrigin>,
 }
 
 /// A response as functions see it, or as a function generated it.
@@ -108,7 +108,7 @@ pub fn write(
     if matches!(stage, Stage::OriginRequest | Stage::OriginResponse) {
         if let Some(o) = &req.origin {
             out.push_str(r#","origin":"#);
-            out.push_str(&o.to_string());
+            out.push_str(&o.to_event().to_string());
         }
     }
     out.push_str(r#","querystring":"#);
@@ -153,27 +153,6 @@ pub(crate) fn string(out: &mut String, s: &str) {
     }
     out.push_str(&s[start..]);
     out.push('"');
-}
-
-/// The `origin` object of an origin-request event for a configured custom origin.
-pub fn custom_origin(o: &crate::config::Origin, protocol: crate::config::Protocol) -> Value {
-    let (proto, port) = o.endpoint(protocol);
-    let mut custom_headers = HeaderMap::new();
-    for (n, v) in &o.custom_headers {
-        custom_headers.append(n.clone(), v.clone());
-    }
-    json!({
-        "custom": {
-            "customHeaders": headers::to_event(&custom_headers),
-            "domainName": o.domain_name,
-            "keepaliveTimeout": o.keepalive_timeout.as_secs(),
-            "path": o.origin_path,
-            "port": port,
-            "protocol": if proto == crate::config::Protocol::Https { "https" } else { "http" },
-            "readTimeout": o.read_timeout.as_secs(),
-            "sslProtocols": ["TLSv1.2"],
-        }
-    })
 }
 
 #[cfg(test)]
@@ -266,7 +245,7 @@ mod tests {
         );
         let origin = crate::config::from_origin_url("https://example.org").unwrap();
         let mut oreq = req.clone();
-        oreq.origin = Some(custom_origin(
+        oreq.origin = Some(super::super::origin::FnOrigin::custom(
             &origin.distributions[0].origins[0],
             crate::config::Protocol::Https,
         ));

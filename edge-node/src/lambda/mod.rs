@@ -6,6 +6,7 @@
 
 pub mod event;
 pub mod headers;
+pub mod origin;
 pub mod validate;
 
 use std::time::Duration;

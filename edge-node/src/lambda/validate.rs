@@ -31,6 +31,8 @@ const FAILED: &str = "The Lambda function result failed validation";
 
 /// What a request-stage function decided.
 #[derive(Debug)]
+// Returned once per call and matched at once; boxing would cost an allocation per request.
+#[allow(clippy::large_enum_variant)]
 pub enum RequestOutcome {
     Continue(FnRequest),
     Respond(FnResponse),
@@ -131,7 +133,7 @@ pub fn request_result(
     }
     if stage == Stage::OriginRequest {
         if let Some(o) = obj.get("origin") {
-            out.origin = Some(check_origin(o)?);
+            out.origin = Some(super::origin::FnOrigin::from_event(o)?);
         }
     }
     Ok(RequestOutcome::Continue(out))
@@ -403,70 +405,6 @@ pub fn response_result(
         headers: merge_hidden(&input.headers, headers),
         body: body.or_else(|| input.body.clone()),
     })
-}
-
-/// An origin object a function set (docs/cloudfront-behaviour.md: "The origin object"); returned as
-/// given once valid.
-fn check_origin(o: &Value) -> Result<Value, Invalid> {
-    const MSG: &str = "The Lambda function returned an invalid origin configuration: One or more HeaderName or HeaderValue values are invalid.";
-    let bad = |d: String| invalid(MSG, d);
-    let obj = o
-        .as_object()
-        .ok_or_else(|| bad("origin is not an object".into()))?;
-    let (kind, spec) = match (obj.get("custom"), obj.get("s3")) {
-        (Some(c), None) => ("custom", c),
-        (None, Some(s)) => ("s3", s),
-        _ => return Err(bad("origin must have exactly one of custom or s3".into())),
-    };
-    let spec = spec
-        .as_object()
-        .ok_or_else(|| bad(format!("origin.{kind} is not an object")))?;
-    let domain = spec.get("domainName").and_then(Value::as_str).unwrap_or("");
-    if domain.is_empty() || domain.len() > 253 || domain.contains(':') || domain.contains('/') {
-        return Err(bad(format!(
-            "origin.{kind}.domainName {domain:?} must be a DNS name without ':' or '/'"
-        )));
-    }
-    let path = spec.get("path").and_then(Value::as_str).unwrap_or("");
-    if !path.is_empty() && (!path.starts_with('/') || path.ends_with('/') || path.len() > 255) {
-        return Err(bad(format!("origin.{kind}.path {path:?} must start with '/', not end with '/', and be at most 255 characters")));
-    }
-    if let Some(h) = spec.get("customHeaders") {
-        let parsed = headers::from_event(h)
-            .map_err(|e| bad(format!("origin.{kind}.customHeaders: {}", e.message())))?;
-        if let Some(n) = parsed.keys().find(|n| is_disallowed(n.as_str())) {
-            return Err(bad(format!(
-                "origin.{kind}.customHeaders has disallowed header {}",
-                n.as_str()
-            )));
-        }
-    }
-    if kind == "custom" {
-        let port = spec.get("port").and_then(Value::as_u64).unwrap_or(0);
-        if !(port == 80 || port == 443 || (1024..=65535).contains(&port)) {
-            return Err(bad(format!(
-                "origin.custom.port {port} must be 80, 443 or 1024-65535"
-            )));
-        }
-        let proto = spec.get("protocol").and_then(Value::as_str).unwrap_or("");
-        if proto != "http" && proto != "https" {
-            return Err(bad(format!(
-                "origin.custom.protocol {proto:?} must be http or https"
-            )));
-        }
-        let within = |f: &str, lo: u64, hi: u64| match spec.get(f) {
-            None => Ok(()),
-            Some(v) => match v.as_u64() {
-                Some(n) if (lo..=hi).contains(&n) => Ok(()),
-                _ => Err(bad(format!(
-                    "origin.custom.{f} {v} must be {lo}-{hi} seconds"
-                ))),
-            },
-        };
-        within("readTimeout", 1, 60)?;
-        within("keepaliveTimeout", 1, 60)?;
-    }
-    Ok(o.clone())
 }
 
 #[cfg(test)]
