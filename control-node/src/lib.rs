@@ -245,13 +245,11 @@ impl Control {
                 .map_err(|e| ControlError::Store(e.to_string()))?
                 .node;
             state.compose(&node, &code).map_err(|e| {
-                let text = e.to_string();
-                let code = if text.contains("InvalidLambdaFunctionAssociation") {
-                    "InvalidLambdaFunctionAssociation"
-                } else {
-                    "InvalidArgument"
+                let code = match e {
+                    edge_node::NodeError::Association { .. } => "InvalidLambdaFunctionAssociation",
+                    _ => "InvalidArgument",
                 };
-                ControlError::invalid(code, text)
+                ControlError::invalid(code, e.to_string())
             })?;
             Ok((out, revision))
         })?;
@@ -608,7 +606,7 @@ impl Control {
 
     pub fn invalidate(&self, distribution: Option<&str>, paths: &[String]) -> Result<u64> {
         edge_node::admin::check_paths(paths)
-            .map_err(|m| ControlError::invalid("InvalidArgument", m))?;
+            .map_err(|e| ControlError::invalid("InvalidArgument", e.to_string()))?;
         Ok(self
             .change(|tx| {
                 let d = match distribution {

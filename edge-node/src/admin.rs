@@ -14,6 +14,7 @@
 //!   environments are recycled (the old ones serve until replaced): `{"isolates":N,"ms":T}`.
 
 use crate::driver::NodeShared;
+use crate::error::NodeError;
 use crate::server::NodeHandle;
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
@@ -161,8 +162,8 @@ async fn handle(
                 Ok(i) => i,
                 Err(e) => return bad(format!("expected {{\"paths\": [...]}}: {e}")),
             };
-            if let Err(msg) = check_paths(&inv.paths) {
-                return bad(msg);
+            if let Err(e) = check_paths(&inv.paths) {
+                return bad(e.to_string());
             }
             let Some(invalidated) = shared.invalidate(inv.distribution.as_deref(), &inv.paths)
             else {
@@ -182,19 +183,20 @@ async fn handle(
 }
 
 /// CloudFront's rules for invalidation paths (docs/cloudfront-behaviour.md: "Invalidation paths").
-pub fn check_paths(paths: &[String]) -> Result<(), String> {
+pub fn check_paths(paths: &[String]) -> Result<(), NodeError> {
+    let refuse = |reason: String| Err(NodeError::Invalidation(reason));
     if paths.is_empty() {
-        return Err("paths must name at least one path".into());
+        return refuse("paths must name at least one path".into());
     }
     for p in paths {
         if !p.starts_with('/') {
-            return Err(format!("path {p:?} must start with '/'"));
+            return refuse(format!("path {p:?} must start with '/'"));
         }
         if p.len() > 4000 {
-            return Err(format!("path {p:?} is longer than 4,000 characters"));
+            return refuse(format!("path {p:?} is longer than 4,000 characters"));
         }
         if p.find('*').is_some_and(|i| i != p.len() - 1) {
-            return Err(format!(
+            return refuse(format!(
                 "path {p:?} may only have '*' as its last character"
             ));
         }

@@ -1,5 +1,7 @@
-//! The one error enum of the edge node: every failure on the request path ends here and knows
-//! the status, `X-Cache` value and message CloudFront would show the viewer.
+//! The edge node's two error enums: `EdgeError`, every failure on the request path (it knows
+//! the status, `X-Cache` value and message CloudFront would show the viewer), and
+//! `NodeError`, everything that goes wrong with a configuration or the node's own life
+//! (refused before it serves anything, or reported to whoever asked for the change).
 
 use crate::http::respond::XCache;
 use crate::lambda::Stage;
@@ -27,12 +29,6 @@ pub enum EdgeError {
     /// No distribution answers for the request's Host.
     #[error("no distribution is configured for host {0:?}")]
     UnknownHost(String),
-    /// The configuration is invalid; `field` names where (e.g. `distributions[0].Origins[1].DomainName`).
-    #[error("invalid configuration: {field}: {reason}")]
-    Config { field: String, reason: String },
-    /// The node could not start (address in use, unreadable certificate, ...).
-    #[error("{0}")]
-    Startup(String),
     /// A function's result failed CloudFront's validation (docs/cloudfront-behaviour.md: "Invalid
     /// results").
     #[error("{stage} function {function} result failed validation: {detail}")]
@@ -60,13 +56,6 @@ pub enum EdgeError {
 }
 
 impl EdgeError {
-    pub(crate) fn config(field: impl Into<String>, reason: impl Into<String>) -> EdgeError {
-        EdgeError::Config {
-            field: field.into(),
-            reason: reason.into(),
-        }
-    }
-
     /// The HTTP status CloudFront answers with for this failure.
     pub fn status_code(&self) -> StatusCode {
         match self {
@@ -76,7 +65,6 @@ impl EdgeError {
             EdgeError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             EdgeError::BadRequest(_) => StatusCode::BAD_REQUEST,
             EdgeError::UnknownHost(_) => StatusCode::FORBIDDEN,
-            EdgeError::Config { .. } | EdgeError::Startup(_) => StatusCode::INTERNAL_SERVER_ERROR,
             EdgeError::LambdaValidation { .. } => StatusCode::BAD_GATEWAY,
             EdgeError::LambdaExecution { status, .. } => *status,
             EdgeError::LambdaLimitExceeded { .. } => StatusCode::SERVICE_UNAVAILABLE,
@@ -107,7 +95,6 @@ impl EdgeError {
                 "This distribution is not configured to allow the HTTP request method that was used for this request. The distribution supports only cachable requests."
             }
             EdgeError::BodyTooLarge { .. } | EdgeError::BadRequest(_) => "Bad request.",
-            EdgeError::Config { .. } | EdgeError::Startup(_) => "The edge node is misconfigured.",
             EdgeError::UnknownHost(_) => {
                 "The request could not be satisfied. No distribution is configured for this host."
             }
@@ -120,5 +107,45 @@ impl EdgeError {
             self,
             EdgeError::OriginConnect { .. } | EdgeError::OriginTimeout { .. }
         )
+    }
+}
+
+/// A configuration the node cannot use, or a node that cannot start or change.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    /// The configuration is invalid; `field` names where (e.g. `distributions[0].Origins[1].DomainName`).
+    #[error("invalid configuration: {field}: {reason}")]
+    Config { field: String, reason: String },
+    /// A function association CloudFront would refuse (its `InvalidLambdaFunctionAssociation`).
+    #[error("invalid configuration: {field}: InvalidLambdaFunctionAssociation: {reason}")]
+    Association { field: String, reason: String },
+    /// A function could not be loaded (it does not compile, its top level threw or ran too long).
+    #[error("{0}")]
+    Function(#[from] crate::js::FnError),
+    /// An invalidation CloudFront would refuse (docs/cloudfront-behaviour.md: "Invalidation paths").
+    #[error("{0}")]
+    Invalidation(String),
+    /// The node could not start (address in use, unreadable certificate, ...).
+    #[error("{0}")]
+    Startup(String),
+}
+
+impl NodeError {
+    /// The admin API's answer: the change asked for is refused (400), or the node failed (500).
+    pub fn status_code(&self) -> StatusCode {
+        match self {
+            NodeError::Config { .. }
+            | NodeError::Association { .. }
+            | NodeError::Function(_)
+            | NodeError::Invalidation(_) => StatusCode::BAD_REQUEST,
+            NodeError::Startup(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub(crate) fn config(field: impl Into<String>, reason: impl Into<String>) -> NodeError {
+        NodeError::Config {
+            field: field.into(),
+            reason: reason.into(),
+        }
     }
 }

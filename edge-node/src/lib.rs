@@ -15,4 +15,4 @@ pub mod replica;
 pub mod server;
 pub mod tls;
 
-pub use error::EdgeError;
+pub use error::{EdgeError, NodeError};

@@ -8,7 +8,7 @@
 //! The wire types here are the protocol: the control node serializes the same structs.
 
 use crate::config::{self, Association, Canary, NodeConfig, NodeSettings};
-use crate::error::EdgeError;
+use crate::error::NodeError;
 use crate::js::FunctionCode;
 use crate::lambda::Stage;
 use crate::server::NodeHandle;
@@ -105,12 +105,12 @@ impl State {
         &self,
         node: &NodeSettings,
         code: &HashMap<String, Arc<str>>,
-    ) -> Result<NodeConfig, EdgeError> {
+    ) -> Result<NodeConfig, NodeError> {
         let mut cfg = config::parse_distributions(&self.distributions)?;
         cfg.node = node.clone();
-        let function = |f: &FnRef| -> Result<Arc<FunctionCode>, EdgeError> {
+        let function = |f: &FnRef| -> Result<Arc<FunctionCode>, NodeError> {
             let source = code.get(&f.sha256).ok_or_else(|| {
-                EdgeError::config(
+                NodeError::config(
                     format!("{}:{}", f.name, f.version),
                     format!("code {} is missing", f.sha256),
                 )
@@ -122,7 +122,7 @@ impl State {
                 source.clone(),
             );
             if c.sha256 != f.sha256 {
-                return Err(EdgeError::config(
+                return Err(NodeError::config(
                     format!("{}:{}", f.name, f.version),
                     format!(
                         "code hash mismatch: expected {}, got {}",
@@ -134,7 +134,7 @@ impl State {
         };
         for a in &self.associations {
             let stage = Stage::parse(&a.stage).ok_or_else(|| {
-                EdgeError::config("associations", format!("unknown stage {:?}", a.stage))
+                NodeError::config("associations", format!("unknown stage {:?}", a.stage))
             })?;
             let mut assoc = Association::new(function(&a.function)?, a.include_body);
             if let Some(c) = &a.canary {
@@ -167,9 +167,9 @@ pub struct LocalStore {
 }
 
 impl LocalStore {
-    pub fn open(dir: &Path) -> Result<LocalStore, EdgeError> {
+    pub fn open(dir: &Path) -> Result<LocalStore, NodeError> {
         std::fs::create_dir_all(dir.join("code")).map_err(|e| {
-            EdgeError::config(
+            NodeError::config(
                 "--state-dir",
                 format!("cannot create {}: {e}", dir.display()),
             )
@@ -180,20 +180,20 @@ impl LocalStore {
     }
 
     /// The last applied state and its code, if any was saved.
-    pub fn load(&self) -> Result<Option<(State, CodeByHash)>, EdgeError> {
+    pub fn load(&self) -> Result<Option<(State, CodeByHash)>, NodeError> {
         let path = self.dir.join("state.json");
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => {
-                return Err(EdgeError::config(
+                return Err(NodeError::config(
                     path.display().to_string(),
                     format!("cannot read: {e}"),
                 ))
             }
         };
         let state: State = serde_json::from_str(&text)
-            .map_err(|e| EdgeError::config(path.display().to_string(), e.to_string()))?;
+            .map_err(|e| NodeError::config(path.display().to_string(), e.to_string()))?;
         let mut code = HashMap::new();
         for f in state.functions() {
             if let Ok(source) = std::fs::read_to_string(self.code_path(&f.sha256)) {

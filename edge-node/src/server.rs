@@ -6,7 +6,8 @@
 
 use crate::config::{Distributions, NodeConfig, Protocol};
 use crate::driver::{Conn, NodeShared, Worker};
-use crate::error::EdgeError;
+use crate::error::NodeError;
+use crate::js::FnError;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -41,11 +42,11 @@ pub struct RunningNode {
 /// What a worker thread is asked to do besides serving.
 enum Command {
     /// Create and warm isolates for every function of this configuration.
-    Load(Arc<Distributions>, oneshot::Sender<Result<(), String>>),
+    Load(Arc<Distributions>, oneshot::Sender<Result<(), FnError>>),
     /// The first configuration replaced the second: retire the second's functions.
     Retire(Arc<Distributions>, Arc<Distributions>),
     /// Replace every isolate with a fresh one; answers how many were created.
-    Recycle(oneshot::Sender<Result<usize, String>>),
+    Recycle(oneshot::Sender<Result<usize, FnError>>),
 }
 
 /// Changes a running node's configuration.
@@ -71,23 +72,23 @@ impl NodeHandle {
 
     /// Evicts every worker's isolates and creates fresh ones (off the request path: the old
     /// ones serve until each replacement is ready); how many were created.
-    pub async fn recycle(&self) -> Result<usize, EdgeError> {
+    pub async fn recycle(&self) -> Result<usize, NodeError> {
         let _one = self.applying.lock().await;
         let mut created = 0;
         for w in &self.workers {
             let (tx, rx) = oneshot::channel();
             w.send(Command::Recycle(tx))
-                .map_err(|_| EdgeError::Startup("a worker has stopped".into()))?;
+                .map_err(|_| NodeError::Startup("a worker has stopped".into()))?;
             created += rx
                 .await
-                .map_err(|_| EdgeError::Startup("a worker stopped while recycling".into()))?
-                .map_err(|e| EdgeError::config("functions", e))?;
+                .map_err(|_| NodeError::Startup("a worker stopped while recycling".into()))?
+                .map_err(NodeError::Function)?;
         }
         Ok(created)
     }
 
     /// Re-opens the node's geo databases (after their files were replaced) and swaps them in.
-    pub fn reload_geo(&self) -> Result<(), EdgeError> {
+    pub fn reload_geo(&self) -> Result<(), NodeError> {
         let paths = &self.shared.node.geo_db;
         if paths.is_empty() {
             return Ok(());
@@ -102,9 +103,9 @@ impl NodeHandle {
     pub async fn reload_file(
         &self,
         path: &std::path::Path,
-    ) -> Result<Vec<(String, u64, String)>, EdgeError> {
+    ) -> Result<Vec<(String, u64, String)>, NodeError> {
         let text = std::fs::read_to_string(path).map_err(|e| {
-            EdgeError::config(path.display().to_string(), format!("cannot read: {e}"))
+            NodeError::config(path.display().to_string(), format!("cannot read: {e}"))
         })?;
         let base = path
             .parent()
@@ -125,20 +126,20 @@ impl NodeHandle {
     /// its functions (old versions keep serving meanwhile); only when all have succeeded is
     /// the configuration swapped, and then the isolates of retired versions are dropped. On
     /// any failure nothing changes. This node's own settings ([node]) are fixed for its life.
-    pub async fn apply(&self, config: Distributions) -> Result<(), EdgeError> {
+    pub async fn apply(&self, config: Distributions) -> Result<(), NodeError> {
         let _one = self.applying.lock().await;
         let config = Arc::new(config);
         let mut acks = Vec::with_capacity(self.workers.len());
         for w in &self.workers {
             let (tx, rx) = oneshot::channel();
             w.send(Command::Load(config.clone(), tx))
-                .map_err(|_| EdgeError::Startup("a worker has stopped".into()))?;
+                .map_err(|_| NodeError::Startup("a worker has stopped".into()))?;
             acks.push(rx);
         }
         for ack in acks {
             ack.await
-                .map_err(|_| EdgeError::Startup("a worker stopped while loading functions".into()))?
-                .map_err(|e| EdgeError::config("functions", e))?;
+                .map_err(|_| NodeError::Startup("a worker stopped while loading functions".into()))?
+                .map_err(NodeError::Function)?;
         }
         let old = self.shared.config.swap(config.clone());
         for w in &self.workers {
@@ -153,7 +154,7 @@ const DRAIN: Duration = Duration::from_secs(30);
 
 impl RunningNode {
     /// Binds every listener (so address errors surface here) and starts the workers.
-    pub fn start(config: NodeConfig, listen: &Listen) -> Result<RunningNode, EdgeError> {
+    pub fn start(config: NodeConfig, listen: &Listen) -> Result<RunningNode, NodeError> {
         let workers = match config.node.workers {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
@@ -189,7 +190,7 @@ impl RunningNode {
         let (shutdown, rx) = watch::channel(false);
         let mut tls_sockets = tls_sockets.map(|v| v.into_iter());
         let mut threads = Vec::with_capacity(workers);
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), String>>();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), NodeError>>();
         let mut commands = Vec::with_capacity(workers);
         for (i, http_socket) in http_sockets.into_iter().enumerate() {
             let tls_socket = tls_sockets.as_mut().and_then(|it| it.next());
@@ -219,10 +220,10 @@ impl RunningNode {
         for _ in 0..workers {
             let outcome = ready_rx
                 .recv()
-                .unwrap_or_else(|_| Err("a worker thread died while starting".into()));
+                .unwrap_or_else(|_| Err(startup("a worker thread died while starting")));
             if let Err(e) = outcome {
                 let _ = shutdown.send(true);
-                return Err(EdgeError::Startup(e));
+                return Err(e);
             }
         }
         let handle = NodeHandle {
@@ -249,13 +250,13 @@ impl RunningNode {
     }
 }
 
-fn startup(e: impl std::fmt::Display) -> EdgeError {
-    EdgeError::Startup(e.to_string())
+fn startup(e: impl std::fmt::Display) -> NodeError {
+    NodeError::Startup(e.to_string())
 }
 
 /// `n` listening sockets on one address with SO_REUSEPORT, the first deciding the port when
 /// `addr` has port 0.
-fn bind_group(addr: SocketAddr, n: usize) -> Result<Vec<std::net::TcpListener>, EdgeError> {
+fn bind_group(addr: SocketAddr, n: usize) -> Result<Vec<std::net::TcpListener>, NodeError> {
     let mut out = Vec::with_capacity(n);
     let mut addr = addr;
     for _ in 0..n {
@@ -265,7 +266,7 @@ fn bind_group(addr: SocketAddr, n: usize) -> Result<Vec<std::net::TcpListener>, 
         socket.set_nonblocking(true).map_err(startup)?;
         socket
             .bind(&addr.into())
-            .map_err(|e| EdgeError::Startup(format!("cannot listen on {addr}: {e}")))?;
+            .map_err(|e| NodeError::Startup(format!("cannot listen on {addr}: {e}")))?;
         socket.listen(4096).map_err(startup)?;
         let l: std::net::TcpListener = socket.into();
         addr = l.local_addr().map_err(startup)?;
@@ -290,7 +291,7 @@ fn run_worker(
     http: std::net::TcpListener,
     tls: Option<(std::net::TcpListener, Arc<rustls::ServerConfig>)>,
     mut shutdown: watch::Receiver<bool>,
-    ready: std::sync::mpsc::Sender<Result<(), String>>,
+    ready: std::sync::mpsc::Sender<Result<(), NodeError>>,
     mut commands: mpsc::UnboundedReceiver<Command>,
 ) {
     let rt = match tokio::runtime::Builder::new_current_thread()
@@ -299,7 +300,7 @@ fn run_worker(
     {
         Ok(rt) => rt,
         Err(e) => {
-            let _ = ready.send(Err(format!("worker runtime could not start: {e}")));
+            let _ = ready.send(Err(startup(format!("worker runtime could not start: {e}"))));
             return;
         }
     };
@@ -312,7 +313,7 @@ fn run_worker(
             .load_functions(&worker.shared.config.load_full())
             .await
         {
-            let _ = ready.send(Err(e));
+            let _ = ready.send(Err(e.into()));
             return;
         }
         let mut builder = auto::Builder::new(LocalExec);
@@ -333,7 +334,7 @@ fn run_worker(
         let (http, tls) = match listeners(http, tls) {
             Ok(l) => l,
             Err(e) => {
-                let _ = ready.send(Err(format!("worker could not take its listener: {e}")));
+                let _ = ready.send(Err(startup(format!("worker could not take its listener: {e}"))));
                 return;
             }
         };

@@ -2,7 +2,7 @@
 //! self-signed certificate made at start) and the origin side's opt-out verifier for local
 //! self-signed origins.
 
-use crate::error::EdgeError;
+use crate::error::NodeError;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
@@ -13,7 +13,7 @@ use std::sync::Arc;
 pub fn server_config(
     cert: Option<&str>,
     key: Option<&str>,
-) -> Result<Arc<rustls::ServerConfig>, EdgeError> {
+) -> Result<Arc<rustls::ServerConfig>, NodeError> {
     let (certs, key) = match (cert, key) {
         (Some(c), Some(k)) => load_pem(c, k)?,
         _ => self_signed(&["localhost", "127.0.0.1", "::1"])?,
@@ -21,25 +21,25 @@ pub fn server_config(
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| EdgeError::Startup(format!("tls: {e}")))?
+        .map_err(|e| NodeError::Startup(format!("tls: {e}")))?
         .with_no_client_auth()
         .with_single_cert(certs, key)
-        .map_err(|e| EdgeError::Startup(format!("tls certificate: {e}")))?;
+        .map_err(|e| NodeError::Startup(format!("tls certificate: {e}")))?;
     cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(Arc::new(cfg))
 }
 
 /// A self-signed certificate for `names` (PEM pair), for local use.
-pub fn self_signed_pem(names: &[&str]) -> Result<(String, String), EdgeError> {
+pub fn self_signed_pem(names: &[&str]) -> Result<(String, String), NodeError> {
     let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
     let ck = rcgen::generate_simple_self_signed(names)
-        .map_err(|e| EdgeError::Startup(format!("self-signed certificate: {e}")))?;
+        .map_err(|e| NodeError::Startup(format!("self-signed certificate: {e}")))?;
     Ok((ck.cert.pem(), ck.key_pair.serialize_pem()))
 }
 
 fn self_signed(
     names: &[&str],
-) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), EdgeError> {
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), NodeError> {
     let (cert, key) = self_signed_pem(names)?;
     parse_pem(cert.as_bytes(), key.as_bytes(), "self-signed")
 }
@@ -47,10 +47,10 @@ fn self_signed(
 fn load_pem(
     cert: &str,
     key: &str,
-) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), EdgeError> {
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), NodeError> {
     let c = std::fs::read(cert)
-        .map_err(|e| EdgeError::Startup(format!("tls certificate {cert}: {e}")))?;
-    let k = std::fs::read(key).map_err(|e| EdgeError::Startup(format!("tls key {key}: {e}")))?;
+        .map_err(|e| NodeError::Startup(format!("tls certificate {cert}: {e}")))?;
+    let k = std::fs::read(key).map_err(|e| NodeError::Startup(format!("tls key {key}: {e}")))?;
     parse_pem(&c, &k, cert)
 }
 
@@ -58,18 +58,18 @@ fn parse_pem(
     cert: &[u8],
     key: &[u8],
     what: &str,
-) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), EdgeError> {
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), NodeError> {
     let certs = rustls_pemfile::certs(&mut &*cert)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| EdgeError::Startup(format!("tls certificate {what}: {e}")))?;
+        .map_err(|e| NodeError::Startup(format!("tls certificate {what}: {e}")))?;
     if certs.is_empty() {
-        return Err(EdgeError::Startup(format!(
+        return Err(NodeError::Startup(format!(
             "tls certificate {what}: no certificate found"
         )));
     }
     let key = rustls_pemfile::private_key(&mut &*key)
-        .map_err(|e| EdgeError::Startup(format!("tls key {what}: {e}")))?
-        .ok_or_else(|| EdgeError::Startup(format!("tls key {what}: no private key found")))?;
+        .map_err(|e| NodeError::Startup(format!("tls key {what}: {e}")))?
+        .ok_or_else(|| NodeError::Startup(format!("tls key {what}: no private key found")))?;
     Ok((certs, key))
 }
 

@@ -3,10 +3,10 @@
 
 use super::raw::*;
 use super::*;
-use crate::error::EdgeError;
+use crate::error::NodeError;
 use std::path::Path;
 
-type Result<T> = std::result::Result<T, EdgeError>;
+type Result<T> = std::result::Result<T, NodeError>;
 
 /// Parses and validates a TOML configuration; function files are relative to the current
 /// directory.
@@ -21,7 +21,7 @@ pub fn parse_toml_in(text: &str, base: &Path) -> Result<NodeConfig> {
             .span()
             .map(|s| format!("line {}", text[..s.start].lines().count().max(1)))
             .unwrap_or_else(|| "file".into());
-        EdgeError::config(field, e.message().to_string())
+        NodeError::config(field, e.message().to_string())
     })?;
     validate(raw, base)
 }
@@ -29,7 +29,7 @@ pub fn parse_toml_in(text: &str, base: &Path) -> Result<NodeConfig> {
 /// Reads a function file into a version-1 function named after the file.
 pub fn load_function(path: &Path, field: &str) -> Result<Arc<FunctionCode>> {
     let source = std::fs::read_to_string(path).map_err(|e| {
-        EdgeError::config(
+        NodeError::config(
             field,
             format!("cannot read function file {}: {e}", path.display()),
         )
@@ -66,7 +66,7 @@ pub fn add_function(
     check_association(stage, &code, include_body, "--function")?;
     for d in cfg.distributions.iter_mut() {
         let d = Arc::get_mut(d)
-            .ok_or_else(|| EdgeError::config("--function", "configuration is already in use"))?;
+            .ok_or_else(|| NodeError::config("--function", "configuration is already in use"))?;
         let default = d.behaviors.last_mut().expect("a default behavior");
         default.functions[stage.index()] = Some(Association::new(code.clone(), include_body));
     }
@@ -78,7 +78,7 @@ pub fn add_function(
 pub fn remove_functions(cfg: &mut NodeConfig, stage: Stage) -> Result<()> {
     for d in cfg.distributions.iter_mut() {
         let d = Arc::get_mut(d)
-            .ok_or_else(|| EdgeError::config("--skip-stage", "configuration is already in use"))?;
+            .ok_or_else(|| NodeError::config("--skip-stage", "configuration is already in use"))?;
         for b in &mut d.behaviors {
             b.functions[stage.index()] = None;
         }
@@ -92,14 +92,14 @@ pub fn remove_functions(cfg: &mut NodeConfig, stage: Stage) -> Result<()> {
 /// none yet.
 pub fn parse_distributions(text: &str) -> Result<NodeConfig> {
     let raw: RawConfig = toml::from_str(text)
-        .map_err(|e| EdgeError::config("distributions", e.message().to_string()))?;
+        .map_err(|e| NodeError::config("distributions", e.message().to_string()))?;
     for (i, d) in raw.distributions.iter().enumerate() {
         let behaviors = d.default_cache_behavior.iter().chain(&d.cache_behaviors);
         if behaviors
             .into_iter()
             .any(|b| !b.lambda_function_associations.is_empty())
         {
-            return Err(EdgeError::config(
+            return Err(NodeError::config(
                 format!("distributions[{i}]"),
                 "replicated distributions carry no LambdaFunctionAssociations (functions are associated separately)",
             ));
@@ -135,19 +135,19 @@ pub fn associate(
         .iter_mut()
         .find(|d| d.id == distribution)
         .ok_or_else(|| {
-            EdgeError::config(
+            NodeError::config(
                 &field,
                 format!("no distribution has the Id {distribution:?}"),
             )
         })?;
     let d = Arc::get_mut(d)
-        .ok_or_else(|| EdgeError::config(&field, "configuration is already in use"))?;
+        .ok_or_else(|| NodeError::config(&field, "configuration is already in use"))?;
     let b = d
         .behaviors
         .iter_mut()
         .find(|b| b.path_pattern.as_deref() == behavior)
         .ok_or_else(|| {
-            EdgeError::config(
+            NodeError::config(
                 &field,
                 format!(
                     "distribution {distribution} has no cache behavior with PathPattern {:?}",
@@ -168,10 +168,10 @@ pub fn check_association(
     field: &str,
 ) -> Result<()> {
     if include_body && !stage.is_request() {
-        return Err(EdgeError::config(
-            field,
-            "InvalidLambdaFunctionAssociation: The IncludeBody option can only be used with viewer-request or origin-request events.",
-        ));
+        return Err(NodeError::Association {
+            field: field.into(),
+            reason: "The IncludeBody option can only be used with viewer-request or origin-request events.".into(),
+        });
     }
     let limit = if stage.is_viewer() {
         defaults::VIEWER_CODE_BYTES
@@ -179,10 +179,13 @@ pub fn check_association(
         defaults::ORIGIN_CODE_BYTES
     };
     if code.source.len() > limit {
-        return Err(EdgeError::config(
-            field,
-            format!("InvalidLambdaFunctionAssociation: the function is {} bytes; {stage} functions may be at most {limit} bytes", code.source.len()),
-        ));
+        return Err(NodeError::Association {
+            field: field.into(),
+            reason: format!(
+                "the function is {} bytes; {stage} functions may be at most {limit} bytes",
+                code.source.len()
+            ),
+        });
     }
     Ok(())
 }
@@ -192,13 +195,13 @@ pub fn check_association(
 pub fn from_origin_url(url: &str) -> Result<NodeConfig> {
     let uri: http::Uri = url
         .parse()
-        .map_err(|e| EdgeError::config("--origin", format!("{url:?} is not a URL: {e}")))?;
+        .map_err(|e| NodeError::config("--origin", format!("{url:?} is not a URL: {e}")))?;
     let scheme = uri.scheme_str().unwrap_or("http");
     let (policy, default_port) = match scheme {
         "http" => ("http-only", 80),
         "https" => ("https-only", 443),
         other => {
-            return Err(EdgeError::config(
+            return Err(NodeError::config(
                 "--origin",
                 format!("scheme {other:?} is not supported (use http or https)"),
             ))
@@ -206,7 +209,7 @@ pub fn from_origin_url(url: &str) -> Result<NodeConfig> {
     };
     let host = uri
         .host()
-        .ok_or_else(|| EdgeError::config("--origin", format!("{url:?} has no host")))?;
+        .ok_or_else(|| NodeError::config("--origin", format!("{url:?} has no host")))?;
     let port = uri.port_u16().unwrap_or(default_port);
     let path = uri.path().trim_end_matches('/').to_string();
     let all = || RawKeyPolicy {
@@ -265,7 +268,7 @@ pub fn from_origin_url(url: &str) -> Result<NodeConfig> {
 fn rtt(field: &str, v: Option<f64>) -> Result<Duration> {
     let v = v.unwrap_or(0.0);
     if !(0.0..=10_000.0).contains(&v) {
-        return Err(EdgeError::config(
+        return Err(NodeError::config(
             field,
             format!("must be between 0 and 10000 ms, got {v}"),
         ));
@@ -284,7 +287,7 @@ pub(crate) fn pop_links(raw: Vec<RawPop>) -> Result<Vec<PopLink>> {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         {
-            return Err(EdgeError::config(
+            return Err(NodeError::config(
                 format!("{field}.name"),
                 format!(
                     "{:?} must be letters, digits and '-' (like IAD89-C1)",
@@ -293,7 +296,7 @@ pub(crate) fn pop_links(raw: Vec<RawPop>) -> Result<Vec<PopLink>> {
             ));
         }
         if out.iter().any(|l| l.name == p.name) {
-            return Err(EdgeError::config(
+            return Err(NodeError::config(
                 format!("{field}.name"),
                 format!("{:?} is listed twice", p.name),
             ));
@@ -312,7 +315,7 @@ fn validate(raw: RawConfig, base: &Path) -> Result<NodeConfig> {
     node.pops = pop_links(raw.pops)?;
     node.apply_pop_link();
     if raw.distributions.is_empty() {
-        return Err(EdgeError::config(
+        return Err(NodeError::config(
             "distributions",
             "at least one distribution is required",
         ));
@@ -330,7 +333,7 @@ fn validate(raw: RawConfig, base: &Path) -> Result<NodeConfig> {
 fn seconds(field: &str, v: Option<f64>, default: f64, max: f64) -> Result<Duration> {
     let v = v.unwrap_or(default);
     if !(v > 0.0 && v <= max) {
-        return Err(EdgeError::config(
+        return Err(NodeError::config(
             field,
             format!("must be more than 0 and at most {max} seconds, got {v}"),
         ));
@@ -340,7 +343,7 @@ fn seconds(field: &str, v: Option<f64>, default: f64, max: f64) -> Result<Durati
 
 fn positive(field: &str, v: Option<u64>, default: u64) -> Result<u64> {
     match v.unwrap_or(default) {
-        0 => Err(EdgeError::config(field, "must be more than 0")),
+        0 => Err(NodeError::config(field, "must be more than 0")),
         n => Ok(n),
     }
 }
@@ -348,7 +351,7 @@ fn positive(field: &str, v: Option<u64>, default: u64) -> Result<u64> {
 fn node_settings(n: RawNode) -> Result<NodeSettings> {
     let pop = n.pop.unwrap_or_else(|| defaults::POP.into());
     if pop.is_empty() || !pop.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-        return Err(EdgeError::config(
+        return Err(NodeError::config(
             "node.pop",
             format!("{pop:?} must be letters, digits and '-' (like IAD89-C1)"),
         ));
@@ -359,13 +362,13 @@ fn node_settings(n: RawNode) -> Result<NodeSettings> {
         defaults::MAX_HEADER_BYTES,
     )?;
     if max_header_bytes < 8192 {
-        return Err(EdgeError::config(
+        return Err(NodeError::config(
             "node.max_header_bytes",
             "must be at least 8192",
         ));
     }
     if n.tls_cert.is_some() != n.tls_key.is_some() {
-        return Err(EdgeError::config(
+        return Err(NodeError::config(
             "node.tls_cert",
             "tls_cert and tls_key go together",
         ));
@@ -411,7 +414,7 @@ fn node_settings(n: RawNode) -> Result<NodeSettings> {
         viewer_ip: match n.viewer_ip.as_deref() {
             None => None,
             Some(ip) => Some(ip.parse().map_err(|_| {
-                EdgeError::config("node.viewer_ip", format!("{ip:?} is not an IP address"))
+                NodeError::config("node.viewer_ip", format!("{ip:?} is not an IP address"))
             })?),
         },
         trusted_proxies: n
@@ -421,7 +424,7 @@ fn node_settings(n: RawNode) -> Result<NodeSettings> {
                 c.parse::<ipnet::IpNet>()
                     .or_else(|_| c.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
                     .map_err(|_| {
-                        EdgeError::config(
+                        NodeError::config(
                             "node.trusted_proxies",
                             format!("{c:?} is not a network like 10.0.0.0/8"),
                         )
@@ -454,7 +457,7 @@ fn node_settings(n: RawNode) -> Result<NodeSettings> {
                 heap_bytes: match n.function_memory_mb.unwrap_or(defaults::FUNCTION_MEMORY_MB) {
                     mb @ 16..=10_240 => (mb as usize) << 20,
                     mb => {
-                        return Err(EdgeError::config(
+                        return Err(NodeError::config(
                             "node.function_memory_mb",
                             format!("{mb} must be 16 to 10240"),
                         ))
@@ -471,7 +474,7 @@ fn node_settings(n: RawNode) -> Result<NodeSettings> {
                 {
                     k @ 1..=64 => k as usize,
                     k => {
-                        return Err(EdgeError::config(
+                        return Err(NodeError::config(
                             "node.function_isolates_per_worker",
                             format!("{k} must be 1 to 64"),
                         ))
@@ -482,7 +485,7 @@ fn node_settings(n: RawNode) -> Result<NodeSettings> {
                 503 => http::StatusCode::SERVICE_UNAVAILABLE,
                 500 => http::StatusCode::INTERNAL_SERVER_ERROR,
                 other => {
-                    return Err(EdgeError::config(
+                    return Err(NodeError::config(
                         "node.execution_error_status",
                         format!("{other} must be 503 (current CloudFront) or 500 (older)"),
                     ))
@@ -508,7 +511,7 @@ fn distribution(d: RawDistribution, index: usize, base: &Path) -> Result<Distrib
         .unwrap_or_else(|| defaults::DISTRIBUTION_DOMAIN.to_string())
         .to_ascii_lowercase();
     if d.origins.is_empty() {
-        return Err(EdgeError::config(
+        return Err(NodeError::config(
             format!("{at}.Origins"),
             "at least one origin is required",
         ));
@@ -517,7 +520,7 @@ fn distribution(d: RawDistribution, index: usize, base: &Path) -> Result<Distrib
     for (i, o) in d.origins.into_iter().enumerate() {
         let o = origin(o, &format!("{at}.Origins[{i}]"))?;
         if origins.iter().any(|x| x.id == o.id) {
-            return Err(EdgeError::config(
+            return Err(NodeError::config(
                 format!("{at}.Origins[{i}].Id"),
                 format!("origin id {:?} is used twice", o.id),
             ));
@@ -525,13 +528,13 @@ fn distribution(d: RawDistribution, index: usize, base: &Path) -> Result<Distrib
         origins.push(Arc::new(o));
     }
     let default = d.default_cache_behavior.ok_or_else(|| {
-        EdgeError::config(
+        NodeError::config(
             format!("{at}.DefaultCacheBehavior"),
             "a default cache behavior is required",
         )
     })?;
     if default.path_pattern.is_some() {
-        return Err(EdgeError::config(
+        return Err(NodeError::config(
             format!("{at}.DefaultCacheBehavior.PathPattern"),
             "the default cache behavior has no path pattern",
         ));
@@ -540,7 +543,7 @@ fn distribution(d: RawDistribution, index: usize, base: &Path) -> Result<Distrib
     for (i, b) in d.cache_behaviors.into_iter().enumerate() {
         let field = format!("{at}.CacheBehaviors[{i}]");
         if b.path_pattern.as_deref().is_none_or(str::is_empty) {
-            return Err(EdgeError::config(
+            return Err(NodeError::config(
                 format!("{field}.PathPattern"),
                 "a cache behavior needs a path pattern",
             ));
@@ -569,19 +572,19 @@ fn distribution(d: RawDistribution, index: usize, base: &Path) -> Result<Distrib
 fn origin(o: RawOrigin, at: &str) -> Result<Origin> {
     let id =
         o.id.filter(|s| !s.is_empty())
-            .ok_or_else(|| EdgeError::config(format!("{at}.Id"), "an origin needs an Id"))?;
+            .ok_or_else(|| NodeError::config(format!("{at}.Id"), "an origin needs an Id"))?;
     let domain_name = o.domain_name.filter(|s| !s.is_empty()).ok_or_else(|| {
-        EdgeError::config(format!("{at}.DomainName"), "an origin needs a DomainName")
+        NodeError::config(format!("{at}.DomainName"), "an origin needs a DomainName")
     })?;
     if domain_name.contains(['/', ' ', '?', '#']) || domain_name.len() > 253 {
-        return Err(EdgeError::config(
+        return Err(NodeError::config(
             format!("{at}.DomainName"),
             format!("{domain_name:?} is not a host name"),
         ));
     }
     let path = o.origin_path;
     if !path.is_empty() && (!path.starts_with('/') || path.ends_with('/')) {
-        return Err(EdgeError::config(
+        return Err(NodeError::config(
             format!("{at}.OriginPath"),
             "must start with '/' and must not end with '/'",
         ));
@@ -597,14 +600,14 @@ fn origin(o: RawOrigin, at: &str) -> Result<Origin> {
         "https-only" => ProtocolPolicy::HttpsOnly,
         "match-viewer" => ProtocolPolicy::MatchViewer,
         other => {
-            return Err(EdgeError::config(
+            return Err(NodeError::config(
                 format!("{cat}.OriginProtocolPolicy"),
                 format!("{other:?} is not one of http-only, https-only, match-viewer"),
             ))
         }
     };
     let port = |field: &str, v: Option<u16>, default: u16| match v.unwrap_or(default) {
-        0 => Err(EdgeError::config(
+        0 => Err(NodeError::config(
             format!("{cat}.{field}"),
             "port 0 is not a port",
         )),
@@ -614,9 +617,9 @@ fn origin(o: RawOrigin, at: &str) -> Result<Origin> {
     for (name, value) in o.custom_headers {
         let field = format!("{at}.CustomHeaders.{name}");
         let n = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| EdgeError::config(&field, "not a valid header name"))?;
+            .map_err(|_| NodeError::config(&field, "not a valid header name"))?;
         let v = http::HeaderValue::from_str(&value)
-            .map_err(|_| EdgeError::config(&field, "not a valid header value"))?;
+            .map_err(|_| NodeError::config(&field, "not a valid header value"))?;
         custom_headers.push((n, v));
     }
     let mut origin = Origin {
@@ -680,7 +683,7 @@ fn methods(field: &str, v: Option<Vec<String>>, default: &[Method]) -> Result<Me
             "PATCH" => Method::PATCH,
             "DELETE" => Method::DELETE,
             _ => {
-                return Err(EdgeError::config(
+                return Err(NodeError::config(
                     field,
                     format!("{n:?} is not one of GET, HEAD, OPTIONS, PUT, POST, PATCH, DELETE"),
                 ))
@@ -689,7 +692,7 @@ fn methods(field: &str, v: Option<Vec<String>>, default: &[Method]) -> Result<Me
         out.push(m);
     }
     if !out.contains(&Method::GET) || !out.contains(&Method::HEAD) {
-        return Err(EdgeError::config(field, "must include GET and HEAD"));
+        return Err(NodeError::config(field, "must include GET and HEAD"));
     }
     Ok(MethodSet::of(&out))
 }
@@ -703,19 +706,19 @@ fn associations(
     for (i, a) in raw.into_iter().enumerate() {
         let field = format!("{at}.LambdaFunctionAssociations[{i}]");
         let stage = a.event_type.as_deref().and_then(Stage::parse).ok_or_else(|| {
-            EdgeError::config(
+            NodeError::config(
                 format!("{field}.EventType"),
                 format!("{:?} is not one of viewer-request, origin-request, origin-response, viewer-response", a.event_type.as_deref().unwrap_or("")),
             )
         })?;
         if let Some(arn) = &a.lambda_function_arn {
-            return Err(EdgeError::config(
+            return Err(NodeError::config(
                 format!("{field}.LambdaFunctionARN"),
                 format!("{arn:?}: associate published versions with `edge associate`; in a file use File = \"path.js\""),
             ));
         }
         let file = a.file.as_deref().ok_or_else(|| {
-            EdgeError::config(
+            NodeError::config(
                 format!("{field}.File"),
                 "a function association needs a File",
             )
@@ -732,7 +735,7 @@ fn associations(
         let include_body = a.include_body.unwrap_or(false);
         check_association(stage, &code, include_body, &field)?;
         if out[stage.index()].is_some() {
-            return Err(EdgeError::config(
+            return Err(NodeError::config(
                 format!("{field}.EventType"),
                 format!("a cache behavior takes one function per event type; {stage} is associated twice"),
             ));
@@ -745,14 +748,14 @@ fn associations(
 fn behavior(b: RawBehavior, at: &str, origins: &[Arc<Origin>], base: &Path) -> Result<Behavior> {
     let origin_index = match b.target_origin_id.as_deref() {
         Some(id) => origins.iter().position(|o| o.id == id).ok_or_else(|| {
-            EdgeError::config(
+            NodeError::config(
                 format!("{at}.TargetOriginId"),
                 format!("no origin has the Id {id:?}"),
             )
         })?,
         None if origins.len() == 1 => 0,
         None => {
-            return Err(EdgeError::config(
+            return Err(NodeError::config(
                 format!("{at}.TargetOriginId"),
                 "required when the distribution has more than one origin",
             ))
@@ -765,7 +768,7 @@ fn behavior(b: RawBehavior, at: &str, origins: &[Arc<Origin>], base: &Path) -> R
         max: b.max_ttl.unwrap_or(defaults::MAX_TTL),
     };
     if !(ttl.min <= ttl.default && ttl.default <= ttl.max) {
-        return Err(EdgeError::config(
+        return Err(NodeError::config(
             format!("{at}.DefaultTTL"),
             format!(
                 "MinTTL ({}) <= DefaultTTL ({}) <= MaxTTL ({}) must hold",
@@ -802,7 +805,7 @@ fn behavior(b: RawBehavior, at: &str, origins: &[Arc<Origin>], base: &Path) -> R
             Selection::None => vec![],
             Selection::Only(names) => header_names(&format!("{cat}.Headers"), names)?,
             _ => {
-                return Err(EdgeError::config(
+                return Err(NodeError::config(
                     format!("{cat}.HeaderBehavior"),
                     "a cache policy takes none or whitelist (use an origin request policy to forward all headers)",
                 ))
@@ -815,7 +818,7 @@ fn behavior(b: RawBehavior, at: &str, origins: &[Arc<Origin>], base: &Path) -> R
     let op = b.origin_request_policy.unwrap_or_default();
     let oat = format!("{at}.OriginRequestPolicy");
     if op.enable_accept_encoding_gzip.is_some() || op.enable_accept_encoding_brotli.is_some() {
-        return Err(EdgeError::config(
+        return Err(NodeError::config(
             format!("{oat}.EnableAcceptEncodingGzip"),
             "belongs to the cache policy",
         ));
@@ -872,7 +875,7 @@ fn cloudfront_headers(
     ] {
         for n in names.iter().filter(|n| n.starts_with("cloudfront-")) {
             if in_cache && origin_policy_only(n) {
-                return Err(EdgeError::config(
+                return Err(NodeError::config(
                     &field,
                     format!(
                         "{n} can only be added by an origin request policy, not a cache policy"
@@ -880,7 +883,7 @@ fn cloudfront_headers(
                 ));
             }
             if !SUPPORTED.contains(&n.as_str()) {
-                return Err(EdgeError::config(
+                return Err(NodeError::config(
                     &field,
                     format!(
                         "{n} is not a header this edge can add ({})",
@@ -906,7 +909,7 @@ fn header_names(field: &str, names: Vec<String>) -> Result<Vec<HeaderName>> {
         .into_iter()
         .map(|n| {
             HeaderName::from_bytes(n.as_bytes())
-                .map_err(|_| EdgeError::config(field, format!("{n:?} is not a header name")))
+                .map_err(|_| NodeError::config(field, format!("{n:?} is not a header name")))
         })
         .collect()
 }
@@ -930,7 +933,7 @@ fn selection(
         "all" | "allViewer" => Selection::All,
         "allViewerAndWhitelistCloudFront" if origin_policy => Selection::All,
         other => {
-            return Err(EdgeError::config(
+            return Err(NodeError::config(
                 field,
                 format!("{other:?} is not one of none, whitelist, allExcept, all"),
             ))
@@ -938,7 +941,7 @@ fn selection(
     };
     let cloudfront_list = behavior == Some("allViewerAndWhitelistCloudFront");
     if matches!(s, Selection::None | Selection::All) && !names.is_empty() && !cloudfront_list {
-        return Err(EdgeError::config(
+        return Err(NodeError::config(
             field,
             "a list of names goes with whitelist or allExcept",
         ));

@@ -99,6 +99,7 @@ impl Worker {
                 detail,
             },
             FnError::Threw(_)
+            | FnError::Load { .. }
             | FnError::NeverSettled
             | FnError::Memory(_)
             | FnError::NotLoaded(_) => EdgeError::LambdaExecution {

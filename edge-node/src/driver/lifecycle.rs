@@ -4,11 +4,12 @@
 
 use super::Worker;
 use crate::config::Distributions;
+use crate::js::FnError;
 use std::sync::Arc;
 
 impl Worker {
     /// Creates and warms this worker's isolates for every function `config` associates.
-    pub async fn load_functions(&self, config: &Arc<Distributions>) -> Result<(), String> {
+    pub async fn load_functions(&self, config: &Arc<Distributions>) -> Result<(), FnError> {
         *self.pending.borrow_mut() = Some(config.clone());
         for code in config.functions() {
             self.runner.load(&code).await?;
@@ -33,7 +34,7 @@ impl Worker {
     }
 
     /// Replaces every isolate of this worker with a fresh one; how many were created.
-    pub async fn recycle_isolates(&self) -> Result<usize, String> {
+    pub async fn recycle_isolates(&self) -> Result<usize, FnError> {
         self.runner.recycle().await
     }
 

@@ -8,7 +8,7 @@ pub mod device;
 pub mod headers;
 mod iso3166;
 
-use crate::error::EdgeError;
+use crate::error::NodeError;
 use maxminddb::{MaxMindDbError, Mmap, Reader};
 use serde::Deserialize;
 use std::net::IpAddr;
@@ -77,7 +77,7 @@ fn nonempty(s: Option<&str>) -> Option<String> {
 
 impl GeoDb {
     /// Opens every file; a missing or unreadable one is an error naming it.
-    pub fn open(paths: &[PathBuf]) -> Result<GeoDb, EdgeError> {
+    pub fn open(paths: &[PathBuf]) -> Result<GeoDb, NodeError> {
         let mut sources = Vec::with_capacity(paths.len());
         for path in paths {
             sources.push(open_one(path)?);
@@ -120,11 +120,11 @@ impl GeoDb {
 }
 
 #[allow(unsafe_code)]
-fn open_one(path: &Path) -> Result<Source, EdgeError> {
+fn open_one(path: &Path) -> Result<Source, NodeError> {
     let fail =
-        |e: MaxMindDbError| EdgeError::Startup(format!("geo database {}: {e}", path.display()));
+        |e: MaxMindDbError| NodeError::Startup(format!("geo database {}: {e}", path.display()));
     if !path.is_file() {
-        return Err(EdgeError::Startup(format!(
+        return Err(NodeError::Startup(format!(
             "geo database {}: no such file",
             path.display()
         )));

@@ -3,7 +3,7 @@
 
 use super::ops::{edge_runtime, LogContext, MemoryLimit};
 use super::watchdog::{Slot, Watchdog};
-use super::{FunctionCode, FunctionLimits};
+use super::{FnError, FunctionCode, FunctionLimits};
 use deno_core::error::ModuleLoaderError;
 use deno_core::{
     v8, JsRuntime, ModuleLoadOptions, ModuleLoadReferrer, ModuleLoadResponse, ModuleLoader,
@@ -15,20 +15,6 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant;
-
-/// Why an invocation produced no result.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum InvokeFailure {
-    /// The function threw, rejected or called back with an error.
-    Threw(String),
-    /// Its promise never settled and nothing was left to run.
-    NeverSettled,
-    Timeout,
-    /// The heap limit was reached.
-    Memory(usize),
-    /// The result could not be turned into JSON.
-    Unserializable(String),
-}
 
 pub struct Isolate {
     /// Declared before `rt`: handles into the engine must be dropped before the engine.
@@ -240,6 +226,23 @@ impl Isolate {
         watchdog: &Watchdog,
         context: &str,
         pop: &Arc<str>,
+    ) -> Result<Isolate, FnError> {
+        let (function, file) = (code.name.clone(), code.file.clone());
+        Self::create(code, limits, watchdog, context, pop)
+            .await
+            .map_err(|reason| FnError::Load {
+                function,
+                file,
+                reason,
+            })
+    }
+
+    async fn create(
+        code: Arc<FunctionCode>,
+        limits: &FunctionLimits,
+        watchdog: &Watchdog,
+        context: &str,
+        pop: &Arc<str>,
     ) -> Result<Isolate, String> {
         let heap_bytes = limits.heap_bytes;
         let heap_hit = Rc::new(Cell::new(false));
@@ -315,7 +318,7 @@ impl Isolate {
         timeout_ms: u64,
         deadline: Instant,
         watchdog: &Watchdog,
-    ) -> Result<String, InvokeFailure> {
+    ) -> Result<String, FnError> {
         let request_id = ctx.request_id.clone();
         self.rt.op_state().borrow_mut().put(ctx);
         let slot = self.slot.clone();
@@ -327,7 +330,7 @@ impl Isolate {
                 v8::String::new(scope, event),
                 v8::String::new(scope, &request_id),
             ) else {
-                return Err(InvokeFailure::Threw(
+                return Err(FnError::Threw(
                     "the event is too large for the engine".into(),
                 ));
             };
@@ -343,7 +346,11 @@ impl Isolate {
         };
         let outcome = match fast {
             Ok(Some(text)) => Ok(text),
-            Err(()) => Err(self.stopped(guard.fired(), "the runtime could not call the handler")),
+            Err(()) => Err(self.stopped(
+                guard.fired(),
+                "the runtime could not call the handler",
+                timeout_ms,
+            )),
             Ok(None) => {
                 let call = {
                     deno_core::scope!(scope, self.rt);
@@ -358,12 +365,14 @@ impl Isolate {
                 match waited {
                     Err(_) => {
                         self.tainted = true;
-                        Err(InvokeFailure::Timeout)
+                        Err(FnError::Timeout(std::time::Duration::from_millis(
+                            timeout_ms,
+                        )))
                     }
                     Ok(Ok(_)) => {
                         deno_core::scope!(scope, self.rt);
                         take(scope, &self.internals.take).ok_or_else(|| {
-                            InvokeFailure::Threw("the handler settled without an outcome".into())
+                            FnError::Threw("the handler settled without an outcome".into())
                         })
                     }
                     Ok(Err(e))
@@ -379,12 +388,12 @@ impl Isolate {
                             f.call(scope, recv, &[]).is_some_and(|v| v.is_true())
                         };
                         return if thenable {
-                            Err(InvokeFailure::NeverSettled)
+                            Err(FnError::NeverSettled)
                         } else {
                             Ok("null".into())
                         };
                     }
-                    Ok(Err(e)) => Err(self.stopped(guard.fired(), &e.to_string())),
+                    Ok(Err(e)) => Err(self.stopped(guard.fired(), &e.to_string(), timeout_ms)),
                 }
             }
         };
@@ -392,23 +401,23 @@ impl Isolate {
         let text = outcome?;
         match text.split_at_checked(1) {
             Some(("o", json)) => Ok(json.to_string()),
-            Some(("e", err)) => Err(InvokeFailure::Threw(err.to_string())),
-            Some(("u", err)) => Err(InvokeFailure::Unserializable(err.to_string())),
-            _ => Err(InvokeFailure::Threw(format!("unexpected outcome {text:?}"))),
+            Some(("e", err)) => Err(FnError::Threw(err.to_string())),
+            Some(("u", err)) => Err(FnError::Unserializable(err.to_string())),
+            _ => Err(FnError::Threw(format!("unexpected outcome {text:?}"))),
         }
     }
 
     /// Why JavaScript stopped: the heap limit, the deadline, or an error; the first two leave
     /// the isolate unusable.
-    fn stopped(&mut self, fired: bool, error: &str) -> InvokeFailure {
+    fn stopped(&mut self, fired: bool, error: &str, timeout_ms: u64) -> FnError {
         if self.heap_hit.get() {
             self.tainted = true;
-            InvokeFailure::Memory(self.heap_bytes)
+            FnError::Memory(self.heap_bytes)
         } else if fired {
             self.tainted = true;
-            InvokeFailure::Timeout
+            FnError::Timeout(std::time::Duration::from_millis(timeout_ms))
         } else {
-            InvokeFailure::Threw(error.to_string())
+            FnError::Threw(error.to_string())
         }
     }
 }

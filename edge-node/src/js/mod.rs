@@ -7,7 +7,7 @@ mod isolate;
 mod ops;
 mod watchdog;
 
-pub use isolate::{is_es_module, InvokeFailure, Isolate};
+pub use isolate::{is_es_module, Isolate};
 pub use ops::LogContext;
 pub use watchdog::Watchdog;
 
@@ -100,38 +100,36 @@ impl FunctionLimits {
     }
 }
 
-/// Why a function gave no usable result.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Everything that goes wrong with a function: at load (the node refuses the version) or on
+/// a call (the viewer gets CloudFront's 502/503).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FnError {
+    /// Loading failed: the code does not compile, its top level threw, ran past the init limit
+    /// or out of memory.
+    #[error("function {function} ({file}): {reason}")]
+    Load {
+        function: String,
+        file: String,
+        reason: String,
+    },
+    #[error("throttled: the node's concurrency limit or every isolate is busy")]
     Throttled,
+    #[error("timed out after {} ms", .0.as_millis())]
     Timeout(Duration),
+    /// The function threw, rejected or called back with an error.
+    #[error("the function failed: {0}")]
     Threw(String),
+    /// Its promise never settled and nothing was left to run.
+    #[error("the handler's promise never settled")]
     NeverSettled,
+    /// The heap limit was reached (bytes).
+    #[error("the function ran out of memory ({} MB heap limit)", .0 >> 20)]
     Memory(usize),
     /// The result could not be turned into JSON (a BigInt, a cycle).
+    #[error("the result is not JSON-serializable: {0}")]
     Unserializable(String),
+    #[error("function {0} is not loaded on this node")]
     NotLoaded(String),
-}
-
-impl std::fmt::Display for FnError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            FnError::Throttled => write!(
-                f,
-                "throttled: the node's concurrency limit or every isolate is busy"
-            ),
-            FnError::Timeout(d) => write!(f, "timed out after {} ms", d.as_millis()),
-            FnError::Threw(e) => write!(f, "the function failed: {e}"),
-            FnError::NeverSettled => write!(f, "the handler's promise never settled"),
-            FnError::Memory(b) => write!(
-                f,
-                "the function ran out of memory ({} MB heap limit)",
-                b >> 20
-            ),
-            FnError::Unserializable(e) => write!(f, "the result is not JSON-serializable: {e}"),
-            FnError::NotLoaded(k) => write!(f, "function {k} is not loaded on this node"),
-        }
-    }
 }
 
 /// Warm isolates of one function on one worker thread.
@@ -166,7 +164,7 @@ impl Pool {
         limits: &FunctionLimits,
         watchdog: Watchdog,
         pop: &Arc<str>,
-    ) -> Result<Rc<Pool>, String> {
+    ) -> Result<Rc<Pool>, FnError> {
         let context = context_json(&code, limits.heap_bytes, pop);
         let size = limits.isolates_per_worker.max(1);
         let mut idle = Vec::with_capacity(size);
@@ -277,7 +275,7 @@ impl Runner {
     }
 
     /// Loads (and warms) `code` unless it is loaded already.
-    pub async fn load(&self, code: &Arc<FunctionCode>) -> Result<(), String> {
+    pub async fn load(&self, code: &Arc<FunctionCode>) -> Result<(), FnError> {
         let key = code.key();
         if self.pools.borrow().contains_key(&key) {
             return Ok(());
@@ -288,16 +286,14 @@ impl Runner {
     }
 
     /// A pool of freshly created isolates of `code`; a load error names the function.
-    async fn new_pool(&self, code: &Arc<FunctionCode>) -> Result<Rc<Pool>, String> {
-        Pool::new(code.clone(), &self.limits, self.watchdog.clone(), &self.pop)
-            .await
-            .map_err(|e| format!("function {} ({}): {e}", code.name, code.file))
+    async fn new_pool(&self, code: &Arc<FunctionCode>) -> Result<Rc<Pool>, FnError> {
+        Pool::new(code.clone(), &self.limits, self.watchdog.clone(), &self.pop).await
     }
 
     /// Replaces every pool with freshly created isolates of the same code, as when execution
     /// environments are recycled; the old isolates serve until their replacements are ready.
     /// Returns how many isolates were created.
-    pub async fn recycle(&self) -> Result<usize, String> {
+    pub async fn recycle(&self) -> Result<usize, FnError> {
         let codes: Vec<Arc<FunctionCode>> = self
             .pools
             .borrow()
@@ -376,13 +372,7 @@ impl Runner {
             took.as_millis() + 1,
             self.limits.heap_bytes >> 20,
         );
-        let text = outcome.map_err(|f| match f {
-            InvokeFailure::Threw(e) => FnError::Threw(e),
-            InvokeFailure::NeverSettled => FnError::NeverSettled,
-            InvokeFailure::Timeout => FnError::Timeout(timeout),
-            InvokeFailure::Memory(b) => FnError::Memory(b),
-            InvokeFailure::Unserializable(e) => FnError::Unserializable(e),
-        })?;
+        let text = outcome?;
         let value: Value =
             serde_json::from_str(&text).map_err(|e| FnError::Unserializable(e.to_string()))?;
         if let Some(msg) = value.get("__edge_unserializable") {
@@ -395,12 +385,12 @@ impl Runner {
 }
 
 /// Evaluates a script in a fresh runtime and returns its result as JSON text.
-pub fn eval_json(source: &'static str) -> Result<String, String> {
+pub fn eval_json(source: &'static str) -> Result<String, FnError> {
     let mut rt = JsRuntime::new(RuntimeOptions::default());
     let wrapped = format!("JSON.stringify((() => {{ return ({source}); }})())");
     let value = rt
         .execute_script("<eval>", wrapped)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| FnError::Threw(e.to_string()))?;
     deno_core::scope!(scope, rt);
     let local = deno_core::v8::Local::new(scope, value);
     Ok(local.to_rust_string_lossy(scope))

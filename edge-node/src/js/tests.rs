@@ -44,7 +44,7 @@ async fn run(src: &str, event: Value) -> Result<Value, FnError> {
 async fn run_with(limits: FunctionLimits, src: &str, event: Value) -> Result<Value, FnError> {
     let r = runner_with(limits);
     let code = Arc::new(FunctionCode::new("t", 1, "t.js", src));
-    r.load(&code).await.map_err(FnError::Threw)?;
+    r.load(&code).await?;
     r.invoke(&code, Stage::ViewerRequest, &event.to_string(), "rid")
         .await
 }
@@ -251,7 +251,7 @@ fn unknown_modules_fail_at_load_naming_the_module() {
     ))
     .unwrap_err();
     assert!(
-        matches!(&e, FnError::Threw(m) if m.contains("lodash")),
+        matches!(&e, FnError::Load { reason: m, .. } if m.contains("lodash")),
         "{e:?}"
     );
     let e = local(run(
@@ -260,12 +260,12 @@ fn unknown_modules_fail_at_load_naming_the_module() {
     ))
     .unwrap_err();
     assert!(
-        matches!(&e, FnError::Threw(m) if m.contains("left-pad")),
+        matches!(&e, FnError::Load { reason: m, .. } if m.contains("left-pad")),
         "{e:?}"
     );
     let e = local(run("exports.nothing = 1;", json!({}))).unwrap_err();
     assert!(
-        matches!(&e, FnError::Threw(m) if m.contains("exports no handler")),
+        matches!(&e, FnError::Load { reason: m, .. } if m.contains("exports no handler")),
         "{e:?}"
     );
 }
