@@ -17,7 +17,7 @@ fn hooks_us(h: &http::HeaderMap) -> f64 {
     stage_us(h, "viewer-request").unwrap_or(0.0) + stage_us(h, "viewer-response").unwrap_or(0.0)
 }
 
-pub async fn run(rounds: usize, s: &Settings) -> Result<Value, String> {
+pub async fn run(rounds: usize, s: &Settings) -> anyhow::Result<Value> {
     let origin = start_origin(s)?;
     let dir = &s.work_dir;
     let origin_url = format!("http://{}", origin.ready["http"]);
@@ -48,7 +48,7 @@ pub async fn run(rounds: usize, s: &Settings) -> Result<Value, String> {
         let (status, _, body) = fetch(http::Method::POST, &recycle).await?;
         let v: Value = serde_json::from_slice(&body).unwrap_or_default();
         if !status.is_success() || v["isolates"].as_u64().unwrap_or(0) == 0 {
-            return Err(format!(
+            return Err(anyhow::anyhow!(
                 "recycling isolates failed: {status} {}",
                 String::from_utf8_lossy(&body)
             ));

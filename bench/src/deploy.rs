@@ -16,10 +16,10 @@ pub fn edges_of(name: &str) -> Option<usize> {
     name.strip_prefix("publish-")?.parse().ok()
 }
 
-pub async fn run(edges: usize, rounds: usize, s: &Settings) -> Result<Value, String> {
+pub async fn run(edges: usize, rounds: usize, s: &Settings) -> anyhow::Result<Value> {
     let work = s.work_dir.join(format!("publish-{edges}"));
     let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&work)?;
     let arg = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let origin = start_origin(s)?;
     let control = start(
@@ -50,8 +50,7 @@ pub async fn run(edges: usize, rounds: usize, s: &Settings) -> Result<Value, Str
             "/v1/distributions/EBENCH",
             Some(&json!({"config": config})),
         )
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     let mut nodes = Vec::new();
     for i in 0..edges {
         let pop = format!("B{i:02}-C1");
@@ -96,10 +95,7 @@ pub async fn run(edges: usize, rounds: usize, s: &Settings) -> Result<Value, Str
         }
         let code = format!("exports.handler = async (e) => {{ const r = e.Records[0].cf.response; r.headers['x-round'] = [{{ value: '{round}' }}]; return r; }};");
         let t0 = Instant::now();
-        let p = client
-            .publish("stamp", code.as_bytes())
-            .await
-            .map_err(|e| e.to_string())?;
+        let p = client.publish("stamp", code.as_bytes()).await?;
         let v = client
             .json(
                 Method::POST,
@@ -107,10 +103,10 @@ pub async fn run(edges: usize, rounds: usize, s: &Settings) -> Result<Value, Str
                 Some(&json!({"function": format!("stamp:{}", p.version), "stage": "viewer-response"})),
             )
             .await
-            .map_err(|e| e.to_string())?;
+            ?;
         let revision = v["revision"].as_u64().unwrap_or(0);
         loop {
-            let st = client.status().await.map_err(|e| e.to_string())?;
+            let st = client.status().await?;
             let done = st
                 .edges
                 .iter()
@@ -120,7 +116,9 @@ pub async fn run(edges: usize, rounds: usize, s: &Settings) -> Result<Value, Str
                 break;
             }
             if t0.elapsed() > Duration::from_secs(120) {
-                return Err(format!("only {done} of {edges} edges Deployed after 120 s"));
+                return Err(anyhow::anyhow!(
+                    "only {done} of {edges} edges Deployed after 120 s"
+                ));
             }
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
@@ -131,7 +129,7 @@ pub async fn run(edges: usize, rounds: usize, s: &Settings) -> Result<Value, Str
         let h = crate::load::get_headers(&url).await?;
         let got = h.get("x-round").and_then(|v| v.to_str().ok()).unwrap_or("");
         if got != round.to_string() {
-            return Err(format!(
+            return Err(anyhow::anyhow!(
                 "edge served x-round {got:?} after round {round} was Deployed"
             ));
         }

@@ -34,17 +34,14 @@ pub struct LoadSpec {
 
 /// A client TLS configuration that trusts exactly `cert_pem` (the server's self-signed
 /// certificate, made by the bench), so the handshake measured is a fully verified one.
-pub fn tls_trusting(cert_pem: &str) -> Result<Arc<rustls::ClientConfig>, String> {
+pub fn tls_trusting(cert_pem: &str) -> anyhow::Result<Arc<rustls::ClientConfig>> {
     let mut roots = rustls::RootCertStore::empty();
     for cert in rustls_pemfile::certs(&mut cert_pem.as_bytes()) {
-        roots
-            .add(cert.map_err(|e| e.to_string())?)
-            .map_err(|e| e.to_string())?;
+        roots.add(cert?)?;
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let cfg = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
+        .with_safe_default_protocol_versions()?
         .with_root_certificates(roots)
         .with_no_client_auth();
     Ok(Arc::new(cfg))
@@ -318,7 +315,7 @@ where
 }
 
 /// One GET on a new connection; the answer's headers.
-pub async fn get_headers(url: &str) -> Result<http::HeaderMap, String> {
+pub async fn get_headers(url: &str) -> anyhow::Result<http::HeaderMap> {
     fetch(http::Method::GET, url).await.map(|(_, h, _)| h)
 }
 
@@ -326,29 +323,31 @@ pub async fn get_headers(url: &str) -> Result<http::HeaderMap, String> {
 pub async fn fetch(
     method: http::Method,
     url: &str,
-) -> Result<(http::StatusCode, http::HeaderMap, Bytes), String> {
-    let uri: http::Uri = url.parse().map_err(|e| format!("{url}: {e}"))?;
+) -> anyhow::Result<(http::StatusCode, http::HeaderMap, Bytes)> {
+    let uri: http::Uri = url.parse().map_err(|e| anyhow::anyhow!("{url}: {e}"))?;
     let addr: SocketAddr = uri
         .authority()
         .map(|a| a.as_str())
         .unwrap_or("")
         .parse()
-        .map_err(|e| format!("{url}: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("{url}: {e}"))?;
     let mut send = connect(addr, false, None)
         .await
-        .map_err(|e| format!("{url}: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("{url}: {e}"))?;
     let req = http::Request::builder()
         .method(method)
         .uri(uri.path_and_query().map_or("/", |p| p.as_str()))
         .header(http::header::HOST, addr.to_string())
-        .body(Empty::<Bytes>::new())
-        .map_err(|e| e.to_string())?;
-    let resp = send.send(req).await.map_err(|e| format!("{url}: {e}"))?;
+        .body(Empty::<Bytes>::new())?;
+    let resp = send
+        .send(req)
+        .await
+        .map_err(|e| anyhow::anyhow!("{url}: {e}"))?;
     let (parts, body) = resp.into_parts();
     let body = body
         .collect()
         .await
-        .map_err(|e| format!("{url}: {e}"))?
+        .map_err(|e| anyhow::anyhow!("{url}: {e}"))?
         .to_bytes();
     Ok((parts.status, parts.headers, body))
 }

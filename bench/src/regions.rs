@@ -6,8 +6,8 @@
 //! timed end to end by the client.
 
 use crate::load::get_headers;
+use crate::scenario::Pop;
 use crate::scenario::{median, node_args, start, start_origin, Settings, HIT_PATH, MISS_PATH};
-use edge_node::config::PopLink;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -20,24 +20,18 @@ const DEFAULT_POPS: [(&str, f64, f64); 4] = [
     ("SYD62-C1", 6.0, 200.0),
 ];
 
-fn pops(s: &Settings) -> Result<Vec<PopLink>, String> {
-    if let Some(path) = &s.config {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let dir = path.parent().unwrap_or(std::path::Path::new("."));
-        let cfg = edge_node::config::parse_toml_in(&text, dir)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        if !cfg.node.pops.is_empty() {
-            return Ok(cfg.node.pops);
-        }
+fn pops(s: &Settings) -> Vec<Pop> {
+    if let Some(c) = s.config.as_ref().filter(|c| !c.pops.is_empty()) {
+        return c.pops.clone();
     }
-    Ok(DEFAULT_POPS
+    DEFAULT_POPS
         .iter()
-        .map(|(name, v, o)| PopLink {
+        .map(|(name, v, o)| Pop {
             name: name.to_string(),
             viewer_rtt: Duration::from_secs_f64(v / 1e3),
             origin_rtt: Duration::from_secs_f64(o / 1e3),
         })
-        .collect())
+        .collect()
 }
 
 fn ms(d: Duration) -> f64 {
@@ -45,7 +39,7 @@ fn ms(d: Duration) -> f64 {
 }
 
 /// Median time (ms) of `n` concurrent GETs, each on a new connection; `url` may hold `{n}`.
-async fn sample(url: &str, n: usize) -> Result<f64, String> {
+async fn sample(url: &str, n: usize) -> anyhow::Result<f64> {
     let tasks: Vec<_> = (0..n)
         .map(|_| {
             let url = url.replace("{n}", &NEXT.fetch_add(1, Ordering::Relaxed).to_string());
@@ -57,7 +51,7 @@ async fn sample(url: &str, n: usize) -> Result<f64, String> {
         .collect();
     let mut times = Vec::with_capacity(n);
     for t in tasks {
-        times.push(t.await.map_err(|e| e.to_string())??);
+        times.push(t.await??);
     }
     Ok(median(&mut times))
 }
@@ -65,8 +59,8 @@ async fn sample(url: &str, n: usize) -> Result<f64, String> {
 /// Makes miss URLs unique across calls.
 static NEXT: AtomicU64 = AtomicU64::new(0);
 
-pub async fn run(s: &Settings) -> Result<Value, String> {
-    let links = pops(s)?;
+pub async fn run(s: &Settings) -> anyhow::Result<Value> {
+    let links = pops(s);
     let samples = (s.duration.as_secs_f64() * 4.0).clamp(3.0, 20.0) as usize;
     let origin = start_origin(s)?;
     let origin_url = format!("http://{}", origin.ready["http"]);

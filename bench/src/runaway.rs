@@ -17,7 +17,7 @@ use std::time::Duration;
 const SPIN: &str = "exports.handler = async (e) => { for (;;) {} };";
 const PASS: &str = "exports.handler = async (e) => e.Records[0].cf.request;";
 
-fn config(s: &Settings, origin_port: &str) -> Result<String, String> {
+fn config(s: &Settings, origin_port: &str) -> anyhow::Result<String> {
     let limit = |max: f64| s.duration.as_secs_f64().clamp(1.0, max);
     let dir = &s.work_dir;
     let (spin, pass) = (
@@ -65,7 +65,7 @@ File = {spin:?}
     ))
 }
 
-pub async fn run(s: &Settings) -> Result<Value, String> {
+pub async fn run(s: &Settings) -> anyhow::Result<Value> {
     let origin = start_origin(s)?;
     let port = origin.ready["http"]
         .rsplit(':')
@@ -76,7 +76,7 @@ pub async fn run(s: &Settings) -> Result<Value, String> {
     let node = start(&s.edge_bin, &node_args(&["--config", &cfg]))?;
     let addr: SocketAddr = node.ready["http"]
         .parse()
-        .map_err(|e| format!("bad address: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("bad address: {e}"))?;
     let spec = |path: &str, connections: usize| LoadSpec {
         addr,
         path: path.to_string(),

@@ -9,6 +9,7 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Every scenario this harness knows, in report order.
@@ -43,10 +44,44 @@ pub struct Settings {
     pub geo_db: Vec<PathBuf>,
     /// Your functions (stage, file) for the `yours-*` scenarios.
     pub functions: Vec<(String, PathBuf)>,
-    /// Your configuration for the `yours-*` scenarios (instead of `functions`).
-    pub config: Option<PathBuf>,
+    /// Your configuration for the `yours-*` scenarios (instead of `functions`) and the POPs of
+    /// `regions`, as the CLI read it.
+    pub config: Option<YourConfig>,
     /// The path (and query) the `yours-*` scenarios request.
     pub path: Option<String>,
+}
+
+/// A configuration file of yours, read by the CLI (this crate drives the product only through
+/// its processes and HTTP, and does not read its configuration format).
+#[derive(Clone)]
+pub struct YourConfig {
+    pub path: PathBuf,
+    /// The stages (`viewer-request`, ...) whose functions some behavior associates.
+    pub stages: Vec<String>,
+    /// Its `[[pops]]`, if any.
+    pub pops: Vec<Pop>,
+    /// Writes a copy into the given directory whose loopback origins go to the given port (the
+    /// run's mock origin) and whose relative paths still resolve; returns the copy's path.
+    #[allow(clippy::type_complexity)]
+    pub copy_for_origin: Arc<dyn Fn(&Path, u16) -> anyhow::Result<PathBuf> + Send + Sync>,
+}
+
+impl std::fmt::Debug for YourConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("YourConfig")
+            .field("path", &self.path)
+            .field("stages", &self.stages)
+            .field("pops", &self.pops)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A POP and its simulated distances.
+#[derive(Debug, Clone)]
+pub struct Pop {
+    pub name: String,
+    pub viewer_rtt: Duration,
+    pub origin_rtt: Duration,
 }
 
 /// A 1 KiB object the origin lets caches keep for ten minutes: after the first, a hit.
@@ -55,7 +90,7 @@ pub(crate) const HIT_PATH: &str = "/bytes/1024?cache_control=max-age%3D600";
 pub(crate) const MISS_PATH: &str = "/bytes/1024?cache_control=no-store&n={n}";
 
 /// The mock origin on a free loopback port.
-pub(crate) fn start_origin(s: &Settings) -> Result<Running, String> {
+pub(crate) fn start_origin(s: &Settings) -> anyhow::Result<Running> {
     start(&s.edge_bin, &owned(&["origin", "--listen", "127.0.0.1:0"]))
 }
 
@@ -96,7 +131,7 @@ impl Drop for Running {
     }
 }
 
-pub(crate) fn start(bin: &Path, args: &[String]) -> Result<Running, String> {
+pub(crate) fn start(bin: &Path, args: &[String]) -> anyhow::Result<Running> {
     let mut child = Command::new(bin)
         .args(args)
         .env("EDGE_LOG", "warn")
@@ -104,7 +139,7 @@ pub(crate) fn start(bin: &Path, args: &[String]) -> Result<Running, String> {
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+        .map_err(|e| anyhow::anyhow!("cannot start {}: {e}", bin.display()))?;
     let out = child.stdout.take().expect("piped");
     let mut line = String::new();
     let mut reader = BufReader::new(out);
@@ -112,7 +147,7 @@ pub(crate) fn start(bin: &Path, args: &[String]) -> Result<Running, String> {
         line.clear();
         match reader.read_line(&mut line) {
             Ok(0) | Err(_) => {
-                return Err(format!(
+                return Err(anyhow::anyhow!(
                     "{} {} exited before it was ready",
                     bin.display(),
                     args.join(" ")
@@ -145,9 +180,9 @@ fn cpu(pid: u32) -> Duration {
     Duration::from_millis(ticks * 10)
 }
 
-pub(crate) fn write_fn(dir: &Path, name: &str, source: &str) -> Result<String, String> {
+pub(crate) fn write_fn(dir: &Path, name: &str, source: &str) -> anyhow::Result<String> {
     let p = dir.join(name);
-    std::fs::write(&p, source).map_err(|e| format!("{}: {e}", p.display()))?;
+    std::fs::write(&p, source).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
     Ok(p.display().to_string())
 }
 
@@ -158,9 +193,9 @@ const PASS_RES: &str = "exports.handler = async (e) => e.Records[0].cf.response;
 const GENERATE: &str = "exports.handler = async () => ({ status: '200', headers: { 'content-type': [{ value: 'text/plain' }] }, body: 'generated at the edge' });";
 
 /// Runs one scenario; the JSON is one entry of the report.
-pub async fn run(name: &str, s: &Settings) -> Result<Value, String> {
+pub async fn run(name: &str, s: &Settings) -> anyhow::Result<Value> {
     std::fs::create_dir_all(&s.work_dir)
-        .map_err(|e| format!("cannot make {}: {e}", s.work_dir.display()))?;
+        .map_err(|e| anyhow::anyhow!("cannot make {}: {e}", s.work_dir.display()))?;
     if let Some(edges) = crate::deploy::edges_of(name) {
         // Rounds scale with the measured duration (a smoke run does two).
         let rounds = (s.duration.as_secs_f64() * 2.0).clamp(2.0, 15.0) as usize;
@@ -241,8 +276,8 @@ pub async fn run(name: &str, s: &Settings) -> Result<Value, String> {
         "tls" | "h2" | "h2-tls" => {
             http2 = name.starts_with("h2");
             if name.ends_with("tls") {
-                let (cert, key) =
-                    edge_node::tls::self_signed_pem(&["127.0.0.1"]).map_err(|e| e.to_string())?;
+                let ck = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()])?;
+                let (cert, key) = (ck.cert.pem(), ck.key_pair.serialize_pem());
                 args.extend([
                     "--tls-listen".into(),
                     "127.0.0.1:0".into(),
@@ -255,7 +290,7 @@ pub async fn run(name: &str, s: &Settings) -> Result<Value, String> {
             }
         }
         other => {
-            return Err(format!(
+            return Err(anyhow::anyhow!(
                 "unknown scenario {other:?} (known: {})",
                 ALL.join(", ")
             ))
@@ -267,7 +302,7 @@ pub async fn run(name: &str, s: &Settings) -> Result<Value, String> {
     let node = start(&s.edge_bin, &args)?;
     let addr: SocketAddr = node.ready[if tls.is_some() { "tls" } else { "http" }]
         .parse()
-        .map_err(|e| format!("bad address: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("bad address: {e}"))?;
     let spec = LoadSpec {
         addr,
         path,
@@ -375,7 +410,7 @@ pub async fn run_side_by_side(
     peer: Option<(&Path, &str)>,
     rounds: usize,
     s: &Settings,
-) -> Result<(Value, Option<Result<Value, String>>), String> {
+) -> anyhow::Result<(Value, Option<anyhow::Result<Value>>)> {
     let v = run(name, s).await?;
     let Some((dir, variant)) = peer.filter(|_| v.get("skipped").is_none()) else {
         return Ok((v, None));
@@ -451,9 +486,9 @@ fn children(pid: u32) -> Vec<u32> {
 }
 
 /// The same load against nginx (`variant` plain or njs) in front of a fresh mock origin.
-pub async fn run_nginx(variant: &str, peers: &Path, s: &Settings) -> Result<Value, String> {
+pub async fn run_nginx(variant: &str, peers: &Path, s: &Settings) -> anyhow::Result<Value> {
     let dir = s.work_dir.join(format!("nginx-{variant}"));
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&dir)?;
     // nginx's unprivileged worker must be able to reach its cache under a root-owned tree.
     let _ = Command::new("chmod")
         .args(["-R", "a+rwX"])
@@ -461,8 +496,7 @@ pub async fn run_nginx(variant: &str, peers: &Path, s: &Settings) -> Result<Valu
         .status();
     let origin = start_origin(s)?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map_err(|e| e.to_string())?
+        .and_then(|l| l.local_addr())?
         .port();
     let out = Command::new(peers.join("nginx-edge.sh"))
         .args(["start"])
@@ -471,9 +505,9 @@ pub async fn run_nginx(variant: &str, peers: &Path, s: &Settings) -> Result<Valu
         .arg(&origin.ready["http"])
         .arg(variant)
         .output()
-        .map_err(|e| format!("nginx-edge.sh: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("nginx-edge.sh: {e}"))?;
     if !out.status.success() {
-        return Err(format!(
+        return Err(anyhow::anyhow!(
             "nginx did not start: {}",
             String::from_utf8_lossy(&out.stderr)
         ));
@@ -481,7 +515,7 @@ pub async fn run_nginx(variant: &str, peers: &Path, s: &Settings) -> Result<Valu
     let master: u32 = String::from_utf8_lossy(&out.stdout)
         .trim()
         .parse()
-        .map_err(|_| "nginx-edge.sh printed no pid".to_string())?;
+        .map_err(|_| anyhow::anyhow!("nginx-edge.sh printed no pid"))?;
     struct Stop(PathBuf, PathBuf);
     impl Drop for Stop {
         fn drop(&mut self) {
@@ -505,7 +539,7 @@ pub async fn run_nginx(variant: &str, peers: &Path, s: &Settings) -> Result<Valu
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     if !up {
-        return Err("nginx never listened".into());
+        anyhow::bail!("nginx never listened");
     }
     let spec = LoadSpec {
         addr,

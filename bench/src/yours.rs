@@ -7,7 +7,6 @@ use crate::load::LoadSpec;
 use crate::scenario::{
     measure, node_args, pin, start, start_origin, unpin, Settings, HIT_PATH, MISS_PATH,
 };
-use edge_node::lambda::Stage;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -22,12 +21,12 @@ struct Variant {
 }
 
 /// The node arguments shared by every variant, and the variants (the first has no function).
-fn variants(s: &Settings, origin_port: u16) -> Result<(Vec<String>, Vec<Variant>), String> {
+fn variants(s: &Settings, origin_port: u16) -> anyhow::Result<(Vec<String>, Vec<Variant>)> {
     let without = |args: Vec<String>| Variant {
         label: "without functions".into(),
         args,
     };
-    let Some(path) = &s.config else {
+    let Some(config) = &s.config else {
         let mut list = vec![without(vec![])];
         for (stage, file) in &s.functions {
             let name = Path::new(file)
@@ -48,54 +47,24 @@ fn variants(s: &Settings, origin_port: u16) -> Result<(Vec<String>, Vec<Variant>
         let base = vec!["--origin".into(), format!("http://127.0.0.1:{origin_port}")];
         return Ok((base, list));
     };
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
-    let checked = edge_node::config::parse_toml_in(&text, &dir)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    let stages: Vec<Stage> = Stage::ALL
-        .into_iter()
-        .filter(|st| {
-            checked.distributions.iter().any(|d| {
-                d.behaviors
-                    .iter()
-                    .any(|b| b.functions[st.index()].is_some())
-            })
-        })
-        .collect();
-    // Loopback origins go to the mock origin this run started; relative paths stay anchored
-    // to the file's directory once the copy is written elsewhere.
-    let mut doc: toml::Value =
-        toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-    if let Some(from) = edge_node::config::local::loopback_origin_port(&doc) {
-        for d in doc
-            .get_mut("distributions")
-            .and_then(|d| d.as_array_mut())
-            .into_iter()
-            .flatten()
-        {
-            edge_node::config::local::rewrite_loopback_port(d, from, origin_port);
-        }
-    }
-    edge_node::config::local::anchor_paths(&mut doc, &dir);
-    let copy = s.work_dir.join("yours.toml");
-    let text = toml::to_string(&doc).map_err(|e| e.to_string())?;
-    std::fs::write(&copy, text).map_err(|e| format!("{}: {e}", copy.display()))?;
-    let skip = |keep: &[Stage]| -> Vec<String> {
-        Stage::ALL
+    let copy = (config.copy_for_origin)(&s.work_dir, origin_port)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", config.path.display()))?;
+    let skip = |keep: &[&str]| -> Vec<String> {
+        STAGES
             .into_iter()
             .filter(|st| !keep.contains(st))
-            .flat_map(|st| ["--skip-stage".to_string(), st.as_str().to_string()])
+            .flat_map(|st| ["--skip-stage".to_string(), st.to_string()])
             .collect()
     };
+    let stages: Vec<&str> = STAGES
+        .into_iter()
+        .filter(|st| config.stages.iter().any(|c| c == st))
+        .collect();
     let mut list = vec![without(skip(&[]))];
     for st in &stages {
         list.push(Variant {
-            label: st.as_str().to_string(),
-            args: skip(&[*st]),
+            label: st.to_string(),
+            args: skip(&[st]),
         });
     }
     if stages.len() > 1 {
@@ -107,17 +76,25 @@ fn variants(s: &Settings, origin_port: u16) -> Result<(Vec<String>, Vec<Variant>
     Ok((vec!["--config".into(), copy.display().to_string()], list))
 }
 
-pub async fn run(name: &str, s: &Settings) -> Result<Value, String> {
+/// The four stages as `edge node --skip-stage` names them, in request order.
+const STAGES: [&str; 4] = [
+    "viewer-request",
+    "origin-request",
+    "origin-response",
+    "viewer-response",
+];
+
+pub async fn run(name: &str, s: &Settings) -> anyhow::Result<Value> {
     let miss = name == "yours-miss";
     let origin = start_origin(s)?;
     let origin_port: u16 = origin.ready["http"]
         .rsplit(':')
         .next()
         .and_then(|p| p.parse().ok())
-        .ok_or("the mock origin printed no port")?;
+        .ok_or_else(|| anyhow::anyhow!("the mock origin printed no port"))?;
     let (base, variants) = variants(s, origin_port)?;
     if variants.len() < 2 {
-        return Err("no function to measure: give --function STAGE=FILE, or a --config whose behaviors associate functions".into());
+        anyhow::bail!("no function to measure: give --function STAGE=FILE, or a --config whose behaviors associate functions");
     }
     let path = match (&s.path, miss) {
         (None, false) => HIT_PATH.to_string(),
@@ -132,10 +109,10 @@ pub async fn run(name: &str, s: &Settings) -> Result<Value, String> {
         args.extend(base.iter().cloned());
         args.extend(v.args.iter().cloned());
         let node = start(&s.edge_bin, &args)
-            .map_err(|e| format!("{} ({}): {e}", v.label, args.join(" ")))?;
+            .map_err(|e| anyhow::anyhow!("{} ({}): {e}", v.label, args.join(" ")))?;
         let addr: SocketAddr = node.ready["http"]
             .parse()
-            .map_err(|e| format!("bad address: {e}"))?;
+            .map_err(|e| anyhow::anyhow!("bad address: {e}"))?;
         let spec = LoadSpec {
             addr,
             path: path.clone(),

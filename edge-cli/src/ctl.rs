@@ -394,17 +394,11 @@ pub type PortRewrite = Option<(u16, u16)>;
 /// Deploys a configuration file: publishes each function file (an unchanged file keeps its
 /// version), then puts every distribution with its associations (one revision each).
 pub async fn deploy(client: &Client, path: &Path, rewrite: PortRewrite) -> Result<Deployed> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let base = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-        .to_path_buf();
+    let file = edge_node::config::ConfigFile::read(path)?;
+    let base = file.base.clone();
     // Refuse a bad file here, with field paths, before anything is published.
-    let checked = edge_node::config::parse_toml_in(&text, &base)
-        .map_err(|e| anyhow!("{}: {e}", path.display()))?;
-    let mut doc: toml::Value = toml::from_str(&text)?;
+    let checked = file.parse()?;
+    let mut doc = file.document()?;
     let mut functions: Vec<DeployedFn> = Vec::new();
     let mut revision = 0;
     let dists = doc

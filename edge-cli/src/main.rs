@@ -300,18 +300,45 @@ impl<W: std::io::Write> std::io::Write for OneLine<W> {
     }
 }
 
+/// What `edge bench` needs from a configuration file of yours: its stages with functions, its
+/// POPs, and a way to write a copy pointed at the run's mock origin.
+fn your_config(path: &std::path::Path) -> Result<edge_bench::scenario::YourConfig> {
+    let file = config::ConfigFile::read(path)?;
+    let cfg = file.parse()?;
+    let stages = edge_node::lambda::Stage::ALL
+        .into_iter()
+        .filter(|st| {
+            cfg.distributions.iter().any(|d| {
+                d.behaviors
+                    .iter()
+                    .any(|b| b.functions[st.index()].is_some())
+            })
+        })
+        .map(|st| st.as_str().to_string())
+        .collect();
+    let pops = cfg
+        .node
+        .pops
+        .iter()
+        .map(|p| edge_bench::scenario::Pop {
+            name: p.name.clone(),
+            viewer_rtt: p.viewer_rtt,
+            origin_rtt: p.origin_rtt,
+        })
+        .collect();
+    let file = std::sync::Arc::new(file);
+    Ok(edge_bench::scenario::YourConfig {
+        path: path.to_path_buf(),
+        stages,
+        pops,
+        copy_for_origin: std::sync::Arc::new(move |dir, port| Ok(file.copy_for_origin(dir, port)?)),
+    })
+}
+
 fn node_config(a: &NodeArgs) -> Result<NodeConfig> {
     let mut cfg = match (&a.origin, &a.config) {
         (Some(url), None) => config::from_origin_url(url)?,
-        (None, Some(path)) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            let base = path
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(std::path::Path::new("."));
-            config::parse_toml_in(&text, base).map_err(|e| anyhow!("{}: {e}", path.display()))?
-        }
+        (None, Some(path)) => config::load_file(path)?,
         (None, None) if a.control.is_some() => config::parse_distributions("")?,
         (None, None) => bail!("give --origin URL, --config FILE or --control URL"),
         (Some(_), Some(_)) => unreachable!("clap refuses both"),
@@ -593,7 +620,7 @@ async fn run_bench(a: BenchArgs) -> Result<()> {
         rate: a.rate,
         geo_db,
         functions,
-        config: a.config.clone(),
+        config: a.config.as_deref().map(your_config).transpose()?,
         path: a.path.clone(),
     };
     let peers_dir = if a.no_peers {

@@ -132,17 +132,9 @@ pub async fn run(a: UpArgs) -> Result<()> {
     let mut links: Vec<edge_node::config::PopLink> = Vec::new();
     let doc: Option<toml::Value> = match &a.config {
         Some(c) => {
-            let text = std::fs::read_to_string(c)
-                .with_context(|| format!("cannot read {}", c.display()))?;
-            let base = c
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(std::path::Path::new("."));
-            links = edge_node::config::parse_toml_in(&text, base)
-                .map_err(|e| anyhow!("{}: {e}", c.display()))?
-                .node
-                .pops;
-            Some(toml::from_str(&text)?)
+            let file = edge_node::config::ConfigFile::read(c)?;
+            links = file.parse()?.node.pops;
+            Some(file.document()?)
         }
         None => None,
     };

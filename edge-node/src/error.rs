@@ -113,6 +113,12 @@ impl EdgeError {
 /// A configuration the node cannot use, or a node that cannot start or change.
 #[derive(Debug, thiserror::Error)]
 pub enum NodeError {
+    /// What is wrong with a configuration file, naming the file.
+    #[error("{}: {error}", path.display())]
+    File {
+        path: std::path::PathBuf,
+        error: Box<NodeError>,
+    },
     /// The configuration is invalid; `field` names where (e.g. `distributions[0].Origins[1].DomainName`).
     #[error("invalid configuration: {field}: {reason}")]
     Config { field: String, reason: String },
@@ -134,6 +140,7 @@ impl NodeError {
     /// The admin API's answer: the change asked for is refused (400), or the node failed (500).
     pub fn status_code(&self) -> StatusCode {
         match self {
+            NodeError::File { error, .. } => error.status_code(),
             NodeError::Config { .. }
             | NodeError::Association { .. }
             | NodeError::Function(_)

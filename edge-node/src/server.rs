@@ -104,14 +104,7 @@ impl NodeHandle {
         &self,
         path: &std::path::Path,
     ) -> Result<Vec<(String, u64, String)>, NodeError> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            NodeError::config(path.display().to_string(), format!("cannot read: {e}"))
-        })?;
-        let base = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(std::path::Path::new("."));
-        let config = crate::config::parse_toml_in(&text, base)?;
+        let config = crate::config::load_file(path)?;
         let functions = config
             .functions()
             .iter()

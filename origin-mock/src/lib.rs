@@ -9,6 +9,8 @@
 //!   `size`, `set_cookie`, `content_type`, and `fail=reset|hang`.
 //! - Every answer carries `X-Origin-Request: N`, the count of requests received so far.
 
+pub mod tls;
+
 use bytes::Bytes;
 use http::header::{self, HeaderName, HeaderValue};
 use http::{HeaderMap, Method, Request, Response, StatusCode};
@@ -58,9 +60,10 @@ pub fn pattern_bytes(n: usize) -> Bytes {
 /// Serves on `listener` forever.
 pub async fn serve(listener: TcpListener, opts: OriginOptions) -> anyhow::Result<()> {
     let tls = match &opts.tls {
-        Some((cert, key)) => Some(tokio_rustls::TlsAcceptor::from(
-            edge_node::tls::server_config(cert.as_deref(), key.as_deref())?,
-        )),
+        Some((cert, key)) => Some(tokio_rustls::TlsAcceptor::from(tls::server_config(
+            cert.as_deref(),
+            key.as_deref(),
+        )?)),
         None => None,
     };
     let origin = Arc::new(Origin {

@@ -2,6 +2,7 @@
 //! their key/forwarding policies. Read in two steps (raw serde → checked types); every default
 //! is written down here, in `defaults`.
 
+mod file;
 pub mod local;
 mod raw;
 mod validate;
@@ -10,6 +11,7 @@ use http::{HeaderName, Method};
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use file::{load_file, ConfigFile};
 pub use validate::{
     add_function, associate, check_association, from_origin_url, load_function,
     parse_distributions, parse_toml, parse_toml_in, remove_functions,
