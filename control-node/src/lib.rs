@@ -5,7 +5,7 @@
 //! docs/control-api.md.
 
 pub mod api;
-pub mod client;
+pub use control_client as client;
 pub mod error;
 pub mod store;
 
@@ -104,33 +104,7 @@ pub struct DistributionRequest {
     pub associations: Option<Vec<AssociateRequest>>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Published {
-    pub name: String,
-    pub version: u64,
-    pub sha256: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct EdgeStatus {
-    pub pop: String,
-    pub url: String,
-    pub revision: u64,
-    /// `Deployed` once the edge applied the current revision, `InProgress` before.
-    pub state: String,
-    /// Revisions behind.
-    pub lag: u64,
-    /// Polled within the last hold period (since this control node started).
-    pub connected: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ClusterStatus {
-    pub revision: u64,
-    pub edges: Vec<EdgeStatus>,
-}
+pub use control_client::{ClusterStatus, EdgeStatus, Published};
 
 pub fn check_name(name: &str) -> Result<()> {
     if name.is_empty()

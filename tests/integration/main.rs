@@ -4,6 +4,7 @@ mod admin;
 mod cache;
 mod config;
 mod control;
+mod deps;
 mod errors;
 mod examples;
 mod functions;

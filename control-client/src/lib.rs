@@ -1,4 +1,6 @@
-//! A client of the control API, for the `edge` CLI and `edge up`.
+//! A client of the control API (docs/control-api.md) and the answers it reads, for the `edge`
+//! CLI, `edge up` and the benchmarks. It depends on nothing else of ours, so a program that
+//! drives a cluster links only this.
 
 use anyhow::{anyhow, Result};
 use bytes::Bytes;
@@ -6,7 +8,39 @@ use http::{Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::{connect::HttpConnector, Client as HyperClient};
 use hyper_util::rt::TokioExecutor;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+/// A published function version.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Published {
+    pub name: String,
+    pub version: u64,
+    pub sha256: String,
+}
+
+/// One edge as the control node sees it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EdgeStatus {
+    pub pop: String,
+    pub url: String,
+    pub revision: u64,
+    /// `Deployed` once the edge applied the current revision, `InProgress` before.
+    pub state: String,
+    /// Revisions behind.
+    pub lag: u64,
+    /// Polled within the last hold period (since this control node started).
+    pub connected: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The cluster: the current revision and every edge.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ClusterStatus {
+    pub revision: u64,
+    pub edges: Vec<EdgeStatus>,
+}
 
 #[derive(Clone)]
 pub struct Client {
@@ -74,7 +108,7 @@ impl Client {
     }
 
     /// `$LATEST` := code, then publish it: the new (or unchanged newest) version.
-    pub async fn publish(&self, name: &str, code: &[u8]) -> Result<crate::Published> {
+    pub async fn publish(&self, name: &str, code: &[u8]) -> Result<Published> {
         self.send(
             Method::PUT,
             &format!("/v1/functions/{name}"),
@@ -92,7 +126,7 @@ impl Client {
         Ok(serde_json::from_value(v)?)
     }
 
-    pub async fn status(&self) -> Result<crate::ClusterStatus> {
+    pub async fn status(&self) -> Result<ClusterStatus> {
         Ok(serde_json::from_value(
             self.json(Method::GET, "/v1/status", None).await?,
         )?)
