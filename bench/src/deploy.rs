@@ -4,7 +4,7 @@
 //! against warm requests (no cold start on the request path: isolates are warmed on apply).
 
 use crate::scenario::{median, start, start_origin, Settings};
-use control_client::Client;
+use edge_client::control::Client;
 use http::Method;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};

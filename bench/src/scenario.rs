@@ -5,7 +5,6 @@
 use crate::load::{self, LoadSpec};
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -141,30 +140,8 @@ pub(crate) fn start(bin: &Path, args: &[String]) -> anyhow::Result<Running> {
         .spawn()
         .map_err(|e| anyhow::anyhow!("cannot start {}: {e}", bin.display()))?;
     let out = child.stdout.take().expect("piped");
-    let mut line = String::new();
-    let mut reader = BufReader::new(out);
-    loop {
-        line.clear();
-        match reader.read_line(&mut line) {
-            Ok(0) | Err(_) => {
-                return Err(anyhow::anyhow!(
-                    "{} {} exited before it was ready",
-                    bin.display(),
-                    args.join(" ")
-                ))
-            }
-            Ok(_) if line.starts_with("ready ") => break,
-            Ok(_) => {}
-        }
-    }
-    // Keep draining stdout so the child never blocks on a full pipe.
-    std::thread::spawn(move || for _ in reader.lines() {});
-    let ready = line
-        .split_whitespace()
-        .skip(1)
-        .filter_map(|kv| kv.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+    let ready = edge_client::process::wait_ready(out, None, |_| {})
+        .map_err(|e| anyhow::anyhow!("{} {}: {e}", bin.display(), args.join(" ")))?;
     Ok(Running { child, ready })
 }
 

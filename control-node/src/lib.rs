@@ -5,7 +5,7 @@
 //! docs/control-api.md.
 
 pub mod api;
-pub use control_client as client;
+pub use edge_client::control as client;
 pub mod error;
 pub mod store;
 
@@ -104,7 +104,7 @@ pub struct DistributionRequest {
     pub associations: Option<Vec<AssociateRequest>>,
 }
 
-pub use control_client::{ClusterStatus, EdgeStatus, Published};
+pub use edge_client::control::{ClusterStatus, EdgeStatus, Published};
 
 pub fn check_name(name: &str) -> Result<()> {
     if name.is_empty()

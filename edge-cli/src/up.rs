@@ -84,7 +84,6 @@ async fn spawn(
         .kill_on_drop(true)
         .spawn()
         .with_context(|| format!("cannot start {name}"))?;
-    let (ready_tx, mut ready_rx) = mpsc::unbounded_channel();
     let out = child.stdout.take().expect("piped");
     let err = child.stderr.take().expect("piped");
     let (n1, n2, l1, l2) = (
@@ -94,30 +93,19 @@ async fn spawn(
         lines.clone(),
     );
     tokio::spawn(async move {
-        let mut r = BufReader::new(out).lines();
-        while let Ok(Some(line)) = r.next_line().await {
-            if line.starts_with("ready ") {
-                let _ = ready_tx.send(line.clone());
-            }
-            let _ = l1.send((n1.clone(), line));
-        }
-    });
-    tokio::spawn(async move {
         let mut r = BufReader::new(err).lines();
         while let Ok(Some(line)) = r.next_line().await {
             let _ = l2.send((n2.clone(), line));
         }
     });
-    let line = tokio::select! {
-        l = ready_rx.recv() => l.ok_or_else(|| anyhow!("{name} exited before it was ready"))?,
-        s = child.wait() => bail!("{name} exited before it was ready ({})", s.map(|s| s.to_string()).unwrap_or_default()),
+    let out = std::fs::File::from(out.into_owned_fd()?);
+    let each = move |line: &str| {
+        let _ = l1.send((n1.clone(), line.to_string()));
     };
-    let ready = line
-        .split_whitespace()
-        .skip(1)
-        .filter_map(|kv| kv.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+    let ready =
+        tokio::task::spawn_blocking(move || edge_client::process::wait_ready(out, None, each))
+            .await?
+            .map_err(|e| anyhow!("{name}: {e}"))?;
     Ok((
         Member {
             name: name.to_string(),

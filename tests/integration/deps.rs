@@ -67,9 +67,9 @@ fn broken(metadata: &Value) -> Vec<String> {
     let ours: Vec<&str> = links.keys().map(String::as_str).collect();
     rule(
         &mut out,
-        "control-client",
+        "edge-client",
         &ours,
-        "the control client is the one piece of ours a driving program links",
+        "the client (control API, process protocol) is the one piece of ours a driving program links",
     );
     rule(
         &mut out,

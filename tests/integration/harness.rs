@@ -10,9 +10,9 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::process::{Child, Command, Stdio};
-use std::sync::{mpsc, Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 pub const EDGE: &str = env!("CARGO_BIN_EXE_edge");
@@ -59,32 +59,16 @@ impl Proc {
             }
         });
         let out = child.stdout.take().expect("stdout piped");
-        let (tx, rx) = mpsc::channel();
         let stdout = Arc::new(Mutex::new(Vec::new()));
         let lines = stdout.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                if line.starts_with("ready ") {
-                    let _ = tx.send(line.clone());
-                }
-                lines.lock().unwrap().push(line);
-            }
-        });
-        match rx.recv_timeout(Duration::from_secs(60)) {
-            Ok(line) => {
-                let ready = line
-                    .split_whitespace()
-                    .skip(1)
-                    .filter_map(|kv| kv.split_once('='))
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect();
-                Ok(Proc {
-                    child,
-                    ready,
-                    stderr,
-                    stdout,
-                })
-            }
+        let each = move |line: &str| lines.lock().unwrap().push(line.to_string());
+        match edge_client::process::wait_ready(out, Some(Duration::from_secs(60)), each) {
+            Ok(ready) => Ok(Proc {
+                child,
+                ready,
+                stderr,
+                stdout,
+            }),
             Err(_) => {
                 let _ = child.kill();
                 let code = child.wait().ok().and_then(|s| s.code());
