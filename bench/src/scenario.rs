@@ -11,24 +11,84 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Every scenario this harness knows, in report order.
-pub const ALL: [&str; 15] = [
-    "hit",
-    "hit-functions",
-    "miss-four-stages",
-    "generated",
-    "geo",
-    "h1-no-keepalive",
-    "tls",
-    "h2",
-    "h2-tls",
-    "cold-evicted",
-    "runaway",
-    "regions",
-    "publish-3",
-    "publish-10",
-    "publish-50",
+/// One scenario: its name, the nginx peer run beside it, whether it measures your functions
+/// (`--function`/`--config`), and what it measures.
+pub struct Scenario {
+    pub name: &'static str,
+    pub peer: Option<&'static str>,
+    pub yours: bool,
+    pub about: &'static str,
+}
+
+const fn scenario(name: &'static str, about: &'static str) -> Scenario {
+    Scenario {
+        name,
+        peer: None,
+        yours: false,
+        about,
+    }
+}
+
+/// Every scenario this harness knows, in report order (`publish-N` runs with any N edges).
+pub const SCENARIOS: [Scenario; 17] = [
+    Scenario {
+        peer: Some("plain"),
+        ..scenario("hit", "cache hits of a 1 KiB object, HTTP/1.1 keep-alive")
+    },
+    Scenario {
+        peer: Some("njs"),
+        ..scenario(
+            "hit-functions",
+            "hits through a trivial viewer-request and viewer-response",
+        )
+    },
+    scenario(
+        "miss-four-stages",
+        "misses through a trivial function at every stage",
+    ),
+    scenario("generated", "answers generated at viewer-request"),
+    scenario("geo", "hits that add CloudFront's geo headers"),
+    scenario("h1-no-keepalive", "hits on a new connection each"),
+    scenario("tls", "hits over TLS (HTTP/1.1)"),
+    scenario("h2", "hits over HTTP/2 prior knowledge"),
+    scenario("h2-tls", "hits over HTTP/2 and TLS"),
+    scenario(
+        "cold-evicted",
+        "a function's first call after its isolates were recycled",
+    ),
+    scenario(
+        "runaway",
+        "healthy hits while looping functions are hammered",
+    ),
+    scenario("regions", "hit and miss latency per simulated POP"),
+    scenario("publish-3", "publish to Deployed on 3 edges"),
+    scenario("publish-10", "publish to Deployed on 10 edges"),
+    scenario("publish-50", "publish to Deployed on 50 edges"),
+    Scenario {
+        yours: true,
+        ..scenario("yours-hit", "what your functions add to hits")
+    },
+    Scenario {
+        yours: true,
+        ..scenario("yours-miss", "what your functions add to misses")
+    },
 ];
+
+/// The scenario named `name`, or `None`; `publish-N` for any N > 0 is `Some` too.
+pub fn find(name: &str) -> Option<&'static Scenario> {
+    if let Some(s) = SCENARIOS.iter().find(|s| s.name == name) {
+        return Some(s);
+    }
+    static PUBLISH_N: Scenario = scenario("publish-N", "publish to Deployed on N edges");
+    crate::deploy::edges_of(name)
+        .filter(|n| *n > 0)
+        .map(|_| &PUBLISH_N)
+}
+
+/// Every scenario name, comma-separated (for messages).
+pub fn names() -> String {
+    SCENARIOS.map(|s| s.name).join(", ")
+}
 
 /// How hard and how long to push.
 #[derive(Debug, Clone)]
@@ -178,7 +238,7 @@ pub async fn run(name: &str, s: &Settings) -> anyhow::Result<Value> {
         let rounds = (s.duration.as_secs_f64() * 2.0).clamp(2.0, 15.0) as usize;
         return crate::deploy::run(edges, rounds, s).await;
     }
-    if crate::yours::SCENARIOS.contains(&name) {
+    if find(name).is_some_and(|s| s.yours) {
         return crate::yours::run(name, s).await;
     }
     if name == "regions" {
@@ -269,7 +329,7 @@ pub async fn run(name: &str, s: &Settings) -> anyhow::Result<Value> {
         other => {
             return Err(anyhow::anyhow!(
                 "unknown scenario {other:?} (known: {})",
-                ALL.join(", ")
+                names()
             ))
         }
     }
@@ -432,11 +492,7 @@ pub async fn run_side_by_side(
 /// The nginx peer for a scenario, if it has one: plain proxy_cache for cache hits, proxy_cache
 /// with one njs header hook for hits through functions.
 pub fn peer_for(scenario: &str) -> Option<&'static str> {
-    match scenario {
-        "hit" => Some("plain"),
-        "hit-functions" => Some("njs"),
-        _ => None,
-    }
+    find(scenario).and_then(|s| s.peer)
 }
 
 /// Where `nginx-edge.sh` is: `EDGE_PEERS_DIR`, or `../shared/peers`; `None` without nginx.

@@ -11,9 +11,6 @@ use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::path::Path;
 
-/// The scenarios that run your functions.
-pub const SCENARIOS: [&str; 2] = ["yours-hit", "yours-miss"];
-
 /// One edge node to measure: a label and the node arguments that make it differ.
 struct Variant {
     label: String,

@@ -67,11 +67,13 @@ enum Command {
 
 #[derive(clap::Args)]
 struct BenchArgs {
-    /// A scenario to run (repeatable): hit, hit-functions, miss-four-stages, generated, geo,
-    /// h1-no-keepalive, tls, h2, h2-tls, cold-evicted, publish-3, publish-10, publish-50
-    /// (publish-N: any N edges); yours-hit and yours-miss with --function or --config.
+    /// A scenario to run (repeatable); `--list` shows them all (publish-N takes any N edges;
+    /// yours-hit and yours-miss need --function or --config).
     #[arg(long = "scenario")]
     scenarios: Vec<String>,
+    /// List the scenarios and what each measures.
+    #[arg(long)]
+    list: bool,
     /// Run every scenario.
     #[arg(long)]
     all: bool,
@@ -561,42 +563,34 @@ async fn run_bench(a: BenchArgs) -> Result<()> {
         config::load_function(&file, "--function")?;
         functions.push((stage.to_string(), file.canonicalize()?));
     }
-    let names: Vec<String> = if a.all {
-        let mut all: Vec<String> = edge_bench::scenario::ALL
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        if yours {
-            all.extend(edge_bench::yours::SCENARIOS.iter().map(|s| s.to_string()));
+    use edge_bench::scenario::{find, names as all_names, SCENARIOS};
+    if a.list {
+        for s in &SCENARIOS {
+            println!("{:18} {}", s.name, s.about);
         }
-        all
-    } else if a.scenarios.is_empty() && yours {
-        edge_bench::yours::SCENARIOS
+        return Ok(());
+    }
+    let names: Vec<String> = if a.all || a.scenarios.is_empty() && yours {
+        SCENARIOS
             .iter()
-            .map(|s| s.to_string())
+            .filter(|s| if a.all { !s.yours || yours } else { s.yours })
+            .map(|s| s.name.to_string())
             .collect()
     } else if a.scenarios.is_empty() {
         bail!(
             "give --scenario NAME (repeatable) or --all; scenarios: {}",
-            edge_bench::scenario::ALL.join(", ")
+            all_names()
         )
     } else {
         a.scenarios.clone()
     };
     for n in &names {
-        if edge_bench::yours::SCENARIOS.contains(&n.as_str()) && !yours {
-            bail!(
+        match find(n) {
+            None => bail!("unknown scenario {n:?}; scenarios: {}", all_names()),
+            Some(s) if s.yours && !yours => bail!(
                 "scenario {n} measures your functions: give --function STAGE=FILE or --config FILE"
-            );
-        }
-        if !edge_bench::scenario::ALL.contains(&n.as_str())
-            && !edge_bench::yours::SCENARIOS.contains(&n.as_str())
-            && edge_bench::deploy::edges_of(n).is_none_or(|e| e == 0)
-        {
-            bail!(
-                "unknown scenario {n:?}; scenarios: {}",
-                edge_bench::scenario::ALL.join(", ")
-            );
+            ),
+            Some(_) => {}
         }
     }
     if !(a.duration > 0.0 && a.warmup >= 0.0 && a.connections > 0 && a.rounds > 0)

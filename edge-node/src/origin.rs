@@ -10,14 +10,11 @@ use http::header::{self, HeaderName, HeaderValue};
 use http::{HeaderMap, Method, Request, Uri};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use std::net::IpAddr;
-use std::sync::Arc;
 
-pub type OriginClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+pub type OriginClient = crate::http::client::HttpsClient;
 
 /// One worker's origin clients, made on first use per origin settings (building a client does
 /// no I/O) so a configuration swap can bring new origins.
@@ -48,40 +45,14 @@ impl OriginClients {
 }
 
 fn client(origin: &Origin, workers: usize) -> OriginClient {
-    let mut http = HttpConnector::new();
-    http.enforce_http(false);
-    http.set_nodelay(true);
-    http.set_connect_timeout(Some(origin.connection_timeout));
-    let tls = tls_config(origin.verify_certificate);
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_tls_config(tls)
-        .https_or_http()
-        .enable_http1()
-        .wrap_connector(http);
+    let https =
+        crate::http::client::connector(origin.verify_certificate, Some(origin.connection_timeout));
     Client::builder(TokioExecutor::new())
         .pool_idle_timeout(origin.keepalive_timeout)
         .pool_max_idle_per_host(origin.keepalive_pool_size.div_ceil(workers.max(1)))
         .pool_timer(TokioTimer::new())
         .timer(TokioTimer::new())
         .build(https)
-}
-
-fn tls_config(verify: bool) -> rustls::ClientConfig {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .expect("ring supports the default protocol versions");
-    // hyper-rustls sets ALPN (http/1.1) itself.
-    if verify {
-        let roots =
-            rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        builder.with_root_certificates(roots).with_no_client_auth()
-    } else {
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(crate::tls::AcceptAnyCert(provider)))
-            .with_no_client_auth()
-    }
 }
 
 /// What the request to the origin is built from.
@@ -279,20 +250,7 @@ fn forwarded_query(target: &mut String, behavior: &Behavior, query: Option<&str>
     };
     let all = behavior.cache_policy.query_strings == Selection::All
         || behavior.origin_policy.query_strings == Selection::All;
-    if all {
-        target.push('?');
-        target.push_str(q);
-        return;
-    }
-    let mut first = true;
-    for pair in q.split('&').filter(|p| !p.is_empty()) {
-        let name = pair.split_once('=').map_or(pair, |(n, _)| n);
-        if behavior.forwards_query(name) {
-            target.push(if first { '?' } else { '&' });
-            target.push_str(pair);
-            first = false;
-        }
-    }
+    crate::config::append_query(target, q, all, |n| behavior.forwards_query(n));
 }
 
 /// An origin's answer with its body read (or, past the object limit, still streaming).

@@ -27,26 +27,8 @@ pub fn primary_key(
     buf.push_str(uri.path());
     let policy = &behavior.cache_policy;
     if let Some(q) = uri.query() {
-        match &policy.query_strings {
-            Selection::None => {}
-            Selection::All => {
-                if !q.is_empty() {
-                    buf.push('?');
-                    buf.push_str(q);
-                }
-            }
-            sel => {
-                let mut first = true;
-                for pair in q.split('&').filter(|p| !p.is_empty()) {
-                    let name = pair.split_once('=').map_or(pair, |(n, _)| n);
-                    if sel.selects(name) {
-                        buf.push(if first { '?' } else { '&' });
-                        buf.push_str(pair);
-                        first = false;
-                    }
-                }
-            }
-        }
+        let sel = &policy.query_strings;
+        crate::config::append_query(buf, q, *sel == Selection::All, |n| sel.selects(n));
     }
     for name in &policy.headers {
         buf.push_str("\0h");

@@ -317,6 +317,29 @@ pub enum Selection {
     AllExcept(Vec<String>),
 }
 
+/// Appends `?` and the pairs of `query` whose names `keep` accepts (every pair when `all`), in
+/// their order; nothing when none is kept. The cache key and the origin request both select
+/// query strings this way.
+pub fn append_query(out: &mut String, query: &str, all: bool, keep: impl Fn(&str) -> bool) {
+    if query.is_empty() {
+        return;
+    }
+    if all {
+        out.push('?');
+        out.push_str(query);
+        return;
+    }
+    let mut first = true;
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let name = pair.split_once('=').map_or(pair, |(n, _)| n);
+        if keep(name) {
+            out.push(if first { '?' } else { '&' });
+            out.push_str(pair);
+            first = false;
+        }
+    }
+}
+
 impl Selection {
     pub fn selects(&self, name: &str) -> bool {
         match self {

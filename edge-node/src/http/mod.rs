@@ -1,6 +1,7 @@
-//! HTTP pieces of the viewer side: the response body type, request ids and CloudFront's
+//! HTTP pieces: the response body type, the one HTTP(S) client connector, request ids and CloudFront's
 //! response headers and error page.
 
 pub mod body;
+pub mod client;
 pub mod ids;
 pub mod respond;

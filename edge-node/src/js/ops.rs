@@ -292,10 +292,7 @@ pub struct FetchResponse {
     body: ToJsBuffer,
 }
 
-type FetchClient = hyper_util::client::legacy::Client<
-    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
-    http_body_util::Full<bytes::Bytes>,
->;
+type FetchClient = crate::http::client::HttpsClient;
 
 /// `fetch` for origin-stage functions, to any HTTP(S) URL; bounded by the stage's timeout.
 #[op2]
@@ -316,22 +313,7 @@ pub async fn op_edge_fetch(
             ));
         }
         if !s.has::<FetchClient>() {
-            let mut http = hyper_util::client::legacy::connect::HttpConnector::new();
-            http.enforce_http(false);
-            let roots =
-                rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-            let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-                rustls::crypto::ring::default_provider(),
-            ))
-            .with_safe_default_protocol_versions()
-            .map_err(|e| JsErrorBox::generic(e.to_string()))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-            let https = hyper_rustls::HttpsConnectorBuilder::new()
-                .with_tls_config(tls)
-                .https_or_http()
-                .enable_http1()
-                .wrap_connector(http);
+            let https = crate::http::client::connector(true, None);
             let c: FetchClient =
                 hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
                     .build(https);
