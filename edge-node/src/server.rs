@@ -1,6 +1,6 @@
 //! Listeners and workers, thread-per-core: each worker thread runs a current-thread Tokio
 //! runtime with a `LocalSet` that owns its own SO_REUSEPORT listeners, its origin clients and
-//! (later) its JavaScript isolates, so nothing on the request path crosses threads except the
+//! its JavaScript isolates, so nothing on the request path crosses threads except the
 //! shared cache. HTTP/1.1 and HTTP/2 (prior knowledge) on the plain listener; ALPN h2/http1.1
 //! on the TLS one. Shutdown stops accepting and lets in-flight requests finish.
 

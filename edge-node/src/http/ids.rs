@@ -9,7 +9,7 @@ thread_local! {
     static RNG: RefCell<fastrand::Rng> = RefCell::new(fastrand::Rng::new());
 }
 
-/// A new request id, shared by the `X-Amz-Cf-Id` header, logs and (later) the event's requestId.
+/// A new request id, shared by the `X-Amz-Cf-Id` header, logs and the event's `config.requestId`.
 pub fn request_id() -> String {
     let mut raw = [0u8; 40];
     RNG.with(|r| r.borrow_mut().fill(&mut raw));

@@ -1,0 +1,307 @@
+//! Cache behaviors: path pattern, target origin, methods, TTLs, the policies they use, the
+//! CloudFront-* headers those name, and the function at each stage.
+
+use super::raw::*;
+use super::validate::Result;
+use super::*;
+use crate::error::NodeError;
+use std::path::Path;
+
+/// A small set of HTTP methods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MethodSet(u16);
+
+impl MethodSet {
+    const ALL: [Method; 7] = [
+        Method::GET,
+        Method::HEAD,
+        Method::OPTIONS,
+        Method::PUT,
+        Method::POST,
+        Method::PATCH,
+        Method::DELETE,
+    ];
+
+    pub fn of(methods: &[Method]) -> MethodSet {
+        MethodSet(methods.iter().fold(0, |acc, m| acc | Self::bit(m)))
+    }
+
+    fn bit(m: &Method) -> u16 {
+        Self::ALL.iter().position(|x| x == m).map_or(0, |i| 1 << i)
+    }
+
+    pub fn contains(&self, m: &Method) -> bool {
+        self.0 & Self::bit(m) != 0
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Ttls {
+    pub min: u64,
+    pub default: u64,
+    pub max: u64,
+}
+
+#[derive(Debug)]
+pub struct Behavior {
+    /// `None` for the default cache behavior.
+    pub path_pattern: Option<String>,
+    pub origin: Arc<Origin>,
+    /// Position of `origin` in the distribution's origins (indexes the origin clients).
+    pub origin_index: usize,
+    pub allowed_methods: MethodSet,
+    pub cached_methods: MethodSet,
+    pub ttl: Ttls,
+    pub cache_policy: CachePolicy,
+    pub origin_policy: OriginRequestPolicy,
+    /// The function at each stage (indexed by `Stage::index`).
+    pub functions: [Option<Association>; 4],
+    /// CloudFront-* headers in the cache key: added after viewer-request, before the lookup.
+    pub cloudfront_key_headers: Vec<HeaderName>,
+    /// CloudFront-* headers only forwarded (origin request policy): added on the way to the
+    /// origin and for the function events that show them, not on cache hits.
+    pub cloudfront_forward_headers: Vec<HeaderName>,
+}
+
+impl Behavior {
+    pub fn function(&self, stage: Stage) -> Option<&Association> {
+        self.functions[stage.index()].as_ref()
+    }
+
+    pub fn has_functions(&self) -> bool {
+        self.functions.iter().any(Option::is_some)
+    }
+
+    /// Whether a viewer query parameter named `name` is forwarded to the origin.
+    pub fn forwards_query(&self, name: &str) -> bool {
+        self.cache_policy.query_strings.selects(name)
+            || self.origin_policy.query_strings.selects(name)
+    }
+
+    /// Whether the viewer's cookie named `name` is forwarded to the origin.
+    pub fn forwards_cookie(&self, name: &str) -> bool {
+        self.cache_policy.cookies.selects(name) || self.origin_policy.cookies.selects(name)
+    }
+
+    /// Whether any cookie at all may reach the origin (and `Set-Cookie` may come back).
+    pub fn forwards_cookies(&self) -> bool {
+        self.cache_policy.cookies != Selection::None
+            || self.origin_policy.cookies != Selection::None
+    }
+
+    /// Whether the viewer header `lower_name` is forwarded to the origin by a policy.
+    pub fn forwards_header(&self, lower_name: &str) -> bool {
+        self.cache_policy
+            .headers
+            .iter()
+            .any(|h| h.as_str() == lower_name)
+            || self.origin_policy.headers.selects_header(lower_name)
+    }
+}
+
+pub(super) fn methods(
+    field: &str,
+    v: Option<Vec<String>>,
+    default: &[Method],
+) -> Result<MethodSet> {
+    let Some(names) = v else {
+        return Ok(MethodSet::of(default));
+    };
+    let mut out = Vec::new();
+    for n in names {
+        let m = match n.to_ascii_uppercase().as_str() {
+            "GET" => Method::GET,
+            "HEAD" => Method::HEAD,
+            "OPTIONS" => Method::OPTIONS,
+            "PUT" => Method::PUT,
+            "POST" => Method::POST,
+            "PATCH" => Method::PATCH,
+            "DELETE" => Method::DELETE,
+            _ => {
+                return Err(NodeError::config(
+                    field,
+                    format!("{n:?} is not one of GET, HEAD, OPTIONS, PUT, POST, PATCH, DELETE"),
+                ))
+            }
+        };
+        out.push(m);
+    }
+    if !out.contains(&Method::GET) || !out.contains(&Method::HEAD) {
+        return Err(NodeError::config(field, "must include GET and HEAD"));
+    }
+    Ok(MethodSet::of(&out))
+}
+
+pub(super) fn behavior(
+    b: RawBehavior,
+    at: &str,
+    origins: &[Arc<Origin>],
+    base: &Path,
+) -> Result<Behavior> {
+    let origin_index = match b.target_origin_id.as_deref() {
+        Some(id) => origins.iter().position(|o| o.id == id).ok_or_else(|| {
+            NodeError::config(
+                format!("{at}.TargetOriginId"),
+                format!("no origin has the Id {id:?}"),
+            )
+        })?,
+        None if origins.len() == 1 => 0,
+        None => {
+            return Err(NodeError::config(
+                format!("{at}.TargetOriginId"),
+                "required when the distribution has more than one origin",
+            ))
+        }
+    };
+    let origin = origins[origin_index].clone();
+    let ttl = Ttls {
+        min: b.min_ttl.unwrap_or(defaults::MIN_TTL),
+        default: b.default_ttl.unwrap_or(defaults::DEFAULT_TTL),
+        max: b.max_ttl.unwrap_or(defaults::MAX_TTL),
+    };
+    if !(ttl.min <= ttl.default && ttl.default <= ttl.max) {
+        return Err(NodeError::config(
+            format!("{at}.DefaultTTL"),
+            format!(
+                "MinTTL ({}) <= DefaultTTL ({}) <= MaxTTL ({}) must hold",
+                ttl.min, ttl.default, ttl.max
+            ),
+        ));
+    }
+    let allowed_methods = methods(
+        &format!("{at}.AllowedMethods"),
+        b.allowed_methods,
+        &[Method::GET, Method::HEAD],
+    )?;
+    let cached_methods = methods(
+        &format!("{at}.CachedMethods"),
+        b.cached_methods,
+        &[Method::GET, Method::HEAD],
+    )?;
+    let cp = b.cache_policy.unwrap_or_default();
+    let cat = format!("{at}.CachePolicy");
+    let op_raw_headers = b
+        .origin_request_policy
+        .as_ref()
+        .map(|p| lower(p.headers.clone()))
+        .unwrap_or_default();
+    let cloudfront_key_headers = cloudfront_headers(&lower(cp.headers.clone()), &[], &cat, at)?;
+    let cloudfront_forward_headers: Vec<HeaderName> =
+        cloudfront_headers(&[], &op_raw_headers, &cat, at)?
+            .into_iter()
+            .filter(|h| !cloudfront_key_headers.contains(h))
+            .collect();
+    let cache_policy = CachePolicy {
+        query_strings: selection(&format!("{cat}.QueryStringBehavior"), cp.query_string_behavior.as_deref(), cp.query_strings, false)?,
+        headers: match selection(&format!("{cat}.HeaderBehavior"), cp.header_behavior.as_deref(), lower(cp.headers), false)? {
+            Selection::None => vec![],
+            Selection::Only(names) => header_names(&format!("{cat}.Headers"), names)?,
+            _ => {
+                return Err(NodeError::config(
+                    format!("{cat}.HeaderBehavior"),
+                    "a cache policy takes none or whitelist (use an origin request policy to forward all headers)",
+                ))
+            }
+        },
+        cookies: selection(&format!("{cat}.CookieBehavior"), cp.cookie_behavior.as_deref(), cp.cookies, false)?,
+        accept_encoding_gzip: cp.enable_accept_encoding_gzip.unwrap_or(false),
+        accept_encoding_brotli: cp.enable_accept_encoding_brotli.unwrap_or(false),
+    };
+    let op = b.origin_request_policy.unwrap_or_default();
+    let oat = format!("{at}.OriginRequestPolicy");
+    if op.enable_accept_encoding_gzip.is_some() || op.enable_accept_encoding_brotli.is_some() {
+        return Err(NodeError::config(
+            format!("{oat}.EnableAcceptEncodingGzip"),
+            "belongs to the cache policy",
+        ));
+    }
+    let origin_policy = OriginRequestPolicy {
+        query_strings: selection(
+            &format!("{oat}.QueryStringBehavior"),
+            op.query_string_behavior.as_deref(),
+            op.query_strings,
+            true,
+        )?,
+        headers: selection(
+            &format!("{oat}.HeaderBehavior"),
+            op.header_behavior.as_deref(),
+            lower(op.headers),
+            true,
+        )?,
+        cookies: selection(
+            &format!("{oat}.CookieBehavior"),
+            op.cookie_behavior.as_deref(),
+            op.cookies,
+            true,
+        )?,
+    };
+    let functions = associations(b.lambda_function_associations, at, base)?;
+    Ok(Behavior {
+        functions,
+        cloudfront_key_headers,
+        cloudfront_forward_headers,
+        path_pattern: b.path_pattern,
+        origin,
+        origin_index,
+        allowed_methods,
+        cached_methods,
+        ttl,
+        cache_policy,
+        origin_policy,
+    })
+}
+
+/// The CloudFront-* headers a behavior's policies name (docs/cloudfront-behaviour.md: "Viewer
+/// headers").
+pub(super) fn cloudfront_headers(
+    cache: &[String],
+    origin: &[String],
+    cat: &str,
+    at: &str,
+) -> Result<Vec<HeaderName>> {
+    use crate::geo::headers::{origin_policy_only, SUPPORTED};
+    let mut out: Vec<HeaderName> = Vec::new();
+    for (names, field, in_cache) in [
+        (cache, format!("{cat}.Headers"), true),
+        (origin, format!("{at}.OriginRequestPolicy.Headers"), false),
+    ] {
+        for n in names.iter().filter(|n| n.starts_with("cloudfront-")) {
+            if in_cache && origin_policy_only(n) {
+                return Err(NodeError::config(
+                    &field,
+                    format!(
+                        "{n} can only be added by an origin request policy, not a cache policy"
+                    ),
+                ));
+            }
+            if !SUPPORTED.contains(&n.as_str()) {
+                return Err(NodeError::config(
+                    &field,
+                    format!(
+                        "{n} is not a header this edge can add ({})",
+                        SUPPORTED.join(", ")
+                    ),
+                ));
+            }
+            let h = HeaderName::from_bytes(n.as_bytes()).expect("supported names are valid");
+            if !out.contains(&h) {
+                out.push(h);
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub(super) fn lower(v: Vec<String>) -> Vec<String> {
+    v.into_iter().map(|s| s.to_ascii_lowercase()).collect()
+}
+
+pub(super) fn header_names(field: &str, names: Vec<String>) -> Result<Vec<HeaderName>> {
+    names
+        .into_iter()
+        .map(|n| {
+            HeaderName::from_bytes(n.as_bytes())
+                .map_err(|_| NodeError::config(field, format!("{n:?} is not a header name")))
+        })
+        .collect()
+}

@@ -1,0 +1,156 @@
+//! `[[distributions]]`: a distribution's identity, its origins and behaviors in order, and
+//! CloudFront's path-pattern matching that picks the behavior.
+
+use super::raw::*;
+use super::validate::Result;
+use super::*;
+use crate::error::NodeError;
+use std::path::Path;
+
+#[derive(Debug)]
+pub struct Distribution {
+    pub id: String,
+    pub domain_name: String,
+    /// Lowercase host names (without port) this distribution answers for, besides its domain.
+    pub aliases: Vec<String>,
+    pub error_caching_min_ttl: u64,
+    pub origins: Vec<Arc<Origin>>,
+    /// Cache behaviors in order, then the default one last.
+    pub behaviors: Vec<Behavior>,
+    /// Index of this distribution in the node config (part of every cache key).
+    pub index: usize,
+}
+
+impl Distribution {
+    /// The first behavior whose path pattern matches `path`, else the default behavior.
+    pub fn behavior_for(&self, path: &str) -> &Behavior {
+        &self.behaviors[self.behavior_index(path)]
+    }
+
+    /// Index in `behaviors` of the first behavior whose pattern matches `path` (the default,
+    /// last, matches every path).
+    pub fn behavior_index(&self, path: &str) -> usize {
+        self.behaviors
+            .iter()
+            .position(|b| {
+                b.path_pattern
+                    .as_deref()
+                    .is_none_or(|p| path_matches(p, path))
+            })
+            .unwrap_or(self.behaviors.len() - 1)
+    }
+}
+
+/// CloudFront path pattern matching: case-sensitive, `*` matches any run of characters, `?`
+/// exactly one; a pattern without a leading `/` is matched as if it had one.
+pub fn path_matches(pattern: &str, path: &str) -> bool {
+    let pattern = pattern.strip_prefix('/').unwrap_or(pattern).as_bytes();
+    let path = path.strip_prefix('/').unwrap_or(path).as_bytes();
+    let (mut p, mut s) = (0, 0);
+    let (mut star, mut mark) = (None, 0);
+    while s < path.len() {
+        if p < pattern.len() && (pattern[p] == b'?' || pattern[p] == path[s]) {
+            p += 1;
+            s += 1;
+        } else if p < pattern.len() && pattern[p] == b'*' {
+            star = Some(p);
+            mark = s;
+            p += 1;
+        } else if let Some(st) = star {
+            p = st + 1;
+            mark += 1;
+            s = mark;
+        } else {
+            return false;
+        }
+    }
+    pattern[p..].iter().all(|&c| c == b'*')
+}
+
+pub(super) fn distribution(d: RawDistribution, index: usize, base: &Path) -> Result<Distribution> {
+    let at = format!("distributions[{index}]");
+    let id = d.id.unwrap_or_else(|| {
+        if index == 0 {
+            defaults::DISTRIBUTION_ID.to_string()
+        } else {
+            format!("EDFDVBD6EXAMPL{index}")
+        }
+    });
+    let domain_name = d
+        .domain_name
+        .unwrap_or_else(|| defaults::DISTRIBUTION_DOMAIN.to_string())
+        .to_ascii_lowercase();
+    if d.origins.is_empty() {
+        return Err(NodeError::config(
+            format!("{at}.Origins"),
+            "at least one origin is required",
+        ));
+    }
+    let mut origins: Vec<Arc<Origin>> = Vec::new();
+    for (i, o) in d.origins.into_iter().enumerate() {
+        let o = origin(o, &format!("{at}.Origins[{i}]"))?;
+        if origins.iter().any(|x| x.id == o.id) {
+            return Err(NodeError::config(
+                format!("{at}.Origins[{i}].Id"),
+                format!("origin id {:?} is used twice", o.id),
+            ));
+        }
+        origins.push(Arc::new(o));
+    }
+    let default = d.default_cache_behavior.ok_or_else(|| {
+        NodeError::config(
+            format!("{at}.DefaultCacheBehavior"),
+            "a default cache behavior is required",
+        )
+    })?;
+    if default.path_pattern.is_some() {
+        return Err(NodeError::config(
+            format!("{at}.DefaultCacheBehavior.PathPattern"),
+            "the default cache behavior has no path pattern",
+        ));
+    }
+    let mut behaviors = Vec::with_capacity(d.cache_behaviors.len() + 1);
+    for (i, b) in d.cache_behaviors.into_iter().enumerate() {
+        let field = format!("{at}.CacheBehaviors[{i}]");
+        if b.path_pattern.as_deref().is_none_or(str::is_empty) {
+            return Err(NodeError::config(
+                format!("{field}.PathPattern"),
+                "a cache behavior needs a path pattern",
+            ));
+        }
+        behaviors.push(behavior(b, &field, &origins, base)?);
+    }
+    behaviors.push(behavior(
+        default,
+        &format!("{at}.DefaultCacheBehavior"),
+        &origins,
+        base,
+    )?);
+    Ok(Distribution {
+        id,
+        domain_name,
+        aliases: d.aliases.iter().map(|a| a.to_ascii_lowercase()).collect(),
+        error_caching_min_ttl: d
+            .error_caching_min_ttl
+            .unwrap_or(defaults::ERROR_CACHING_MIN_TTL),
+        origins,
+        behaviors,
+        index,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::path_matches;
+
+    #[test]
+    fn path_patterns_match_like_cloudfront() {
+        assert!(path_matches("/images/*", "/images/a/b.jpg"));
+        assert!(path_matches("images/*.jpg", "/images/x.jpg"));
+        assert!(!path_matches("/images/*.jpg", "/images/x.png"));
+        assert!(path_matches("/a?c", "/abc"));
+        assert!(!path_matches("/a?c", "/ac"));
+        assert!(path_matches("*", "/anything"));
+        assert!(!path_matches("/API/*", "/api/x"));
+    }
+}

@@ -1,0 +1,261 @@
+//! Function associations: a version (and an optional canary) at a stage of a behavior,
+//! CloudFront's association rules, and the `--function` / `--skip-stage` shortcuts.
+
+use super::raw::*;
+use super::validate::Result;
+use super::*;
+use crate::error::NodeError;
+use std::path::Path;
+
+/// A function version associated with a stage of a behavior.
+#[derive(Debug, Clone)]
+pub struct Association {
+    pub code: Arc<FunctionCode>,
+    pub include_body: bool,
+    /// A second version that serves a sticky slice of viewers (a canary rollout).
+    pub canary: Option<Canary>,
+}
+
+/// `percent` of viewers (chosen by a hash of the viewer IP, so each viewer always gets the
+/// same version) run `code` instead of the association's main version.
+#[derive(Debug, Clone)]
+pub struct Canary {
+    pub code: Arc<FunctionCode>,
+    pub percent: u8,
+}
+
+impl Association {
+    pub fn new(code: Arc<FunctionCode>, include_body: bool) -> Association {
+        Association {
+            code,
+            include_body,
+            canary: None,
+        }
+    }
+
+    /// The version that runs for `viewer`.
+    pub fn code_for(&self, viewer: std::net::IpAddr) -> &Arc<FunctionCode> {
+        match &self.canary {
+            Some(c) if viewer_bucket(viewer, &c.code.name) < c.percent => &c.code,
+            _ => &self.code,
+        }
+    }
+}
+
+/// A viewer's stable bucket in 0..100 for a canary: FNV-1a over the IP and the function name,
+/// so different functions split viewers independently.
+pub fn viewer_bucket(viewer: std::net::IpAddr, function: &str) -> u8 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let ip = match viewer {
+        std::net::IpAddr::V4(v4) => v4.to_ipv6_mapped().octets(),
+        std::net::IpAddr::V6(v6) => v6.octets(),
+    };
+    for b in ip.iter().chain(function.as_bytes()) {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    // Fold the high bits in: FNV's low bits mix poorly for inputs that differ in the last byte.
+    ((h ^ (h >> 32)) % 100) as u8
+}
+
+/// Reads a function file into a version-1 function named after the file.
+pub fn load_function(path: &Path, field: &str) -> Result<Arc<FunctionCode>> {
+    let source = std::fs::read_to_string(path).map_err(|e| {
+        NodeError::config(
+            field,
+            format!("cannot read function file {}: {e}", path.display()),
+        )
+    })?;
+    let name: String = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("function")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    Ok(Arc::new(FunctionCode::new(
+        name,
+        1,
+        path.display().to_string(),
+        source,
+    )))
+}
+
+/// Associates `code` with `stage` on the default behavior of every distribution (the
+/// `--function STAGE=FILE` shortcut).
+pub fn add_function(
+    cfg: &mut NodeConfig,
+    stage: Stage,
+    code: Arc<FunctionCode>,
+    include_body: bool,
+) -> Result<()> {
+    check_association(stage, &code, include_body, "--function")?;
+    for d in cfg.distributions.iter_mut() {
+        let d = Arc::get_mut(d)
+            .ok_or_else(|| NodeError::config("--function", "configuration is already in use"))?;
+        let default = d.behaviors.last_mut().expect("a default behavior");
+        default.functions[stage.index()] = Some(Association::new(code.clone(), include_body));
+    }
+    Ok(())
+}
+
+/// Leaves out every function associated with `stage`, in every behavior (to measure a
+/// configuration with and without its functions).
+pub fn remove_functions(cfg: &mut NodeConfig, stage: Stage) -> Result<()> {
+    for d in cfg.distributions.iter_mut() {
+        let d = Arc::get_mut(d)
+            .ok_or_else(|| NodeError::config("--skip-stage", "configuration is already in use"))?;
+        for b in &mut d.behaviors {
+            b.functions[stage.index()] = None;
+        }
+    }
+    Ok(())
+}
+
+/// Associates a function version with a stage of one cache behavior (`behavior` is its
+/// PathPattern; `None` is the default behavior), replacing what was there.
+pub fn associate(
+    cfg: &mut NodeConfig,
+    distribution: &str,
+    behavior: Option<&str>,
+    stage: Stage,
+    association: Association,
+) -> Result<()> {
+    let field = format!("{distribution}:{}:{stage}", behavior.unwrap_or("default"));
+    check_association(stage, &association.code, association.include_body, &field)?;
+    if let Some(c) = &association.canary {
+        check_association(stage, &c.code, association.include_body, &field)?;
+    }
+    let d = cfg
+        .distributions
+        .iter_mut()
+        .find(|d| d.id == distribution)
+        .ok_or_else(|| {
+            NodeError::config(
+                &field,
+                format!("no distribution has the Id {distribution:?}"),
+            )
+        })?;
+    let d = Arc::get_mut(d)
+        .ok_or_else(|| NodeError::config(&field, "configuration is already in use"))?;
+    let b = d
+        .behaviors
+        .iter_mut()
+        .find(|b| b.path_pattern.as_deref() == behavior)
+        .ok_or_else(|| {
+            NodeError::config(
+                &field,
+                format!(
+                    "distribution {distribution} has no cache behavior with PathPattern {:?}",
+                    behavior.unwrap_or("")
+                ),
+            )
+        })?;
+    b.functions[stage.index()] = Some(association);
+    Ok(())
+}
+
+/// CloudFront's association rules (docs/cloudfront-behaviour.md: "Versions and associations",
+/// "Request body (IncludeBody)", "Limits per stage").
+pub fn check_association(
+    stage: Stage,
+    code: &FunctionCode,
+    include_body: bool,
+    field: &str,
+) -> Result<()> {
+    if include_body && !stage.is_request() {
+        return Err(NodeError::Association {
+            field: field.into(),
+            reason: "The IncludeBody option can only be used with viewer-request or origin-request events.".into(),
+        });
+    }
+    let limit = if stage.is_viewer() {
+        defaults::VIEWER_CODE_BYTES
+    } else {
+        defaults::ORIGIN_CODE_BYTES
+    };
+    if code.source.len() > limit {
+        return Err(NodeError::Association {
+            field: field.into(),
+            reason: format!(
+                "the function is {} bytes; {stage} functions may be at most {limit} bytes",
+                code.source.len()
+            ),
+        });
+    }
+    Ok(())
+}
+
+pub(super) fn associations(
+    raw: Vec<RawAssociation>,
+    at: &str,
+    base: &Path,
+) -> Result<[Option<Association>; 4]> {
+    let mut out: [Option<Association>; 4] = Default::default();
+    for (i, a) in raw.into_iter().enumerate() {
+        let field = format!("{at}.LambdaFunctionAssociations[{i}]");
+        let stage = a.event_type.as_deref().and_then(Stage::parse).ok_or_else(|| {
+            NodeError::config(
+                format!("{field}.EventType"),
+                format!("{:?} is not one of viewer-request, origin-request, origin-response, viewer-response", a.event_type.as_deref().unwrap_or("")),
+            )
+        })?;
+        if let Some(arn) = &a.lambda_function_arn {
+            return Err(NodeError::config(
+                format!("{field}.LambdaFunctionARN"),
+                format!("{arn:?}: associate published versions with `edge associate`; in a file use File = \"path.js\""),
+            ));
+        }
+        let file = a.file.as_deref().ok_or_else(|| {
+            NodeError::config(
+                format!("{field}.File"),
+                "a function association needs a File",
+            )
+        })?;
+        let mut code = load_function(&base.join(file), &format!("{field}.File"))?;
+        if let Some(name) = a.name {
+            code = Arc::new(FunctionCode::new(
+                name,
+                code.version,
+                code.file.clone(),
+                code.source.clone(),
+            ));
+        }
+        let include_body = a.include_body.unwrap_or(false);
+        check_association(stage, &code, include_body, &field)?;
+        if out[stage.index()].is_some() {
+            return Err(NodeError::config(
+                format!("{field}.EventType"),
+                format!("a cache behavior takes one function per event type; {stage} is associated twice"),
+            ));
+        }
+        out[stage.index()] = Some(Association::new(code, include_body));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn canary_buckets_are_stable_and_spread() {
+        let mut in_ten = 0;
+        for i in 0..10_000u32 {
+            let ip = std::net::IpAddr::from(std::net::Ipv4Addr::from(0x0a00_0000 + i));
+            let b = super::viewer_bucket(ip, "ab-test");
+            assert_eq!(b, super::viewer_bucket(ip, "ab-test"));
+            if b < 10 {
+                in_ten += 1;
+            }
+        }
+        assert!(
+            (800..1200).contains(&in_ten),
+            "{in_ten} of 10000 in a 10% slice"
+        );
+    }
+}
