@@ -43,11 +43,11 @@ async fn invalidation_drops_matching_objects() {
     assert_eq!(v["invalidated"], 2);
     assert_eq!(
         get(&format!("{}/a/1", edge.base)).await.x_cache(),
-        "Miss from cloudfront"
+        x_cache::MISS
     );
     assert_eq!(
         get(&format!("{}/b.html", edge.base)).await.x_cache(),
-        "Hit from cloudfront"
+        x_cache::HIT
     );
     let exact = invalidate(&edge, r#"{"paths": ["/b.html"]}"#).await;
     assert_eq!(

@@ -12,10 +12,10 @@ async fn miss_then_hit_makes_one_origin_request() {
     let url = format!("{}/bytes/1024?cache_control=max-age%3D600", edge.base);
     let first = get(&url).await;
     assert_eq!(first.status, 200);
-    assert_eq!(first.x_cache(), "Miss from cloudfront");
+    assert_eq!(first.x_cache(), x_cache::MISS);
     assert_eq!(first.body.len(), 1024);
     let second = get(&url).await;
-    assert_eq!(second.x_cache(), "Hit from cloudfront");
+    assert_eq!(second.x_cache(), x_cache::HIT);
     assert_eq!(second.body, first.body);
     assert!(
         second.header("age").parse::<u64>().is_ok(),
@@ -36,20 +36,25 @@ async fn miss_then_hit_makes_one_origin_request() {
 async fn ttl_clamps_follow_cloudfront() {
     let origin = origin();
     // The origin's Age makes an object old on arrival, so freshness is decided at once.
-    let cfg = config_for(&origin, "", "MinTTL = 60\nDefaultTTL = 60\nMaxTTL = 100\n[distributions.DefaultCacheBehavior.CachePolicy]\nQueryStringBehavior = \"all\"");
+    let cfg = NodeToml::for_origin(&origin)
+        .behavior("MinTTL", 60)
+        .behavior("DefaultTTL", 60)
+        .behavior("MaxTTL", 100)
+        .cache_policy("QueryStringBehavior", "all")
+        .text();
     let (edge, _cfg) = edge_with_config(&cfg, &[]);
     // max-age=1000 clamped to MaxTTL 100: at age 150 it is stale.
     let clamped_max = format!("{}/max?cache_control=max-age%3D1000&age=150", edge.base);
     get(&clamped_max).await;
-    assert_eq!(get(&clamped_max).await.x_cache(), "Miss from cloudfront");
+    assert_eq!(get(&clamped_max).await.x_cache(), x_cache::MISS);
     // max-age=1 raised to MinTTL 60: at age 30 it is fresh.
     let clamped_min = format!("{}/min?cache_control=max-age%3D1&age=30", edge.base);
     get(&clamped_min).await;
-    assert_eq!(get(&clamped_min).await.x_cache(), "Hit from cloudfront");
+    assert_eq!(get(&clamped_min).await.x_cache(), x_cache::HIT);
     // no-store with MinTTL > 0 is cached for MinTTL.
     let no_store = format!("{}/nostore?cache_control=no-store", edge.base);
     get(&no_store).await;
-    assert_eq!(get(&no_store).await.x_cache(), "Hit from cloudfront");
+    assert_eq!(get(&no_store).await.x_cache(), x_cache::HIT);
     let stats = origin.stats().await;
     assert_eq!(stats["paths"]["/max"], 2);
     assert_eq!(stats["paths"]["/min"], 1);
@@ -63,7 +68,7 @@ async fn no_store_and_private_are_not_cached_with_min_ttl_zero() {
     for cc in ["no-store", "private"] {
         let url = format!("{}/p-{cc}?cache_control={cc}", edge.base);
         get(&url).await;
-        assert_eq!(get(&url).await.x_cache(), "Miss from cloudfront", "{cc}");
+        assert_eq!(get(&url).await.x_cache(), x_cache::MISS, "{cc}");
     }
     assert_eq!(origin.total().await, 4);
 }
@@ -78,17 +83,17 @@ async fn vary_keeps_variants_apart() {
     );
     let en = get_with(&url, &[("accept-language", "en")]).await;
     let de = get_with(&url, &[("accept-language", "de")]).await;
-    assert_eq!(en.x_cache(), "Miss from cloudfront");
-    assert_eq!(de.x_cache(), "Miss from cloudfront");
+    assert_eq!(en.x_cache(), x_cache::MISS);
+    assert_eq!(de.x_cache(), x_cache::MISS);
     let en2 = get_with(&url, &[("accept-language", "en")]).await;
-    assert_eq!(en2.x_cache(), "Hit from cloudfront");
+    assert_eq!(en2.x_cache(), x_cache::HIT);
     assert_eq!(
         en2.header("x-origin-request"),
         en.header("x-origin-request")
     );
     assert_eq!(
         get_with(&url, &[("accept-language", "de")]).await.x_cache(),
-        "Hit from cloudfront"
+        x_cache::HIT
     );
     assert_eq!(origin.total().await, 2);
 }
@@ -99,10 +104,10 @@ async fn revalidation_with_304_updates_stored_headers() {
     let edge = edge_for(&origin, &[]);
     let url = format!("{}/r?etag=%22v1%22&cache_control=no-cache", edge.base);
     let first = get(&url).await;
-    assert_eq!(first.x_cache(), "Miss from cloudfront");
+    assert_eq!(first.x_cache(), x_cache::MISS);
     assert_eq!(first.header("x-origin-request"), "1");
     let second = get(&url).await;
-    assert_eq!(second.x_cache(), "RefreshHit from cloudfront");
+    assert_eq!(second.x_cache(), x_cache::REFRESH_HIT);
     assert_eq!(second.status, 200);
     assert_eq!(second.body, first.body);
     // The origin answered 304 with its own X-Origin-Request; the stored headers took it.
@@ -130,10 +135,10 @@ async fn concurrent_misses_collapse_into_one_origin_request() {
     for t in tasks {
         let r = t.await.unwrap();
         assert_eq!(r.status, 200);
-        if r.x_cache() == "Miss from cloudfront" {
+        if r.x_cache() == x_cache::MISS {
             misses += 1;
         } else {
-            assert_eq!(r.x_cache(), "Hit from cloudfront");
+            assert_eq!(r.x_cache(), x_cache::HIT);
         }
     }
     assert_eq!(misses, 1);
@@ -142,11 +147,10 @@ async fn concurrent_misses_collapse_into_one_origin_request() {
 
 /// Key on the path only, forward every query string: the same object, with the origin told to fail.
 fn path_keyed(origin: &Origin) -> String {
-    config_for(
-        origin,
-        "",
-        "[distributions.DefaultCacheBehavior.CachePolicy]\nQueryStringBehavior = \"none\"\n[distributions.DefaultCacheBehavior.OriginRequestPolicy]\nQueryStringBehavior = \"all\"",
-    )
+    NodeToml::for_origin(origin)
+        .cache_policy("QueryStringBehavior", "none")
+        .origin_request_policy("QueryStringBehavior", "all")
+        .text()
 }
 
 #[tokio::test]
@@ -159,7 +163,7 @@ async fn stale_object_served_while_the_origin_fails() {
         edge.base
     ))
     .await;
-    assert_eq!(first.x_cache(), "Miss from cloudfront");
+    assert_eq!(first.x_cache(), x_cache::MISS);
     let reset = get(&format!("{}/sie?fail=reset", edge.base)).await;
     assert_eq!(reset.status, 200);
     assert_eq!(reset.body, first.body);
@@ -182,7 +186,7 @@ async fn unsafe_method_invalidates_the_uri() {
     let edge = edge_for(&origin, &[]);
     let url = format!("{}/doc?cache_control=max-age%3D600", edge.base);
     get(&url).await;
-    assert_eq!(get(&url).await.x_cache(), "Hit from cloudfront");
+    assert_eq!(get(&url).await.x_cache(), x_cache::HIT);
     let post = request(
         Method::POST,
         &url,
@@ -191,7 +195,7 @@ async fn unsafe_method_invalidates_the_uri() {
     )
     .await;
     assert_eq!(post.status, 200);
-    assert_eq!(get(&url).await.x_cache(), "Miss from cloudfront");
+    assert_eq!(get(&url).await.x_cache(), x_cache::MISS);
     assert_eq!(origin.total().await, 3);
 }
 
@@ -230,11 +234,11 @@ async fn head_and_conditional_requests_answered_from_cache() {
     assert_eq!(head.status, 200);
     assert!(head.body.is_empty());
     let get1 = get(&url).await;
-    assert_eq!(get1.x_cache(), "Hit from cloudfront");
+    assert_eq!(get1.x_cache(), x_cache::HIT);
     assert!(!get1.body.is_empty());
     let cond = get_with(&url, &[("if-none-match", "\"e1\"")]).await;
     assert_eq!(cond.status, 304);
-    assert_eq!(cond.x_cache(), "Hit from cloudfront");
+    assert_eq!(cond.x_cache(), x_cache::HIT);
     assert_eq!(origin.total().await, 1);
 }
 
@@ -242,7 +246,7 @@ async fn head_and_conditional_requests_answered_from_cache() {
 async fn origin_request_rewrites_follow_cloudfront() {
     let origin = origin();
     // Default policies: nothing but the always-forwarded headers reach the origin.
-    let cfg = config_for(&origin, "", "");
+    let cfg = NodeToml::for_origin(&origin).text();
     let (edge, _cfg) = edge_with_config(&cfg, &[]);
     let r = get_with(
         &format!("{}/echo?q=1", edge.base),
@@ -290,7 +294,7 @@ async fn stale_while_revalidate_answers_at_once_and_refreshes_in_the_background(
         edge.base
     ))
     .await;
-    assert_eq!(stale.x_cache(), "Hit from cloudfront");
+    assert_eq!(stale.x_cache(), x_cache::HIT);
     assert_eq!(stale.header("x-origin-request"), "1");
     assert!(
         started.elapsed() < std::time::Duration::from_millis(450),
@@ -302,7 +306,7 @@ async fn stale_while_revalidate_answers_at_once_and_refreshes_in_the_background(
     loop {
         let r = get(&format!("{}/swr", edge.base)).await;
         if r.header("x-origin-request") == "2" {
-            assert_eq!(r.x_cache(), "Hit from cloudfront");
+            assert_eq!(r.x_cache(), x_cache::HIT);
             break;
         }
         assert!(
@@ -326,7 +330,19 @@ async fn distributions_are_chosen_by_host() {
     let port = origin.base.rsplit(':').next().unwrap();
     let dist = |id: &str, alias: &str, path: &str| {
         format!(
-            "[[distributions]]\nId = \"{id}\"\nAliases = [\"{alias}\"]\n[[distributions.Origins]]\nId = \"o\"\nDomainName = \"127.0.0.1\"\nOriginPath = \"{path}\"\n[distributions.Origins.CustomOriginConfig]\nHTTPPort = {port}\nOriginProtocolPolicy = \"http-only\"\n[distributions.DefaultCacheBehavior]\n"
+            r#"
+[[distributions]]
+Id = "{id}"
+Aliases = ["{alias}"]
+[[distributions.Origins]]
+Id = "o"
+DomainName = "127.0.0.1"
+OriginPath = "{path}"
+[distributions.Origins.CustomOriginConfig]
+HTTPPort = {port}
+OriginProtocolPolicy = "http-only"
+[distributions.DefaultCacheBehavior]
+"#
         )
     };
     let cfg = format!(

@@ -68,9 +68,29 @@ fn missing_origin_is_refused() {
 fn an_init_limit_out_of_range_is_named() {
     for bad in ["0", "-1.0", "601"] {
         let e = refused(&format!(
-            "[node]\nfunction_init_timeout = {bad}\n[[distributions]]\n[[distributions.Origins]]\nId = \"a\"\nDomainName = \"example.org\"\n[distributions.DefaultCacheBehavior]\nTargetOriginId = \"a\"\n"
+            r#"
+[node]
+function_init_timeout = {bad}
+[[distributions]]
+[[distributions.Origins]]
+Id = "a"
+DomainName = "example.org"
+[distributions.DefaultCacheBehavior]
+TargetOriginId = "a"
+"#
         ));
         assert!(e.contains("node.function_init_timeout"), "{e}");
         assert!(e.contains("at most 600 seconds"), "{e}");
     }
+}
+
+#[test]
+fn the_repository_edge_toml_is_valid() {
+    let root = format!("{}/..", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(format!("{root}/edge.toml")).unwrap();
+    let cfg = edge_node::config::parse_toml_in(&text, std::path::Path::new(&root)).unwrap();
+    assert!(
+        cfg.functions().len() >= 8,
+        "edge.toml demonstrates the examples"
+    );
 }

@@ -110,7 +110,7 @@ fn generate(dir: &Path, v: &str) -> PathBuf {
 /// Deploys one distribution in front of `origin` (no functions) and waits for every edge.
 fn deploy_plain(control: &Control, origin: &Origin, dir: &Path) {
     let cfg = dir.join("edge.toml");
-    std::fs::write(&cfg, config_for(origin, "", "")).unwrap();
+    std::fs::write(&cfg, NodeToml::for_origin(origin).text()).unwrap();
     cli_ok(
         &control.url,
         &["deploy", "--config", cfg.to_str().unwrap(), "--wait"],

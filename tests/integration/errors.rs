@@ -4,7 +4,7 @@ use crate::harness::*;
 
 fn assert_cloudfront_error(r: &Resp, status: u16) {
     assert_eq!(r.status, status);
-    assert_eq!(r.x_cache(), "Error from cloudfront");
+    assert_eq!(r.x_cache(), x_cache::ERROR);
     assert_eq!(r.header("server"), "CloudFront");
     let text = r.text();
     assert!(text.contains(&format!("<H1>{status} ERROR</H1>")), "{text}");
@@ -39,11 +39,10 @@ async fn reset_by_origin_is_502_and_the_node_keeps_serving() {
 #[tokio::test]
 async fn origin_timeout_is_504() {
     let origin = origin();
-    let cfg = config_for(
-        &origin,
-        "OriginReadTimeout = 0.5",
-        "[distributions.DefaultCacheBehavior.CachePolicy]\nQueryStringBehavior = \"all\"",
-    );
+    let cfg = NodeToml::for_origin(&origin)
+        .custom_origin("OriginReadTimeout", 0.5)
+        .cache_policy("QueryStringBehavior", "all")
+        .text();
     let (edge, _cfg) = edge_with_config(&cfg, &[]);
     assert_cloudfront_error(&get(&format!("{}/x?fail=hang", edge.base)).await, 504);
     let logs = edge.proc.wait_for_log("did not answer within 500 ms");
@@ -57,7 +56,7 @@ async fn origin_errors_are_cached_briefly() {
     let url = format!("{}/e?status=503", edge.base);
     let first = get(&url).await;
     assert_eq!(first.status, 503);
-    assert_eq!(first.x_cache(), "Error from cloudfront");
+    assert_eq!(first.x_cache(), x_cache::ERROR);
     assert_eq!(get(&url).await.status, 503);
     assert_eq!(
         origin.total().await,
@@ -70,7 +69,9 @@ async fn origin_errors_are_cached_briefly() {
 async fn disallowed_method_is_403() {
     let origin = origin();
     let (edge, _cfg) = edge_with_config(
-        &config_for(&origin, "", "AllowedMethods = [\"GET\", \"HEAD\"]"),
+        &NodeToml::for_origin(&origin)
+            .behavior("AllowedMethods", vec!["GET", "HEAD"])
+            .text(),
         &[],
     );
     let r = request(

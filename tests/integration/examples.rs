@@ -13,7 +13,7 @@ async fn security_headers_on_misses_and_hits() {
         &[],
     );
     let url = format!("{}/page?cache_control=max-age%3D60", edge.base);
-    for expected in ["Miss from cloudfront", "Hit from cloudfront"] {
+    for expected in [x_cache::MISS, x_cache::HIT] {
         let r = get(&url).await;
         assert_eq!(r.x_cache(), expected);
         assert!(r
@@ -66,7 +66,7 @@ async fn normalized_query_strings_share_one_cache_entry() {
     let echo: serde_json::Value = serde_json::from_slice(&a.body).unwrap();
     assert_eq!(echo["query"], "a=1&b=2");
     let b = get(&format!("{}/echo?a=1&b=2&fbclid=x", edge.base)).await;
-    assert_eq!(b.x_cache(), "Hit from cloudfront");
+    assert_eq!(b.x_cache(), x_cache::HIT);
     assert_eq!(origin.total().await, 1);
 }
 
@@ -80,7 +80,7 @@ async fn basic_auth_answers_401_until_credentials_match() {
     );
     let denied = get(&format!("{}/private", edge.base)).await;
     assert_eq!(denied.status, 401);
-    assert_eq!(denied.x_cache(), "LambdaGeneratedResponse from cloudfront");
+    assert_eq!(denied.x_cache(), x_cache::GENERATED);
     assert!(denied
         .header("www-authenticate")
         .starts_with("Basic realm="));
@@ -197,7 +197,7 @@ async fn origin_response_sets_cache_control() {
     assert_eq!(first.header("cache-control"), "public, max-age=3600");
     assert_eq!(
         get(&format!("{}/plain", edge.base)).await.x_cache(),
-        "Hit from cloudfront"
+        x_cache::HIT
     );
     let missing = get(&format!("{}/gone?status=404", edge.base)).await;
     assert_eq!(missing.header("cache-control"), "public, max-age=10");
@@ -215,7 +215,7 @@ async fn hello_is_generated_at_the_edge() {
     );
     let r = get(&format!("{}/hello?name=Ada", edge.base)).await;
     assert_eq!(r.status, 200);
-    assert_eq!(r.x_cache(), "LambdaGeneratedResponse from cloudfront");
+    assert_eq!(r.x_cache(), x_cache::GENERATED);
     assert!(r.text().contains("<h1>Hello, Ada!</h1>"));
     assert!(
         r.text().contains(r.header("x-amz-cf-id")),
@@ -224,21 +224,19 @@ async fn hello_is_generated_at_the_edge() {
     assert_eq!(origin.total().await, 0);
     assert_eq!(
         get(&format!("{}/other", edge.base)).await.x_cache(),
-        "Miss from cloudfront"
+        x_cache::MISS
     );
 }
 
 #[tokio::test]
 async fn viewers_in_germany_are_redirected() {
     let origin = origin();
-    let cfg = config_for(
-        &origin,
-        "",
-        &format!(
-            "[distributions.DefaultCacheBehavior.CachePolicy]\nQueryStringBehavior = \"all\"\nHeaderBehavior = \"whitelist\"\nHeaders = [\"CloudFront-Viewer-Country\"]\n[[distributions.DefaultCacheBehavior.LambdaFunctionAssociations]]\nEventType = \"origin-request\"\nFile = {:?}\n",
-            example("redirect-by-country.js")
-        ),
-    );
+    let cfg = NodeToml::for_origin(&origin)
+        .cache_policy("QueryStringBehavior", "all")
+        .cache_policy("HeaderBehavior", "whitelist")
+        .cache_policy("Headers", vec!["CloudFront-Viewer-Country"])
+        .function("origin-request", &example("redirect-by-country.js"))
+        .text();
     let db = test_db();
     let (edge, _cfg) = edge_with_config(&cfg, &["--dev", "--geo-db", db.to_str().unwrap()]);
     let de = get_with(
@@ -261,7 +259,7 @@ async fn viewers_in_germany_are_redirected() {
     )
     .await;
     assert_eq!(de2.status, 302);
-    assert_eq!(de2.x_cache(), "Hit from cloudfront");
+    assert_eq!(de2.x_cache(), x_cache::HIT);
     assert_eq!(origin.total().await, 1);
 }
 
@@ -269,14 +267,13 @@ async fn viewers_in_germany_are_redirected() {
 async fn greeting_and_currency_by_country() {
     let origin = origin();
     let db = test_db();
-    let cfg = config_for(
-        &origin,
-        "",
-        &format!(
-            "[distributions.DefaultCacheBehavior.CachePolicy]\nHeaderBehavior = \"whitelist\"\nHeaders = [\"CloudFront-Viewer-Country\"]\n[distributions.DefaultCacheBehavior.OriginRequestPolicy]\nHeaderBehavior = \"whitelist\"\nHeaders = [\"CloudFront-Viewer-City\"]\n[[distributions.DefaultCacheBehavior.LambdaFunctionAssociations]]\nEventType = \"origin-request\"\nFile = {:?}\n",
-            example("personalize-country.js")
-        ),
-    );
+    let cfg = NodeToml::for_origin(&origin)
+        .cache_policy("HeaderBehavior", "whitelist")
+        .cache_policy("Headers", vec!["CloudFront-Viewer-Country"])
+        .origin_request_policy("HeaderBehavior", "whitelist")
+        .origin_request_policy("Headers", vec!["CloudFront-Viewer-City"])
+        .function("origin-request", &example("personalize-country.js"))
+        .text();
     let (edge, _cfg) = edge_with_config(&cfg, &["--dev", "--geo-db", db.to_str().unwrap()]);
     let json = |r: &Resp| -> serde_json::Value { serde_json::from_slice(&r.body).unwrap() };
     let de = get_with(
@@ -304,25 +301,21 @@ async fn greeting_and_currency_by_country() {
         &[("x-edge-viewer-ip", "203.0.113.99")],
     )
     .await;
-    assert_eq!(
-        de_again.x_cache(),
-        "Hit from cloudfront",
-        "cached per country"
-    );
+    assert_eq!(de_again.x_cache(), x_cache::HIT, "cached per country");
 }
 
 #[tokio::test]
 async fn nearest_origin_by_coordinates() {
     let origin = origin();
     let db = test_db();
-    let cfg = config_for(
-        &origin,
-        "",
-        &format!(
-            "[distributions.DefaultCacheBehavior.OriginRequestPolicy]\nHeaderBehavior = \"allViewerAndWhitelistCloudFront\"\nHeaders = [\"CloudFront-Viewer-Latitude\", \"CloudFront-Viewer-Longitude\"]\n[[distributions.DefaultCacheBehavior.LambdaFunctionAssociations]]\nEventType = \"origin-request\"\nFile = {:?}\n",
-            example("nearest-origin.js")
-        ),
-    );
+    let cfg = NodeToml::for_origin(&origin)
+        .origin_request_policy("HeaderBehavior", "allViewerAndWhitelistCloudFront")
+        .origin_request_policy(
+            "Headers",
+            vec!["CloudFront-Viewer-Latitude", "CloudFront-Viewer-Longitude"],
+        )
+        .function("origin-request", &example("nearest-origin.js"))
+        .text();
     let (edge, _cfg) = edge_with_config(&cfg, &["--dev", "--geo-db", db.to_str().unwrap()]);
     for (ip, region, path) in [
         ("192.0.2.1", "eu-central-1", "/echo/eu/a"),

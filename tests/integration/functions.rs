@@ -118,7 +118,7 @@ async fn origin_stages_run_on_misses_viewer_stages_on_every_request() {
     let url = format!("{}/x?cache_control=max-age%3D60", edge.base);
     let miss = get(&url).await;
     let hit = get(&url).await;
-    assert_eq!(hit.x_cache(), "Hit from cloudfront");
+    assert_eq!(hit.x_cache(), x_cache::HIT);
     assert_eq!(miss.header("x-ores-run"), "1");
     assert_eq!(
         hit.header("x-ores-run"),
@@ -150,10 +150,10 @@ async fn generated_at_origin_request_is_cached_and_skips_origin_response() {
     );
     let first = get(&format!("{}/gen", edge.base)).await;
     assert_eq!(first.status, 200);
-    assert_eq!(first.x_cache(), "LambdaGeneratedResponse from cloudfront");
+    assert_eq!(first.x_cache(), x_cache::GENERATED);
     assert_eq!(first.text(), "made at origin-request");
     let second = get(&format!("{}/gen", edge.base)).await;
-    assert_eq!(second.x_cache(), "Hit from cloudfront");
+    assert_eq!(second.x_cache(), x_cache::HIT);
     assert_eq!(second.header("x-n"), first.header("x-n"));
     assert_eq!(origin.total().await, 0);
 }
@@ -189,27 +189,15 @@ exports.handler = async (e) => {
     default: return r;
   }
 };"#);
-    let cfg = format!(
-        "[node]\nviewer_function_timeout = 1.0\n{}",
-        config_for(&origin, "", &format!("[[distributions.DefaultCacheBehavior.LambdaFunctionAssociations]]\nEventType = \"viewer-request\"\nFile = {vreq:?}\n"))
-    );
+    let cfg = NodeToml::for_origin(&origin)
+        .node("viewer_function_timeout", 1.0)
+        .function("viewer-request", &vreq)
+        .text();
     let (edge, _cfg) = edge_with_config(&cfg, &[]);
     let url = |p: &str| format!("{}{p}", edge.base);
-    assert_lambda_error(
-        &get(&url("/throw")).await,
-        503,
-        "LambdaExecutionError from CloudFront",
-    );
-    assert_lambda_error(
-        &get(&url("/reject")).await,
-        503,
-        "LambdaExecutionError from CloudFront",
-    );
-    assert_lambda_error(
-        &get(&url("/hang")).await,
-        503,
-        "LambdaExecutionError from CloudFront",
-    );
+    assert_lambda_error(&get(&url("/throw")).await, 503, x_cache::EXECUTION_ERROR);
+    assert_lambda_error(&get(&url("/reject")).await, 503, x_cache::EXECUTION_ERROR);
+    assert_lambda_error(&get(&url("/hang")).await, 503, x_cache::EXECUTION_ERROR);
     for p in [
         "/null",
         "/string",
@@ -219,11 +207,7 @@ exports.handler = async (e) => {
         "/crlf",
         "/big",
     ] {
-        assert_lambda_error(
-            &get(&url(p)).await,
-            502,
-            "LambdaValidationError from CloudFront",
-        );
+        assert_lambda_error(&get(&url(p)).await, 502, x_cache::VALIDATION_ERROR);
     }
     assert!(get(&url("/null"))
         .await
@@ -253,11 +237,7 @@ exports.handler = async (e) => {
     for o in others {
         assert_eq!(o.await.unwrap(), 200);
     }
-    assert_lambda_error(
-        &spin.await.unwrap(),
-        503,
-        "LambdaLimitExceeded from CloudFront",
-    );
+    assert_lambda_error(&spin.await.unwrap(), 503, x_cache::LIMIT_EXCEEDED);
     assert_eq!(
         get(&url("/after")).await.status,
         200,
@@ -276,15 +256,15 @@ exports.handler = async (e) => {
 async fn execution_errors_can_be_500_for_older_behavior() {
     let origin = origin();
     let (vreq, _a) = js("exports.handler = async () => { throw new Error('x'); };");
-    let cfg = format!(
-        "[node]\nexecution_error_status = 500\n{}",
-        config_for(&origin, "", &format!("[[distributions.DefaultCacheBehavior.LambdaFunctionAssociations]]\nEventType = \"viewer-request\"\nFile = {vreq:?}\n"))
-    );
+    let cfg = NodeToml::for_origin(&origin)
+        .node("execution_error_status", 500)
+        .function("viewer-request", &vreq)
+        .text();
     let (edge, _cfg) = edge_with_config(&cfg, &[]);
     assert_lambda_error(
         &get(&format!("{}/x", edge.base)).await,
         500,
-        "LambdaExecutionError from CloudFront",
+        x_cache::EXECUTION_ERROR,
     );
 }
 
@@ -292,10 +272,10 @@ async fn execution_errors_can_be_500_for_older_behavior() {
 async fn concurrency_limit_throttles() {
     let origin = origin();
     let (oreq, _a) = js("exports.handler = async (e) => { await new Promise((r) => setTimeout(r, 400)); return e.Records[0].cf.request; };");
-    let cfg = format!(
-        "[node]\nfunction_concurrency = 1\n{}",
-        config_for(&origin, "", &format!("[[distributions.DefaultCacheBehavior.LambdaFunctionAssociations]]\nEventType = \"origin-request\"\nFile = {oreq:?}\n"))
-    );
+    let cfg = NodeToml::for_origin(&origin)
+        .node("function_concurrency", 1)
+        .function("origin-request", &oreq)
+        .text();
     let (edge, _cfg) = edge_with_config(&cfg, &[]);
     let tasks: Vec<_> = (0..4)
         .map(|i| {
@@ -312,7 +292,7 @@ async fn concurrency_limit_throttles() {
         match r.status.as_u16() {
             200 => ok += 1,
             503 => {
-                assert_eq!(r.x_cache(), "LambdaLimitExceeded from CloudFront");
+                assert_eq!(r.x_cache(), x_cache::LIMIT_EXCEEDED);
                 throttled += 1;
             }
             s => panic!("unexpected {s}"),
@@ -404,7 +384,17 @@ fn bad_associations_and_functions_are_refused_at_start() {
     assert!(e.contains("cannot read function file"), "{e}");
     let (ok, _c) = js("exports.handler = async (e) => e.Records[0].cf.response;");
     let cfg = format!(
-        "[[distributions]]\n[[distributions.Origins]]\nId = \"o\"\nDomainName = \"127.0.0.1\"\n[distributions.DefaultCacheBehavior]\n[[distributions.DefaultCacheBehavior.LambdaFunctionAssociations]]\nEventType = \"viewer-response\"\nFile = {ok:?}\nIncludeBody = true\n"
+        r#"
+[[distributions]]
+[[distributions.Origins]]
+Id = "o"
+DomainName = "127.0.0.1"
+[distributions.DefaultCacheBehavior]
+[[distributions.DefaultCacheBehavior.LambdaFunctionAssociations]]
+EventType = "viewer-response"
+File = {ok:?}
+IncludeBody = true
+"#
     );
     let path = write_temp(&cfg);
     let e = Proc::try_spawn(&[
@@ -478,164 +468,6 @@ async fn console_output_becomes_structured_logs() {
     );
 }
 
-#[test]
-fn the_repository_edge_toml_is_valid() {
-    let root = format!("{}/..", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(format!("{root}/edge.toml")).unwrap();
-    let cfg = edge_node::config::parse_toml_in(&text, std::path::Path::new(&root)).unwrap();
-    assert!(
-        cfg.functions().len() >= 8,
-        "edge.toml demonstrates the examples"
-    );
-}
-
-#[tokio::test]
-async fn edge_up_runs_an_origin_and_several_edges() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let up = Proc::spawn(&[
-        "up",
-        "--edges",
-        "2",
-        "--port",
-        "0",
-        "--origin-port",
-        "0",
-        "--control-port",
-        "0",
-        "--data-dir",
-        data.to_str().unwrap(),
-    ]);
-    let origin = up.addr("origin");
-    assert!(origin.starts_with("http://127.0.0.1:"));
-    assert_eq!(up.addr("edges"), "2");
-    let control = up.addr("control");
-    let saved: Value =
-        serde_json::from_str(&std::fs::read_to_string(data.join("control.json")).unwrap()).unwrap();
-    assert_eq!(saved["url"], control.as_str());
-    let r = get_with(
-        &format!("{control}/v1/status"),
-        &[(
-            "authorization",
-            &format!("Bearer {}", saved["token"].as_str().unwrap()),
-        )],
-    )
-    .await;
-    let s: Value = serde_json::from_slice(&r.body).unwrap();
-    assert_eq!(s["edges"].as_array().unwrap().len(), 2, "{s}");
-    for e in s["edges"].as_array().unwrap() {
-        assert_eq!(e["state"], "Deployed", "{s}");
-        // Each edge forwards to the mock origin.
-        let r = get(&format!("{}/bytes/3", e["url"].as_str().unwrap())).await;
-        assert_eq!(r.status, 200);
-    }
-    let status = up.terminate();
-    assert!(status.success(), "{status:?}");
-}
-
-#[tokio::test]
-async fn edge_up_watch_publishes_an_edited_function_to_every_edge() {
-    let dir = tempfile::tempdir().unwrap();
-    let function = dir.path().join("stamp.js");
-    let version = |v: &str| {
-        format!("exports.handler = async (e) => {{ const r = e.Records[0].cf.response; r.headers['x-version'] = [{{ value: '{v}' }}]; return r; }};")
-    };
-    std::fs::write(&function, version("1")).unwrap();
-    let cfg = dir.path().join("edge.toml");
-    std::fs::write(
-        &cfg,
-        r#"
-[[distributions]]
-[[distributions.Origins]]
-Id = "mock"
-DomainName = "127.0.0.1"
-[distributions.Origins.CustomOriginConfig]
-HTTPPort = 9000
-OriginProtocolPolicy = "http-only"
-[distributions.DefaultCacheBehavior]
-TargetOriginId = "mock"
-[[distributions.DefaultCacheBehavior.LambdaFunctionAssociations]]
-EventType = "viewer-response"
-File = "stamp.js"
-
-# The cluster: one edge per POP.
-[[pops]]
-name = "LHR61-C1"
-[[pops]]
-name = "SIN2-C1"
-"#,
-    )
-    .unwrap();
-    let data = dir.path().join("data");
-    let up = Proc::spawn(&[
-        "up",
-        "--port",
-        "0",
-        "--origin-port",
-        "0",
-        "--control-port",
-        "0",
-        "--data-dir",
-        data.to_str().unwrap(),
-        "--config",
-        cfg.to_str().unwrap(),
-        "--watch",
-    ]);
-    let control = up.addr("control");
-    let token =
-        serde_json::from_str::<Value>(&std::fs::read_to_string(data.join("control.json")).unwrap())
-            .unwrap()["token"]
-            .as_str()
-            .unwrap()
-            .to_string();
-    let edges = |s: &Value| -> Vec<String> {
-        s["edges"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["url"].as_str().unwrap().to_string())
-            .collect()
-    };
-    let status = || async {
-        let r = get_with(
-            &format!("{control}/v1/status"),
-            &[("authorization", &format!("Bearer {token}"))],
-        )
-        .await;
-        serde_json::from_slice::<Value>(&r.body).unwrap()
-    };
-    let first = status().await;
-    let urls = edges(&first);
-    assert_eq!(urls.len(), 2);
-    let mut pops: Vec<&str> = first["edges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["pop"].as_str().unwrap())
-        .collect();
-    pops.sort();
-    assert_eq!(pops, ["LHR61-C1", "SIN2-C1"], "{first}");
-    for u in &urls {
-        assert_eq!(get(&format!("{u}/a")).await.header("x-version"), "1");
-    }
-    up.wait_for_log("watching");
-    std::fs::write(&function, version("2")).unwrap();
-    up.wait_for_log("published stamp:2");
-    let out = std::process::Command::new(EDGE)
-        .args(["status", "--wait", "--control", &control, "--token", &token])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    for u in &urls {
-        assert_eq!(get(&format!("{u}/a")).await.header("x-version"), "2");
-    }
-    assert!(up.terminate().success());
-}
-
 #[tokio::test]
 async fn reload_swaps_function_versions_atomically() {
     let origin = origin();
@@ -645,7 +477,9 @@ async fn reload_swaps_function_versions_atomically() {
         format!("exports.handler = async (e) => {{ const r = e.Records[0].cf.response; r.headers['x-version'] = [{{ value: '{v}' }}]; return r; }};")
     };
     std::fs::write(&function, version("1")).unwrap();
-    let cfg = config_for(&origin, "", "[[distributions.DefaultCacheBehavior.LambdaFunctionAssociations]]\nEventType = \"viewer-response\"\nFile = \"stamp.js\"\n");
+    let cfg = NodeToml::for_origin(&origin)
+        .function("viewer-response", "stamp.js")
+        .text();
     let cfg_path = dir.path().join("edge.toml");
     std::fs::write(&cfg_path, cfg).unwrap();
     let edge = edge_with_config_file(&cfg_path, &[]);

@@ -142,7 +142,17 @@ fn keyed_config(origin: &Origin, in_key: bool) -> String {
     } else {
         "OriginRequestPolicy"
     };
-    config_for(origin, "", &format!("[distributions.DefaultCacheBehavior.{policy}]\nHeaderBehavior = \"whitelist\"\nHeaders = [\"CloudFront-Viewer-Country\"]\n"))
+    let cfg = NodeToml::for_origin(origin);
+    let country = vec!["CloudFront-Viewer-Country"];
+    if policy == "CachePolicy" {
+        cfg.cache_policy("HeaderBehavior", "whitelist")
+            .cache_policy("Headers", country)
+            .text()
+    } else {
+        cfg.origin_request_policy("HeaderBehavior", "whitelist")
+            .origin_request_policy("Headers", country)
+            .text()
+    }
 }
 
 #[tokio::test]
@@ -158,15 +168,11 @@ async fn objects_vary_by_country_only_when_it_is_in_the_cache_key() {
         let gb = get_with(&url, &[("x-edge-viewer-ip", "192.0.2.1")]).await;
         let se = get_with(&url, &[("x-edge-viewer-ip", "198.51.100.1")]).await;
         let gb2 = get_with(&url, &[("x-edge-viewer-ip", "192.0.2.2")]).await;
-        assert_eq!(gb.x_cache(), "Miss from cloudfront");
-        assert_eq!(gb2.x_cache(), "Hit from cloudfront");
+        assert_eq!(gb.x_cache(), x_cache::MISS);
+        assert_eq!(gb2.x_cache(), x_cache::HIT);
         assert_eq!(
             se.x_cache(),
-            if in_key {
-                "Miss from cloudfront"
-            } else {
-                "Hit from cloudfront"
-            }
+            if in_key { x_cache::MISS } else { x_cache::HIT }
         );
         assert_eq!(origin.total().await, expected, "in_key {in_key}");
     }
@@ -225,7 +231,16 @@ fn missing_or_corrupt_databases_stop_the_node_with_a_clear_error() {
 
 #[test]
 fn cache_policies_may_not_name_origin_only_headers() {
-    let cfg = "[[distributions]]\n[[distributions.Origins]]\nId = \"o\"\nDomainName = \"127.0.0.1\"\n[distributions.DefaultCacheBehavior]\n[distributions.DefaultCacheBehavior.CachePolicy]\nHeaderBehavior = \"whitelist\"\nHeaders = [\"CloudFront-Viewer-Address\"]\n";
+    let cfg = r#"
+[[distributions]]
+[[distributions.Origins]]
+Id = "o"
+DomainName = "127.0.0.1"
+[distributions.DefaultCacheBehavior]
+[distributions.DefaultCacheBehavior.CachePolicy]
+HeaderBehavior = "whitelist"
+Headers = ["CloudFront-Viewer-Address"]
+"#;
     let path = write_temp(cfg);
     let e = Proc::try_spawn(&[
         "node",

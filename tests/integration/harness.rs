@@ -4,6 +4,7 @@
 //! that line (never a sleep) and kills the process on drop. Its stderr is kept for failure
 //! messages.
 
+pub use crate::configs::{x_cache, NodeToml};
 use bytes::Bytes;
 use http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
@@ -227,33 +228,6 @@ pub fn write_temp(text: &str) -> tempfile::TempPath {
     let mut f = tempfile::NamedTempFile::new().expect("temp file");
     f.write_all(text.as_bytes()).expect("write temp");
     f.into_temp_path()
-}
-
-/// A configuration with one origin on `origin` and `behavior` TOML appended to the default
-/// cache behavior section.
-pub fn config_for(origin: &Origin, origin_extra: &str, behavior: &str) -> String {
-    let port = origin.base.rsplit(':').next().unwrap();
-    let allowed = if behavior.contains("AllowedMethods") {
-        ""
-    } else {
-        r#"AllowedMethods = ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]"#
-    };
-    format!(
-        r#"
-[[distributions]]
-[[distributions.Origins]]
-Id = "mock"
-DomainName = "127.0.0.1"
-[distributions.Origins.CustomOriginConfig]
-HTTPPort = {port}
-OriginProtocolPolicy = "http-only"
-{origin_extra}
-[distributions.DefaultCacheBehavior]
-TargetOriginId = "mock"
-{allowed}
-{behavior}
-"#
-    )
 }
 
 #[derive(Debug)]

@@ -1,8 +1,10 @@
 //! Integration tests: real `edge` processes on port 0, one module per feature.
 
 mod admin;
+mod bench;
 mod cache;
 mod config;
+mod configs;
 mod control;
 mod deps;
 mod errors;
@@ -10,7 +12,9 @@ mod examples;
 mod functions;
 mod geo;
 mod harness;
+mod lifecycle;
 mod limits;
 mod realm;
 mod regions;
 mod tls;
+mod up;

@@ -22,7 +22,7 @@ async fn a_function_reaches_neither_the_ops_nor_stdout() {
     for path in ["/panic", "/print"] {
         let r = get(&url(path)).await;
         assert_eq!(r.status, 503, "{path}: {}", r.text());
-        assert_eq!(r.x_cache(), "LambdaExecutionError from CloudFront");
+        assert_eq!(r.x_cache(), x_cache::EXECUTION_ERROR);
     }
     let logs = edge.proc.wait_for_log("Deno is not defined");
     assert!(logs.contains("ReferenceError"), "{logs}");
@@ -58,10 +58,10 @@ async fn a_top_level_that_loops_or_bombs_is_refused_and_the_running_version_stay
         "exports.handler = async (e) => { const r = e.Records[0].cf.response; r.headers['x-version'] = [{ value: '1' }]; return r; };",
     )
     .unwrap();
-    let cfg = format!(
-        "[node]\nfunction_init_timeout = 0.5\n{}",
-        config_for(&origin, "", "[[distributions.DefaultCacheBehavior.LambdaFunctionAssociations]]\nEventType = \"viewer-response\"\nFile = \"init.js\"\n")
-    );
+    let cfg = NodeToml::for_origin(&origin)
+        .node("function_init_timeout", 0.5)
+        .function("viewer-response", "init.js")
+        .text();
     let cfg_path = dir.path().join("edge.toml");
     std::fs::write(&cfg_path, cfg).unwrap();
     let edge = edge_with_config_file(&cfg_path, &[]);
@@ -107,10 +107,10 @@ async fn memory_bombs_give_their_memory_back() {
     let f = write_temp(
         "exports.handler = async (e) => { const r = e.Records[0].cf.request; if (r.uri === '/bomb') { const a = []; for (let i = 0; ; i++) a.push(String(i).repeat(1 << 18)); } return r; };",
     );
-    let cfg = format!(
-        "[node]\nfunction_memory_mb = 32\n{}",
-        config_for(&origin, "", &format!("[[distributions.DefaultCacheBehavior.LambdaFunctionAssociations]]\nEventType = \"viewer-request\"\nFile = {:?}\n", f.to_str().unwrap()))
-    );
+    let cfg = NodeToml::for_origin(&origin)
+        .node("function_memory_mb", 32)
+        .function("viewer-request", f.to_str().unwrap())
+        .text();
     let (edge, _cfg) = edge_with_config(&cfg, &[]);
     let url = |p: &str| format!("{}{p}", edge.base);
     for _ in 0..20 {

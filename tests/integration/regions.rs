@@ -4,16 +4,6 @@
 use crate::harness::*;
 use std::time::{Duration, Instant};
 
-const POPS: &str = r#"
-[[pops]]
-name = "FRA56-C1"
-viewer_rtt_ms = 40
-origin_rtt_ms = 60
-
-[[pops]]
-name = "IAD89-C1"
-"#;
-
 async fn timed(url: &str) -> (Resp, Duration) {
     let t0 = Instant::now();
     let r = get(url).await;
@@ -32,16 +22,19 @@ fn origin_ms(r: &Resp) -> f64 {
 #[tokio::test]
 async fn a_pop_simulates_its_round_trips_to_viewers_and_origin() {
     let origin = origin();
-    let cfg = format!("{}{POPS}", config_for(&origin, "", ""));
+    let cfg = NodeToml::for_origin(&origin)
+        .pop("FRA56-C1", 40, 60)
+        .pop("IAD89-C1", 0, 0)
+        .text();
     let (far, _f) = edge_with_config(&cfg, &["--pop", "FRA56-C1", "--server-timing"]);
     // A miss: a new connection (one round trip), the answer (one more), and the origin fetch.
     let (r, took) = timed(&format!("{}/bytes/8?cache_control=max-age%3D60", far.base)).await;
-    assert_eq!(r.x_cache(), "Miss from cloudfront");
+    assert_eq!(r.x_cache(), x_cache::MISS);
     assert!(took >= Duration::from_millis(80 + 60), "{took:?}");
     assert!(origin_ms(&r) >= 60.0, "{}", r.header("server-timing"));
     // A hit saves the origin round trip but not the viewer's.
     let (r, took) = timed(&format!("{}/bytes/8?cache_control=max-age%3D60", far.base)).await;
-    assert_eq!(r.x_cache(), "Hit from cloudfront");
+    assert_eq!(r.x_cache(), x_cache::HIT);
     assert!(took >= Duration::from_millis(80), "{took:?}");
 
     // A POP listed without distances, and a flag overriding the file.
@@ -66,22 +59,49 @@ async fn a_pop_simulates_its_round_trips_to_viewers_and_origin() {
 fn bad_pops_are_refused_with_the_field_named() {
     for (pops, needle) in [
         (
-            "[[pops]]\nname = \"A-1\"\nviewer_rtt_ms = -1\n",
+            r#"
+[[pops]]
+name = "A-1"
+viewer_rtt_ms = -1
+"#,
             "pops[0].viewer_rtt_ms",
         ),
         (
-            "[[pops]]\nname = \"A-1\"\norigin_rtt_ms = 20000\n",
+            r#"
+[[pops]]
+name = "A-1"
+origin_rtt_ms = 20000
+"#,
             "pops[0].origin_rtt_ms",
         ),
         ("[[pops]]\nname = \"A 1\"\n", "pops[0].name"),
         (
-            "[[pops]]\nname = \"A\"\n[[pops]]\nname = \"A\"\n",
+            r#"
+[[pops]]
+name = "A"
+[[pops]]
+name = "A"
+"#,
             "listed twice",
         ),
-        ("[[pops]]\nname = \"A\"\nrtt = 3\n", "rtt"),
+        (
+            r#"
+[[pops]]
+name = "A"
+rtt = 3
+"#,
+            "rtt",
+        ),
     ] {
         let toml = format!(
-            "[[distributions]]\n[[distributions.Origins]]\nId = \"a\"\nDomainName = \"example.org\"\n[distributions.DefaultCacheBehavior]\nTargetOriginId = \"a\"\n{pops}"
+            r#"
+[[distributions]]
+[[distributions.Origins]]
+Id = "a"
+DomainName = "example.org"
+[distributions.DefaultCacheBehavior]
+TargetOriginId = "a"
+{pops}"#
         );
         let e = match Proc::try_spawn(&[
             "node",

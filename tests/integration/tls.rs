@@ -39,7 +39,7 @@ async fn tls_http2_request_through_rustls() {
             .await
             .unwrap();
     tokio::spawn(conn);
-    for expected in ["Miss from cloudfront", "Hit from cloudfront"] {
+    for expected in [x_cache::MISS, x_cache::HIT] {
         let req = http::Request::get(format!(
             "https://{addr}/bytes/100?cache_control=max-age%3D60"
         ))
@@ -84,7 +84,17 @@ async fn https_origins_with_self_signed_certificates() {
     let origin = Proc::spawn(&["origin", "--listen", "127.0.0.1:0", "--tls"]);
     let port = origin.addr("https").rsplit(':').next().unwrap().to_string();
     let cfg = format!(
-        "[[distributions]]\n[[distributions.Origins]]\nId = \"tls\"\nDomainName = \"127.0.0.1\"\n[distributions.Origins.CustomOriginConfig]\nHTTPSPort = {port}\nOriginProtocolPolicy = \"https-only\"\nVerifyCertificate = false\n[distributions.DefaultCacheBehavior]\n"
+        r#"
+[[distributions]]
+[[distributions.Origins]]
+Id = "tls"
+DomainName = "127.0.0.1"
+[distributions.Origins.CustomOriginConfig]
+HTTPSPort = {port}
+OriginProtocolPolicy = "https-only"
+VerifyCertificate = false
+[distributions.DefaultCacheBehavior]
+"#
     );
     let (edge, _cfg) = edge_with_config(&cfg, &[]);
     let r = get(&format!("{}/bytes/10", edge.base)).await;

@@ -1,0 +1,35 @@
+//! A node's life: SIGTERM stops it cleanly and lets the requests in flight finish.
+
+use crate::harness::*;
+
+#[tokio::test]
+async fn sigterm_lets_the_node_exit_cleanly() {
+    let origin = origin();
+    let edge = edge_for(&origin, &[]);
+    assert_eq!(get(&format!("{}/x", edge.base)).await.status, 200);
+    let status = edge.proc.terminate();
+    assert!(status.success(), "{status:?}");
+}
+
+#[tokio::test]
+async fn sigterm_lets_in_flight_requests_finish() {
+    let origin = origin();
+    let edge = edge_for(&origin, &[]);
+    let url = format!("{}/slow?delay_ms=800", edge.base);
+    let in_flight = tokio::spawn(async move { get(&url).await });
+    // The origin has the request once it counts it; then stop the node.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while origin.total().await == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the request never reached the origin"
+        );
+        tokio::task::yield_now().await;
+    }
+    let status = tokio::task::spawn_blocking(move || edge.proc.terminate())
+        .await
+        .unwrap();
+    let r = in_flight.await.unwrap();
+    assert_eq!(r.status, 200, "the in-flight request finished");
+    assert!(status.success(), "{status:?}");
+}

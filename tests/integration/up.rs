@@ -1,0 +1,152 @@
+//! `edge up`: a control node, the mock origin and several edges from one command, and
+//! `--watch` publishing an edited function to every edge.
+
+use crate::harness::*;
+use serde_json::Value;
+
+#[tokio::test]
+async fn edge_up_runs_an_origin_and_several_edges() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let up = Proc::spawn(&[
+        "up",
+        "--edges",
+        "2",
+        "--port",
+        "0",
+        "--origin-port",
+        "0",
+        "--control-port",
+        "0",
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
+    let origin = up.addr("origin");
+    assert!(origin.starts_with("http://127.0.0.1:"));
+    assert_eq!(up.addr("edges"), "2");
+    let control = up.addr("control");
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("control.json")).unwrap()).unwrap();
+    assert_eq!(saved["url"], control.as_str());
+    let r = get_with(
+        &format!("{control}/v1/status"),
+        &[(
+            "authorization",
+            &format!("Bearer {}", saved["token"].as_str().unwrap()),
+        )],
+    )
+    .await;
+    let s: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(s["edges"].as_array().unwrap().len(), 2, "{s}");
+    for e in s["edges"].as_array().unwrap() {
+        assert_eq!(e["state"], "Deployed", "{s}");
+        // Each edge forwards to the mock origin.
+        let r = get(&format!("{}/bytes/3", e["url"].as_str().unwrap())).await;
+        assert_eq!(r.status, 200);
+    }
+    let status = up.terminate();
+    assert!(status.success(), "{status:?}");
+}
+
+#[tokio::test]
+async fn edge_up_watch_publishes_an_edited_function_to_every_edge() {
+    let dir = tempfile::tempdir().unwrap();
+    let function = dir.path().join("stamp.js");
+    let version = |v: &str| {
+        format!("exports.handler = async (e) => {{ const r = e.Records[0].cf.response; r.headers['x-version'] = [{{ value: '{v}' }}]; return r; }};")
+    };
+    std::fs::write(&function, version("1")).unwrap();
+    let cfg = dir.path().join("edge.toml");
+    std::fs::write(
+        &cfg,
+        r#"
+[[distributions]]
+[[distributions.Origins]]
+Id = "mock"
+DomainName = "127.0.0.1"
+[distributions.Origins.CustomOriginConfig]
+HTTPPort = 9000
+OriginProtocolPolicy = "http-only"
+[distributions.DefaultCacheBehavior]
+TargetOriginId = "mock"
+[[distributions.DefaultCacheBehavior.LambdaFunctionAssociations]]
+EventType = "viewer-response"
+File = "stamp.js"
+
+# The cluster: one edge per POP.
+[[pops]]
+name = "LHR61-C1"
+[[pops]]
+name = "SIN2-C1"
+"#,
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    let up = Proc::spawn(&[
+        "up",
+        "--port",
+        "0",
+        "--origin-port",
+        "0",
+        "--control-port",
+        "0",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--config",
+        cfg.to_str().unwrap(),
+        "--watch",
+    ]);
+    let control = up.addr("control");
+    let token =
+        serde_json::from_str::<Value>(&std::fs::read_to_string(data.join("control.json")).unwrap())
+            .unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    let edges = |s: &Value| -> Vec<String> {
+        s["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["url"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let status = || async {
+        let r = get_with(
+            &format!("{control}/v1/status"),
+            &[("authorization", &format!("Bearer {token}"))],
+        )
+        .await;
+        serde_json::from_slice::<Value>(&r.body).unwrap()
+    };
+    let first = status().await;
+    let urls = edges(&first);
+    assert_eq!(urls.len(), 2);
+    let mut pops: Vec<&str> = first["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["pop"].as_str().unwrap())
+        .collect();
+    pops.sort();
+    assert_eq!(pops, ["LHR61-C1", "SIN2-C1"], "{first}");
+    for u in &urls {
+        assert_eq!(get(&format!("{u}/a")).await.header("x-version"), "1");
+    }
+    up.wait_for_log("watching");
+    std::fs::write(&function, version("2")).unwrap();
+    up.wait_for_log("published stamp:2");
+    let out = std::process::Command::new(EDGE)
+        .args(["status", "--wait", "--control", &control, "--token", &token])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for u in &urls {
+        assert_eq!(get(&format!("{u}/a")).await.header("x-version"), "2");
+    }
+    assert!(up.terminate().success());
+}
