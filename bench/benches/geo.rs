@@ -4,8 +4,8 @@
 //!     cargo bench -p edge-bench --bench geo     (needs ../shared/geo; unpacks the city file)
 
 use edge_node::config::Protocol;
-use edge_node::geo::headers::{add, ViewerFacts, SUPPORTED};
-use edge_node::geo::GeoDb;
+use edge_node::viewer::headers::{add, ViewerFacts, SUPPORTED};
+use edge_node::viewer::GeoDb;
 use http::{HeaderMap, HeaderName, Version};
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -21,7 +21,7 @@ fn main() {
         std::io::copy(&mut flate2::read::GzDecoder::new(gz), &mut out).unwrap();
     }
     let db = GeoDb::open(&[city, shared.join("dbip-country.mmdb")]).unwrap();
-    edge_node::geo::warm_time_zones();
+    edge_node::viewer::warm_time_zones();
     // Spread over the address space, as real viewers are.
     let ips: Vec<IpAddr> = (0..10_000u32)
         .map(|i| IpAddr::from((i.wrapping_mul(2_654_435_761)).to_be_bytes()))

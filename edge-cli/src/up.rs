@@ -320,7 +320,7 @@ pub async fn run(a: UpArgs) -> Result<()> {
 
 /// A distribution that forwards everything to the mock origin (edge up without --config).
 fn forward_all(port: u16) -> String {
-    let geo: Vec<String> = edge_node::geo::headers::SUPPORTED
+    let geo: Vec<String> = edge_node::viewer::headers::SUPPORTED
         .iter()
         .map(|h| format!("{h:?}"))
         .collect();

@@ -6,7 +6,6 @@ pub mod cache;
 pub mod config;
 pub mod driver;
 pub mod error;
-pub mod geo;
 pub mod http;
 pub mod js;
 pub mod lambda;
@@ -14,5 +13,6 @@ pub mod origin;
 pub mod replica;
 pub mod server;
 pub mod tls;
+pub mod viewer;
 
 pub use error::{EdgeError, NodeError};

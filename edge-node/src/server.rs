@@ -93,7 +93,7 @@ impl NodeHandle {
         if paths.is_empty() {
             return Ok(());
         }
-        let db = crate::geo::GeoDb::open(paths)?;
+        let db = crate::viewer::GeoDb::open(paths)?;
         self.shared.geo.store(Some(Arc::new(db)));
         Ok(())
     }
@@ -175,8 +175,8 @@ impl RunningNode {
             );
             None
         } else {
-            let db = crate::geo::GeoDb::open(&config.node.geo_db)?;
-            crate::geo::warm_time_zones();
+            let db = crate::viewer::GeoDb::open(&config.node.geo_db)?;
+            crate::viewer::warm_time_zones();
             Some(db)
         };
         let shared = Arc::new(NodeShared::new(config, geo));

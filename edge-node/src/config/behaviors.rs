@@ -259,7 +259,7 @@ pub(super) fn cloudfront_headers(
     cat: &str,
     at: &str,
 ) -> Result<Vec<HeaderName>> {
-    use crate::geo::headers::{origin_policy_only, SUPPORTED};
+    use crate::viewer::headers::{origin_policy_only, SUPPORTED};
     let mut out: Vec<HeaderName> = Vec::new();
     for (names, field, in_cache) in [
         (cache, format!("{cat}.Headers"), true),

@@ -81,7 +81,7 @@ pub fn from_origin_url(url: &str) -> Result<NodeConfig> {
     let all = || RawKeyPolicy {
         query_string_behavior: Some("all".into()),
         header_behavior: Some("allViewerAndWhitelistCloudFront".into()),
-        headers: crate::geo::headers::SUPPORTED
+        headers: crate::viewer::headers::SUPPORTED
             .iter()
             .map(|s| s.to_string())
             .collect(),

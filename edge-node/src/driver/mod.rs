@@ -358,7 +358,7 @@ impl Worker {
         names: &[http::HeaderName],
     ) -> HeaderMap {
         let mut out = headers.clone();
-        let facts = crate::geo::headers::ViewerFacts {
+        let facts = crate::viewer::headers::ViewerFacts {
             ip: ctx.conn.viewer,
             port: ctx.conn.peer.port(),
             protocol: ctx.conn.protocol,
@@ -368,7 +368,7 @@ impl Worker {
                 .and_then(|v| v.to_str().ok()),
         };
         let geo = self.shared.geo.load();
-        crate::geo::headers::add(&mut out, names, geo.as_deref(), &facts);
+        crate::viewer::headers::add(&mut out, names, geo.as_deref(), &facts);
         out
     }
 }

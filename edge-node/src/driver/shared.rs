@@ -22,13 +22,13 @@ pub struct NodeShared {
     /// Function invocations in flight on the node (for throttling).
     pub inflight: Arc<AtomicUsize>,
     /// The geo databases; swapped whole when they are reloaded.
-    pub geo: arc_swap::ArcSwapOption<crate::geo::GeoDb>,
+    pub geo: arc_swap::ArcSwapOption<crate::viewer::GeoDb>,
     /// Stage counts and times of every worker.
     pub metrics: metrics::Metrics,
 }
 
 impl NodeShared {
-    pub fn new(config: NodeConfig, geo: Option<crate::geo::GeoDb>) -> NodeShared {
+    pub fn new(config: NodeConfig, geo: Option<crate::viewer::GeoDb>) -> NodeShared {
         NodeShared {
             geo: arc_swap::ArcSwapOption::from(geo.map(Arc::new)),
             cache: Cache::new(config.node.cache_bytes),

@@ -4,10 +4,7 @@
 //! combined (a country file, a city file per IP version, an ASN file) and the first that knows
 //! a field answers it. Time zones DB-IP leaves empty are derived from the coordinates.
 
-pub mod device;
-pub mod headers;
-mod iso3166;
-
+use super::iso3166;
 use crate::error::NodeError;
 use maxminddb::{MaxMindDbError, Mmap, Reader};
 use serde::Deserialize;
