@@ -6,6 +6,8 @@
 pub mod cold;
 pub mod deploy;
 pub mod load;
+pub mod peer;
+mod pinning;
 pub mod regions;
 pub mod report;
 pub mod runaway;

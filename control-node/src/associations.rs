@@ -1,0 +1,245 @@
+//! What runs where: associations (with canaries), rollback, distributions and invalidations;
+//! every change is one revision the edges replicate.
+
+use crate::*;
+use store::AssociationRow;
+
+impl Control {
+    fn distribution_id(&self, tx: &rusqlite::Connection, given: Option<&str>) -> Result<String> {
+        let ids: Vec<String> = store::distributions(tx)?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        match given {
+            Some(id) if ids.iter().any(|i| i == id) => Ok(id.to_string()),
+            Some(id) => Err(ControlError::NotFound(format!("distribution {id}"))),
+            None if ids.len() == 1 => Ok(ids[0].clone()),
+            None if ids.is_empty() => Err(ControlError::invalid(
+                "InvalidArgument",
+                "there is no distribution yet: deploy one first (edge deploy --config edge.toml)",
+            )),
+            None => Err(ControlError::invalid(
+                "InvalidArgument",
+                format!(
+                    "name the distribution (--distribution): one of {}",
+                    ids.join(", ")
+                ),
+            )),
+        }
+    }
+
+    fn association_row(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+        distribution: &str,
+        r: &AssociateRequest,
+    ) -> Result<AssociationRow> {
+        let stage = stage_of(&r.stage)?;
+        let (name, version) = parse_qualified(&r.function)?;
+        if r.include_body && !stage.is_request() {
+            return Err(ControlError::invalid(
+                "InvalidLambdaFunctionAssociation",
+                "The IncludeBody option can only be used with viewer-request or origin-request events.",
+            ));
+        }
+        if store::versions(tx, &name)?
+            .iter()
+            .all(|v| v.version != version)
+        {
+            return Err(ControlError::NotFound(format!(
+                "function version {name}:{version}"
+            )));
+        }
+        let canary = match (&r.canary, r.canary_percent) {
+            (None, None) => None,
+            (Some(c), Some(p)) if (1..=99).contains(&p) => {
+                let (cn, cv) = parse_qualified(c)?;
+                if store::versions(tx, &cn)?.iter().all(|v| v.version != cv) {
+                    return Err(ControlError::NotFound(format!("function version {cn}:{cv}")));
+                }
+                Some((cn, cv, p))
+            }
+            _ => {
+                return Err(ControlError::invalid(
+                    "InvalidArgument",
+                    "a canary needs both a function version and a percent from 1 to 99 (NAME:VERSION=PERCENT)",
+                ))
+            }
+        };
+        let behavior = behavior_key(r.behavior.as_deref());
+        let existing = store::associations(tx)?.into_iter().find(|a| {
+            a.distribution == distribution && a.behavior == behavior && a.stage == stage.as_str()
+        });
+        let previous_version = match existing {
+            Some(e) if e.name == name && e.version != version => Some(e.version),
+            Some(e) if e.name == name => e.previous_version,
+            _ => None,
+        };
+        Ok(AssociationRow {
+            distribution: distribution.to_string(),
+            behavior,
+            stage: stage.as_str().to_string(),
+            name,
+            version,
+            include_body: r.include_body,
+            canary,
+            previous_version,
+        })
+    }
+
+    /// Associates a version (and maybe a canary) with a stage; replaces what was there.
+    pub fn associate(&self, r: &AssociateRequest) -> Result<u64> {
+        Ok(self
+            .change(|tx| {
+                let d = self.distribution_id(tx, r.distribution.as_deref())?;
+                let row = self.association_row(tx, &d, r)?;
+                store::upsert_association(tx, &row)
+            })?
+            .1)
+    }
+
+    pub fn disassociate(&self, s: &Slot) -> Result<u64> {
+        Ok(self
+            .change(|tx| {
+                let d = self.distribution_id(tx, s.distribution.as_deref())?;
+                let stage = stage_of(&s.stage)?;
+                let b = behavior_key(s.behavior.as_deref());
+                if !store::delete_association(tx, &d, &b, stage.as_str())? {
+                    return Err(ControlError::NotFound(format!(
+                        "association at {d}:{}:{stage}",
+                        if b.is_empty() { "default" } else { &b }
+                    )));
+                }
+                Ok(())
+            })?
+            .1)
+    }
+
+    pub fn associations(&self) -> Result<Vec<AssociationRow>> {
+        self.store().associations()
+    }
+
+    /// Undoes a canary (the main version keeps all traffic) or, without one, returns each of
+    /// the function's associations to the version it had before its last change.
+    pub fn rollback(&self, name: &str) -> Result<(u64, Vec<String>)> {
+        self.change(|tx| {
+            let mut changed = Vec::new();
+            for mut a in store::associations(tx)? {
+                let involved = a.name == name || a.canary.as_ref().is_some_and(|c| c.0 == name);
+                if !involved {
+                    continue;
+                }
+                if a.canary.take().is_some() {
+                    changed.push(format!("{}: canary removed, {}:{} serves all", slot_name(&a), a.name, a.version));
+                } else if let Some(p) = a.previous_version.take() {
+                    changed.push(format!("{}: {}:{} → {}:{p}", slot_name(&a), a.name, a.version, a.name));
+                    a.version = p;
+                } else {
+                    continue;
+                }
+                store::upsert_association(tx, &a)?;
+            }
+            if changed.is_empty() {
+                return Err(ControlError::Conflict(format!(
+                    "nothing to roll back: no association of {name} has a canary or an earlier version"
+                )));
+            }
+            Ok(changed)
+        })
+        .map(|(c, r)| (r, c))
+    }
+
+    /// Puts a distribution (and, when given, all its associations) in one change.
+    pub fn put_distribution(&self, id: &str, r: &DistributionRequest) -> Result<u64> {
+        let value: toml::Value = toml::from_str(&r.config).map_err(|e| {
+            ControlError::invalid(
+                "InvalidArgument",
+                format!("config is not TOML: {}", e.message()),
+            )
+        })?;
+        let list = value
+            .get("distributions")
+            .and_then(|d| d.as_array())
+            .filter(|d| d.len() == 1)
+            .ok_or_else(|| {
+                ControlError::invalid(
+                    "InvalidArgument",
+                    "config must hold exactly one [[distributions]] table",
+                )
+            })?;
+        let mut table = list[0].clone();
+        match table.get("Id").and_then(|v| v.as_str()) {
+            Some(given) if given != id => {
+                return Err(ControlError::invalid(
+                    "InvalidArgument",
+                    format!("the config's Id {given:?} is not the Id in the URL {id:?}"),
+                ))
+            }
+            Some(_) => {}
+            None => {
+                if let Some(t) = table.as_table_mut() {
+                    t.insert("Id".into(), toml::Value::String(id.to_string()));
+                }
+            }
+        }
+        let mut doc = toml::map::Map::new();
+        doc.insert("distributions".into(), toml::Value::Array(vec![table]));
+        let text = toml::to_string(&toml::Value::Table(doc))
+            .map_err(|e| ControlError::invalid("InvalidArgument", e.to_string()))?;
+        edge_node::config::parse_distributions(&text)
+            .map_err(|e| ControlError::invalid("InvalidDistributionConfig", e.to_string()))?;
+        Ok(self
+            .change(|tx| {
+                store::put_distribution(tx, id, &text)?;
+                if let Some(assocs) = &r.associations {
+                    tx.execute("DELETE FROM associations WHERE distribution = ?1", [id])
+                        .map_err(|e| ControlError::Store(e.to_string()))?;
+                    for a in assocs {
+                        let row = self.association_row(tx, id, a)?;
+                        store::upsert_association(tx, &row)?;
+                    }
+                }
+                Ok(())
+            })?
+            .1)
+    }
+
+    pub fn distributions(&self) -> Result<Vec<(String, String)>> {
+        self.store().distributions()
+    }
+
+    pub fn invalidate(&self, distribution: Option<&str>, paths: &[String]) -> Result<u64> {
+        edge_node::admin::check_paths(paths)
+            .map_err(|e| ControlError::invalid("InvalidArgument", e.to_string()))?;
+        Ok(self
+            .change(|tx| {
+                let d = match distribution {
+                    Some(id) => Some(self.distribution_id(tx, Some(id))?),
+                    None => None,
+                };
+                let revision = store::revision(tx)? + 1;
+                store::insert_invalidation(tx, revision, d.as_deref(), paths)
+            })?
+            .1)
+    }
+}
+
+pub(crate) fn uses(a: &AssociationRow, name: &str, version: u64) -> bool {
+    (a.name == name && a.version == version)
+        || a.canary
+            .as_ref()
+            .is_some_and(|c| c.0 == name && c.1 == version)
+}
+
+pub(crate) fn slot_name(a: &AssociationRow) -> String {
+    format!(
+        "{}:{}:{}",
+        a.distribution,
+        if a.behavior.is_empty() {
+            "default"
+        } else {
+            &a.behavior
+        },
+        a.stage
+    )
+}
