@@ -168,7 +168,7 @@ pub async fn run(a: UpArgs) -> Result<()> {
     let (tx, mut rx) = mpsc::unbounded_channel::<(String, String)>();
     let printer = tokio::spawn(async move {
         while let Some((name, line)) = rx.recv().await {
-            if !line.starts_with("ready ") {
+            if edge_client::process::parse_ready(&line).is_none() {
                 eprintln!("[{name}] {line}");
             }
         }
