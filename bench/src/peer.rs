@@ -1,7 +1,6 @@
 //! Side by side: our scenario and nginx (`../shared/peers/nginx-edge.sh`) in interleaved
 //! rounds on the same cores, and the round with the median ratio.
 
-use crate::load::LoadSpec;
 use crate::scenario::*;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
@@ -145,17 +144,7 @@ pub async fn run_nginx(variant: &str, peers: &Path, s: &Settings) -> anyhow::Res
     if !up {
         anyhow::bail!("nginx never listened");
     }
-    let spec = LoadSpec {
-        addr,
-        path: HIT_PATH.into(),
-        headers: vec![],
-        connections: s.connections,
-        warmup: s.warmup,
-        duration: s.duration,
-        rate: s.rate,
-        http2: false,
-        tls: None,
-    };
+    let spec = s.load(addr, HIT_PATH);
     let pids = || {
         let mut p = vec![master];
         p.extend(children(master));

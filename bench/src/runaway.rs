@@ -78,15 +78,8 @@ pub async fn run(s: &Settings) -> anyhow::Result<Value> {
         .parse()
         .map_err(|e| anyhow::anyhow!("bad address: {e}"))?;
     let spec = |path: &str, connections: usize| LoadSpec {
-        addr,
-        path: path.to_string(),
-        headers: vec![],
         connections,
-        warmup: s.warmup,
-        duration: s.duration,
-        rate: s.rate,
-        http2: false,
-        tls: None,
+        ..s.load(addr, path)
     };
     let healthy = spec(HIT_PATH, s.connections);
     let pid = node.child.id();

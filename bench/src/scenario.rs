@@ -144,6 +144,23 @@ pub struct Pop {
     pub origin_rtt: Duration,
 }
 
+impl Settings {
+    /// A closed-loop (or `--rate`) HTTP/1.1 load on `path` with these settings.
+    pub(crate) fn load(&self, addr: SocketAddr, path: &str) -> LoadSpec {
+        LoadSpec {
+            addr,
+            path: path.to_string(),
+            headers: vec![],
+            connections: self.connections,
+            warmup: self.warmup,
+            duration: self.duration,
+            rate: self.rate,
+            http2: false,
+            tls: None,
+        }
+    }
+}
+
 /// A 1 KiB object the origin lets caches keep for ten minutes: after the first, a hit.
 pub(crate) const HIT_PATH: &str = "/bytes/1024?cache_control=max-age%3D600";
 /// A 1 KiB object never stored, with a unique query per request: always a miss.
@@ -342,15 +359,10 @@ pub async fn run(name: &str, s: &Settings) -> anyhow::Result<Value> {
         .parse()
         .map_err(|e| anyhow::anyhow!("bad address: {e}"))?;
     let spec = LoadSpec {
-        addr,
-        path,
         headers,
-        connections: s.connections,
-        warmup: s.warmup,
-        duration: s.duration,
-        rate: s.rate,
         http2,
         tls,
+        ..s.load(addr, &path)
     };
     let pid = node.child.id();
     let pinned = pin(&[pid], &[origin.child.id(), std::process::id()]);

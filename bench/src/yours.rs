@@ -3,7 +3,6 @@
 //! function (or, for a configuration, each stage's functions) alone, and with all of them, and
 //! reports what each adds over the run without: latency percentiles and CPU per request.
 
-use crate::load::LoadSpec;
 use crate::scenario::{
     measure, node_args, pin, start, start_origin, unpin, Settings, HIT_PATH, MISS_PATH,
 };
@@ -110,17 +109,7 @@ pub async fn run(name: &str, s: &Settings) -> anyhow::Result<Value> {
         let addr: SocketAddr = node.ready["http"]
             .parse()
             .map_err(|e| anyhow::anyhow!("bad address: {e}"))?;
-        let spec = LoadSpec {
-            addr,
-            path: path.clone(),
-            headers: vec![],
-            connections: s.connections,
-            warmup: s.warmup,
-            duration: s.duration,
-            rate: s.rate,
-            http2: false,
-            tls: None,
-        };
+        let spec = s.load(addr, &path);
         let pid = node.child.id();
         let pinned = pin(&[pid], &[origin.child.id(), std::process::id()]);
         let mut r = measure(&spec, || vec![pid]).await;

@@ -42,15 +42,7 @@ impl Worker {
         stage: Stage,
         req: &FnRequest,
     ) -> Result<RequestOutcome, EdgeError> {
-        let mut event = String::with_capacity(2048);
-        event::write(
-            &mut event,
-            stage,
-            event_config(ctx),
-            req,
-            None,
-            assoc.include_body,
-        );
+        let event = event_text(ctx, stage, req, None, assoc.include_body);
         let result = self.call(ctx, assoc, stage, &event).await?;
         validate::request_result(stage, req, assoc.include_body, &result)
             .map_err(|inv| invalid(assoc, stage, inv))
@@ -65,15 +57,7 @@ impl Worker {
         req: &FnRequest,
         input: &FnResponse,
     ) -> Result<FnResponse, EdgeError> {
-        let mut event = String::with_capacity(2048);
-        event::write(
-            &mut event,
-            stage,
-            event_config(ctx),
-            req,
-            Some(input),
-            false,
-        );
+        let event = event_text(ctx, stage, req, Some(input), false);
         let result = self.call(ctx, assoc, stage, &event).await?;
         let strict = stage == Stage::ViewerResponse
             && self.shared.node.functions.strict_viewer_response_status;
@@ -112,12 +96,22 @@ impl Worker {
     }
 }
 
-fn event_config(ctx: &RequestCtx) -> EventConfig<'_> {
-    EventConfig {
+/// The event's JSON for `stage`.
+fn event_text(
+    ctx: &RequestCtx,
+    stage: Stage,
+    req: &FnRequest,
+    resp: Option<&FnResponse>,
+    include_body: bool,
+) -> String {
+    let config = EventConfig {
         distribution_domain: &ctx.dist.domain_name,
         distribution_id: &ctx.dist.id,
         request_id: &ctx.request_id,
-    }
+    };
+    let mut event = String::with_capacity(2048);
+    event::write(&mut event, stage, config, req, resp, include_body);
+    event
 }
 
 /// A result that failed CloudFront's validation, as the viewer's 502.
