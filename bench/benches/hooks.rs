@@ -71,6 +71,7 @@ fn main() {
             heap_bytes: 128 << 20,
             concurrency: 1000,
             isolates_per_worker: 1,
+        slice: Duration::ZERO,
         };
         let dog = Watchdog::start();
         let n = if std::env::var_os("EDGE_BENCH_SKIP_CREATE").is_some() { 1 } else { 20 };

@@ -58,6 +58,12 @@ pub mod defaults {
     pub const FUNCTION_INIT_TIMEOUT_S: f64 = 10.0;
     pub const FUNCTION_CONCURRENCY: u64 = 1000;
     pub const FUNCTION_ISOLATES_PER_WORKER: u64 = 2;
+    /// A call running synchronously longer than this on a serving thread moves its function
+    /// to the function threads (docs/request-path.md: "Long-running functions").
+    pub const FUNCTION_SLICE_MS: u64 = 20;
+    pub const MAX_FUNCTION_SLICE_MS: u64 = 5_000;
+    /// Threads that run the functions moved off the serving threads, at the lowest priority.
+    pub const FUNCTION_THREADS: usize = 2;
     /// Lambda@Edge's code size limits: 1 MB for viewer stages, 50 MB for origin stages.
     pub const VIEWER_CODE_BYTES: usize = 1 << 20;
     pub const ORIGIN_CODE_BYTES: usize = 50 << 20;

@@ -252,6 +252,15 @@ pub(super) fn node_settings(n: RawNode) -> Result<NodeSettings> {
                         ))
                     }
                 },
+                slice: match n.function_slice_ms.unwrap_or(defaults::FUNCTION_SLICE_MS) {
+                    ms @ 0..=defaults::MAX_FUNCTION_SLICE_MS => Duration::from_millis(ms),
+                    ms => {
+                        return Err(NodeError::config(
+                            "node.function_slice_ms",
+                            format!("{ms} must be 0 to {}", defaults::MAX_FUNCTION_SLICE_MS),
+                        ))
+                    }
+                },
             },
             execution_error_status: match n
                 .execution_error_status

@@ -52,6 +52,7 @@ pub struct RawNode {
     pub function_memory_mb: Option<u64>,
     pub function_concurrency: Option<u64>,
     pub function_isolates_per_worker: Option<u64>,
+    pub function_slice_ms: Option<u64>,
     /// 503 (current CloudFront) or 500 (older docs) for a function that throws.
     pub execution_error_status: Option<u16>,
     /// Refuse (502) a viewer-response function that changes the status instead of ignoring it.

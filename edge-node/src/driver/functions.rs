@@ -84,6 +84,7 @@ impl Worker {
             },
             FnError::Threw(_)
             | FnError::Load { .. }
+            | FnError::Sliced
             | FnError::NeverSettled
             | FnError::Memory(_)
             | FnError::NotLoaded(_) => EdgeError::LambdaExecution {

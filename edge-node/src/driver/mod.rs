@@ -90,12 +90,15 @@ pub(crate) struct Fetched {
 
 impl Worker {
     pub fn new(shared: Arc<NodeShared>, workers: usize) -> Worker {
-        let runner = Runner::new(
+        let mut runner = Runner::new(
             shared.node.functions.limits.clone(),
             shared.watchdog.clone(),
             shared.inflight.clone(),
             &shared.node.pop,
         );
+        if let Some(lane) = &shared.lane {
+            runner = runner.with_lane(lane.clone());
+        }
         Worker {
             stages: shared.metrics.worker(),
             clients: OriginClients::new(workers),

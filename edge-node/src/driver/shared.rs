@@ -5,7 +5,7 @@ use super::metrics;
 use crate::cache::Cache;
 use crate::config::{Distributions, NodeConfig, NodeSettings};
 use crate::http::respond::PopStamp;
-use crate::js::Watchdog;
+use crate::js::{Lane, Watchdog};
 use arc_swap::ArcSwap;
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
@@ -25,17 +25,31 @@ pub struct NodeShared {
     pub geo: arc_swap::ArcSwapOption<crate::viewer::GeoDb>,
     /// Stage counts and times of every worker.
     pub metrics: metrics::Metrics,
+    /// The function threads, for functions that ran past their slice (none when the slice
+    /// is zero).
+    pub lane: Option<Arc<Lane>>,
 }
 
 impl NodeShared {
     pub fn new(config: NodeConfig, geo: Option<crate::viewer::GeoDb>) -> NodeShared {
+        let watchdog = Watchdog::start();
+        let limits = &config.node.functions.limits;
+        let lane = (!limits.slice.is_zero()).then(|| {
+            Lane::start(
+                crate::config::defaults::FUNCTION_THREADS,
+                limits,
+                &watchdog,
+                &config.node.pop,
+            )
+        });
         NodeShared {
+            lane,
             geo: arc_swap::ArcSwapOption::from(geo.map(Arc::new)),
             cache: Cache::new(config.node.cache_bytes),
             stamp: PopStamp::new(&config.node.pop),
             node: config.node,
             config: ArcSwap::from_pointee(config.distributions),
-            watchdog: Watchdog::start(),
+            watchdog,
             inflight: Arc::new(AtomicUsize::new(0)),
             metrics: metrics::Metrics::default(),
         }

@@ -2,7 +2,7 @@
 //! invoked many times with globals kept between invocations, like a warm Lambda.
 
 use super::ops::{edge_runtime, LogContext, MemoryLimit};
-use super::watchdog::{Slot, Watchdog};
+use super::watchdog::{Guard, Slot, Watchdog};
 use super::{FnError, FunctionCode, FunctionLimits};
 use deno_core::error::ModuleLoaderError;
 use deno_core::{
@@ -278,8 +278,10 @@ impl Isolate {
             request_id: String::new(),
             pop: pop.clone(),
             network: false,
+            held: None,
         });
         let slot = watchdog.slot(handle);
+        rt.op_state().borrow_mut().put(slot.clone());
         let deadline = Instant::now() + limits.init_timeout;
         let guard = watchdog.arm(&slot, deadline);
         let loaded =
@@ -311,18 +313,27 @@ impl Isolate {
     /// Fast path: call the handler and run one microtask checkpoint; most handlers have
     /// settled by then. Otherwise drive deno_core's event loop (timers, fetch) until the
     /// outcome is recorded, the loop drains, or the deadline passes.
+    ///
+    /// With a `slice` (a call on a thread that serves viewers), the synchronous part is
+    /// stopped at the slice unless it finished or fetched first: `FnError::Sliced`, and the
+    /// caller runs it again elsewhere. Its console lines are held until then, so they are
+    /// written once.
     pub async fn invoke(
         &mut self,
         event: &str,
-        ctx: LogContext,
+        mut ctx: LogContext,
         timeout_ms: u64,
         deadline: Instant,
+        slice: Option<Instant>,
         watchdog: &Watchdog,
     ) -> Result<String, FnError> {
         let request_id = ctx.request_id.clone();
+        if slice.is_some() {
+            ctx.held = Some(Vec::new());
+        }
         self.rt.op_state().borrow_mut().put(ctx);
         let slot = self.slot.clone();
-        let guard = watchdog.arm(&slot, deadline);
+        let guard = watchdog.arm_sliced(&slot, slice, deadline);
         let fast = {
             deno_core::scope!(scope, self.rt);
             let recv: v8::Local<v8::Value> = v8::undefined(scope).into();
@@ -344,10 +355,20 @@ impl Isolate {
                 }
             }
         };
+        if guard.sliced() {
+            self.tainted = true;
+            return Err(FnError::Sliced);
+        }
+        guard.unslice();
+        if slice.is_some() {
+            if let Some(c) = self.rt.op_state().borrow_mut().try_borrow_mut::<LogContext>() {
+                c.release();
+            }
+        }
         let outcome = match fast {
             Ok(Some(text)) => Ok(text),
             Err(()) => Err(self.stopped(
-                guard.fired(),
+                &guard,
                 "the runtime could not call the handler",
                 timeout_ms,
             )),
@@ -393,7 +414,7 @@ impl Isolate {
                             Ok("null".into())
                         };
                     }
-                    Ok(Err(e)) => Err(self.stopped(guard.fired(), &e.to_string(), timeout_ms)),
+                    Ok(Err(e)) => Err(self.stopped(&guard, &e.to_string(), timeout_ms)),
                 }
             }
         };
@@ -409,11 +430,14 @@ impl Isolate {
 
     /// Why JavaScript stopped: the heap limit, the deadline, or an error; the first two leave
     /// the isolate unusable.
-    fn stopped(&mut self, fired: bool, error: &str, timeout_ms: u64) -> FnError {
+    fn stopped(&mut self, guard: &Guard<'_>, error: &str, timeout_ms: u64) -> FnError {
         if self.heap_hit.get() {
             self.tainted = true;
             FnError::Memory(self.heap_bytes)
-        } else if fired {
+        } else if guard.sliced() {
+            self.tainted = true;
+            FnError::Sliced
+        } else if guard.fired() {
             self.tainted = true;
             FnError::Timeout(std::time::Duration::from_millis(timeout_ms))
         } else {

@@ -5,9 +5,11 @@
 
 mod isolate;
 mod ops;
-mod watchdog;
+mod lane;
+pub(crate) mod watchdog;
 
 pub use isolate::{is_es_module, Isolate};
+pub use lane::Lane;
 pub use ops::LogContext;
 pub use watchdog::Watchdog;
 
@@ -88,6 +90,10 @@ pub struct FunctionLimits {
     pub concurrency: usize,
     /// Warm isolates per function per worker thread.
     pub isolates_per_worker: usize,
+    /// How long a call may run synchronously on a thread that serves viewers before it is
+    /// stopped and run again on a function thread, where the function's calls then stay
+    /// (zero: never; calls always run inline).
+    pub slice: Duration,
 }
 
 impl FunctionLimits {
@@ -130,6 +136,10 @@ pub enum FnError {
     Unserializable(String),
     #[error("function {0} is not loaded on this node")]
     NotLoaded(String),
+    /// Stopped at its slice on a serving thread, to run again on a function thread (never
+    /// reaches a viewer: the runner runs the call again).
+    #[error("stopped at its slice on a serving thread")]
+    Sliced,
 }
 
 /// Warm isolates of one function on one worker thread.
@@ -142,6 +152,9 @@ pub struct Pool {
     /// The static part of the handler's `context` (JSON), set once per isolate.
     context: String,
     pop: Arc<str>,
+    /// Set once a call ran past its slice: this function's calls run on the function
+    /// threads from then on.
+    moved: std::cell::Cell<bool>,
 }
 
 /// Lambda's context fields that do not change between invocations.
@@ -179,6 +192,7 @@ impl Pool {
             watchdog,
             context,
             pop: pop.clone(),
+            moved: std::cell::Cell::new(false),
         }))
     }
 
@@ -193,7 +207,8 @@ impl Pool {
         }
     }
 
-    /// Returns an isolate; a tainted one is replaced in the background.
+    /// Returns an isolate; a tainted one is replaced in the background (unless the function
+    /// has moved to the function threads: this pool is not used again).
     fn release(self: &Rc<Self>, iso: Isolate) {
         if !iso.tainted {
             self.idle.borrow_mut().push(iso);
@@ -201,6 +216,9 @@ impl Pool {
             return;
         }
         drop(iso);
+        if self.moved.get() {
+            return;
+        }
         let pool = self.clone();
         tokio::task::spawn_local(async move {
             // A terminated isolate is usually one that filled its heap: give that memory back
@@ -248,6 +266,8 @@ pub struct Runner {
     watchdog: Watchdog,
     inflight: Arc<AtomicUsize>,
     pop: Arc<str>,
+    /// Where functions that ran past their slice go (none: every call runs here).
+    lane: Option<Arc<Lane>>,
 }
 
 struct InFlight<'a>(&'a AtomicUsize);
@@ -271,7 +291,14 @@ impl Runner {
             watchdog,
             inflight,
             pop: pop.into(),
+            lane: None,
         }
+    }
+
+    /// Calls that run past `limits.slice` here move to `lane` (a serving thread's runner).
+    pub fn with_lane(mut self, lane: Arc<Lane>) -> Runner {
+        self.lane = Some(lane);
+        self
     }
 
     /// Loads (and warms) `code` unless it is loaded already.
@@ -312,6 +339,9 @@ impl Runner {
     /// Drops the pools whose keys are not in `keep`.
     pub fn retain(&self, keep: &[String]) {
         self.pools.borrow_mut().retain(|k, _| keep.contains(k));
+        if let Some(lane) = &self.lane {
+            lane.retain(keep);
+        }
     }
 
     /// Keys of every loaded pool.
@@ -319,10 +349,13 @@ impl Runner {
         self.pools.borrow().keys().cloned().collect()
     }
 
-    /// Invokes `code` on `event` (JSON text) and returns its result.
+    /// Invokes `code` on `event` (JSON text) and returns its result. On a serving thread
+    /// (a runner with a lane) the call runs here unless its function has moved; a call that
+    /// runs past its slice is stopped, its function moves, and the call runs again on the
+    /// function threads with what is left of its deadline.
     pub async fn invoke(
         &self,
-        code: &FunctionCode,
+        code: &Arc<FunctionCode>,
         stage: Stage,
         event: &str,
         request_id: &str,
@@ -339,9 +372,63 @@ impl Runner {
             return Err(FnError::Throttled);
         }
         let _inflight = InFlight(&self.inflight);
-        let timeout = self.limits.timeout(stage);
         let start = Instant::now();
-        let deadline = start + timeout;
+        let deadline = start + self.limits.timeout(stage);
+        let text = match &self.lane {
+            Some(lane) if pool.moved.get() => {
+                lane.call(code, stage, event, request_id, deadline).await
+            }
+            Some(lane) if !self.limits.slice.is_zero() => {
+                let slice = Some(start + self.limits.slice);
+                match self.run(&pool, stage, event, request_id, deadline, slice).await {
+                    Err(FnError::Sliced) => {
+                        pool.moved.set(true);
+                        tracing::warn!(function = %code.name, version = code.version, stage = stage.as_str(), slice_ms = self.limits.slice.as_millis() as u64, "a call ran past its slice on a serving thread: this function's calls now run on the function threads");
+                        lane.call(code, stage, event, request_id, deadline).await
+                    }
+                    other => other,
+                }
+            }
+            _ => self.run(&pool, stage, event, request_id, deadline, None).await,
+        }?;
+        let value: Value =
+            serde_json::from_str(&text).map_err(|e| FnError::Unserializable(e.to_string()))?;
+        if let Some(msg) = value.get("__edge_unserializable") {
+            return Err(FnError::Unserializable(
+                msg.as_str().unwrap_or("").to_string(),
+            ));
+        }
+        Ok(value)
+    }
+
+    /// A call on a function thread: loads the function here first if needed (never on a
+    /// serving thread), no slice. Throttling was done by the serving thread.
+    pub(crate) async fn invoke_here(
+        &self,
+        code: &Arc<FunctionCode>,
+        stage: Stage,
+        event: &str,
+        request_id: &str,
+        deadline: Instant,
+    ) -> Result<String, FnError> {
+        self.load(code).await?;
+        let pool = self.pools.borrow().get(&code.key()).cloned();
+        let pool = pool.ok_or_else(|| FnError::NotLoaded(code.key()))?;
+        self.run(&pool, stage, event, request_id, deadline, None).await
+    }
+
+    /// One call on one of `pool`'s isolates, with Lambda's START / END / REPORT lines.
+    async fn run(
+        &self,
+        pool: &Rc<Pool>,
+        stage: Stage,
+        event: &str,
+        request_id: &str,
+        deadline: Instant,
+        slice: Option<Instant>,
+    ) -> Result<String, FnError> {
+        let code = &pool.code;
+        let start = Instant::now();
         let mut iso = pool.acquire(deadline).await.ok_or(FnError::Throttled)?;
         let ctx = LogContext {
             function: code.name.as_str().into(),
@@ -350,18 +437,17 @@ impl Runner {
             request_id: request_id.to_string(),
             pop: self.pop.clone(),
             network: !stage.is_viewer(),
+            held: None,
         };
         tracing::debug!(target: "edge::lambda", function = %code.name, version = code.version, stage = stage.as_str(), request_id, "START RequestId: {request_id} Version: {}", code.version);
+        let timeout_ms = self.limits.timeout(stage).as_millis() as u64;
         let outcome = iso
-            .invoke(
-                event,
-                ctx,
-                timeout.as_millis() as u64,
-                deadline,
-                &self.watchdog,
-            )
+            .invoke(event, ctx, timeout_ms, deadline, slice, &self.watchdog)
             .await;
         pool.release(iso);
+        if matches!(outcome, Err(FnError::Sliced)) {
+            return outcome;
+        }
         let took = start.elapsed();
         tracing::debug!(target: "edge::lambda", function = %code.name, version = code.version, stage = stage.as_str(), request_id, "END RequestId: {request_id}");
         tracing::debug!(
@@ -372,15 +458,7 @@ impl Runner {
             took.as_millis() + 1,
             self.limits.heap_bytes >> 20,
         );
-        let text = outcome?;
-        let value: Value =
-            serde_json::from_str(&text).map_err(|e| FnError::Unserializable(e.to_string()))?;
-        if let Some(msg) = value.get("__edge_unserializable") {
-            return Err(FnError::Unserializable(
-                msg.as_str().unwrap_or("").to_string(),
-            ));
-        }
-        Ok(value)
+        outcome
     }
 }
 

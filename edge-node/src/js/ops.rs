@@ -20,24 +20,43 @@ pub struct LogContext {
     pub pop: Arc<str>,
     /// Whether `fetch` is allowed (origin stages).
     pub network: bool,
+    /// While a call may still be stopped at its slice and run again elsewhere, its console
+    /// lines wait here (so a call run twice logs once); `release` writes them.
+    pub held: Option<Vec<(u32, String)>>,
+}
+
+impl LogContext {
+    fn emit(&self, level: u32, msg: &str) {
+        macro_rules! emit {
+            ($lvl:ident) => {
+                tracing::$lvl!(target: "edge::function", function = %self.function, version = self.version, stage = self.stage, request_id = %self.request_id, pop = %self.pop, "{msg}")
+            };
+        }
+        match level {
+            0 => emit!(debug),
+            1 => emit!(info),
+            2 => emit!(warn),
+            _ => emit!(error),
+        }
+    }
+
+    /// Writes the held lines and stops holding.
+    pub fn release(&mut self) {
+        for (level, msg) in self.held.take().unwrap_or_default() {
+            self.emit(level, &msg);
+        }
+    }
 }
 
 #[op2(fast)]
 pub fn op_edge_log(state: &mut OpState, level: u32, #[string] msg: &str) {
-    let Some(c) = state.try_borrow::<LogContext>() else {
+    let Some(c) = state.try_borrow_mut::<LogContext>() else {
         tracing::info!(target: "edge::function", "{msg}");
         return;
     };
-    macro_rules! emit {
-        ($lvl:ident) => {
-            tracing::$lvl!(target: "edge::function", function = %c.function, version = c.version, stage = c.stage, request_id = %c.request_id, pop = %c.pop, "{msg}")
-        };
-    }
-    match level {
-        0 => emit!(debug),
-        1 => emit!(info),
-        2 => emit!(warn),
-        _ => emit!(error),
+    match &mut c.held {
+        Some(held) => held.push((level, msg.to_string())),
+        None => c.emit(level, msg),
     }
 }
 
@@ -307,6 +326,10 @@ pub async fn op_edge_fetch(
     use http_body_util::BodyExt;
     let client = {
         let mut s = state.borrow_mut();
+        // A request leaves the node: this call must not be stopped and run again.
+        if let Some(slot) = s.try_borrow::<Arc<crate::js::watchdog::Slot>>() {
+            slot.commit();
+        }
         if !s.try_borrow::<LogContext>().is_some_and(|c| c.network) {
             return Err(JsErrorBox::type_error(
                 "fetch is available to origin-request and origin-response functions only",

@@ -12,6 +12,7 @@ fn limits() -> FunctionLimits {
         heap_bytes: 64 << 20,
         concurrency: 100,
         isolates_per_worker: 1,
+        slice: Duration::ZERO,
     }
 }
 

@@ -15,10 +15,26 @@ use std::time::{Duration, Instant};
 const TICK: Duration = Duration::from_millis(5);
 
 /// One isolate's deadline, in nanoseconds since the watchdog's epoch (0: disarmed).
+///
+/// A call on a serving thread is armed with a short slice first (`later` holds its real
+/// deadline): past the slice it is stopped, to run again on a function thread, unless it
+/// has `committed` something that must not happen twice (a `fetch`), in which case it runs on
+/// to its real deadline.
 pub struct Slot {
     deadline: AtomicU64,
+    later: AtomicU64,
+    committed: AtomicBool,
     fired: AtomicBool,
+    on_slice: AtomicBool,
     handle: v8::IsolateHandle,
+}
+
+impl Slot {
+    /// The running call did something that must not be repeated: no longer stop it at its
+    /// slice.
+    pub fn commit(&self) {
+        self.committed.store(true, Ordering::Release);
+    }
 }
 
 struct Shared {
@@ -54,11 +70,26 @@ impl Guard<'_> {
     pub fn fired(&self) -> bool {
         self.slot.fired.load(Ordering::Acquire)
     }
+
+    /// Whether it was stopped at its slice (to run again elsewhere), not at its deadline.
+    pub fn sliced(&self) -> bool {
+        self.fired() && self.slot.on_slice.load(Ordering::Acquire)
+    }
+
+    /// From here on only the real deadline applies (the call left the serving thread's
+    /// synchronous part: it now waits without blocking anyone).
+    pub fn unslice(&self) {
+        let later = self.slot.later.swap(0, Ordering::AcqRel);
+        if later != 0 {
+            self.slot.deadline.store(later, Ordering::Release);
+        }
+    }
 }
 
 impl Drop for Guard<'_> {
     fn drop(&mut self) {
         self.slot.deadline.store(0, Ordering::Release);
+        self.slot.later.store(0, Ordering::Release);
         self.shared.armed.fetch_sub(1, Ordering::AcqRel);
     }
 }
@@ -88,7 +119,10 @@ impl Watchdog {
     pub fn slot(&self, handle: v8::IsolateHandle) -> Arc<Slot> {
         let slot = Arc::new(Slot {
             deadline: AtomicU64::new(0),
+            later: AtomicU64::new(0),
+            committed: AtomicBool::new(false),
             fired: AtomicBool::new(false),
+            on_slice: AtomicBool::new(false),
             handle,
         });
         let mut slots = self.shared.slots.lock().unwrap_or_else(|p| p.into_inner());
@@ -99,12 +133,27 @@ impl Watchdog {
 
     /// Terminates the slot's isolate at `deadline` unless the guard is dropped first.
     pub fn arm<'a>(&'a self, slot: &'a Slot, deadline: Instant) -> Guard<'a> {
-        let ns = deadline
-            .saturating_duration_since(self.shared.epoch)
-            .as_nanos()
-            .max(1) as u64;
+        self.arm_sliced(slot, None, deadline)
+    }
+
+    /// Like `arm`, but stops the call at `slice` already (when earlier than `deadline`)
+    /// unless it commits first.
+    pub fn arm_sliced<'a>(
+        &'a self,
+        slot: &'a Slot,
+        slice: Option<Instant>,
+        deadline: Instant,
+    ) -> Guard<'a> {
+        let ns = |t: Instant| t.saturating_duration_since(self.shared.epoch).as_nanos().max(1) as u64;
+        let (first, later) = match slice.filter(|s| *s < deadline) {
+            Some(s) => (ns(s), ns(deadline)),
+            None => (ns(deadline), 0),
+        };
         slot.fired.store(false, Ordering::Relaxed);
-        slot.deadline.store(ns, Ordering::Release);
+        slot.on_slice.store(false, Ordering::Relaxed);
+        slot.committed.store(false, Ordering::Relaxed);
+        slot.later.store(later, Ordering::Release);
+        slot.deadline.store(first, Ordering::Release);
         self.shared.armed.fetch_add(1, Ordering::SeqCst);
         if self.shared.sleeping.load(Ordering::SeqCst) {
             // Asleep after a quiet second: wake it. It holds the lock from deciding to sleep
@@ -156,7 +205,19 @@ fn run(shared: Weak<Shared>, linger: Duration) {
             .filter_map(Weak::upgrade)
         {
             let d = slot.deadline.load(Ordering::Acquire);
-            if d != 0 && d <= now && !slot.fired.swap(true, Ordering::AcqRel) {
+            if d == 0 || d > now {
+                continue;
+            }
+            let later = slot.later.load(Ordering::Acquire);
+            if later > d && slot.committed.load(Ordering::Acquire) {
+                // Past its slice but committed: it runs on to its real deadline.
+                let _ = slot
+                    .deadline
+                    .compare_exchange(d, later, Ordering::AcqRel, Ordering::Relaxed);
+                continue;
+            }
+            slot.on_slice.store(later > d, Ordering::Release);
+            if !slot.fired.swap(true, Ordering::AcqRel) {
                 slot.handle.terminate_execution();
             }
         }

@@ -1,0 +1,162 @@
+//! The function threads: where a function goes once one of its calls ran past its slice on a
+//! thread that serves viewers (docs/request-path.md: "Long-running functions"). Each thread
+//! has its own runtime and isolates (made there, never on a serving thread) and runs at the
+//! lowest scheduling priority, so even a loop that spins to its deadline takes CPU only
+//! when the serving threads leave it some. A call goes to the thread with the fewest calls.
+
+use super::{FnError, FunctionCode, FunctionLimits, Runner, Watchdog};
+use crate::lambda::Stage;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot};
+
+pub struct Lane {
+    threads: Vec<LaneThread>,
+}
+
+struct LaneThread {
+    jobs: mpsc::UnboundedSender<Job>,
+    /// Calls sent and not yet answered.
+    calls: Arc<AtomicUsize>,
+}
+
+enum Job {
+    Call {
+        code: Arc<FunctionCode>,
+        stage: Stage,
+        event: String,
+        request_id: String,
+        deadline: Instant,
+        done: oneshot::Sender<Result<String, FnError>>,
+    },
+    /// Drop the isolates of functions not in the list.
+    Retain(Vec<String>),
+}
+
+impl Lane {
+    /// Starts `threads` function threads.
+    pub fn start(threads: usize, limits: &FunctionLimits, watchdog: &Watchdog, pop: &str) -> Arc<Lane> {
+        let limits = FunctionLimits {
+            slice: Duration::ZERO,
+            ..limits.clone()
+        };
+        let threads = (0..threads.max(1))
+            .map(|i| {
+                let (tx, rx) = mpsc::unbounded_channel();
+                let calls = Arc::new(AtomicUsize::new(0));
+                let (limits, watchdog, pop, count) =
+                    (limits.clone(), watchdog.clone(), pop.to_string(), calls.clone());
+                std::thread::Builder::new()
+                    .name(format!("edge-fn-{i}"))
+                    .spawn(move || serve(rx, limits, watchdog, pop, count))
+                    .expect("function thread");
+                LaneThread { jobs: tx, calls }
+            })
+            .collect();
+        Arc::new(Lane { threads })
+    }
+
+    /// Runs one call on a function thread; the outcome as `Isolate::invoke` gives it.
+    pub async fn call(
+        &self,
+        code: &Arc<FunctionCode>,
+        stage: Stage,
+        event: &str,
+        request_id: &str,
+        deadline: Instant,
+    ) -> Result<String, FnError> {
+        let t = self
+            .threads
+            .iter()
+            .min_by_key(|t| t.calls.load(Ordering::Acquire))
+            .expect("at least one function thread");
+        let (done, answer) = oneshot::channel();
+        t.calls.fetch_add(1, Ordering::AcqRel);
+        let job = Job::Call {
+            code: code.clone(),
+            stage,
+            event: event.to_string(),
+            request_id: request_id.to_string(),
+            deadline,
+            done,
+        };
+        if t.jobs.send(job).is_err() {
+            t.calls.fetch_sub(1, Ordering::AcqRel);
+            return Err(FnError::Threw("the function threads have stopped".into()));
+        }
+        answer
+            .await
+            .unwrap_or_else(|_| Err(FnError::Threw("a function thread stopped".into())))
+    }
+
+    /// Drops, on every function thread, the isolates of functions not in `keep`.
+    pub fn retain(&self, keep: &[String]) {
+        for t in &self.threads {
+            let _ = t.jobs.send(Job::Retain(keep.to_vec()));
+        }
+    }
+}
+
+/// One function thread: lowest priority, its own runtime, one task per call.
+fn serve(
+    mut jobs: mpsc::UnboundedReceiver<Job>,
+    limits: FunctionLimits,
+    watchdog: Watchdog,
+    pop: String,
+    calls: Arc<AtomicUsize>,
+) {
+    lowest_priority();
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!(error = %e, "a function thread could not start its runtime");
+            return;
+        }
+    };
+    // Calls are counted by the serving thread that made them; here nothing is throttled.
+    let runner = std::rc::Rc::new(Runner::new(
+        limits,
+        watchdog,
+        Arc::new(AtomicUsize::new(0)),
+        &pop,
+    ));
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&rt, async move {
+        while let Some(job) = jobs.recv().await {
+            match job {
+                Job::Retain(keep) => runner.retain(&keep),
+                Job::Call {
+                    code,
+                    stage,
+                    event,
+                    request_id,
+                    deadline,
+                    done,
+                } => {
+                    let (runner, calls) = (runner.clone(), calls.clone());
+                    tokio::task::spawn_local(async move {
+                        let out = runner
+                            .invoke_here(&code, stage, &event, &request_id, deadline)
+                            .await;
+                        calls.fetch_sub(1, Ordering::AcqRel);
+                        let _ = done.send(out);
+                    });
+                }
+            }
+        }
+    });
+}
+
+/// Nice 19 for the calling thread (Linux applies `setpriority` to one thread).
+fn lowest_priority() {
+    #[cfg(target_os = "linux")]
+    #[allow(unsafe_code)]
+    // SAFETY: setpriority only reads its integer arguments; `who` 0 is the calling thread.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, 19);
+    }
+}
