@@ -85,6 +85,24 @@ TargetOriginId = "a"
 }
 
 #[test]
+fn a_slice_out_of_range_is_named() {
+    let e = refused(
+        r#"
+[node]
+function_slice_ms = 5001
+[[distributions]]
+[[distributions.Origins]]
+Id = "a"
+DomainName = "example.org"
+[distributions.DefaultCacheBehavior]
+TargetOriginId = "a"
+"#,
+    );
+    assert!(e.contains("node.function_slice_ms"), "{e}");
+    assert!(e.contains("5001 must be 0 to 5000"), "{e}");
+}
+
+#[test]
 fn the_repository_edge_toml_is_valid() {
     let root = format!("{}/..", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(format!("{root}/edge.toml")).unwrap();

@@ -93,6 +93,31 @@ AllowedMethods = ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]
         self
     }
 
+    /// A cache behavior for `path_pattern` (before the default) with a function file at `stage`.
+    pub fn behavior_with_function(
+        mut self,
+        path_pattern: &str,
+        stage: &str,
+        file: &str,
+    ) -> NodeToml {
+        let mut a = Table::new();
+        a.insert("EventType".into(), stage.into());
+        a.insert("File".into(), file.into());
+        let mut b = Table::new();
+        b.insert("PathPattern".into(), path_pattern.into());
+        b.insert("TargetOriginId".into(), "mock".into());
+        b.insert(
+            "LambdaFunctionAssociations".into(),
+            Value::Array(vec![Value::Table(a)]),
+        );
+        let list = self
+            .distribution()
+            .entry("CacheBehaviors")
+            .or_insert_with(|| Value::Array(vec![]));
+        list.as_array_mut().unwrap().push(Value::Table(b));
+        self
+    }
+
     /// A `[[pops]]` entry (round trips in ms).
     pub fn pop(mut self, name: &str, viewer_rtt_ms: i64, origin_rtt_ms: i64) -> NodeToml {
         let mut p = Table::new();

@@ -16,5 +16,6 @@ mod lifecycle;
 mod limits;
 mod realm;
 mod regions;
+mod runaway;
 mod tls;
 mod up;

@@ -361,17 +361,20 @@ impl Isolate {
         }
         guard.unslice();
         if slice.is_some() {
-            if let Some(c) = self.rt.op_state().borrow_mut().try_borrow_mut::<LogContext>() {
+            if let Some(c) = self
+                .rt
+                .op_state()
+                .borrow_mut()
+                .try_borrow_mut::<LogContext>()
+            {
                 c.release();
             }
         }
         let outcome = match fast {
             Ok(Some(text)) => Ok(text),
-            Err(()) => Err(self.stopped(
-                &guard,
-                "the runtime could not call the handler",
-                timeout_ms,
-            )),
+            Err(()) => {
+                Err(self.stopped(&guard, "the runtime could not call the handler", timeout_ms))
+            }
             Ok(None) => {
                 let call = {
                     deno_core::scope!(scope, self.rt);

@@ -36,7 +36,12 @@ enum Job {
 
 impl Lane {
     /// Starts `threads` function threads.
-    pub fn start(threads: usize, limits: &FunctionLimits, watchdog: &Watchdog, pop: &str) -> Arc<Lane> {
+    pub fn start(
+        threads: usize,
+        limits: &FunctionLimits,
+        watchdog: &Watchdog,
+        pop: &str,
+    ) -> Arc<Lane> {
         let limits = FunctionLimits {
             slice: Duration::ZERO,
             ..limits.clone()
@@ -45,8 +50,12 @@ impl Lane {
             .map(|i| {
                 let (tx, rx) = mpsc::unbounded_channel();
                 let calls = Arc::new(AtomicUsize::new(0));
-                let (limits, watchdog, pop, count) =
-                    (limits.clone(), watchdog.clone(), pop.to_string(), calls.clone());
+                let (limits, watchdog, pop, count) = (
+                    limits.clone(),
+                    watchdog.clone(),
+                    pop.to_string(),
+                    calls.clone(),
+                );
                 std::thread::Builder::new()
                     .name(format!("edge-fn-{i}"))
                     .spawn(move || serve(rx, limits, watchdog, pop, count))

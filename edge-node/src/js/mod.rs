@@ -4,8 +4,8 @@
 //! hook is a call on the same thread. One watchdog thread per node terminates runaways.
 
 mod isolate;
-mod ops;
 mod lane;
+mod ops;
 pub(crate) mod watchdog;
 
 pub use isolate::{is_es_module, Isolate};
@@ -380,7 +380,10 @@ impl Runner {
             }
             Some(lane) if !self.limits.slice.is_zero() => {
                 let slice = Some(start + self.limits.slice);
-                match self.run(&pool, stage, event, request_id, deadline, slice).await {
+                match self
+                    .run(&pool, stage, event, request_id, deadline, slice)
+                    .await
+                {
                     Err(FnError::Sliced) => {
                         pool.moved.set(true);
                         tracing::warn!(function = %code.name, version = code.version, stage = stage.as_str(), slice_ms = self.limits.slice.as_millis() as u64, "a call ran past its slice on a serving thread: this function's calls now run on the function threads");
@@ -389,7 +392,10 @@ impl Runner {
                     other => other,
                 }
             }
-            _ => self.run(&pool, stage, event, request_id, deadline, None).await,
+            _ => {
+                self.run(&pool, stage, event, request_id, deadline, None)
+                    .await
+            }
         }?;
         let value: Value =
             serde_json::from_str(&text).map_err(|e| FnError::Unserializable(e.to_string()))?;
@@ -414,7 +420,8 @@ impl Runner {
         self.load(code).await?;
         let pool = self.pools.borrow().get(&code.key()).cloned();
         let pool = pool.ok_or_else(|| FnError::NotLoaded(code.key()))?;
-        self.run(&pool, stage, event, request_id, deadline, None).await
+        self.run(&pool, stage, event, request_id, deadline, None)
+            .await
     }
 
     /// One call on one of `pool`'s isolates, with Lambda's START / END / REPORT lines.

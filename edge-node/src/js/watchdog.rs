@@ -144,7 +144,11 @@ impl Watchdog {
         slice: Option<Instant>,
         deadline: Instant,
     ) -> Guard<'a> {
-        let ns = |t: Instant| t.saturating_duration_since(self.shared.epoch).as_nanos().max(1) as u64;
+        let ns = |t: Instant| {
+            t.saturating_duration_since(self.shared.epoch)
+                .as_nanos()
+                .max(1) as u64
+        };
         let (first, later) = match slice.filter(|s| *s < deadline) {
             Some(s) => (ns(s), ns(deadline)),
             None => (ns(deadline), 0),
@@ -211,9 +215,9 @@ fn run(shared: Weak<Shared>, linger: Duration) {
             let later = slot.later.load(Ordering::Acquire);
             if later > d && slot.committed.load(Ordering::Acquire) {
                 // Past its slice but committed: it runs on to its real deadline.
-                let _ = slot
-                    .deadline
-                    .compare_exchange(d, later, Ordering::AcqRel, Ordering::Relaxed);
+                let _ =
+                    slot.deadline
+                        .compare_exchange(d, later, Ordering::AcqRel, Ordering::Relaxed);
                 continue;
             }
             slot.on_slice.store(later > d, Ordering::Release);
