@@ -89,8 +89,8 @@ fn main() {
         let one = || async {
             let mut event = String::with_capacity(2048);
             write(&mut event, Stage::ViewerRequest, cfg, &req, None, false);
-            let out = runner.invoke(&code, Stage::ViewerRequest, &event, cfg.request_id).await.unwrap();
-            request_result(Stage::ViewerRequest, &req, false, &out).unwrap();
+            let out = runner.invoke(&code, Stage::ViewerRequest, &event, "", cfg.request_id).await.unwrap().value;
+            request_result(Stage::ViewerRequest, &req, false, &out, false).unwrap();
         };
         for _ in 0..2_000 {
             one().await;
@@ -108,24 +108,24 @@ fn main() {
         let c0 = thread_cpu();
         let mut out = serde_json::Value::Null;
         for _ in 0..n {
-            out = runner.invoke(&code, Stage::ViewerRequest, &event, cfg.request_id).await.unwrap();
+            out = runner.invoke(&code, Stage::ViewerRequest, &event, "", cfg.request_id).await.unwrap().value;
         }
         println!("  of which invoking (JSON text in, parsed result out): {:>6.2} us CPU", ((thread_cpu() - c0) / n).as_secs_f64() * 1e6);
         let c0 = thread_cpu();
         for _ in 0..n {
-            std::hint::black_box(request_result(Stage::ViewerRequest, &req, false, &out).unwrap());
+            std::hint::black_box(request_result(Stage::ViewerRequest, &req, false, &out, false).unwrap());
         }
         println!("  of which validating the result: {:>6.2} us CPU", ((thread_cpu() - c0) / n).as_secs_f64() * 1e6);
         let trivial = Arc::new(FunctionCode::new("trivial", 1, "t.js", "exports.handler = async () => 1;"));
         runner.load(&trivial).await.unwrap();
         let c0 = thread_cpu();
         for _ in 0..n {
-            std::hint::black_box(runner.invoke(&trivial, Stage::ViewerRequest, "{}", cfg.request_id).await.unwrap());
+            std::hint::black_box(runner.invoke(&trivial, Stage::ViewerRequest, "{}", "", cfg.request_id).await.unwrap().value);
         }
         println!("  an empty handler on an empty event: {:>6.2} us CPU", ((thread_cpu() - c0) / n).as_secs_f64() * 1e6);
         let c0 = thread_cpu();
         for _ in 0..n {
-            std::hint::black_box(runner.invoke(&trivial, Stage::ViewerRequest, &event, cfg.request_id).await.unwrap());
+            std::hint::black_box(runner.invoke(&trivial, Stage::ViewerRequest, &event, "", cfg.request_id).await.unwrap().value);
         }
         println!("  an empty handler on the real event (parse only): {:>6.2} us CPU", ((thread_cpu() - c0) / n).as_secs_f64() * 1e6);
         let c0 = thread_cpu();

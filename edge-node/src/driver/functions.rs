@@ -6,13 +6,12 @@ use super::metrics::Phase;
 use super::{RequestCtx, Worker};
 use crate::config::Association;
 use crate::error::EdgeError;
-use crate::js::{FnError, FunctionCode};
+use crate::js::{FnError, FunctionCode, Outcome};
 use crate::lambda::event::{self, EventConfig, FnRequest, FnResponse};
 use crate::lambda::validate::{self, RequestOutcome};
 use crate::lambda::Stage;
 use bytes::Bytes;
 use http::HeaderMap;
-use serde_json::Value;
 use std::time::Instant;
 
 impl Worker {
@@ -22,13 +21,13 @@ impl Worker {
         ctx: &RequestCtx,
         assoc: &Association,
         stage: Stage,
-        event: &str,
-    ) -> Result<Value, EdgeError> {
+        event: &Event,
+    ) -> Result<Outcome, EdgeError> {
         let start = Instant::now();
         let code = assoc.code_for(ctx.conn.viewer);
         let result = self
             .runner
-            .invoke(code, stage, event, &ctx.request_id)
+            .invoke(code, stage, &event.text, &event.parts, &ctx.request_id)
             .await;
         self.observe(ctx, Phase::from(stage), start.elapsed());
         result.map_err(|e| self.fn_error(e, code, stage))
@@ -43,9 +42,15 @@ impl Worker {
         req: &FnRequest,
     ) -> Result<RequestOutcome, EdgeError> {
         let event = event_text(ctx, stage, req, None, assoc.include_body);
-        let result = self.call(ctx, assoc, stage, &event).await?;
-        validate::request_result(stage, req, assoc.include_body, &result)
-            .map_err(|inv| invalid(assoc, stage, inv))
+        let out = self.call(ctx, assoc, stage, &event).await?;
+        validate::request_result(
+            stage,
+            req,
+            assoc.include_body,
+            &out.value,
+            out.untouched_headers,
+        )
+        .map_err(|inv| invalid(assoc, stage, inv))
     }
 
     /// A response-stage function (origin-response, viewer-response): event, call, validation.
@@ -58,10 +63,10 @@ impl Worker {
         input: &FnResponse,
     ) -> Result<FnResponse, EdgeError> {
         let event = event_text(ctx, stage, req, Some(input), false);
-        let result = self.call(ctx, assoc, stage, &event).await?;
+        let out = self.call(ctx, assoc, stage, &event).await?;
         let strict = stage == Stage::ViewerResponse
             && self.shared.node.functions.strict_viewer_response_status;
-        validate::response_result(stage, input, &result, strict)
+        validate::response_result(stage, input, &out.value, strict, out.untouched_headers)
             .map_err(|inv| invalid(assoc, stage, inv))
     }
 
@@ -97,21 +102,39 @@ impl Worker {
     }
 }
 
-/// The event's JSON for `stage`.
+/// An event as the runtime gets it: its JSON with the parts a function may never read
+/// kept aside in `parts` (lambda::event::write_lazy).
+struct Event {
+    text: String,
+    parts: String,
+}
+
+/// The event for `stage`.
 fn event_text(
     ctx: &RequestCtx,
     stage: Stage,
     req: &FnRequest,
     resp: Option<&FnResponse>,
     include_body: bool,
-) -> String {
+) -> Event {
     let config = EventConfig {
         distribution_domain: &ctx.dist.domain_name,
         distribution_id: &ctx.dist.id,
         request_id: &ctx.request_id,
     };
-    let mut event = String::with_capacity(2048);
-    event::write(&mut event, stage, config, req, resp, include_body);
+    let mut event = Event {
+        text: String::with_capacity(512),
+        parts: String::with_capacity(1536),
+    };
+    event::write_lazy(
+        &mut event.text,
+        &mut event.parts,
+        stage,
+        config,
+        req,
+        resp,
+        include_body,
+    );
     event
 }
 

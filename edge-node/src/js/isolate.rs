@@ -16,6 +16,14 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant;
 
+/// What a handler returned: its JSON, and whether it is the object the event gave with that
+/// object's headers never read (left out of the JSON; the node keeps what it sent).
+#[derive(Debug)]
+pub struct Returned {
+    pub json: String,
+    pub untouched_headers: bool,
+}
+
 pub struct Isolate {
     /// Declared before `rt`: handles into the engine must be dropped before the engine.
     internals: Internals,
@@ -318,15 +326,17 @@ impl Isolate {
     /// stopped at the slice unless it finished or fetched first: `FnError::Sliced`, and the
     /// caller runs it again elsewhere. Its console lines are held until then, so they are
     /// written once.
+    #[allow(clippy::too_many_arguments)]
     pub async fn invoke(
         &mut self,
         event: &str,
+        parts: &str,
         mut ctx: LogContext,
         timeout_ms: u64,
         deadline: Instant,
         slice: Option<Instant>,
         watchdog: &Watchdog,
-    ) -> Result<String, FnError> {
+    ) -> Result<Returned, FnError> {
         let request_id = ctx.request_id.clone();
         if slice.is_some() {
             ctx.held = Some(Vec::new());
@@ -337,8 +347,9 @@ impl Isolate {
         let fast = {
             deno_core::scope!(scope, self.rt);
             let recv: v8::Local<v8::Value> = v8::undefined(scope).into();
-            let (Some(e), Some(r)) = (
+            let (Some(e), Some(p), Some(r)) = (
                 v8::String::new(scope, event),
+                v8::String::new(scope, parts),
                 v8::String::new(scope, &request_id),
             ) else {
                 return Err(FnError::Threw(
@@ -347,7 +358,7 @@ impl Isolate {
             };
             let t = v8::Number::new(scope, timeout_ms as f64);
             let f = v8::Local::new(scope, &self.internals.invoke);
-            match f.call(scope, recv, &[e.into(), r.into(), t.into()]) {
+            match f.call(scope, recv, &[e.into(), p.into(), r.into(), t.into()]) {
                 None => Err(()),
                 Some(_) => {
                     scope.perform_microtask_checkpoint();
@@ -414,7 +425,10 @@ impl Isolate {
                         return if thenable {
                             Err(FnError::NeverSettled)
                         } else {
-                            Ok("null".into())
+                            Ok(Returned {
+                                json: "null".into(),
+                                untouched_headers: false,
+                            })
                         };
                     }
                     Ok(Err(e)) => Err(self.stopped(&guard, &e.to_string(), timeout_ms)),
@@ -423,14 +437,11 @@ impl Isolate {
         };
         drop(guard);
         let text = outcome?;
-        match text.split_at_checked(1) {
-            Some(("o", json)) => Ok(json.to_string()),
-            Some(("e", err)) => Err(FnError::Threw(err.to_string())),
-            Some(("u", err)) => Err(FnError::Unserializable(err.to_string())),
-            _ => Err(FnError::Threw(format!("unexpected outcome {text:?}"))),
-        }
+        outcome_of(&text)
     }
+}
 
+impl Isolate {
     /// Why JavaScript stopped: the heap limit, the deadline, or an error; the first two leave
     /// the isolate unusable.
     fn stopped(&mut self, guard: &Guard<'_>, error: &str, timeout_ms: u64) -> FnError {
@@ -446,6 +457,23 @@ impl Isolate {
         } else {
             FnError::Threw(error.to_string())
         }
+    }
+}
+
+/// The outcome the runtime recorded: "o<json>", "c<0|1><json>", "e<error>" or "u<error>".
+fn outcome_of(text: &str) -> Result<Returned, FnError> {
+    match text.split_at_checked(1) {
+        Some(("o", json)) => Ok(Returned {
+            json: json.to_string(),
+            untouched_headers: false,
+        }),
+        Some(("c", rest)) => Ok(Returned {
+            untouched_headers: rest.starts_with('1'),
+            json: rest.get(1..).unwrap_or("null").to_string(),
+        }),
+        Some(("e", err)) => Err(FnError::Threw(err.to_string())),
+        Some(("u", err)) => Err(FnError::Unserializable(err.to_string())),
+        _ => Err(FnError::Threw(format!("unexpected outcome {text:?}"))),
     }
 }
 

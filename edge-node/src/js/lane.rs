@@ -4,7 +4,7 @@
 //! lowest scheduling priority, so even a loop that spins to its deadline takes CPU only
 //! when the serving threads leave it some. A call goes to the thread with the fewest calls.
 
-use super::{FnError, FunctionCode, FunctionLimits, Runner, Watchdog};
+use super::{FnError, FunctionCode, FunctionLimits, Returned, Runner, Watchdog};
 use crate::lambda::Stage;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -26,9 +26,10 @@ enum Job {
         code: Arc<FunctionCode>,
         stage: Stage,
         event: String,
+        parts: String,
         request_id: String,
         deadline: Instant,
-        done: oneshot::Sender<Result<String, FnError>>,
+        done: oneshot::Sender<Result<Returned, FnError>>,
     },
     /// Drop the isolates of functions not in the list.
     Retain(Vec<String>),
@@ -72,9 +73,10 @@ impl Lane {
         code: &Arc<FunctionCode>,
         stage: Stage,
         event: &str,
+        parts: &str,
         request_id: &str,
         deadline: Instant,
-    ) -> Result<String, FnError> {
+    ) -> Result<Returned, FnError> {
         let t = self
             .threads
             .iter()
@@ -86,6 +88,7 @@ impl Lane {
             code: code.clone(),
             stage,
             event: event.to_string(),
+            parts: parts.to_string(),
             request_id: request_id.to_string(),
             deadline,
             done,
@@ -142,6 +145,7 @@ fn serve(
                     code,
                     stage,
                     event,
+                    parts,
                     request_id,
                     deadline,
                     done,
@@ -149,7 +153,7 @@ fn serve(
                     let (runner, calls) = (runner.clone(), calls.clone());
                     tokio::task::spawn_local(async move {
                         let out = runner
-                            .invoke_here(&code, stage, &event, &request_id, deadline)
+                            .invoke_here(&code, stage, &event, &parts, &request_id, deadline)
                             .await;
                         calls.fetch_sub(1, Ordering::AcqRel);
                         let _ = done.send(out);

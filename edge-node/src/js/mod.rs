@@ -8,7 +8,7 @@ mod lane;
 mod ops;
 pub(crate) mod watchdog;
 
-pub use isolate::{is_es_module, Isolate};
+pub use isolate::{is_es_module, Isolate, Returned};
 pub use lane::Lane;
 pub use ops::LogContext;
 pub use watchdog::Watchdog;
@@ -142,6 +142,14 @@ pub enum FnError {
     Sliced,
 }
 
+/// A function's result: its value, and whether it is the object the event gave with that
+/// object's headers never read (they are then missing from `value`: the node keeps its own).
+#[derive(Debug)]
+pub struct Outcome {
+    pub value: Value,
+    pub untouched_headers: bool,
+}
+
 /// Warm isolates of one function on one worker thread.
 pub struct Pool {
     pub code: Arc<FunctionCode>,
@@ -216,14 +224,14 @@ impl Pool {
             return;
         }
         drop(iso);
-        if self.moved.get() {
-            return;
-        }
         let pool = self.clone();
         tokio::task::spawn_local(async move {
             // A terminated isolate is usually one that filled its heap: give that memory back
             // (off this thread, which serves viewers meanwhile).
             let _ = tokio::task::spawn_blocking(return_freed_memory).await;
+            if pool.moved.get() {
+                return;
+            }
             match Isolate::load(
                 pool.code.clone(),
                 &pool.limits,
@@ -358,8 +366,9 @@ impl Runner {
         code: &Arc<FunctionCode>,
         stage: Stage,
         event: &str,
+        parts: &str,
         request_id: &str,
-    ) -> Result<Value, FnError> {
+    ) -> Result<Outcome, FnError> {
         let key = code.key();
         let pool = self
             .pools
@@ -374,37 +383,42 @@ impl Runner {
         let _inflight = InFlight(&self.inflight);
         let start = Instant::now();
         let deadline = start + self.limits.timeout(stage);
-        let text = match &self.lane {
+        let returned = match &self.lane {
             Some(lane) if pool.moved.get() => {
-                lane.call(code, stage, event, request_id, deadline).await
+                lane.call(code, stage, event, parts, request_id, deadline)
+                    .await
             }
             Some(lane) if !self.limits.slice.is_zero() => {
                 let slice = Some(start + self.limits.slice);
                 match self
-                    .run(&pool, stage, event, request_id, deadline, slice)
+                    .run(&pool, stage, event, parts, request_id, deadline, slice)
                     .await
                 {
                     Err(FnError::Sliced) => {
                         pool.moved.set(true);
                         tracing::warn!(function = %code.name, version = code.version, stage = stage.as_str(), slice_ms = self.limits.slice.as_millis() as u64, "a call ran past its slice on a serving thread: this function's calls now run on the function threads");
-                        lane.call(code, stage, event, request_id, deadline).await
+                        lane.call(code, stage, event, parts, request_id, deadline)
+                            .await
                     }
                     other => other,
                 }
             }
             _ => {
-                self.run(&pool, stage, event, request_id, deadline, None)
+                self.run(&pool, stage, event, parts, request_id, deadline, None)
                     .await
             }
         }?;
-        let value: Value =
-            serde_json::from_str(&text).map_err(|e| FnError::Unserializable(e.to_string()))?;
+        let value: Value = serde_json::from_str(&returned.json)
+            .map_err(|e| FnError::Unserializable(e.to_string()))?;
         if let Some(msg) = value.get("__edge_unserializable") {
             return Err(FnError::Unserializable(
                 msg.as_str().unwrap_or("").to_string(),
             ));
         }
-        Ok(value)
+        Ok(Outcome {
+            value,
+            untouched_headers: returned.untouched_headers,
+        })
     }
 
     /// A call on a function thread: loads the function here first if needed (never on a
@@ -414,26 +428,29 @@ impl Runner {
         code: &Arc<FunctionCode>,
         stage: Stage,
         event: &str,
+        parts: &str,
         request_id: &str,
         deadline: Instant,
-    ) -> Result<String, FnError> {
+    ) -> Result<Returned, FnError> {
         self.load(code).await?;
         let pool = self.pools.borrow().get(&code.key()).cloned();
         let pool = pool.ok_or_else(|| FnError::NotLoaded(code.key()))?;
-        self.run(&pool, stage, event, request_id, deadline, None)
+        self.run(&pool, stage, event, parts, request_id, deadline, None)
             .await
     }
 
     /// One call on one of `pool`'s isolates, with Lambda's START / END / REPORT lines.
+    #[allow(clippy::too_many_arguments)]
     async fn run(
         &self,
         pool: &Rc<Pool>,
         stage: Stage,
         event: &str,
+        parts: &str,
         request_id: &str,
         deadline: Instant,
         slice: Option<Instant>,
-    ) -> Result<String, FnError> {
+    ) -> Result<Returned, FnError> {
         let code = &pool.code;
         let start = Instant::now();
         let mut iso = pool.acquire(deadline).await.ok_or(FnError::Throttled)?;
@@ -449,7 +466,15 @@ impl Runner {
         tracing::debug!(target: "edge::lambda", function = %code.name, version = code.version, stage = stage.as_str(), request_id, "START RequestId: {request_id} Version: {}", code.version);
         let timeout_ms = self.limits.timeout(stage).as_millis() as u64;
         let outcome = iso
-            .invoke(event, ctx, timeout_ms, deadline, slice, &self.watchdog)
+            .invoke(
+                event,
+                parts,
+                ctx,
+                timeout_ms,
+                deadline,
+                slice,
+                &self.watchdog,
+            )
             .await;
         pool.release(iso);
         if matches!(outcome, Err(FnError::Sliced)) {
@@ -481,5 +506,7 @@ pub fn eval_json(source: &'static str) -> Result<String, FnError> {
     Ok(local.to_rust_string_lossy(scope))
 }
 
+#[cfg(test)]
+mod lazy_tests;
 #[cfg(test)]
 mod tests;

@@ -362,7 +362,7 @@
     e.code = "MODULE_NOT_FOUND";
     throw e;
   };
-  const state = { handler: null, thenable: false, context: {} };
+  const state = { handler: null, thenable: false, context: {}, serializing: false };
   // CommonJS: `factory` is the function source compiled as a function of (exports, require,
   // module, __filename, __dirname); calling it runs the module's top level.
   function loadCommonJs(factory, filename) {
@@ -409,16 +409,27 @@
   }
 
   // One invocation. `invoke` never throws: it records the outcome in `state.outcome` as
-  // "o<result JSON>" or "e<error>", usually within the same microtask checkpoint; the runtime
-  // then reads it with `take()`, or waits with `wait()` when the handler still has work pending.
-  // A handler that neither calls back nor returns a promise never records an outcome; the
-  // runtime sees the event loop drain and reports a null result (state.thenable = false).
-  function invoke(eventJson, requestId, timeoutMs) {
+  // "o<result JSON>", "c<0|1><result JSON>" (the object the event gave, see below) or
+  // "e<error>", usually within the same microtask checkpoint; the runtime then reads it with
+  // `take()`, or waits with `wait()` when the handler still has work pending. A handler that
+  // neither calls back nor returns a promise never records an outcome; the runtime sees the
+  // event loop drain and reports a null result (state.thenable = false).
+  //
+  // A hook pays for what it touches: in `eventJson` the parts a function may never read (the
+  // request's headers, body and origin, the response's headers) are `[start,end]` ranges of
+  // `partsText`, parsed on first read (an accessor that turns itself into the plain value,
+  // keeping its place in key order; assigning replaces it the same way). When the handler
+  // returns the very request (request stages) or response (response stages) it was given,
+  // parts it never read are left out of the result and the leading digit says whether that
+  // object's headers were among them (1): the node keeps what it sent instead of parsing it
+  // back and checking it again.
+  function invoke(eventJson, partsText, requestId, timeoutMs) {
     state.outcome = null;
     state.waiter = null;
     state.thenable = false;
     const deadline = Date.now() + timeoutMs;
     let settled = false;
+    let given = null;
     const settle = (text) => {
       state.outcome = text;
       if (state.waiter) state.waiter();
@@ -428,11 +439,27 @@
       settled = true;
       if (err !== null && err !== undefined) return settle("e" + describe(err));
       let out;
-      try { out = JSON.stringify(result === undefined ? null : result); } catch (e) { return settle("u" + String(e && e.message)); }
+      try {
+        if (given !== null && result === given.object) {
+          const untouched = given.lazyHeaders && isLazy(result, "headers");
+          state.serializing = true;
+          try { out = JSON.stringify(result); } finally { state.serializing = false; }
+          return settle((untouched ? "c1" : "c0") + out);
+        }
+        out = JSON.stringify(result === undefined ? null : result);
+      } catch (e) { return settle("u" + String(e && e.message)); }
       settle("o" + (out === undefined ? "null" : out));
     };
     try {
       const event = JSON.parse(eventJson);
+      if (partsText) {
+        const cf = event.Records[0].cf;
+        const req = cf.request, resp = cf.response;
+        lazy(req, "headers", partsText); lazy(req, "body", partsText); lazy(req, "origin", partsText);
+        if (resp) lazy(resp, "headers", partsText);
+        const object = resp || req;
+        given = { object, lazyHeaders: isLazy(object, "headers") };
+      }
       const context = {
         ...state.context,
         awsRequestId: requestId,
@@ -448,6 +475,28 @@
     } catch (e) {
       callback(e ?? new Error("the handler threw " + e));
     }
+  }
+  // The accessor of a lazy part: parses it on first read. While the result is serialized it
+  // reads as undefined (so JSON leaves the part out) without being parsed.
+  function lazy(obj, key, partsText) {
+    const range = obj[key];
+    if (!Array.isArray(range)) return;
+    const become = (value) => Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
+    Object.defineProperty(obj, key, {
+      get: function lazyPart() {
+        if (state.serializing) return undefined;
+        const value = JSON.parse(partsText.slice(range[0], range[1]));
+        become(value);
+        return value;
+      },
+      set(value) { become(value); },
+      enumerable: true,
+      configurable: true,
+    });
+  }
+  function isLazy(obj, key) {
+    const d = Object.getOwnPropertyDescriptor(obj, key);
+    return d !== undefined && d.get !== undefined && d.get.name === "lazyPart";
   }
   function describe(err) {
     if (err instanceof Error) return err.stack || `${err.name}: ${err.message}`;

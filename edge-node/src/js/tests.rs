@@ -4,6 +4,31 @@ use super::*;
 use crate::lambda::Stage;
 use serde_json::json;
 
+/// A call with a plain event (no lazy parts), its value only.
+trait InvokeValue {
+    async fn invoke_value(
+        &self,
+        code: &Arc<FunctionCode>,
+        stage: Stage,
+        event: &str,
+        request_id: &str,
+    ) -> Result<Value, FnError>;
+}
+
+impl InvokeValue for Runner {
+    async fn invoke_value(
+        &self,
+        code: &Arc<FunctionCode>,
+        stage: Stage,
+        event: &str,
+        request_id: &str,
+    ) -> Result<Value, FnError> {
+        self.invoke(code, stage, event, "", request_id)
+            .await
+            .map(|o| o.value)
+    }
+}
+
 fn limits() -> FunctionLimits {
     FunctionLimits {
         viewer_timeout: Duration::from_millis(500),
@@ -16,7 +41,7 @@ fn limits() -> FunctionLimits {
     }
 }
 
-fn runner() -> Runner {
+pub(super) fn runner() -> Runner {
     runner_with(limits())
 }
 
@@ -30,7 +55,7 @@ fn runner_with(limits: FunctionLimits) -> Runner {
 }
 
 /// Runs `f` on a current-thread runtime with a LocalSet, as a worker does.
-fn local<F: std::future::Future>(f: F) -> F::Output {
+pub(super) fn local<F: std::future::Future>(f: F) -> F::Output {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -46,7 +71,7 @@ async fn run_with(limits: FunctionLimits, src: &str, event: Value) -> Result<Val
     let r = runner_with(limits);
     let code = Arc::new(FunctionCode::new("t", 1, "t.js", src));
     r.load(&code).await?;
-    r.invoke(&code, Stage::ViewerRequest, &event.to_string(), "rid")
+    r.invoke_value(&code, Stage::ViewerRequest, &event.to_string(), "rid")
         .await
 }
 
@@ -110,19 +135,19 @@ fn globals_survive_between_invocations_but_not_between_functions() {
         r.load(&a).await.unwrap();
         r.load(&b).await.unwrap();
         assert_eq!(
-            r.invoke(&a, Stage::ViewerRequest, &json!({}).to_string(), "1")
+            r.invoke_value(&a, Stage::ViewerRequest, &json!({}).to_string(), "1")
                 .await
                 .unwrap(),
             json!(1)
         );
         assert_eq!(
-            r.invoke(&a, Stage::ViewerRequest, &json!({}).to_string(), "2")
+            r.invoke_value(&a, Stage::ViewerRequest, &json!({}).to_string(), "2")
                 .await
                 .unwrap(),
             json!(2)
         );
         assert_eq!(
-            r.invoke(&b, Stage::ViewerRequest, &json!({}).to_string(), "3")
+            r.invoke_value(&b, Stage::ViewerRequest, &json!({}).to_string(), "3")
                 .await
                 .unwrap(),
             json!("undefined")
@@ -164,7 +189,7 @@ fn runaways_are_terminated_and_the_isolate_replaced() {
         r.load(&code).await.unwrap();
         let started = Instant::now();
         let e = r
-            .invoke(
+            .invoke_value(
                 &code,
                 Stage::ViewerRequest,
                 &json!({"spin": true}).to_string(),
@@ -176,7 +201,7 @@ fn runaways_are_terminated_and_the_isolate_replaced() {
         assert!(started.elapsed() < Duration::from_secs(3));
         // The replacement is a fresh isolate: its counter starts again.
         assert_eq!(
-            r.invoke(&code, Stage::ViewerRequest, &json!({}).to_string(), "2")
+            r.invoke_value(&code, Stage::ViewerRequest, &json!({}).to_string(), "2")
                 .await
                 .unwrap(),
             json!(1)
@@ -189,7 +214,7 @@ fn runaways_are_terminated_and_the_isolate_replaced() {
         ));
         r.load(&timer).await.unwrap();
         assert!(matches!(
-            r.invoke(&timer, Stage::ViewerRequest, &json!({}).to_string(), "3")
+            r.invoke_value(&timer, Stage::ViewerRequest, &json!({}).to_string(), "3")
                 .await,
             Err(FnError::Timeout(_))
         ));
@@ -220,7 +245,7 @@ fn a_runaway_is_stopped_even_when_the_watchdog_was_asleep() {
         }
         let started = Instant::now();
         let e = r
-            .invoke(&code, Stage::ViewerRequest, "{}", "1")
+            .invoke_value(&code, Stage::ViewerRequest, "{}", "1")
             .await
             .unwrap_err();
         assert_eq!(e, FnError::Timeout(Duration::from_millis(500)));

@@ -76,6 +76,48 @@ pub fn write(
     resp: Option<&FnResponse>,
     include_body: bool,
 ) {
+    write_parts(out, None, stage, cfg, req, resp, include_body);
+}
+
+/// Like `write`, but the parts a function may never read (the request's headers, body and
+/// origin, the response's headers) go into `parts` instead, each replaced in `out` by its
+/// `[start,end]` byte range there: the runtime parses a part only when the function first
+/// reads it (docs/request-path.md: "A hook pays for what it touches").
+pub fn write_lazy(
+    out: &mut String,
+    parts: &mut String,
+    stage: Stage,
+    cfg: EventConfig<'_>,
+    req: &FnRequest,
+    resp: Option<&FnResponse>,
+    include_body: bool,
+) {
+    parts.clear();
+    write_parts(out, Some(parts), stage, cfg, req, resp, include_body);
+}
+
+/// Writes one lazy part: into `parts` (with its range in `out`) or straight into `out`.
+fn part(out: &mut String, parts: &mut Option<&mut String>, write: impl FnOnce(&mut String)) {
+    match parts {
+        None => write(out),
+        Some(p) => {
+            let start = p.len();
+            write(p);
+            use std::fmt::Write;
+            let _ = write!(out, "[{start},{}]", p.len());
+        }
+    }
+}
+
+fn write_parts(
+    out: &mut String,
+    mut parts: Option<&mut String>,
+    stage: Stage,
+    cfg: EventConfig<'_>,
+    req: &FnRequest,
+    resp: Option<&FnResponse>,
+    include_body: bool,
+) {
     out.clear();
     out.push_str(r#"{"Records":[{"cf":{"config":{"distributionDomainName":"#);
     string(out, cfg.distribution_domain);
@@ -89,26 +131,34 @@ pub fn write(
     if include_body && stage.is_request() {
         let limit = stage.size_limit();
         let data = &req.body[..req.body.len().min(limit)];
-        out.push_str(r#""body":{"inputTruncated":"#);
-        out.push_str(if req.body.len() > limit {
-            "true"
-        } else {
-            "false"
+        out.push_str(r#""body":"#);
+        part(out, &mut parts, |out| {
+            out.push_str(r#"{"inputTruncated":"#);
+            out.push_str(if req.body.len() > limit {
+                "true"
+            } else {
+                "false"
+            });
+            out.push_str(r#","action":"read-only","encoding":"base64","data":""#);
+            base64::engine::general_purpose::STANDARD.encode_string(data, out);
+            out.push_str(r#""}"#);
         });
-        out.push_str(r#","action":"read-only","encoding":"base64","data":""#);
-        base64::engine::general_purpose::STANDARD.encode_string(data, out);
-        out.push_str(r#""},"#);
+        out.push(',');
     }
     out.push_str(r#""clientIp":"#);
     string(out, &req.client_ip);
     out.push_str(r#","headers":"#);
-    headers::write_event(out, &req.headers);
+    part(out, &mut parts, |out| {
+        headers::write_event(out, &req.headers)
+    });
     out.push_str(r#","method":"#);
     string(out, req.method.as_str());
     if matches!(stage, Stage::OriginRequest | Stage::OriginResponse) {
         if let Some(o) = &req.origin {
             out.push_str(r#","origin":"#);
-            out.push_str(&o.to_event().to_string());
+            part(out, &mut parts, |out| {
+                out.push_str(&o.to_event().to_string())
+            });
         }
     }
     out.push_str(r#","querystring":"#);
@@ -118,7 +168,7 @@ pub fn write(
     out.push('}');
     if let Some(r) = resp {
         out.push_str(r#","response":{"headers":"#);
-        headers::write_event(out, &r.headers);
+        part(out, &mut parts, |out| headers::write_event(out, &r.headers));
         out.push_str(r#","status":""#);
         out.push_str(r.status.as_str());
         out.push_str(r#"","statusDescription":"#);

@@ -64,12 +64,15 @@ fn type_name(v: &Value) -> &'static str {
     }
 }
 
-/// Validates the result of a viewer-request or origin-request function.
+/// Validates the result of a viewer-request or origin-request function. `untouched_headers`:
+/// the result is the request the event gave and its headers were never read (they are not in
+/// `result`; `input`'s stand, already valid).
 pub fn request_result(
     stage: Stage,
     input: &FnRequest,
     include_body: bool,
     result: &Value,
+    untouched_headers: bool,
 ) -> Result<RequestOutcome, Invalid> {
     let obj = object(result)?;
     if obj.contains_key("status") {
@@ -117,12 +120,14 @@ pub fn request_result(
             ),
         ));
     }
-    let new_headers = required_headers(obj, "request")?;
-    check_headers(stage, &input.headers, &new_headers)?;
     let mut out = input.clone();
+    if !untouched_headers {
+        let new_headers = required_headers(obj, "request")?;
+        check_headers(stage, &input.headers, &new_headers)?;
+        out.headers = merge_hidden(&input.headers, new_headers);
+    }
     out.uri = uri.to_string();
     out.querystring = querystring.to_string();
-    out.headers = merge_hidden(&input.headers, new_headers);
     if include_body {
         if let Some(b) = obj
             .get("body")
@@ -369,6 +374,7 @@ pub fn response_result(
     input: &FnResponse,
     result: &Value,
     strict: bool,
+    untouched_headers: bool,
 ) -> Result<FnResponse, Invalid> {
     let obj = object(result)?;
     let mut status = status_of(obj.get("status"))?;
@@ -390,8 +396,13 @@ pub fn response_result(
         );
         status = input.status;
     }
-    let headers = required_headers(obj, "response")?;
-    check_headers(stage, &input.headers, &headers)?;
+    let headers = if untouched_headers {
+        None
+    } else {
+        let headers = required_headers(obj, "response")?;
+        check_headers(stage, &input.headers, &headers)?;
+        Some(headers)
+    };
     let body = response_body(obj)?;
     if let Some(b) = &body {
         within_limit(stage, b.len(), "response body")?;
@@ -402,7 +413,10 @@ pub fn response_result(
             .get("statusDescription")
             .and_then(Value::as_str)
             .map_or_else(|| input.status_description.clone(), str::to_string),
-        headers: merge_hidden(&input.headers, headers),
+        headers: match headers {
+            Some(h) => merge_hidden(&input.headers, h),
+            None => input.headers.clone(),
+        },
         body: body.or_else(|| input.body.clone()),
     })
 }

@@ -36,7 +36,7 @@ fn unchanged_request_continues_and_changes_apply() {
     v["querystring"] = json!("a=1");
     v["headers"]["x-new"] = json!([{"value": "1"}]);
     let RequestOutcome::Continue(out) =
-        request_result(Stage::ViewerRequest, &r, false, &v).unwrap()
+        request_result(Stage::ViewerRequest, &r, false, &v, false).unwrap()
     else {
         panic!()
     };
@@ -47,9 +47,9 @@ fn unchanged_request_continues_and_changes_apply() {
 
 #[test]
 fn null_and_non_objects_are_invalid_json() {
-    let e = request_result(Stage::ViewerRequest, &req(), false, &Value::Null).unwrap_err();
+    let e = request_result(Stage::ViewerRequest, &req(), false, &Value::Null, false).unwrap_err();
     assert!(e.message.contains("not parsable"));
-    let e = request_result(Stage::ViewerRequest, &req(), false, &json!("x")).unwrap_err();
+    let e = request_result(Stage::ViewerRequest, &req(), false, &json!("x"), false).unwrap_err();
     assert!(e.message.contains("must be an object type"));
 }
 
@@ -58,7 +58,7 @@ fn read_only_headers_cannot_change_or_be_deleted() {
     let r = req();
     let mut v = event_request(&r);
     v["headers"]["host"] = json!([{"value": "evil.example"}]);
-    let e = request_result(Stage::ViewerRequest, &r, false, &v).unwrap_err();
+    let e = request_result(Stage::ViewerRequest, &r, false, &v, false).unwrap_err();
     assert!(
         e.detail
             .contains("change read-only header, headerName : Host"),
@@ -66,7 +66,7 @@ fn read_only_headers_cannot_change_or_be_deleted() {
     );
     let mut v = event_request(&r);
     v["headers"].as_object_mut().unwrap().remove("via");
-    let e = request_result(Stage::ViewerRequest, &r, false, &v).unwrap_err();
+    let e = request_result(Stage::ViewerRequest, &r, false, &v, false).unwrap_err();
     assert!(
         e.detail
             .contains("delete read-only header, headerName : Via"),
@@ -75,7 +75,7 @@ fn read_only_headers_cannot_change_or_be_deleted() {
     // Host is writable at origin-request.
     let mut v = event_request(&r);
     v["headers"]["host"] = json!([{"value": "other.example"}]);
-    assert!(request_result(Stage::OriginRequest, &r, false, &v).is_ok());
+    assert!(request_result(Stage::OriginRequest, &r, false, &v, false).is_ok());
 }
 
 #[test]
@@ -89,11 +89,14 @@ fn disallowed_headers_and_viewer_country_are_refused() {
     ] {
         let mut v = event_request(&r);
         v["headers"][name] = json!([{"value": "1"}]);
-        assert!(request_result(stage, &r, false, &v).is_err(), "{name}");
+        assert!(
+            request_result(stage, &r, false, &v, false).is_err(),
+            "{name}"
+        );
     }
     let mut v = event_request(&r);
     v["headers"]["cloudfront-viewer-country"] = json!([{"value": "DE"}]);
-    assert!(request_result(Stage::OriginRequest, &r, false, &v).is_ok());
+    assert!(request_result(Stage::OriginRequest, &r, false, &v, false).is_ok());
 }
 
 #[test]
@@ -104,6 +107,7 @@ fn generated_responses_are_checked() {
         &r,
         false,
         &json!({"status": "302", "headers": {"location": [{"value": "/x"}]}}),
+        false,
     )
     .unwrap();
     let RequestOutcome::Respond(resp) = ok else {
@@ -120,7 +124,7 @@ fn generated_responses_are_checked() {
         json!({"status": 200, "body": "a".repeat(41 * 1024)}),
     ] {
         assert!(
-            request_result(Stage::ViewerRequest, &r, false, &bad).is_err(),
+            request_result(Stage::ViewerRequest, &r, false, &bad, false).is_err(),
             "{bad}"
         );
     }
@@ -129,7 +133,8 @@ fn generated_responses_are_checked() {
         Stage::OriginRequest,
         &r,
         false,
-        &json!({"status": 200, "body": "a".repeat(41 * 1024)})
+        &json!({"status": 200, "body": "a".repeat(41 * 1024)}),
+        false
     )
     .is_ok());
     let b64 = request_result(
@@ -137,6 +142,7 @@ fn generated_responses_are_checked() {
         &r,
         false,
         &json!({"status": 200, "body": "aGk=", "bodyEncoding": "base64"}),
+        false,
     )
     .unwrap();
     let RequestOutcome::Respond(resp) = b64 else {
@@ -153,13 +159,13 @@ fn uri_and_querystring_rules() {
         v["uri"] = json!(uri);
         v["querystring"] = json!(qs);
         assert!(
-            request_result(Stage::ViewerRequest, &r, false, &v).is_err(),
+            request_result(Stage::ViewerRequest, &r, false, &v, false).is_err(),
             "{uri}?{qs}"
         );
     }
     let mut v = event_request(&r);
     v["uri"] = json!(format!("/{}", "a".repeat(8200)));
-    assert!(request_result(Stage::ViewerRequest, &r, false, &v).is_err());
+    assert!(request_result(Stage::ViewerRequest, &r, false, &v, false).is_err());
 }
 
 #[test]
@@ -168,7 +174,7 @@ fn origin_objects_are_checked() {
     let with = |o: Value| {
         let mut v = event_request(&r);
         v["origin"] = o;
-        request_result(Stage::OriginRequest, &r, false, &v)
+        request_result(Stage::OriginRequest, &r, false, &v, false)
     };
     assert!(with(json!({"custom": {"domainName": "example.com", "port": 443, "protocol": "https", "path": ""}})).is_ok());
     assert!(with(
@@ -189,13 +195,15 @@ fn replaced_body_with_include_body() {
     let r = req();
     let mut v = event_request(&r);
     v["body"] = json!({"action": "replace", "encoding": "text", "data": "new body"});
-    let RequestOutcome::Continue(out) = request_result(Stage::ViewerRequest, &r, true, &v).unwrap()
+    let RequestOutcome::Continue(out) =
+        request_result(Stage::ViewerRequest, &r, true, &v, false).unwrap()
     else {
         panic!()
     };
     assert_eq!(out.body, "new body");
     v["body"]["action"] = json!("read-only");
-    let RequestOutcome::Continue(out) = request_result(Stage::ViewerRequest, &r, true, &v).unwrap()
+    let RequestOutcome::Continue(out) =
+        request_result(Stage::ViewerRequest, &r, true, &v, false).unwrap()
     else {
         panic!()
     };
@@ -216,22 +224,22 @@ fn response_stage_rules() {
     let mut v =
         json!({"status": "200", "statusDescription": "OK", "headers": headers::to_event(&h)});
     v["headers"]["strict-transport-security"] = json!([{"value": "max-age=63072000"}]);
-    let out = response_result(Stage::ViewerResponse, &input, &v, false).unwrap();
+    let out = response_result(Stage::ViewerResponse, &input, &v, false, false).unwrap();
     assert_eq!(out.headers["strict-transport-security"], "max-age=63072000");
     v["status"] = json!(404);
     assert_eq!(
-        response_result(Stage::ViewerResponse, &input, &v, false)
+        response_result(Stage::ViewerResponse, &input, &v, false, false)
             .unwrap()
             .status,
         200
     );
-    assert!(response_result(Stage::ViewerResponse, &input, &v, true).is_err());
+    assert!(response_result(Stage::ViewerResponse, &input, &v, true, false).is_err());
     assert_eq!(
-        response_result(Stage::OriginResponse, &input, &v, false)
+        response_result(Stage::OriginResponse, &input, &v, false, false)
             .unwrap()
             .status,
         404
     );
     v["headers"].as_object_mut().unwrap().remove("via");
-    assert!(response_result(Stage::OriginResponse, &input, &v, false).is_err());
+    assert!(response_result(Stage::OriginResponse, &input, &v, false, false).is_err());
 }

@@ -1,0 +1,218 @@
+//! A hook pays for what it touches, and nothing else changes: every case runs once with the
+//! event built eagerly (plain JSON) and once with its parts parsed on first read, and both
+//! must give the same validated outcome or the same refusal, byte for byte.
+
+use super::tests::{local, runner};
+use super::FunctionCode;
+use crate::lambda::event::{self, EventConfig, FnRequest, FnResponse};
+use crate::lambda::origin::FnOrigin;
+use crate::lambda::{validate, Stage};
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use std::sync::Arc;
+
+fn request() -> FnRequest {
+    let mut h = HeaderMap::new();
+    h.insert(
+        "host",
+        HeaderValue::from_static("d111111abcdef8.cloudfront.net"),
+    );
+    h.insert("user-agent", HeaderValue::from_static("curl/8.4.0"));
+    h.insert("accept", HeaderValue::from_static("*/*"));
+    h.append("cookie", HeaderValue::from_static("a=1"));
+    h.append("cookie", HeaderValue::from_static("b=2"));
+    FnRequest {
+        client_ip: "203.0.113.178".into(),
+        method: Method::GET,
+        uri: "/picture.jpg".into(),
+        querystring: "size=large".into(),
+        headers: h,
+        body: bytes::Bytes::new(),
+        origin: None,
+    }
+}
+
+fn response() -> FnResponse {
+    let mut h = HeaderMap::new();
+    h.insert("content-type", HeaderValue::from_static("text/html"));
+    h.insert("cache-control", HeaderValue::from_static("max-age=60"));
+    h.insert("server", HeaderValue::from_static("MockOrigin"));
+    FnResponse {
+        status: StatusCode::OK,
+        status_description: "OK".into(),
+        headers: h,
+        body: None,
+    }
+}
+
+const CONFIG: EventConfig<'static> = EventConfig {
+    distribution_domain: "d111111abcdef8.cloudfront.net",
+    distribution_id: "EDFDVBD6EXAMPLE",
+    request_id: "4TyzHTaYWb1GX1qTfsHhEqV6HUDd_BzoBZnwfnvQc_1oF26ClkoUSEQ==",
+};
+
+/// The verdict on `body` (a handler's body with `event`, `request` and `response` in scope) at
+/// `stage`, with the event plain or lazy.
+async fn verdict(stage: Stage, body: &str, lazy: bool) -> String {
+    let r = runner();
+    let src = format!(
+        "exports.handler = async (event) => {{ const cf = event.Records[0].cf; const request = cf.request; const response = cf.response; {body} }};"
+    );
+    let code = Arc::new(FunctionCode::new("lazy", 1, "lazy.js", src));
+    r.load(&code).await.unwrap();
+    let mut req = request();
+    if !stage.is_viewer() {
+        let o = crate::config::from_origin_url("https://example.org").unwrap();
+        req.origin = Some(FnOrigin::custom(
+            &o.distributions[0].origins[0],
+            crate::config::Protocol::Https,
+        ));
+    }
+    let resp = (!stage.is_request()).then(response);
+    let (mut text, mut parts) = (String::new(), String::new());
+    if lazy {
+        event::write_lazy(
+            &mut text,
+            &mut parts,
+            stage,
+            CONFIG,
+            &req,
+            resp.as_ref(),
+            false,
+        );
+    } else {
+        event::write(&mut text, stage, CONFIG, &req, resp.as_ref(), false);
+    }
+    let out = match r.invoke(&code, stage, &text, &parts, "rid").await {
+        Ok(out) => out,
+        Err(e) => return format!("error: {e}"),
+    };
+    match &resp {
+        None => format!(
+            "{:?}",
+            validate::request_result(stage, &req, false, &out.value, out.untouched_headers)
+        ),
+        Some(input) => format!(
+            "{:?}",
+            validate::response_result(stage, input, &out.value, false, out.untouched_headers)
+        ),
+    }
+}
+
+const REQUEST_CASES: &[&str] = &[
+    "return request;",
+    "request.headers; return request;",
+    "request.uri = '/new.jpg'; return request;",
+    "request.querystring = 'size=small&x=1'; return request;",
+    "request.headers['x-a'] = [{ key: 'X-A', value: '1' }]; return request;",
+    "request.headers['user-agent'].push({ key: 'User-Agent', value: 'two' }); return request;",
+    "request.headers.accept = request.headers.accept.map((e) => ({ ...e, value: 'text/plain' })); return request;",
+    "request.headers.cookie = request.headers.cookie.filter((c, i) => i === 0); return request;",
+    "delete request.headers['user-agent']; return request;",
+    "request.headers = { host: request.headers.host }; return request;",
+    "request.headers = {}; return request;",
+    "delete request.headers; return request;",
+    "request.headers.host = [{ key: 'Host', value: 'elsewhere.example' }]; return request;",
+    "request.headers['x-bad'] = [{ value: 5 }]; return request;",
+    "request.headers['via'] = [{ value: '1.1 x' }]; return request;",
+    "return { ...request };",
+    "return { ...request, uri: '/spread' };",
+    "return Object.assign({}, request, { uri: '/assigned' });",
+    "return JSON.parse(JSON.stringify(request));",
+    "return structuredClone(request);",
+    "const copy = { ...request }; delete copy.headers; return copy;",
+    "return { status: '200', body: JSON.stringify(event) };",
+    "return { status: '200', body: JSON.stringify(structuredClone(event)) };",
+    "return { status: '200', body: JSON.stringify([Object.keys(request), 'headers' in request, request.hasOwnProperty('headers'), Object.entries(request).length]) };",
+    "return { status: '200', body: JSON.stringify(Object.entries(request.headers)) };",
+    "return { status: '200', body: JSON.stringify(Object.keys(event.Records[0].cf)) + JSON.stringify(cf.config) };",
+    "console.log(event); return request;",
+    "const h = request.headers; request.headers = h; return request;",
+    "request.headers['x-n'] = [{ key: 'X-N', value: String(Object.keys(request.headers).length) }]; return request;",
+    "return cf;",
+    "return null;",
+    "request.uri = 'no-slash'; return request;",
+    "return { status: '302', headers: { location: [{ value: 'https://example.org' + request.uri }] } };",
+];
+
+const RESPONSE_CASES: &[&str] = &[
+    "return response;",
+    "response.headers; return response;",
+    "response.headers['x-a'] = [{ key: 'X-A', value: '1' }]; return response;",
+    "response.headers['strict-transport-security'] = [{ key: 'Strict-Transport-Security', value: 'max-age=63072000' }]; return response;",
+    "delete response.headers.server; return response;",
+    "response.headers = { ...response.headers, 'x-b': [{ value: '2' }] }; return response;",
+    "delete response.headers; return response;",
+    "response.status = '404'; return response;",
+    "response.statusDescription = 'Fine'; return response;",
+    "response.headers['x-bad'] = [{ value: null }]; return response;",
+    "response.headers['transfer-encoding'] = [{ value: 'chunked' }]; return response;",
+    "return { ...response };",
+    "return { status: response.status, headers: response.headers };",
+    "return { status: '200', statusDescription: 'OK', headers: {} };",
+    "return JSON.parse(JSON.stringify(response));",
+    "response.headers['x-e'] = [{ value: String(JSON.stringify(event).length) }]; return response;",
+    "response.headers['x-k'] = [{ value: Object.keys(request).join() + '|' + Object.keys(response).join() }]; return response;",
+    "response.headers['x-q'] = [{ value: request.headers.host[0].value + request.querystring }]; return response;",
+    "return request;",
+    "return undefined;",
+];
+
+#[test]
+fn the_lazy_event_gives_the_same_outcome_as_the_plain_one() {
+    local(async {
+        let (mut checked, mut accepted) = (0, 0);
+        for (stage, cases) in [
+            (Stage::ViewerRequest, REQUEST_CASES),
+            (Stage::OriginRequest, REQUEST_CASES),
+            (Stage::ViewerResponse, RESPONSE_CASES),
+            (Stage::OriginResponse, RESPONSE_CASES),
+        ] {
+            for case in cases {
+                let plain = verdict(stage, case, false).await;
+                let lazy = verdict(stage, case, true).await;
+                assert_eq!(lazy, plain, "{stage}: {case}");
+                checked += 1;
+                accepted += usize::from(plain.starts_with("Ok("));
+            }
+        }
+        assert_eq!(checked, 2 * (REQUEST_CASES.len() + RESPONSE_CASES.len()));
+        // Most cases are accepted (the rest are refusals that must match too).
+        assert!(
+            accepted > checked * 2 / 3,
+            "{accepted} of {checked} accepted"
+        );
+    });
+}
+
+/// The point of it: a part never read is never parsed, and the result says so.
+#[test]
+fn untouched_parts_are_not_parsed_or_sent_back() {
+    local(async {
+        let r = runner();
+        let src = "exports.handler = async (e) => { const q = e.Records[0].cf.request; q.uri = '/x'; return q; };";
+        let code = Arc::new(FunctionCode::new("u", 1, "u.js", src));
+        r.load(&code).await.unwrap();
+        let (mut text, mut parts) = (String::new(), String::new());
+        let req = request();
+        event::write_lazy(
+            &mut text,
+            &mut parts,
+            Stage::ViewerRequest,
+            CONFIG,
+            &req,
+            None,
+            false,
+        );
+        assert!(
+            !text.contains("user-agent") && parts.contains("user-agent"),
+            "{text}"
+        );
+        let out = r
+            .invoke(&code, Stage::ViewerRequest, &text, &parts, "rid")
+            .await
+            .unwrap();
+        assert!(out.untouched_headers);
+        assert!(out.value.get("headers").is_none(), "{}", out.value);
+        assert_eq!(out.value["uri"], "/x");
+    });
+}
