@@ -216,3 +216,40 @@ fn untouched_parts_are_not_parsed_or_sent_back() {
         assert_eq!(out.value["uri"], "/x");
     });
 }
+
+/// An object kept from an earlier call still reads its own parts, not the current call's.
+#[test]
+fn a_request_kept_from_an_earlier_call_reads_its_own_headers() {
+    local(async {
+        let r = runner();
+        let src = "let kept = null; exports.handler = async (e) => { const q = e.Records[0].cf.request; if (kept) { return { status: '200', body: kept.headers['user-agent'][0].value }; } kept = q; return q; };";
+        let code = Arc::new(FunctionCode::new("k", 1, "k.js", src));
+        r.load(&code).await.unwrap();
+        let call = |ua: &'static str| {
+            let mut req = request();
+            req.headers
+                .insert("user-agent", HeaderValue::from_static(ua));
+            let (mut text, mut parts) = (String::new(), String::new());
+            event::write_lazy(
+                &mut text,
+                &mut parts,
+                Stage::ViewerRequest,
+                CONFIG,
+                &req,
+                None,
+                false,
+            );
+            (text, parts)
+        };
+        let (t1, p1) = call("first/1");
+        r.invoke(&code, Stage::ViewerRequest, &t1, &p1, "1")
+            .await
+            .unwrap();
+        let (t2, p2) = call("second/2.0.0");
+        let out = r
+            .invoke(&code, Stage::ViewerRequest, &t2, &p2, "2")
+            .await
+            .unwrap();
+        assert_eq!(out.value["body"], "first/1");
+    });
+}

@@ -362,7 +362,9 @@
     e.code = "MODULE_NOT_FOUND";
     throw e;
   };
-  const state = { handler: null, thenable: false, context: {}, serializing: false };
+  const state = {
+    handler: null, thenable: false, context: {}, serializing: false,
+  };
   // CommonJS: `factory` is the function source compiled as a function of (exports, require,
   // module, __filename, __dirname); calling it runs the module's top level.
   function loadCommonJs(factory, filename) {
@@ -455,10 +457,9 @@
       if (partsText) {
         const cf = event.Records[0].cf;
         const req = cf.request, resp = cf.response;
-        lazy(req, "headers", partsText); lazy(req, "body", partsText); lazy(req, "origin", partsText);
-        if (resp) lazy(resp, "headers", partsText);
-        const object = resp || req;
-        given = { object, lazyHeaders: isLazy(object, "headers") };
+        const reqLazy = lazy(req, partsText);
+        const respLazy = resp ? lazy(resp, partsText) : false;
+        given = { object: resp || req, lazyHeaders: resp ? respLazy : reqLazy };
       }
       const context = {
         ...state.context,
@@ -476,27 +477,46 @@
       callback(e ?? new Error("the handler threw " + e));
     }
   }
-  // The accessor of a lazy part: parses it on first read. While the result is serialized it
-  // reads as undefined (so JSON leaves the part out) without being parsed.
-  function lazy(obj, key, partsText) {
-    const range = obj[key];
-    if (!Array.isArray(range)) return;
-    const become = (value) => Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
-    Object.defineProperty(obj, key, {
-      get: function lazyPart() {
-        if (state.serializing) return undefined;
-        const value = JSON.parse(partsText.slice(range[0], range[1]));
-        become(value);
-        return value;
-      },
-      set(value) { become(value); },
-      enumerable: true,
-      configurable: true,
-    });
+  // The accessors of the lazy parts, made once: on first read a part is parsed from its
+  // call's parts text and the accessor turns itself into the plain value (keeping its place
+  // in key order); assigning does the same with the value given. While the result is
+  // serialized an unread part reads as undefined, so JSON leaves it out without parsing it.
+  // Each object's ranges stay with it (`pending`), so an object kept from an earlier call
+  // still reads its own parts.
+  const pending = new WeakMap();
+  function part(obj, key) {
+    const p = pending.get(obj);
+    const range = p[key];
+    const value = JSON.parse(p.parts.slice(range[0], range[1]));
+    become(obj, key, value);
+    return value;
+  }
+  function become(obj, key, value) {
+    Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
+  }
+  function lazyHeaders() { return state.serializing ? undefined : part(this, "headers"); }
+  function lazyBody() { return state.serializing ? undefined : part(this, "body"); }
+  function lazyOrigin() { return state.serializing ? undefined : part(this, "origin"); }
+  const accessor = (get, key) => ({ get, set(value) { become(this, key, value); }, enumerable: true, configurable: true });
+  const LAZY = {
+    headers: accessor(lazyHeaders, "headers"),
+    body: accessor(lazyBody, "body"),
+    origin: accessor(lazyOrigin, "origin"),
+  };
+  // Makes the parts of `obj` the event carried as `[start,end]` ranges lazy; whether its
+  // headers are.
+  function lazy(obj, parts) {
+    const p = { parts, headers: obj.headers, body: obj.body, origin: obj.origin };
+    const headers = Array.isArray(p.headers);
+    if (headers) Object.defineProperty(obj, "headers", LAZY.headers);
+    if (Array.isArray(p.body)) Object.defineProperty(obj, "body", LAZY.body);
+    if (Array.isArray(p.origin)) Object.defineProperty(obj, "origin", LAZY.origin);
+    pending.set(obj, p);
+    return headers;
   }
   function isLazy(obj, key) {
     const d = Object.getOwnPropertyDescriptor(obj, key);
-    return d !== undefined && d.get !== undefined && d.get.name === "lazyPart";
+    return d !== undefined && (d.get === lazyHeaders || d.get === lazyBody || d.get === lazyOrigin);
   }
   function describe(err) {
     if (err instanceof Error) return err.stack || `${err.name}: ${err.message}`;
