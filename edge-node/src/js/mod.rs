@@ -163,6 +163,8 @@ pub struct Pool {
     /// Set once a call ran past its slice: this function's calls run on the function
     /// threads from then on.
     moved: std::cell::Cell<bool>,
+    /// The function's name for its log lines (made once, not per call).
+    name: Arc<str>,
 }
 
 /// Lambda's context fields that do not change between invocations.
@@ -187,6 +189,7 @@ impl Pool {
         pop: &Arc<str>,
     ) -> Result<Rc<Pool>, FnError> {
         let context = context_json(&code, limits.heap_bytes, pop);
+        let name: Arc<str> = code.name.as_str().into();
         let size = limits.isolates_per_worker.max(1);
         let mut idle = Vec::with_capacity(size);
         for _ in 0..size {
@@ -201,6 +204,7 @@ impl Pool {
             context,
             pop: pop.clone(),
             moved: std::cell::Cell::new(false),
+            name,
         }))
     }
 
@@ -455,7 +459,7 @@ impl Runner {
         let start = Instant::now();
         let mut iso = pool.acquire(deadline).await.ok_or(FnError::Throttled)?;
         let ctx = LogContext {
-            function: code.name.as_str().into(),
+            function: pool.name.clone(),
             version: code.version,
             stage: stage.as_str(),
             request_id: request_id.to_string(),

@@ -461,8 +461,15 @@
         const respLazy = resp ? lazy(resp, partsText) : false;
         given = { object: resp || req, lazyHeaders: resp ? respLazy : reqLazy };
       }
+      const c = state.context;
+      // One literal of a fixed shape (cheaper than spreading the static fields in).
       const context = {
-        ...state.context,
+        functionName: c.functionName,
+        functionVersion: c.functionVersion,
+        invokedFunctionArn: c.invokedFunctionArn,
+        memoryLimitInMB: c.memoryLimitInMB,
+        logGroupName: c.logGroupName,
+        logStreamName: c.logStreamName,
         awsRequestId: requestId,
         callbackWaitsForEmptyEventLoop: true,
         getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
