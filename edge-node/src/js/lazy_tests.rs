@@ -184,6 +184,21 @@ fn the_lazy_event_gives_the_same_outcome_as_the_plain_one() {
     });
 }
 
+/// A viewer-request event for `req` with its parts kept aside: (text, parts).
+fn lazy_viewer_request(req: &FnRequest) -> (String, String) {
+    let (mut text, mut parts) = (String::new(), String::new());
+    event::write_lazy(
+        &mut text,
+        &mut parts,
+        Stage::ViewerRequest,
+        CONFIG,
+        req,
+        None,
+        false,
+    );
+    (text, parts)
+}
+
 /// The point of it: a part never read is never parsed, and the result says so.
 #[test]
 fn untouched_parts_are_not_parsed_or_sent_back() {
@@ -192,17 +207,7 @@ fn untouched_parts_are_not_parsed_or_sent_back() {
         let src = "exports.handler = async (e) => { const q = e.Records[0].cf.request; q.uri = '/x'; return q; };";
         let code = Arc::new(FunctionCode::new("u", 1, "u.js", src));
         r.load(&code).await.unwrap();
-        let (mut text, mut parts) = (String::new(), String::new());
-        let req = request();
-        event::write_lazy(
-            &mut text,
-            &mut parts,
-            Stage::ViewerRequest,
-            CONFIG,
-            &req,
-            None,
-            false,
-        );
+        let (text, parts) = lazy_viewer_request(&request());
         assert!(
             !text.contains("user-agent") && parts.contains("user-agent"),
             "{text}"
@@ -229,17 +234,7 @@ fn a_request_kept_from_an_earlier_call_reads_its_own_headers() {
             let mut req = request();
             req.headers
                 .insert("user-agent", HeaderValue::from_static(ua));
-            let (mut text, mut parts) = (String::new(), String::new());
-            event::write_lazy(
-                &mut text,
-                &mut parts,
-                Stage::ViewerRequest,
-                CONFIG,
-                &req,
-                None,
-                false,
-            );
-            (text, parts)
+            lazy_viewer_request(&req)
         };
         let (t1, p1) = call("first/1");
         r.invoke(&code, Stage::ViewerRequest, &t1, &p1, "1")
