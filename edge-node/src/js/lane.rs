@@ -4,7 +4,7 @@
 //! lowest scheduling priority, so even a loop that spins to its deadline takes CPU only
 //! when the serving threads leave it some. A call goes to the thread with the fewest calls.
 
-use super::{FnError, FunctionCode, FunctionLimits, Returned, Runner, Watchdog};
+use super::{Call, FnError, FunctionCode, FunctionLimits, Returned, Runner, Watchdog};
 use crate::lambda::Stage;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -68,14 +68,10 @@ impl Lane {
     }
 
     /// Runs one call on a function thread; the outcome as `Isolate::invoke` gives it.
-    pub async fn call(
+    pub(crate) async fn call(
         &self,
         code: &Arc<FunctionCode>,
-        stage: Stage,
-        event: &str,
-        parts: &str,
-        request_id: &str,
-        deadline: Instant,
+        call: Call<'_>,
     ) -> Result<Returned, FnError> {
         let t = self
             .threads
@@ -86,11 +82,11 @@ impl Lane {
         t.calls.fetch_add(1, Ordering::AcqRel);
         let job = Job::Call {
             code: code.clone(),
-            stage,
-            event: event.to_string(),
-            parts: parts.to_string(),
-            request_id: request_id.to_string(),
-            deadline,
+            stage: call.stage,
+            event: call.event.to_string(),
+            parts: call.parts.to_string(),
+            request_id: call.request_id.to_string(),
+            deadline: call.deadline,
             done,
         };
         if t.jobs.send(job).is_err() {
@@ -153,7 +149,16 @@ fn serve(
                     let (runner, calls) = (runner.clone(), calls.clone());
                     tokio::task::spawn_local(async move {
                         let out = runner
-                            .invoke_here(&code, stage, &event, &parts, &request_id, deadline)
+                            .invoke_here(
+                                &code,
+                                Call {
+                                    stage,
+                                    event: &event,
+                                    parts: &parts,
+                                    request_id: &request_id,
+                                    deadline,
+                                },
+                            )
                             .await;
                         calls.fetch_sub(1, Ordering::AcqRel);
                         let _ = done.send(out);

@@ -142,6 +142,17 @@ pub enum FnError {
     Sliced,
 }
 
+/// One call as it goes from the runner to an isolate, here or on a function thread.
+#[derive(Clone, Copy)]
+pub(crate) struct Call<'a> {
+    pub stage: Stage,
+    /// The event's JSON, and its parts kept aside ("" for none; lambda::event::write_lazy).
+    pub event: &'a str,
+    pub parts: &'a str,
+    pub request_id: &'a str,
+    pub deadline: Instant,
+}
+
 /// A function's result: its value, and whether it is the object the event gave with that
 /// object's headers never read (they are then missing from `value`: the node keeps its own).
 #[derive(Debug)]
@@ -387,30 +398,27 @@ impl Runner {
         let _inflight = InFlight(&self.inflight);
         let start = Instant::now();
         let deadline = start + self.limits.timeout(stage);
+        let call = Call {
+            stage,
+            event,
+            parts,
+            request_id,
+            deadline,
+        };
         let returned = match &self.lane {
-            Some(lane) if pool.moved.get() => {
-                lane.call(code, stage, event, parts, request_id, deadline)
-                    .await
-            }
+            Some(lane) if pool.moved.get() => lane.call(code, call).await,
             Some(lane) if !self.limits.slice.is_zero() => {
                 let slice = Some(start + self.limits.slice);
-                match self
-                    .run(&pool, stage, event, parts, request_id, deadline, slice)
-                    .await
-                {
+                match self.run(&pool, call, slice).await {
                     Err(FnError::Sliced) => {
                         pool.moved.set(true);
                         tracing::warn!(function = %code.name, version = code.version, stage = stage.as_str(), slice_ms = self.limits.slice.as_millis() as u64, "a call ran past its slice on a serving thread: this function's calls now run on the function threads");
-                        lane.call(code, stage, event, parts, request_id, deadline)
-                            .await
+                        lane.call(code, call).await
                     }
                     other => other,
                 }
             }
-            _ => {
-                self.run(&pool, stage, event, parts, request_id, deadline, None)
-                    .await
-            }
+            _ => self.run(&pool, call, None).await,
         }?;
         let value: Value = serde_json::from_str(&returned.json)
             .map_err(|e| FnError::Unserializable(e.to_string()))?;
@@ -430,31 +438,28 @@ impl Runner {
     pub(crate) async fn invoke_here(
         &self,
         code: &Arc<FunctionCode>,
-        stage: Stage,
-        event: &str,
-        parts: &str,
-        request_id: &str,
-        deadline: Instant,
+        call: Call<'_>,
     ) -> Result<Returned, FnError> {
         self.load(code).await?;
         let pool = self.pools.borrow().get(&code.key()).cloned();
         let pool = pool.ok_or_else(|| FnError::NotLoaded(code.key()))?;
-        self.run(&pool, stage, event, parts, request_id, deadline, None)
-            .await
+        self.run(&pool, call, None).await
     }
 
     /// One call on one of `pool`'s isolates, with Lambda's START / END / REPORT lines.
-    #[allow(clippy::too_many_arguments)]
     async fn run(
         &self,
         pool: &Rc<Pool>,
-        stage: Stage,
-        event: &str,
-        parts: &str,
-        request_id: &str,
-        deadline: Instant,
+        call: Call<'_>,
         slice: Option<Instant>,
     ) -> Result<Returned, FnError> {
+        let Call {
+            stage,
+            event,
+            parts,
+            request_id,
+            deadline,
+        } = call;
         let code = &pool.code;
         let start = Instant::now();
         let mut iso = pool.acquire(deadline).await.ok_or(FnError::Throttled)?;
