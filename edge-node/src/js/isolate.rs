@@ -50,6 +50,22 @@ pub fn is_es_module(source: &str) -> bool {
 fn builtin_exports(name: &str) -> Option<&'static [&'static str]> {
     Some(match name {
         "buffer" => &["Buffer"],
+        "path" => &[
+            "sep",
+            "delimiter",
+            "normalize",
+            "join",
+            "resolve",
+            "isAbsolute",
+            "relative",
+            "dirname",
+            "basename",
+            "extname",
+            "parse",
+            "format",
+            "toNamespacedPath",
+            "posix",
+        ],
         "crypto" => &[
             "createHash",
             "createHmac",

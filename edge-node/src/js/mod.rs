@@ -518,4 +518,6 @@ pub fn eval_json(source: &'static str) -> Result<String, FnError> {
 #[cfg(test)]
 mod lazy_tests;
 #[cfg(test)]
+mod node_parity;
+#[cfg(test)]
 mod tests;

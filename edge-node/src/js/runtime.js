@@ -90,7 +90,7 @@
 
   // ---- Buffer ---------------------------------------------------------------------------------
   const normEnc = (e) => String(e || "utf8").toLowerCase().replace("-", "");
-  class Buffer extends Uint8Array {
+  class FastBuffer extends Uint8Array {
     static from(value, encOrOffset, length) {
       if (typeof value === "string") {
         const enc = normEnc(encOrOffset);
@@ -102,18 +102,18 @@
           case "latin1": case "binary": case "ascii": bytes = latin1(value); break;
           default: throw new TypeError(`Unknown encoding: ${encOrOffset}`);
         }
-        return Buffer.#wrap(bytes);
+        return FastBuffer.#wrap(bytes);
       }
-      if (value instanceof ArrayBuffer) return new Buffer(value, encOrOffset || 0, length ?? value.byteLength - (encOrOffset || 0));
-      if (ArrayBuffer.isView(value)) return Buffer.#wrap(new Uint8Array(value.buffer, value.byteOffset, value.byteLength).slice());
-      if (Array.isArray(value)) return Buffer.#wrap(Uint8Array.from(value));
-      if (value && value.type === "Buffer" && Array.isArray(value.data)) return Buffer.#wrap(Uint8Array.from(value.data));
+      if (value instanceof ArrayBuffer) return new FastBuffer(value, encOrOffset || 0, length ?? value.byteLength - (encOrOffset || 0));
+      if (ArrayBuffer.isView(value)) return FastBuffer.#wrap(new Uint8Array(value.buffer, value.byteOffset, value.byteLength).slice());
+      if (Array.isArray(value)) return FastBuffer.#wrap(Uint8Array.from(value));
+      if (value && value.type === "Buffer" && Array.isArray(value.data)) return FastBuffer.#wrap(Uint8Array.from(value.data));
       throw new TypeError("The first argument must be a string, Buffer, ArrayBuffer, Array, or array-like object.");
     }
-    static #wrap(u8) { return new Buffer(u8.buffer, u8.byteOffset, u8.byteLength); }
-    static alloc(n, fill = 0) { const b = new Buffer(n); if (fill) b.fill(typeof fill === "string" ? fill.charCodeAt(0) : fill); return b; }
-    static allocUnsafe(n) { return new Buffer(n); }
-    static isBuffer(b) { return b instanceof Buffer; }
+    static #wrap(u8) { return new FastBuffer(u8.buffer, u8.byteOffset, u8.byteLength); }
+    static alloc(n, fill = 0) { const b = new FastBuffer(n); if (fill) b.fill(typeof fill === "string" ? fill.charCodeAt(0) : fill); return b; }
+    static allocUnsafe(n) { return new FastBuffer(n); }
+    static isBuffer(b) { return b instanceof FastBuffer; }
     static isEncoding(e) { return ["utf8", "hex", "base64", "base64url", "latin1", "binary", "ascii"].includes(normEnc(e)); }
     static byteLength(v, enc) { return typeof v === "string" ? Buffer.from(v, enc).length : v.byteLength; }
     static concat(list, total) {
@@ -134,7 +134,8 @@
         case "hex": return Array.from(view, (b) => b.toString(16).padStart(2, "0")).join("");
         case "base64": return ops.op_edge_base64_encode(new Uint8Array(view), false);
         case "base64url": return ops.op_edge_base64_encode(new Uint8Array(view), true);
-        case "latin1": case "binary": case "ascii": { let s = ""; for (const b of view) s += String.fromCharCode(b); return s; }
+        case "latin1": case "binary": { let s = ""; for (const b of view) s += String.fromCharCode(b); return s; }
+        case "ascii": { let s = ""; for (const b of view) s += String.fromCharCode(b & 0x7f); return s; }
         default: throw new TypeError(`Unknown encoding: ${enc}`);
       }
     }
@@ -142,9 +143,34 @@
     equals(o) { return Buffer.compare(this, o) === 0; }
     compare(o) { return Buffer.compare(this, o); }
     slice(s, e) { return this.subarray(s, e); }
-    subarray(s, e) { const u = Uint8Array.prototype.subarray.call(this, s, e); return new Buffer(u.buffer, u.byteOffset, u.byteLength); }
+    subarray(s, e) { const u = Uint8Array.prototype.subarray.call(this, s, e); return new FastBuffer(u.buffer, u.byteOffset, u.byteLength); }
     write(str, offset = 0, enc = "utf8") { const b = Buffer.from(str, enc); this.set(b.subarray(0, this.length - offset), offset); return Math.min(b.length, this.length - offset); }
   }
+  // Node's legacy constructor, which every Lambda Node.js runtime still accepts (with warning
+  // DEP0005): `Buffer(x)` and `new Buffer(x)` are `Buffer.from(x, …)`, or for a number
+  // `Buffer.alloc(x)`. Buffers are FastBuffers; `Buffer` shares their prototype and statics.
+  let warnedLegacyBuffer = false;
+  function Buffer(arg, encodingOrOffset, length) {
+    if (!warnedLegacyBuffer) {
+      warnedLegacyBuffer = true;
+      console.warn("(node) [DEP0005] DeprecationWarning: Buffer() is deprecated due to security and usability issues. Please use the Buffer.alloc(), Buffer.allocUnsafe(), or Buffer.from() methods instead.");
+    }
+    if (typeof arg === "number") {
+      if (typeof encodingOrOffset === "string") {
+        throw new TypeError(`The "string" argument must be of type string. Received type number (${arg})`);
+      }
+      return FastBuffer.alloc(arg);
+    }
+    return FastBuffer.from(arg, encodingOrOffset, length);
+  }
+  for (const key of Object.getOwnPropertyNames(FastBuffer)) {
+    if (key !== "length" && key !== "name" && key !== "prototype") {
+      Object.defineProperty(Buffer, key, Object.getOwnPropertyDescriptor(FastBuffer, key));
+    }
+  }
+  Buffer.prototype = FastBuffer.prototype;
+  Object.defineProperty(FastBuffer.prototype, "constructor", { value: Buffer, writable: true, configurable: true });
+  Object.setPrototypeOf(Buffer, Uint8Array);
   globalThis.Buffer = Buffer;
   const toBytes = (data, enc) => typeof data === "string" ? Buffer.from(data, enc) : data instanceof Uint8Array ? data : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
 
@@ -350,14 +376,124 @@
 
   // ---- require --------------------------------------------------------------------------------
   const util = { format, inspect, promisify: (f) => (...a) => new Promise((res, rej) => f(...a, (e, v) => (e ? rej(e) : res(v)))) };
+  // ---- path (POSIX, as Node's `path` on Linux; a function's working directory is Lambda's
+  // /var/task) --------------------------------------------------------------------------------
+  const path = (() => {
+    const check = (p, name = "path") => {
+      if (typeof p !== "string") {
+        const got = p === null || p === undefined ? String(p) : typeof p === "object" ? "an instance of " + (p.constructor?.name ?? "Object") : `type ${typeof p} (${String(p)})`;
+        const e = new TypeError(`The "${name}" argument must be of type string. Received ${got}`);
+        e.code = "ERR_INVALID_ARG_TYPE";
+        throw e;
+      }
+    };
+    const segments = (p, aboveRoot) => {
+      const out = [];
+      for (const s of p.split("/")) {
+        if (s === "" || s === ".") continue;
+        if (s === "..") {
+          if (out.length && out[out.length - 1] !== "..") out.pop();
+          else if (aboveRoot) out.push("..");
+        } else out.push(s);
+      }
+      return out;
+    };
+    const normalize = (p) => {
+      check(p);
+      if (p === "") return ".";
+      const abs = p[0] === "/";
+      let r = segments(p, !abs).join("/");
+      if (r === "" && !abs) r = ".";
+      if (r !== "" && p[p.length - 1] === "/") r += "/";
+      return abs ? "/" + r : r;
+    };
+    const join = (...parts) => {
+      parts.forEach((p) => check(p));
+      const joined = parts.filter((p) => p.length > 0).join("/");
+      return joined === "" ? "." : normalize(joined);
+    };
+    const cwd = "/var/task";
+    const resolve = (...parts) => {
+      let r = "";
+      for (let i = parts.length - 1; i >= -1 && r[0] !== "/"; i--) {
+        const p = i >= 0 ? parts[i] : cwd;
+        check(p, `paths[${i}]`);
+        if (p.length) r = r ? p + "/" + r : p;
+      }
+      return "/" + segments(r, false).join("/");
+    };
+    const isAbsolute = (p) => { check(p); return p.length > 0 && p[0] === "/"; };
+    const relative = (from, to) => {
+      check(from, "from"); check(to, "to");
+      if (from === to) return "";
+      const f = segments(resolve(from), false), t = segments(resolve(to), false);
+      let i = 0;
+      while (i < f.length && i < t.length && f[i] === t[i]) i++;
+      return [...f.slice(i).map(() => ".."), ...t.slice(i)].join("/");
+    };
+    const dirname = (p) => {
+      check(p);
+      if (p.length === 0) return ".";
+      const root = p[0] === "/";
+      let end = -1, slash = true;
+      for (let i = p.length - 1; i >= 1; i--) {
+        if (p[i] === "/") { if (!slash) { end = i; break; } } else slash = false;
+      }
+      if (end === -1) return root ? "/" : ".";
+      if (root && end === 1) return "//";
+      return p.slice(0, end);
+    };
+    const trimmed = (p) => { let e = p.length; while (e > 1 && p[e - 1] === "/") e--; return p.slice(0, e); };
+    const basename = (p, ext) => {
+      check(p);
+      if (ext !== undefined) check(ext, "ext");
+      const t = trimmed(p);
+      let base = t === "/" ? "" : t.slice(t.lastIndexOf("/") + 1);
+      if (ext !== undefined && ext !== base && base.endsWith(ext)) base = base.slice(0, base.length - ext.length);
+      return base;
+    };
+    const extname = (p) => {
+      check(p);
+      const base = basename(p);
+      const dot = base.lastIndexOf(".");
+      return dot <= 0 || base === ".." ? "" : base.slice(dot);
+    };
+    const parse = (p) => {
+      check(p);
+      const root = p[0] === "/" ? "/" : "";
+      const t = trimmed(p);
+      const base = t === "/" ? "" : t.slice(t.lastIndexOf("/") + 1);
+      const cut = t.length - base.length - 1;
+      const dir = cut > 0 ? t.slice(0, cut) : root;
+      // Node's one quirk here: right under the root, ".." parses as name "." and ext ".".
+      const ext = root && dir === "/" && base === ".." ? "." : extname(base);
+      return { root, dir, base, ext, name: ext ? base.slice(0, base.length - ext.length) : base };
+    };
+    const format = (o) => {
+      if (o === null || typeof o !== "object") {
+        const e = new TypeError(`The "pathObject" argument must be of type object. Received ${o === null ? "null" : `type ${typeof o} (${String(o)})`}`);
+        e.code = "ERR_INVALID_ARG_TYPE";
+        throw e;
+      }
+      const dir = o.dir || o.root;
+      const ext = o.ext ? (o.ext[0] === "." ? o.ext : "." + o.ext) : "";
+      const base = o.base || (o.name || "") + ext;
+      return !dir ? base : dir === o.root ? dir + base : dir + "/" + base;
+    };
+    const posix = { sep: "/", delimiter: ":", normalize, join, resolve, isAbsolute, relative, dirname, basename, extname, parse, format, toNamespacedPath: (p) => p };
+    posix.posix = posix;
+    return posix;
+  })();
+
   const builtins = {
-    buffer: { Buffer }, crypto, querystring, url, util, zlib,
+    buffer: { Buffer }, crypto, path, querystring, url, util, zlib,
     timers: { setTimeout, setInterval, setImmediate, clearTimeout, clearInterval, clearImmediate },
     string_decoder: { StringDecoder: class { constructor(e) { this.e = e; } write(b) { return Buffer.from(b).toString(this.e); } end(b) { return b ? this.write(b) : ""; } } },
   };
   const require = (name) => {
     const n = String(name).replace(/^node:/, "");
     if (Object.prototype.hasOwnProperty.call(builtins, n)) return builtins[n];
+    if (n === "path/posix") return path;
     const e = new Error(`Cannot find module '${name}': Lambda@Edge functions here may require only ${Object.keys(builtins).join(", ")} (bundle other dependencies into the function file)`);
     e.code = "MODULE_NOT_FOUND";
     throw e;

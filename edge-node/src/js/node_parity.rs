@@ -1,0 +1,91 @@
+//! Checked against real Node: each script in `tests/node-parity/` is a list of cases
+//! (`t(name, f)`); it runs in our runtime and in Node (the oracle), and every case must give
+//! the same printed result or the same error (its class and message).
+
+use super::tests::{local, runner};
+use super::FunctionCode;
+use crate::lambda::Stage;
+use std::sync::Arc;
+
+/// What every script starts with: `t` records a case's value (as JSON) or its error.
+const PRELUDE: &str = r#"
+const out = [];
+const t = (name, f) => {
+  try { out.push([name, JSON.stringify(f()) ?? "undefined"]); }
+  catch (e) { out.push([name, "throws " + (e && e.constructor && e.constructor.name) + ": " + (e && e.message)]); }
+};
+"#;
+
+fn script(name: &str) -> String {
+    let path = format!("{}/../tests/node-parity/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// The cases' results in Node.
+fn in_node(cases: &str) -> Vec<(String, String)> {
+    let src = format!("{PRELUDE}{cases}\nconsole.log(JSON.stringify(out));");
+    let out = std::process::Command::new("node")
+        .args(["--no-deprecation", "-e", &src])
+        .output()
+        .expect("node is needed for this test (Debian: apt-get install -y nodejs)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The cases' results here, as a function's return value.
+fn here(cases: &str) -> Vec<(String, String)> {
+    local(async {
+        let r = runner();
+        let src = format!("{PRELUDE}exports.handler = async () => {{ {cases}\nreturn out; }};");
+        let code = Arc::new(FunctionCode::new("parity", 1, "parity.js", src));
+        r.load(&code).await.unwrap();
+        let out = r
+            .invoke(&code, Stage::ViewerRequest, "{}", "", "rid")
+            .await
+            .unwrap();
+        serde_json::from_value(out.value).unwrap()
+    })
+}
+
+fn same_as_node(name: &str) {
+    let cases = script(name);
+    let (ours, node) = (here(&cases), in_node(&cases));
+    assert_eq!(ours.len(), node.len(), "{name}: case count");
+    let differ: Vec<String> = ours
+        .iter()
+        .zip(&node)
+        .filter(|(a, b)| a != b)
+        .map(|((case, a), (_, b))| format!("{case}:\n  ours: {a}\n  node: {b}"))
+        .collect();
+    assert!(differ.is_empty(), "{name}:\n{}", differ.join("\n"));
+}
+
+#[test]
+fn buffer_behaves_as_in_node() {
+    same_as_node("buffer.js");
+}
+
+#[test]
+fn path_behaves_as_in_node() {
+    same_as_node("path.js");
+}
+
+/// The ES module form of `path`: named and default imports, `node:` and `path/posix`.
+#[test]
+fn path_imports_as_an_es_module() {
+    local(async {
+        let r = runner();
+        let src = "import path, { extname, join } from 'node:path';\nimport posix from 'path';\nexport const handler = async () => [extname('/a/b.html'), join('/a', '../b'), path.basename('/x/y.js', '.js'), posix.sep];";
+        let code = Arc::new(FunctionCode::new("esm", 1, "esm.mjs", src));
+        r.load(&code).await.unwrap();
+        let out = r
+            .invoke(&code, Stage::ViewerRequest, "{}", "", "rid")
+            .await
+            .unwrap();
+        assert_eq!(out.value, serde_json::json!([".html", "/b", "y", "/"]));
+    });
+}
