@@ -102,6 +102,9 @@ fn builtin_exports(name: &str) -> Option<&'static [&'static str]> {
             "clearImmediate",
         ],
         "string_decoder" => &["StringDecoder"],
+        "process" => &[
+            "env", "version", "versions", "platform", "nextTick", "hrtime", "cwd",
+        ],
         _ => return None,
     })
 }

@@ -89,3 +89,35 @@ fn path_imports_as_an_es_module() {
         assert_eq!(out.value, serde_json::json!([".html", "/b", "y", "/"]));
     });
 }
+
+#[test]
+fn globals_behave_as_in_node() {
+    same_as_node("globals.js");
+}
+
+/// The environment Lambda gives a function (checked here, not against this machine's Node).
+#[test]
+fn process_env_holds_what_lambda_sets() {
+    local(async {
+        let r = runner();
+        let src = "exports.handler = async () => [process.env.AWS_REGION, process.env.AWS_LAMBDA_FUNCTION_NAME, process.env.AWS_LAMBDA_FUNCTION_VERSION, process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE, process.env.AWS_EXECUTION_ENV, process.env.HOME, process.cwd()];";
+        let code = Arc::new(FunctionCode::new("env-fn", 3, "e.js", src));
+        r.load(&code).await.unwrap();
+        let out = r
+            .invoke(&code, Stage::ViewerRequest, "{}", "", "rid")
+            .await
+            .unwrap();
+        assert_eq!(
+            out.value,
+            serde_json::json!([
+                "us-east-1",
+                "us-east-1.env-fn",
+                "3",
+                "64",
+                "AWS_Lambda_nodejs20.x",
+                null,
+                "/var/task"
+            ])
+        );
+    });
+}

@@ -485,8 +485,80 @@
     return posix;
   })();
 
+  // ---- structuredClone (the HTML structured clone: cycles, Date, RegExp, Map, Set, buffers
+  // and typed arrays, errors; functions and symbols refuse with DataCloneError) ---------------
+  globalThis.structuredClone = function structuredClone(value) {
+    const seen = new Map();
+    const refuse = (what) => { const e = new Error(`${what} could not be cloned.`); e.name = "DataCloneError"; throw e; };
+    const clone = (v) => {
+      if (v === null || (typeof v !== "object" && typeof v !== "function" && typeof v !== "symbol")) return v;
+      if (typeof v === "symbol") refuse(String(v));
+      if (typeof v === "function") refuse(String(v));
+      if (seen.has(v)) return seen.get(v);
+      let out;
+      if (Array.isArray(v)) {
+        out = new Array(v.length); seen.set(v, out);
+        for (const k of Object.keys(v)) out[k] = clone(v[k]);
+        return out;
+      }
+      if (v instanceof Date) out = new Date(v.getTime());
+      else if (v instanceof RegExp) out = new RegExp(v.source, v.flags);
+      else if (v instanceof ArrayBuffer) out = v.slice(0);
+      else if (ArrayBuffer.isView(v)) {
+        const Ctor = v instanceof Uint8Array ? Uint8Array : v.constructor;
+        out = new Ctor(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength));
+      } else if (v instanceof Map) { out = new Map(); seen.set(v, out); for (const [k, x] of v) out.set(clone(k), clone(x)); return out; }
+      else if (v instanceof Set) { out = new Set(); seen.set(v, out); for (const x of v) out.add(clone(x)); return out; }
+      else if (v instanceof Error) {
+        const Ctor = { EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError }[v.name] ?? Error;
+        out = new Ctor(v.message); seen.set(v, out);
+        if (v.stack !== undefined) out.stack = String(v.stack);
+        if ("cause" in v) out.cause = clone(v.cause);
+        return out;
+      } else if (v instanceof Boolean || v instanceof Number || v instanceof String) out = Object(v.valueOf());
+      else if (v instanceof Promise || v instanceof WeakMap || v instanceof WeakSet) refuse(`#<${v.constructor.name}>`);
+      else {
+        out = {}; seen.set(v, out);
+        for (const k of Object.keys(v)) out[k] = clone(v[k]);
+        return out;
+      }
+      seen.set(v, out);
+      return out;
+    };
+    if (arguments.length === 0) throw new TypeError("The \"value\" argument must be specified");
+    return clone(value);
+  };
+
+  // ---- process: what Lambda's Node runtime gives a function (its environment variables,
+  // docs/cloudfront-behaviour.md: "Function environment") ---------------------------------
+  const started = Date.now();
+  const process = {
+    env: {},
+    version: "v20.18.0",
+    versions: { node: "20.18.0" },
+    platform: "linux",
+    arch: "x64",
+    argv: ["/var/lang/bin/node", "/var/runtime/index.mjs"],
+    execArgv: [],
+    pid: 8,
+    cwd: () => "/var/task",
+    nextTick: (fn, ...args) => { queueMicrotask(() => fn(...args)); },
+    hrtime: Object.assign((prev) => {
+      const ns = Math.round(performance.now() * 1e6);
+      let s = Math.floor(ns / 1e9), n = ns % 1e9;
+      if (prev) { s -= prev[0]; n -= prev[1]; if (n < 0) { s -= 1; n += 1e9; } }
+      return [s, n];
+    }, { bigint: () => BigInt(Math.round(performance.now() * 1e6)) }),
+    memoryUsage: Object.assign(() => ({ rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 }), { rss: () => 0 }),
+    uptime: () => (Date.now() - started) / 1000,
+    emitWarning: (warning, type = "Warning") => {
+      console.warn(`(node) ${typeof warning === "string" ? type : warning.name || type}: ${typeof warning === "string" ? warning : warning.message}`);
+    },
+  };
+  globalThis.process = process;
+
   const builtins = {
-    buffer: { Buffer }, crypto, path, querystring, url, util, zlib,
+    buffer: { Buffer }, crypto, path, querystring, url, util, zlib, process,
     timers: { setTimeout, setInterval, setImmediate, clearTimeout, clearInterval, clearImmediate },
     string_decoder: { StringDecoder: class { constructor(e) { this.e = e; } write(b) { return Buffer.from(b).toString(this.e); } end(b) { return b ? this.write(b) : ""; } } },
   };
@@ -509,7 +581,27 @@
     state.handler = pickHandler(module.exports, filename);
   }
   function setModule(ns, filename) { state.handler = pickHandler(ns, filename); }
-  function setContext(c) { state.context = c; }
+  function setContext(c) {
+    state.context = c;
+    // The variables Lambda sets for every function (none of a user's: Lambda@Edge has none).
+    Object.assign(process.env, {
+      AWS_REGION: "us-east-1",
+      AWS_DEFAULT_REGION: "us-east-1",
+      AWS_EXECUTION_ENV: "AWS_Lambda_nodejs20.x",
+      AWS_LAMBDA_FUNCTION_NAME: c.functionName,
+      AWS_LAMBDA_FUNCTION_VERSION: c.functionVersion,
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: c.memoryLimitInMB,
+      AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
+      AWS_LAMBDA_LOG_GROUP_NAME: c.logGroupName,
+      AWS_LAMBDA_LOG_STREAM_NAME: c.logStreamName,
+      LAMBDA_TASK_ROOT: "/var/task",
+      LAMBDA_RUNTIME_DIR: "/var/runtime",
+      TZ: ":UTC",
+      LANG: "en_US.UTF-8",
+      PATH: "/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin",
+      NODE_PATH: "/opt/nodejs/node20/node_modules:/opt/nodejs/node_modules:/var/runtime/node_modules:/var/runtime:/var/task",
+    });
+  }
   // What the realm must not show user code. deno_core reads what it needs from `Deno.core`
   // when the runtime is created; after that nothing of ours looks these up on the global.
   //

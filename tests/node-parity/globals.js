@@ -1,0 +1,13 @@
+// Globals Lambda code reaches for: structuredClone, process (its shape: the values of its
+// environment are Lambda's, not this machine's, so only their types are compared).
+t("structuredClone of plain data", () => structuredClone({ a: [1, { b: "c" }], n: null, s: "x", d: 1.5, t: true }));
+t("structuredClone keeps Date, RegExp, Map, Set", () => { const c = structuredClone({ d: new Date(0), r: /a+/gi, m: new Map([["k", 1]]), s: new Set([1, 2]) }); return [c.d instanceof Date, c.d.getTime(), String(c.r), c.m.get("k"), [...c.s]]; });
+t("structuredClone keeps cycles", () => { const o = { name: "o" }; o.self = o; const c = structuredClone(o); return [c.self === c, c !== o, c.name]; });
+t("structuredClone copies buffers", () => { const u = new Uint8Array([1, 2, 3]); const c = structuredClone(u); c[0] = 9; return [u[0], c[0], c instanceof Uint8Array]; });
+t("structuredClone drops prototypes and functions' absence", () => { class A { constructor() { this.x = 1; } m() {} } const c = structuredClone(new A()); return [c.x, c instanceof A, Object.getPrototypeOf(c) === Object.prototype]; });
+t("structuredClone refuses a function", () => { try { structuredClone({ f() {} }); return "cloned"; } catch (e) { return e.name; } });
+t("structuredClone of a Lambda@Edge request", () => structuredClone({ uri: "/a", headers: { host: [{ key: "Host", value: "x" }] } }));
+t("process shape", () => [typeof process, typeof process.env, typeof process.nextTick, typeof process.hrtime, typeof process.hrtime.bigint(), Array.isArray(process.hrtime()), process.hrtime().length, typeof process.memoryUsage().heapUsed, typeof process.uptime(), process.platform, typeof process.version, process.version.startsWith("v"), typeof process.versions.node, typeof process.cwd()]);
+t("process.nextTick runs its callback with its arguments", () => typeof process.nextTick(() => {}, 1, 2));
+t("require('process') is the global", () => require("process") === process);
+t("process.env values are strings or absent", () => Object.values(process.env).every((v) => typeof v === "string"));
