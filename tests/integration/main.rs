@@ -14,6 +14,7 @@ mod geo;
 mod harness;
 mod lifecycle;
 mod limits;
+mod node_compat;
 mod realm;
 mod regions;
 mod runaway;
