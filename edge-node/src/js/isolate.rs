@@ -47,10 +47,25 @@ pub fn is_es_module(source: &str) -> bool {
 }
 
 /// Named exports of the Node modules an ES module may import.
+/// The Node modules a function may import or require.
+const BUILTINS: [&str; 11] = [
+    "buffer",
+    "crypto",
+    "path",
+    "process",
+    "querystring",
+    "url",
+    "util",
+    "zlib",
+    "timers",
+    "string_decoder",
+    "path/posix",
+];
+
 fn builtin_exports(name: &str) -> Option<&'static [&'static str]> {
     Some(match name {
         "buffer" => &["Buffer"],
-        "path" => &[
+        "path" | "path/posix" => &[
             "sep",
             "delimiter",
             "normalize",
@@ -113,10 +128,20 @@ fn builtin_exports(name: &str) -> Option<&'static [&'static str]> {
 /// internal module that hands them their values; anything else is refused with its name.
 struct Loader {
     code: Arc<FunctionCode>,
+    /// The function's own module, named as Lambda's Node runtime names it (its file under
+    /// /var/task), so stack traces and errors say which file.
+    main: String,
 }
 
-/// The function's own module.
-const FUNCTION_SPECIFIER: &str = "edge:function";
+/// `file:///var/task/<file name>` for a function file.
+fn main_specifier(file: &str) -> String {
+    let name = std::path::Path::new(file)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or(file);
+    format!("file:///var/task/{name}")
+}
+
 /// The Node modules' values, evaluated before the realm is sealed (see `runtime.js`).
 const BUILTINS_SPECIFIER: &str = "edge:builtins";
 const BUILTIN_PREFIX: &str = "edge:builtin/";
@@ -131,7 +156,7 @@ impl ModuleLoader for Loader {
         let bare = specifier.strip_prefix("node:").unwrap_or(specifier);
         let internal = referrer.starts_with(BUILTIN_PREFIX);
         let resolved = match specifier {
-            FUNCTION_SPECIFIER | BUILTINS_SPECIFIER if internal || referrer == "." => {
+            s if (s == self.main || s == BUILTINS_SPECIFIER) && (internal || referrer == ".") => {
                 specifier.to_string()
             }
             _ if !specifier.starts_with("edge:") && builtin_exports(bare).is_some() => {
@@ -139,8 +164,9 @@ impl ModuleLoader for Loader {
             }
             _ => {
                 return Err(JsErrorBox::generic(format!(
-                    "Cannot find module '{specifier}' imported by {}: functions here may import only buffer, crypto, querystring, url, util, zlib, timers, string_decoder (bundle other dependencies into the function file)",
-                    self.code.file
+                    "Cannot find module '{specifier}' imported by {}: functions here may import only {} (bundle other dependencies into the function file)",
+                    self.code.file,
+                    BUILTINS.join(", ")
                 )))
             }
         };
@@ -155,7 +181,7 @@ impl ModuleLoader for Loader {
     ) -> ModuleLoadResponse {
         let s = specifier.as_str();
         let code = match s {
-            FUNCTION_SPECIFIER => self.code.source.to_string(),
+            s if s == self.main => self.code.source.to_string(),
             BUILTINS_SPECIFIER => "export default globalThis.__edge_builtins;\n".to_string(),
             _ => match s.strip_prefix(BUILTIN_PREFIX).and_then(|n| builtin_exports(n).map(|e| (n, e))) {
                 Some((name, exports)) => format!(
@@ -275,7 +301,10 @@ impl Isolate {
         let heap_hit = Rc::new(Cell::new(false));
         let mut rt = JsRuntime::new(RuntimeOptions {
             extensions: vec![edge_runtime::init()],
-            module_loader: Some(Rc::new(Loader { code: code.clone() })),
+            module_loader: Some(Rc::new(Loader {
+                code: code.clone(),
+                main: main_specifier(&code.file),
+            })),
             create_params: Some(v8::CreateParams::default().heap_limits(0, heap_bytes)),
             ..Default::default()
         });
@@ -517,7 +546,7 @@ async fn load_function(
         let id = rt.load_side_es_module(&builtins).await.map_err(js_err)?;
         evaluate(rt, id).await?;
         call(rt, &internals.seal, &[]).await?;
-        let main = ModuleSpecifier::parse(FUNCTION_SPECIFIER).map_err(js_err)?;
+        let main = ModuleSpecifier::parse(&main_specifier(&code.file)).map_err(js_err)?;
         let id = rt.load_main_es_module(&main).await.map_err(js_err)?;
         evaluate(rt, id).await?;
         let ns = rt.get_module_namespace(id).map_err(js_err)?;

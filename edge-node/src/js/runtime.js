@@ -558,14 +558,13 @@
   globalThis.process = process;
 
   const builtins = {
-    buffer: { Buffer }, crypto, path, querystring, url, util, zlib, process,
+    buffer: { Buffer }, crypto, path, "path/posix": path, querystring, url, util, zlib, process,
     timers: { setTimeout, setInterval, setImmediate, clearTimeout, clearInterval, clearImmediate },
     string_decoder: { StringDecoder: class { constructor(e) { this.e = e; } write(b) { return Buffer.from(b).toString(this.e); } end(b) { return b ? this.write(b) : ""; } } },
   };
   const require = (name) => {
     const n = String(name).replace(/^node:/, "");
     if (Object.prototype.hasOwnProperty.call(builtins, n)) return builtins[n];
-    if (n === "path/posix") return path;
     const e = new Error(`Cannot find module '${name}': Lambda@Edge functions here may require only ${Object.keys(builtins).join(", ")} (bundle other dependencies into the function file)`);
     e.code = "MODULE_NOT_FOUND";
     throw e;

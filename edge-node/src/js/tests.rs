@@ -528,6 +528,40 @@ fn common_js_errors_point_at_the_file_s_own_lines() {
 }
 
 #[test]
+fn es_module_errors_name_the_file() {
+    let r = runner();
+    let e = local(async {
+        let code = Arc::new(FunctionCode::new(
+            "m",
+            1,
+            "functions/app.mjs",
+            "export const handler = async () => {\n  return nope.x;\n};",
+        ));
+        r.load(&code).await?;
+        r.invoke_value(&code, Stage::ViewerRequest, "{}", "1").await
+    })
+    .unwrap_err();
+    assert!(
+        format!("{e}").contains("file:///var/task/app.mjs:2:"),
+        "{e}"
+    );
+    let e = local(async {
+        let code = Arc::new(FunctionCode::new(
+            "m",
+            2,
+            "app.mjs",
+            "import x from 'left-pad';\nexport const handler = async () => x;",
+        ));
+        r.load(&code).await
+    })
+    .unwrap_err();
+    assert!(
+        format!("{e}").contains("may import only buffer, crypto, path"),
+        "{e}"
+    );
+}
+
+#[test]
 fn a_decompression_bomb_stops_at_the_function_s_memory_size() {
     use base64::Engine;
     use std::io::Write;
