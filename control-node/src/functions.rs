@@ -20,10 +20,31 @@ impl Control {
                 code.len()
             )));
         }
-        if std::str::from_utf8(code).is_err() {
+        let Ok(text) = std::str::from_utf8(code) else {
             return Err(ControlError::invalid(
                 "InvalidParameterValueException",
                 "the function code must be UTF-8 JavaScript",
+            ));
+        };
+        // Compiled, not run, before anything is stored: no edge ever receives code that does
+        // not parse. On a thread of its own: the check makes an engine with its own runtime.
+        let checked = std::thread::scope(|s| {
+            s.spawn(|| edge_node::js::check_source(name, text))
+                .join()
+                .unwrap_or_else(|_| {
+                    Err(edge_node::js::FnError::Threw(
+                        "the compile check failed".into(),
+                    ))
+                })
+        });
+        if let Err(e) = checked {
+            let reason = match e {
+                edge_node::js::FnError::Load { reason, .. } => reason,
+                other => other.to_string(),
+            };
+            return Err(ControlError::invalid(
+                "InvalidParameterValueException",
+                format!("the function code does not compile: {reason}"),
             ));
         }
         let sha = edge_node::replica::sha256_hex(code);

@@ -241,6 +241,38 @@ async fn the_api_refuses_what_cloudfront_refuses() {
     .await;
     assert_eq!(r.status, 401);
 
+    // Code that does not parse is refused at publish, with the place and a caret; nothing
+    // of it is stored (the published version stays the only one).
+    let bad = dir.path().join("bad.js");
+    std::fs::write(
+        &bad,
+        "exports.handler = async (e) => {\n  return e.Records[0].cf.response +;\n};\n",
+    )
+    .unwrap();
+    let (ok, _, err) = cli(&control.url, &["publish", "stamp", bad.to_str().unwrap()]);
+    assert!(!ok, "{err}");
+    assert!(
+        err.contains("does not compile") && err.contains("stamp:2:"),
+        "{err}"
+    );
+    assert!(
+        err.contains("return e.Records[0].cf.response +;") && err.contains('^'),
+        "{err}"
+    );
+    let versions: Value =
+        serde_json::from_str(&cli_ok(&control.url, &["versions", "stamp", "--json"])).unwrap();
+    assert_eq!(
+        versions["versions"].as_array().map(Vec::len),
+        Some(1),
+        "{versions}"
+    );
+    let good = edge_node::replica::sha256_hex(&std::fs::read(&f).unwrap());
+    assert_eq!(
+        versions["latest"]["sha256"],
+        good.as_str(),
+        "$LATEST kept the code that compiles"
+    );
+
     let (ok, _, err) = cli(
         &control.url,
         &["associate", "stamp:$LATEST", "--stage", "viewer-response"],

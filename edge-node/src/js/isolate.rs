@@ -126,12 +126,24 @@ fn builtin_exports(name: &str) -> Option<&'static [&'static str]> {
 
 /// Serves the function's own source, the Node modules and, to those modules only, the one
 /// internal module that hands them their values; anything else is refused with its name.
-struct Loader {
+pub(super) struct Loader {
     code: Arc<FunctionCode>,
     /// The function's own module, named as Lambda's Node runtime names it (its file under
     /// /var/task), so stack traces and errors say which file.
-    main: String,
+    pub(super) main: String,
 }
+
+impl Loader {
+    pub(super) fn new(code: Arc<FunctionCode>) -> Loader {
+        let main = main_specifier(&code.file);
+        Loader { code, main }
+    }
+}
+
+/// How a CommonJS function's source is wrapped: opened on its first line, so line numbers are
+/// the file's; closed by `\n})`.
+pub(super) const CJS_WRAPPER_OPEN: &str =
+    "(function (exports, require, module, __filename, __dirname) {";
 
 /// `file:///var/task/<file name>` for a function file.
 fn main_specifier(file: &str) -> String {
@@ -301,10 +313,7 @@ impl Isolate {
         let heap_hit = Rc::new(Cell::new(false));
         let mut rt = JsRuntime::new(RuntimeOptions {
             extensions: vec![edge_runtime::init()],
-            module_loader: Some(Rc::new(Loader {
-                code: code.clone(),
-                main: main_specifier(&code.file),
-            })),
+            module_loader: Some(Rc::new(Loader::new(code.clone()))),
             create_params: Some(v8::CreateParams::default().heap_limits(0, heap_bytes)),
             ..Default::default()
         });
@@ -562,10 +571,7 @@ async fn load_function(
         let factory = rt
             .execute_script(
                 code.file.clone(),
-                format!(
-                    "(function (exports, require, module, __filename, __dirname) {{{}\n}})",
-                    code.source
-                ),
+                format!("{CJS_WRAPPER_OPEN}{}\n}})", code.source),
             )
             .map_err(js_err)?;
         call(rt, &internals.load_common_js, &[factory, file]).await?;

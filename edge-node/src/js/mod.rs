@@ -3,11 +3,13 @@
 //! version, created when the function is loaded and never on the request path, so invoking a
 //! hook is a call on the same thread. One watchdog thread per node terminates runaways.
 
+mod check;
 mod isolate;
 mod lane;
 mod ops;
 pub(crate) mod watchdog;
 
+pub use check::check_source;
 pub use isolate::{is_es_module, Isolate, Returned};
 pub use lane::Lane;
 pub use ops::LogContext;
