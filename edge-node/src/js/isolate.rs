@@ -48,9 +48,10 @@ pub fn is_es_module(source: &str) -> bool {
 
 /// Named exports of the Node modules an ES module may import.
 /// The Node modules a function may import or require.
-const BUILTINS: [&str; 11] = [
+const BUILTINS: [&str; 12] = [
     "buffer",
     "crypto",
+    "events",
     "path",
     "process",
     "querystring",
@@ -98,7 +99,18 @@ fn builtin_exports(name: &str) -> Option<&'static [&'static str]> {
             "encode",
         ],
         "url" => &["URL", "URLSearchParams", "parse", "format"],
-        "util" => &["format", "inspect", "promisify"],
+        "util" => &[
+            "format",
+            "inspect",
+            "promisify",
+            "callbackify",
+            "inherits",
+            "deprecate",
+            "isDeepStrictEqual",
+            "types",
+            "TextEncoder",
+            "TextDecoder",
+        ],
         "zlib" => &[
             "gzipSync",
             "gunzipSync",
@@ -117,6 +129,12 @@ fn builtin_exports(name: &str) -> Option<&'static [&'static str]> {
             "clearImmediate",
         ],
         "string_decoder" => &["StringDecoder"],
+        "events" => &[
+            "EventEmitter",
+            "once",
+            "listenerCount",
+            "defaultMaxListeners",
+        ],
         "process" => &[
             "env", "version", "versions", "platform", "nextTick", "hrtime", "cwd",
         ],

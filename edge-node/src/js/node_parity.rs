@@ -91,6 +91,16 @@ fn path_imports_as_an_es_module() {
 }
 
 #[test]
+fn events_behave_as_in_node() {
+    same_as_node("events.js");
+}
+
+#[test]
+fn util_behaves_as_in_node() {
+    same_as_node("util.js");
+}
+
+#[test]
 fn globals_behave_as_in_node() {
     same_as_node("globals.js");
 }

@@ -375,7 +375,107 @@
   };
 
   // ---- require --------------------------------------------------------------------------------
-  const util = { format, inspect, promisify: (f) => (...a) => new Promise((res, rej) => f(...a, (e, v) => (e ? rej(e) : res(v)))) };
+  const tag = (v) => Object.prototype.toString.call(v).slice(8, -1);
+  const deepEqual = (a, b) => {
+    if (Object.is(a, b)) return true;
+    if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+    if (Object.getPrototypeOf(a) !== Object.getPrototypeOf(b) || tag(a) !== tag(b)) return false;
+    if (a instanceof Date) return a.getTime() === b.getTime();
+    if (a instanceof RegExp) return String(a) === String(b);
+    if (a instanceof Map) return a.size === b.size && [...a].every(([k, v]) => b.has(k) && deepEqual(v, b.get(k)));
+    if (a instanceof Set) return a.size === b.size && [...a].every((v) => b.has(v));
+    if (ArrayBuffer.isView(a)) return a.length === b.length && Array.prototype.every.call(a, (x, i) => Object.is(x, b[i]));
+    const ka = Object.keys(a), kb = Object.keys(b);
+    return ka.length === kb.length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual(a[k], b[k]));
+  };
+  const util = {
+    format, inspect,
+    promisify: (f) => (...a) => new Promise((res, rej) => f(...a, (e, v) => (e ? rej(e) : res(v)))),
+    callbackify: (f) => (...a) => { const cb = a.pop(); f(...a).then((v) => cb(null, v), (e) => cb(e)); },
+    inherits: (ctor, superCtor) => { Object.defineProperty(ctor, "super_", { value: superCtor, writable: true, configurable: true }); Object.setPrototypeOf(ctor.prototype, superCtor.prototype); },
+    deprecate: (f, msg) => { let warned = false; return function (...a) { if (!warned) { warned = true; console.warn(`(node) DeprecationWarning: ${msg}`); } return f.apply(this, a); }; },
+    isDeepStrictEqual: deepEqual,
+    TextEncoder, TextDecoder,
+    types: {
+      isDate: (v) => v instanceof Date, isRegExp: (v) => v instanceof RegExp, isPromise: (v) => v instanceof Promise,
+      isMap: (v) => v instanceof Map, isSet: (v) => v instanceof Set, isTypedArray: (v) => ArrayBuffer.isView(v) && !(v instanceof DataView),
+      isUint8Array: (v) => v instanceof Uint8Array, isArrayBuffer: (v) => v instanceof ArrayBuffer, isAnyArrayBuffer: (v) => v instanceof ArrayBuffer || (typeof SharedArrayBuffer !== "undefined" && v instanceof SharedArrayBuffer),
+      isAsyncFunction: (v) => typeof v === "function" && tag(v) === "AsyncFunction", isGeneratorFunction: (v) => typeof v === "function" && /^(Async)?GeneratorFunction$/.test(tag(v)),
+      isNativeError: (v) => v instanceof Error, isBoxedPrimitive: (v) => v instanceof Number || v instanceof String || v instanceof Boolean,
+    },
+    isArray: Array.isArray,
+  };
+  // ---- events: Node's EventEmitter --------------------------------------------------------
+  class EventEmitter {
+    #events = new Map();
+    #max = EventEmitter.defaultMaxListeners;
+    #add(name, listener, prepend, once) {
+      if (typeof listener !== "function") {
+        const e = new TypeError(`The "listener" argument must be of type function. Received ${listener === null || listener === undefined ? String(listener) : `type ${typeof listener} (${String(listener)})`}`);
+        e.code = "ERR_INVALID_ARG_TYPE";
+        throw e;
+      }
+      if (this.#events.has("newListener")) this.emit("newListener", name, listener);
+      const list = this.#events.get(name) ?? [];
+      const entry = { listener, once };
+      if (prepend) list.unshift(entry); else list.push(entry);
+      this.#events.set(name, list);
+      return this;
+    }
+    on(name, listener) { return this.#add(name, listener, false, false); }
+    addListener(name, listener) { return this.on(name, listener); }
+    prependListener(name, listener) { return this.#add(name, listener, true, false); }
+    once(name, listener) { return this.#add(name, listener, false, true); }
+    prependOnceListener(name, listener) { return this.#add(name, listener, true, true); }
+    off(name, listener) {
+      const list = this.#events.get(name);
+      if (!list) return this;
+      const i = list.map((e) => e.listener).lastIndexOf(listener);
+      if (i >= 0) {
+        list.splice(i, 1);
+        if (!list.length) this.#events.delete(name);
+        if (this.#events.has("removeListener")) this.emit("removeListener", name, listener);
+      }
+      return this;
+    }
+    removeListener(name, listener) { return this.off(name, listener); }
+    removeAllListeners(name) { if (name === undefined) this.#events.clear(); else this.#events.delete(name); return this; }
+    emit(name, ...args) {
+      const list = this.#events.get(name);
+      if (!list || !list.length) {
+        if (name === "error") {
+          const err = args[0];
+          if (err instanceof Error) throw err;
+          const e = new Error(`Unhandled error. (${inspect(err)})`);
+          e.code = "ERR_UNHANDLED_ERROR";
+          e.context = err;
+          throw e;
+        }
+        return false;
+      }
+      for (const entry of [...list]) {
+        if (entry.once) this.off(name, entry.listener);
+        entry.listener.apply(this, args);
+      }
+      return true;
+    }
+    listeners(name) { return (this.#events.get(name) ?? []).map((e) => e.listener); }
+    rawListeners(name) { return this.listeners(name); }
+    listenerCount(name) { return (this.#events.get(name) ?? []).length; }
+    eventNames() { return [...this.#events.keys()]; }
+    setMaxListeners(n) { this.#max = n; return this; }
+    getMaxListeners() { return this.#max; }
+  }
+  EventEmitter.defaultMaxListeners = 10;
+  EventEmitter.EventEmitter = EventEmitter;
+  EventEmitter.once = (emitter, name) => new Promise((resolve, reject) => {
+    const onError = (e) => { emitter.off(name, onEvent); reject(e); };
+    const onEvent = (...args) => { if (name !== "error") emitter.off("error", onError); resolve(args); };
+    emitter.once(name, onEvent);
+    if (name !== "error") emitter.once("error", onError);
+  });
+  EventEmitter.listenerCount = (emitter, name) => emitter.listenerCount(name);
+
   // ---- path (POSIX, as Node's `path` on Linux; a function's working directory is Lambda's
   // /var/task) --------------------------------------------------------------------------------
   const path = (() => {
@@ -558,7 +658,7 @@
   globalThis.process = process;
 
   const builtins = {
-    buffer: { Buffer }, crypto, path, "path/posix": path, querystring, url, util, zlib, process,
+    buffer: { Buffer }, crypto, events: EventEmitter, path, "path/posix": path, querystring, url, util, zlib, process,
     timers: { setTimeout, setInterval, setImmediate, clearTimeout, clearInterval, clearImmediate },
     string_decoder: { StringDecoder: class { constructor(e) { this.e = e; } write(b) { return Buffer.from(b).toString(this.e); } end(b) { return b ? this.write(b) : ""; } } },
   };

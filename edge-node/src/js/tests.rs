@@ -556,7 +556,7 @@ fn es_module_errors_name_the_file() {
     })
     .unwrap_err();
     assert!(
-        format!("{e}").contains("may import only buffer, crypto, path"),
+        format!("{e}").contains("may import only buffer, crypto, events, path"),
         "{e}"
     );
 }
