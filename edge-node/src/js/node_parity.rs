@@ -36,19 +36,24 @@ fn in_node(cases: &str) -> Vec<(String, String)> {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-/// The cases' results here, as a function's return value.
-fn here(cases: &str) -> Vec<(String, String)> {
+/// What `source` (a function named `name`, version `version`, in `file`) returns for `{}`.
+fn returned(name: &str, version: u64, file: &str, source: &str) -> serde_json::Value {
     local(async {
         let r = runner();
-        let src = format!("{PRELUDE}exports.handler = async () => {{ {cases}\nreturn out; }};");
-        let code = Arc::new(FunctionCode::new("parity", 1, "parity.js", src));
+        let code = Arc::new(FunctionCode::new(name, version, file, source));
         r.load(&code).await.unwrap();
         let out = r
             .invoke(&code, Stage::ViewerRequest, "{}", "", "rid")
             .await
             .unwrap();
-        serde_json::from_value(out.value).unwrap()
+        out.value
     })
+}
+
+/// The cases' results here, as a function's return value.
+fn here(cases: &str) -> Vec<(String, String)> {
+    let src = format!("{PRELUDE}exports.handler = async () => {{ {cases}\nreturn out; }};");
+    serde_json::from_value(returned("parity", 1, "parity.js", &src)).unwrap()
 }
 
 fn same_as_node(name: &str) {
@@ -77,17 +82,11 @@ fn path_behaves_as_in_node() {
 /// The ES module form of `path`: named and default imports, `node:` and `path/posix`.
 #[test]
 fn path_imports_as_an_es_module() {
-    local(async {
-        let r = runner();
-        let src = "import path, { extname, join } from 'node:path';\nimport posix from 'path';\nexport const handler = async () => [extname('/a/b.html'), join('/a', '../b'), path.basename('/x/y.js', '.js'), posix.sep];";
-        let code = Arc::new(FunctionCode::new("esm", 1, "esm.mjs", src));
-        r.load(&code).await.unwrap();
-        let out = r
-            .invoke(&code, Stage::ViewerRequest, "{}", "", "rid")
-            .await
-            .unwrap();
-        assert_eq!(out.value, serde_json::json!([".html", "/b", "y", "/"]));
-    });
+    let src = "import path, { extname, join } from 'node:path';\nimport posix from 'path';\nexport const handler = async () => [extname('/a/b.html'), join('/a', '../b'), path.basename('/x/y.js', '.js'), posix.sep];";
+    assert_eq!(
+        returned("esm", 1, "esm.mjs", src),
+        serde_json::json!([".html", "/b", "y", "/"])
+    );
 }
 
 #[test]
@@ -108,26 +107,17 @@ fn globals_behave_as_in_node() {
 /// The environment Lambda gives a function (checked here, not against this machine's Node).
 #[test]
 fn process_env_holds_what_lambda_sets() {
-    local(async {
-        let r = runner();
-        let src = "exports.handler = async () => [process.env.AWS_REGION, process.env.AWS_LAMBDA_FUNCTION_NAME, process.env.AWS_LAMBDA_FUNCTION_VERSION, process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE, process.env.AWS_EXECUTION_ENV, process.env.HOME, process.cwd()];";
-        let code = Arc::new(FunctionCode::new("env-fn", 3, "e.js", src));
-        r.load(&code).await.unwrap();
-        let out = r
-            .invoke(&code, Stage::ViewerRequest, "{}", "", "rid")
-            .await
-            .unwrap();
-        assert_eq!(
-            out.value,
-            serde_json::json!([
-                "us-east-1",
-                "us-east-1.env-fn",
-                "3",
-                "64",
-                "AWS_Lambda_nodejs20.x",
-                null,
-                "/var/task"
-            ])
-        );
-    });
+    let src = "exports.handler = async () => [process.env.AWS_REGION, process.env.AWS_LAMBDA_FUNCTION_NAME, process.env.AWS_LAMBDA_FUNCTION_VERSION, process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE, process.env.AWS_EXECUTION_ENV, process.env.HOME, process.cwd()];";
+    assert_eq!(
+        returned("env-fn", 3, "e.js", src),
+        serde_json::json!([
+            "us-east-1",
+            "us-east-1.env-fn",
+            "3",
+            "64",
+            "AWS_Lambda_nodejs20.x",
+            null,
+            "/var/task"
+        ])
+    );
 }
