@@ -10,6 +10,7 @@ use std::path::PathBuf;
 mod bench;
 mod ctl;
 mod geodata;
+mod invoke;
 mod node;
 mod up;
 
@@ -63,6 +64,11 @@ enum Command {
     Deploy(ctl::DeployArgs),
     /// Measure latency, throughput and CPU per request, writing report.json and report.html.
     Bench(bench::BenchArgs),
+    /// Run a function once on an event, without a cluster: what it returns and what a viewer
+    /// would get.
+    Invoke(invoke::InvokeArgs),
+    /// Print an event in AWS's shape for a stage (for `edge invoke`).
+    GenerateEvent(invoke::GenerateArgs),
 }
 
 #[derive(clap::Args)]
@@ -83,7 +89,7 @@ struct OriginArgs {
 
 fn main() {
     let cli = Cli::parse();
-    let _log = init_logging(cli.log_format, &cli.log);
+    let log = init_logging(cli.log_format, &cli.log);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -95,6 +101,8 @@ fn main() {
             Command::Origin(a) => run_origin(a).await,
             Command::Up(a) => up::run(a).await,
             Command::Bench(a) => bench::run(a).await,
+            Command::Invoke(a) => invoke::invoke(a),
+            Command::GenerateEvent(a) => invoke::generate(a),
             Command::Control(a) => ctl::run_control(a).await,
             Command::Publish(a) => ctl::publish(a).await,
             Command::Associate(a) => ctl::associate(a).await,
@@ -106,8 +114,17 @@ fn main() {
         }
     });
     if let Err(e) = result {
-        eprintln!("edge: {e:#}");
-        std::process::exit(2);
+        // A function's failed verdict (`edge invoke`) was printed already: exit 1; anything
+        // else is an error of ours or of the input: say it, exit 2. Logs are flushed first.
+        let code = match e.downcast_ref::<invoke::Failed>() {
+            Some(_) => 1,
+            None => {
+                eprintln!("edge: {e:#}");
+                2
+            }
+        };
+        drop(log);
+        std::process::exit(code);
     }
 }
 

@@ -12,6 +12,7 @@ mod examples;
 mod functions;
 mod geo;
 mod harness;
+mod invoke;
 mod lifecycle;
 mod limits;
 mod node_compat;

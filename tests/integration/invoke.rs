@@ -1,0 +1,106 @@
+//! `edge generate-event` and `edge invoke`: a function run once on an event, without a cluster.
+
+use crate::harness::*;
+use std::process::{Command, Stdio};
+
+fn edge(args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
+    use std::io::Write;
+    let mut child = Command::new(EDGE)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
+    drop(input);
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_generated_event_runs_through_a_function_with_the_verdict() {
+    let (code, event, err) = edge(
+        &[
+            "generate-event",
+            "viewer-request",
+            "--uri",
+            "/about",
+            "--country",
+            "de",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&event).unwrap();
+    assert_eq!(
+        v["Records"][0]["cf"]["config"]["eventType"],
+        "viewer-request"
+    );
+    assert_eq!(
+        v["Records"][0]["cf"]["request"]["headers"]["cloudfront-viewer-country"][0]["value"],
+        "DE"
+    );
+    let spa = write_temp("const path = require('path');\nexports.handler = async (e) => { const r = e.Records[0].cf.request; console.log('rewriting ' + r.uri); if (path.extname(r.uri) === '') r.uri = '/index.html'; return r; };");
+    let (code, out, err) = edge(
+        &["invoke", spa.to_str().unwrap(), "--event", "-"],
+        Some(&event),
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("\"uri\": \"/index.html\""), "{out}");
+    assert!(
+        out.contains("verdict: continues to the cache: GET /index.html"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Duration: ") && out.contains("Memory Size: 128 MB"),
+        "{out}"
+    );
+    assert!(
+        err.contains("rewriting /about"),
+        "the function's logs: {err}"
+    );
+}
+
+#[test]
+fn a_wrong_result_and_bad_input_exit_non_zero_saying_why() {
+    let (_, event, _) = edge(
+        &["generate-event", "viewer-response", "--status", "404"],
+        None,
+    );
+    let wrong = write_temp("exports.handler = async (e) => e.Records[0].cf.request;");
+    let (code, out, _) = edge(
+        &["invoke", wrong.to_str().unwrap(), "--event", "-"],
+        Some(&event),
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("verdict: 502 LambdaValidationError"), "{out}");
+    let throws = write_temp("exports.handler = async () => { throw new Error('nope'); };");
+    let (code, out, _) = edge(
+        &["invoke", throws.to_str().unwrap(), "--event", "-"],
+        Some(&event),
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("verdict: 503 LambdaExecutionError") && out.contains("nope"),
+        "{out}"
+    );
+    let f = wrong.to_str().unwrap();
+    let (code, _, err) = edge(&["invoke", f, "--event", "-"], Some("not json"));
+    assert_eq!(code, 2);
+    assert!(err.contains("the event is not JSON"), "{err}");
+    let (code, _, err) = edge(&["invoke", f, "--event", "-"], Some("{\"x\": 1}"));
+    assert_eq!(code, 2);
+    assert!(err.contains("config.eventType"), "{err}");
+    let (code, _, err) = edge(&["invoke", "/no/such.js", "--event", "-"], Some(&event));
+    assert_eq!(code, 2);
+    assert!(err.contains("cannot read /no/such.js"), "{err}");
+    let (code, _, err) = edge(&["generate-event", "nowhere"], None);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown stage"), "{err}");
+}
