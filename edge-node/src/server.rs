@@ -250,6 +250,23 @@ fn startup(e: impl std::fmt::Display) -> NodeError {
 /// `n` listening sockets on one address with SO_REUSEPORT, the first deciding the port when
 /// `addr` has port 0.
 fn bind_group(addr: SocketAddr, n: usize) -> Result<Vec<std::net::TcpListener>, NodeError> {
+    // The workers share the port with SO_REUSEPORT, which would also let this node silently
+    // join another process already listening there (and take half its traffic): make sure
+    // the port is free first, with a socket that does not share.
+    if addr.port() != 0 {
+        let probe = Socket::new(Domain::for_address(addr), Type::STREAM, None).map_err(startup)?;
+        probe.set_reuse_address(true).map_err(startup)?;
+        if let Err(e) = probe.bind(&addr.into()) {
+            let why = if e.kind() == std::io::ErrorKind::AddrInUse {
+                "the address is already in use by another process".to_string()
+            } else {
+                e.to_string()
+            };
+            return Err(NodeError::Startup(format!(
+                "cannot listen on {addr}: {why}"
+            )));
+        }
+    }
     let mut out = Vec::with_capacity(n);
     let mut addr = addr;
     for _ in 0..n {

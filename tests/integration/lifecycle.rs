@@ -33,3 +33,19 @@ async fn sigterm_lets_in_flight_requests_finish() {
     assert_eq!(r.status, 200, "the in-flight request finished");
     assert!(status.success(), "{status:?}");
 }
+
+/// Workers share their port with SO_REUSEPORT; a second node on a port another process
+/// listens on is refused instead of silently taking half its traffic.
+#[test]
+fn a_port_already_in_use_is_refused() {
+    let origin = origin();
+    let first = edge_for(&origin, &[]);
+    let addr = first.proc.addr("http");
+    let e = Proc::try_spawn(&["node", "--listen", &addr, "--origin", &origin.base])
+        .err()
+        .expect("a second node on the same port must not start");
+    assert!(
+        e.contains(&format!("cannot listen on {addr}")) && e.contains("already in use"),
+        "{e}"
+    );
+}
