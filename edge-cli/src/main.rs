@@ -89,7 +89,8 @@ struct OriginArgs {
 
 fn main() {
     let cli = Cli::parse();
-    let log = init_logging(cli.log_format, &cli.log);
+    let log_format = cli.log_format;
+    let log = init_logging(log_format, &cli.log);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -99,7 +100,7 @@ fn main() {
         match cli.command {
             Command::Node(a) => node::run(*a).await,
             Command::Origin(a) => run_origin(a).await,
-            Command::Up(a) => up::run(a).await,
+            Command::Up(a) => up::run(a, matches!(log_format, LogFormat::Json)).await,
             Command::Bench(a) => bench::run(a).await,
             Command::Invoke(a) => invoke::invoke(a),
             Command::GenerateEvent(a) => invoke::generate(a),

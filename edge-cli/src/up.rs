@@ -26,6 +26,26 @@ pub fn pop_name(i: usize) -> String {
     }
 }
 
+/// Whether logs are JSON (`--log-format json`): members are started with it, their lines get a
+/// `member` field instead of a `[NAME]` prefix, and `edge up`'s own lines are JSON too.
+static JSON_LOGS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+
+fn json_logs() -> bool {
+    JSON_LOGS.get().copied().unwrap_or(false)
+}
+
+/// One line of `edge up`'s own on stderr.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let message = format!($($arg)*);
+        if json_logs() {
+            eprintln!("{}", serde_json::json!({"member": "edge up", "level": "INFO", "message": message}));
+        } else {
+            eprintln!("edge up: {message}");
+        }
+    }};
+}
+
 #[derive(clap::Args)]
 pub struct UpArgs {
     /// How many edge nodes to start (default: one per `[[pops]]` entry of --config, else 2).
@@ -78,6 +98,7 @@ async fn spawn(
     let mut child = Command::new(exe)
         .args(args)
         .env("EDGE_TOKEN", token)
+        .env("EDGE_LOG_FORMAT", if json_logs() { "json" } else { "text" })
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -115,7 +136,8 @@ async fn spawn(
     ))
 }
 
-pub async fn run(a: UpArgs) -> Result<()> {
+pub async fn run(a: UpArgs, json: bool) -> Result<()> {
+    let _ = JSON_LOGS.set(json);
     // Refuse a bad file once, here, instead of once per node.
     let mut links: Vec<edge_node::config::PopLink> = Vec::new();
     let doc: Option<toml::Value> = match &a.config {
@@ -150,16 +172,16 @@ pub async fn run(a: UpArgs) -> Result<()> {
         a.geo_db.clone()
     };
     if geo.is_empty() {
-        eprintln!("edge up: no geo database found (../shared/geo or --geo-db): running without viewer geography");
+        say!("no geo database found (../shared/geo or --geo-db): running without viewer geography");
     } else {
-        eprintln!(
-            "edge up: geo data: {}",
+        say!(
+            "geo data: {}",
             geo.iter()
                 .map(|p| p.display().to_string())
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        eprintln!("edge up: IP geolocation by DB-IP (https://db-ip.com), DB-IP Lite, CC BY 4.0");
+        say!("IP geolocation by DB-IP (https://db-ip.com), DB-IP Lite, CC BY 4.0");
     }
     let token = std::env::var("EDGE_TOKEN")
         .ok()
@@ -169,7 +191,16 @@ pub async fn run(a: UpArgs) -> Result<()> {
     let printer = tokio::spawn(async move {
         while let Some((name, line)) = rx.recv().await {
             if edge_client::process::parse_ready(&line).is_none() {
-                eprintln!("[{name}] {line}");
+                if json_logs() && line.starts_with('{') {
+                    // One JSON object a line, as the member wrote it, naming the member.
+                    eprintln!(
+                        "{{\"member\":{},{}",
+                        serde_json::Value::from(name),
+                        &line[1..]
+                    );
+                } else {
+                    eprintln!("[{name}] {line}");
+                }
             }
         }
     });
@@ -295,8 +326,7 @@ pub async fn run(a: UpArgs) -> Result<()> {
         "ready edges={} origin={} control={} revision={}",
         edges, origin_url, control_url, deployed.revision
     );
-    eprintln!(
-        "edge up: every edge Deployed at revision {}; `edge status` shows them (control {control_url}, token in {})",
+    say!("every edge Deployed at revision {}; `edge status` shows them (control {control_url}, token in {})",
         deployed.revision,
         a.data_dir.join("control.json").display()
     );
@@ -413,7 +443,7 @@ async fn watch(
     };
     let mut watched = files(&functions);
     let mut last = stamp(&watched);
-    eprintln!("edge up: watching {} files", watched.len());
+    say!("watching {} files", watched.len());
     loop {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         let now = stamp(&watched);
@@ -428,20 +458,15 @@ async fn watch(
                         .iter()
                         .any(|o| o.name == f.name && o.version == f.version)
                     {
-                        eprintln!(
-                            "edge up: published {}:{} ({})",
-                            f.name,
-                            f.version,
-                            f.file.display()
-                        );
+                        say!("published {}:{} ({})", f.name, f.version, f.file.display());
                     }
                 }
-                eprintln!("edge up: revision {} sent to every edge", d.revision);
+                say!("revision {} sent to every edge", d.revision);
                 functions = d.functions;
                 watched = files(&functions);
                 last = stamp(&watched);
             }
-            Err(e) => eprintln!("edge up: not deployed: {e:#}"),
+            Err(e) => say!("not deployed: {e:#}"),
         }
     }
 }
@@ -479,11 +504,11 @@ async fn supervise(members: &mut [Member]) {
             (i, status) = exited => {
                 alive[i] = false;
                 let how = status.map(|s| s.to_string()).unwrap_or_else(|e| e.to_string());
-                eprintln!("edge up: {} exited ({how}); the others keep running", members[i].name);
+                say!("{} exited ({how}); the others keep running", members[i].name);
             }
         }
     }
-    eprintln!("edge up: stopping {} processes", members.len());
+    say!("stopping {} processes", members.len());
     for m in members.iter() {
         if let Some(pid) = m.child.id() {
             let _ = std::process::Command::new("kill")

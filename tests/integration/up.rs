@@ -150,3 +150,38 @@ name = "SIN2-C1"
     }
     assert!(up.terminate().success());
 }
+
+/// With `--log-format json` every line `edge up` writes is one JSON object: its members' lines
+/// name the member in a field (no `[NAME]` prefix) and its own lines are JSON too.
+#[test]
+fn edge_up_logs_are_json_lines_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let up = Proc::spawn(&[
+        "--log-format",
+        "json",
+        "up",
+        "--edges",
+        "1",
+        "--port",
+        "0",
+        "--origin-port",
+        "0",
+        "--control-port",
+        "0",
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
+    let logs = up.wait_for_log("every edge Deployed");
+    let lines: Vec<&str> = logs.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(lines.len() > 3, "{logs}");
+    let mut members = std::collections::BTreeSet::new();
+    for l in &lines {
+        let v: Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"));
+        members.insert(v["member"].as_str().unwrap_or("").to_string());
+    }
+    for m in ["edge up", "control", "origin"] {
+        assert!(members.contains(m), "{m} in {members:?}");
+    }
+    up.terminate();
+}
