@@ -416,6 +416,16 @@ fn run_worker(
                 if !handshake_rtt.is_zero() {
                     tokio::time::sleep(handshake_rtt).await;
                 }
+                // A connection that sends nothing within the header read timeout is closed: silent
+                // connections must not hold a place under the connection limit for ever.
+                if acceptor.is_none()
+                    && tokio::time::timeout(handshake_timeout, stream.peek(&mut [0u8; 1]))
+                        .await
+                        .is_err()
+                {
+                    tracing::debug!(%peer, "closed a connection that sent nothing");
+                    return;
+                }
                 let result = match acceptor {
                     None => {
                         let conn = builder

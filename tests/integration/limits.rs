@@ -91,6 +91,44 @@ async fn connections_beyond_the_limit_are_closed_and_the_rest_are_served() {
     }
 }
 
+/// Connections that never send a byte are closed after the header read timeout, so they cannot
+/// hold the connection limit: with two places, two silent connections end and a viewer is served.
+#[tokio::test]
+async fn silent_connections_are_closed_and_free_their_place() {
+    let origin = origin();
+    let cfg = NodeToml::for_origin(&origin)
+        .node("max_connections", 2)
+        .node("workers", 1)
+        .node("header_read_timeout", 1.0)
+        .text();
+    let (edge, _cfg) = edge_with_config(&cfg, &[]);
+    let addr = edge.proc.addr("http");
+    let mut silent = Vec::new();
+    for _ in 0..2 {
+        silent.push(tokio::net::TcpStream::connect(&addr).await.unwrap());
+    }
+    for s in &mut silent {
+        let mut buf = Vec::new();
+        let closed =
+            tokio::time::timeout(std::time::Duration::from_secs(20), s.read_to_end(&mut buf)).await;
+        assert!(
+            matches!(closed, Ok(Ok(0))),
+            "a silent connection is closed by the node: {closed:?}"
+        );
+    }
+    let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    s.write_all(b"GET /ok HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).await.unwrap();
+    assert!(
+        buf.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&buf)
+    );
+}
+
 /// `n` open connections, each having completed one request (so the node has accepted them).
 async fn futures_held(addr: &str, n: usize) -> Vec<tokio::net::TcpStream> {
     let mut out = Vec::new();
