@@ -173,7 +173,9 @@ fn edge_up_logs_are_json_lines_when_asked() {
         data.to_str().unwrap(),
     ]);
     let logs = up.wait_for_log("every edge Deployed");
-    let lines: Vec<&str> = logs.lines().filter(|l| !l.trim().is_empty()).collect();
+    // Whole lines only: the last one may still be arriving.
+    let complete = &logs[..logs.rfind('\n').map_or(0, |i| i + 1)];
+    let lines: Vec<&str> = complete.lines().filter(|l| !l.trim().is_empty()).collect();
     assert!(lines.len() > 3, "{logs}");
     let mut members = std::collections::BTreeSet::new();
     for l in &lines {

@@ -83,6 +83,10 @@ fn builtin_exports(name: &str) -> Option<&'static [&'static str]> {
             "posix",
         ],
         "crypto" => &[
+            "createSign",
+            "createVerify",
+            "sign",
+            "verify",
             "createHash",
             "createHmac",
             "randomBytes",

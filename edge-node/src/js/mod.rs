@@ -7,6 +7,7 @@ mod check;
 mod isolate;
 mod lane;
 mod ops;
+mod sign;
 pub(crate) mod watchdog;
 
 pub use check::check_source;

@@ -100,6 +100,11 @@ fn util_behaves_as_in_node() {
 }
 
 #[test]
+fn signatures_behave_as_in_node() {
+    same_as_node("crypto-sign.js");
+}
+
+#[test]
 fn globals_behave_as_in_node() {
     same_as_node("globals.js");
 }

@@ -393,5 +393,7 @@ deno_core::extension!(
         op_edge_url_parse,
         op_edge_url_set,
         op_edge_fetch,
+        super::sign::op_edge_sign,
+        super::sign::op_edge_verify,
     ],
 );

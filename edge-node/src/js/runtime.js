@@ -311,7 +311,37 @@
     update(data, enc) { if (this.#done) throw new Error("Digest already called"); this.#parts.push(toBytes(data, enc)); return this; }
     digest(enc) { this.#done = true; return digestOut(this.#run(Buffer.concat(this.#parts)), enc); }
   }
+  // Signatures (RS256/384/512, ES256/384): a key is a PEM string or Buffer, or
+  // `{ key, dsaEncoding }` where `dsaEncoding: "ieee-p1363"` gives ECDSA's raw r||s (JWT's form).
+  const keyOf = (key) => {
+    const k = key !== null && typeof key === "object" && !ArrayBuffer.isView(key) ? key : { key };
+    const pem = typeof k.key === "string" ? k.key : ArrayBuffer.isView(k.key) ? Buffer.from(k.key).toString() : null;
+    if (pem === null) throw new TypeError("The \"key\" argument must be a PEM string or Buffer");
+    return [pem, k.dsaEncoding === "ieee-p1363"];
+  };
+  class Sign {
+    #alg; #parts = [];
+    constructor(alg) { this.#alg = String(alg); }
+    update(data, enc) { this.#parts.push(toBytes(data, enc)); return this; }
+    sign(key, enc) {
+      const [pem, ieee] = keyOf(key);
+      return digestOut(ops.op_edge_sign(this.#alg, pem, Buffer.concat(this.#parts), ieee), enc);
+    }
+  }
+  class Verify {
+    #alg; #parts = [];
+    constructor(alg) { this.#alg = String(alg); }
+    update(data, enc) { this.#parts.push(toBytes(data, enc)); return this; }
+    verify(key, sig, enc) {
+      const [pem, ieee] = keyOf(key);
+      return ops.op_edge_verify(this.#alg, pem, Buffer.concat(this.#parts), toBytes(sig, enc), ieee);
+    }
+  }
   const crypto = {
+    createSign: (alg) => new Sign(alg),
+    createVerify: (alg) => new Verify(alg),
+    sign: (alg, data, key) => new Sign(alg ?? "sha256").update(data).sign(key),
+    verify: (alg, data, key, sig) => new Verify(alg ?? "sha256").update(data).verify(key, sig),
     createHash: (alg) => new Hash(alg, undefined),
     createHmac: (alg, key) => new Hash(alg, toBytes(key)),
     randomBytes: (n) => Buffer.from(ops.op_edge_random_bytes(n)),
