@@ -4,23 +4,29 @@
 use crate::harness::*;
 use serde_json::Value;
 
-#[tokio::test]
-async fn edge_up_runs_an_origin_and_several_edges() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let up = Proc::spawn(&[
+/// `edge [before…] up` on free ports (control, origin, edges) with `data`, then `after…`.
+fn up_on_free_ports(before: &[&str], data: &std::path::Path, after: &[&str]) -> Proc {
+    let mut args = before.to_vec();
+    let data = data.to_str().unwrap();
+    args.extend([
         "up",
-        "--edges",
-        "2",
         "--port",
         "0",
         "--origin-port",
         "0",
         "--control-port",
         "0",
-        "--data-dir",
-        data.to_str().unwrap(),
     ]);
+    args.extend(["--data-dir", data]);
+    args.extend_from_slice(after);
+    Proc::spawn(&args)
+}
+
+#[tokio::test]
+async fn edge_up_runs_an_origin_and_several_edges() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let up = up_on_free_ports(&[], &data, &["--edges", "2"]);
     let origin = up.addr("origin");
     assert!(origin.starts_with("http://127.0.0.1:"));
     assert_eq!(up.addr("edges"), "2");
@@ -82,20 +88,7 @@ name = "SIN2-C1"
     )
     .unwrap();
     let data = dir.path().join("data");
-    let up = Proc::spawn(&[
-        "up",
-        "--port",
-        "0",
-        "--origin-port",
-        "0",
-        "--control-port",
-        "0",
-        "--data-dir",
-        data.to_str().unwrap(),
-        "--config",
-        cfg.to_str().unwrap(),
-        "--watch",
-    ]);
+    let up = up_on_free_ports(&[], &data, &["--config", cfg.to_str().unwrap(), "--watch"]);
     let control = up.addr("control");
     let token =
         serde_json::from_str::<Value>(&std::fs::read_to_string(data.join("control.json")).unwrap())
@@ -157,21 +150,7 @@ name = "SIN2-C1"
 fn edge_up_logs_are_json_lines_when_asked() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let up = Proc::spawn(&[
-        "--log-format",
-        "json",
-        "up",
-        "--edges",
-        "1",
-        "--port",
-        "0",
-        "--origin-port",
-        "0",
-        "--control-port",
-        "0",
-        "--data-dir",
-        data.to_str().unwrap(),
-    ]);
+    let up = up_on_free_ports(&["--log-format", "json"], &data, &["--edges", "1"]);
     let logs = up.wait_for_log("every edge Deployed");
     // Whole lines only: the last one may still be arriving.
     let complete = &logs[..logs.rfind('\n').map_or(0, |i| i + 1)];

@@ -30,8 +30,9 @@ pub(crate) struct RequestCtx {
     /// Held for the request's life: the worker drops a replaced configuration's isolates only
     /// once no request holds it.
     pub config: Arc<Distributions>,
-    pub dist: Arc<Distribution>,
-    /// Index of the matched behavior in `dist.behaviors`.
+    /// Index of the matched distribution in `config` (no per-request reference count).
+    pub(crate) dist_index: usize,
+    /// Index of the matched behavior in its `behaviors`.
     pub behavior: usize,
     pub method: Method,
     /// The URI and headers as the cache and the origin see them: the viewer's, then whatever a
@@ -51,7 +52,7 @@ impl RequestCtx {
     /// The request as the viewer sent it, with the distribution and behavior `route` found.
     pub fn new(
         config: Arc<Distributions>,
-        (dist, behavior): (Arc<Distribution>, usize),
+        (dist_index, behavior): (usize, usize),
         parts: Parts,
         conn: Conn,
         request_id: Box<str>,
@@ -59,7 +60,7 @@ impl RequestCtx {
     ) -> RequestCtx {
         RequestCtx {
             config,
-            dist,
+            dist_index,
             behavior,
             method: parts.method,
             uri: parts.uri,
@@ -76,7 +77,7 @@ impl RequestCtx {
     pub fn for_revalidation(&self) -> RequestCtx {
         RequestCtx {
             config: self.config.clone(),
-            dist: self.dist.clone(),
+            dist_index: self.dist_index,
             behavior: self.behavior,
             method: self.method.clone(),
             uri: self.uri.clone(),
@@ -89,8 +90,12 @@ impl RequestCtx {
         }
     }
 
+    pub fn dist(&self) -> &Distribution {
+        &self.config[self.dist_index]
+    }
+
     pub fn behavior(&self) -> &Behavior {
-        &self.dist.behaviors[self.behavior]
+        &self.dist().behaviors[self.behavior]
     }
 
     /// The path the viewer asked for (before any rewrite).
@@ -158,20 +163,9 @@ pub(crate) fn viewer_ip(node: &NodeSettings, peer: IpAddr, headers: &HeaderMap) 
     }
 }
 
-/// The distribution whose domain or alias is the request's host (else the first one) and the
-/// index of the behavior whose path pattern matches first.
-pub(crate) fn route(
-    config: &Distributions,
-    parts: &Parts,
-) -> Result<(Arc<Distribution>, usize), EdgeError> {
-    let dist = distribution_for(config, parts)?;
-    Ok((dist.clone(), dist.behavior_index(parts.uri.path())))
-}
-
-fn distribution_for<'c>(
-    config: &'c Distributions,
-    parts: &Parts,
-) -> Result<&'c Arc<Distribution>, EdgeError> {
+/// The index of the distribution whose domain or alias is the request's host (else the first
+/// one) and of its behavior whose path pattern matches first.
+pub(crate) fn route(config: &Distributions, parts: &Parts) -> Result<(usize, usize), EdgeError> {
     let host = parts
         .uri
         .host()
@@ -183,17 +177,18 @@ fn distribution_for<'c>(
         })
         .unwrap_or("");
     let host = strip_port(host);
-    if config.len() > 1 {
-        if let Some(d) = config.iter().find(|d| {
+    let named = (config.len() > 1).then(|| {
+        config.iter().position(|d| {
             d.domain_name.eq_ignore_ascii_case(host)
                 || d.aliases.iter().any(|a| a.eq_ignore_ascii_case(host))
-        }) {
-            return Ok(d);
-        }
-    }
-    config
-        .first()
-        .ok_or_else(|| EdgeError::UnknownHost(host.to_string()))
+        })
+    });
+    let i = match named.flatten() {
+        Some(i) => i,
+        None if !config.is_empty() => 0,
+        None => return Err(EdgeError::UnknownHost(host.to_string())),
+    };
+    Ok((i, config[i].behavior_index(parts.uri.path())))
 }
 
 fn strip_port(host: &str) -> &str {

@@ -118,8 +118,8 @@ fn event_text(
     include_body: bool,
 ) -> Event {
     let config = EventConfig {
-        distribution_domain: &ctx.dist.domain_name,
-        distribution_id: &ctx.dist.id,
+        distribution_domain: &ctx.dist().domain_name,
+        distribution_id: &ctx.dist().id,
         request_id: &ctx.request_id,
     };
     let mut event = Event {

@@ -37,7 +37,7 @@ impl Worker {
             let behavior = ctx.behavior();
             primary_key(
                 &mut key,
-                ctx.dist.index,
+                ctx.dist().index,
                 behavior,
                 &ctx.method,
                 &ctx.uri,

@@ -212,8 +212,8 @@ impl Worker {
         ctx: &mut RequestCtx,
         body: Incoming,
     ) -> Result<Response<EdgeBody>, EdgeError> {
-        let dist = ctx.dist.clone();
-        let behavior = &dist.behaviors[ctx.behavior];
+        // A field borrow (not a method): the stages below still rewrite the request's fields.
+        let behavior = &ctx.config[ctx.dist_index].behaviors[ctx.behavior];
         if !behavior.allowed_methods.contains(&ctx.method) {
             return Err(EdgeError::MethodNotAllowed(ctx.method.to_string()));
         }
@@ -305,7 +305,7 @@ impl Worker {
             let behavior = ctx.behavior();
             primary_key(
                 &mut key,
-                ctx.dist.index,
+                ctx.dist().index,
                 behavior,
                 &Method::GET,
                 &ctx.uri,
