@@ -4,6 +4,11 @@
 use crate::associations::{slot_name, uses};
 use crate::*;
 
+/// How long a function's top level may run when the control node loads it to check it
+/// (Lambda's Init limit, as on every edge by default).
+const INIT_LIMIT: std::time::Duration =
+    std::time::Duration::from_secs(edge_node::config::defaults::FUNCTION_INIT_TIMEOUT_S as u64);
+
 impl Control {
     /// `$LATEST` := `code`.
     pub fn put_code(&self, name: &str, code: &[u8]) -> Result<(String, usize)> {
@@ -20,20 +25,16 @@ impl Control {
                 code.len()
             )));
         }
-        let Ok(text) = std::str::from_utf8(code) else {
-            return Err(ControlError::invalid(
-                "InvalidParameterValueException",
-                "the function code must be UTF-8 JavaScript",
-            ));
-        };
-        // Compiled, not run, before anything is stored: no edge ever receives code that does
-        // not parse. On a thread of its own: the check makes an engine with its own runtime.
+        // Loaded, as every edge would load it, before anything is stored: no edge ever
+        // receives code it would refuse. On a thread of its own: the check makes an engine
+        // with its own runtime.
+        let bytes = bytes::Bytes::copy_from_slice(code);
         let checked = std::thread::scope(|s| {
-            s.spawn(|| edge_node::js::check_source(name, text))
+            s.spawn(|| edge_node::js::check_code(name, bytes, INIT_LIMIT))
                 .join()
                 .unwrap_or_else(|_| {
                     Err(edge_node::js::FnError::Threw(
-                        "the compile check failed".into(),
+                        "the code check failed".into(),
                     ))
                 })
         });
@@ -44,7 +45,7 @@ impl Control {
             };
             return Err(ControlError::invalid(
                 "InvalidParameterValueException",
-                format!("the function code does not compile: {reason}"),
+                format!("the function code does not load: {reason}"),
             ));
         }
         let sha = edge_node::replica::sha256_hex(code);

@@ -7,7 +7,6 @@ use edge_node::replica::{FnRef, State, WireAssociation, WireCanary, WireInvalida
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
 
 type Result<T> = std::result::Result<T, ControlError>;
 
@@ -483,7 +482,7 @@ pub fn state(conn: &Connection) -> Result<State> {
 }
 
 /// The code of every function version `state` names.
-pub fn code_of(conn: &Connection, state: &State) -> Result<HashMap<String, Arc<str>>> {
+pub fn code_of(conn: &Connection, state: &State) -> Result<edge_node::replica::CodeByHash> {
     let mut out = HashMap::new();
     for f in state.functions() {
         let body: Vec<u8> = conn
@@ -493,10 +492,7 @@ pub fn code_of(conn: &Connection, state: &State) -> Result<HashMap<String, Arc<s
                 |r| r.get(0),
             )
             .map_err(db)?;
-        out.insert(
-            f.sha256.clone(),
-            Arc::from(String::from_utf8_lossy(&body).into_owned()),
-        );
+        out.insert(f.sha256.clone(), bytes::Bytes::from(body));
     }
     Ok(out)
 }

@@ -111,7 +111,7 @@ pub async fn run(a: BenchArgs) -> Result<()> {
             .filter(|(st, _)| edge_node::lambda::Stage::parse(st).is_some())
             .ok_or_else(|| anyhow!("--function {spec:?}: expected STAGE=FILE with STAGE one of viewer-request, origin-request, origin-response, viewer-response"))?;
         let file = PathBuf::from(file);
-        config::load_function(&file, "--function")?;
+        config::load_function(&file, None, "--function")?;
         functions.push((stage.to_string(), file.canonicalize()?));
     }
     use edge_bench::scenario::{find, names as all_names, SCENARIOS};

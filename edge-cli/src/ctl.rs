@@ -144,8 +144,11 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
 pub struct PublishArgs {
     /// The function's name.
     name: String,
-    /// Its code (a JavaScript file).
+    /// Its code: a .js/.mjs/.cjs file, a package folder or a .zip laid out as Lambda expects.
     file: PathBuf,
+    /// Lambda's Handler, `file.export` (default for a package: index.handler).
+    #[arg(long, value_name = "FILE.EXPORT")]
+    handler: Option<String>,
     /// Print {"name","version","sha256"}.
     #[arg(long)]
     json: bool,
@@ -154,8 +157,8 @@ pub struct PublishArgs {
 }
 
 pub async fn publish(a: PublishArgs) -> Result<()> {
-    let code =
-        std::fs::read(&a.file).with_context(|| format!("cannot read {}", a.file.display()))?;
+    let code = edge_node::js::package::read_path(&a.file, a.handler.as_deref())
+        .map_err(|e| anyhow!("{e}"))?;
     let p = a.target.client()?.publish(&a.name, &code).await?;
     if a.json {
         println!("{}", serde_json::to_string(&p)?);
@@ -440,8 +443,9 @@ pub async fn deploy(client: &Client, path: &Path, rewrite: PortRewrite) -> Resul
             for a in list.as_array().into_iter().flatten() {
                 let file = a.get("File").and_then(|f| f.as_str()).unwrap_or_default();
                 let file = base.join(file);
-                let code =
-                    edge_node::config::load_function(&file, "File").map_err(|e| anyhow!("{e}"))?;
+                let handler = a.get("Handler").and_then(|h| h.as_str());
+                let code = edge_node::config::load_function(&file, handler, "File")
+                    .map_err(|e| anyhow!("{e}"))?;
                 let name = a
                     .get("Name")
                     .and_then(|n| n.as_str())
@@ -450,7 +454,7 @@ pub async fn deploy(client: &Client, path: &Path, rewrite: PortRewrite) -> Resul
                 let version = match functions.iter().find(|f| f.name == name && f.file == file) {
                     Some(f) => f.version,
                     None => {
-                        let p = client.publish(&name, code.source.as_bytes()).await?;
+                        let p = client.publish(&name, &code.bytes).await?;
                         functions.push(DeployedFn {
                             name: name.clone(),
                             version: p.version,

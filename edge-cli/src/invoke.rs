@@ -40,8 +40,11 @@ pub struct GenerateArgs {
 
 #[derive(clap::Args)]
 pub struct InvokeArgs {
-    /// The function file (CommonJS or ES module).
+    /// The function: a .js/.mjs/.cjs file (CommonJS or ES module), a package folder or a .zip.
     file: PathBuf,
+    /// Lambda's Handler, `file.export` (default for a package: index.handler).
+    #[arg(long, value_name = "FILE.EXPORT")]
+    handler: Option<String>,
     /// The event (JSON, as `edge generate-event` prints it); `-` reads standard input.
     #[arg(long)]
     event: String,
@@ -217,8 +220,6 @@ fn parts_of(ev: &Value, stage: Stage) -> Result<(FnRequest, Option<FnResponse>)>
 }
 
 pub fn invoke(a: InvokeArgs) -> Result<()> {
-    let source = std::fs::read_to_string(&a.file)
-        .with_context(|| format!("cannot read {}", a.file.display()))?;
     let text = if a.event == "-" {
         let mut s = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)?;
@@ -246,12 +247,12 @@ pub fn invoke(a: InvokeArgs) -> Result<()> {
         .and_then(|n| n.to_str())
         .unwrap_or("function")
         .to_string();
-    let code = Arc::new(FunctionCode::new(
-        name,
-        1,
-        a.file.display().to_string(),
-        source,
-    ));
+    let bytes = edge_node::js::package::read_path(&a.file, a.handler.as_deref())
+        .map_err(|e| anyhow!("{e}"))?;
+    let code = Arc::new(
+        FunctionCode::from_bytes(name, 1, a.file.display().to_string(), bytes)
+            .map_err(|e| anyhow!("{}: {e}", a.file.display()))?,
+    );
     // The engine lives on a thread of its own, with its own runtime, as on an edge.
     let event_text = ev.to_string();
     let run = std::thread::spawn(

@@ -52,10 +52,14 @@ pub struct NodeArgs {
     /// Write one access-log line per request.
     #[arg(long, value_parser = ["on", "off"])]
     access_log: Option<String>,
-    /// Associate a function file with a stage of the default behavior, e.g.
-    /// `--function viewer-request=functions/ab-test.js` (repeatable).
-    #[arg(long = "function", value_name = "STAGE=FILE")]
+    /// Associate a function (a .js/.mjs file, a package folder or a .zip) with a stage of the
+    /// default behavior, e.g. `--function viewer-request=functions/ab-test.js` (repeatable).
+    #[arg(long = "function", value_name = "STAGE=PATH")]
     functions: Vec<String>,
+    /// Lambda's Handler (`file.export`, default `index.handler` for a package) for the
+    /// --function packages given.
+    #[arg(long, value_name = "FILE.EXPORT")]
+    handler: Option<String>,
     /// Leave out the configuration's functions at STAGE, in every behavior (repeatable); `edge
     /// bench --config` uses it to measure what each stage's functions add.
     #[arg(long = "skip-stage", value_name = "STAGE")]
@@ -167,7 +171,11 @@ fn node_config(a: &NodeArgs) -> Result<NodeConfig> {
         let stage = edge_node::lambda::Stage::parse(stage).ok_or_else(|| {
             anyhow!("--function {spec:?}: {stage:?} is not one of viewer-request, origin-request, origin-response, viewer-response")
         })?;
-        let code = config::load_function(std::path::Path::new(file), "--function")?;
+        let code = config::load_function(
+            std::path::Path::new(file),
+            a.handler.as_deref(),
+            "--function",
+        )?;
         let include_body = a.include_body && stage.is_request();
         config::add_function(&mut cfg, stage, code, include_body)?;
     }

@@ -430,11 +430,22 @@ async fn watch(
     rewrite: crate::ctl::PortRewrite,
     mut functions: Vec<crate::ctl::DeployedFn>,
 ) {
+    // A package folder changes when any file in it does.
+    fn newest(path: &std::path::Path) -> Option<std::time::SystemTime> {
+        let meta = std::fs::metadata(path).ok()?;
+        let own = meta.modified().ok();
+        if !meta.is_dir() {
+            return own;
+        }
+        std::fs::read_dir(path)
+            .ok()?
+            .flatten()
+            .filter_map(|e| newest(&e.path()))
+            .chain(own)
+            .max()
+    }
     let stamp = |files: &[PathBuf]| -> Vec<Option<std::time::SystemTime>> {
-        files
-            .iter()
-            .map(|f| std::fs::metadata(f).and_then(|m| m.modified()).ok())
-            .collect()
+        files.iter().map(|f| newest(f)).collect()
     };
     let files = |functions: &[crate::ctl::DeployedFn]| -> Vec<PathBuf> {
         std::iter::once(config.clone())

@@ -101,26 +101,19 @@ impl State {
 
     /// The node configuration this state describes, with `node`'s own settings; `code` gives
     /// the verified source of each hash.
-    pub fn compose(
-        &self,
-        node: &NodeSettings,
-        code: &HashMap<String, Arc<str>>,
-    ) -> Result<NodeConfig, NodeError> {
+    pub fn compose(&self, node: &NodeSettings, code: &CodeByHash) -> Result<NodeConfig, NodeError> {
         let mut cfg = config::parse_distributions(&self.distributions)?;
         cfg.node = node.clone();
         let function = |f: &FnRef| -> Result<Arc<FunctionCode>, NodeError> {
-            let source = code.get(&f.sha256).ok_or_else(|| {
+            let bytes = code.get(&f.sha256).ok_or_else(|| {
                 NodeError::config(
                     format!("{}:{}", f.name, f.version),
                     format!("code {} is missing", f.sha256),
                 )
             })?;
-            let c = FunctionCode::new(
-                f.name.clone(),
-                f.version,
-                format!("{}:{}", f.name, f.version),
-                source.clone(),
-            );
+            let at = format!("{}:{}", f.name, f.version);
+            let c = FunctionCode::from_bytes(f.name.clone(), f.version, at.clone(), bytes.clone())
+                .map_err(|e| NodeError::config(&at, e))?;
             if c.sha256 != f.sha256 {
                 return Err(NodeError::config(
                     format!("{}:{}", f.name, f.version),
@@ -157,10 +150,10 @@ impl State {
 
 pub use crate::js::sha256_hex;
 
-/// Function sources by hex SHA-256.
-pub type CodeByHash = HashMap<String, Arc<str>>;
+/// Function code (as published: a file's text or a package's zip) by hex SHA-256.
+pub type CodeByHash = HashMap<String, Bytes>;
 
-/// The edge's local copy: `state.json` and `code/SHA256.js`, written so that a crash leaves
+/// The edge's local copy: `state.json` and `code/SHA256.js` (a package's zip too), written so that a crash leaves
 /// either the old or the new state (code first, then the state file renamed into place).
 pub struct LocalStore {
     dir: PathBuf,
@@ -196,8 +189,8 @@ impl LocalStore {
             .map_err(|e| NodeError::config(path.display().to_string(), e.to_string()))?;
         let mut code = HashMap::new();
         for f in state.functions() {
-            if let Ok(source) = std::fs::read_to_string(self.code_path(&f.sha256)) {
-                code.insert(f.sha256.clone(), Arc::from(source));
+            if let Ok(bytes) = std::fs::read(self.code_path(&f.sha256)) {
+                code.insert(f.sha256.clone(), Bytes::from(bytes));
             }
         }
         Ok(Some((state, code)))
@@ -207,12 +200,12 @@ impl LocalStore {
         self.dir.join("code").join(format!("{sha256}.js"))
     }
 
-    pub fn save(&self, state: &State, code: &HashMap<String, Arc<str>>) -> std::io::Result<()> {
+    pub fn save(&self, state: &State, code: &CodeByHash) -> std::io::Result<()> {
         for f in state.functions() {
             let path = self.code_path(&f.sha256);
             if !path.exists() {
-                if let Some(source) = code.get(&f.sha256) {
-                    write_atomically(&path, source.as_bytes())?;
+                if let Some(bytes) = code.get(&f.sha256) {
+                    write_atomically(&path, bytes)?;
                 }
             }
         }
@@ -263,7 +256,7 @@ pub struct Replica {
     pub handle: NodeHandle,
     /// The revision already serving (from the local store), and its code.
     pub applied: u64,
-    pub code: HashMap<String, Arc<str>>,
+    pub code: CodeByHash,
 }
 
 /// How long the control node holds a poll open; the client waits a little longer.
@@ -377,7 +370,7 @@ impl Replica {
 
     /// Fetches and verifies missing code, then swaps the node to `state` and saves it.
     async fn apply(&mut self, client: &HttpClient, state: &State) -> Result<(), String> {
-        let mut code: HashMap<String, Arc<str>> = HashMap::new();
+        let mut code = CodeByHash::new();
         for f in state.functions() {
             if let Some(src) = self.code.get(&f.sha256) {
                 code.insert(f.sha256.clone(), src.clone());
@@ -404,9 +397,7 @@ impl Replica {
                     f.name, f.version, f.sha256
                 ));
             }
-            let source = String::from_utf8(bytes.to_vec())
-                .map_err(|_| format!("code of {}:{} is not UTF-8", f.name, f.version))?;
-            code.insert(f.sha256.clone(), Arc::from(source));
+            code.insert(f.sha256.clone(), bytes);
         }
         let cfg = state
             .compose(&self.handle.settings(), &code)

@@ -252,7 +252,7 @@ async fn the_api_refuses_what_cloudfront_refuses() {
     let (ok, _, err) = cli(&control.url, &["publish", "stamp", bad.to_str().unwrap()]);
     assert!(!ok, "{err}");
     assert!(
-        err.contains("does not compile") && err.contains("stamp:2:"),
+        err.contains("does not load") && err.contains("stamp:2:"),
         "{err}"
     );
     assert!(
@@ -476,4 +476,102 @@ async fn invalidation_reaches_every_edge() {
             r.x_cache()
         );
     }
+}
+
+#[tokio::test]
+async fn a_package_with_node_modules_publishes_replicates_and_serves_as_one_unit() {
+    let dir = tempfile::tempdir().unwrap();
+    let origin = origin();
+    let control = control_on(&dir.path().join("control"), 0);
+    let a = follower(&control, "IAD89-C1", &dir.path().join("a"));
+    deploy_plain(&control, &origin, dir.path());
+
+    // A folder with package.json, lib/ and node_modules/, as Lambda takes it zipped.
+    let pkg = example("theme-package");
+    let p: Value =
+        serde_json::from_str(&cli_ok(&control.url, &["publish", "theme", &pkg, "--json"])).unwrap();
+    assert_eq!(p["version"], 1);
+    // The same files again are the same version (the package is packed the same way).
+    assert_eq!(
+        cli_ok(&control.url, &["publish", "theme", &pkg]).trim(),
+        "1"
+    );
+    cli_ok(
+        &control.url,
+        &[
+            "associate",
+            "theme:1",
+            "--stage",
+            "viewer-request",
+            "--wait",
+        ],
+    );
+    get_with(
+        &format!("{}/page", a.base),
+        &[("cookie", "x=1; theme=dark")],
+    )
+    .await;
+    get(&format!("{}/page", a.base)).await;
+    let stats = origin.stats().await;
+    assert_eq!(stats["paths"]["/themes/dark/page"], 1, "{stats}");
+    assert_eq!(stats["paths"]["/themes/light/page"], 1, "{stats}");
+
+    // A different Handler is a different version; a handler that names no file or export is
+    // refused at publish, naming it, and nothing is stored.
+    let (ok, _, err) = cli(
+        &control.url,
+        &["publish", "theme", &pkg, "--handler", "main.handler"],
+    );
+    assert!(!ok);
+    assert!(err.contains("Cannot find module 'main'"), "{err}");
+    let (ok, _, err) = cli(
+        &control.url,
+        &["publish", "theme", &pkg, "--handler", "index.nothing"],
+    );
+    assert!(!ok);
+    assert!(
+        err.contains("index.nothing is undefined or not exported"),
+        "{err}"
+    );
+    let broken = dir.path().join("broken");
+    std::fs::create_dir_all(broken.join("lib")).unwrap();
+    std::fs::write(
+        broken.join("index.js"),
+        "const x = require('./lib/x');\nexports.handler = async (e) => e;\n",
+    )
+    .unwrap();
+    std::fs::write(
+        broken.join("lib/x.js"),
+        "module.exports = {\n  a: 1 +,\n};\n",
+    )
+    .unwrap();
+    let (ok, _, err) = cli(
+        &control.url,
+        &["publish", "theme", broken.to_str().unwrap()],
+    );
+    assert!(!ok);
+    assert!(
+        err.contains("lib/x.js:2:") && err.contains("a: 1 +,"),
+        "{err}"
+    );
+    let v: Value =
+        serde_json::from_str(&cli_ok(&control.url, &["versions", "theme", "--json"])).unwrap();
+    assert_eq!(v["versions"].as_array().unwrap().len(), 1, "{v}");
+
+    // The edge keeps the package across a restart (from its saved state, control node gone).
+    let state = dir.path().join("a");
+    drop(a);
+    drop(control);
+    let again = follower_of(
+        &format!("http://127.0.0.1:{}", closed_port()),
+        "IAD89-C1",
+        &state,
+    );
+    get_with(
+        &format!("{}/other", again.base),
+        &[("cookie", "theme=contrast")],
+    )
+    .await;
+    let stats = origin.stats().await;
+    assert_eq!(stats["paths"]["/themes/contrast/other"], 1, "{stats}");
 }

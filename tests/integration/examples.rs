@@ -331,3 +331,108 @@ async fn nearest_origin_by_coordinates() {
         assert_eq!(echo["path"], path, "{ip}");
     }
 }
+
+#[tokio::test]
+async fn a_package_folder_with_a_dependency_rewrites_by_cookie() {
+    let origin = origin();
+    let edge = edge_with_functions(
+        &origin,
+        &[("viewer-request", &example("theme-package"))],
+        &[],
+    );
+    get_with(&format!("{}/a", edge.base), &[("cookie", "theme=dark")]).await;
+    get_with(
+        &format!("{}/a", edge.base),
+        &[("cookie", "theme=\"contrast\"")],
+    )
+    .await;
+    get_with(&format!("{}/a", edge.base), &[("cookie", "theme=neon")]).await;
+    let stats = origin.stats().await;
+    assert_eq!(stats["paths"]["/themes/dark/a"], 1, "{stats}");
+    assert_eq!(stats["paths"]["/themes/contrast/a"], 1, "{stats}");
+    assert_eq!(stats["paths"]["/themes/light/a"], 1, "{stats}");
+}
+
+/// Node makes an RSA key pair for the test and signs tokens with it: (public key PEM, the
+/// tokens by name).
+fn jwt_fixture() -> (String, serde_json::Value) {
+    let script = r#"
+const crypto = require('crypto');
+const { publicKey, privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+const other = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+const now = Math.floor(Date.now() / 1000);
+const sign = (claims, key = privateKey, alg = 'RS256') => {
+  const data = `${b64({ alg, typ: 'JWT' })}.${b64(claims)}`;
+  return `${data}.${crypto.sign('RSA-SHA256', Buffer.from(data), key).toString('base64url')}`;
+};
+const base = { iss: 'https://auth.example.com', aud: 'edge-examples', sub: 'viewer-7', exp: now + 600 };
+console.log(JSON.stringify({
+  key: publicKey.export({ type: 'spki', format: 'pem' }),
+  tokens: {
+    good: sign(base),
+    expired: sign({ ...base, exp: now - 10 }),
+    otherKey: sign(base, other),
+    wrongAudience: sign({ ...base, aud: 'someone-else' }),
+    none: `${b64({ alg: 'none' })}.${b64(base)}.`,
+  },
+}));
+"#;
+    let out = std::process::Command::new("node")
+        .args(["-e", script])
+        .output()
+        .expect("node (the tests' oracle) runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    (v["key"].as_str().unwrap().to_string(), v["tokens"].clone())
+}
+
+#[tokio::test]
+async fn jwt_auth_admits_only_valid_rs256_tokens() {
+    let (key, tokens) = jwt_fixture();
+    // The example package with the test's key in its config.
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["index.js", "package.json"] {
+        std::fs::copy(example(&format!("jwt-auth/{f}")), dir.path().join(f)).unwrap();
+    }
+    let cfg = serde_json::json!({"issuer": "https://auth.example.com", "audience": "edge-examples", "publicKey": key});
+    std::fs::write(dir.path().join("config.json"), cfg.to_string()).unwrap();
+    let origin = origin();
+    let pkg = dir.path().to_str().unwrap().to_string();
+    let edge = edge_with_functions(
+        &origin,
+        &[("viewer-request", &pkg)],
+        &["--handler", "index.handler"],
+    );
+    let url = format!("{}/echo", edge.base);
+    let good = format!("Bearer {}", tokens["good"].as_str().unwrap());
+    let r = get_with(&url, &[("authorization", &good)]).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let echo: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(echo["headers"]["x-viewer-sub"], "viewer-7", "{echo}");
+    let cookie = format!("token={}", tokens["good"].as_str().unwrap());
+    assert_eq!(get_with(&url, &[("cookie", &cookie)]).await.status, 200);
+    for (name, why) in [
+        ("expired", "expired"),
+        ("otherKey", "bad signature"),
+        ("wrongAudience", "wrong audience"),
+        ("none", "algorithm none not accepted"),
+    ] {
+        let auth = format!("Bearer {}", tokens[name].as_str().unwrap());
+        let r = get_with(&url, &[("authorization", &auth)]).await;
+        assert_eq!(r.status, 401, "{name}");
+        assert_eq!(r.x_cache(), x_cache::GENERATED, "{name}");
+        assert!(
+            r.header("www-authenticate").contains(why),
+            "{name}: {}",
+            r.header("www-authenticate")
+        );
+    }
+    assert_eq!(get(&url).await.status, 401);
+    // Only the two admitted viewers reached the origin.
+    assert_eq!(origin.total().await, 2);
+}

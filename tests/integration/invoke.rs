@@ -99,7 +99,10 @@ fn a_wrong_result_and_bad_input_exit_non_zero_saying_why() {
     assert!(err.contains("config.eventType"), "{err}");
     let (code, _, err) = edge(&["invoke", "/no/such.js", "--event", "-"], Some(&event));
     assert_eq!(code, 2);
-    assert!(err.contains("cannot read /no/such.js"), "{err}");
+    assert!(
+        err.contains("cannot read function file /no/such.js"),
+        "{err}"
+    );
     let (code, _, err) = edge(&["generate-event", "nowhere"], None);
     assert_eq!(code, 2);
     assert!(err.contains("unknown stage"), "{err}");

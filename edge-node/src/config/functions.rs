@@ -58,14 +58,11 @@ pub fn viewer_bucket(viewer: std::net::IpAddr, function: &str) -> u8 {
     ((h ^ (h >> 32)) % 100) as u8
 }
 
-/// Reads a function file into a version-1 function named after the file.
-pub fn load_function(path: &Path, field: &str) -> Result<Arc<FunctionCode>> {
-    let source = std::fs::read_to_string(path).map_err(|e| {
-        NodeError::config(
-            field,
-            format!("cannot read function file {}: {e}", path.display()),
-        )
-    })?;
+/// Reads a function (a file, a folder or a zip, with an optional handler) into a version-1
+/// function named after the file.
+pub fn load_function(path: &Path, handler: Option<&str>, field: &str) -> Result<Arc<FunctionCode>> {
+    let bytes =
+        crate::js::package::read_path(path, handler).map_err(|e| NodeError::config(field, e))?;
     let name: String = path
         .file_stem()
         .and_then(|s| s.to_str())
@@ -79,12 +76,9 @@ pub fn load_function(path: &Path, field: &str) -> Result<Arc<FunctionCode>> {
             }
         })
         .collect();
-    Ok(Arc::new(FunctionCode::new(
-        name,
-        1,
-        path.display().to_string(),
-        source,
-    )))
+    let code = FunctionCode::from_bytes(name, 1, path.display().to_string(), bytes)
+        .map_err(|e| NodeError::config(field, format!("{}: {e}", path.display())))?;
+    Ok(Arc::new(code))
 }
 
 /// Associates `code` with `stage` on the default behavior of every distribution (the
@@ -180,12 +174,12 @@ pub fn check_association(
     } else {
         defaults::ORIGIN_CODE_BYTES
     };
-    if code.source.len() > limit {
+    if code.bytes.len() > limit {
         return Err(NodeError::Association {
             field: field.into(),
             reason: format!(
                 "the function is {} bytes; {stage} functions may be at most {limit} bytes",
-                code.source.len()
+                code.bytes.len()
             ),
         });
     }
@@ -218,14 +212,13 @@ pub(super) fn associations(
                 "a function association needs a File",
             )
         })?;
-        let mut code = load_function(&base.join(file), &format!("{field}.File"))?;
+        let mut code = load_function(
+            &base.join(file),
+            a.handler.as_deref(),
+            &format!("{field}.File"),
+        )?;
         if let Some(name) = a.name {
-            code = Arc::new(FunctionCode::new(
-                name,
-                code.version,
-                code.file.clone(),
-                code.source.clone(),
-            ));
+            code = Arc::new(code.renamed(name));
         }
         let include_body = a.include_body.unwrap_or(false);
         check_association(stage, &code, include_body, &field)?;

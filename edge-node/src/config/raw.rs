@@ -149,6 +149,8 @@ pub struct RawBehavior {
 pub struct RawAssociation {
     pub event_type: Option<String>,
     pub file: Option<String>,
+    /// Lambda's `Handler` (`file.export`) for a package `File`.
+    pub handler: Option<String>,
     pub name: Option<String>,
     #[serde(rename = "LambdaFunctionARN")]
     pub lambda_function_arn: Option<String>,

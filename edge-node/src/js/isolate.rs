@@ -2,6 +2,7 @@
 //! invoked many times with globals kept between invocations, like a warm Lambda.
 
 use super::ops::{edge_runtime, LogContext, MemoryLimit};
+use super::package::{self, Package};
 use super::watchdog::{Guard, Slot, Watchdog};
 use super::{FnError, FunctionCode, FunctionLimits};
 use deno_core::error::ModuleLoaderError;
@@ -33,6 +34,11 @@ pub struct Isolate {
     heap_bytes: usize,
     /// Set when the isolate must not be used again (terminated, timed out mid-flight).
     pub tainted: bool,
+}
+
+thread_local! {
+    /// Isolates made on this thread so far.
+    static MADE: Cell<usize> = const { Cell::new(0) };
 }
 
 /// Whether `source` is an ES module (has top-level import/export statements).
@@ -146,39 +152,41 @@ fn builtin_exports(name: &str) -> Option<&'static [&'static str]> {
     })
 }
 
-/// Serves the function's own source, the Node modules and, to those modules only, the one
-/// internal module that hands them their values; anything else is refused with its name.
+/// Serves the package's ES modules (resolved as Node does, package.rs), the Node modules and,
+/// to those modules only, the one internal module that hands them their values; a CommonJS
+/// module imported by an ES module is served as a module whose exports are the CommonJS
+/// module's (its names found statically, as Node finds them). Anything else is refused with
+/// Node's message.
 pub(super) struct Loader {
     code: Arc<FunctionCode>,
-    /// The function's own module, named as Lambda's Node runtime names it (its file under
-    /// /var/task), so stack traces and errors say which file.
+    /// The handler's module (`file:///var/task/<file>`), so stack traces and errors say which
+    /// file, as Lambda's Node runtime names it.
     pub(super) main: String,
 }
 
 impl Loader {
     pub(super) fn new(code: Arc<FunctionCode>) -> Loader {
-        let main = main_specifier(&code.file);
+        let main = code
+            .package
+            .entry()
+            .map(|p| format!("file://{p}"))
+            .unwrap_or_else(|_| format!("file://{}/index.js", package::TASK_ROOT));
         Loader { code, main }
     }
-}
-
-/// How a CommonJS function's source is wrapped: opened on its first line, so line numbers are
-/// the file's; closed by `\n})`.
-pub(super) const CJS_WRAPPER_OPEN: &str =
-    "(function (exports, require, module, __filename, __dirname) {";
-
-/// `file:///var/task/<file name>` for a function file.
-fn main_specifier(file: &str) -> String {
-    let name = std::path::Path::new(file)
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or(file);
-    format!("file:///var/task/{name}")
 }
 
 /// The Node modules' values, evaluated before the realm is sealed (see `runtime.js`).
 const BUILTINS_SPECIFIER: &str = "edge:builtins";
 const BUILTIN_PREFIX: &str = "edge:builtin/";
+/// `edge:builtin/cjs:/var/task/x.js`: the ES module face of a CommonJS module.
+const CJS_PREFIX: &str = "edge:builtin/cjs:";
+
+/// The absolute path a module specifier or script name stands for.
+fn module_path(s: &str) -> &str {
+    s.strip_prefix("file://")
+        .or_else(|| s.strip_prefix(CJS_PREFIX))
+        .unwrap_or(s)
+}
 
 impl ModuleLoader for Loader {
     fn resolve(
@@ -196,12 +204,31 @@ impl ModuleLoader for Loader {
             _ if !specifier.starts_with("edge:") && builtin_exports(bare).is_some() => {
                 format!("{BUILTIN_PREFIX}{bare}")
             }
-            _ => {
+            _ if specifier.starts_with("node:") || specifier.starts_with("edge:") => {
                 return Err(JsErrorBox::generic(format!(
-                    "Cannot find module '{specifier}' imported by {}: functions here may import only {} (bundle other dependencies into the function file)",
-                    self.code.file,
+                    "Cannot find module '{specifier}' imported from {}: this runtime has the Node modules {}",
+                    module_path(referrer),
                     BUILTINS.join(", ")
                 )))
+            }
+            _ => {
+                let parent = module_path(referrer);
+                let request = specifier.strip_prefix("file://").unwrap_or(specifier);
+                match self.code.package.resolve(request, parent, package::Mode::Import) {
+                    Ok((path, package::Format::CommonJs)) => format!("{CJS_PREFIX}{path}"),
+                    Ok((path, _)) => format!("file://{path}"),
+                    Err(e) => {
+                        let hint = if e.code == "ERR_MODULE_NOT_FOUND"
+                            && !request.starts_with(['.', '/'])
+                            && self.code.package.single
+                        {
+                            format!(" (a single-file function may import only the Node modules {}; publish a package with node_modules for others)", BUILTINS.join(", "))
+                        } else {
+                            String::new()
+                        };
+                        return Err(JsErrorBox::generic(format!("{}{hint}", e.message)));
+                    }
+                }
             }
         };
         ModuleSpecifier::parse(&resolved).map_err(|e| JsErrorBox::generic(e.to_string()))
@@ -214,26 +241,102 @@ impl ModuleLoader for Loader {
         _opts: ModuleLoadOptions,
     ) -> ModuleLoadResponse {
         let s = specifier.as_str();
-        let code = match s {
-            s if s == self.main => self.code.source.to_string(),
-            BUILTINS_SPECIFIER => "export default globalThis.__edge_builtins;\n".to_string(),
-            _ => match s.strip_prefix(BUILTIN_PREFIX).and_then(|n| builtin_exports(n).map(|e| (n, e))) {
-                Some((name, exports)) => format!(
+        let source = |code: String, ty| {
+            ModuleLoadResponse::Sync(Ok(ModuleSource::new(
+                ty,
+                ModuleSourceCode::String(code.into()),
+                specifier,
+                None,
+            )))
+        };
+        let refuse = |m: String| ModuleLoadResponse::Sync(Err(JsErrorBox::generic(m)));
+        if s == BUILTINS_SPECIFIER {
+            return source(
+                "const b = globalThis.__edge_builtins;\nexport default b.builtins;\nexport const requireFromEsm = b.requireFromEsm;\n".into(),
+                ModuleType::JavaScript,
+            );
+        }
+        if let Some(path) = s.strip_prefix(CJS_PREFIX) {
+            return source(cjs_facade(&self.code.package, path), ModuleType::JavaScript);
+        }
+        if let Some(path) = s.strip_prefix("file://") {
+            let Some(text) = self.code.package.source(path) else {
+                return refuse(format!("Cannot find module '{path}'"));
+            };
+            let ty = match self
+                .code
+                .package
+                .format_of(path.trim_start_matches("/var/task/"))
+            {
+                package::Format::Json => ModuleType::Json,
+                _ => ModuleType::JavaScript,
+            };
+            return source(text.to_string(), ty);
+        }
+        match s.strip_prefix(BUILTIN_PREFIX).and_then(|n| builtin_exports(n).map(|e| (n, e))) {
+            Some((name, exports)) => source(
+                format!(
                     "import builtins from {BUILTINS_SPECIFIER:?};\nconst m = builtins[{name:?}];\nexport default m;\nexport const {{ {} }} = m;\n",
                     exports.join(", ")
                 ),
-                None => {
-                    return ModuleLoadResponse::Sync(Err(JsErrorBox::generic(format!("Cannot find module '{s}'"))));
-                }
-            },
-        };
-        ModuleLoadResponse::Sync(Ok(ModuleSource::new(
-            ModuleType::JavaScript,
-            ModuleSourceCode::String(code.into()),
-            specifier,
-            None,
-        )))
+                ModuleType::JavaScript,
+            ),
+            None => refuse(format!("Cannot find module '{s}'")),
+        }
     }
+}
+
+/// The ES module face of the CommonJS module at `path`: `default` is its `module.exports`,
+/// and each name it exports statically (and those of modules it re-exports whole) is a named
+/// export, as Node's cjs-module-lexer finds them.
+fn cjs_facade(package: &Package, path: &str) -> String {
+    let mut names: Vec<String> = Vec::new();
+    let mut todo = vec![path.to_string()];
+    let mut seen = Vec::new();
+    while let Some(p) = todo.pop() {
+        if seen.contains(&p) || seen.len() > 32 {
+            continue;
+        }
+        let Some(text) = package.source(&p) else {
+            continue;
+        };
+        let (found, reexports) = package::cjs_exports(text);
+        for n in found {
+            if !names.contains(&n) {
+                names.push(n);
+            }
+        }
+        for r in reexports {
+            if let Ok((rp, package::Format::CommonJs)) =
+                package.resolve(&r, &p, package::Mode::Require)
+            {
+                todo.push(rp);
+            }
+        }
+        seen.push(p);
+    }
+    let mut out = format!(
+        "import {{ requireFromEsm }} from {BUILTINS_SPECIFIER:?};\nconst m = requireFromEsm({path:?});\nexport default m;\n"
+    );
+    if !names.is_empty() {
+        let locals: Vec<String> = (0..names.len()).map(|i| format!("$e{i}")).collect();
+        let pick: Vec<String> = names
+            .iter()
+            .zip(&locals)
+            .map(|(n, l)| format!("{n}: {l}"))
+            .collect();
+        let export: Vec<String> = names
+            .iter()
+            .zip(&locals)
+            .map(|(n, l)| format!("{l} as {n}"))
+            .collect();
+        out.push_str(&format!(
+            "const {{ {} }} = m ?? {{}};\nexport {{ {} }};\n",
+            pick.join(", "),
+            export.join(", ")
+        ));
+    }
+    out
 }
 
 fn js_err(e: impl std::fmt::Display) -> String {
@@ -333,12 +436,28 @@ impl Isolate {
     ) -> Result<Isolate, String> {
         let heap_bytes = limits.heap_bytes;
         let heap_hit = Rc::new(Cell::new(false));
-        let mut rt = JsRuntime::new(RuntimeOptions {
-            extensions: vec![edge_runtime::init()],
-            module_loader: Some(Rc::new(Loader::new(code.clone()))),
-            create_params: Some(v8::CreateParams::default().heap_limits(0, heap_bytes)),
-            ..Default::default()
+        let made = MADE.with(|m| {
+            m.set(m.get() + 1);
+            m.get()
         });
+        // deno_core on QuickJS-ng makes a bounded number of engines per thread over the
+        // thread's life (about 128 that load ES modules, ~270 in all: `examples/
+        // many_runtimes.rs`); past it, creation panics or module evaluation stalls. Either
+        // is a refused load that says so, never a crashed thread.
+        let exhausted = move |what: &str| {
+            format!("{what} (this thread has made {made} isolates; the QuickJS-ng engine makes only about 128 per thread: restart the node)")
+        };
+        let created = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            JsRuntime::new(RuntimeOptions {
+                extensions: vec![edge_runtime::init()],
+                module_loader: Some(Rc::new(Loader::new(code.clone()))),
+                create_params: Some(v8::CreateParams::default().heap_limits(0, heap_bytes)),
+                ..Default::default()
+            })
+        }));
+        let Ok(mut rt) = created else {
+            return Err(exhausted("the engine could not be created"));
+        };
         let handle = rt.v8_isolate().thread_safe_handle();
         {
             let (hit, handle) = (heap_hit.clone(), handle.clone());
@@ -357,6 +476,9 @@ impl Isolate {
             .map_err(js_err)?;
         call(&mut rt, &internals.set_context, &[context]).await?;
         rt.op_state().borrow_mut().put(MemoryLimit(heap_bytes));
+        rt.op_state()
+            .borrow_mut()
+            .put(super::modules::ModuleFiles(code.clone()));
         // The top level's console output is the function's too, in its init phase.
         rt.op_state().borrow_mut().put(LogContext {
             function: code.name.as_str().into(),
@@ -383,6 +505,9 @@ impl Isolate {
             )),
             Err(_) => Err(init_limit(limits)),
             Ok(Err(_)) if fired => Err(init_limit(limits)),
+            Ok(Err(e)) if made > 100 && e.contains("event loop has already resolved") => {
+                Err(exhausted(&e))
+            }
             Ok(Err(e)) => Err(e),
             Ok(Ok(())) => Ok(Isolate {
                 rt,
@@ -571,32 +696,43 @@ async fn load_function(
     internals: &Internals,
     code: &FunctionCode,
 ) -> Result<(), String> {
-    let file = string(rt, &code.file)?;
-    if is_es_module(&code.source) {
-        let builtins = ModuleSpecifier::parse(BUILTINS_SPECIFIER).map_err(js_err)?;
-        let id = rt.load_side_es_module(&builtins).await.map_err(js_err)?;
-        evaluate(rt, id).await?;
-        call(rt, &internals.seal, &[]).await?;
-        let main = ModuleSpecifier::parse(&main_specifier(&code.file)).map_err(js_err)?;
-        let id = rt.load_main_es_module(&main).await.map_err(js_err)?;
-        evaluate(rt, id).await?;
-        let ns = rt.get_module_namespace(id).map_err(js_err)?;
-        let ns = {
-            deno_core::scope!(scope, rt);
-            let local: v8::Local<v8::Value> = v8::Local::new(scope, ns).into();
-            v8::Global::new(scope, local)
-        };
-        call(rt, &internals.set_module, &[ns, file]).await?;
-    } else {
-        call(rt, &internals.seal, &[]).await?;
-        // The wrapper opens on the source's first line so that line numbers are the file's.
-        let factory = rt
-            .execute_script(
-                code.file.clone(),
-                format!("{CJS_WRAPPER_OPEN}{}\n}})", code.source),
-            )
-            .map_err(js_err)?;
-        call(rt, &internals.load_common_js, &[factory, file]).await?;
+    let package = &code.package;
+    let entry = package.entry()?;
+    let rel = entry.trim_start_matches("/var/task/");
+    let file = string(rt, &entry)?;
+    let export = string(rt, &package.handler.export)?;
+    let lenient = {
+        deno_core::scope!(scope, rt);
+        let v: v8::Local<v8::Value> = v8::Boolean::new(scope, package.single).into();
+        v8::Global::new(scope, v)
+    };
+    match package.format_of(rel) {
+        package::Format::Module => {
+            // The Node modules' ES module form reads their values before the realm is sealed.
+            let builtins = ModuleSpecifier::parse(BUILTINS_SPECIFIER).map_err(js_err)?;
+            let id = rt.load_side_es_module(&builtins).await.map_err(js_err)?;
+            evaluate(rt, id).await?;
+            call(rt, &internals.seal, &[]).await?;
+            let main = ModuleSpecifier::parse(&format!("file://{entry}")).map_err(js_err)?;
+            let id = rt.load_main_es_module(&main).await.map_err(js_err)?;
+            evaluate(rt, id).await?;
+            let ns = rt.get_module_namespace(id).map_err(js_err)?;
+            let ns = {
+                deno_core::scope!(scope, rt);
+                let local: v8::Local<v8::Value> = v8::Local::new(scope, ns).into();
+                v8::Global::new(scope, local)
+            };
+            call(rt, &internals.set_module, &[ns, file, export, lenient]).await?;
+        }
+        package::Format::CommonJs => {
+            call(rt, &internals.seal, &[]).await?;
+            call(rt, &internals.load_common_js, &[file, export, lenient]).await?;
+        }
+        package::Format::Json => {
+            return Err(format!(
+                "the handler's module {entry} is JSON, not JavaScript"
+            ));
+        }
     }
     Ok(())
 }

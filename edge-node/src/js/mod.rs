@@ -6,18 +6,22 @@
 mod check;
 mod isolate;
 mod lane;
+mod modules;
 mod ops;
+pub mod package;
 mod sign;
 pub(crate) mod watchdog;
 
-pub use check::check_source;
+pub use check::{check_code, check_source};
 pub use isolate::{is_es_module, Isolate, Returned};
 pub use lane::Lane;
 pub use ops::LogContext;
 pub use watchdog::Watchdog;
 
 use crate::lambda::Stage;
+use bytes::Bytes;
 use deno_core::{JsRuntime, RuntimeOptions};
+pub use package::Package;
 use serde_json::{json, Value};
 use sha2::Digest;
 use std::cell::RefCell;
@@ -50,14 +54,19 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 pub struct FunctionCode {
     pub name: String,
     pub version: u64,
-    /// Hex SHA-256 of `source`.
+    /// Hex SHA-256 of `bytes`.
     pub sha256: String,
-    pub source: Arc<str>,
-    /// Where the code came from (for messages and stack traces).
+    /// The code as published: a JavaScript file's text or a package's zip. Its length is
+    /// what Lambda@Edge's size limits count (the compressed package).
+    pub bytes: Bytes,
+    /// Its files and handler.
+    pub package: Package,
+    /// Where the code came from (for messages).
     pub file: String,
 }
 
 impl FunctionCode {
+    /// A function of one JavaScript file.
     pub fn new(
         name: impl Into<String>,
         version: u64,
@@ -65,13 +74,46 @@ impl FunctionCode {
         source: impl Into<Arc<str>>,
     ) -> FunctionCode {
         let source: Arc<str> = source.into();
-        let sha256 = sha256_hex(source.as_bytes());
+        let file = file.into();
+        let bytes = Bytes::from(source.as_bytes().to_vec());
         FunctionCode {
             name: name.into(),
             version,
-            sha256,
-            source,
-            file: file.into(),
+            sha256: sha256_hex(&bytes),
+            package: Package::single(&file, bytes.clone()),
+            bytes,
+            file,
+        }
+    }
+
+    /// A function from its published form (a file's text or a package's zip).
+    pub fn from_bytes(
+        name: impl Into<String>,
+        version: u64,
+        file: impl Into<String>,
+        bytes: Bytes,
+    ) -> Result<FunctionCode, String> {
+        let file = file.into();
+        let package = Package::from_bytes(&file, bytes.clone())?;
+        Ok(FunctionCode {
+            name: name.into(),
+            version,
+            sha256: sha256_hex(&bytes),
+            package,
+            bytes,
+            file,
+        })
+    }
+
+    /// The same code under another name.
+    pub fn renamed(&self, name: impl Into<String>) -> FunctionCode {
+        FunctionCode {
+            name: name.into(),
+            version: self.version,
+            sha256: self.sha256.clone(),
+            bytes: self.bytes.clone(),
+            package: self.package.clone(),
+            file: self.file.clone(),
         }
     }
 
@@ -522,5 +564,7 @@ pub fn eval_json(source: &'static str) -> Result<String, FnError> {
 mod lazy_tests;
 #[cfg(test)]
 mod node_parity;
+#[cfg(test)]
+mod package_tests;
 #[cfg(test)]
 mod tests;

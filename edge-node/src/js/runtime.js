@@ -692,24 +692,108 @@
     timers: { setTimeout, setInterval, setImmediate, clearTimeout, clearInterval, clearImmediate },
     string_decoder: { StringDecoder: class { constructor(e) { this.e = e; } write(b) { return Buffer.from(b).toString(this.e); } end(b) { return b ? this.write(b) : ""; } } },
   };
-  const require = (name) => {
-    const n = String(name).replace(/^node:/, "");
+  // ---- modules: `require` inside the package, as Node 20 does it -------------------------
+  // Resolution and file reads are Rust's (package.rs, modules.rs); the module objects, the
+  // cache (`require.cache`, keyed by absolute path), cycles and the wrapper are here.
+  const { op_edge_resolve, op_edge_module_source, op_edge_compile } = ops;
+  const WRAPPER = "(function (exports, require, module, __filename, __dirname) {";
+  // Node's own modules that this runtime does not provide, so that asking for one says so.
+  const NODE_ONLY = ["assert", "async_hooks", "child_process", "cluster", "console", "constants", "dgram", "diagnostics_channel", "dns", "domain", "fs", "fs/promises", "http", "http2", "https", "inspector", "module", "net", "os", "perf_hooks", "punycode", "readline", "repl", "stream", "stream/promises", "sys", "tls", "trace_events", "tty", "v8", "vm", "wasi", "worker_threads"];
+  const moduleCache = Object.create(null);
+  const dirOf = (p) => p.slice(0, Math.max(p.lastIndexOf("/"), 1));
+  const moduleError = (code, message) => Object.assign(new Error(message), { code });
+  class Module {
+    constructor(filename, parent) {
+      this.id = filename;
+      this.path = dirOf(filename);
+      this.exports = {};
+      this.filename = filename;
+      this.loaded = false;
+      this.children = [];
+      this.paths = [];
+      Object.defineProperty(this, "parent", { value: parent, writable: true, configurable: true });
+    }
+    require(id) { return requireFrom(id, this); }
+  }
+  function resolveFrom(id, parent) {
+    const r = op_edge_resolve(id, parent.filename);
+    const nl = r.indexOf("\n");
+    if (r[0] === "!") throw moduleError(r.slice(1, nl), r.slice(nl + 1));
+    return [r.slice(0, nl), r.slice(nl + 1)];
+  }
+  function builtin(id) {
+    const n = id.startsWith("node:") ? id.slice(5) : id;
     if (Object.prototype.hasOwnProperty.call(builtins, n)) return builtins[n];
-    const e = new Error(`Cannot find module '${name}': Lambda@Edge functions here may require only ${Object.keys(builtins).join(", ")} (bundle other dependencies into the function file)`);
-    e.code = "MODULE_NOT_FOUND";
-    throw e;
-  };
+    if (id.startsWith("node:") || NODE_ONLY.includes(n)) {
+      throw moduleError(id.startsWith("node:") && !NODE_ONLY.includes(n) ? "ERR_UNKNOWN_BUILTIN_MODULE" : "MODULE_NOT_FOUND",
+        `Cannot find module '${id}': Node's built-in '${n}' is not available in this runtime (it has ${Object.keys(builtins).join(", ")})`);
+    }
+    return undefined;
+  }
+  function makeRequire(mod) {
+    const require = (id) => requireFrom(id, mod);
+    require.resolve = (id) => {
+      if (builtin(String(id)) !== undefined) return String(id);
+      return resolveFrom(String(id), mod)[1];
+    };
+    require.cache = moduleCache;
+    require.main = undefined;
+    return require;
+  }
+  function requireFrom(id, parent) {
+    if (typeof id !== "string") {
+      throw Object.assign(new TypeError(`The "id" argument must be of type string. Received ${inspect(id)}`), { code: "ERR_INVALID_ARG_TYPE" });
+    }
+    if (id === "") throw Object.assign(new TypeError("The argument 'id' must be a non-empty string. Received ''"), { code: "ERR_INVALID_ARG_VALUE" });
+    const b = builtin(id);
+    if (b !== undefined) return b;
+    const [format, filename] = resolveFrom(id, parent);
+    const cached = moduleCache[filename];
+    if (cached !== undefined) return cached.exports;
+    if (format === "esm") {
+      throw moduleError("ERR_REQUIRE_ESM", `require() of ES Module ${filename} from ${parent.filename} not supported.\nInstead change the require of ${filename} in ${parent.filename} to a dynamic import() which is available in all CommonJS modules.`);
+    }
+    return load(filename, format, parent).exports;
+  }
+  function load(filename, format, parent) {
+    const m = new Module(filename, parent);
+    moduleCache[filename] = m;
+    if (parent) parent.children.push(m);
+    try {
+      const text = op_edge_module_source(filename);
+      if (text === null) throw moduleError("ERR_INVALID_MODULE", `${filename} is not UTF-8 text`);
+      const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+      if (format === "json") {
+        try { m.exports = JSON.parse(source); } catch (e) { e.message = `${filename}: ${e.message}`; throw e; }
+      } else {
+        // The wrapper opens on the module's first line, so line numbers are the file's; a
+        // `#!` line stays a line (as a comment).
+        const body = source.startsWith("#!") ? "//" + source : source;
+        const [factory, thrown] = op_edge_compile(WRAPPER + body + "\n})", filename);
+        if (factory === null) throw thrown;
+        factory.call(m.exports, m.exports, makeRequire(m), m, filename, dirOf(filename));
+      }
+      m.loaded = true;
+    } catch (e) {
+      delete moduleCache[filename];
+      throw e;
+    }
+    return m;
+  }
+  // What an ES module importing a CommonJS module gets: its exports, loaded once.
+  function requireFromEsm(filename) {
+    const cached = moduleCache[filename];
+    return cached !== undefined ? cached.exports : load(filename, "cjs", null).exports;
+  }
   const state = {
     handler: null, thenable: false, context: {}, serializing: false,
   };
-  // CommonJS: `factory` is the function source compiled as a function of (exports, require,
-  // module, __filename, __dirname); calling it runs the module's top level.
-  function loadCommonJs(factory, filename) {
-    const module = { exports: {} };
-    factory.call(module.exports, module.exports, require, module, filename, "/");
-    state.handler = pickHandler(module.exports, filename);
+  // The handler's module, CommonJS: loads it (running its top level) and picks the export.
+  function loadCommonJs(filename, exportPath, lenient) {
+    const m = load(filename, "cjs", null);
+    state.handler = pickHandler(m.exports, filename, exportPath, lenient);
   }
-  function setModule(ns, filename) { state.handler = pickHandler(ns, filename); }
+  function setModule(ns, filename, exportPath, lenient) { state.handler = pickHandler(ns, filename, exportPath, lenient); }
   function setContext(c) {
     state.context = c;
     // The variables Lambda sets for every function (none of a user's: Lambda@Edge has none).
@@ -757,14 +841,23 @@
     }
   }
   // The ES module form of the Node modules reads them from here until the realm is sealed.
-  Object.defineProperty(globalThis, "__edge_builtins", { value: builtins, configurable: true });
-  function pickHandler(exp, filename) {
-    const h = typeof exp === "function" ? exp
-      : typeof exp?.handler === "function" ? exp.handler
-      : typeof exp?.default === "function" ? exp.default
-      : typeof exp?.default?.handler === "function" ? exp.default.handler : null;
-    if (!h) throw new Error(`${filename} exports no handler: use exports.handler, module.exports.handler, export const handler or export default`);
-    return h;
+  Object.defineProperty(globalThis, "__edge_builtins", { value: { builtins, requireFromEsm }, configurable: true });
+  // Lambda looks the handler up by its export path (`index.handler` → `handler`; dotted
+  // paths go deeper). A single published file is also allowed `module.exports = fn` and
+  // `export default`, as this runtime always has.
+  function pickHandler(exp, filename, exportPath, lenient) {
+    let h = exp;
+    for (const key of exportPath.split(".")) h = h == null ? undefined : h[key];
+    if (typeof h === "function") return h;
+    if (lenient) {
+      h = typeof exp === "function" ? exp
+        : typeof exp?.default === "function" ? exp.default
+        : typeof exp?.default?.handler === "function" ? exp.default.handler : null;
+      if (h) return h;
+      throw new Error(`${filename} exports no handler: use exports.handler, module.exports.handler, export const handler or export default`);
+    }
+    const name = `${filename.replace(/^\/var\/task\//, "").replace(/\.[cm]?js$/, "")}.${exportPath}`;
+    throw Object.assign(new Error(`${name} is undefined or not exported`), { name: "Runtime.HandlerNotFound" });
   }
 
   // One invocation. `invoke` never throws: it records the outcome in `state.outcome` as
