@@ -442,8 +442,10 @@ impl Isolate {
         });
         // deno_core on QuickJS-ng makes a bounded number of engines per thread over the
         // thread's life (about 128 that load ES modules, ~270 in all: `examples/
-        // many_runtimes.rs`); past it, creation panics or module evaluation stalls. Either
-        // is a refused load that says so, never a crashed thread.
+        // many_runtimes.rs`; the engine shim numbers every op function of every runtime in
+        // one thread-wide table whose index must fit QuickJS's 16-bit `magic`, see
+        // bench/RESULTS.md "Deployment packages"); past it, creation panics or module
+        // evaluation stalls. Either is a refused load that says so, never a crashed thread.
         let exhausted = move |what: &str| {
             format!("{what} (this thread has made {made} isolates; the QuickJS-ng engine makes only about 128 per thread: restart the node)")
         };
