@@ -14,3 +14,17 @@ t("base64 round trip of a basic-auth header", () => { const h = "Basic " + Buffe
 t("concat, slice, equals, compare", () => { const c = Buffer.concat([Buffer.from("ab"), Buffer.from("cd")]); return [c.toString(), c.slice(1, 3).toString(), c.equals(Buffer.from("abcd")), Buffer.compare(Buffer.from("a"), Buffer.from("b"))]; });
 t("byteLength", () => [Buffer.byteLength("héllo"), Buffer.byteLength("aGk=", "base64")]);
 t("JSON of a buffer", () => JSON.stringify(Buffer.from("hi")));
+t("ucs2 and utf16le", () => [Buffer.from("hé", "ucs2").toString("hex"), Buffer.from("6800e900", "hex").toString("utf16le"), Buffer.isEncoding("UCS-2"), Buffer.isEncoding("nope")]);
+t("read and write integers, both byte orders", () => {
+  const b = Buffer.alloc(16);
+  const ends = [b.writeUInt32BE(0xdeadbeef, 0), b.writeInt16LE(-2, 4), b.writeUInt8(255, 6), b.writeInt8(-1, 7), b.writeDoubleLE(1.5, 8)];
+  return [ends, b.toString("hex"), b.readUInt32BE(0), b.readUInt32LE(0), b.readInt16LE(4), b.readUInt16BE(4), b.readUInt8(6), b.readInt8(7), b.readDoubleLE(8), b.readUintBE(0, 3), b.readIntLE(4, 2), b.readUint16LE(0)];
+});
+t("BigInt reads and writes", () => { const b = Buffer.alloc(8); b.writeBigInt64BE(-5n); return [b.toString("hex"), String(b.readBigInt64BE()), String(b.readBigUInt64LE())]; });
+t("a read past the end throws RangeError", () => Buffer.alloc(2).readUInt32BE(0));
+t("an offset out of range", () => Buffer.alloc(8).readUInt16LE(7));
+t("a value out of range", () => Buffer.alloc(2).writeUInt8(300));
+t("indexOf and includes with strings and buffers", () => { const b = Buffer.from("hello, world, hello"); return [b.indexOf("hello"), b.indexOf("hello", 1), b.lastIndexOf("hello"), b.indexOf(Buffer.from("world")), b.includes("xyz"), b.indexOf(0x6f), b.indexOf("o", -3), b.includes("")]; });
+t("fill with a string, and copy", () => { const a = Buffer.alloc(5).fill("ab"); const c = Buffer.alloc(4); const n = Buffer.from("xyz").copy(c, 1); return [a.toString(), n, c.toString("hex")]; });
+t("swap16, swap32, swap64", () => [Buffer.from("0102", "hex").swap16().toString("hex"), Buffer.from("01020304", "hex").swap32().toString("hex"), Buffer.from("0102030405060708", "hex").swap64().toString("hex")]);
+t("swap of the wrong size", () => Buffer.from("010203", "hex").swap16());

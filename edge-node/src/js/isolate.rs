@@ -89,6 +89,8 @@ fn builtin_exports(name: &str) -> Option<&'static [&'static str]> {
             "posix",
         ],
         "crypto" => &[
+            "createPublicKey",
+            "KeyObject",
             "createSign",
             "createVerify",
             "sign",

@@ -395,6 +395,8 @@ deno_core::extension!(
         op_edge_fetch,
         super::sign::op_edge_sign,
         super::sign::op_edge_verify,
+        super::sign::op_edge_public_key,
+        super::sign::op_edge_jwk_spki,
         super::modules::op_edge_resolve,
         super::modules::op_edge_module_source,
         super::modules::op_edge_compile,

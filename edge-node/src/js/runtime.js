@@ -100,6 +100,11 @@
           case "hex": bytes = new Uint8Array((value.match(/../g) || []).map((h) => parseInt(h, 16)).filter((n) => !Number.isNaN(n))); break;
           case "base64": case "base64url": bytes = ops.op_edge_base64_decode(value.replace(/[\s=]/g, "")); break;
           case "latin1": case "binary": case "ascii": bytes = latin1(value); break;
+          case "ucs2": case "utf16le": {
+            bytes = new Uint8Array(value.length * 2);
+            for (let i = 0; i < value.length; i++) { const c = value.charCodeAt(i); bytes[2 * i] = c & 0xff; bytes[2 * i + 1] = c >> 8; }
+            break;
+          }
           default: throw new TypeError(`Unknown encoding: ${encOrOffset}`);
         }
         return FastBuffer.#wrap(bytes);
@@ -114,7 +119,7 @@
     static alloc(n, fill = 0) { const b = new FastBuffer(n); if (fill) b.fill(typeof fill === "string" ? fill.charCodeAt(0) : fill); return b; }
     static allocUnsafe(n) { return new FastBuffer(n); }
     static isBuffer(b) { return b instanceof FastBuffer; }
-    static isEncoding(e) { return ["utf8", "hex", "base64", "base64url", "latin1", "binary", "ascii"].includes(normEnc(e)); }
+    static isEncoding(e) { return typeof e === "string" && ["utf8", "hex", "base64", "base64url", "latin1", "binary", "ascii", "ucs2", "utf16le"].includes(normEnc(e)); }
     static byteLength(v, enc) { return typeof v === "string" ? Buffer.from(v, enc).length : v.byteLength; }
     static concat(list, total) {
       total ??= list.reduce((n, b) => n + b.length, 0);
@@ -136,9 +141,123 @@
         case "base64url": return ops.op_edge_base64_encode(new Uint8Array(view), true);
         case "latin1": case "binary": { let s = ""; for (const b of view) s += String.fromCharCode(b); return s; }
         case "ascii": { let s = ""; for (const b of view) s += String.fromCharCode(b & 0x7f); return s; }
+        case "ucs2": case "utf16le": { let s = ""; for (let i = 0; i + 1 < view.length; i += 2) s += String.fromCharCode(view[i] | (view[i + 1] << 8)); return s; }
         default: throw new TypeError(`Unknown encoding: ${enc}`);
       }
     }
+    #dv() { return new DataView(this.buffer, this.byteOffset, this.byteLength); }
+    #at(offset, size) {
+      if (offset === undefined) offset = 0;
+      if (typeof offset !== "number") throw Object.assign(new TypeError(`The "offset" argument must be of type number. Received type ${typeof offset} (${inspect(offset)})`), { code: "ERR_INVALID_ARG_TYPE" });
+      if (!Number.isInteger(offset) || offset < 0 || offset + size > this.length) {
+        if (this.length - size < 0) throw Object.assign(new RangeError("Attempt to access memory outside buffer bounds"), { code: "ERR_BUFFER_OUT_OF_BOUNDS" });
+        throw Object.assign(new RangeError(`The value of "offset" is out of range. It must be >= 0 and <= ${this.length - size}. Received ${offset}`), { code: "ERR_OUT_OF_RANGE" });
+      }
+      return offset;
+    }
+    #checkInt(value, min, max, size) {
+      if (typeof value !== "number" || value < min || value > max || Number.isNaN(value)) {
+        const range = size <= 4 ? `>= ${min} and <= ${max}` : `>= ${min} and <= ${max}`;
+        throw Object.assign(new RangeError(`The value of "value" is out of range. It must be ${range}. Received ${String(value).replace(/\B(?=(\d{3})+(?!\d))/g, "_")}`), { code: "ERR_OUT_OF_RANGE" });
+      }
+    }
+    fill(value, offset = 0, end = this.length, enc) {
+      if (typeof offset === "string") { enc = offset; offset = 0; end = this.length; }
+      if (typeof value === "string") {
+        const bytes = Buffer.from(value, enc);
+        if (bytes.length === 0) return Uint8Array.prototype.fill.call(this, 0, offset, end);
+        for (let i = offset, j = 0; i < end; i++, j = (j + 1) % bytes.length) this[i] = bytes[j];
+        return this;
+      }
+      if (value instanceof Uint8Array) { for (let i = offset, j = 0; i < end; i++, j = (j + 1) % value.length) this[i] = value[j]; return this; }
+      return Uint8Array.prototype.fill.call(this, value, offset, end);
+    }
+    indexOf(value, byteOffset = 0, enc) {
+      if (typeof value === "number") return Uint8Array.prototype.indexOf.call(this, value & 0xff, byteOffset);
+      if (typeof byteOffset === "string") { enc = byteOffset; byteOffset = 0; }
+      const needle = typeof value === "string" ? Buffer.from(value, enc) : value;
+      let start = byteOffset < 0 ? Math.max(this.length + byteOffset, 0) : byteOffset;
+      if (needle.length === 0) return Math.min(start, this.length);
+      outer: for (let i = start; i <= this.length - needle.length; i++) {
+        for (let j = 0; j < needle.length; j++) if (this[i + j] !== needle[j]) continue outer;
+        return i;
+      }
+      return -1;
+    }
+    lastIndexOf(value, byteOffset = this.length, enc) {
+      if (typeof value === "number") return Uint8Array.prototype.lastIndexOf.call(this, value & 0xff, byteOffset);
+      if (typeof byteOffset === "string") { enc = byteOffset; byteOffset = this.length; }
+      const needle = typeof value === "string" ? Buffer.from(value, enc) : value;
+      const from = Math.min(byteOffset < 0 ? this.length + byteOffset : byteOffset, this.length - needle.length);
+      outer: for (let i = from; i >= 0; i--) {
+        for (let j = 0; j < needle.length; j++) if (this[i + j] !== needle[j]) continue outer;
+        return i;
+      }
+      return -1;
+    }
+    includes(value, byteOffset, enc) { return this.indexOf(value, byteOffset, enc) !== -1; }
+    copy(target, targetStart = 0, sourceStart = 0, sourceEnd = this.length) {
+      const src = this.subarray(sourceStart, Math.min(sourceEnd, sourceStart + target.length - targetStart));
+      target.set(src, targetStart);
+      return src.length;
+    }
+    #swap(size) {
+      if (this.length % size !== 0) throw Object.assign(new RangeError(`Buffer size must be a multiple of ${size * 8}-bits`), { code: "ERR_INVALID_BUFFER_SIZE" });
+      for (let i = 0; i < this.length; i += size) {
+        for (let a = i, b = i + size - 1; a < b; a++, b--) { const t = this[a]; this[a] = this[b]; this[b] = t; }
+      }
+      return this;
+    }
+    swap16() { return this.#swap(2); }
+    swap32() { return this.#swap(4); }
+    swap64() { return this.#swap(8); }
+    readUInt8(o) { return this[this.#at(o, 1)]; }
+    readInt8(o) { return this.#dv().getInt8(this.#at(o, 1)); }
+    readUInt16BE(o) { return this.#dv().getUint16(this.#at(o, 2)); }
+    readUInt16LE(o) { return this.#dv().getUint16(this.#at(o, 2), true); }
+    readInt16BE(o) { return this.#dv().getInt16(this.#at(o, 2)); }
+    readInt16LE(o) { return this.#dv().getInt16(this.#at(o, 2), true); }
+    readUInt32BE(o) { return this.#dv().getUint32(this.#at(o, 4)); }
+    readUInt32LE(o) { return this.#dv().getUint32(this.#at(o, 4), true); }
+    readInt32BE(o) { return this.#dv().getInt32(this.#at(o, 4)); }
+    readInt32LE(o) { return this.#dv().getInt32(this.#at(o, 4), true); }
+    readFloatBE(o) { return this.#dv().getFloat32(this.#at(o, 4)); }
+    readFloatLE(o) { return this.#dv().getFloat32(this.#at(o, 4), true); }
+    readDoubleBE(o) { return this.#dv().getFloat64(this.#at(o, 8)); }
+    readDoubleLE(o) { return this.#dv().getFloat64(this.#at(o, 8), true); }
+    readBigUInt64BE(o) { return this.#dv().getBigUint64(this.#at(o, 8)); }
+    readBigUInt64LE(o) { return this.#dv().getBigUint64(this.#at(o, 8), true); }
+    readBigInt64BE(o) { return this.#dv().getBigInt64(this.#at(o, 8)); }
+    readBigInt64LE(o) { return this.#dv().getBigInt64(this.#at(o, 8), true); }
+    readUIntBE(o, n) { let v = 0; o = this.#at(o, n); for (let i = 0; i < n; i++) v = v * 256 + this[o + i]; return v; }
+    readUIntLE(o, n) { let v = 0; o = this.#at(o, n); for (let i = n - 1; i >= 0; i--) v = v * 256 + this[o + i]; return v; }
+    readIntBE(o, n) { const v = this.readUIntBE(o, n); return v >= 2 ** (8 * n - 1) ? v - 2 ** (8 * n) : v; }
+    readIntLE(o, n) { const v = this.readUIntLE(o, n); return v >= 2 ** (8 * n - 1) ? v - 2 ** (8 * n) : v; }
+    #write(setter, size, min, max, value, o, le) {
+      this.#checkInt(value, min, max, size);
+      o = this.#at(o, size);
+      this.#dv()[setter](o, value, le);
+      return o + size;
+    }
+    writeUInt8(v, o) { return this.#write("setUint8", 1, 0, 255, v, o); }
+    writeInt8(v, o) { return this.#write("setInt8", 1, -128, 127, v, o); }
+    writeUInt16BE(v, o) { return this.#write("setUint16", 2, 0, 65535, v, o, false); }
+    writeUInt16LE(v, o) { return this.#write("setUint16", 2, 0, 65535, v, o, true); }
+    writeInt16BE(v, o) { return this.#write("setInt16", 2, -32768, 32767, v, o, false); }
+    writeInt16LE(v, o) { return this.#write("setInt16", 2, -32768, 32767, v, o, true); }
+    writeUInt32BE(v, o) { return this.#write("setUint32", 4, 0, 4294967295, v, o, false); }
+    writeUInt32LE(v, o) { return this.#write("setUint32", 4, 0, 4294967295, v, o, true); }
+    writeInt32BE(v, o) { return this.#write("setInt32", 4, -2147483648, 2147483647, v, o, false); }
+    writeInt32LE(v, o) { return this.#write("setInt32", 4, -2147483648, 2147483647, v, o, true); }
+    writeFloatBE(v, o) { o = this.#at(o, 4); this.#dv().setFloat32(o, v); return o + 4; }
+    writeFloatLE(v, o) { o = this.#at(o, 4); this.#dv().setFloat32(o, v, true); return o + 4; }
+    writeDoubleBE(v, o) { o = this.#at(o, 8); this.#dv().setFloat64(o, v); return o + 8; }
+    writeDoubleLE(v, o) { o = this.#at(o, 8); this.#dv().setFloat64(o, v, true); return o + 8; }
+    writeBigUInt64BE(v, o) { o = this.#at(o, 8); this.#dv().setBigUint64(o, v); return o + 8; }
+    writeBigUInt64LE(v, o) { o = this.#at(o, 8); this.#dv().setBigUint64(o, v, true); return o + 8; }
+    writeBigInt64BE(v, o) { o = this.#at(o, 8); this.#dv().setBigInt64(o, v); return o + 8; }
+    writeBigInt64LE(v, o) { o = this.#at(o, 8); this.#dv().setBigInt64(o, v, true); return o + 8; }
+    toLocaleString(enc, s, e) { return this.toString(enc, s, e); }
     toJSON() { return { type: "Buffer", data: Array.from(this) }; }
     equals(o) { return Buffer.compare(this, o) === 0; }
     compare(o) { return Buffer.compare(this, o); }
@@ -167,6 +286,10 @@
     if (key !== "length" && key !== "name" && key !== "prototype") {
       Object.defineProperty(Buffer, key, Object.getOwnPropertyDescriptor(FastBuffer, key));
     }
+  }
+  for (const name of Object.getOwnPropertyNames(FastBuffer.prototype)) {
+    // Node's lower-case aliases: readUint8 for readUInt8, and so on.
+    if (/UInt/.test(name)) Object.defineProperty(FastBuffer.prototype, name.replace("UInt", "Uint"), Object.getOwnPropertyDescriptor(FastBuffer.prototype, name));
   }
   Buffer.prototype = FastBuffer.prototype;
   Object.defineProperty(FastBuffer.prototype, "constructor", { value: Buffer, writable: true, configurable: true });
@@ -313,8 +436,67 @@
   }
   // Signatures (RS256/384/512, ES256/384): a key is a PEM string or Buffer, or
   // `{ key, dsaEncoding }` where `dsaEncoding: "ieee-p1363"` gives ECDSA's raw r||s (JWT's form).
-  const keyOf = (key) => {
+  // Public keys as Node's KeyObject: from PEM (SPKI or PKCS#1), DER or a JWK; kept as SPKI.
+  const pemOf = (der, label) => `-----BEGIN ${label}-----\n${Buffer.from(der).toString("base64").match(/.{1,64}/g).join("\n")}\n-----END ${label}-----\n`;
+  const b64u = (bytes) => Buffer.from(bytes).toString("base64url");
+  class KeyObject {
+    #info;
+    constructor(info) { this.#info = info; }
+    get type() { return "public"; }
+    get asymmetricKeyType() { return this.#info.kind; }
+    get asymmetricKeyDetails() {
+      const i = this.#info;
+      if (i.kind === "rsa") {
+        let e = 0n;
+        for (const b of i.e) e = (e << 8n) | BigInt(b);
+        return { modulusLength: i.n.length * 8 - Math.clz32(i.n[0]) + 24, publicExponent: e };
+      }
+      return { namedCurve: i.crv === "P-256" ? "prime256v1" : "secp384r1" };
+    }
+    get symmetricKeySize() { return undefined; }
+    export(options = {}) {
+      const i = this.#info;
+      const format = options.format ?? "pem";
+      if (format === "jwk") return i.kind === "rsa" ? { kty: "RSA", n: b64u(i.n), e: b64u(i.e) } : { kty: "EC", x: b64u(i.x), y: b64u(i.y), crv: i.crv };
+      const type = options.type ?? "spki";
+      if (type !== "spki" && !(type === "pkcs1" && i.kind === "rsa")) {
+        throw Object.assign(new TypeError(`The property 'options.type' is invalid. Received '${type}'`), { code: "ERR_INVALID_ARG_VALUE" });
+      }
+      let der = Buffer.from(i.spki);
+      if (type === "pkcs1") {
+        // The SPKI's BIT STRING holds the PKCS#1 RSAPublicKey after its unused-bits byte.
+        const inner = ops.op_edge_public_key(pemOf(der, "PUBLIC KEY"));
+        der = Buffer.from(ops.op_edge_jwk_spki("RSA", b64u(inner.n), b64u(inner.e), ""));
+        const at = der.indexOf(Buffer.from([0x03]), 10);
+        der = der.subarray(at + 2 + (der[at + 1] & 0x80 ? der[at + 1] & 0x7f : 0) + 1);
+      }
+      if (format === "der") return der;
+      return pemOf(der, type === "pkcs1" ? "RSA PUBLIC KEY" : "PUBLIC KEY");
+    }
+    equals(other) { return other instanceof KeyObject && Buffer.from(this.#info.spki).equals(Buffer.from(other.export({ format: "der", type: "spki" }))); }
+    get [Symbol.toStringTag]() { return "KeyObject"; }
+  }
+  const createPublicKey = (key) => {
+    if (key instanceof KeyObject) return key;
     const k = key !== null && typeof key === "object" && !ArrayBuffer.isView(key) ? key : { key };
+    if (k.format === "jwk") {
+      const j = k.key ?? {};
+      if (j.kty === "RSA") return new KeyObject(ops.op_edge_public_key(pemOf(ops.op_edge_jwk_spki("RSA", String(j.n ?? ""), String(j.e ?? ""), ""), "PUBLIC KEY")));
+      if (j.kty === "EC") return new KeyObject(ops.op_edge_public_key(pemOf(ops.op_edge_jwk_spki("EC", String(j.crv ?? ""), String(j.x ?? ""), String(j.y ?? "")), "PUBLIC KEY")));
+      throw Object.assign(new TypeError(`The property 'key.kty' must be one of: 'RSA', 'EC', 'OKP'. Received ${typeof j.kty === "string" ? `'${j.kty}'` : inspect(j.kty)}`), { code: "ERR_INVALID_ARG_VALUE" });
+    }
+    if (k.format === "der") {
+      const label = k.type === "pkcs1" ? "RSA PUBLIC KEY" : "PUBLIC KEY";
+      return new KeyObject(ops.op_edge_public_key(pemOf(toBytes(k.key), label)));
+    }
+    const pem = typeof k.key === "string" ? k.key : ArrayBuffer.isView(k.key) ? Buffer.from(k.key).toString() : null;
+    if (pem === null) throw Object.assign(new TypeError(`The "key" argument must be of type string or an instance of ArrayBuffer, Buffer, TypedArray, DataView, KeyObject, or CryptoKey. Received ${inspect(k.key)}`), { code: "ERR_INVALID_ARG_TYPE" });
+    return new KeyObject(ops.op_edge_public_key(pem));
+  };
+  const keyOf = (key) => {
+    if (key instanceof KeyObject) return [key.export(), false];
+    const k = key !== null && typeof key === "object" && !ArrayBuffer.isView(key) ? key : { key };
+    if (k.key instanceof KeyObject || k.format === "jwk" || k.format === "der") return [createPublicKey(k.key instanceof KeyObject ? k.key : k).export(), k.dsaEncoding === "ieee-p1363"];
     const pem = typeof k.key === "string" ? k.key : ArrayBuffer.isView(k.key) ? Buffer.from(k.key).toString() : null;
     if (pem === null) throw new TypeError("The \"key\" argument must be a PEM string or Buffer");
     return [pem, k.dsaEncoding === "ieee-p1363"];
@@ -338,6 +520,8 @@
     }
   }
   const crypto = {
+    createPublicKey,
+    KeyObject,
     createSign: (alg) => new Sign(alg),
     createVerify: (alg) => new Verify(alg),
     sign: (alg, data, key) => new Sign(alg ?? "sha256").update(data).sign(key),

@@ -186,3 +186,154 @@ pub fn op_edge_sign(
         .as_ref()
         .to_vec())
 }
+
+const EC_PUBLIC_KEY_OID: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+
+/// A DER element: `tag`, its length, `body`.
+fn der(tag: u8, body: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let n = body.len();
+    if n < 0x80 {
+        out.push(n as u8);
+    } else {
+        let bytes: Vec<u8> = n
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|b| *b == 0)
+            .collect();
+        out.push(0x80 | bytes.len() as u8);
+        out.extend(bytes);
+    }
+    out.extend_from_slice(body);
+    out
+}
+
+/// A DER INTEGER of the unsigned big-endian `v`.
+fn der_uint(v: &[u8]) -> Vec<u8> {
+    let v: &[u8] = &v[v
+        .iter()
+        .take_while(|b| **b == 0)
+        .count()
+        .min(v.len().saturating_sub(1))..];
+    let mut body = Vec::with_capacity(v.len() + 1);
+    if v.first().is_some_and(|b| b & 0x80 != 0) {
+        body.push(0);
+    }
+    body.extend_from_slice(v);
+    der(0x02, &body)
+}
+
+fn spki(alg: &[u8], key: &[u8]) -> Vec<u8> {
+    let mut bits = vec![0u8];
+    bits.extend_from_slice(key);
+    der(0x30, &[der(0x30, alg), der(0x03, &bits)].concat())
+}
+
+fn rsa_spki(pkcs1: &[u8]) -> Vec<u8> {
+    spki(&[der(0x06, RSA_OID), vec![0x05, 0x00]].concat(), pkcs1)
+}
+
+fn ec_spki(curve: &[u8], point: &[u8]) -> Vec<u8> {
+    spki(
+        &[der(0x06, EC_PUBLIC_KEY_OID), der(0x06, curve)].concat(),
+        point,
+    )
+}
+
+/// What `crypto.createPublicKey` and `KeyObject.export` need to know about a public key.
+#[derive(serde::Serialize)]
+pub struct PublicKeyInfo {
+    /// `rsa` or `ec`.
+    kind: &'static str,
+    /// The key as SPKI DER.
+    spki: deno_core::ToJsBuffer,
+    /// RSA: modulus and exponent; EC: the curve and the point's coordinates (big-endian).
+    n: Option<deno_core::ToJsBuffer>,
+    e: Option<deno_core::ToJsBuffer>,
+    crv: Option<&'static str>,
+    x: Option<deno_core::ToJsBuffer>,
+    y: Option<deno_core::ToJsBuffer>,
+}
+
+/// The public key in `pem` (SPKI or PKCS#1), described.
+#[op2]
+#[serde]
+pub fn op_edge_public_key(#[string] pem_text: &str) -> Result<PublicKeyInfo, JsErrorBox> {
+    let (kind, key) = public_key(pem_text)?;
+    Ok(match kind {
+        Kind::Rsa => {
+            let (_, seq, _) = tlv(&key).ok_or_else(|| bad("the RSA key is not DER"))?;
+            let (_, n, rest) = tlv(seq).ok_or_else(|| bad("the RSA key has no modulus"))?;
+            let (_, e, _) = tlv(rest).ok_or_else(|| bad("the RSA key has no exponent"))?;
+            let strip = |v: &[u8]| v[v.iter().take_while(|b| **b == 0).count()..].to_vec();
+            PublicKeyInfo {
+                kind: "rsa",
+                spki: rsa_spki(&key).into(),
+                n: Some(strip(n).into()),
+                e: Some(strip(e).into()),
+                crv: None,
+                x: None,
+                y: None,
+            }
+        }
+        Kind::P256 | Kind::P384 => {
+            let (crv, oid, size) = match kind {
+                Kind::P256 => ("P-256", P256_OID, 32),
+                _ => ("P-384", P384_OID, 48),
+            };
+            if key.len() != 1 + 2 * size || key[0] != 4 {
+                return Err(bad("only uncompressed EC points are supported"));
+            }
+            PublicKeyInfo {
+                kind: "ec",
+                spki: ec_spki(oid, &key).into(),
+                n: None,
+                e: None,
+                crv: Some(crv),
+                x: Some(key[1..1 + size].to_vec().into()),
+                y: Some(key[1 + size..].to_vec().into()),
+            }
+        }
+    })
+}
+
+/// SPKI DER of a JWK public key: RSA from `n` and `e`, EC from `crv`, `x` and `y` (each
+/// base64url, as JWK has them).
+#[op2]
+#[buffer]
+pub fn op_edge_jwk_spki(
+    #[string] kty: &str,
+    #[string] a: &str,
+    #[string] b: &str,
+    #[string] c: &str,
+) -> Result<Vec<u8>, JsErrorBox> {
+    let b64 = |s: &str, what: &str| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(s.trim_end_matches('='))
+            .map_err(|_| bad(format!("Invalid JWK {kty} key: {what} is not base64url")))
+    };
+    match kty {
+        "RSA" => {
+            let (n, e) = (b64(a, "n")?, b64(b, "e")?);
+            if n.is_empty() || e.is_empty() {
+                return Err(bad("Invalid JWK RSA key"));
+            }
+            let pkcs1 = der(0x30, &[der_uint(&n), der_uint(&e)].concat());
+            Ok(rsa_spki(&pkcs1))
+        }
+        "EC" => {
+            let (oid, size) = match a {
+                "P-256" => (P256_OID, 32),
+                "P-384" => (P384_OID, 48),
+                other => return Err(bad(format!("Unsupported JWK EC curve: {other}"))),
+            };
+            let (x, y) = (b64(b, "x")?, b64(c, "y")?);
+            if x.len() != size || y.len() != size {
+                return Err(bad("Invalid JWK EC key"));
+            }
+            let point = [&[4u8][..], &x, &y].concat();
+            Ok(ec_spki(oid, &point))
+        }
+        other => Err(bad(format!("Unsupported JWK key type: {other}"))),
+    }
+}
