@@ -54,7 +54,9 @@ pub fn is_es_module(source: &str) -> bool {
 
 /// Named exports of the Node modules an ES module may import.
 /// The Node modules a function may import or require.
-const BUILTINS: [&str; 12] = [
+const BUILTINS: [&str; 14] = [
+    "stream",
+    "stream/promises",
     "buffer",
     "crypto",
     "events",
@@ -71,7 +73,16 @@ const BUILTINS: [&str; 12] = [
 
 fn builtin_exports(name: &str) -> Option<&'static [&'static str]> {
     Some(match name {
-        "buffer" => &["Buffer"],
+        "buffer" => &[
+            "Buffer",
+            "SlowBuffer",
+            "kMaxLength",
+            "kStringMaxLength",
+            "constants",
+            "INSPECT_MAX_BYTES",
+            "atob",
+            "btoa",
+        ],
         "path" | "path/posix" => &[
             "sep",
             "delimiter",
@@ -90,6 +101,8 @@ fn builtin_exports(name: &str) -> Option<&'static [&'static str]> {
         ],
         "crypto" => &[
             "createPublicKey",
+            "createPrivateKey",
+            "createSecretKey",
             "KeyObject",
             "createSign",
             "createVerify",
@@ -141,6 +154,18 @@ fn builtin_exports(name: &str) -> Option<&'static [&'static str]> {
             "clearImmediate",
         ],
         "string_decoder" => &["StringDecoder"],
+        "stream" => &[
+            "Stream",
+            "Readable",
+            "Writable",
+            "Duplex",
+            "Transform",
+            "PassThrough",
+            "pipeline",
+            "finished",
+            "promises",
+        ],
+        "stream/promises" => &["pipeline", "finished"],
         "events" => &[
             "EventEmitter",
             "once",

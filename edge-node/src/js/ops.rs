@@ -396,6 +396,7 @@ deno_core::extension!(
         super::sign::op_edge_sign,
         super::sign::op_edge_verify,
         super::sign::op_edge_public_key,
+        super::sign::op_edge_private_key,
         super::sign::op_edge_jwk_spki,
         super::modules::op_edge_resolve,
         super::modules::op_edge_module_source,

@@ -328,12 +328,7 @@ impl Package {
         } else if !is_bare(request) {
             join(from, request).and_then(|p| self.locate(&p, mode))
         } else if request.starts_with('#') {
-            return Err(ResolveError {
-                code: "ERR_PACKAGE_IMPORT_NOT_DEFINED",
-                message: format!(
-                    "Package import specifier \"{request}\" is not defined imported from {parent} (package.json \"imports\" is not supported here)"
-                ),
-            });
+            self.from_imports(request, from, parent, mode)?
         } else {
             self.in_node_modules(request, from, parent, mode)?
         };
@@ -419,6 +414,48 @@ impl Package {
             }
         }
         self.load_index(rel)
+    }
+
+    /// A `#name` import through the nearest package.json's `"imports"`: a file of that package
+    /// (`./…`) or another package.
+    fn from_imports(
+        &self,
+        request: &str,
+        from: &str,
+        parent: &str,
+        mode: Mode,
+    ) -> Result<Option<String>, ResolveError> {
+        let undefined = |pj: &str| {
+            ResolveError {
+            code: "ERR_PACKAGE_IMPORT_NOT_DEFINED",
+            message: format!("Package import specifier \"{request}\" is not defined in package {} imported from {parent}", absolute(pj)),
+        }
+        };
+        let mut dir = Some(from);
+        while let Some(d) = dir {
+            let pj = if d.is_empty() {
+                "package.json".to_string()
+            } else {
+                format!("{d}/package.json")
+            };
+            if let Some(json) = self.package_json(&pj) {
+                let Some(imports) = json.get("imports").and_then(Value::as_object) else {
+                    return Err(undefined(&pj));
+                };
+                let Some(target) = map_target(imports, request, mode).or_else(|| {
+                    // A bare package name as the target.
+                    imports.get(request).and_then(|t| bare_target(t, mode))
+                }) else {
+                    return Err(undefined(&pj));
+                };
+                if let Some(rel) = target.strip_prefix("./") {
+                    return Ok(join(d, rel).filter(|p| self.is_file(p)));
+                }
+                return self.in_node_modules(&target, d, parent, mode);
+            }
+            dir = if d.is_empty() { None } else { Some(dirname(d)) };
+        }
+        Err(undefined("package.json"))
     }
 
     fn in_node_modules(
@@ -526,7 +563,12 @@ fn exports_target(exports: &Value, subpath: &str, mode: Mode) -> Option<String> 
             .then(|| target(exports, "", mode))
             .flatten();
     }
-    let map = exports.as_object()?;
+    map_target(exports.as_object()?, subpath, mode)
+}
+
+/// The target a subpath map (`exports` with `./…` keys, or `imports` with `#…` keys) gives
+/// `key`: the exact key, else the longest matching pattern with one `*`.
+fn map_target(map: &serde_json::Map<String, Value>, subpath: &str, mode: Mode) -> Option<String> {
     if let Some(t) = map.get(subpath) {
         return target(t, "", mode);
     }
@@ -547,6 +589,19 @@ fn exports_target(exports: &Value, subpath: &str, mode: Mode) -> Option<String> 
     }
     let (_, value, star) = best?;
     target(value, &star, mode)
+}
+
+/// An `imports` target that names another package (`"#dep": "some-package"`), by conditions.
+fn bare_target(t: &Value, mode: Mode) -> Option<String> {
+    match t {
+        Value::String(s) if !s.starts_with("./") && !s.starts_with('/') => Some(s.clone()),
+        Value::Array(items) => items.iter().find_map(|i| bare_target(i, mode)),
+        Value::Object(o) => o
+            .iter()
+            .filter(|(k, _)| *k == "default" || conditions(mode).contains(&k.as_str()))
+            .find_map(|(_, v)| bare_target(v, mode)),
+        _ => None,
+    }
 }
 
 fn target(t: &Value, star: &str, mode: Mode) -> Option<String> {
@@ -893,6 +948,10 @@ mod tests {
         let p = pkg(
             &[
                 ("index.js", ""),
+                (
+                    "package.json",
+                    r##"{"imports":{"#conf":"./lib/data.json","#dep":{"node":"@s/p"}}}"##,
+                ),
                 ("lib/util.js", ""),
                 ("lib/data.json", "{}"),
                 ("lib/sub/index.js", ""),
@@ -995,6 +1054,22 @@ mod tests {
         );
         let e = r("../../etc/passwd", "index.js", Require).unwrap_err();
         assert_eq!(e.code, "MODULE_NOT_FOUND");
+        assert_eq!(
+            ok("#conf", "lib/util.js", Require),
+            ("lib/data.json".into(), "json")
+        );
+        assert_eq!(
+            ok("#dep", "index.js", Import),
+            ("node_modules/@s/p/esm.mjs".into(), "esm")
+        );
+        assert_eq!(
+            ok("#dep", "index.js", Require),
+            ("node_modules/@s/p/cjs.cjs".into(), "cjs")
+        );
+        assert_eq!(
+            r("#none", "index.js", Require).unwrap_err().code,
+            "ERR_PACKAGE_IMPORT_NOT_DEFINED"
+        );
         let e = r("@aws-sdk/client-s3", "index.js", Require).unwrap_err();
         assert!(e.message.contains("bundle it"), "{}", e.message);
     }

@@ -282,11 +282,15 @@
     }
     return FastBuffer.from(arg, encodingOrOffset, length);
   }
+  // Node's Buffer statics are plain enumerable properties (safer-buffer and others copy them
+  // with for…in).
   for (const key of Object.getOwnPropertyNames(FastBuffer)) {
     if (key !== "length" && key !== "name" && key !== "prototype") {
-      Object.defineProperty(Buffer, key, Object.getOwnPropertyDescriptor(FastBuffer, key));
+      Object.defineProperty(Buffer, key, { ...Object.getOwnPropertyDescriptor(FastBuffer, key), enumerable: true });
     }
   }
+  Buffer.poolSize = 8192;
+  Buffer.of = (...items) => FastBuffer.from(items);
   for (const name of Object.getOwnPropertyNames(FastBuffer.prototype)) {
     // Node's lower-case aliases: readUint8 for readUInt8, and so on.
     if (/UInt/.test(name)) Object.defineProperty(FastBuffer.prototype, name.replace("UInt", "Uint"), Object.getOwnPropertyDescriptor(FastBuffer.prototype, name));
@@ -439,13 +443,16 @@
   // Public keys as Node's KeyObject: from PEM (SPKI or PKCS#1), DER or a JWK; kept as SPKI.
   const pemOf = (der, label) => `-----BEGIN ${label}-----\n${Buffer.from(der).toString("base64").match(/.{1,64}/g).join("\n")}\n-----END ${label}-----\n`;
   const b64u = (bytes) => Buffer.from(bytes).toString("base64url");
+  // A KeyObject is "public" (its description, from op_edge_public_key), "private" (its PEM
+  // and its public half's description) or "secret" (its bytes).
   class KeyObject {
-    #info;
-    constructor(info) { this.#info = info; }
-    get type() { return "public"; }
-    get asymmetricKeyType() { return this.#info.kind; }
+    #type; #info; #pem; #bytes;
+    constructor(type, { info, pem, bytes }) { this.#type = type; this.#info = info; this.#pem = pem; this.#bytes = bytes; }
+    get type() { return this.#type; }
+    get asymmetricKeyType() { return this.#info?.kind; }
     get asymmetricKeyDetails() {
       const i = this.#info;
+      if (!i) return undefined;
       if (i.kind === "rsa") {
         let e = 0n;
         for (const b of i.e) e = (e << 8n) | BigInt(b);
@@ -453,8 +460,18 @@
       }
       return { namedCurve: i.crv === "P-256" ? "prime256v1" : "secp384r1" };
     }
-    get symmetricKeySize() { return undefined; }
+    get symmetricKeySize() { return this.#bytes?.length; }
     export(options = {}) {
+      if (this.#type === "secret") {
+        if (options.format === "jwk") return { kty: "oct", k: b64u(this.#bytes) };
+        return Buffer.from(this.#bytes);
+      }
+      if (this.#type === "private") {
+        const label = this.#pem.trim().split("\n")[0].replace(/^-----BEGIN |-----$/g, "");
+        const want = options.type === "pkcs1" ? "RSA PRIVATE KEY" : options.type === "sec1" ? "EC PRIVATE KEY" : "PRIVATE KEY";
+        if ((options.format ?? "pem") === "pem" && label === want) return this.#pem;
+        throw Object.assign(new Error(`exporting this private key as ${options.format ?? "pem"} ${options.type ?? ""} is not supported here (it is a ${label})`), { code: "ERR_FEATURE_UNAVAILABLE_ON_PLATFORM" });
+      }
       const i = this.#info;
       const format = options.format ?? "pem";
       if (format === "jwk") return i.kind === "rsa" ? { kty: "RSA", n: b64u(i.n), e: b64u(i.e) } : { kty: "EC", x: b64u(i.x), y: b64u(i.y), crv: i.crv };
@@ -465,38 +482,73 @@
       let der = Buffer.from(i.spki);
       if (type === "pkcs1") {
         // The SPKI's BIT STRING holds the PKCS#1 RSAPublicKey after its unused-bits byte.
-        const inner = ops.op_edge_public_key(pemOf(der, "PUBLIC KEY"));
-        der = Buffer.from(ops.op_edge_jwk_spki("RSA", b64u(inner.n), b64u(inner.e), ""));
         const at = der.indexOf(Buffer.from([0x03]), 10);
         der = der.subarray(at + 2 + (der[at + 1] & 0x80 ? der[at + 1] & 0x7f : 0) + 1);
       }
       if (format === "der") return der;
       return pemOf(der, type === "pkcs1" ? "RSA PUBLIC KEY" : "PUBLIC KEY");
     }
-    equals(other) { return other instanceof KeyObject && Buffer.from(this.#info.spki).equals(Buffer.from(other.export({ format: "der", type: "spki" }))); }
+    equals(other) {
+      if (!(other instanceof KeyObject) || other.type !== this.#type) return false;
+      if (this.#type === "secret") return Buffer.from(this.#bytes).equals(other.export());
+      return Buffer.from(this.#info.spki).equals(Buffer.from(other.#info.spki));
+    }
+    // The PEM a signing or verifying op takes (a private key's own; a public key's SPKI).
+    get _pem() { return this.#type === "private" ? this.#pem : this.export(); }
+    get _secret() { return this.#bytes; }
     get [Symbol.toStringTag]() { return "KeyObject"; }
   }
+  const keyInput = (key, what) => {
+    const k = key !== null && typeof key === "object" && !ArrayBuffer.isView(key) && !(key instanceof ArrayBuffer) ? key : { key };
+    if (k.format !== "jwk" && k.format !== "der") {
+      const pem = typeof k.key === "string" ? k.key : ArrayBuffer.isView(k.key) ? Buffer.from(k.key).toString() : null;
+      if (pem === null) throw Object.assign(new TypeError(`The "key" argument must be of type string or an instance of ArrayBuffer, Buffer, TypedArray, DataView, KeyObject, or CryptoKey. Received ${inspect(k.key)}`), { code: "ERR_INVALID_ARG_TYPE" });
+      k.pem = pem;
+    }
+    return k;
+  };
+  const isPrivatePem = (pem) => /-----BEGIN (RSA |EC |ENCRYPTED )?PRIVATE KEY-----/.test(pem);
   const createPublicKey = (key) => {
-    if (key instanceof KeyObject) return key;
-    const k = key !== null && typeof key === "object" && !ArrayBuffer.isView(key) ? key : { key };
+    if (key instanceof KeyObject) {
+      if (key.type === "private") return createPublicKey(key._pem);
+      if (key.type === "public") return key;
+      throw Object.assign(new TypeError("Invalid key object type secret, expected private."), { code: "ERR_CRYPTO_INVALID_KEY_OBJECT_TYPE" });
+    }
+    const k = keyInput(key);
+    if (k.key instanceof KeyObject) return createPublicKey(k.key);
     if (k.format === "jwk") {
       const j = k.key ?? {};
-      if (j.kty === "RSA") return new KeyObject(ops.op_edge_public_key(pemOf(ops.op_edge_jwk_spki("RSA", String(j.n ?? ""), String(j.e ?? ""), ""), "PUBLIC KEY")));
-      if (j.kty === "EC") return new KeyObject(ops.op_edge_public_key(pemOf(ops.op_edge_jwk_spki("EC", String(j.crv ?? ""), String(j.x ?? ""), String(j.y ?? "")), "PUBLIC KEY")));
+      if (j.kty === "RSA") return new KeyObject("public", { info: ops.op_edge_public_key(pemOf(ops.op_edge_jwk_spki("RSA", String(j.n ?? ""), String(j.e ?? ""), ""), "PUBLIC KEY")) });
+      if (j.kty === "EC") return new KeyObject("public", { info: ops.op_edge_public_key(pemOf(ops.op_edge_jwk_spki("EC", String(j.crv ?? ""), String(j.x ?? ""), String(j.y ?? "")), "PUBLIC KEY")) });
       throw Object.assign(new TypeError(`The property 'key.kty' must be one of: 'RSA', 'EC', 'OKP'. Received ${typeof j.kty === "string" ? `'${j.kty}'` : inspect(j.kty)}`), { code: "ERR_INVALID_ARG_VALUE" });
     }
     if (k.format === "der") {
       const label = k.type === "pkcs1" ? "RSA PUBLIC KEY" : "PUBLIC KEY";
-      return new KeyObject(ops.op_edge_public_key(pemOf(toBytes(k.key), label)));
+      return new KeyObject("public", { info: ops.op_edge_public_key(pemOf(toBytes(k.key), label)) });
     }
-    const pem = typeof k.key === "string" ? k.key : ArrayBuffer.isView(k.key) ? Buffer.from(k.key).toString() : null;
-    if (pem === null) throw Object.assign(new TypeError(`The "key" argument must be of type string or an instance of ArrayBuffer, Buffer, TypedArray, DataView, KeyObject, or CryptoKey. Received ${inspect(k.key)}`), { code: "ERR_INVALID_ARG_TYPE" });
-    return new KeyObject(ops.op_edge_public_key(pem));
+    if (isPrivatePem(k.pem)) return new KeyObject("public", { info: ops.op_edge_private_key(k.pem) });
+    return new KeyObject("public", { info: ops.op_edge_public_key(k.pem) });
+  };
+  const createPrivateKey = (key) => {
+    if (key instanceof KeyObject) {
+      if (key.type === "private") return key;
+      throw Object.assign(new TypeError(`Invalid key object type ${key.type}, expected private.`), { code: "ERR_CRYPTO_INVALID_KEY_OBJECT_TYPE" });
+    }
+    const k = keyInput(key);
+    if (k.format === "jwk" || k.format === "der") throw Object.assign(new Error(`private keys as ${k.format} are not supported here; give a PEM`), { code: "ERR_FEATURE_UNAVAILABLE_ON_PLATFORM" });
+    if (!isPrivatePem(k.pem)) throw Object.assign(new Error("error:1E08010C:DECODER routines::unsupported"), { code: "ERR_OSSL_UNSUPPORTED" });
+    return new KeyObject("private", { info: ops.op_edge_private_key(k.pem), pem: k.pem });
+  };
+  const createSecretKey = (key, encoding) => {
+    if (typeof key === "string") key = Buffer.from(key, encoding);
+    else if (!ArrayBuffer.isView(key) && !(key instanceof ArrayBuffer)) throw Object.assign(new TypeError(`The "key" argument must be of type string or an instance of ArrayBuffer, Buffer, TypedArray, or DataView. Received ${inspect(key)}`), { code: "ERR_INVALID_ARG_TYPE" });
+    return new KeyObject("secret", { bytes: Buffer.from(toBytes(key)) });
   };
   const keyOf = (key) => {
-    if (key instanceof KeyObject) return [key.export(), false];
+    if (key instanceof KeyObject) return [key._pem, false];
     const k = key !== null && typeof key === "object" && !ArrayBuffer.isView(key) ? key : { key };
-    if (k.key instanceof KeyObject || k.format === "jwk" || k.format === "der") return [createPublicKey(k.key instanceof KeyObject ? k.key : k).export(), k.dsaEncoding === "ieee-p1363"];
+    if (k.key instanceof KeyObject) return [k.key._pem, k.dsaEncoding === "ieee-p1363"];
+    if (k.format === "jwk" || k.format === "der") return [createPublicKey(k).export(), k.dsaEncoding === "ieee-p1363"];
     const pem = typeof k.key === "string" ? k.key : ArrayBuffer.isView(k.key) ? Buffer.from(k.key).toString() : null;
     if (pem === null) throw new TypeError("The \"key\" argument must be a PEM string or Buffer");
     return [pem, k.dsaEncoding === "ieee-p1363"];
@@ -521,13 +573,15 @@
   }
   const crypto = {
     createPublicKey,
+    createPrivateKey,
+    createSecretKey,
     KeyObject,
     createSign: (alg) => new Sign(alg),
     createVerify: (alg) => new Verify(alg),
     sign: (alg, data, key) => new Sign(alg ?? "sha256").update(data).sign(key),
     verify: (alg, data, key, sig) => new Verify(alg ?? "sha256").update(data).verify(key, sig),
     createHash: (alg) => new Hash(alg, undefined),
-    createHmac: (alg, key) => new Hash(alg, toBytes(key)),
+    createHmac: (alg, key) => new Hash(alg, key instanceof KeyObject ? (key.type === "secret" ? key._secret : (() => { throw Object.assign(new TypeError(`Invalid key object type ${key.type}, expected secret.`), { code: "ERR_CRYPTO_INVALID_KEY_OBJECT_TYPE" }); })()) : toBytes(key)),
     randomBytes: (n) => Buffer.from(ops.op_edge_random_bytes(n)),
     randomUUID: () => {
       const b = ops.op_edge_random_bytes(16);
@@ -620,43 +674,82 @@
     isArray: Array.isArray,
   };
   // ---- events: Node's EventEmitter --------------------------------------------------------
-  class EventEmitter {
-    #events = new Map();
-    #max = EventEmitter.defaultMaxListeners;
-    #add(name, listener, prepend, once) {
-      if (typeof listener !== "function") {
-        const e = new TypeError(`The "listener" argument must be of type function. Received ${listener === null || listener === undefined ? String(listener) : `type ${typeof listener} (${String(listener)})`}`);
-        e.code = "ERR_INVALID_ARG_TYPE";
-        throw e;
-      }
-      if (this.#events.has("newListener")) this.emit("newListener", name, listener);
-      const list = this.#events.get(name) ?? [];
-      const entry = { listener, once };
-      if (prepend) list.unshift(entry); else list.push(entry);
-      this.#events.set(name, list);
-      return this;
+  // A function constructor with its listeners in `_events`, created on first use, as Node's:
+  // code written for Node inherits it with util.inherits (often without calling it) and
+  // reads `_events`.
+  function EventEmitter(opts) { EventEmitter.init.call(this, opts); }
+  EventEmitter.init = function init() {
+    if (this._events === undefined || this._events === Object.getPrototypeOf(this)._events) {
+      this._events = Object.create(null);
+      this._eventsCount = 0;
     }
-    on(name, listener) { return this.#add(name, listener, false, false); }
-    addListener(name, listener) { return this.on(name, listener); }
-    prependListener(name, listener) { return this.#add(name, listener, true, false); }
-    once(name, listener) { return this.#add(name, listener, false, true); }
-    prependOnceListener(name, listener) { return this.#add(name, listener, true, true); }
-    off(name, listener) {
-      const list = this.#events.get(name);
-      if (!list) return this;
-      const i = list.map((e) => e.listener).lastIndexOf(listener);
-      if (i >= 0) {
-        list.splice(i, 1);
-        if (!list.length) this.#events.delete(name);
-        if (this.#events.has("removeListener")) this.emit("removeListener", name, listener);
+    this._maxListeners = this._maxListeners || undefined;
+  };
+  const eventsOf = (target) => {
+    if (target._events === undefined) { target._events = Object.create(null); target._eventsCount = 0; }
+    return target._events;
+  };
+  function addListener(target, name, listener, prepend) {
+    if (typeof listener !== "function") {
+      const e = new TypeError(`The "listener" argument must be of type function. Received ${listener === null || listener === undefined ? String(listener) : `type ${typeof listener} (${String(listener)})`}`);
+      e.code = "ERR_INVALID_ARG_TYPE";
+      throw e;
+    }
+    const events = eventsOf(target);
+    if (events.newListener !== undefined) target.emit("newListener", name, listener.listener ?? listener);
+    const existing = events[name];
+    if (existing === undefined) { events[name] = listener; target._eventsCount++; }
+    else if (typeof existing === "function") events[name] = prepend ? [listener, existing] : [existing, listener];
+    else if (prepend) existing.unshift(listener); else existing.push(listener);
+    return target;
+  }
+  function onceWrapper(target, name, listener) {
+    const state = { fired: false, target, name, listener };
+    const wrapped = function (...args) {
+      if (state.fired) return undefined;
+      state.fired = true;
+      target.removeListener(name, wrapped);
+      return listener.apply(target, args);
+    };
+    wrapped.listener = listener;
+    return wrapped;
+  }
+  Object.assign(EventEmitter.prototype, {
+    _events: undefined,
+    _eventsCount: 0,
+    _maxListeners: undefined,
+    on(name, listener) { return addListener(this, name, listener, false); },
+    prependListener(name, listener) { return addListener(this, name, listener, true); },
+    once(name, listener) { if (typeof listener !== "function") return addListener(this, name, listener, false); return addListener(this, name, onceWrapper(this, name, listener), false); },
+    prependOnceListener(name, listener) { if (typeof listener !== "function") return addListener(this, name, listener, true); return addListener(this, name, onceWrapper(this, name, listener), true); },
+    removeListener(name, listener) {
+      const events = this._events;
+      if (events === undefined) return this;
+      const list = events[name];
+      if (list === undefined) return this;
+      if (list === listener || list.listener === listener) {
+        if (--this._eventsCount === 0) this._events = Object.create(null); else delete events[name];
+        if (events.removeListener !== undefined) this.emit("removeListener", name, list.listener || listener);
+      } else if (typeof list !== "function") {
+        let i = list.length - 1;
+        for (; i >= 0; i--) if (list[i] === listener || list[i].listener === listener) break;
+        if (i < 0) return this;
+        const [removed] = list.splice(i, 1);
+        if (list.length === 1) events[name] = list[0];
+        if (events.removeListener !== undefined) this.emit("removeListener", name, removed.listener || listener);
       }
       return this;
-    }
-    removeListener(name, listener) { return this.off(name, listener); }
-    removeAllListeners(name) { if (name === undefined) this.#events.clear(); else this.#events.delete(name); return this; }
+    },
+    removeAllListeners(name) {
+      if (this._events === undefined) return this;
+      if (name === undefined) { this._events = Object.create(null); this._eventsCount = 0; }
+      else if (this._events[name] !== undefined) { if (--this._eventsCount === 0) this._events = Object.create(null); else delete this._events[name]; }
+      return this;
+    },
     emit(name, ...args) {
-      const list = this.#events.get(name);
-      if (!list || !list.length) {
+      const events = this._events;
+      const handler = events === undefined ? undefined : events[name];
+      if (handler === undefined) {
         if (name === "error") {
           const err = args[0];
           if (err instanceof Error) throw err;
@@ -667,19 +760,19 @@
         }
         return false;
       }
-      for (const entry of [...list]) {
-        if (entry.once) this.off(name, entry.listener);
-        entry.listener.apply(this, args);
-      }
+      if (typeof handler === "function") handler.apply(this, args);
+      else for (const l of [...handler]) l.apply(this, args);
       return true;
-    }
-    listeners(name) { return (this.#events.get(name) ?? []).map((e) => e.listener); }
-    rawListeners(name) { return this.listeners(name); }
-    listenerCount(name) { return (this.#events.get(name) ?? []).length; }
-    eventNames() { return [...this.#events.keys()]; }
-    setMaxListeners(n) { this.#max = n; return this; }
-    getMaxListeners() { return this.#max; }
-  }
+    },
+    listeners(name) { const h = this._events?.[name]; return h === undefined ? [] : typeof h === "function" ? [h.listener || h] : h.map((l) => l.listener || l); },
+    rawListeners(name) { const h = this._events?.[name]; return h === undefined ? [] : typeof h === "function" ? [h] : [...h]; },
+    listenerCount(name) { const h = this._events?.[name]; return h === undefined ? 0 : typeof h === "function" ? 1 : h.length; },
+    eventNames() { return this._eventsCount > 0 ? Reflect.ownKeys(this._events) : []; },
+    setMaxListeners(n) { this._maxListeners = n; return this; },
+    getMaxListeners() { return this._maxListeners === undefined ? EventEmitter.defaultMaxListeners : this._maxListeners; },
+  });
+  EventEmitter.prototype.addListener = EventEmitter.prototype.on;
+  EventEmitter.prototype.off = EventEmitter.prototype.removeListener;
   EventEmitter.defaultMaxListeners = 10;
   EventEmitter.EventEmitter = EventEmitter;
   EventEmitter.once = (emitter, name) => new Promise((resolve, reject) => {
@@ -689,6 +782,317 @@
     if (name !== "error") emitter.once("error", onError);
   });
   EventEmitter.listenerCount = (emitter, name) => emitter.listenerCount(name);
+
+  // ---- stream: Node's Readable, Writable, Duplex, Transform, PassThrough, pipeline --------
+  // Function constructors, as Node's are (old-style code calls `Readable.call(this)`), with
+  // events on the next tick. Backpressure is advisory: `write` and `push` say when the
+  // high-water mark is passed, and everything is buffered.
+  const tick = (fn, ...args) => queueMicrotask(() => fn(...args));
+  const streamError = (code, message, Ctor = Error) => Object.assign(new Ctor(message), { code });
+  const inherit = (Child, Parent) => { Object.setPrototypeOf(Child.prototype, Parent.prototype); Object.setPrototypeOf(Child, Parent); };
+  function Stream(opts) { EventEmitter.call(this, opts); }
+  inherit(Stream, EventEmitter);
+  Stream.prototype.pipe = function pipe(dest, options) {
+    const src = this;
+    src.on("data", (chunk) => { if (dest.write(chunk) === false && src.pause) src.pause(); });
+    dest.on("drain", () => src.resume && src.resume());
+    if (!options || options.end !== false) src.on("end", () => dest.end());
+    dest.emit("pipe", src);
+    return dest;
+  };
+  const toChunk = (state, chunk, enc) => {
+    if (state.objectMode) return chunk;
+    if (typeof chunk === "string") return Buffer.from(chunk, enc || state.defaultEncoding);
+    if (chunk instanceof Uint8Array) return chunk instanceof FastBuffer ? chunk : Buffer.from(chunk);
+    throw streamError("ERR_INVALID_ARG_TYPE", `The "chunk" argument must be of type string or an instance of Buffer or Uint8Array. Received ${inspect(chunk)}`, TypeError);
+  };
+  function Readable(options = {}) {
+    if (!(this instanceof Readable)) return new Readable(options);
+    this._readableState = {
+      buffer: [], length: 0, ended: false, endEmitted: false, flowing: null, reading: false, scheduled: false,
+      objectMode: !!(options.objectMode || options.readableObjectMode), encoding: options.encoding || null,
+      highWaterMark: options.highWaterMark ?? (options.objectMode ? 16 : 16384), destroyed: false, defaultEncoding: "utf8",
+    };
+    if (typeof options.read === "function") this._read = options.read;
+    if (typeof options.destroy === "function") this._destroy = options.destroy;
+    Stream.call(this, options);
+  }
+  inherit(Readable, Stream);
+  const flow = (r) => {
+    const st = r._readableState;
+    st.scheduled = false;
+    while (st.flowing && !st.destroyed) {
+      if (st.buffer.length === 0) {
+        if (st.ended) { endReadable(r); return; }
+        if (!st.reading) { st.reading = true; r._read(st.highWaterMark); st.reading = false; }
+        if (st.buffer.length === 0) return;
+      }
+      const chunk = st.buffer.shift();
+      st.length -= st.objectMode ? 1 : chunk.length;
+      r.emit("data", st.encoding && !st.objectMode ? chunk.toString(st.encoding) : chunk);
+    }
+  };
+  const scheduleFlow = (r) => { const st = r._readableState; if (!st.scheduled) { st.scheduled = true; tick(flow, r); } };
+  const endReadable = (r) => {
+    const st = r._readableState;
+    if (st.endEmitted || st.buffer.length) return;
+    st.endEmitted = true;
+    tick(() => { r.emit("end"); if (!r._writableState || r._writableState.finished) maybeClose(r); });
+  };
+  const maybeClose = (s) => { if (!s._closed) { s._closed = true; tick(() => s.emit("close")); } };
+  Object.assign(Readable.prototype, {
+    push(chunk, enc) {
+      const st = this._readableState;
+      if (chunk === null) { st.ended = true; if (st.flowing) scheduleFlow(this); else if (!st.buffer.length) tick(() => this.emit("readable")); return false; }
+      if (st.ended) { this.emit("error", streamError("ERR_STREAM_PUSH_AFTER_EOF", "stream.push() after EOF")); return false; }
+      const c = toChunk(st, chunk, enc);
+      st.buffer.push(c);
+      st.length += st.objectMode ? 1 : c.length;
+      if (st.flowing) scheduleFlow(this); else tick(() => this.emit("readable"));
+      return st.length < st.highWaterMark;
+    },
+    unshift(chunk) { const st = this._readableState; const c = toChunk(st, chunk); st.buffer.unshift(c); st.length += st.objectMode ? 1 : c.length; },
+    read() {
+      const st = this._readableState;
+      if (st.buffer.length === 0) {
+        if (st.ended) endReadable(this);
+        else if (!st.reading) { st.reading = true; this._read(st.highWaterMark); st.reading = false; }
+        if (st.buffer.length === 0) return null;
+      }
+      let out;
+      if (st.objectMode) out = st.buffer.shift();
+      else { out = Buffer.concat(st.buffer); st.buffer = []; }
+      st.length -= st.objectMode ? 1 : out.length;
+      if (st.ended && st.buffer.length === 0) endReadable(this);
+      return st.encoding && !st.objectMode ? out.toString(st.encoding) : out;
+    },
+    _read() { throw streamError("ERR_METHOD_NOT_IMPLEMENTED", "The _read() method is not implemented"); },
+    on(name, fn) {
+      const r = EventEmitter.prototype.on.call(this, name, fn);
+      if (name === "data" && this._readableState.flowing !== false) this.resume();
+      return r;
+    },
+    resume() { const st = this._readableState; st.flowing = true; scheduleFlow(this); return this; },
+    pause() { this._readableState.flowing = false; return this; },
+    isPaused() { return this._readableState.flowing === false; },
+    setEncoding(enc) { this._readableState.encoding = normEnc(enc) === "utf8" ? "utf8" : enc; return this; },
+    pipe(dest, options) { const r = Stream.prototype.pipe.call(this, dest, options); this.resume(); return r; },
+    unpipe() { this.removeAllListeners("data"); return this; },
+    destroy(err) {
+      const st = this._readableState;
+      if (st.destroyed) return this;
+      st.destroyed = true;
+      if (this._writableState) this._writableState.destroyed = true;
+      const done = (e) => { if (e) tick(() => this.emit("error", e)); maybeClose(this); };
+      if (this._destroy) this._destroy(err ?? null, done); else done(err);
+      return this;
+    },
+    [Symbol.asyncIterator]() {
+      const chunks = [];
+      let done = false, failed = null, wake = null;
+      this.on("data", (c) => { chunks.push(c); wake?.(); });
+      this.on("end", () => { done = true; wake?.(); });
+      this.on("error", (e) => { failed = e; wake?.(); });
+      return {
+        next: async () => {
+          while (!chunks.length && !done && !failed) await new Promise((r) => { wake = r; });
+          wake = null;
+          if (chunks.length) return { value: chunks.shift(), done: false };
+          if (failed) throw failed;
+          return { value: undefined, done: true };
+        },
+        return: async () => { this.destroy(); return { value: undefined, done: true }; },
+        [Symbol.asyncIterator]() { return this; },
+      };
+    },
+  });
+  Object.defineProperties(Readable.prototype, {
+    readable: { get() { const st = this._readableState; return !!st && !st.destroyed && !st.endEmitted; }, configurable: true },
+    readableEnded: { get() { return this._readableState.endEmitted; }, configurable: true },
+    readableLength: { get() { return this._readableState.length; }, configurable: true },
+    readableObjectMode: { get() { return this._readableState.objectMode; }, configurable: true },
+    destroyed: { get() { return (this._readableState ?? this._writableState).destroyed; }, configurable: true },
+  });
+  Readable.from = (iterable, options = {}) => {
+    const r = new Readable({ objectMode: true, ...options, read() {} });
+    if (typeof iterable === "string" || iterable instanceof Uint8Array) { r.push(iterable); r.push(null); return r; }
+    (async () => {
+      try { for await (const v of iterable) r.push(v); r.push(null); } catch (e) { r.destroy(e); }
+    })();
+    return r;
+  };
+  function Writable(options = {}) {
+    if (!(this instanceof Writable) && !(this instanceof Duplex)) return new Writable(options);
+    this._writableState = {
+      queue: [], writing: false, ending: false, ended: false, finished: false, destroyed: false, corked: 0,
+      objectMode: !!(options.objectMode || options.writableObjectMode), decodeStrings: options.decodeStrings !== false,
+      highWaterMark: options.highWaterMark ?? (options.objectMode ? 16 : 16384), length: 0, defaultEncoding: options.defaultEncoding || "utf8",
+    };
+    if (typeof options.write === "function") this._write = options.write;
+    if (typeof options.writev === "function") this._writev = options.writev;
+    if (typeof options.final === "function") this._final = options.final;
+    if (typeof options.destroy === "function") this._destroy = options.destroy;
+    if (!this._readableState) Stream.call(this, options);
+  }
+  inherit(Writable, Stream);
+  const drainWrites = (w) => {
+    const st = w._writableState;
+    if (st.writing || st.corked || st.destroyed) return;
+    const next = st.queue.shift();
+    if (!next) {
+      if (st.ending && !st.finished) finishWritable(w);
+      return;
+    }
+    st.writing = true;
+    w._write(next.chunk, next.encoding, (err) => {
+      st.writing = false;
+      st.length -= st.objectMode ? 1 : next.chunk.length;
+      if (err) { st.destroyed = true; next.cb?.(err); tick(() => w.emit("error", err)); return; }
+      next.cb?.(null);
+      if (st.length === 0 && st.needDrain) { st.needDrain = false; tick(() => w.emit("drain")); }
+      tick(drainWrites, w);
+    });
+  };
+  const finishWritable = (w) => {
+    const st = w._writableState;
+    if (st.finishing) return;
+    st.finishing = true;
+    const done = (err) => {
+      if (err) { tick(() => w.emit("error", err)); return; }
+      st.finished = true;
+      tick(() => {
+        w.emit("finish");
+        for (const cb of st.endCallbacks ?? []) cb();
+        if (!w._readableState || w._readableState.endEmitted) maybeClose(w);
+      });
+    };
+    if (w._final) w._final(done); else done();
+  };
+  Object.assign(Writable.prototype, {
+    write(chunk, encoding, cb) {
+      const st = this._writableState;
+      if (typeof encoding === "function") { cb = encoding; encoding = null; }
+      if (chunk === null) throw streamError("ERR_STREAM_NULL_VALUES", "May not write null values to stream", TypeError);
+      if (st.ending) {
+        const e = streamError("ERR_STREAM_WRITE_AFTER_END", "write after end");
+        tick(() => { cb?.(e); this.emit("error", e); });
+        return false;
+      }
+      const encoded = !st.objectMode && typeof chunk === "string" && st.decodeStrings;
+      const c = st.objectMode || (typeof chunk === "string" && !st.decodeStrings) ? chunk : toChunk(st, chunk, encoding);
+      st.queue.push({ chunk: c, encoding: encoded || c instanceof Uint8Array ? "buffer" : encoding || st.defaultEncoding, cb });
+      st.length += st.objectMode ? 1 : c.length;
+      const ok = st.length < st.highWaterMark;
+      if (!ok) st.needDrain = true;
+      drainWrites(this);
+      return ok;
+    },
+    end(chunk, encoding, cb) {
+      const st = this._writableState;
+      if (typeof chunk === "function") { cb = chunk; chunk = null; }
+      else if (typeof encoding === "function") { cb = encoding; encoding = null; }
+      if (chunk !== null && chunk !== undefined) this.write(chunk, encoding);
+      if (cb) (st.endCallbacks ??= []).push(cb);
+      if (!st.ending) { st.ending = true; st.ended = true; drainWrites(this); }
+      return this;
+    },
+    _write(chunk, encoding, cb) {
+      if (this._writev) this._writev([{ chunk, encoding }], cb);
+      else throw streamError("ERR_METHOD_NOT_IMPLEMENTED", "The _write() method is not implemented");
+    },
+    cork() { this._writableState.corked++; },
+    uncork() { const st = this._writableState; if (st.corked) st.corked--; drainWrites(this); },
+    setDefaultEncoding(enc) { this._writableState.defaultEncoding = enc; return this; },
+    destroy(err) { return Readable.prototype.destroy.call(Object.assign(this, { _readableState: this._readableState ?? { destroyed: false } }), err); },
+  });
+  Object.defineProperties(Writable.prototype, {
+    writable: { get() { const st = this._writableState; return !!st && !st.destroyed && !st.ending; }, configurable: true },
+    writableEnded: { get() { return this._writableState.ending; }, configurable: true },
+    writableFinished: { get() { return this._writableState.finished; }, configurable: true },
+    writableLength: { get() { return this._writableState.length; }, configurable: true },
+    writableObjectMode: { get() { return this._writableState.objectMode; }, configurable: true },
+  });
+  function Duplex(options = {}) {
+    if (!(this instanceof Duplex)) return new Duplex(options);
+    Readable.call(this, options);
+    Writable.call(this, options);
+    if (options.allowHalfOpen === false) this.once("end", () => this.end());
+  }
+  inherit(Duplex, Readable);
+  for (const key of Reflect.ownKeys(Writable.prototype)) {
+    if (key !== "constructor" && !Object.prototype.hasOwnProperty.call(Duplex.prototype, key)) {
+      Object.defineProperty(Duplex.prototype, key, Object.getOwnPropertyDescriptor(Writable.prototype, key));
+    }
+  }
+  Duplex.prototype.destroy = Readable.prototype.destroy;
+  function Transform(options = {}) {
+    if (!(this instanceof Transform)) return new Transform(options);
+    Duplex.call(this, options);
+    if (typeof options.transform === "function") this._transform = options.transform;
+    if (typeof options.flush === "function") this._flush = options.flush;
+  }
+  inherit(Transform, Duplex);
+  Object.assign(Transform.prototype, {
+    _write(chunk, encoding, cb) {
+      this._transform(chunk, encoding, (err, data) => {
+        if (err) return cb(err);
+        if (data !== null && data !== undefined) this.push(data);
+        cb();
+      });
+    },
+    _final(cb) {
+      const end = (err, data) => {
+        if (err) return cb(err);
+        if (data !== null && data !== undefined) this.push(data);
+        this.push(null);
+        // As in Node, the readable side ends before the writable side finishes.
+        tick(cb);
+      };
+      if (this._flush) this._flush(end); else end();
+    },
+    _read() {},
+    _transform() { throw streamError("ERR_METHOD_NOT_IMPLEMENTED", "The _transform() method is not implemented"); },
+  });
+  function PassThrough(options) {
+    if (!(this instanceof PassThrough)) return new PassThrough(options);
+    Transform.call(this, options);
+  }
+  inherit(PassThrough, Transform);
+  PassThrough.prototype._transform = function (chunk, enc, cb) { cb(null, chunk); };
+  function finished(s, opts, cb) {
+    if (typeof opts === "function") cb = opts;
+    let called = false;
+    const done = (err) => { if (!called) { called = true; cb(err); } };
+    s.on("error", done);
+    if (s._writableState && !s._readableState?.flowing) s.on("finish", () => done());
+    if (s._readableState) s.on("end", () => done());
+    s.on("close", () => done());
+    return () => {};
+  }
+  function pipeline(...streams) {
+    const cb = typeof streams[streams.length - 1] === "function" ? streams.pop() : () => {};
+    if (Array.isArray(streams[0])) streams = streams[0];
+    let failed = false;
+    const fail = (err) => {
+      if (failed) return;
+      failed = true;
+      for (const s of streams) if (s.destroy) s.destroy();
+      cb(err);
+    };
+    for (let i = 0; i < streams.length; i++) {
+      streams[i].on("error", fail);
+      if (i + 1 < streams.length) streams[i].pipe(streams[i + 1]);
+    }
+    const last = streams[streams.length - 1];
+    last.on(last._writableState ? "finish" : "end", () => { if (!failed) cb(); });
+    if (!last._writableState) last.resume?.();
+    return last;
+  }
+  const streamPromises = {
+    pipeline: (...streams) => new Promise((resolve, reject) => pipeline(...streams, (e) => (e ? reject(e) : resolve()))),
+    finished: (s, opts) => new Promise((resolve, reject) => finished(s, opts, (e) => (e ? reject(e) : resolve()))),
+  };
+  Object.assign(Stream, { Stream, Readable, Writable, Duplex, Transform, PassThrough, pipeline, finished, promises: streamPromises });
 
   // ---- path (POSIX, as Node's `path` on Linux; a function's working directory is Lambda's
   // /var/task) --------------------------------------------------------------------------------
@@ -872,7 +1276,8 @@
   globalThis.process = process;
 
   const builtins = {
-    buffer: { Buffer }, crypto, events: EventEmitter, path, "path/posix": path, querystring, url, util, zlib, process,
+    stream: Stream, "stream/promises": streamPromises,
+    buffer: { Buffer, SlowBuffer: Buffer, kMaxLength: 2 ** 32, kStringMaxLength: 536870888, constants: { MAX_LENGTH: 2 ** 32, MAX_STRING_LENGTH: 536870888 }, INSPECT_MAX_BYTES: 50, atob: globalThis.atob, btoa: globalThis.btoa }, crypto, events: EventEmitter, path, "path/posix": path, querystring, url, util, zlib, process,
     timers: { setTimeout, setInterval, setImmediate, clearTimeout, clearInterval, clearImmediate },
     string_decoder: { StringDecoder: class { constructor(e) { this.e = e; } write(b) { return Buffer.from(b).toString(this.e); } end(b) { return b ? this.write(b) : ""; } } },
   };
@@ -882,7 +1287,7 @@
   const { op_edge_resolve, op_edge_module_source, op_edge_compile } = ops;
   const WRAPPER = "(function (exports, require, module, __filename, __dirname) {";
   // Node's own modules that this runtime does not provide, so that asking for one says so.
-  const NODE_ONLY = ["assert", "async_hooks", "child_process", "cluster", "console", "constants", "dgram", "diagnostics_channel", "dns", "domain", "fs", "fs/promises", "http", "http2", "https", "inspector", "module", "net", "os", "perf_hooks", "punycode", "readline", "repl", "stream", "stream/promises", "sys", "tls", "trace_events", "tty", "v8", "vm", "wasi", "worker_threads"];
+  const NODE_ONLY = ["assert", "async_hooks", "child_process", "cluster", "console", "constants", "dgram", "diagnostics_channel", "dns", "domain", "fs", "fs/promises", "http", "http2", "https", "inspector", "module", "net", "os", "perf_hooks", "punycode", "readline", "repl", "sys", "tls", "trace_events", "tty", "v8", "vm", "wasi", "worker_threads"];
   const moduleCache = Object.create(null);
   const dirOf = (p) => p.slice(0, Math.max(p.lastIndexOf("/"), 1));
   const moduleError = (code, message) => Object.assign(new Error(message), { code });

@@ -260,6 +260,11 @@ pub struct PublicKeyInfo {
 #[serde]
 pub fn op_edge_public_key(#[string] pem_text: &str) -> Result<PublicKeyInfo, JsErrorBox> {
     let (kind, key) = public_key(pem_text)?;
+    describe(kind, key)
+}
+
+/// A public key of `kind` (PKCS#1 RSAPublicKey, or the EC point), described.
+fn describe(kind: Kind, key: Vec<u8>) -> Result<PublicKeyInfo, JsErrorBox> {
     Ok(match kind {
         Kind::Rsa => {
             let (_, seq, _) = tlv(&key).ok_or_else(|| bad("the RSA key is not DER"))?;
@@ -336,4 +341,36 @@ pub fn op_edge_jwk_spki(
         }
         other => Err(bad(format!("Unsupported JWK key type: {other}"))),
     }
+}
+
+/// The public half of the private key in `pem` (PKCS#8 or PKCS#1 RSA), described as
+/// `op_edge_public_key` describes a public key.
+#[op2]
+#[serde]
+pub fn op_edge_private_key(#[string] pem_text: &str) -> Result<PublicKeyInfo, JsErrorBox> {
+    let (label, der_bytes) = pem(pem_text)?;
+    let rng = ring::rand::SystemRandom::new();
+    let rsa = match label.as_str() {
+        "RSA PRIVATE KEY" => Some(signature::RsaKeyPair::from_der(&der_bytes)),
+        "PRIVATE KEY" => {
+            let (_, inner, _) = tlv(&der_bytes).ok_or_else(|| bad("the private key is not DER"))?;
+            contains(inner, RSA_OID).then(|| signature::RsaKeyPair::from_pkcs8(&der_bytes))
+        }
+        other => return Err(bad(format!("a {other} is not a private key"))),
+    };
+    if let Some(pair) = rsa {
+        let pair = pair.map_err(|e| bad(format!("the RSA private key: {e}")))?;
+        return describe(Kind::Rsa, pair.public().as_ref().to_vec());
+    }
+    let (_, inner, _) = tlv(&der_bytes).ok_or_else(|| bad("the private key is not DER"))?;
+    let (alg, kind) = if contains(inner, P256_OID) {
+        (&signature::ECDSA_P256_SHA256_ASN1_SIGNING, Kind::P256)
+    } else if contains(inner, P384_OID) {
+        (&signature::ECDSA_P384_SHA384_ASN1_SIGNING, Kind::P384)
+    } else {
+        return Err(bad("unsupported private key (RSA, EC P-256 and P-384 are)"));
+    };
+    let pair = signature::EcdsaKeyPair::from_pkcs8(alg, &der_bytes, &rng)
+        .map_err(|e| bad(format!("the EC private key: {e}")))?;
+    describe(kind, pair.public_key().as_ref().to_vec())
 }

@@ -1,0 +1,20 @@
+// `stream` as npm packages use it (jws, through, csv parsers): Readable, Writable, Transform,
+// PassThrough, pipeline, old-style inheritance, async iteration.
+const stream = require("stream");
+const { Readable, Writable, Transform, PassThrough, pipeline } = stream;
+const collect = (r) => new Promise((resolve, reject) => { const got = []; r.on("data", (c) => got.push(Buffer.isBuffer(c) ? c.toString() : c)); r.on("end", () => resolve(got)); r.on("error", reject); });
+t("the module's shape", () => [typeof stream, typeof stream.Stream, stream.Stream === stream, ["Readable", "Writable", "Duplex", "Transform", "PassThrough", "pipeline", "finished"].map((k) => typeof stream[k]), typeof require("stream/promises").pipeline]);
+t("classes inherit as in Node", () => [new Readable() instanceof stream, new Writable() instanceof require("events"), new PassThrough() instanceof Transform, new Transform() instanceof stream.Duplex, new stream.Duplex() instanceof Readable]);
+ta("Readable.from an array, in object mode", () => collect(Readable.from(["a", "b", "c"])));
+ta("a Readable with read(), pushing then ending", () => { let n = 0; return collect(new Readable({ read() { n++; this.push(n <= 3 ? `chunk${n}` : null); } })); });
+ta("setEncoding gives strings", () => { const r = new Readable({ read() {} }); r.setEncoding("utf8"); r.push("hé"); r.push(null); return new Promise((res) => { const got = []; r.on("data", (c) => got.push(typeof c + ":" + c)); r.on("end", () => res(got)); }); });
+ta("a Writable collects what is written, then finish", () => new Promise((res) => { const parts = []; const w = new Writable({ write(chunk, enc, cb) { parts.push([chunk.toString(), enc]); cb(); } }); w.on("finish", () => res(parts)); w.write("a"); w.write(Buffer.from("b")); w.end("c"); }));
+ta("a Transform upper-cases through pipe", () => { const up = new Transform({ transform(c, e, cb) { cb(null, c.toString().toUpperCase()); } }); const src = Readable.from(["x", "y"], { objectMode: false }); return collect(src.pipe(up)); });
+ta("flush adds a last chunk", () => { const tr = new Transform({ transform(c, e, cb) { cb(null, c); }, flush(cb) { cb(null, "!"); } }); tr.end("hi"); return collect(tr); });
+ta("pipeline to a Writable calls back once done", () => new Promise((res) => { const out = []; pipeline(Readable.from(["1", "2"]), new PassThrough({ objectMode: true }), new Writable({ objectMode: true, write(c, e, cb) { out.push(c); cb(); } }), (err) => res([err ?? null, out])); }));
+ta("pipeline reports the first error", () => new Promise((res) => { const bad = new Transform({ transform(c, e, cb) { cb(new Error("bad chunk")); } }); pipeline(Readable.from(["1"]), bad, new PassThrough(), (err) => res(err && err.message)); }));
+ta("async iteration of a Readable", async () => { const got = []; for await (const c of Readable.from([1, 2, 3])) got.push(c); return got; });
+ta("write after end is an error", () => new Promise((res) => { const w = new Writable({ write(c, e, cb) { cb(); } }); w.on("error", (e) => res([e.code, e.message])); w.end(); w.write("x"); }));
+ta("old-style inheritance: util.inherits and Stream.call", () => new Promise((res) => { const util = require("util"); function Src() { Readable.call(this); } util.inherits(Src, Readable); Src.prototype._read = function () { this.push("one"); this.push(null); }; collect(new Src()).then(res); }));
+ta("the legacy Stream's pipe with a hand-made emitter", () => new Promise((res) => { const util = require("util"); function DataStream() { this.readable = true; } util.inherits(DataStream, stream); const d = new DataStream(); const got = []; const w = new Writable({ write(c, e, cb) { got.push(c.toString()); cb(); } }); w.on("finish", () => res(got)); d.pipe(w); d.emit("data", Buffer.from("jws")); d.emit("end"); }));
+ta("events in order: data, end, finish, close", () => new Promise((res) => { const seen = []; const p = new PassThrough(); p.on("data", () => seen.push("data")); p.on("end", () => seen.push("end")); p.on("finish", () => seen.push("finish")); p.on("close", () => { seen.push("close"); res(seen); }); p.end("x"); }));
