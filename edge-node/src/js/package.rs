@@ -328,7 +328,7 @@ impl Package {
         } else if !is_bare(request) {
             join(from, request).and_then(|p| self.locate(&p, mode))
         } else if request.starts_with('#') {
-            self.from_imports(request, from, parent, mode)?
+            self.through_imports(request, from, parent, mode)?
         } else {
             self.in_node_modules(request, from, parent, mode)?
         };
@@ -418,7 +418,7 @@ impl Package {
 
     /// A `#name` import through the nearest package.json's `"imports"`: a file of that package
     /// (`./…`) or another package.
-    fn from_imports(
+    fn through_imports(
         &self,
         request: &str,
         from: &str,
