@@ -525,3 +525,54 @@ async fn reload_swaps_function_versions_atomically() {
     }
     assert_eq!(get(&format!("{base}/a")).await.header("x-version"), "3");
 }
+
+#[tokio::test]
+async fn origin_request_functions_can_use_node_s_http_client() {
+    let origin = origin();
+    let (oreq, _a) = js(r#"
+const http = require('http');
+const get = (url) => new Promise((resolve, reject) => {
+  const req = http.request(url, { method: 'POST', headers: { 'X-By': 'http.request', 'Content-Type': 'text/plain' } }, (res) => {
+    let body = '';
+    res.setEncoding('utf8');
+    res.on('data', (c) => { body += c; });
+    res.on('end', () => resolve({ status: res.statusCode, type: res.headers['content-type'], body: JSON.parse(body) }));
+  });
+  req.on('error', reject);
+  req.write('posted ');
+  req.end('body');
+});
+exports.handler = async (event) => {
+  const request = event.Records[0].cf.request;
+  const r = await get(request.headers['x-target'][0].value + '/echo/node-http?q=1');
+  request.headers['x-fetched'] = [{ value: `${r.status} ${r.type} ${r.body.method} ${r.body.path} ${r.body.headers['x-by']} ${r.body.body}` }];
+  return request;
+};"#);
+    let (vreq, _b) = js(r#"
+const https = require('https');
+exports.handler = (event, context, callback) => {
+  https.get('https://example.invalid/', () => callback(null, { status: '200', body: 'no' })).on('error', (e) => {
+    callback(null, { status: '200', headers: { 'x-error': [{ value: e.message }] }, body: 'refused' });
+  });
+};"#);
+    let edge = edge_with_functions(&origin, &[("origin-request", &oreq)], &[]);
+    let r = get_with(
+        &format!("{}/echo/main", edge.base),
+        &[("x-target", &origin.base)],
+    )
+    .await;
+    let echo: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(
+        echo["headers"]["x-fetched"],
+        "200 application/json POST /echo/node-http http.request posted body"
+    );
+    // At a viewer stage the request fails as fetch does there: no network.
+    let edge = edge_with_functions(&origin, &[("viewer-request", &vreq)], &[]);
+    let r = get(&format!("{}/x", edge.base)).await;
+    assert!(
+        r.header("x-error")
+            .contains("origin-request and origin-response functions only"),
+        "{}",
+        r.header("x-error")
+    );
+}

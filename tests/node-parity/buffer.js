@@ -28,3 +28,4 @@ t("indexOf and includes with strings and buffers", () => { const b = Buffer.from
 t("fill with a string, and copy", () => { const a = Buffer.alloc(5).fill("ab"); const c = Buffer.alloc(4); const n = Buffer.from("xyz").copy(c, 1); return [a.toString(), n, c.toString("hex")]; });
 t("swap16, swap32, swap64", () => [Buffer.from("0102", "hex").swap16().toString("hex"), Buffer.from("01020304", "hex").swap32().toString("hex"), Buffer.from("0102030405060708", "hex").swap64().toString("hex")]);
 t("swap of the wrong size", () => Buffer.from("010203", "hex").swap16());
+t("species: subarray, map and filter make Buffers without the legacy constructor", () => { const b = Buffer.from("abc"); return [Buffer.isBuffer(b.subarray(1)), Buffer.isBuffer(b.map((x) => x + 1)), b.filter((x) => x > 97).toString(), b.subarray(1).constructor === Buffer]; });

@@ -54,7 +54,9 @@ pub fn is_es_module(source: &str) -> bool {
 
 /// Named exports of the Node modules an ES module may import.
 /// The Node modules a function may import or require.
-const BUILTINS: [&str; 14] = [
+const BUILTINS: [&str; 16] = [
+    "http",
+    "https",
     "stream",
     "stream/promises",
     "buffer",
@@ -166,6 +168,16 @@ fn builtin_exports(name: &str) -> Option<&'static [&'static str]> {
             "promises",
         ],
         "stream/promises" => &["pipeline", "finished"],
+        "http" | "https" => &[
+            "request",
+            "get",
+            "Agent",
+            "globalAgent",
+            "STATUS_CODES",
+            "METHODS",
+            "IncomingMessage",
+            "ClientRequest",
+        ],
         "events" => &[
             "EventEmitter",
             "once",

@@ -270,7 +270,8 @@
   // `Buffer.alloc(x)`. Buffers are FastBuffers; `Buffer` shares their prototype and statics.
   let warnedLegacyBuffer = false;
   function Buffer(arg, encodingOrOffset, length) {
-    if (!warnedLegacyBuffer) {
+    // As Node, warn once, and only for code outside node_modules.
+    if (!warnedLegacyBuffer && !/\/node_modules\//.test(new Error().stack.split("\n").slice(2, 4).join("\n"))) {
       warnedLegacyBuffer = true;
       console.warn("(node) [DEP0005] DeprecationWarning: Buffer() is deprecated due to security and usability issues. Please use the Buffer.alloc(), Buffer.allocUnsafe(), or Buffer.from() methods instead.");
     }
@@ -289,6 +290,9 @@
       Object.defineProperty(Buffer, key, { ...Object.getOwnPropertyDescriptor(FastBuffer, key), enumerable: true });
     }
   }
+  // Typed-array methods that make a new array (subarray, map, filter…) make a FastBuffer, as
+  // in Node, not a call to the legacy constructor.
+  Object.defineProperty(Buffer, Symbol.species, { get() { return FastBuffer; }, enumerable: false, configurable: true });
   Buffer.poolSize = 8192;
   Buffer.of = (...items) => FastBuffer.from(items);
   for (const name of Object.getOwnPropertyNames(FastBuffer.prototype)) {
@@ -1094,6 +1098,89 @@
   };
   Object.assign(Stream, { Stream, Readable, Writable, Duplex, Transform, PassThrough, pipeline, finished, promises: streamPromises });
 
+  // ---- http and https: request/get through the node's own client (the same as `fetch`: in
+  // origin-stage functions only, within the function's timeout) -----------------------------
+  const STATUS_CODES = { 100: "Continue", 101: "Switching Protocols", 200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 206: "Partial Content", 301: "Moved Permanently", 302: "Found", 303: "See Other", 304: "Not Modified", 307: "Temporary Redirect", 308: "Permanent Redirect", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 410: "Gone", 412: "Precondition Failed", 413: "Payload Too Large", 414: "URI Too Long", 415: "Unsupported Media Type", 416: "Range Not Satisfiable", 429: "Too Many Requests", 500: "Internal Server Error", 501: "Not Implemented", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout" };
+  function IncomingMessage() { Readable.call(this); this.headers = {}; this.rawHeaders = []; this.statusCode = 0; this.statusMessage = ""; this.httpVersion = "1.1"; this.complete = false; }
+  inherit(IncomingMessage, Readable);
+  IncomingMessage.prototype._read = function () {};
+  IncomingMessage.prototype.setTimeout = function () { return this; };
+  function ClientRequest(scheme, input, options, callback) {
+    Writable.call(this);
+    if (typeof options === "function") { callback = options; options = undefined; }
+    let o = {};
+    if (typeof input === "string" || input instanceof URL) {
+      const u = new URL(String(input));
+      o = { protocol: u.protocol, hostname: u.hostname, port: u.port, path: u.pathname + u.search, auth: u.username ? `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}` : undefined };
+      Object.assign(o, options);
+    } else {
+      o = { ...input, ...options };
+    }
+    const protocol = o.protocol || scheme;
+    if (protocol !== scheme) throw Object.assign(new TypeError(`Protocol "${protocol}" not supported. Expected "${scheme}"`), { code: "ERR_INVALID_PROTOCOL" });
+    const host = o.hostname || (o.host ? String(o.host).replace(/:\d+$/, "") : "localhost");
+    const port = o.port ? `:${o.port}` : "";
+    this.method = String(o.method || "GET").toUpperCase();
+    this.path = o.path || "/";
+    this.host = host;
+    this.protocol = protocol;
+    this._url = `${protocol}//${host.includes(":") ? `[${host}]` : host}${port}${this.path}`;
+    this._headers = new Map();
+    for (const [k, v] of Object.entries(o.headers || {})) this.setHeader(k, v);
+    if (o.auth && !this._headers.has("authorization")) this.setHeader("Authorization", "Basic " + Buffer.from(o.auth).toString("base64"));
+    this._chunks = [];
+    this._timeout = o.timeout;
+    if (callback) this.once("response", callback);
+  }
+  inherit(ClientRequest, Writable);
+  Object.assign(ClientRequest.prototype, {
+    setHeader(name, value) { this._headers.set(String(name).toLowerCase(), [name, value]); return this; },
+    getHeader(name) { return this._headers.get(String(name).toLowerCase())?.[1]; },
+    removeHeader(name) { this._headers.delete(String(name).toLowerCase()); },
+    getHeaders() { return Object.fromEntries([...this._headers].map(([k, [, v]]) => [k, v])); },
+    setTimeout(ms, cb) { this._timeout = ms; if (cb) this.once("timeout", cb); return this; },
+    setNoDelay() {}, setSocketKeepAlive() {},
+    abort() { this.destroy(); },
+    _write(chunk, enc, cb) { this._chunks.push(chunk); cb(); },
+    _final(cb) {
+      const headers = [];
+      for (const [, [k, v]] of this._headers) for (const one of Array.isArray(v) ? v : [v]) headers.push([String(k), String(one)]);
+      const body = this._chunks.length ? Buffer.concat(this._chunks) : null;
+      let timer = null, done = false;
+      if (this._timeout) timer = setTimeout(() => { if (!done) this.emit("timeout"); }, this._timeout);
+      ops.op_edge_fetch(this._url, this.method, headers, body).then((r) => {
+        done = true;
+        if (timer) clearTimeout(timer);
+        if (this.destroyed) return;
+        const res = new IncomingMessage();
+        res.statusCode = r.status;
+        res.statusMessage = r.statusText;
+        for (const [k, v] of r.headers) {
+          res.rawHeaders.push(k, v);
+          if (k === "set-cookie") (res.headers[k] ??= []).push(v);
+          else res.headers[k] = k in res.headers ? `${res.headers[k]}, ${v}` : v;
+        }
+        res.req = this;
+        this.res = res;
+        this.emit("response", res);
+        if (r.body.length) res.push(Buffer.from(r.body));
+        res.complete = true;
+        res.push(null);
+      }, (e) => {
+        done = true;
+        if (timer) clearTimeout(timer);
+        if (!this.destroyed) this.emit("error", e);
+      });
+      cb();
+    },
+  });
+  const httpModule = (scheme) => {
+    const request = (input, options, callback) => new ClientRequest(scheme, input, options, callback);
+    const get = (input, options, callback) => { const req = request(input, options, callback); req.end(); return req; };
+    function Agent(options) { this.options = options ?? {}; }
+    return { request, get, Agent, globalAgent: new Agent(), STATUS_CODES, METHODS: ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"], IncomingMessage, ClientRequest };
+  };
+
   // ---- path (POSIX, as Node's `path` on Linux; a function's working directory is Lambda's
   // /var/task) --------------------------------------------------------------------------------
   const path = (() => {
@@ -1276,7 +1363,7 @@
   globalThis.process = process;
 
   const builtins = {
-    stream: Stream, "stream/promises": streamPromises,
+    stream: Stream, "stream/promises": streamPromises, http: httpModule("http:"), https: httpModule("https:"),
     buffer: { Buffer, SlowBuffer: Buffer, kMaxLength: 2 ** 32, kStringMaxLength: 536870888, constants: { MAX_LENGTH: 2 ** 32, MAX_STRING_LENGTH: 536870888 }, INSPECT_MAX_BYTES: 50, atob: globalThis.atob, btoa: globalThis.btoa }, crypto, events: EventEmitter, path, "path/posix": path, querystring, url, util, zlib, process,
     timers: { setTimeout, setInterval, setImmediate, clearTimeout, clearInterval, clearImmediate },
     string_decoder: { StringDecoder: class { constructor(e) { this.e = e; } write(b) { return Buffer.from(b).toString(this.e); } end(b) { return b ? this.write(b) : ""; } } },
@@ -1287,7 +1374,7 @@
   const { op_edge_resolve, op_edge_module_source, op_edge_compile } = ops;
   const WRAPPER = "(function (exports, require, module, __filename, __dirname) {";
   // Node's own modules that this runtime does not provide, so that asking for one says so.
-  const NODE_ONLY = ["assert", "async_hooks", "child_process", "cluster", "console", "constants", "dgram", "diagnostics_channel", "dns", "domain", "fs", "fs/promises", "http", "http2", "https", "inspector", "module", "net", "os", "perf_hooks", "punycode", "readline", "repl", "sys", "tls", "trace_events", "tty", "v8", "vm", "wasi", "worker_threads"];
+  const NODE_ONLY = ["assert", "async_hooks", "child_process", "cluster", "console", "constants", "dgram", "diagnostics_channel", "dns", "domain", "fs", "fs/promises", "http2", "inspector", "module", "net", "os", "perf_hooks", "punycode", "readline", "repl", "sys", "tls", "trace_events", "tty", "v8", "vm", "wasi", "worker_threads"];
   const moduleCache = Object.create(null);
   const dirOf = (p) => p.slice(0, Math.max(p.lastIndexOf("/"), 1));
   const moduleError = (code, message) => Object.assign(new Error(message), { code });
