@@ -11,3 +11,4 @@ t("process shape", () => [typeof process, typeof process.env, typeof process.nex
 t("process.nextTick runs its callback with its arguments", () => typeof process.nextTick(() => {}, 1, 2));
 t("require('process') is the global", () => require("process") === process);
 t("process.env values are strings or absent", () => Object.values(process.env).every((v) => typeof v === "string"));
+t("os: the fields Lambda code reads", () => { const os = require("os"); return [os.EOL, os.platform(), os.type(), os.arch(), os.endianness(), os.tmpdir(), typeof os.hostname(), typeof os.cpus()[0].model, os.totalmem() > 0, Array.isArray(os.loadavg()), typeof os.userInfo().username, require("node:os") === os]; });

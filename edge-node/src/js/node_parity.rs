@@ -123,6 +123,11 @@ fn streams_behave_as_in_node() {
 }
 
 #[test]
+fn assert_behaves_as_in_node() {
+    same_as_node("assert.js");
+}
+
+#[test]
 fn globals_behave_as_in_node() {
     same_as_node("globals.js");
 }

@@ -677,6 +677,111 @@
     },
     isArray: Array.isArray,
   };
+  // ---- assert: Node's assertion functions; AssertionError carries actual, expected,
+  // operator and code ERR_ASSERTION. Messages for primitives are Node's; for objects Node
+  // prints a diff, here both values inspected.
+  const looseEqual = (a, b) => {
+    // eslint-disable-next-line eqeqeq
+    if (a == b) return true;
+    if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return Number.isNaN(a) && Number.isNaN(b);
+    if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime();
+    if (a instanceof RegExp && b instanceof RegExp) return String(a) === String(b);
+    if (Array.isArray(a) !== Array.isArray(b)) return false;
+    const ka = Object.keys(a), kb = Object.keys(b);
+    return ka.length === kb.length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && looseEqual(a[k], b[k]));
+  };
+  const show = (v) => (typeof v === "string" ? `'${v}'` : inspect(v, 1));
+  class AssertionError extends Error {
+    constructor(options = {}) {
+      super(options.message);
+      this.name = "AssertionError";
+      this.generatedMessage = !options.userMessage;
+      this.code = "ERR_ASSERTION";
+      this.actual = options.actual;
+      this.expected = options.expected;
+      this.operator = options.operator;
+    }
+  }
+  const failWith = (message, actual, expected, operator, generated, userMessage = message !== undefined) => {
+    if (message instanceof Error) throw message;
+    throw new AssertionError({ message: message ?? generated, userMessage, actual, expected, operator });
+  };
+  const simpleValue = (v) => v === null || (typeof v !== "object" && typeof v !== "function");
+  const compareMessage = (head, actual, expected, sep) => {
+    const simple = (v) => v === null || (typeof v !== "object" && typeof v !== "function");
+    if (simple(actual) && simple(expected)) return `${head}:\n\n${show(actual)} ${sep} ${show(expected)}\n`;
+    return `${head}:\n+ actual - expected\n\n+ ${show(actual)}\n- ${show(expected)}`;
+  };
+  function assert(value, message) { if (!value) failWith(message, value, true, "==", arguments.length === 0 ? "No value argument passed to `assert.ok()`" : "The expression evaluated to a falsy value"); }
+  const matches = (err, expected) => {
+    if (expected === undefined) return true;
+    if (expected instanceof RegExp) return expected.test(String(err));
+    if (typeof expected === "function") {
+      if (expected.prototype !== undefined && err instanceof expected) return true;
+      if (Error.isPrototypeOf(expected) || expected === Error) return false;
+      return expected.call({}, err) === true;
+    }
+    if (typeof expected === "object" && expected !== null) return Object.keys(expected).every((k) => expected[k] instanceof RegExp && typeof err[k] === "string" ? expected[k].test(err[k]) : deepEqual(err[k], expected[k]));
+    return false;
+  };
+  Object.assign(assert, {
+    ok: function ok(value, message) { if (!value) failWith(message, value, true, "==", arguments.length === 0 ? "No value argument passed to `assert.ok()`" : "The expression evaluated to a falsy value"); },
+    equal: (a, b, m) => { if (!(a == b || (Number.isNaN(a) && Number.isNaN(b)))) failWith(m, a, b, "==", `${show(a)} == ${show(b)}`); },
+    notEqual: (a, b, m) => { if (a == b || (Number.isNaN(a) && Number.isNaN(b))) failWith(m, a, b, "!=", `${show(a)} != ${show(b)}`); },
+    strictEqual: (a, b, m) => {
+      if (Object.is(a, b)) return;
+      // Node adds the comparison to a message of the caller's.
+      const msg = typeof m === "string" && simpleValue(a) && simpleValue(b) ? `${m}\n\n${show(a)} !== ${show(b)}\n` : m;
+      failWith(msg, a, b, "strictEqual", compareMessage("Expected values to be strictly equal", a, b, "!=="), m !== undefined);
+    },
+    notStrictEqual: (a, b, m) => { if (Object.is(a, b)) failWith(m, a, b, "notStrictEqual", `Expected "actual" to be strictly unequal to: ${show(b)}`); },
+    deepEqual: (a, b, m) => { if (!looseEqual(a, b)) failWith(m, a, b, "deepEqual", compareMessage("Expected values to be loosely deep-equal", a, b, "!=")); },
+    notDeepEqual: (a, b, m) => { if (looseEqual(a, b)) failWith(m, a, b, "notDeepEqual", `Expected "actual" not to be loosely deep-equal to: ${show(b)}`); },
+    deepStrictEqual: (a, b, m) => { if (!deepEqual(a, b)) failWith(m, a, b, "deepStrictEqual", compareMessage("Expected values to be strictly deep-equal", a, b, "!==")); },
+    notDeepStrictEqual: (a, b, m) => { if (deepEqual(a, b)) failWith(m, a, b, "notDeepStrictEqual", `Expected "actual" not to be strictly deep-equal to: ${show(b)}`); },
+    fail: (m) => failWith(m === undefined ? undefined : m, undefined, undefined, "fail", "Failed"),
+    match: (s, re, m) => { if (typeof s !== "string" || !re.test(s)) failWith(m, s, re, "match", `The input did not match the regular expression ${re}. Input:\n\n${show(s)}\n`); },
+    doesNotMatch: (s, re, m) => { if (typeof s === "string" && re.test(s)) failWith(m, s, re, "doesNotMatch", `The input was expected to not match the regular expression ${re}. Input:\n\n${show(s)}\n`); },
+    throws: (fn, expected, m) => {
+      if (typeof expected === "string") { m = expected; expected = undefined; }
+      try { fn(); } catch (e) {
+        if (!matches(e, expected)) { if (typeof expected === "function" && (expected === Error || Error.isPrototypeOf(expected))) throw e; failWith(m, e, expected, "throws", `The error is expected to be an instance of "${expected?.name}". Received "${e?.constructor?.name}"`); }
+        return;
+      }
+      failWith(undefined, undefined, expected, "throws", `Missing expected exception${expected?.name ? ` (${expected.name})` : ""}${m ? `: ${m}` : "."}`, true);
+    },
+    doesNotThrow: (fn, m) => { try { fn(); } catch (e) { failWith(undefined, e, undefined, "doesNotThrow", `Got unwanted exception${typeof m === "string" ? `: ${m}` : "."}\nActual message: "${e && e.message}"`, true); } },
+    rejects: async (p, expected, m) => {
+      if (typeof expected === "string") { m = expected; expected = undefined; }
+      try { await (typeof p === "function" ? p() : p); } catch (e) {
+        if (!matches(e, expected)) throw e;
+        return;
+      }
+      failWith(undefined, undefined, expected, "rejects", `Missing expected rejection${expected?.name ? ` (${expected.name})` : ""}${m ? `: ${m}` : "."}`, true);
+    },
+    doesNotReject: async (p, m) => { try { await (typeof p === "function" ? p() : p); } catch (e) { failWith(undefined, e, undefined, "doesNotReject", `Got unwanted rejection${typeof m === "string" ? `: ${m}` : "."}\nActual message: "${e && e.message}"`, true); } },
+    ifError: (v) => { if (v !== null && v !== undefined) { if (v instanceof Error) { const e = new AssertionError({ message: `ifError got unwanted exception: ${v.message}`, userMessage: true, actual: v, expected: null, operator: "ifError" }); throw e; } failWith(undefined, v, null, "ifError", `ifError got unwanted exception: ${show(v)}`, true); } },
+    AssertionError,
+  });
+  assert.strict = Object.assign(function strict(v, m) { return assert.ok(v, m); }, assert, { equal: assert.strictEqual, notEqual: assert.notStrictEqual, deepEqual: assert.deepStrictEqual, notDeepEqual: assert.notDeepStrictEqual });
+  assert.strict.strict = assert.strict;
+
+  // ---- os: what Lambda code reads of the machine (a Lambda sandbox's values) ---------------
+  const os = {
+    EOL: "\n", devNull: "/dev/null",
+    platform: () => "linux", type: () => "Linux", arch: () => "x64", machine: () => "x86_64", endianness: () => "LE",
+    release: () => "5.10.227-239.884.amzn2.x86_64", version: () => "#1 SMP Tue Oct 22 16:38:14 UTC 2024",
+    hostname: () => "169.254.10.245", homedir: () => "/home/sbx_user1051", tmpdir: () => "/tmp",
+    uptime: () => Math.floor((Date.now() - started) / 1000), loadavg: () => [0, 0, 0],
+    totalmem: () => Number(process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE || 128) * 1048576,
+    freemem: () => Math.floor(Number(process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE || 128) * 1048576 / 2),
+    availableParallelism: () => 2,
+    cpus: () => Array.from({ length: 2 }, () => ({ model: "Intel(R) Xeon(R) Processor @ 2.50GHz", speed: 2500, times: { user: 0, nice: 0, sys: 0, idle: 0, irq: 0 } })),
+    networkInterfaces: () => ({}),
+    userInfo: () => ({ uid: 993, gid: 990, username: "sbx_user1051", homedir: "/home/sbx_user1051", shell: null }),
+    constants: { signals: { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 }, errno: {}, priority: {} },
+  };
+
   // ---- events: Node's EventEmitter --------------------------------------------------------
   // A function constructor with its listeners in `_events`, created on first use, as Node's:
   // code written for Node inherits it with util.inherits (often without calling it) and
@@ -1363,6 +1468,7 @@
   globalThis.process = process;
 
   const builtins = {
+    assert, "assert/strict": assert.strict, os,
     stream: Stream, "stream/promises": streamPromises, http: httpModule("http:"), https: httpModule("https:"),
     buffer: { Buffer, SlowBuffer: Buffer, kMaxLength: 2 ** 32, kStringMaxLength: 536870888, constants: { MAX_LENGTH: 2 ** 32, MAX_STRING_LENGTH: 536870888 }, INSPECT_MAX_BYTES: 50, atob: globalThis.atob, btoa: globalThis.btoa }, crypto, events: EventEmitter, path, "path/posix": path, querystring, url, util, zlib, process,
     timers: { setTimeout, setInterval, setImmediate, clearTimeout, clearInterval, clearImmediate },
@@ -1374,7 +1480,7 @@
   const { op_edge_resolve, op_edge_module_source, op_edge_compile } = ops;
   const WRAPPER = "(function (exports, require, module, __filename, __dirname) {";
   // Node's own modules that this runtime does not provide, so that asking for one says so.
-  const NODE_ONLY = ["assert", "async_hooks", "child_process", "cluster", "console", "constants", "dgram", "diagnostics_channel", "dns", "domain", "fs", "fs/promises", "http2", "inspector", "module", "net", "os", "perf_hooks", "punycode", "readline", "repl", "sys", "tls", "trace_events", "tty", "v8", "vm", "wasi", "worker_threads"];
+  const NODE_ONLY = ["async_hooks", "child_process", "cluster", "console", "constants", "dgram", "diagnostics_channel", "dns", "domain", "fs", "fs/promises", "http2", "inspector", "module", "net", "perf_hooks", "punycode", "readline", "repl", "sys", "tls", "trace_events", "tty", "v8", "vm", "wasi", "worker_threads"];
   const moduleCache = Object.create(null);
   const dirOf = (p) => p.slice(0, Math.max(p.lastIndexOf("/"), 1));
   const moduleError = (code, message) => Object.assign(new Error(message), { code });
