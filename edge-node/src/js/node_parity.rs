@@ -128,6 +128,11 @@ fn assert_behaves_as_in_node() {
 }
 
 #[test]
+fn zlib_behaves_as_in_node() {
+    same_as_node("zlib.js");
+}
+
+#[test]
 fn globals_behave_as_in_node() {
     same_as_node("globals.js");
 }

@@ -157,6 +157,7 @@ pub fn op_edge_zlib(
     state: &mut OpState,
     #[string] kind: &str,
     #[buffer] data: &[u8],
+    #[smi] level: i32,
 ) -> Result<Vec<u8>, JsErrorBox> {
     use flate2::read::{DeflateDecoder, GzDecoder, MultiGzDecoder, ZlibDecoder};
     use flate2::write::{DeflateEncoder, GzEncoder, ZlibEncoder};
@@ -177,19 +178,36 @@ pub fn op_edge_zlib(
         }
         Ok(())
     };
+    // zlib's levels 0–9 (-1: its default, 6); Brotli's quality 0–11 (-1: Node's default, 11).
+    let zlevel = if (0..=9).contains(&level) {
+        Compression::new(level as u32)
+    } else {
+        Compression::default()
+    };
     match kind {
+        "brotliCompress" => {
+            let quality = if (0..=11).contains(&level) {
+                level as u32
+            } else {
+                11
+            };
+            let mut e = brotli::CompressorWriter::new(Vec::new(), 4096, quality, 22);
+            e.write_all(data).map_err(err)?;
+            out = e.into_inner();
+        }
+        "brotliDecompress" => bounded(&mut brotli::Decompressor::new(data, 4096), &mut out)?,
         "gzip" => {
-            let mut e = GzEncoder::new(Vec::new(), Compression::default());
+            let mut e = GzEncoder::new(Vec::new(), zlevel);
             e.write_all(data).map_err(err)?;
             out = e.finish().map_err(err)?;
         }
         "deflate" => {
-            let mut e = ZlibEncoder::new(Vec::new(), Compression::default());
+            let mut e = ZlibEncoder::new(Vec::new(), zlevel);
             e.write_all(data).map_err(err)?;
             out = e.finish().map_err(err)?;
         }
         "deflateRaw" => {
-            let mut e = DeflateEncoder::new(Vec::new(), Compression::default());
+            let mut e = DeflateEncoder::new(Vec::new(), zlevel);
             e.write_all(data).map_err(err)?;
             out = e.finish().map_err(err)?;
         }
