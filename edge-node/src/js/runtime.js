@@ -303,6 +303,38 @@
   Object.defineProperty(FastBuffer.prototype, "constructor", { value: Buffer, writable: true, configurable: true });
   Object.setPrototypeOf(Buffer, Uint8Array);
   globalThis.Buffer = Buffer;
+  // Node's StringDecoder: a UTF-8 (or UTF-16) character split across writes waits for the rest.
+  class StringDecoder {
+    #pending = new Uint8Array(0);
+    constructor(encoding = "utf8") {
+      const e = normEnc(encoding);
+      if (!Buffer.isEncoding(e)) throw Object.assign(new TypeError(`Unknown encoding: ${encoding}`), { code: "ERR_UNKNOWN_ENCODING" });
+      this.encoding = e === "binary" ? "latin1" : e === "ucs2" ? "utf16le" : e;
+    }
+    write(buf) {
+      if (typeof buf === "string") return buf;
+      let bytes = Buffer.concat([this.#pending, toBytes(buf)]);
+      let keep = 0;
+      if (this.encoding === "utf8") {
+        // Hold back a trailing sequence that is not complete yet.
+        for (let i = bytes.length - 1; i >= 0 && i >= bytes.length - 4; i--) {
+          const b = bytes[i];
+          if ((b & 0xc0) === 0x80) continue;
+          const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+          if (bytes.length - i < need) keep = bytes.length - i;
+          break;
+        }
+      } else if (this.encoding === "utf16le") keep = bytes.length % 2;
+      else if (this.encoding === "base64") keep = bytes.length % 3;
+      this.#pending = bytes.slice(bytes.length - keep);
+      return bytes.subarray(0, bytes.length - keep).toString(this.encoding);
+    }
+    end(buf) {
+      let out = buf === undefined ? "" : this.write(buf);
+      if (this.#pending.length) { out += Buffer.from(this.#pending).toString(this.encoding); this.#pending = new Uint8Array(0); }
+      return out;
+    }
+  }
   const toBytes = (data, enc) => typeof data === "string" ? Buffer.from(data, enc) : data instanceof Uint8Array ? data : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
 
   // ---- querystring ------------------------------------------------------------------------------
@@ -662,8 +694,61 @@
   }
   globalThis.Headers = Headers;
   globalThis.Response = Response;
+  // AbortController and AbortSignal, as WHATWG defines them (an EventTarget-like signal).
+  class AbortSignal {
+    #aborted = false; #reason = undefined; #listeners = []; #onabort = null;
+    // An event handler attribute takes its place among the listeners when first set (DOM).
+    get onabort() { return this.#onabort; }
+    set onabort(fn) {
+      if (this.#onabort === null && fn !== null) this.#listeners.push([(e) => typeof this.#onabort === "function" && this.#onabort.call(this, e), false, true]);
+      this.#onabort = typeof fn === "function" ? fn : null;
+    }
+    get aborted() { return this.#aborted; }
+    get reason() { return this.#reason; }
+    throwIfAborted() { if (this.#aborted) throw this.#reason; }
+    addEventListener(type, fn, opts) { if (type === "abort") this.#listeners.push([fn, !!(opts && opts.once)]); }
+    removeEventListener(type, fn) { this.#listeners = this.#listeners.filter(([f]) => f !== fn); }
+    _abort(reason) {
+      if (this.#aborted) return;
+      this.#aborted = true;
+      this.#reason = reason === undefined ? new DOMException("This operation was aborted", "AbortError") : reason;
+      const event = { type: "abort", target: this };
+      for (const [fn, once] of [...this.#listeners]) { if (once) this.removeEventListener("abort", fn); fn.call(this, event); }
+    }
+    static abort(reason) { const c = new AbortController(); c.abort(reason); return c.signal; }
+    static timeout(ms) { const c = new AbortController(); setTimeout(() => c.abort(new DOMException("The operation was aborted due to timeout", "TimeoutError")), ms); return c.signal; }
+    get [Symbol.toStringTag]() { return "AbortSignal"; }
+  }
+  class AbortController {
+    #signal = new AbortSignal();
+    get signal() { return this.#signal; }
+    abort(reason) { this.#signal._abort(reason); }
+    get [Symbol.toStringTag]() { return "AbortController"; }
+  }
+  globalThis.AbortController = AbortController;
+  globalThis.AbortSignal = AbortSignal;
+  // A fetch Request: what `fetch(request)` and code that builds one reads.
+  class Request {
+    constructor(input, init = {}) {
+      const from = input instanceof Request ? input : null;
+      this.url = from ? from.url : new URL(String(input)).href;
+      this.method = String(init.method ?? from?.method ?? "GET").toUpperCase();
+      this.headers = new Headers(init.headers ?? from?.headers);
+      this.signal = init.signal ?? from?.signal ?? new AbortController().signal;
+      this.redirect = init.redirect ?? "follow";
+      this._body = init.body ?? from?._body ?? null;
+      if (this._body !== null && (this.method === "GET" || this.method === "HEAD")) throw new TypeError("Request with GET/HEAD method cannot have body.");
+    }
+    async text() { return this._body === null ? "" : typeof this._body === "string" ? this._body : core.decode(toBytes(this._body)); }
+    async json() { return JSON.parse(await this.text()); }
+    async arrayBuffer() { const b = toBytes(this._body ?? new Uint8Array(0)); return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength); }
+    clone() { return new Request(this); }
+  }
+  globalThis.Request = Request;
   globalThis.fetch = async (input, init = {}) => {
+    if (input instanceof Request) init = { method: input.method, headers: input.headers, body: input._body, signal: input.signal, ...init };
     const target = new URL(input instanceof URL ? input.href : String(input.url ?? input));
+    init.signal?.throwIfAborted();
     const headers = [];
     new Headers(init.headers).forEach((v, k) => headers.push([k, v]));
     const body = init.body === undefined || init.body === null ? null : toBytes(init.body);
@@ -1497,7 +1582,7 @@
     stream: Stream, "stream/promises": streamPromises, http: httpModule("http:"), https: httpModule("https:"),
     buffer: { Buffer, SlowBuffer: Buffer, kMaxLength: 2 ** 32, kStringMaxLength: 536870888, constants: { MAX_LENGTH: 2 ** 32, MAX_STRING_LENGTH: 536870888 }, INSPECT_MAX_BYTES: 50, atob: globalThis.atob, btoa: globalThis.btoa }, crypto, events: EventEmitter, path, "path/posix": path, querystring, url, util, zlib, process,
     timers: { setTimeout, setInterval, setImmediate, clearTimeout, clearInterval, clearImmediate },
-    string_decoder: { StringDecoder: class { constructor(e) { this.e = e; } write(b) { return Buffer.from(b).toString(this.e); } end(b) { return b ? this.write(b) : ""; } } },
+    string_decoder: { StringDecoder },
   };
   // ---- modules: `require` inside the package, as Node 20 does it -------------------------
   // Resolution and file reads are Rust's (package.rs, modules.rs); the module objects, the
