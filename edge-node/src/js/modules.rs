@@ -78,3 +78,22 @@ pub fn op_edge_compile<'s, 'i>(
     }
     out.into()
 }
+
+/// The source of one of the runtime's Node modules that are made on first use
+/// (`src/js/node/*.js`).
+#[op2]
+#[string]
+pub fn op_edge_node_module(#[string] name: &str) -> Result<&'static str, deno_error::JsErrorBox> {
+    Ok(match name {
+        "stream" => include_str!("node/stream.js"),
+        "assert" => include_str!("node/assert.js"),
+        "os" => include_str!("node/os.js"),
+        "http" => include_str!("node/http.js"),
+        "keys" => include_str!("node/keys.js"),
+        other => {
+            return Err(deno_error::JsErrorBox::generic(format!(
+                "no runtime module {other}"
+            )))
+        }
+    })
+}

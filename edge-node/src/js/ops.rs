@@ -419,5 +419,6 @@ deno_core::extension!(
         super::modules::op_edge_resolve,
         super::modules::op_edge_module_source,
         super::modules::op_edge_compile,
+        super::modules::op_edge_node_module,
     ],
 );

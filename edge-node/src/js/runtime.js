@@ -9,6 +9,13 @@
   "use strict";
   const core = Deno.core;
   const ops = core.ops;
+  // The factory of one of the runtime's modules in node/*.js (see "Node modules made on first
+  // use" below), compiled when first asked for.
+  const makeNodeModule = (file) => {
+    const [factory, thrown] = ops.op_edge_compile(ops.op_edge_node_module(file), `node:${file}`);
+    if (factory === null) throw thrown;
+    return factory;
+  };
 
   // ---- util.format and console -------------------------------------------------------------
   const inspect = (v, depth = 0) => {
@@ -476,115 +483,16 @@
   }
   // Signatures (RS256/384/512, ES256/384): a key is a PEM string or Buffer, or
   // `{ key, dsaEncoding }` where `dsaEncoding: "ieee-p1363"` gives ECDSA's raw r||s (JWT's form).
-  // Public keys as Node's KeyObject: from PEM (SPKI or PKCS#1), DER or a JWK; kept as SPKI.
-  const pemOf = (der, label) => `-----BEGIN ${label}-----\n${Buffer.from(der).toString("base64").match(/.{1,64}/g).join("\n")}\n-----END ${label}-----\n`;
-  const b64u = (bytes) => Buffer.from(bytes).toString("base64url");
-  // A KeyObject is "public" (its description, from op_edge_public_key), "private" (its PEM
-  // and its public half's description) or "secret" (its bytes).
-  class KeyObject {
-    #type; #info; #pem; #bytes;
-    constructor(type, { info, pem, bytes }) { this.#type = type; this.#info = info; this.#pem = pem; this.#bytes = bytes; }
-    get type() { return this.#type; }
-    get asymmetricKeyType() { return this.#info?.kind; }
-    get asymmetricKeyDetails() {
-      const i = this.#info;
-      if (!i) return undefined;
-      if (i.kind === "rsa") {
-        let e = 0n;
-        for (const b of i.e) e = (e << 8n) | BigInt(b);
-        return { modulusLength: i.n.length * 8 - Math.clz32(i.n[0]) + 24, publicExponent: e };
-      }
-      return { namedCurve: i.crv === "P-256" ? "prime256v1" : "secp384r1" };
-    }
-    get symmetricKeySize() { return this.#bytes?.length; }
-    export(options = {}) {
-      if (this.#type === "secret") {
-        if (options.format === "jwk") return { kty: "oct", k: b64u(this.#bytes) };
-        return Buffer.from(this.#bytes);
-      }
-      if (this.#type === "private") {
-        const label = this.#pem.trim().split("\n")[0].replace(/^-----BEGIN |-----$/g, "");
-        const want = options.type === "pkcs1" ? "RSA PRIVATE KEY" : options.type === "sec1" ? "EC PRIVATE KEY" : "PRIVATE KEY";
-        if ((options.format ?? "pem") === "pem" && label === want) return this.#pem;
-        throw Object.assign(new Error(`exporting this private key as ${options.format ?? "pem"} ${options.type ?? ""} is not supported here (it is a ${label})`), { code: "ERR_FEATURE_UNAVAILABLE_ON_PLATFORM" });
-      }
-      const i = this.#info;
-      const format = options.format ?? "pem";
-      if (format === "jwk") return i.kind === "rsa" ? { kty: "RSA", n: b64u(i.n), e: b64u(i.e) } : { kty: "EC", x: b64u(i.x), y: b64u(i.y), crv: i.crv };
-      const type = options.type ?? "spki";
-      if (type !== "spki" && !(type === "pkcs1" && i.kind === "rsa")) {
-        throw Object.assign(new TypeError(`The property 'options.type' is invalid. Received '${type}'`), { code: "ERR_INVALID_ARG_VALUE" });
-      }
-      let der = Buffer.from(i.spki);
-      if (type === "pkcs1") {
-        // The SPKI's BIT STRING holds the PKCS#1 RSAPublicKey after its unused-bits byte.
-        const at = der.indexOf(Buffer.from([0x03]), 10);
-        der = der.subarray(at + 2 + (der[at + 1] & 0x80 ? der[at + 1] & 0x7f : 0) + 1);
-      }
-      if (format === "der") return der;
-      return pemOf(der, type === "pkcs1" ? "RSA PUBLIC KEY" : "PUBLIC KEY");
-    }
-    equals(other) {
-      if (!(other instanceof KeyObject) || other.type !== this.#type) return false;
-      if (this.#type === "secret") return Buffer.from(this.#bytes).equals(other.export());
-      return Buffer.from(this.#info.spki).equals(Buffer.from(other.#info.spki));
-    }
-    // The PEM a signing or verifying op takes (a private key's own; a public key's SPKI).
-    get _pem() { return this.#type === "private" ? this.#pem : this.export(); }
-    get _secret() { return this.#bytes; }
-    get [Symbol.toStringTag]() { return "KeyObject"; }
-  }
-  const keyInput = (key, what) => {
-    const k = key !== null && typeof key === "object" && !ArrayBuffer.isView(key) && !(key instanceof ArrayBuffer) ? key : { key };
-    if (k.format !== "jwk" && k.format !== "der") {
-      const pem = typeof k.key === "string" ? k.key : ArrayBuffer.isView(k.key) ? Buffer.from(k.key).toString() : null;
-      if (pem === null) throw Object.assign(new TypeError(`The "key" argument must be of type string or an instance of ArrayBuffer, Buffer, TypedArray, DataView, KeyObject, or CryptoKey. Received ${inspect(k.key)}`), { code: "ERR_INVALID_ARG_TYPE" });
-      k.pem = pem;
-    }
-    return k;
-  };
-  const isPrivatePem = (pem) => /-----BEGIN (RSA |EC |ENCRYPTED )?PRIVATE KEY-----/.test(pem);
-  const createPublicKey = (key) => {
-    if (key instanceof KeyObject) {
-      if (key.type === "private") return createPublicKey(key._pem);
-      if (key.type === "public") return key;
-      throw Object.assign(new TypeError("Invalid key object type secret, expected private."), { code: "ERR_CRYPTO_INVALID_KEY_OBJECT_TYPE" });
-    }
-    const k = keyInput(key);
-    if (k.key instanceof KeyObject) return createPublicKey(k.key);
-    if (k.format === "jwk") {
-      const j = k.key ?? {};
-      if (j.kty === "RSA") return new KeyObject("public", { info: ops.op_edge_public_key(pemOf(ops.op_edge_jwk_spki("RSA", String(j.n ?? ""), String(j.e ?? ""), ""), "PUBLIC KEY")) });
-      if (j.kty === "EC") return new KeyObject("public", { info: ops.op_edge_public_key(pemOf(ops.op_edge_jwk_spki("EC", String(j.crv ?? ""), String(j.x ?? ""), String(j.y ?? "")), "PUBLIC KEY")) });
-      throw Object.assign(new TypeError(`The property 'key.kty' must be one of: 'RSA', 'EC', 'OKP'. Received ${typeof j.kty === "string" ? `'${j.kty}'` : inspect(j.kty)}`), { code: "ERR_INVALID_ARG_VALUE" });
-    }
-    if (k.format === "der") {
-      const label = k.type === "pkcs1" ? "RSA PUBLIC KEY" : "PUBLIC KEY";
-      return new KeyObject("public", { info: ops.op_edge_public_key(pemOf(toBytes(k.key), label)) });
-    }
-    if (isPrivatePem(k.pem)) return new KeyObject("public", { info: ops.op_edge_private_key(k.pem) });
-    return new KeyObject("public", { info: ops.op_edge_public_key(k.pem) });
-  };
-  const createPrivateKey = (key) => {
-    if (key instanceof KeyObject) {
-      if (key.type === "private") return key;
-      throw Object.assign(new TypeError(`Invalid key object type ${key.type}, expected private.`), { code: "ERR_CRYPTO_INVALID_KEY_OBJECT_TYPE" });
-    }
-    const k = keyInput(key);
-    if (k.format === "jwk" || k.format === "der") throw Object.assign(new Error(`private keys as ${k.format} are not supported here; give a PEM`), { code: "ERR_FEATURE_UNAVAILABLE_ON_PLATFORM" });
-    if (!isPrivatePem(k.pem)) throw Object.assign(new Error("error:1E08010C:DECODER routines::unsupported"), { code: "ERR_OSSL_UNSUPPORTED" });
-    return new KeyObject("private", { info: ops.op_edge_private_key(k.pem), pem: k.pem });
-  };
-  const createSecretKey = (key, encoding) => {
-    if (typeof key === "string") key = Buffer.from(key, encoding);
-    else if (!ArrayBuffer.isView(key) && !(key instanceof ArrayBuffer)) throw Object.assign(new TypeError(`The "key" argument must be of type string or an instance of ArrayBuffer, Buffer, TypedArray, or DataView. Received ${inspect(key)}`), { code: "ERR_INVALID_ARG_TYPE" });
-    return new KeyObject("secret", { bytes: Buffer.from(toBytes(key)) });
-  };
+  // KeyObject, createPublicKey, createPrivateKey and createSecretKey live in node/keys.js,
+  // made on first use; until then no KeyObject exists.
+  let keys = null;
+  const loadKeys = () => (keys ??= makeNodeModule("keys")({ Buffer, inspect, ops, toBytes }));
+  const isKeyObject = (k) => keys !== null && k instanceof keys.KeyObject;
   const keyOf = (key) => {
-    if (key instanceof KeyObject) return [key._pem, false];
+    if (isKeyObject(key)) return [key._pem, false];
     const k = key !== null && typeof key === "object" && !ArrayBuffer.isView(key) ? key : { key };
-    if (k.key instanceof KeyObject) return [k.key._pem, k.dsaEncoding === "ieee-p1363"];
-    if (k.format === "jwk" || k.format === "der") return [createPublicKey(k).export(), k.dsaEncoding === "ieee-p1363"];
+    if (isKeyObject(k.key)) return [k.key._pem, k.dsaEncoding === "ieee-p1363"];
+    if (k.format === "jwk" || k.format === "der") return [loadKeys().createPublicKey(k).export(), k.dsaEncoding === "ieee-p1363"];
     const pem = typeof k.key === "string" ? k.key : ArrayBuffer.isView(k.key) ? Buffer.from(k.key).toString() : null;
     if (pem === null) throw new TypeError("The \"key\" argument must be a PEM string or Buffer");
     return [pem, k.dsaEncoding === "ieee-p1363"];
@@ -608,16 +516,16 @@
     }
   }
   const crypto = {
-    createPublicKey,
-    createPrivateKey,
-    createSecretKey,
-    KeyObject,
+    createPublicKey: (key) => loadKeys().createPublicKey(key),
+    createPrivateKey: (key) => loadKeys().createPrivateKey(key),
+    createSecretKey: (key, encoding) => loadKeys().createSecretKey(key, encoding),
+    get KeyObject() { return loadKeys().KeyObject; },
     createSign: (alg) => new Sign(alg),
     createVerify: (alg) => new Verify(alg),
     sign: (alg, data, key) => new Sign(alg ?? "sha256").update(data).sign(key),
     verify: (alg, data, key, sig) => new Verify(alg ?? "sha256").update(data).verify(key, sig),
     createHash: (alg) => new Hash(alg, undefined),
-    createHmac: (alg, key) => new Hash(alg, key instanceof KeyObject ? (key.type === "secret" ? key._secret : (() => { throw Object.assign(new TypeError(`Invalid key object type ${key.type}, expected secret.`), { code: "ERR_CRYPTO_INVALID_KEY_OBJECT_TYPE" }); })()) : toBytes(key)),
+    createHmac: (alg, key) => new Hash(alg, isKeyObject(key) ? (key.type === "secret" ? key._secret : (() => { throw Object.assign(new TypeError(`Invalid key object type ${key.type}, expected secret.`), { code: "ERR_CRYPTO_INVALID_KEY_OBJECT_TYPE" }); })()) : toBytes(key)),
     randomBytes: (n) => Buffer.from(ops.op_edge_random_bytes(n)),
     randomUUID: () => {
       const b = ops.op_edge_random_bytes(16);
@@ -651,11 +559,11 @@
     if (typeof opts === "function") { cb = opts; opts = undefined; }
     let out, failure = null;
     try { out = zsync(kind)(data, opts); } catch (e) { failure = e; }
-    tick(() => (failure ? cb(failure) : cb(null, out)));
+    queueMicrotask(() => (failure ? cb(failure) : cb(null, out)));
   };
   const zstream = (kind) => (opts) => {
     const parts = [];
-    return new Transform({
+    return new builtins.stream.Transform({
       transform(chunk, enc, cb) { parts.push(chunk); cb(); },
       flush(cb) { try { cb(null, zsync(kind)(Buffer.concat(parts), opts)); } catch (e) { cb(e); } },
     });
@@ -787,111 +695,6 @@
     },
     isArray: Array.isArray,
   };
-  // ---- assert: Node's assertion functions; AssertionError carries actual, expected,
-  // operator and code ERR_ASSERTION. Messages for primitives are Node's; for objects Node
-  // prints a diff, here both values inspected.
-  const looseEqual = (a, b) => {
-    // eslint-disable-next-line eqeqeq
-    if (a == b) return true;
-    if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return Number.isNaN(a) && Number.isNaN(b);
-    if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime();
-    if (a instanceof RegExp && b instanceof RegExp) return String(a) === String(b);
-    if (Array.isArray(a) !== Array.isArray(b)) return false;
-    const ka = Object.keys(a), kb = Object.keys(b);
-    return ka.length === kb.length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && looseEqual(a[k], b[k]));
-  };
-  const show = (v) => (typeof v === "string" ? `'${v}'` : inspect(v, 1));
-  class AssertionError extends Error {
-    constructor(options = {}) {
-      super(options.message);
-      this.name = "AssertionError";
-      this.generatedMessage = !options.userMessage;
-      this.code = "ERR_ASSERTION";
-      this.actual = options.actual;
-      this.expected = options.expected;
-      this.operator = options.operator;
-    }
-  }
-  const failWith = (message, actual, expected, operator, generated, userMessage = message !== undefined) => {
-    if (message instanceof Error) throw message;
-    throw new AssertionError({ message: message ?? generated, userMessage, actual, expected, operator });
-  };
-  const simpleValue = (v) => v === null || (typeof v !== "object" && typeof v !== "function");
-  const compareMessage = (head, actual, expected, sep) => {
-    const simple = (v) => v === null || (typeof v !== "object" && typeof v !== "function");
-    if (simple(actual) && simple(expected)) return `${head}:\n\n${show(actual)} ${sep} ${show(expected)}\n`;
-    return `${head}:\n+ actual - expected\n\n+ ${show(actual)}\n- ${show(expected)}`;
-  };
-  function assert(value, message) { if (!value) failWith(message, value, true, "==", arguments.length === 0 ? "No value argument passed to `assert.ok()`" : "The expression evaluated to a falsy value"); }
-  const matches = (err, expected) => {
-    if (expected === undefined) return true;
-    if (expected instanceof RegExp) return expected.test(String(err));
-    if (typeof expected === "function") {
-      if (expected.prototype !== undefined && err instanceof expected) return true;
-      if (Error.isPrototypeOf(expected) || expected === Error) return false;
-      return expected.call({}, err) === true;
-    }
-    if (typeof expected === "object" && expected !== null) return Object.keys(expected).every((k) => expected[k] instanceof RegExp && typeof err[k] === "string" ? expected[k].test(err[k]) : deepEqual(err[k], expected[k]));
-    return false;
-  };
-  Object.assign(assert, {
-    ok: function ok(value, message) { if (!value) failWith(message, value, true, "==", arguments.length === 0 ? "No value argument passed to `assert.ok()`" : "The expression evaluated to a falsy value"); },
-    equal: (a, b, m) => { if (!(a == b || (Number.isNaN(a) && Number.isNaN(b)))) failWith(m, a, b, "==", `${show(a)} == ${show(b)}`); },
-    notEqual: (a, b, m) => { if (a == b || (Number.isNaN(a) && Number.isNaN(b))) failWith(m, a, b, "!=", `${show(a)} != ${show(b)}`); },
-    strictEqual: (a, b, m) => {
-      if (Object.is(a, b)) return;
-      // Node adds the comparison to a message of the caller's.
-      const msg = typeof m === "string" && simpleValue(a) && simpleValue(b) ? `${m}\n\n${show(a)} !== ${show(b)}\n` : m;
-      failWith(msg, a, b, "strictEqual", compareMessage("Expected values to be strictly equal", a, b, "!=="), m !== undefined);
-    },
-    notStrictEqual: (a, b, m) => { if (Object.is(a, b)) failWith(m, a, b, "notStrictEqual", `Expected "actual" to be strictly unequal to: ${show(b)}`); },
-    deepEqual: (a, b, m) => { if (!looseEqual(a, b)) failWith(m, a, b, "deepEqual", compareMessage("Expected values to be loosely deep-equal", a, b, "!=")); },
-    notDeepEqual: (a, b, m) => { if (looseEqual(a, b)) failWith(m, a, b, "notDeepEqual", `Expected "actual" not to be loosely deep-equal to: ${show(b)}`); },
-    deepStrictEqual: (a, b, m) => { if (!deepEqual(a, b)) failWith(m, a, b, "deepStrictEqual", compareMessage("Expected values to be strictly deep-equal", a, b, "!==")); },
-    notDeepStrictEqual: (a, b, m) => { if (deepEqual(a, b)) failWith(m, a, b, "notDeepStrictEqual", `Expected "actual" not to be strictly deep-equal to: ${show(b)}`); },
-    fail: (m) => failWith(m === undefined ? undefined : m, undefined, undefined, "fail", "Failed"),
-    match: (s, re, m) => { if (typeof s !== "string" || !re.test(s)) failWith(m, s, re, "match", `The input did not match the regular expression ${re}. Input:\n\n${show(s)}\n`); },
-    doesNotMatch: (s, re, m) => { if (typeof s === "string" && re.test(s)) failWith(m, s, re, "doesNotMatch", `The input was expected to not match the regular expression ${re}. Input:\n\n${show(s)}\n`); },
-    throws: (fn, expected, m) => {
-      if (typeof expected === "string") { m = expected; expected = undefined; }
-      try { fn(); } catch (e) {
-        if (!matches(e, expected)) { if (typeof expected === "function" && (expected === Error || Error.isPrototypeOf(expected))) throw e; failWith(m, e, expected, "throws", `The error is expected to be an instance of "${expected?.name}". Received "${e?.constructor?.name}"`); }
-        return;
-      }
-      failWith(undefined, undefined, expected, "throws", `Missing expected exception${expected?.name ? ` (${expected.name})` : ""}${m ? `: ${m}` : "."}`, true);
-    },
-    doesNotThrow: (fn, m) => { try { fn(); } catch (e) { failWith(undefined, e, undefined, "doesNotThrow", `Got unwanted exception${typeof m === "string" ? `: ${m}` : "."}\nActual message: "${e && e.message}"`, true); } },
-    rejects: async (p, expected, m) => {
-      if (typeof expected === "string") { m = expected; expected = undefined; }
-      try { await (typeof p === "function" ? p() : p); } catch (e) {
-        if (!matches(e, expected)) throw e;
-        return;
-      }
-      failWith(undefined, undefined, expected, "rejects", `Missing expected rejection${expected?.name ? ` (${expected.name})` : ""}${m ? `: ${m}` : "."}`, true);
-    },
-    doesNotReject: async (p, m) => { try { await (typeof p === "function" ? p() : p); } catch (e) { failWith(undefined, e, undefined, "doesNotReject", `Got unwanted rejection${typeof m === "string" ? `: ${m}` : "."}\nActual message: "${e && e.message}"`, true); } },
-    ifError: (v) => { if (v !== null && v !== undefined) { if (v instanceof Error) { const e = new AssertionError({ message: `ifError got unwanted exception: ${v.message}`, userMessage: true, actual: v, expected: null, operator: "ifError" }); throw e; } failWith(undefined, v, null, "ifError", `ifError got unwanted exception: ${show(v)}`, true); } },
-    AssertionError,
-  });
-  assert.strict = Object.assign(function strict(v, m) { return assert.ok(v, m); }, assert, { equal: assert.strictEqual, notEqual: assert.notStrictEqual, deepEqual: assert.deepStrictEqual, notDeepEqual: assert.notDeepStrictEqual });
-  assert.strict.strict = assert.strict;
-
-  // ---- os: what Lambda code reads of the machine (a Lambda sandbox's values) ---------------
-  const os = {
-    EOL: "\n", devNull: "/dev/null",
-    platform: () => "linux", type: () => "Linux", arch: () => "x64", machine: () => "x86_64", endianness: () => "LE",
-    release: () => "5.10.227-239.884.amzn2.x86_64", version: () => "#1 SMP Tue Oct 22 16:38:14 UTC 2024",
-    hostname: () => "169.254.10.245", homedir: () => "/home/sbx_user1051", tmpdir: () => "/tmp",
-    uptime: () => Math.floor((Date.now() - started) / 1000), loadavg: () => [0, 0, 0],
-    totalmem: () => Number(process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE || 128) * 1048576,
-    freemem: () => Math.floor(Number(process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE || 128) * 1048576 / 2),
-    availableParallelism: () => 2,
-    cpus: () => Array.from({ length: 2 }, () => ({ model: "Intel(R) Xeon(R) Processor @ 2.50GHz", speed: 2500, times: { user: 0, nice: 0, sys: 0, idle: 0, irq: 0 } })),
-    networkInterfaces: () => ({}),
-    userInfo: () => ({ uid: 993, gid: 990, username: "sbx_user1051", homedir: "/home/sbx_user1051", shell: null }),
-    constants: { signals: { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 }, errno: {}, priority: {} },
-  };
-
   // ---- events: Node's EventEmitter --------------------------------------------------------
   // A function constructor with its listeners in `_events`, created on first use, as Node's:
   // code written for Node inherits it with util.inherits (often without calling it) and
@@ -1001,400 +804,6 @@
     if (name !== "error") emitter.once("error", onError);
   });
   EventEmitter.listenerCount = (emitter, name) => emitter.listenerCount(name);
-
-  // ---- stream: Node's Readable, Writable, Duplex, Transform, PassThrough, pipeline --------
-  // Function constructors, as Node's are (old-style code calls `Readable.call(this)`), with
-  // events on the next tick. Backpressure is advisory: `write` and `push` say when the
-  // high-water mark is passed, and everything is buffered.
-  const tick = (fn, ...args) => queueMicrotask(() => fn(...args));
-  const streamError = (code, message, Ctor = Error) => Object.assign(new Ctor(message), { code });
-  const inherit = (Child, Parent) => { Object.setPrototypeOf(Child.prototype, Parent.prototype); Object.setPrototypeOf(Child, Parent); };
-  function Stream(opts) { EventEmitter.call(this, opts); }
-  inherit(Stream, EventEmitter);
-  Stream.prototype.pipe = function pipe(dest, options) {
-    const src = this;
-    src.on("data", (chunk) => { if (dest.write(chunk) === false && src.pause) src.pause(); });
-    dest.on("drain", () => src.resume && src.resume());
-    if (!options || options.end !== false) src.on("end", () => dest.end());
-    dest.emit("pipe", src);
-    return dest;
-  };
-  const toChunk = (state, chunk, enc) => {
-    if (state.objectMode) return chunk;
-    if (typeof chunk === "string") return Buffer.from(chunk, enc || state.defaultEncoding);
-    if (chunk instanceof Uint8Array) return chunk instanceof FastBuffer ? chunk : Buffer.from(chunk);
-    throw streamError("ERR_INVALID_ARG_TYPE", `The "chunk" argument must be of type string or an instance of Buffer or Uint8Array. Received ${inspect(chunk)}`, TypeError);
-  };
-  function Readable(options = {}) {
-    if (!(this instanceof Readable)) return new Readable(options);
-    this._readableState = {
-      buffer: [], length: 0, ended: false, endEmitted: false, flowing: null, reading: false, scheduled: false,
-      objectMode: !!(options.objectMode || options.readableObjectMode), encoding: options.encoding || null,
-      highWaterMark: options.highWaterMark ?? (options.objectMode ? 16 : 16384), destroyed: false, defaultEncoding: "utf8",
-    };
-    if (typeof options.read === "function") this._read = options.read;
-    if (typeof options.destroy === "function") this._destroy = options.destroy;
-    Stream.call(this, options);
-  }
-  inherit(Readable, Stream);
-  const flow = (r) => {
-    const st = r._readableState;
-    st.scheduled = false;
-    while (st.flowing && !st.destroyed) {
-      if (st.buffer.length === 0) {
-        if (st.ended) { endReadable(r); return; }
-        if (!st.reading) { st.reading = true; r._read(st.highWaterMark); st.reading = false; }
-        if (st.buffer.length === 0) return;
-      }
-      const chunk = st.buffer.shift();
-      st.length -= st.objectMode ? 1 : chunk.length;
-      r.emit("data", st.encoding && !st.objectMode ? chunk.toString(st.encoding) : chunk);
-    }
-  };
-  const scheduleFlow = (r) => { const st = r._readableState; if (!st.scheduled) { st.scheduled = true; tick(flow, r); } };
-  const endReadable = (r) => {
-    const st = r._readableState;
-    if (st.endEmitted || st.buffer.length) return;
-    st.endEmitted = true;
-    tick(() => { r.emit("end"); if (!r._writableState || r._writableState.finished) maybeClose(r); });
-  };
-  const maybeClose = (s) => { if (!s._closed) { s._closed = true; tick(() => s.emit("close")); } };
-  Object.assign(Readable.prototype, {
-    push(chunk, enc) {
-      const st = this._readableState;
-      if (chunk === null) { st.ended = true; if (st.flowing) scheduleFlow(this); else if (!st.buffer.length) tick(() => this.emit("readable")); return false; }
-      if (st.ended) { this.emit("error", streamError("ERR_STREAM_PUSH_AFTER_EOF", "stream.push() after EOF")); return false; }
-      const c = toChunk(st, chunk, enc);
-      st.buffer.push(c);
-      st.length += st.objectMode ? 1 : c.length;
-      if (st.flowing) scheduleFlow(this); else tick(() => this.emit("readable"));
-      return st.length < st.highWaterMark;
-    },
-    unshift(chunk) { const st = this._readableState; const c = toChunk(st, chunk); st.buffer.unshift(c); st.length += st.objectMode ? 1 : c.length; },
-    read() {
-      const st = this._readableState;
-      if (st.buffer.length === 0) {
-        if (st.ended) endReadable(this);
-        else if (!st.reading) { st.reading = true; this._read(st.highWaterMark); st.reading = false; }
-        if (st.buffer.length === 0) return null;
-      }
-      let out;
-      if (st.objectMode) out = st.buffer.shift();
-      else { out = Buffer.concat(st.buffer); st.buffer = []; }
-      st.length -= st.objectMode ? 1 : out.length;
-      if (st.ended && st.buffer.length === 0) endReadable(this);
-      return st.encoding && !st.objectMode ? out.toString(st.encoding) : out;
-    },
-    _read() { throw streamError("ERR_METHOD_NOT_IMPLEMENTED", "The _read() method is not implemented"); },
-    on(name, fn) {
-      const r = EventEmitter.prototype.on.call(this, name, fn);
-      if (name === "data" && this._readableState.flowing !== false) this.resume();
-      return r;
-    },
-    resume() { const st = this._readableState; st.flowing = true; scheduleFlow(this); return this; },
-    pause() { this._readableState.flowing = false; return this; },
-    isPaused() { return this._readableState.flowing === false; },
-    setEncoding(enc) { this._readableState.encoding = normEnc(enc) === "utf8" ? "utf8" : enc; return this; },
-    pipe(dest, options) { const r = Stream.prototype.pipe.call(this, dest, options); this.resume(); return r; },
-    unpipe() { this.removeAllListeners("data"); return this; },
-    destroy(err) {
-      const st = this._readableState;
-      if (st.destroyed) return this;
-      st.destroyed = true;
-      if (this._writableState) this._writableState.destroyed = true;
-      const done = (e) => { if (e) tick(() => this.emit("error", e)); maybeClose(this); };
-      if (this._destroy) this._destroy(err ?? null, done); else done(err);
-      return this;
-    },
-    [Symbol.asyncIterator]() {
-      const chunks = [];
-      let done = false, failed = null, wake = null;
-      this.on("data", (c) => { chunks.push(c); wake?.(); });
-      this.on("end", () => { done = true; wake?.(); });
-      this.on("error", (e) => { failed = e; wake?.(); });
-      return {
-        next: async () => {
-          while (!chunks.length && !done && !failed) await new Promise((r) => { wake = r; });
-          wake = null;
-          if (chunks.length) return { value: chunks.shift(), done: false };
-          if (failed) throw failed;
-          return { value: undefined, done: true };
-        },
-        return: async () => { this.destroy(); return { value: undefined, done: true }; },
-        [Symbol.asyncIterator]() { return this; },
-      };
-    },
-  });
-  Object.defineProperties(Readable.prototype, {
-    readable: { get() { const st = this._readableState; return !!st && !st.destroyed && !st.endEmitted; }, configurable: true },
-    readableEnded: { get() { return this._readableState.endEmitted; }, configurable: true },
-    readableLength: { get() { return this._readableState.length; }, configurable: true },
-    readableObjectMode: { get() { return this._readableState.objectMode; }, configurable: true },
-    destroyed: { get() { return (this._readableState ?? this._writableState).destroyed; }, configurable: true },
-  });
-  Readable.from = (iterable, options = {}) => {
-    const r = new Readable({ objectMode: true, ...options, read() {} });
-    if (typeof iterable === "string" || iterable instanceof Uint8Array) { r.push(iterable); r.push(null); return r; }
-    (async () => {
-      try { for await (const v of iterable) r.push(v); r.push(null); } catch (e) { r.destroy(e); }
-    })();
-    return r;
-  };
-  function Writable(options = {}) {
-    if (!(this instanceof Writable) && !(this instanceof Duplex)) return new Writable(options);
-    this._writableState = {
-      queue: [], writing: false, ending: false, ended: false, finished: false, destroyed: false, corked: 0,
-      objectMode: !!(options.objectMode || options.writableObjectMode), decodeStrings: options.decodeStrings !== false,
-      highWaterMark: options.highWaterMark ?? (options.objectMode ? 16 : 16384), length: 0, defaultEncoding: options.defaultEncoding || "utf8",
-    };
-    if (typeof options.write === "function") this._write = options.write;
-    if (typeof options.writev === "function") this._writev = options.writev;
-    if (typeof options.final === "function") this._final = options.final;
-    if (typeof options.destroy === "function") this._destroy = options.destroy;
-    if (!this._readableState) Stream.call(this, options);
-  }
-  inherit(Writable, Stream);
-  const drainWrites = (w) => {
-    const st = w._writableState;
-    if (st.writing || st.corked || st.destroyed) return;
-    const next = st.queue.shift();
-    if (!next) {
-      if (st.ending && !st.finished) finishWritable(w);
-      return;
-    }
-    st.writing = true;
-    w._write(next.chunk, next.encoding, (err) => {
-      st.writing = false;
-      st.length -= st.objectMode ? 1 : next.chunk.length;
-      if (err) { st.destroyed = true; next.cb?.(err); tick(() => w.emit("error", err)); return; }
-      next.cb?.(null);
-      if (st.length === 0 && st.needDrain) { st.needDrain = false; tick(() => w.emit("drain")); }
-      tick(drainWrites, w);
-    });
-  };
-  const finishWritable = (w) => {
-    const st = w._writableState;
-    if (st.finishing) return;
-    st.finishing = true;
-    const done = (err) => {
-      if (err) { tick(() => w.emit("error", err)); return; }
-      st.finished = true;
-      tick(() => {
-        w.emit("finish");
-        for (const cb of st.endCallbacks ?? []) cb();
-        if (!w._readableState || w._readableState.endEmitted) maybeClose(w);
-      });
-    };
-    if (w._final) w._final(done); else done();
-  };
-  Object.assign(Writable.prototype, {
-    write(chunk, encoding, cb) {
-      const st = this._writableState;
-      if (typeof encoding === "function") { cb = encoding; encoding = null; }
-      if (chunk === null) throw streamError("ERR_STREAM_NULL_VALUES", "May not write null values to stream", TypeError);
-      if (st.ending) {
-        const e = streamError("ERR_STREAM_WRITE_AFTER_END", "write after end");
-        tick(() => { cb?.(e); this.emit("error", e); });
-        return false;
-      }
-      const encoded = !st.objectMode && typeof chunk === "string" && st.decodeStrings;
-      const c = st.objectMode || (typeof chunk === "string" && !st.decodeStrings) ? chunk : toChunk(st, chunk, encoding);
-      st.queue.push({ chunk: c, encoding: encoded || c instanceof Uint8Array ? "buffer" : encoding || st.defaultEncoding, cb });
-      st.length += st.objectMode ? 1 : c.length;
-      const ok = st.length < st.highWaterMark;
-      if (!ok) st.needDrain = true;
-      drainWrites(this);
-      return ok;
-    },
-    end(chunk, encoding, cb) {
-      const st = this._writableState;
-      if (typeof chunk === "function") { cb = chunk; chunk = null; }
-      else if (typeof encoding === "function") { cb = encoding; encoding = null; }
-      if (chunk !== null && chunk !== undefined) this.write(chunk, encoding);
-      if (cb) (st.endCallbacks ??= []).push(cb);
-      if (!st.ending) { st.ending = true; st.ended = true; drainWrites(this); }
-      return this;
-    },
-    _write(chunk, encoding, cb) {
-      if (this._writev) this._writev([{ chunk, encoding }], cb);
-      else throw streamError("ERR_METHOD_NOT_IMPLEMENTED", "The _write() method is not implemented");
-    },
-    cork() { this._writableState.corked++; },
-    uncork() { const st = this._writableState; if (st.corked) st.corked--; drainWrites(this); },
-    setDefaultEncoding(enc) { this._writableState.defaultEncoding = enc; return this; },
-    destroy(err) { return Readable.prototype.destroy.call(Object.assign(this, { _readableState: this._readableState ?? { destroyed: false } }), err); },
-  });
-  Object.defineProperties(Writable.prototype, {
-    writable: { get() { const st = this._writableState; return !!st && !st.destroyed && !st.ending; }, configurable: true },
-    writableEnded: { get() { return this._writableState.ending; }, configurable: true },
-    writableFinished: { get() { return this._writableState.finished; }, configurable: true },
-    writableLength: { get() { return this._writableState.length; }, configurable: true },
-    writableObjectMode: { get() { return this._writableState.objectMode; }, configurable: true },
-  });
-  function Duplex(options = {}) {
-    if (!(this instanceof Duplex)) return new Duplex(options);
-    Readable.call(this, options);
-    Writable.call(this, options);
-    if (options.allowHalfOpen === false) this.once("end", () => this.end());
-  }
-  inherit(Duplex, Readable);
-  for (const key of Reflect.ownKeys(Writable.prototype)) {
-    if (key !== "constructor" && !Object.prototype.hasOwnProperty.call(Duplex.prototype, key)) {
-      Object.defineProperty(Duplex.prototype, key, Object.getOwnPropertyDescriptor(Writable.prototype, key));
-    }
-  }
-  Duplex.prototype.destroy = Readable.prototype.destroy;
-  function Transform(options = {}) {
-    if (!(this instanceof Transform)) return new Transform(options);
-    Duplex.call(this, options);
-    if (typeof options.transform === "function") this._transform = options.transform;
-    if (typeof options.flush === "function") this._flush = options.flush;
-  }
-  inherit(Transform, Duplex);
-  Object.assign(Transform.prototype, {
-    _write(chunk, encoding, cb) {
-      this._transform(chunk, encoding, (err, data) => {
-        if (err) return cb(err);
-        if (data !== null && data !== undefined) this.push(data);
-        cb();
-      });
-    },
-    _final(cb) {
-      const end = (err, data) => {
-        if (err) return cb(err);
-        if (data !== null && data !== undefined) this.push(data);
-        this.push(null);
-        // As in Node, the readable side ends before the writable side finishes.
-        tick(cb);
-      };
-      if (this._flush) this._flush(end); else end();
-    },
-    _read() {},
-    _transform() { throw streamError("ERR_METHOD_NOT_IMPLEMENTED", "The _transform() method is not implemented"); },
-  });
-  function PassThrough(options) {
-    if (!(this instanceof PassThrough)) return new PassThrough(options);
-    Transform.call(this, options);
-  }
-  inherit(PassThrough, Transform);
-  PassThrough.prototype._transform = function (chunk, enc, cb) { cb(null, chunk); };
-  function finished(s, opts, cb) {
-    if (typeof opts === "function") cb = opts;
-    let called = false;
-    const done = (err) => { if (!called) { called = true; cb(err); } };
-    s.on("error", done);
-    if (s._writableState && !s._readableState?.flowing) s.on("finish", () => done());
-    if (s._readableState) s.on("end", () => done());
-    s.on("close", () => done());
-    return () => {};
-  }
-  function pipeline(...streams) {
-    const cb = typeof streams[streams.length - 1] === "function" ? streams.pop() : () => {};
-    if (Array.isArray(streams[0])) streams = streams[0];
-    let failed = false;
-    const fail = (err) => {
-      if (failed) return;
-      failed = true;
-      for (const s of streams) if (s.destroy) s.destroy();
-      cb(err);
-    };
-    for (let i = 0; i < streams.length; i++) {
-      streams[i].on("error", fail);
-      if (i + 1 < streams.length) streams[i].pipe(streams[i + 1]);
-    }
-    const last = streams[streams.length - 1];
-    last.on(last._writableState ? "finish" : "end", () => { if (!failed) cb(); });
-    if (!last._writableState) last.resume?.();
-    return last;
-  }
-  const streamPromises = {
-    pipeline: (...streams) => new Promise((resolve, reject) => pipeline(...streams, (e) => (e ? reject(e) : resolve()))),
-    finished: (s, opts) => new Promise((resolve, reject) => finished(s, opts, (e) => (e ? reject(e) : resolve()))),
-  };
-  Object.assign(Stream, { Stream, Readable, Writable, Duplex, Transform, PassThrough, pipeline, finished, promises: streamPromises });
-
-  // ---- http and https: request/get through the node's own client (the same as `fetch`: in
-  // origin-stage functions only, within the function's timeout) -----------------------------
-  const STATUS_CODES = { 100: "Continue", 101: "Switching Protocols", 200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 206: "Partial Content", 301: "Moved Permanently", 302: "Found", 303: "See Other", 304: "Not Modified", 307: "Temporary Redirect", 308: "Permanent Redirect", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 410: "Gone", 412: "Precondition Failed", 413: "Payload Too Large", 414: "URI Too Long", 415: "Unsupported Media Type", 416: "Range Not Satisfiable", 429: "Too Many Requests", 500: "Internal Server Error", 501: "Not Implemented", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout" };
-  function IncomingMessage() { Readable.call(this); this.headers = {}; this.rawHeaders = []; this.statusCode = 0; this.statusMessage = ""; this.httpVersion = "1.1"; this.complete = false; }
-  inherit(IncomingMessage, Readable);
-  IncomingMessage.prototype._read = function () {};
-  IncomingMessage.prototype.setTimeout = function () { return this; };
-  function ClientRequest(scheme, input, options, callback) {
-    Writable.call(this);
-    if (typeof options === "function") { callback = options; options = undefined; }
-    let o = {};
-    if (typeof input === "string" || input instanceof URL) {
-      const u = new URL(String(input));
-      o = { protocol: u.protocol, hostname: u.hostname, port: u.port, path: u.pathname + u.search, auth: u.username ? `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}` : undefined };
-      Object.assign(o, options);
-    } else {
-      o = { ...input, ...options };
-    }
-    const protocol = o.protocol || scheme;
-    if (protocol !== scheme) throw Object.assign(new TypeError(`Protocol "${protocol}" not supported. Expected "${scheme}"`), { code: "ERR_INVALID_PROTOCOL" });
-    const host = o.hostname || (o.host ? String(o.host).replace(/:\d+$/, "") : "localhost");
-    const port = o.port ? `:${o.port}` : "";
-    this.method = String(o.method || "GET").toUpperCase();
-    this.path = o.path || "/";
-    this.host = host;
-    this.protocol = protocol;
-    this._url = `${protocol}//${host.includes(":") ? `[${host}]` : host}${port}${this.path}`;
-    this._headers = new Map();
-    for (const [k, v] of Object.entries(o.headers || {})) this.setHeader(k, v);
-    if (o.auth && !this._headers.has("authorization")) this.setHeader("Authorization", "Basic " + Buffer.from(o.auth).toString("base64"));
-    this._chunks = [];
-    this._timeout = o.timeout;
-    if (callback) this.once("response", callback);
-  }
-  inherit(ClientRequest, Writable);
-  Object.assign(ClientRequest.prototype, {
-    setHeader(name, value) { this._headers.set(String(name).toLowerCase(), [name, value]); return this; },
-    getHeader(name) { return this._headers.get(String(name).toLowerCase())?.[1]; },
-    removeHeader(name) { this._headers.delete(String(name).toLowerCase()); },
-    getHeaders() { return Object.fromEntries([...this._headers].map(([k, [, v]]) => [k, v])); },
-    setTimeout(ms, cb) { this._timeout = ms; if (cb) this.once("timeout", cb); return this; },
-    setNoDelay() {}, setSocketKeepAlive() {},
-    abort() { this.destroy(); },
-    _write(chunk, enc, cb) { this._chunks.push(chunk); cb(); },
-    _final(cb) {
-      const headers = [];
-      for (const [, [k, v]] of this._headers) for (const one of Array.isArray(v) ? v : [v]) headers.push([String(k), String(one)]);
-      const body = this._chunks.length ? Buffer.concat(this._chunks) : null;
-      let timer = null, done = false;
-      if (this._timeout) timer = setTimeout(() => { if (!done) this.emit("timeout"); }, this._timeout);
-      ops.op_edge_fetch(this._url, this.method, headers, body).then((r) => {
-        done = true;
-        if (timer) clearTimeout(timer);
-        if (this.destroyed) return;
-        const res = new IncomingMessage();
-        res.statusCode = r.status;
-        res.statusMessage = r.statusText;
-        for (const [k, v] of r.headers) {
-          res.rawHeaders.push(k, v);
-          if (k === "set-cookie") (res.headers[k] ??= []).push(v);
-          else res.headers[k] = k in res.headers ? `${res.headers[k]}, ${v}` : v;
-        }
-        res.req = this;
-        this.res = res;
-        this.emit("response", res);
-        if (r.body.length) res.push(Buffer.from(r.body));
-        res.complete = true;
-        res.push(null);
-      }, (e) => {
-        done = true;
-        if (timer) clearTimeout(timer);
-        if (!this.destroyed) this.emit("error", e);
-      });
-      cb();
-    },
-  });
-  const httpModule = (scheme) => {
-    const request = (input, options, callback) => new ClientRequest(scheme, input, options, callback);
-    const get = (input, options, callback) => { const req = request(input, options, callback); req.end(); return req; };
-    function Agent(options) { this.options = options ?? {}; }
-    return { request, get, Agent, globalAgent: new Agent(), STATUS_CODES, METHODS: ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"], IncomingMessage, ClientRequest };
-  };
 
   // ---- path (POSIX, as Node's `path` on Linux; a function's working directory is Lambda's
   // /var/task) --------------------------------------------------------------------------------
@@ -1578,12 +987,38 @@
   globalThis.process = process;
 
   const builtins = {
-    assert, "assert/strict": assert.strict, os,
-    stream: Stream, "stream/promises": streamPromises, http: httpModule("http:"), https: httpModule("https:"),
     buffer: { Buffer, SlowBuffer: Buffer, kMaxLength: 2 ** 32, kStringMaxLength: 536870888, constants: { MAX_LENGTH: 2 ** 32, MAX_STRING_LENGTH: 536870888 }, INSPECT_MAX_BYTES: 50, atob: globalThis.atob, btoa: globalThis.btoa }, crypto, events: EventEmitter, path, "path/posix": path, querystring, url, util, zlib, process,
     timers: { setTimeout, setInterval, setImmediate, clearTimeout, clearInterval, clearImmediate },
     string_decoder: { StringDecoder },
   };
+  // ---- Node modules made on first use ---------------------------------------------------
+  // The larger modules (node/*.js) are compiled and built only when a function first asks
+  // for one, so an isolate that never needs them does not pay for them. Each file is a
+  // function of the runtime helpers it uses; what it returns is the module.
+  const lazyModule = (file, make) => {
+    let value;
+    return () => (value ??= make(makeNodeModule(file)));
+  };
+  const helpers = { EventEmitter, Buffer, FastBuffer, inspect, normEnc, deepEqual, process, started, ops, builtins };
+  const made = {
+    stream: lazyModule("stream", (f) => f(helpers)),
+    assert: lazyModule("assert", (f) => f(helpers)),
+    os: lazyModule("os", (f) => f(helpers)),
+    http: lazyModule("http", (f) => f(helpers)),
+  };
+  const lazyGetters = {
+    stream: () => made.stream(),
+    "stream/promises": () => made.stream().promises,
+    assert: () => made.assert(),
+    "assert/strict": () => made.assert().strict,
+    os: () => made.os(),
+    http: (() => { let m; return () => (m ??= made.http()("http:")); })(),
+    https: (() => { let m; return () => (m ??= made.http()("https:")); })(),
+  };
+  for (const [name, get] of Object.entries(lazyGetters)) {
+    Object.defineProperty(builtins, name, { get, enumerable: true, configurable: false });
+  }
+
   // ---- modules: `require` inside the package, as Node 20 does it -------------------------
   // Resolution and file reads are Rust's (package.rs, modules.rs); the module objects, the
   // cache (`require.cache`, keyed by absolute path), cycles and the wrapper are here.
