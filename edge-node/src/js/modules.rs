@@ -90,10 +90,47 @@ pub fn op_edge_node_module(#[string] name: &str) -> Result<&'static str, deno_er
         "os" => include_str!("node/os.js"),
         "http" => include_str!("node/http.js"),
         "keys" => include_str!("node/keys.js"),
+        "fs" => include_str!("node/fs.js"),
         other => {
             return Err(deno_error::JsErrorBox::generic(format!(
                 "no runtime module {other}"
             )))
         }
     })
+}
+
+/// The bytes of the package's file at `path` (absolute, under /var/task), if there is one.
+#[op2]
+#[buffer]
+pub fn op_edge_package_file(state: &mut OpState, #[string] path: &str) -> Option<Vec<u8>> {
+    let files = state.try_borrow::<ModuleFiles>()?;
+    let rel = path.strip_prefix("/var/task/")?;
+    files.0.package.file(rel).map(|b| b.to_vec())
+}
+
+/// What is at `path` in the package: 1 a file, 2 a folder, 0 nothing.
+#[op2(fast)]
+#[smi]
+pub fn op_edge_package_kind(state: &mut OpState, #[string] path: &str) -> u32 {
+    state
+        .try_borrow::<ModuleFiles>()
+        .map_or(0, |f| u32::from(f.0.package.kind_at(path)))
+}
+
+/// The entries of the package's folder at `path`: names, a trailing `/` on folders.
+#[op2]
+#[serde]
+pub fn op_edge_package_dir(state: &mut OpState, #[string] path: &str) -> Option<Vec<String>> {
+    let files = state.try_borrow::<ModuleFiles>()?;
+    let rel = if path == "/var/task" {
+        ""
+    } else {
+        path.strip_prefix("/var/task/")?.trim_end_matches('/')
+    };
+    let list = files.0.package.list_dir(rel)?;
+    Some(
+        list.into_iter()
+            .map(|(n, dir)| if dir { format!("{n}/") } else { n })
+            .collect(),
+    )
 }

@@ -420,5 +420,8 @@ deno_core::extension!(
         super::modules::op_edge_module_source,
         super::modules::op_edge_compile,
         super::modules::op_edge_node_module,
+        super::modules::op_edge_package_file,
+        super::modules::op_edge_package_kind,
+        super::modules::op_edge_package_dir,
     ],
 );

@@ -223,6 +223,47 @@ impl Package {
         std::str::from_utf8(bytes).ok()
     }
 
+    /// The names in the folder at `rel` ("" is the root) with whether each is a folder, or
+    /// `None` when there is no such folder.
+    pub fn list_dir(&self, rel: &str) -> Option<Vec<(String, bool)>> {
+        if !self.is_dir(rel) {
+            return None;
+        }
+        let prefix = if rel.is_empty() {
+            String::new()
+        } else {
+            format!("{rel}/")
+        };
+        let mut out: Vec<(String, bool)> = Vec::new();
+        for (k, _) in self.files.range(prefix.clone()..) {
+            let Some(rest) = k.strip_prefix(&prefix) else {
+                break;
+            };
+            let (name, dir) = match rest.split_once('/') {
+                Some((d, _)) => (d, true),
+                None => (rest, false),
+            };
+            if out.last().is_none_or(|(n, _)| n != name) {
+                out.push((name.to_string(), dir));
+            }
+        }
+        Some(out)
+    }
+
+    /// What is at the absolute path `abs`: 1 a file, 2 a folder, 0 nothing.
+    pub fn kind_at(&self, abs: &str) -> u8 {
+        let rel = if abs == TASK_ROOT {
+            Some("")
+        } else {
+            relative(abs)
+        };
+        match rel.map(|r| r.trim_end_matches('/')) {
+            Some(r) if self.is_file(r) => 1,
+            Some(r) if self.is_dir(r) => 2,
+            _ => 0,
+        }
+    }
+
     fn is_file(&self, rel: &str) -> bool {
         self.files.contains_key(rel)
     }

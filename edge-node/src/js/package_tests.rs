@@ -237,3 +237,52 @@ fn packages_are_checked_before_anyone_serves_them() {
         .to_string();
     assert!(e.contains("not a readable zip"), "{e}");
 }
+
+#[test]
+fn fs_reads_the_package_and_writes_only_to_tmp() {
+    let v = call(
+        &[
+            ("public/index.html", "<h1>hi</h1>"),
+            ("public/app.js", "x"),
+            ("data/a.json", "{}"),
+            (
+                "index.js",
+                "const fs = require('fs'); const path = require('path');\n\
+                 const err = (f) => { try { f(); return null; } catch (e) { return [e.code, e.message]; } };\n\
+                 exports.handler = async () => {\n\
+                   fs.mkdirSync('/tmp/cache/x', { recursive: true });\n\
+                   fs.writeFileSync('/tmp/cache/x/n.txt', 'one');\n\
+                   fs.appendFileSync('/tmp/cache/x/n.txt', '+two');\n\
+                   return {\n\
+                     html: fs.readFileSync(path.join(__dirname, 'public/index.html'), 'utf8'),\n\
+                     relative: fs.readFileSync('public/app.js').length,\n\
+                     exists: [fs.existsSync('/var/task/data/a.json'), fs.existsSync('nope')],\n\
+                     list: fs.readdirSync('/var/task'), types: fs.readdirSync('public', { withFileTypes: true }).map((d) => d.name + ':' + d.isFile()),\n\
+                     stat: [fs.statSync('public').isDirectory(), fs.statSync('public/index.html').size],\n\
+                     tmp: fs.readFileSync('/tmp/cache/x/n.txt', 'utf8'), tmpList: fs.readdirSync('/tmp/cache'),\n\
+                     missing: err(() => fs.readFileSync('/var/task/none.txt')),\n\
+                     readOnly: err(() => fs.writeFileSync('index.js', 'x')),\n\
+                     outside: err(() => fs.readFileSync('/etc/passwd')),\n\
+                     promise: (await fs.promises.readFile('data/a.json', 'utf8')),\n\
+                     callback: await new Promise((r) => fs.readFile('/var/task/public/app.js', 'utf8', (e, d) => r([e, d]))),\n\
+                     esm: typeof require('fs/promises').readFile,\n\
+                   };\n\
+                 };",
+            ),
+        ],
+        "index.handler",
+    )
+    .unwrap();
+    assert_eq!(
+        v,
+        json!({
+            "html": "<h1>hi</h1>", "relative": 1, "exists": [true, false],
+            "list": ["data", "index.js", "public"], "types": ["app.js:true", "index.html:true"],
+            "stat": [true, 11], "tmp": "one+two", "tmpList": ["x"],
+            "missing": ["ENOENT", "ENOENT: no such file or directory, open '/var/task/none.txt'"],
+            "readOnly": ["EROFS", "EROFS: read-only file system, open '/var/task/index.js'"],
+            "outside": ["ENOENT", "ENOENT: no such file or directory, open '/etc/passwd'"],
+            "promise": "{}", "callback": [null, "x"], "esm": "function",
+        })
+    );
+}

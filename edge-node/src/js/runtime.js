@@ -1005,6 +1005,7 @@
     assert: lazyModule("assert", (f) => f(helpers)),
     os: lazyModule("os", (f) => f(helpers)),
     http: lazyModule("http", (f) => f(helpers)),
+    fs: lazyModule("fs", (f) => f({ ...helpers, path })),
   };
   const lazyGetters = {
     stream: () => made.stream(),
@@ -1012,6 +1013,8 @@
     assert: () => made.assert(),
     "assert/strict": () => made.assert().strict,
     os: () => made.os(),
+    fs: () => made.fs(),
+    "fs/promises": () => made.fs().promises,
     http: (() => { let m; return () => (m ??= made.http()("http:")); })(),
     https: (() => { let m; return () => (m ??= made.http()("https:")); })(),
   };
@@ -1025,7 +1028,7 @@
   const { op_edge_resolve, op_edge_module_source, op_edge_compile } = ops;
   const WRAPPER = "(function (exports, require, module, __filename, __dirname) {";
   // Node's own modules that this runtime does not provide, so that asking for one says so.
-  const NODE_ONLY = ["async_hooks", "child_process", "cluster", "console", "constants", "dgram", "diagnostics_channel", "dns", "domain", "fs", "fs/promises", "http2", "inspector", "module", "net", "perf_hooks", "punycode", "readline", "repl", "sys", "tls", "trace_events", "tty", "v8", "vm", "wasi", "worker_threads"];
+  const NODE_ONLY = ["async_hooks", "child_process", "cluster", "console", "constants", "dgram", "diagnostics_channel", "dns", "domain", "http2", "inspector", "module", "net", "perf_hooks", "punycode", "readline", "repl", "sys", "tls", "trace_events", "tty", "v8", "vm", "wasi", "worker_threads"];
   const moduleCache = Object.create(null);
   const dirOf = (p) => p.slice(0, Math.max(p.lastIndexOf("/"), 1));
   const moduleError = (code, message) => Object.assign(new Error(message), { code });

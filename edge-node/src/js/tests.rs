@@ -557,7 +557,8 @@ fn es_module_errors_name_the_file() {
     .unwrap_err();
     assert!(
         format!("{e}").contains("Cannot find package 'left-pad'")
-            && format!("{e}").contains("may import only the Node modules assert, assert/strict, buffer, crypto"),
+            && format!("{e}")
+                .contains("may import only the Node modules assert, assert/strict, buffer, crypto"),
         "{e}"
     );
 }
