@@ -18,3 +18,9 @@ t("isDeepStrictEqual", () => [
 t("types", () => { const T = util.types; return [T.isDate(new Date()), T.isRegExp(/a/), T.isPromise(Promise.resolve()), T.isMap(new Map()), T.isSet(new Set()), T.isTypedArray(new Uint8Array()), T.isTypedArray(new DataView(new ArrayBuffer(1))), T.isUint8Array(Buffer.from("a")), T.isArrayBuffer(new ArrayBuffer(1)), T.isAsyncFunction(async () => {}), T.isAsyncFunction(() => {}), T.isGeneratorFunction(function* () {}), T.isNativeError(new TypeError()), T.isBoxedPrimitive(Object(1))]; });
 t("TextEncoder from util", () => [typeof util.TextEncoder, Array.from(new util.TextEncoder().encode("é")), new util.TextDecoder().decode(new Uint8Array([104, 105]))]);
 t("deprecate wraps and calls", () => util.deprecate((a) => a * 2, "old")(21));
+t("format with objects and extra arguments", () => [util.format("%s", { a: 1 }), util.format("%o", [1]), util.format("%d", "x"), util.format("%s %s", "only"), util.format(1, 2), util.format("%%s")]);
+t("inspect of plain values", () => [util.inspect("s"), util.inspect(1), util.inspect(null), util.inspect(undefined), util.inspect(true), util.inspect(5n), util.inspect(Symbol("x"))]);
+t("inspect of objects and arrays", () => [util.inspect({ a: 1, b: "two" }), util.inspect([1, 2, 3]), util.inspect({}), util.inspect([]), util.inspect({ "a-b": 1 })]);
+ta("promisify resolves and rejects", async () => { const ok = util.promisify((x, cb) => cb(null, x * 2)); const bad = util.promisify((cb) => cb(new Error("nope"))); const r = await ok(21); try { await bad(); } catch (e) { return [r, e.message]; } });
+ta("callbackify", () => new Promise((res) => util.callbackify(async (x) => x + 1)(1, (err, v) => res([err, v]))));
+t("util.types on edge cases", () => [util.types.isDate(Date.now()), util.types.isPromise({ then() {} }), util.types.isRegExp("a")]);

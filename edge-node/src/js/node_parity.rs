@@ -133,6 +133,21 @@ fn zlib_behaves_as_in_node() {
 }
 
 #[test]
+fn urls_behave_as_in_node() {
+    same_as_node("url.js");
+}
+
+#[test]
+fn querystring_behaves_as_in_node() {
+    same_as_node("querystring.js");
+}
+
+#[test]
+fn hashes_behave_as_in_node() {
+    same_as_node("crypto-hash.js");
+}
+
+#[test]
 fn globals_behave_as_in_node() {
     same_as_node("globals.js");
 }

@@ -158,7 +158,7 @@ fn what_node_refuses_is_refused_with_node_s_message() {
         ("require('left-pad')", "Cannot find module 'left-pad'"),
         ("require('esm-only')", "require() of ES Module /var/task/node_modules/esm-only/index.js from /var/task/index.js not supported"),
         ("require('dual/secret.js')", "Package subpath './secret.js' is not defined by \"exports\""),
-        ("require('fs')", "Node's built-in 'fs' is not available in this runtime"),
+        ("require('child_process')", "Node's built-in 'child_process' is not available in this runtime"),
         ("require('./lib/bad.json')", "/var/task/lib/bad.json:"),
     ];
     for (expr, message) in cases {

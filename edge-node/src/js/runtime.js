@@ -18,20 +18,30 @@
   };
 
   // ---- util.format and console -------------------------------------------------------------
+  // A string as util.inspect quotes it: single quotes unless it has some, then double, then
+  // backticks; control characters escaped.
+  const quote = (str) => {
+    const q = !str.includes("'") ? "'" : !str.includes('"') ? '"' : !str.includes("`") ? "`" : "'";
+    const body = str.replace(/[\\\n\t\r\b\f\v]/g, (c) => ({ "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r", "\b": "\\b", "\f": "\\f", "\v": "\\v" })[c]);
+    return q + (q === "'" ? body.replace(/'/g, "\\'") : body) + q;
+  };
   const inspect = (v, depth = 0) => {
-    if (typeof v === "string") return depth ? JSON.stringify(v) : v;
+    if (typeof v === "string") return quote(v);
     if (v instanceof Error) return v.stack || `${v.name}: ${v.message}`;
     if (typeof v === "function") return `[Function: ${v.name || "anonymous"}]`;
     if (typeof v === "bigint") return `${v}n`;
     if (v === undefined || v === null || typeof v !== "object") return String(v);
     if (depth > 2) return Array.isArray(v) ? "[Array]" : "[Object]";
     if (v instanceof Uint8Array) return `<Buffer ${Array.from(v.slice(0, 50), (b) => b.toString(16).padStart(2, "0")).join(" ")}${v.length > 50 ? " ..." : ""}>`;
-    if (Array.isArray(v)) return `[ ${v.map((x) => inspect(x, depth + 1)).join(", ")} ]`;
-    const body = Object.keys(v).map((k) => `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k)}: ${inspect(v[k], depth + 1)}`);
+    if (Array.isArray(v)) return v.length ? `[ ${v.map((x) => inspect(x, depth + 1)).join(", ")} ]` : "[]";
+    const body = Object.keys(v).map((k) => `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : quote(k)}: ${inspect(v[k], depth + 1)}`);
     return body.length ? `{ ${body.join(", ")} }` : "{}";
   };
+  // util.format: strings as they are, other values inspected.
+  const shown = (a) => (typeof a === "string" ? a : inspect(a));
   const format = (f, ...args) => {
-    if (typeof f !== "string") return [f, ...args].map((a) => inspect(a)).join(" ");
+    if (typeof f !== "string") return [f, ...args].map(shown).join(" ");
+    if (args.length === 0) return f;
     let i = 0;
     let out = f.replace(/%[sdifjoO%]/g, (m) => {
       if (m === "%%") return "%";
@@ -42,10 +52,11 @@
         case "%d": case "%i": return typeof a === "bigint" ? `${a}n` : String(m === "%i" ? parseInt(a) : Number(a));
         case "%f": return String(parseFloat(a));
         case "%j": try { return JSON.stringify(a); } catch { return "[Circular]"; }
+        case "%o": return Array.isArray(a) ? `[ ${[...a.map((x) => inspect(x, 1)), `[length]: ${a.length}`].join(", ")} ]` : inspect(a, 1);
         default: return inspect(a, 1);
       }
     });
-    for (; i < args.length; i++) out += " " + inspect(args[i]);
+    for (; i < args.length; i++) out += " " + shown(args[i]);
     return out;
   };
   const log = (level) => (...args) => ops.op_edge_log(level, format(...args));
@@ -345,8 +356,20 @@
   const toBytes = (data, enc) => typeof data === "string" ? Buffer.from(data, enc) : data instanceof Uint8Array ? data : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
 
   // ---- querystring ------------------------------------------------------------------------------
-  const qsEscape = (s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase());
-  const qsUnescape = (s) => { try { return decodeURIComponent(s); } catch { return s; } };
+  // Node's querystring leaves A–Z a–z 0–9 - _ . ! ~ * ' ( ) unescaped, as encodeURIComponent
+  // does; a malformed escape is decoded byte by byte (what is not %XX stays as it is).
+  const qsEscape = (s) => encodeURIComponent(s);
+  const qsUnescape = (s) => {
+    try { return decodeURIComponent(s); } catch {
+      const bytes = [];
+      for (let i = 0; i < s.length; i++) {
+        const hex = s[i] === "%" && /^[0-9a-fA-F]{2}$/.test(s.slice(i + 1, i + 3));
+        if (hex) { bytes.push(parseInt(s.slice(i + 1, i + 3), 16)); i += 2; }
+        else for (const b of core.encode(s[i])) bytes.push(b);
+      }
+      return core.decode(new Uint8Array(bytes));
+    }
+  };
   const querystring = {
     escape: qsEscape,
     unescape: qsUnescape,
@@ -420,7 +443,7 @@
     #params;
     constructor(input, base) {
       const r = ops.op_edge_url_parse(String(input), base === undefined ? undefined : String(base));
-      if (typeof r === "string") throw new TypeError(`Invalid URL: ${r}`);
+      if (typeof r === "string") throw Object.assign(new TypeError("Invalid URL"), { code: "ERR_INVALID_URL", input: String(input) });
       this.#p = r;
       this.#params = URLSearchParams._attach(new URLSearchParams(r.search), this);
     }
@@ -458,7 +481,9 @@
       return {
         protocol: protocol ? protocol.toLowerCase() : null, slashes: /^([a-z][a-z0-9+.-]*:)?\/\//i.test(String(str)) || null, auth, host, port,
         hostname: hostname ? hostname.toLowerCase() : null, hash, search, query: parseQuery ? querystring.parse(query || "") : query,
-        pathname: pathname || (host ? "/" : null), path: (pathname || (host ? "/" : "")) + (search || ""), href: String(str),
+        pathname: pathname || (host ? "/" : null), path: (pathname || (host ? "/" : "")) + (search || ""),
+        // As Node, href is the parts put back together (the host lowercased).
+        href: `${protocol ? protocol.toLowerCase() : ""}${host !== null || /^([a-z][a-z0-9+.-]*:)?\/\//i.test(String(str)) ? "//" : ""}${auth ? auth + "@" : ""}${host ?? ""}${pathname || (host ? "/" : "")}${search ?? ""}${hash ?? ""}`,
       };
     },
     format(o) {
@@ -476,10 +501,21 @@
   class Hash {
     #alg; #parts = []; #done = false;
     #key;
-    constructor(alg, key) { this.#alg = String(alg).toLowerCase(); this.#key = key; this.#run(new Uint8Array(0)); }
+    constructor(alg, key) {
+      this.#alg = String(alg).toLowerCase().replace(/^rsa-/, "");
+      if (!["md5", "sha1", "sha256", "sha384", "sha512"].includes(this.#alg)) {
+        if (key) throw Object.assign(new TypeError(`Invalid digest: ${alg}`), { code: "ERR_CRYPTO_INVALID_DIGEST" });
+        throw new Error("Digest method not supported");
+      }
+      this.#key = key;
+    }
     #run(data) { return this.#key ? ops.op_edge_hmac(this.#alg, this.#key, data) : ops.op_edge_digest(this.#alg, data); }
     update(data, enc) { if (this.#done) throw new Error("Digest already called"); this.#parts.push(toBytes(data, enc)); return this; }
-    digest(enc) { this.#done = true; return digestOut(this.#run(Buffer.concat(this.#parts)), enc); }
+    digest(enc) {
+      if (this.#done) throw Object.assign(new Error("Digest already called"), { code: "ERR_CRYPTO_HASH_FINALIZED" });
+      this.#done = true;
+      return digestOut(this.#run(Buffer.concat(this.#parts)), enc);
+    }
   }
   // Signatures (RS256/384/512, ES256/384): a key is a PEM string or Buffer, or
   // `{ key, dsaEncoding }` where `dsaEncoding: "ieee-p1363"` gives ECDSA's raw r||s (JWT's form).
@@ -918,7 +954,7 @@
   // and typed arrays, errors; functions and symbols refuse with DataCloneError) ---------------
   globalThis.structuredClone = function structuredClone(value) {
     const seen = new Map();
-    const refuse = (what) => { const e = new Error(`${what} could not be cloned.`); e.name = "DataCloneError"; throw e; };
+    const refuse = (what) => { throw new DOMException(`${what} could not be cloned.`, "DataCloneError"); };
     const clone = (v) => {
       if (v === null || (typeof v !== "object" && typeof v !== "function" && typeof v !== "symbol")) return v;
       if (typeof v === "symbol") refuse(String(v));
@@ -971,7 +1007,12 @@
     execArgv: [],
     pid: 8,
     cwd: () => "/var/task",
-    nextTick: (fn, ...args) => { queueMicrotask(() => fn(...args)); },
+    // deno_core keeps Node's nextTick queue: drained before promise callbacks when the
+    // current job ends, as in Node.
+    nextTick: (fn, ...args) => {
+      if (typeof fn !== "function") throw Object.assign(new TypeError(`The "callback" argument must be of type function. Received ${inspect(fn)}`), { code: "ERR_INVALID_ARG_TYPE" });
+      core.queueNextTick({ callback: fn, args: args.length ? args : undefined, snapshot: core.getAsyncContext() });
+    },
     hrtime: Object.assign((prev) => {
       const ns = Math.round(performance.now() * 1e6);
       let s = Math.floor(ns / 1e9), n = ns % 1e9;
