@@ -121,6 +121,8 @@ fn builtin_exports(name: &str) -> Option<&'static [&'static str]> {
             "randomUUID",
             "timingSafeEqual",
             "getRandomValues",
+            "webcrypto",
+            "subtle",
         ],
         "querystring" => &[
             "parse",

@@ -91,6 +91,7 @@ pub fn op_edge_node_module(#[string] name: &str) -> Result<&'static str, deno_er
         "http" => include_str!("node/http.js"),
         "keys" => include_str!("node/keys.js"),
         "fs" => include_str!("node/fs.js"),
+        "webcrypto" => include_str!("node/webcrypto.js"),
         other => {
             return Err(deno_error::JsErrorBox::generic(format!(
                 "no runtime module {other}"

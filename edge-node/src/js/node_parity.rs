@@ -148,6 +148,11 @@ fn hashes_behave_as_in_node() {
 }
 
 #[test]
+fn web_crypto_behaves_as_in_node() {
+    same_as_node("webcrypto.js");
+}
+
+#[test]
 fn globals_behave_as_in_node() {
     same_as_node("globals.js");
 }

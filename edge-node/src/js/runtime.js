@@ -577,7 +577,18 @@
     },
     getRandomValues: (arr) => { arr.set(ops.op_edge_random_bytes(arr.byteLength)); return arr; },
   };
-  globalThis.crypto = { getRandomValues: crypto.getRandomValues, randomUUID: crypto.randomUUID };
+  // Web Crypto (node/webcrypto.js) is made when first used.
+  let webcrypto = null;
+  const loadWebcrypto = () => (webcrypto ??= makeNodeModule("webcrypto")({ Buffer, ops, keys: loadKeys(), toBytes, createHmac: crypto.createHmac }));
+  const webCrypto = {
+    getRandomValues: crypto.getRandomValues,
+    randomUUID: crypto.randomUUID,
+    get subtle() { return loadWebcrypto().subtle; },
+  };
+  Object.defineProperty(crypto, "webcrypto", { get: () => webCrypto, enumerable: true });
+  Object.defineProperty(crypto, "subtle", { get: () => loadWebcrypto().subtle, enumerable: true });
+  globalThis.crypto = webCrypto;
+  Object.defineProperty(globalThis, "CryptoKey", { get: () => loadWebcrypto().CryptoKey, configurable: true, enumerable: false });
 
   // ---- zlib ------------------------------------------------------------------------------------
   // Sync, callback and stream forms of each operation; the work is native (flate2, brotli)
