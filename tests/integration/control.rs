@@ -557,6 +557,51 @@ async fn a_package_with_node_modules_publishes_replicates_and_serves_as_one_unit
     let v: Value =
         serde_json::from_str(&cli_ok(&control.url, &["versions", "theme", "--json"])).unwrap();
     assert_eq!(v["versions"].as_array().unwrap().len(), 1, "{v}");
+    // A corrupt zip is refused before anything is sent.
+    let corrupt = dir.path().join("corrupt.zip");
+    std::fs::write(&corrupt, b"PK\x03\x04 this is not really a zip").unwrap();
+    let (ok, _, err) = cli(
+        &control.url,
+        &["publish", "theme", corrupt.to_str().unwrap()],
+    );
+    assert!(!ok);
+    assert!(
+        err.contains("corrupt.zip") && err.contains("not a readable zip"),
+        "{err}"
+    );
+    // Lambda@Edge's limit counts the compressed package: 1.5 MB that does not compress is
+    // published (origin stages take 50 MB) but refused at a viewer stage.
+    let big = dir.path().join("big");
+    std::fs::create_dir_all(&big).unwrap();
+    std::fs::write(
+        big.join("index.js"),
+        "exports.handler = async (e) => e.Records[0].cf.request;\n",
+    )
+    .unwrap();
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let noise: Vec<u8> = (0..1_500_000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    std::fs::write(big.join("noise.bin"), noise).unwrap();
+    assert_eq!(
+        cli_ok(&control.url, &["publish", "big", big.to_str().unwrap()]).trim(),
+        "1"
+    );
+    let (ok, _, err) = cli(
+        &control.url,
+        &["associate", "big:1", "--stage", "viewer-request"],
+    );
+    assert!(!ok);
+    assert!(err.contains("may be at most 1048576 bytes"), "{err}");
+    cli_ok(
+        &control.url,
+        &["associate", "big:1", "--stage", "origin-request", "--wait"],
+    );
 
     // The edge keeps the package across a restart (from its saved state, control node gone).
     let state = dir.path().join("a");
