@@ -92,6 +92,9 @@ pub fn op_edge_node_module(#[string] name: &str) -> Result<&'static str, deno_er
         "keys" => include_str!("node/keys.js"),
         "fs" => include_str!("node/fs.js"),
         "webcrypto" => include_str!("node/webcrypto.js"),
+        "zlib" => include_str!("node/zlib.js"),
+        "string_decoder" => include_str!("node/string_decoder.js"),
+        "abort" => include_str!("node/abort.js"),
         other => {
             return Err(deno_error::JsErrorBox::generic(format!(
                 "no runtime module {other}"

@@ -229,52 +229,26 @@
     swap16() { return this.#swap(2); }
     swap32() { return this.#swap(4); }
     swap64() { return this.#swap(8); }
-    readUInt8(o) { return this[this.#at(o, 1)]; }
-    readInt8(o) { return this.#dv().getInt8(this.#at(o, 1)); }
-    readUInt16BE(o) { return this.#dv().getUint16(this.#at(o, 2)); }
-    readUInt16LE(o) { return this.#dv().getUint16(this.#at(o, 2), true); }
-    readInt16BE(o) { return this.#dv().getInt16(this.#at(o, 2)); }
-    readInt16LE(o) { return this.#dv().getInt16(this.#at(o, 2), true); }
-    readUInt32BE(o) { return this.#dv().getUint32(this.#at(o, 4)); }
-    readUInt32LE(o) { return this.#dv().getUint32(this.#at(o, 4), true); }
-    readInt32BE(o) { return this.#dv().getInt32(this.#at(o, 4)); }
-    readInt32LE(o) { return this.#dv().getInt32(this.#at(o, 4), true); }
-    readFloatBE(o) { return this.#dv().getFloat32(this.#at(o, 4)); }
-    readFloatLE(o) { return this.#dv().getFloat32(this.#at(o, 4), true); }
-    readDoubleBE(o) { return this.#dv().getFloat64(this.#at(o, 8)); }
-    readDoubleLE(o) { return this.#dv().getFloat64(this.#at(o, 8), true); }
-    readBigUInt64BE(o) { return this.#dv().getBigUint64(this.#at(o, 8)); }
-    readBigUInt64LE(o) { return this.#dv().getBigUint64(this.#at(o, 8), true); }
-    readBigInt64BE(o) { return this.#dv().getBigInt64(this.#at(o, 8)); }
-    readBigInt64LE(o) { return this.#dv().getBigInt64(this.#at(o, 8), true); }
     readUIntBE(o, n) { let v = 0; o = this.#at(o, n); for (let i = 0; i < n; i++) v = v * 256 + this[o + i]; return v; }
     readUIntLE(o, n) { let v = 0; o = this.#at(o, n); for (let i = n - 1; i >= 0; i--) v = v * 256 + this[o + i]; return v; }
     readIntBE(o, n) { const v = this.readUIntBE(o, n); return v >= 2 ** (8 * n - 1) ? v - 2 ** (8 * n) : v; }
     readIntLE(o, n) { const v = this.readUIntLE(o, n); return v >= 2 ** (8 * n - 1) ? v - 2 ** (8 * n) : v; }
-    #write(setter, size, min, max, value, o, le) {
-      this.#checkInt(value, min, max, size);
-      o = this.#at(o, size);
-      this.#dv()[setter](o, value, le);
-      return o + size;
+    // The fixed-size reads and writes (readUInt16BE, writeDoubleLE, …), made from one table.
+    static _numeric(name, size, type, min, max) {
+      const get = `get${type}`, set = `set${type}`;
+      for (const [suffix, le] of size === 1 ? [["", false]] : [["BE", false], ["LE", true]]) {
+        Object.defineProperty(FastBuffer.prototype, `read${name}${suffix}`, { value: function (o) { return this.#dv()[get](this.#at(o, size), le); }, writable: true, configurable: true });
+        Object.defineProperty(FastBuffer.prototype, `write${name}${suffix}`, {
+          value: function (v, o) {
+            if (min !== undefined) this.#checkInt(v, min, max, size);
+            o = this.#at(o, size);
+            this.#dv()[set](o, v, le);
+            return o + size;
+          },
+          writable: true, configurable: true,
+        });
+      }
     }
-    writeUInt8(v, o) { return this.#write("setUint8", 1, 0, 255, v, o); }
-    writeInt8(v, o) { return this.#write("setInt8", 1, -128, 127, v, o); }
-    writeUInt16BE(v, o) { return this.#write("setUint16", 2, 0, 65535, v, o, false); }
-    writeUInt16LE(v, o) { return this.#write("setUint16", 2, 0, 65535, v, o, true); }
-    writeInt16BE(v, o) { return this.#write("setInt16", 2, -32768, 32767, v, o, false); }
-    writeInt16LE(v, o) { return this.#write("setInt16", 2, -32768, 32767, v, o, true); }
-    writeUInt32BE(v, o) { return this.#write("setUint32", 4, 0, 4294967295, v, o, false); }
-    writeUInt32LE(v, o) { return this.#write("setUint32", 4, 0, 4294967295, v, o, true); }
-    writeInt32BE(v, o) { return this.#write("setInt32", 4, -2147483648, 2147483647, v, o, false); }
-    writeInt32LE(v, o) { return this.#write("setInt32", 4, -2147483648, 2147483647, v, o, true); }
-    writeFloatBE(v, o) { o = this.#at(o, 4); this.#dv().setFloat32(o, v); return o + 4; }
-    writeFloatLE(v, o) { o = this.#at(o, 4); this.#dv().setFloat32(o, v, true); return o + 4; }
-    writeDoubleBE(v, o) { o = this.#at(o, 8); this.#dv().setFloat64(o, v); return o + 8; }
-    writeDoubleLE(v, o) { o = this.#at(o, 8); this.#dv().setFloat64(o, v, true); return o + 8; }
-    writeBigUInt64BE(v, o) { o = this.#at(o, 8); this.#dv().setBigUint64(o, v); return o + 8; }
-    writeBigUInt64LE(v, o) { o = this.#at(o, 8); this.#dv().setBigUint64(o, v, true); return o + 8; }
-    writeBigInt64BE(v, o) { o = this.#at(o, 8); this.#dv().setBigInt64(o, v); return o + 8; }
-    writeBigInt64LE(v, o) { o = this.#at(o, 8); this.#dv().setBigInt64(o, v, true); return o + 8; }
     toLocaleString(enc, s, e) { return this.toString(enc, s, e); }
     toJSON() { return { type: "Buffer", data: Array.from(this) }; }
     equals(o) { return Buffer.compare(this, o) === 0; }
@@ -283,6 +257,12 @@
     subarray(s, e) { const u = Uint8Array.prototype.subarray.call(this, s, e); return new FastBuffer(u.buffer, u.byteOffset, u.byteLength); }
     write(str, offset = 0, enc = "utf8") { const b = Buffer.from(str, enc); this.set(b.subarray(0, this.length - offset), offset); return Math.min(b.length, this.length - offset); }
   }
+  for (const [name, size, type, min, max] of [
+    ["UInt8", 1, "Uint8", 0, 255], ["Int8", 1, "Int8", -128, 127], ["UInt16", 2, "Uint16", 0, 65535], ["Int16", 2, "Int16", -32768, 32767],
+    ["UInt32", 4, "Uint32", 0, 4294967295], ["Int32", 4, "Int32", -2147483648, 2147483647], ["Float", 4, "Float32"], ["Double", 8, "Float64"],
+    ["BigUInt64", 8, "BigUint64"], ["BigInt64", 8, "BigInt64"],
+  ]) FastBuffer._numeric(name, size, type, min, max);
+  delete FastBuffer._numeric;
   // Node's legacy constructor, which every Lambda Node.js runtime still accepts (with warning
   // DEP0005): `Buffer(x)` and `new Buffer(x)` are `Buffer.from(x, …)`, or for a number
   // `Buffer.alloc(x)`. Buffers are FastBuffers; `Buffer` shares their prototype and statics.
@@ -321,38 +301,6 @@
   Object.defineProperty(FastBuffer.prototype, "constructor", { value: Buffer, writable: true, configurable: true });
   Object.setPrototypeOf(Buffer, Uint8Array);
   globalThis.Buffer = Buffer;
-  // Node's StringDecoder: a UTF-8 (or UTF-16) character split across writes waits for the rest.
-  class StringDecoder {
-    #pending = new Uint8Array(0);
-    constructor(encoding = "utf8") {
-      const e = normEnc(encoding);
-      if (!Buffer.isEncoding(e)) throw Object.assign(new TypeError(`Unknown encoding: ${encoding}`), { code: "ERR_UNKNOWN_ENCODING" });
-      this.encoding = e === "binary" ? "latin1" : e === "ucs2" ? "utf16le" : e;
-    }
-    write(buf) {
-      if (typeof buf === "string") return buf;
-      let bytes = Buffer.concat([this.#pending, toBytes(buf)]);
-      let keep = 0;
-      if (this.encoding === "utf8") {
-        // Hold back a trailing sequence that is not complete yet.
-        for (let i = bytes.length - 1; i >= 0 && i >= bytes.length - 4; i--) {
-          const b = bytes[i];
-          if ((b & 0xc0) === 0x80) continue;
-          const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
-          if (bytes.length - i < need) keep = bytes.length - i;
-          break;
-        }
-      } else if (this.encoding === "utf16le") keep = bytes.length % 2;
-      else if (this.encoding === "base64") keep = bytes.length % 3;
-      this.#pending = bytes.slice(bytes.length - keep);
-      return bytes.subarray(0, bytes.length - keep).toString(this.encoding);
-    }
-    end(buf) {
-      let out = buf === undefined ? "" : this.write(buf);
-      if (this.#pending.length) { out += Buffer.from(this.#pending).toString(this.encoding); this.#pending = new Uint8Array(0); }
-      return out;
-    }
-  }
   const toBytes = (data, enc) => typeof data === "string" ? Buffer.from(data, enc) : data instanceof Uint8Array ? data : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
 
   // ---- querystring ------------------------------------------------------------------------------
@@ -590,38 +538,6 @@
   globalThis.crypto = webCrypto;
   Object.defineProperty(globalThis, "CryptoKey", { get: () => loadWebcrypto().CryptoKey, configurable: true, enumerable: false });
 
-  // ---- zlib ------------------------------------------------------------------------------------
-  // Sync, callback and stream forms of each operation; the work is native (flate2, brotli)
-  // and done at once (a callback is called on a later tick, as Node's thread pool would).
-  const ZLIB_CONSTANTS = {
-    Z_NO_FLUSH: 0, Z_PARTIAL_FLUSH: 1, Z_SYNC_FLUSH: 2, Z_FULL_FLUSH: 3, Z_FINISH: 4, Z_OK: 0, Z_STREAM_END: 1,
-    Z_NO_COMPRESSION: 0, Z_BEST_SPEED: 1, Z_BEST_COMPRESSION: 9, Z_DEFAULT_COMPRESSION: -1,
-    BROTLI_OPERATION_PROCESS: 0, BROTLI_OPERATION_FLUSH: 1, BROTLI_OPERATION_FINISH: 2,
-    BROTLI_PARAM_MODE: 0, BROTLI_MODE_GENERIC: 0, BROTLI_MODE_TEXT: 1, BROTLI_PARAM_QUALITY: 1, BROTLI_MIN_QUALITY: 0, BROTLI_MAX_QUALITY: 11, BROTLI_DEFAULT_QUALITY: 11,
-    BROTLI_PARAM_LGWIN: 2, BROTLI_PARAM_SIZE_HINT: 5,
-  };
-  const levelOf = (kind, opts) => kind === "brotliCompress" ? (opts?.params?.[ZLIB_CONSTANTS.BROTLI_PARAM_QUALITY] ?? -1) : (opts?.level ?? -1);
-  const zsync = (kind) => (data, opts) => Buffer.from(ops.op_edge_zlib(kind, toBytes(typeof data === "string" ? Buffer.from(data) : data), levelOf(kind, opts)));
-  const zcallback = (kind) => (data, opts, cb) => {
-    if (typeof opts === "function") { cb = opts; opts = undefined; }
-    let out, failure = null;
-    try { out = zsync(kind)(data, opts); } catch (e) { failure = e; }
-    queueMicrotask(() => (failure ? cb(failure) : cb(null, out)));
-  };
-  const zstream = (kind) => (opts) => {
-    const parts = [];
-    return new builtins.stream.Transform({
-      transform(chunk, enc, cb) { parts.push(chunk); cb(); },
-      flush(cb) { try { cb(null, zsync(kind)(Buffer.concat(parts), opts)); } catch (e) { cb(e); } },
-    });
-  };
-  const zlib = { constants: ZLIB_CONSTANTS, ...ZLIB_CONSTANTS };
-  for (const [name, kind, stream] of [["gzip", "gzip", "Gzip"], ["gunzip", "gunzip", "Gunzip"], ["deflate", "deflate", "Deflate"], ["inflate", "inflate", "Inflate"], ["deflateRaw", "deflateRaw", "DeflateRaw"], ["inflateRaw", "inflateRaw", "InflateRaw"], ["unzip", "unzip", "Unzip"], ["brotliCompress", "brotliCompress", "BrotliCompress"], ["brotliDecompress", "brotliDecompress", "BrotliDecompress"]]) {
-    zlib[`${name}Sync`] = zsync(kind);
-    zlib[name] = zcallback(kind);
-    zlib[`create${stream}`] = zstream(kind);
-  }
-
   // ---- fetch (origin stages only) ----------------------------------------------------------------
   class Headers {
     #m = new Map();
@@ -649,59 +565,19 @@
   }
   globalThis.Headers = Headers;
   globalThis.Response = Response;
-  // AbortController and AbortSignal, as WHATWG defines them (an EventTarget-like signal).
-  class AbortSignal {
-    #aborted = false; #reason = undefined; #listeners = []; #onabort = null;
-    // An event handler attribute takes its place among the listeners when first set (DOM).
-    get onabort() { return this.#onabort; }
-    set onabort(fn) {
-      if (this.#onabort === null && fn !== null) this.#listeners.push([(e) => typeof this.#onabort === "function" && this.#onabort.call(this, e), false, true]);
-      this.#onabort = typeof fn === "function" ? fn : null;
-    }
-    get aborted() { return this.#aborted; }
-    get reason() { return this.#reason; }
-    throwIfAborted() { if (this.#aborted) throw this.#reason; }
-    addEventListener(type, fn, opts) { if (type === "abort") this.#listeners.push([fn, !!(opts && opts.once)]); }
-    removeEventListener(type, fn) { this.#listeners = this.#listeners.filter(([f]) => f !== fn); }
-    _abort(reason) {
-      if (this.#aborted) return;
-      this.#aborted = true;
-      this.#reason = reason === undefined ? new DOMException("This operation was aborted", "AbortError") : reason;
-      const event = { type: "abort", target: this };
-      for (const [fn, once] of [...this.#listeners]) { if (once) this.removeEventListener("abort", fn); fn.call(this, event); }
-    }
-    static abort(reason) { const c = new AbortController(); c.abort(reason); return c.signal; }
-    static timeout(ms) { const c = new AbortController(); setTimeout(() => c.abort(new DOMException("The operation was aborted due to timeout", "TimeoutError")), ms); return c.signal; }
-    get [Symbol.toStringTag]() { return "AbortSignal"; }
+  // AbortController, AbortSignal and Request (node/abort.js) are made when first touched: lazy
+  // accessors on the global, as Node defines its web globals.
+  let web = null;
+  const loadWeb = () => (web ??= makeNodeModule("abort")({ Headers, core, toBytes }));
+  for (const name of ["AbortController", "AbortSignal", "Request"]) {
+    Object.defineProperty(globalThis, name, {
+      get: () => loadWeb()[name],
+      set(value) { Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false }); },
+      configurable: true, enumerable: false,
+    });
   }
-  class AbortController {
-    #signal = new AbortSignal();
-    get signal() { return this.#signal; }
-    abort(reason) { this.#signal._abort(reason); }
-    get [Symbol.toStringTag]() { return "AbortController"; }
-  }
-  globalThis.AbortController = AbortController;
-  globalThis.AbortSignal = AbortSignal;
-  // A fetch Request: what `fetch(request)` and code that builds one reads.
-  class Request {
-    constructor(input, init = {}) {
-      const from = input instanceof Request ? input : null;
-      this.url = from ? from.url : new URL(String(input)).href;
-      this.method = String(init.method ?? from?.method ?? "GET").toUpperCase();
-      this.headers = new Headers(init.headers ?? from?.headers);
-      this.signal = init.signal ?? from?.signal ?? new AbortController().signal;
-      this.redirect = init.redirect ?? "follow";
-      this._body = init.body ?? from?._body ?? null;
-      if (this._body !== null && (this.method === "GET" || this.method === "HEAD")) throw new TypeError("Request with GET/HEAD method cannot have body.");
-    }
-    async text() { return this._body === null ? "" : typeof this._body === "string" ? this._body : core.decode(toBytes(this._body)); }
-    async json() { return JSON.parse(await this.text()); }
-    async arrayBuffer() { const b = toBytes(this._body ?? new Uint8Array(0)); return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength); }
-    clone() { return new Request(this); }
-  }
-  globalThis.Request = Request;
   globalThis.fetch = async (input, init = {}) => {
-    if (input instanceof Request) init = { method: input.method, headers: input.headers, body: input._body, signal: input.signal, ...init };
+    if (web !== null && input instanceof web.Request) init = { method: input.method, headers: input.headers, body: input._body, signal: input.signal, ...init };
     const target = new URL(input instanceof URL ? input.href : String(input.url ?? input));
     init.signal?.throwIfAborted();
     const headers = [];
@@ -1039,9 +915,8 @@
   globalThis.process = process;
 
   const builtins = {
-    buffer: { Buffer, SlowBuffer: Buffer, kMaxLength: 2 ** 32, kStringMaxLength: 536870888, constants: { MAX_LENGTH: 2 ** 32, MAX_STRING_LENGTH: 536870888 }, INSPECT_MAX_BYTES: 50, atob: globalThis.atob, btoa: globalThis.btoa }, crypto, events: EventEmitter, path, "path/posix": path, querystring, url, util, zlib, process,
+    buffer: { Buffer, SlowBuffer: Buffer, kMaxLength: 2 ** 32, kStringMaxLength: 536870888, constants: { MAX_LENGTH: 2 ** 32, MAX_STRING_LENGTH: 536870888 }, INSPECT_MAX_BYTES: 50, atob: globalThis.atob, btoa: globalThis.btoa }, crypto, events: EventEmitter, path, "path/posix": path, querystring, url, util, process,
     timers: { setTimeout, setInterval, setImmediate, clearTimeout, clearInterval, clearImmediate },
-    string_decoder: { StringDecoder },
   };
   // ---- Node modules made on first use ---------------------------------------------------
   // The larger modules (node/*.js) are compiled and built only when a function first asks
@@ -1058,6 +933,8 @@
     os: lazyModule("os", (f) => f(helpers)),
     http: lazyModule("http", (f) => f(helpers)),
     fs: lazyModule("fs", (f) => f({ ...helpers, path })),
+    zlib: lazyModule("zlib", (f) => f({ ...helpers, toBytes })),
+    string_decoder: lazyModule("string_decoder", (f) => f({ ...helpers, toBytes })),
   };
   const lazyGetters = {
     stream: () => made.stream(),
@@ -1066,6 +943,8 @@
     "assert/strict": () => made.assert().strict,
     os: () => made.os(),
     fs: () => made.fs(),
+    zlib: () => made.zlib(),
+    string_decoder: () => made.string_decoder(),
     "fs/promises": () => made.fs().promises,
     http: (() => { let m; return () => (m ??= made.http()("http:")); })(),
     https: (() => { let m; return () => (m ??= made.http()("https:")); })(),
