@@ -436,3 +436,49 @@ async fn jwt_auth_admits_only_valid_rs256_tokens() {
     // Only the two admitted viewers reached the origin.
     assert_eq!(origin.total().await, 2);
 }
+
+#[tokio::test]
+async fn a_config_file_names_a_package_and_its_handler() {
+    // Lambda's layout with a handler in a subfolder, a zip of it, and `Handler` next to `File`.
+    let dir = tempfile::tempdir().unwrap();
+    let pkg = dir.path().join("pkg");
+    std::fs::create_dir_all(pkg.join("src")).unwrap();
+    std::fs::write(pkg.join("package.json"), r#"{"type":"module"}"#).unwrap();
+    std::fs::write(
+        pkg.join("src/greeting.js"),
+        "export const word = 'packaged';\n",
+    )
+    .unwrap();
+    std::fs::write(
+        pkg.join("src/app.js"),
+        "import { word } from './greeting.js';\nexport const main = async (event) => {\n  const r = event.Records[0].cf.response;\n  r.headers['x-from'] = [{ value: word }];\n  return r;\n};\n",
+    )
+    .unwrap();
+    let origin = origin();
+    let mut toml = NodeToml::for_origin(&origin);
+    toml = toml.function("viewer-response", pkg.to_str().unwrap());
+    let text = toml.text().replace(
+        &format!("File = \"{}\"", pkg.display()),
+        &format!("File = \"{}\"\nHandler = \"src/app.main\"", pkg.display()),
+    );
+    assert!(text.contains("Handler = \"src/app.main\""), "{text}");
+    let (edge, _cfg) = edge_with_config(&text, &[]);
+    let r = get(&format!("{}/x", edge.base)).await;
+    assert_eq!(r.header("x-from"), "packaged");
+    // The wrong handler in the same file is refused at start, naming it.
+    let bad = text.replace("src/app.main", "src/app.handler");
+    let path = write_temp(&bad);
+    let e = Proc::try_spawn(&[
+        "node",
+        "--listen",
+        "127.0.0.1:0",
+        "--config",
+        path.to_str().unwrap(),
+    ])
+    .err()
+    .expect("refused");
+    assert!(
+        e.contains("src/app.handler is undefined or not exported"),
+        "{e}"
+    );
+}
