@@ -468,15 +468,7 @@ async fn a_config_file_names_a_package_and_its_handler() {
     // The wrong handler in the same file is refused at start, naming it.
     let bad = text.replace("src/app.main", "src/app.handler");
     let path = write_temp(&bad);
-    let e = Proc::try_spawn(&[
-        "node",
-        "--listen",
-        "127.0.0.1:0",
-        "--config",
-        path.to_str().unwrap(),
-    ])
-    .err()
-    .expect("refused");
+    let e = config_refused(&path);
     assert!(
         e.contains("src/app.handler is undefined or not exported"),
         "{e}"

@@ -397,15 +397,7 @@ IncludeBody = true
 "#
     );
     let path = write_temp(&cfg);
-    let e = Proc::try_spawn(&[
-        "node",
-        "--listen",
-        "127.0.0.1:0",
-        "--config",
-        path.to_str().unwrap(),
-    ])
-    .err()
-    .expect("refused");
+    let e = config_refused(&path);
     assert!(
         e.contains(
             "The IncludeBody option can only be used with viewer-request or origin-request events."

@@ -242,15 +242,7 @@ HeaderBehavior = "whitelist"
 Headers = ["CloudFront-Viewer-Address"]
 "#;
     let path = write_temp(cfg);
-    let e = Proc::try_spawn(&[
-        "node",
-        "--listen",
-        "127.0.0.1:0",
-        "--config",
-        path.to_str().unwrap(),
-    ])
-    .err()
-    .expect("refused");
+    let e = config_refused(&path);
     assert!(
         e.contains("can only be added by an origin request policy"),
         "{e}"

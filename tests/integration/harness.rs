@@ -200,6 +200,19 @@ pub fn edge_with_config(toml: &str, extra: &[&str]) -> (Edge, tempfile::TempPath
     (edge_with_config_file(&path, extra), path)
 }
 
+/// What `edge node --config PATH` says when it refuses to start (it must refuse).
+pub fn config_refused(path: &std::path::Path) -> String {
+    Proc::try_spawn(&[
+        "node",
+        "--listen",
+        "127.0.0.1:0",
+        "--config",
+        path.to_str().unwrap(),
+    ])
+    .err()
+    .expect("the node refuses this configuration")
+}
+
 /// `edge node --config PATH` plus `extra` arguments.
 pub fn edge_with_config_file(path: &std::path::Path, extra: &[&str]) -> Edge {
     let p = path.to_str().unwrap();

@@ -129,6 +129,28 @@ pub fn op_edge_verify(
         .is_ok())
 }
 
+/// The RSA key pair a private-key PEM (`label`, `der`) holds, or `None` for another kind of
+/// private key; `not_private` ends the message for a PEM that is no private key.
+fn rsa_private(
+    label: &str,
+    der: &[u8],
+    not_private: &str,
+) -> Result<Option<signature::RsaKeyPair>, JsErrorBox> {
+    let pair = match label {
+        "RSA PRIVATE KEY" => signature::RsaKeyPair::from_der(der),
+        "PRIVATE KEY" => {
+            let (_, inner, _) = tlv(der).ok_or_else(|| bad("the private key is not DER"))?;
+            if !contains(inner, RSA_OID) {
+                return Ok(None);
+            }
+            signature::RsaKeyPair::from_pkcs8(der)
+        }
+        other => return Err(bad(format!("a {other} {not_private}"))),
+    };
+    pair.map(Some)
+        .map_err(|e| bad(format!("the RSA private key: {e}")))
+}
+
 #[op2]
 #[buffer]
 pub fn op_edge_sign(
@@ -140,16 +162,7 @@ pub fn op_edge_sign(
     let hash = hash_of(alg)?;
     let (label, der) = pem(key)?;
     let rng = ring::rand::SystemRandom::new();
-    let rsa = match label.as_str() {
-        "RSA PRIVATE KEY" => Some(signature::RsaKeyPair::from_der(&der)),
-        "PRIVATE KEY" => {
-            let (_, inner, _) = tlv(&der).ok_or_else(|| bad("the private key is not DER"))?;
-            contains(inner, RSA_OID).then(|| signature::RsaKeyPair::from_pkcs8(&der))
-        }
-        other => return Err(bad(format!("a {other} cannot sign; give a private key"))),
-    };
-    if let Some(pair) = rsa {
-        let pair = pair.map_err(|e| bad(format!("the RSA private key: {e}")))?;
+    if let Some(pair) = rsa_private(&label, &der, "cannot sign; give a private key")? {
         let padding: &dyn signature::RsaEncoding = match hash {
             256 => &signature::RSA_PKCS1_SHA256,
             384 => &signature::RSA_PKCS1_SHA384,
@@ -350,16 +363,7 @@ pub fn op_edge_jwk_spki(
 pub fn op_edge_private_key(#[string] pem_text: &str) -> Result<PublicKeyInfo, JsErrorBox> {
     let (label, der_bytes) = pem(pem_text)?;
     let rng = ring::rand::SystemRandom::new();
-    let rsa = match label.as_str() {
-        "RSA PRIVATE KEY" => Some(signature::RsaKeyPair::from_der(&der_bytes)),
-        "PRIVATE KEY" => {
-            let (_, inner, _) = tlv(&der_bytes).ok_or_else(|| bad("the private key is not DER"))?;
-            contains(inner, RSA_OID).then(|| signature::RsaKeyPair::from_pkcs8(&der_bytes))
-        }
-        other => return Err(bad(format!("a {other} is not a private key"))),
-    };
-    if let Some(pair) = rsa {
-        let pair = pair.map_err(|e| bad(format!("the RSA private key: {e}")))?;
+    if let Some(pair) = rsa_private(&label, &der_bytes, "is not a private key")? {
         return describe(Kind::Rsa, pair.public().as_ref().to_vec());
     }
     let (_, inner, _) = tlv(&der_bytes).ok_or_else(|| bad("the private key is not DER"))?;
