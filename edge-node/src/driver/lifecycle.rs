@@ -46,10 +46,10 @@ impl Worker {
         let Some(current) = self.current.borrow().clone() else {
             return;
         };
-        let mut keep: Vec<String> = current.functions().iter().map(|c| c.key()).collect();
+        let mut keep: Vec<String> = current.functions().iter().map(|c| c.key().to_string()).collect();
         let pending = self.pending.borrow();
         for c in retired.iter().chain(pending.iter()) {
-            keep.extend(c.functions().iter().map(|f| f.key()));
+            keep.extend(c.functions().iter().map(|f| f.key().to_string()));
         }
         if self.runner.loaded().iter().any(|k| !keep.contains(k)) {
             self.runner.retain(&keep);
@@ -95,7 +95,7 @@ mod tests {
             w.retire(one.clone(), Arc::new((*one).clone()));
             w.load_functions(&two).await.unwrap();
             w.collect_retired();
-            let key = two.functions()[0].key();
+            let key = two.functions()[0].key().to_string();
             assert!(w.runner.loaded().contains(&key), "pending version dropped");
             w.retire(two.clone(), one.clone());
             drop(one);

@@ -690,7 +690,15 @@ impl Isolate {
         if slice.is_some() {
             ctx.held = Some(Vec::new());
         }
-        self.rt.op_state().borrow_mut().put(ctx);
+        {
+            // Replaced in place: no new allocation in the op state per call.
+            let state = self.rt.op_state();
+            let mut state = state.borrow_mut();
+            match state.try_borrow_mut::<LogContext>() {
+                Some(c) => *c = ctx,
+                None => state.put(ctx),
+            }
+        }
         let slot = self.slot.clone();
         let guard = watchdog.arm_sliced(&slot, slice, deadline);
         let fast = {
@@ -707,12 +715,11 @@ impl Isolate {
             };
             let t = v8::Number::new(scope, timeout_ms as f64);
             let f = v8::Local::new(scope, &self.internals.invoke);
+            // `invoke` runs the microtasks and returns the outcome if the handler settled.
             match f.call(scope, recv, &[e.into(), p.into(), r.into(), t.into()]) {
                 None => Err(()),
-                Some(_) => {
-                    scope.perform_microtask_checkpoint();
-                    Ok(take(scope, &self.internals.take))
-                }
+                Some(v) if v.is_string() => Ok(Some(v.to_rust_string_lossy(scope))),
+                Some(_) => Ok(None),
             }
         };
         if guard.sliced() {

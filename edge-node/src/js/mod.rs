@@ -63,6 +63,12 @@ pub struct FunctionCode {
     pub package: Package,
     /// Where the code came from (for messages).
     pub file: String,
+    /// `name:version:sha256`, made once: pools are keyed by it on every call.
+    key: String,
+}
+
+fn pool_key(name: &str, version: u64, sha256: &str) -> String {
+    format!("{name}:{version}:{sha256}")
 }
 
 impl FunctionCode {
@@ -76,10 +82,12 @@ impl FunctionCode {
         let source: Arc<str> = source.into();
         let file = file.into();
         let bytes = Bytes::from(source.as_bytes().to_vec());
+        let (name, sha256) = (name.into(), sha256_hex(&bytes));
         FunctionCode {
-            name: name.into(),
+            key: pool_key(&name, version, &sha256),
+            name,
             version,
-            sha256: sha256_hex(&bytes),
+            sha256,
             package: Package::single(&file, bytes.clone()),
             bytes,
             file,
@@ -95,10 +103,12 @@ impl FunctionCode {
     ) -> Result<FunctionCode, String> {
         let file = file.into();
         let package = Package::from_bytes(&file, bytes.clone())?;
+        let (name, sha256) = (name.into(), sha256_hex(&bytes));
         Ok(FunctionCode {
-            name: name.into(),
+            key: pool_key(&name, version, &sha256),
+            name,
             version,
-            sha256: sha256_hex(&bytes),
+            sha256,
             package,
             bytes,
             file,
@@ -107,8 +117,10 @@ impl FunctionCode {
 
     /// The same code under another name.
     pub fn renamed(&self, name: impl Into<String>) -> FunctionCode {
+        let name = name.into();
         FunctionCode {
-            name: name.into(),
+            key: pool_key(&name, self.version, &self.sha256),
+            name,
             version: self.version,
             sha256: self.sha256.clone(),
             bytes: self.bytes.clone(),
@@ -118,8 +130,8 @@ impl FunctionCode {
     }
 
     /// Pools are keyed by this: the same code under the same name shares isolates.
-    pub fn key(&self) -> String {
-        format!("{}:{}:{}", self.name, self.version, self.sha256)
+    pub fn key(&self) -> &str {
+        &self.key
     }
 }
 
@@ -371,12 +383,11 @@ impl Runner {
 
     /// Loads (and warms) `code` unless it is loaded already.
     pub async fn load(&self, code: &Arc<FunctionCode>) -> Result<(), FnError> {
-        let key = code.key();
-        if self.pools.borrow().contains_key(&key) {
+        if self.pools.borrow().contains_key(code.key()) {
             return Ok(());
         }
         let pool = self.new_pool(code).await?;
-        self.pools.borrow_mut().insert(key, pool);
+        self.pools.borrow_mut().insert(code.key().to_string(), pool);
         Ok(())
     }
 
@@ -399,7 +410,7 @@ impl Runner {
         for code in codes {
             let pool = self.new_pool(&code).await?;
             created += pool.idle.borrow().len();
-            self.pools.borrow_mut().insert(code.key(), pool);
+            self.pools.borrow_mut().insert(code.key().to_string(), pool);
         }
         Ok(created)
     }
@@ -429,13 +440,12 @@ impl Runner {
         parts: &str,
         request_id: &str,
     ) -> Result<Outcome, FnError> {
-        let key = code.key();
         let pool = self
             .pools
             .borrow()
-            .get(&key)
+            .get(code.key())
             .cloned()
-            .ok_or_else(|| FnError::NotLoaded(key.clone()))?;
+            .ok_or_else(|| FnError::NotLoaded(code.key().to_string()))?;
         if self.inflight.fetch_add(1, Ordering::AcqRel) >= self.limits.concurrency {
             self.inflight.fetch_sub(1, Ordering::AcqRel);
             return Err(FnError::Throttled);
@@ -486,8 +496,8 @@ impl Runner {
         call: Call<'_>,
     ) -> Result<Returned, FnError> {
         self.load(code).await?;
-        let pool = self.pools.borrow().get(&code.key()).cloned();
-        let pool = pool.ok_or_else(|| FnError::NotLoaded(code.key()))?;
+        let pool = self.pools.borrow().get(code.key()).cloned();
+        let pool = pool.ok_or_else(|| FnError::NotLoaded(code.key().to_string()))?;
         self.run(&pool, call, None).await
     }
 

@@ -1136,33 +1136,49 @@
   // parts it never read are left out of the result and the leading digit says whether that
   // object's headers were among them (1): the node keeps what it sent instead of parsing it
   // back and checking it again.
+  //
+  // The call floor: what does not belong to one call is made once per isolate — the context's
+  // methods (which act on the call whose context they are on, through `this.done`), the
+  // promise handlers and the outcome functions; per call there is the event, the context
+  // literal and one callback. `invoke` runs the microtasks itself and returns the outcome when
+  // the handler has settled by then (null when it has not), so a call is one entry into JS.
+  const runMicrotasks = core.runMicrotasks;
+  const current = { id: 0, deadline: 0, settled: false, given: null };
+  function settle(text) {
+    state.outcome = text;
+    if (state.waiter) state.waiter();
+  }
+  function finish(id, err, result) {
+    if (id !== current.id || current.settled) return;
+    current.settled = true;
+    if (err !== null && err !== undefined) return settle("e" + describe(err));
+    let out;
+    const given = current.given;
+    try {
+      if (given !== null && result === given.object) {
+        const untouched = given.lazyHeaders && isLazy(result, "headers");
+        state.serializing = true;
+        try { out = JSON.stringify(result); } finally { state.serializing = false; }
+        return settle((untouched ? "c1" : "c0") + out);
+      }
+      out = JSON.stringify(result === undefined ? null : result);
+    } catch (e) { return settle("u" + String(e && e.message)); }
+    settle("o" + (out === undefined ? "null" : out));
+  }
+  function getRemainingTimeInMillis() { return Math.max(0, current.deadline - Date.now()); }
+  function succeed(r) { return this.done(null, r); }
+  function fail(e) { return this.done(e ?? new Error("failed")); }
+  function resolved(v) { finish(current.id, null, v); }
+  function rejected(e) { finish(current.id, e ?? new Error("the handler's promise was rejected")); }
   function invoke(eventJson, partsText, requestId, timeoutMs) {
     state.outcome = null;
     state.waiter = null;
     state.thenable = false;
-    const deadline = Date.now() + timeoutMs;
-    let settled = false;
-    let given = null;
-    const settle = (text) => {
-      state.outcome = text;
-      if (state.waiter) state.waiter();
-    };
-    const callback = (err, result) => {
-      if (settled) return;
-      settled = true;
-      if (err !== null && err !== undefined) return settle("e" + describe(err));
-      let out;
-      try {
-        if (given !== null && result === given.object) {
-          const untouched = given.lazyHeaders && isLazy(result, "headers");
-          state.serializing = true;
-          try { out = JSON.stringify(result); } finally { state.serializing = false; }
-          return settle((untouched ? "c1" : "c0") + out);
-        }
-        out = JSON.stringify(result === undefined ? null : result);
-      } catch (e) { return settle("u" + String(e && e.message)); }
-      settle("o" + (out === undefined ? "null" : out));
-    };
+    const id = ++current.id;
+    current.deadline = Date.now() + timeoutMs;
+    current.settled = false;
+    current.given = null;
+    const callback = (err, result) => finish(id, err, result);
     try {
       const event = JSON.parse(eventJson);
       if (partsText) {
@@ -1170,7 +1186,7 @@
         const req = cf.request, resp = cf.response;
         const reqLazy = lazy(req, partsText);
         const respLazy = resp ? lazy(resp, partsText) : false;
-        given = { object: resp || req, lazyHeaders: resp ? respLazy : reqLazy };
+        current.given = { object: resp || req, lazyHeaders: resp ? respLazy : reqLazy };
       }
       const c = state.context;
       // One literal of a fixed shape (cheaper than spreading the static fields in).
@@ -1183,17 +1199,19 @@
         logStreamName: c.logStreamName,
         awsRequestId: requestId,
         callbackWaitsForEmptyEventLoop: true,
-        getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-        done: callback, succeed: (r) => callback(null, r), fail: (e) => callback(e ?? new Error("failed")),
+        getRemainingTimeInMillis,
+        done: callback, succeed, fail,
       };
       const r = state.handler(event, context, callback);
       if (r !== null && (typeof r === "object" || typeof r === "function") && typeof r.then === "function") {
         state.thenable = true;
-        r.then((v) => callback(null, v), (e) => callback(e ?? new Error("the handler's promise was rejected")));
+        r.then(resolved, rejected);
       }
     } catch (e) {
       callback(e ?? new Error("the handler threw " + e));
     }
+    if (state.outcome === null) runMicrotasks();
+    return state.outcome;
   }
   // The accessors of the lazy parts, made once: on first read a part is parsed from its
   // call's parts text and the accessor turns itself into the plain value (keeping its place
