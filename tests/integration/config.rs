@@ -3,17 +3,7 @@
 use crate::harness::*;
 
 fn refused(toml: &str) -> String {
-    let path = write_temp(toml);
-    match Proc::try_spawn(&[
-        "node",
-        "--listen",
-        "127.0.0.1:0",
-        "--config",
-        path.to_str().unwrap(),
-    ]) {
-        Ok(_) => panic!("config was accepted:\n{toml}"),
-        Err(e) => e,
-    }
+    config_refused(&write_temp(toml))
 }
 
 #[test]
@@ -110,5 +100,23 @@ fn the_repository_edge_toml_is_valid() {
     assert!(
         cfg.functions().len() >= 8,
         "edge.toml demonstrates the examples"
+    );
+}
+
+#[test]
+fn config_errors_name_the_place_the_meant_name_and_the_type() {
+    let cfg = "[[distributions]]\n[[distributions.Origins]]\nId = \"o\"\nDomainName = \"127.0.0.1\"\n[distributions.Origins.CustomOriginConfig]\nHTTPPort = 70000\nOriginProtocolPolicy = \"http-only\"\n[distributions.DefaultCacheBehavior]\nTargetOriginId = \"o\"\n";
+    let e = refused(cfg);
+    assert!(
+        e.contains("line 6, column 12") && e.contains("expected an integer 0–65535"),
+        "{e}"
+    );
+    let e = refused(
+        &cfg.replace("HTTPPort = 70000", "HTTPPort = 80")
+            .replace("TargetOriginId", "TargetOriginID"),
+    );
+    assert!(
+        e.contains("line 9, column 1") && e.contains("did you mean `TargetOriginId`?"),
+        "{e}"
     );
 }

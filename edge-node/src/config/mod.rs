@@ -11,6 +11,7 @@ mod node;
 mod origins;
 mod policies;
 mod raw;
+mod teach;
 mod validate;
 
 use http::{HeaderName, Method};

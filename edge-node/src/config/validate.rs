@@ -17,11 +17,8 @@ pub fn parse_toml(text: &str) -> Result<NodeConfig> {
 /// Parses and validates a TOML configuration whose function files are relative to `base`.
 pub fn parse_toml_in(text: &str, base: &Path) -> Result<NodeConfig> {
     let raw: RawConfig = toml::from_str(text).map_err(|e| {
-        let field = e
-            .span()
-            .map(|s| format!("line {}", text[..s.start].lines().count().max(1)))
-            .unwrap_or_else(|| "file".into());
-        NodeError::config(field, e.message().to_string())
+        let (place, message) = super::teach::explain(text, &e);
+        NodeError::config(place, message)
     })?;
     validate(raw, base)
 }
@@ -31,8 +28,10 @@ pub fn parse_toml_in(text: &str, base: &Path) -> Result<NodeConfig> {
 /// versions through [`associate`]). No distribution at all is allowed: a new control node has
 /// none yet.
 pub fn parse_distributions(text: &str) -> Result<NodeConfig> {
-    let raw: RawConfig = toml::from_str(text)
-        .map_err(|e| NodeError::config("distributions", e.message().to_string()))?;
+    let raw: RawConfig = toml::from_str(text).map_err(|e| {
+        let (place, message) = super::teach::explain(text, &e);
+        NodeError::config(format!("distributions, {place}"), message)
+    })?;
     for (i, d) in raw.distributions.iter().enumerate() {
         let behaviors = d.default_cache_behavior.iter().chain(&d.cache_behaviors);
         if behaviors

@@ -46,7 +46,11 @@ impl Worker {
         let Some(current) = self.current.borrow().clone() else {
             return;
         };
-        let mut keep: Vec<String> = current.functions().iter().map(|c| c.key().to_string()).collect();
+        let mut keep: Vec<String> = current
+            .functions()
+            .iter()
+            .map(|c| c.key().to_string())
+            .collect();
         let pending = self.pending.borrow();
         for c in retired.iter().chain(pending.iter()) {
             keep.extend(c.functions().iter().map(|f| f.key().to_string()));
