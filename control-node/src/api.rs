@@ -57,13 +57,9 @@ async fn handle(control: &Control, req: Request<Incoming>) -> Response<Full<Byte
             } else {
                 tracing::info!(%method, %path, error = %e, "control API refused");
             }
-            let message = match &e {
-                ControlError::Invalid { message, .. } => message.clone(),
-                other => other.to_string(),
-            };
             reply(
                 e.status_code(),
-                &json!({"error": {"code": e.code(), "message": message}}),
+                &json!({"error": {"code": e.code(), "message": e.message()}}),
             )
         }
     }

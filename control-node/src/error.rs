@@ -18,6 +18,16 @@ pub enum ControlError {
 }
 
 impl ControlError {
+    /// The message without the code (the API sends them apart).
+    pub fn message(&self) -> String {
+        match self {
+            ControlError::Invalid { message, .. } => message.clone(),
+            ControlError::NotFound(what) => format!("{what} not found"),
+            ControlError::Conflict(m) | ControlError::TooLarge(m) => m.clone(),
+            other => other.to_string(),
+        }
+    }
+
     pub fn invalid(code: &'static str, message: impl Into<String>) -> ControlError {
         ControlError::Invalid {
             code,

@@ -494,3 +494,30 @@ pub async fn deploy(client: &Client, path: &Path, rewrite: PortRewrite) -> Resul
         functions,
     })
 }
+
+/// A next step for an error, where one helps.
+pub fn hint(e: &anyhow::Error) -> Option<String> {
+    use edge_client::control::{ApiError, Unreachable};
+    if e.downcast_ref::<Unreachable>().is_some() {
+        return Some(
+            "start one with `edge up` (or `edge control`), or point --control / EDGE_CONTROL at it"
+                .into(),
+        );
+    }
+    let api = e.downcast_ref::<ApiError>()?;
+    match api.code.as_str() {
+        "ResourceNotFoundException" => {
+            let what = api.message.strip_suffix(" not found")?;
+            if let Some(v) = what.strip_prefix("function version ") {
+                let name = v.split(':').next().unwrap_or(v);
+                Some(format!("`edge versions {name}` lists the published versions (`edge publish` prints the version it made, or the newest when the code is unchanged)"))
+            } else {
+                what.strip_prefix("function ").map(|name| {
+                    format!("publish it first: `edge publish {name} PATH`")
+                })
+            }
+        }
+        "Unauthorized" => Some("the token is missing or wrong: --token or EDGE_TOKEN (`edge up` writes the URL and token to .edge/control.json)".into()),
+        _ => None,
+    }
+}

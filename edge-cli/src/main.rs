@@ -117,13 +117,13 @@ fn main() {
     if let Err(e) = result {
         // A function's failed verdict (`edge invoke`) was printed already: exit 1; anything
         // else is an error of ours or of the input: say it, exit 2. Logs are flushed first.
-        let code = match e.downcast_ref::<invoke::Failed>() {
-            Some(_) => 1,
-            None => {
-                eprintln!("edge: {e:#}");
-                2
+        let code = exit_code(&e);
+        if code != 1 {
+            eprintln!("edge: {e:#}");
+            if let Some(h) = ctl::hint(&e) {
+                eprintln!("hint: {h}");
             }
-        };
+        }
         drop(log);
         std::process::exit(code);
     }
@@ -203,5 +203,24 @@ pub(crate) async fn wait_for_signal() {
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}
+    }
+}
+
+/// How `edge` exits (README: "Exit codes"): 0 done; 1 a function's result CloudFront would
+/// refuse (`edge invoke`); 2 bad input (arguments, files, configuration, events); 3 the
+/// control node refused the request (its AWS error code is printed); 4 the control node could
+/// not be reached.
+fn exit_code(e: &anyhow::Error) -> i32 {
+    if e.downcast_ref::<invoke::Failed>().is_some() {
+        1
+    } else if e.downcast_ref::<edge_client::control::ApiError>().is_some() {
+        3
+    } else if e
+        .downcast_ref::<edge_client::control::Unreachable>()
+        .is_some()
+    {
+        4
+    } else {
+        2
     }
 }

@@ -2,7 +2,7 @@
 //! CLI, `edge up` and the benchmarks. It depends on nothing else of ours, so a program that
 //! drives a cluster links only this.
 
-use anyhow::{anyhow, Result};
+use anyhow::Result;
 use bytes::Bytes;
 use http::{Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
@@ -42,6 +42,34 @@ pub struct ClusterStatus {
     pub edges: Vec<EdgeStatus>,
 }
 
+/// The control API refused a request: its AWS-style error code and message.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// The control node did not answer (not running, wrong address, or too slow).
+#[derive(Debug, Clone)]
+pub struct Unreachable(pub String);
+
+impl std::fmt::Display for Unreachable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Unreachable {}
+
 #[derive(Clone)]
 pub struct Client {
     base: String,
@@ -78,22 +106,35 @@ impl Client {
         let resp = tokio::time::timeout(std::time::Duration::from_secs(60), self.http.request(req))
             .await
             .map_err(|_| {
-                anyhow!(
+                Unreachable(format!(
                     "the control node at {} did not answer within 60 s",
                     self.base
-                )
+                ))
             })?
-            .map_err(|e| anyhow!("cannot reach the control node at {}: {e}", self.base))?;
+            .map_err(|e| {
+                Unreachable(format!(
+                    "cannot reach the control node at {}: {e}",
+                    self.base
+                ))
+            })?;
         let status = resp.status();
         let bytes = resp.into_body().collect().await?.to_bytes();
         if !status.is_success() {
             let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-            let code = v["error"]["code"].as_str().unwrap_or("");
+            let code = v["error"]["code"]
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("HTTP {status} on {method} {path}"));
             let message = v["error"]["message"]
                 .as_str()
                 .map(str::to_string)
                 .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
-            return Err(anyhow!("{} {path}: {status} {code}: {message}", method));
+            return Err(ApiError {
+                status: status.as_u16(),
+                code,
+                message,
+            }
+            .into());
         }
         Ok((status, bytes))
     }

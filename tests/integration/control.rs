@@ -309,9 +309,63 @@ async fn the_api_refuses_what_cloudfront_refuses() {
         &control.url,
         &["associate", "stamp:9", "--stage", "viewer-response"],
     );
+    // `edge: <AWS error code>: <message>`, a hint where one helps, and exit code 3.
     assert!(
-        !ok && err.contains("404") && err.contains("stamp:9"),
+        !ok && err.starts_with("edge: ResourceNotFoundException: function version stamp:9 not found\nhint: `edge versions stamp`"),
         "{err}"
+    );
+    let out = Command::new(EDGE)
+        .args([
+            "versions",
+            "nothing",
+            "--control",
+            &control.url,
+            "--token",
+            TOKEN,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "edge: ResourceNotFoundException: function nothing not found\nhint: publish it first"
+        ),
+        "{err}"
+    );
+    let out = Command::new(EDGE)
+        .args([
+            "versions",
+            "nothing",
+            "--control",
+            &format!("http://127.0.0.1:{}", closed_port()),
+            "--token",
+            TOKEN,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = Command::new(EDGE)
+        .args([
+            "versions",
+            "stamp",
+            "--control",
+            &control.url,
+            "--token",
+            "wrong",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("hint: the token is missing or wrong"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
     let (ok, _, err) = cli(
         &control.url,
