@@ -146,15 +146,7 @@ fn value(name: &str, g: &GeoInfo, d: &device::Device, v: &ViewerFacts<'_>) -> Op
 
 /// RFC 3986 percent-encoding of non-ASCII (and control) bytes, as CloudFront sends names.
 pub fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii() && !b.is_ascii_control() {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(s, percent_encoding::CONTROLS).to_string()
 }
 
 #[cfg(test)]
