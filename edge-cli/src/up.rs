@@ -430,38 +430,68 @@ async fn watch(
     rewrite: crate::ctl::PortRewrite,
     mut functions: Vec<crate::ctl::DeployedFn>,
 ) {
-    // A package folder changes when any file in it does.
-    fn newest(path: &std::path::Path) -> Option<std::time::SystemTime> {
-        let meta = std::fs::metadata(path).ok()?;
-        let own = meta.modified().ok();
-        if !meta.is_dir() {
-            return own;
+    use notify_debouncer_mini::notify::{RecommendedWatcher, RecursiveMode};
+    // Events from the file system (inotify and the like), debounced: an editor's save of
+    // several writes is one change.
+    let (tx, mut rx) = mpsc::unbounded_channel::<Vec<PathBuf>>();
+    let debouncer = notify_debouncer_mini::new_debouncer(
+        std::time::Duration::from_millis(150),
+        move |res: notify_debouncer_mini::DebounceEventResult| {
+            if let Ok(events) = res {
+                let _ = tx.send(events.into_iter().map(|e| e.path).collect());
+            }
+        },
+    );
+    let mut debouncer: notify_debouncer_mini::Debouncer<RecommendedWatcher> = match debouncer {
+        Ok(d) => d,
+        Err(e) => {
+            say!("cannot watch files: {e}");
+            return;
         }
-        std::fs::read_dir(path)
-            .ok()?
-            .flatten()
-            .filter_map(|e| newest(&e.path()))
-            .chain(own)
-            .max()
-    }
-    let stamp = |files: &[PathBuf]| -> Vec<Option<std::time::SystemTime>> {
-        files.iter().map(|f| newest(f)).collect()
     };
     let files = |functions: &[crate::ctl::DeployedFn]| -> Vec<PathBuf> {
         std::iter::once(config.clone())
             .chain(functions.iter().map(|f| f.file.clone()))
+            .map(|f| f.canonicalize().unwrap_or(f))
             .collect()
     };
+    // A file is watched through its folder (editors often replace a file by renaming a new one
+    // over it); a package folder with everything in it.
+    let mut watching: Vec<PathBuf> = Vec::new();
+    let mut watch_all = |debouncer: &mut notify_debouncer_mini::Debouncer<RecommendedWatcher>,
+                         files: &[PathBuf]| {
+        for f in files {
+            let (target, mode) = if f.is_dir() {
+                (f.clone(), RecursiveMode::Recursive)
+            } else {
+                (
+                    f.parent()
+                        .map(PathBuf::from)
+                        .unwrap_or_else(|| PathBuf::from(".")),
+                    RecursiveMode::NonRecursive,
+                )
+            };
+            if !watching.contains(&target) {
+                if let Err(e) = debouncer.watcher().watch(&target, mode) {
+                    say!("cannot watch {}: {e}", target.display());
+                }
+                watching.push(target);
+            }
+        }
+    };
     let mut watched = files(&functions);
-    let mut last = stamp(&watched);
+    watch_all(&mut debouncer, &watched);
     say!("watching {} files", watched.len());
-    loop {
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        let now = stamp(&watched);
-        if now == last {
+    while let Some(paths) = rx.recv().await {
+        let relevant = paths.iter().any(|p| {
+            let p = p.canonicalize().unwrap_or_else(|_| p.clone());
+            watched
+                .iter()
+                .any(|w| p == *w || (w.is_dir() && p.starts_with(w)))
+        });
+        if !relevant {
             continue;
         }
-        last = now;
         match crate::ctl::deploy(&client, &config, rewrite).await {
             Ok(d) => {
                 for f in &d.functions {
@@ -475,7 +505,7 @@ async fn watch(
                 say!("revision {} sent to every edge", d.revision);
                 functions = d.functions;
                 watched = files(&functions);
-                last = stamp(&watched);
+                watch_all(&mut debouncer, &watched);
             }
             Err(e) => say!("not deployed: {e:#}"),
         }
