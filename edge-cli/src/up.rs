@@ -551,10 +551,11 @@ async fn supervise(members: &mut [Member]) {
     }
     say!("stopping {} processes", members.len());
     for m in members.iter() {
-        if let Some(pid) = m.child.id() {
-            let _ = std::process::Command::new("kill")
-                .args(["-TERM", &pid.to_string()])
-                .status();
+        if let Some(pid) = m.child.id().and_then(|p| i32::try_from(p).ok()) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGTERM,
+            );
         }
     }
     for m in members.iter_mut() {
