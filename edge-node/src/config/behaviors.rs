@@ -46,6 +46,8 @@ pub struct Ttls {
 pub struct Behavior {
     /// `None` for the default cache behavior.
     pub path_pattern: Option<String>,
+    /// `path_pattern` compiled once (see `distribution::path_matches`).
+    pub matcher: Option<wildmatch::WildMatch>,
     pub origin: Arc<Origin>,
     /// Position of `origin` in the distribution's origins (indexes the origin clients).
     pub origin_index: usize,
@@ -240,6 +242,7 @@ pub(super) fn behavior(
         functions,
         cloudfront_key_headers,
         cloudfront_forward_headers,
+        matcher: b.path_pattern.as_deref().map(super::distribution::pattern),
         path_pattern: b.path_pattern,
         origin,
         origin_index,

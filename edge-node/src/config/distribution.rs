@@ -30,41 +30,25 @@ impl Distribution {
     /// Index in `behaviors` of the first behavior whose pattern matches `path` (the default,
     /// last, matches every path).
     pub fn behavior_index(&self, path: &str) -> usize {
+        let path = path.strip_prefix('/').unwrap_or(path);
         self.behaviors
             .iter()
-            .position(|b| {
-                b.path_pattern
-                    .as_deref()
-                    .is_none_or(|p| path_matches(p, path))
-            })
+            .position(|b| b.matcher.as_ref().is_none_or(|m| m.matches(path)))
             .unwrap_or(self.behaviors.len() - 1)
     }
 }
 
-/// CloudFront path pattern matching: case-sensitive, `*` matches any run of characters, `?`
-/// exactly one; a pattern without a leading `/` is matched as if it had one.
-pub fn path_matches(pattern: &str, path: &str) -> bool {
-    let pattern = pattern.strip_prefix('/').unwrap_or(pattern).as_bytes();
-    let path = path.strip_prefix('/').unwrap_or(path).as_bytes();
-    let (mut p, mut s) = (0, 0);
-    let (mut star, mut mark) = (None, 0);
-    while s < path.len() {
-        if p < pattern.len() && (pattern[p] == b'?' || pattern[p] == path[s]) {
-            p += 1;
-            s += 1;
-        } else if p < pattern.len() && pattern[p] == b'*' {
-            star = Some(p);
-            mark = s;
-            p += 1;
-        } else if let Some(st) = star {
-            p = st + 1;
-            mark += 1;
-            s = mark;
-        } else {
-            return false;
-        }
-    }
-    pattern[p..].iter().all(|&c| c == b'*')
+/// CloudFront path pattern matching: case-sensitive, `*` matches any run of characters
+/// (slashes too), `?` exactly one; a pattern without a leading `/` is matched as if it had one
+/// (docs/cloudfront-behaviour.md). Compiled once per behavior; paths are matched without
+/// their leading `/`.
+pub fn pattern(p: &str) -> wildmatch::WildMatch {
+    wildmatch::WildMatch::new(p.strip_prefix('/').unwrap_or(p))
+}
+
+/// Whether `path` matches the CloudFront path pattern `p`.
+pub fn path_matches(p: &str, path: &str) -> bool {
+    pattern(p).matches(path.strip_prefix('/').unwrap_or(path))
 }
 
 pub(super) fn distribution(d: RawDistribution, index: usize, base: &Path) -> Result<Distribution> {
