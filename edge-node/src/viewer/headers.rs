@@ -146,7 +146,12 @@ fn value(name: &str, g: &GeoInfo, d: &device::Device, v: &ViewerFacts<'_>) -> Op
 
 /// RFC 3986 percent-encoding of non-ASCII (and control) bytes, as CloudFront sends names.
 pub fn encode(s: &str) -> String {
-    percent_encoding::utf8_percent_encode(s, percent_encoding::CONTROLS).to_string()
+    // Through Cow: a name with nothing to encode is copied once, without the formatter.
+    std::borrow::Cow::from(percent_encoding::utf8_percent_encode(
+        s,
+        percent_encoding::CONTROLS,
+    ))
+    .into_owned()
 }
 
 #[cfg(test)]
