@@ -35,7 +35,21 @@ impl Proc {
 
     /// Starts `edge ARGS…`; `Err` carries stderr if it exits before being ready.
     pub fn try_spawn(args: &[&str]) -> Result<Proc, String> {
-        let mut child = Command::new(EDGE)
+        Self::try_spawn_in(args, None, &[])
+    }
+
+    /// `try_spawn` in directory `cwd` with `env` added.
+    pub fn try_spawn_in(
+        args: &[&str],
+        cwd: Option<&std::path::Path>,
+        env: &[(&str, &str)],
+    ) -> Result<Proc, String> {
+        let mut cmd = Command::new(EDGE);
+        if let Some(dir) = cwd {
+            cmd.current_dir(dir);
+        }
+        let mut child = cmd
+            .envs(env.iter().copied())
             .args(args)
             .env("EDGE_LOG", "info")
             .stdin(Stdio::null())

@@ -166,3 +166,124 @@ fn edge_up_logs_are_json_lines_when_asked() {
     }
     up.terminate();
 }
+
+/// What a walkthrough line's comment says the output contains, when it is a literal: an
+/// X-Cache value, a status, a path, upper-case words, JSON up to its `...`, "origin says …".
+fn promised(comment: &str) -> Option<String> {
+    let c = comment.split(" (").next().unwrap_or(comment).trim();
+    if c.starts_with('{') {
+        return Some(c.split(",...").next().unwrap_or(c).to_string());
+    }
+    let literal = c.ends_with("from cloudfront")
+        || c.starts_with('/')
+        || c.starts_with(|ch: char| ch.is_ascii_digit())
+        || c.starts_with("origin says")
+        || (!c.is_empty() && c.chars().all(|ch| ch.is_ascii_uppercase()));
+    literal.then(|| c.to_string())
+}
+
+/// The README's walkthrough, verbatim but for the ports (`edge up` here takes free ones) and
+/// the `edge` function (the test's binary instead of `cargo run`): every line succeeds (a
+/// `grep` that finds nothing fails it) and prints what its comment promises.
+#[tokio::test]
+async fn the_readme_walkthrough_runs_as_written() {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let readme = std::fs::read_to_string(repo.join("README.md")).unwrap();
+    let blocks: Vec<&str> = readme
+        .split("```sh\n")
+        .skip(1)
+        .map(|b| b.split("```").next().unwrap())
+        .collect();
+    let (tries, cli) = (blocks[1], blocks[2]);
+    assert!(
+        blocks[0].contains("./dev up") && tries.contains("curl") && cli.contains("edge publish")
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let geo = repo.join("../shared/geo");
+    let geo = geo.to_str().unwrap();
+    let up = Proc::try_spawn_in(
+        &[
+            "up",
+            "--config",
+            "edge.toml",
+            "--port",
+            "0",
+            "--origin-port",
+            "0",
+            "--control-port",
+            "0",
+            "--data-dir",
+            data.to_str().unwrap(),
+        ],
+        Some(&repo),
+        &[("EDGE_GEO_DIR", geo)],
+    )
+    .unwrap();
+    let control = up.addr("control");
+    let origin = up.addr("origin");
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("control.json")).unwrap()).unwrap();
+    let token = saved["token"].as_str().unwrap().to_string();
+    let r = get_with(
+        &format!("{control}/v1/status"),
+        &[("authorization", &format!("Bearer {token}"))],
+    )
+    .await;
+    let status: Value = serde_json::from_slice(&r.body).unwrap();
+    let mut edges: Vec<String> = status["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["url"].as_str().unwrap().to_string())
+        .collect();
+    edges.sort_by_key(|u| u.rsplit(':').next().unwrap().parse::<u16>().unwrap());
+    let ports = |line: &str| {
+        line.replace("http://127.0.0.1:8080", &edges[0])
+            .replace("http://127.0.0.1:8081", &edges[1])
+            .replace("http://127.0.0.1:9000", &origin)
+    };
+    let run = |script: &str| {
+        std::process::Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .current_dir(&repo)
+            .env("EDGE_CONTROL", &control)
+            .env("EDGE_TOKEN", &token)
+            .output()
+            .unwrap()
+    };
+    let edge_fn = format!("edge() {{ {EDGE} \"$@\"; }}");
+    let mut checked = 0;
+    for line in tries
+        .lines()
+        .chain(cli.lines())
+        .filter(|l| !l.trim().is_empty())
+    {
+        if line.starts_with("edge() {") {
+            continue;
+        }
+        let (command, comment) = match line.split_once("  # ") {
+            Some((c, m)) => (c.trim(), Some(m.trim())),
+            None => (line.trim(), None),
+        };
+        let out = run(&format!("{edge_fn}\n{}", ports(command)));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{command}\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if let Some(want) = comment.and_then(promised) {
+            assert!(
+                stdout.contains(&want),
+                "{command}: expected {want:?} in\n{stdout}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 8, "only {checked} lines had an output to check");
+}
