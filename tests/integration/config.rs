@@ -49,7 +49,7 @@ OriginProtocolPolicy = "ftp-only"
 fn missing_origin_is_refused() {
     let e = refused("[[distributions]]\n[distributions.DefaultCacheBehavior]\n");
     assert!(
-        e.contains("distributions[0].Origins: at least one origin is required"),
+        e.contains("line 1, column 1 (distributions[0].Origins): at least one origin is required"),
         "{e}"
     );
 }

@@ -16,6 +16,42 @@ pub fn explain(text: &str, err: &toml::de::Error) -> (String, String) {
     (place, teach(err.message()))
 }
 
+/// Where in `text` the field `path` (`distributions[0].Origins[1].DomainName`, as validation
+/// errors name fields) is: `line L, column C` of its key, or of the deepest part of the path
+/// that is there.
+pub fn locate(text: &str, path: &str) -> Option<String> {
+    let doc = toml_edit::ImDocument::parse(text).ok()?;
+    let mut table: &dyn toml_edit::TableLike = doc.as_table();
+    let mut at: Option<std::ops::Range<usize>> = None;
+    for seg in path.split('.') {
+        let (name, index) = match seg.split_once('[') {
+            Some((n, rest)) => (n, rest.trim_end_matches(']').parse::<usize>().ok()),
+            None => (seg, None),
+        };
+        let Some((key, item)) = table.get_key_value(name) else {
+            break;
+        };
+        at = key.span().or(at);
+        match (item, index) {
+            (toml_edit::Item::ArrayOfTables(a), Some(i)) => match a.get(i) {
+                Some(t) => {
+                    at = t.span().or(at);
+                    table = t;
+                }
+                None => break,
+            },
+            (toml_edit::Item::Table(t), None) => table = t,
+            (toml_edit::Item::Value(toml_edit::Value::InlineTable(t)), None) => table = t,
+            _ => break,
+        }
+    }
+    let span = at?;
+    let before = &text[..span.start.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    Some(format!("line {line}, column {column}"))
+}
+
 /// `message` with Rust's type names replaced and, for an unknown field, the nearest valid one.
 pub fn teach(message: &str) -> String {
     let mut out = types(message.trim());
@@ -131,6 +167,15 @@ mod tests {
         assert_eq!(
             teach("invalid type: integer `1`, expected a boolean"),
             "invalid type: integer `1`, expected true or false"
+        );
+        let text = "[[distributions]]\nId = \"A\"\n[[distributions.Origins]]\nId = \"o\"\n[[distributions.Origins]]\nId = \"p\"\n  DomainName = \"\"\n";
+        assert_eq!(
+            locate(text, "distributions[0].Origins[1].DomainName").as_deref(),
+            Some("line 7, column 3")
+        );
+        assert_eq!(
+            locate(text, "distributions[0].Origins[1].Missing").as_deref(),
+            Some("line 5, column 1")
         );
     }
 }

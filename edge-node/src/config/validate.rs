@@ -20,7 +20,24 @@ pub fn parse_toml_in(text: &str, base: &Path) -> Result<NodeConfig> {
         let (place, message) = super::teach::explain(text, &e);
         NodeError::config(place, message)
     })?;
-    validate(raw, base)
+    // A refusal names its field by path; the file's reader also gets the key's line.
+    validate(raw, base).map_err(|e| match e {
+        NodeError::Config { field, reason } => match super::teach::locate(text, &field) {
+            Some(place) => NodeError::Config {
+                field: format!("{place} ({field})"),
+                reason,
+            },
+            None => NodeError::Config { field, reason },
+        },
+        NodeError::Association { field, reason } => match super::teach::locate(text, &field) {
+            Some(place) => NodeError::Association {
+                field: format!("{place} ({field})"),
+                reason,
+            },
+            None => NodeError::Association { field, reason },
+        },
+        other => other,
+    })
 }
 
 /// Parses the distributions a control node replicates: like a configuration file, but without
