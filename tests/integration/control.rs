@@ -570,19 +570,17 @@ async fn a_package_with_node_modules_publishes_replicates_and_serves_as_one_unit
     assert_eq!(stats["paths"]["/themes/dark/page"], 1, "{stats}");
     assert_eq!(stats["paths"]["/themes/light/page"], 1, "{stats}");
 
+    // A command that must be refused: what it says.
+    let refused = |args: &[&str]| {
+        let (ok, _, err) = cli(&control.url, args);
+        assert!(!ok, "{args:?} was accepted");
+        err
+    };
     // A different Handler is a different version; a handler that names no file or export is
     // refused at publish, naming it, and nothing is stored.
-    let (ok, _, err) = cli(
-        &control.url,
-        &["publish", "theme", &pkg, "--handler", "main.handler"],
-    );
-    assert!(!ok);
+    let err = refused(&["publish", "theme", &pkg, "--handler", "main.handler"]);
     assert!(err.contains("Cannot find module 'main'"), "{err}");
-    let (ok, _, err) = cli(
-        &control.url,
-        &["publish", "theme", &pkg, "--handler", "index.nothing"],
-    );
-    assert!(!ok);
+    let err = refused(&["publish", "theme", &pkg, "--handler", "index.nothing"]);
     assert!(
         err.contains("index.nothing is undefined or not exported"),
         "{err}"
@@ -599,11 +597,7 @@ async fn a_package_with_node_modules_publishes_replicates_and_serves_as_one_unit
         "module.exports = {\n  a: 1 +,\n};\n",
     )
     .unwrap();
-    let (ok, _, err) = cli(
-        &control.url,
-        &["publish", "theme", broken.to_str().unwrap()],
-    );
-    assert!(!ok);
+    let err = refused(&["publish", "theme", broken.to_str().unwrap()]);
     assert!(
         err.contains("lib/x.js:2:") && err.contains("a: 1 +,"),
         "{err}"
@@ -614,11 +608,7 @@ async fn a_package_with_node_modules_publishes_replicates_and_serves_as_one_unit
     // A corrupt zip is refused before anything is sent.
     let corrupt = dir.path().join("corrupt.zip");
     std::fs::write(&corrupt, b"PK\x03\x04 this is not really a zip").unwrap();
-    let (ok, _, err) = cli(
-        &control.url,
-        &["publish", "theme", corrupt.to_str().unwrap()],
-    );
-    assert!(!ok);
+    let err = refused(&["publish", "theme", corrupt.to_str().unwrap()]);
     assert!(
         err.contains("corrupt.zip") && err.contains("not a readable zip"),
         "{err}"
@@ -646,11 +636,7 @@ async fn a_package_with_node_modules_publishes_replicates_and_serves_as_one_unit
         cli_ok(&control.url, &["publish", "big", big.to_str().unwrap()]).trim(),
         "1"
     );
-    let (ok, _, err) = cli(
-        &control.url,
-        &["associate", "big:1", "--stage", "viewer-request"],
-    );
-    assert!(!ok);
+    let err = refused(&["associate", "big:1", "--stage", "viewer-request"]);
     assert!(err.contains("may be at most 1048576 bytes"), "{err}");
     cli_ok(
         &control.url,

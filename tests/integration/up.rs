@@ -6,6 +6,17 @@ use serde_json::Value;
 
 /// `edge [before…] up` on free ports (control, origin, edges) with `data`, then `after…`.
 fn up_on_free_ports(before: &[&str], data: &std::path::Path, after: &[&str]) -> Proc {
+    up_on_free_ports_in(before, data, after, None, &[])
+}
+
+/// `up_on_free_ports` in directory `cwd` with `env` added.
+fn up_on_free_ports_in(
+    before: &[&str],
+    data: &std::path::Path,
+    after: &[&str],
+    cwd: Option<&std::path::Path>,
+    env: &[(&str, &str)],
+) -> Proc {
     let mut args = before.to_vec();
     let data = data.to_str().unwrap();
     args.extend([
@@ -19,7 +30,7 @@ fn up_on_free_ports(before: &[&str], data: &std::path::Path, after: &[&str]) -> 
     ]);
     args.extend(["--data-dir", data]);
     args.extend_from_slice(after);
-    Proc::spawn(&args)
+    Proc::try_spawn_in(&args, cwd, env).unwrap_or_else(|e| panic!("edge {}: {e}", args.join(" ")))
 }
 
 #[tokio::test]
@@ -205,24 +216,13 @@ async fn the_readme_walkthrough_runs_as_written() {
     let data = dir.path().join("data");
     let geo = repo.join("../shared/geo");
     let geo = geo.to_str().unwrap();
-    let up = Proc::try_spawn_in(
-        &[
-            "up",
-            "--config",
-            "edge.toml",
-            "--port",
-            "0",
-            "--origin-port",
-            "0",
-            "--control-port",
-            "0",
-            "--data-dir",
-            data.to_str().unwrap(),
-        ],
+    let up = up_on_free_ports_in(
+        &[],
+        &data,
+        &["--config", "edge.toml"],
         Some(&repo),
         &[("EDGE_GEO_DIR", geo)],
-    )
-    .unwrap();
+    );
     let control = up.addr("control");
     let origin = up.addr("origin");
     let saved: Value =
