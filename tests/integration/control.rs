@@ -314,59 +314,34 @@ async fn the_api_refuses_what_cloudfront_refuses() {
         !ok && err.starts_with("edge: ResourceNotFoundException: function version stamp:9 not found\nhint: `edge versions stamp`"),
         "{err}"
     );
-    let out = Command::new(EDGE)
-        .args([
-            "versions",
-            "nothing",
-            "--control",
-            &control.url,
-            "--token",
-            TOKEN,
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(3));
-    let err = String::from_utf8_lossy(&out.stderr);
+    // (exit code, stderr) of `edge versions NAME` against `url` with `token`.
+    let versions = |name: &str, url: &str, token: &str| {
+        let out = Command::new(EDGE)
+            .args(["versions", name, "--control", url, "--token", token])
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, err) = versions("nothing", &control.url, TOKEN);
+    assert_eq!(code, Some(3));
     assert!(
         err.contains(
             "edge: ResourceNotFoundException: function nothing not found\nhint: publish it first"
         ),
         "{err}"
     );
-    let out = Command::new(EDGE)
-        .args([
-            "versions",
-            "nothing",
-            "--control",
-            &format!("http://127.0.0.1:{}", closed_port()),
-            "--token",
-            TOKEN,
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(4),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let (code, err) = versions(
+        "nothing",
+        &format!("http://127.0.0.1:{}", closed_port()),
+        TOKEN,
     );
-    let out = Command::new(EDGE)
-        .args([
-            "versions",
-            "stamp",
-            "--control",
-            &control.url,
-            "--token",
-            "wrong",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(3));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("hint: the token is missing or wrong"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(code, Some(4), "{err}");
+    let (code, err) = versions("stamp", &control.url, "wrong");
+    assert_eq!(code, Some(3));
+    assert!(err.contains("hint: the token is missing or wrong"), "{err}");
     let (ok, _, err) = cli(
         &control.url,
         &[
