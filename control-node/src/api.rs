@@ -188,7 +188,20 @@ async fn route(control: &Control, req: Request<Incoming>) -> Result<Response<Ful
             ok(json!({"name": name, "version": "$LATEST", "sha256": sha256, "size": size}))
         }
         (&Method::POST, ["v1", "functions", name, "versions"]) => {
-            let (p, created) = control.publish(name)?;
+            let name = name.to_string();
+            let b = body(req, 64 << 10).await?;
+            let expected: Option<String> = if b.is_empty() {
+                None
+            } else {
+                let v: serde_json::Value = serde_json::from_slice(&b).map_err(|e| {
+                    ControlError::invalid(
+                        "InvalidRequest",
+                        format!("expected {{\"sha256\": \"...\"}} or no body: {e}"),
+                    )
+                })?;
+                v.get("sha256").and_then(|s| s.as_str()).map(str::to_string)
+            };
+            let (p, created) = control.publish(&name, expected.as_deref())?;
             let status = if created {
                 StatusCode::CREATED
             } else {

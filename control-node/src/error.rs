@@ -13,6 +13,10 @@ pub enum ControlError {
     Conflict(String),
     #[error("RequestEntityTooLargeException: {0}")]
     TooLarge(String),
+    /// A conditional request whose condition no longer holds (Lambda's PublishVersion with a
+    /// CodeSha256 that `$LATEST` no longer has).
+    #[error("PreconditionFailedException: {0}")]
+    PreconditionFailed(String),
     #[error("store: {0}")]
     Store(String),
 }
@@ -23,7 +27,9 @@ impl ControlError {
         match self {
             ControlError::Invalid { message, .. } => message.clone(),
             ControlError::NotFound(what) => format!("{what} not found"),
-            ControlError::Conflict(m) | ControlError::TooLarge(m) => m.clone(),
+            ControlError::Conflict(m)
+            | ControlError::TooLarge(m)
+            | ControlError::PreconditionFailed(m) => m.clone(),
             other => other.to_string(),
         }
     }
@@ -43,6 +49,7 @@ impl ControlError {
             ControlError::NotFound(_) => S::NOT_FOUND,
             ControlError::Conflict(_) => S::CONFLICT,
             ControlError::TooLarge(_) => S::PAYLOAD_TOO_LARGE,
+            ControlError::PreconditionFailed(_) => S::PRECONDITION_FAILED,
             ControlError::Store(_) => S::INTERNAL_SERVER_ERROR,
         }
     }
@@ -55,6 +62,7 @@ impl ControlError {
             ControlError::NotFound(_) => "ResourceNotFoundException",
             ControlError::Conflict(_) => "ResourceConflictException",
             ControlError::TooLarge(_) => "RequestEntityTooLargeException",
+            ControlError::PreconditionFailed(_) => "PreconditionFailedException",
             ControlError::Store(_) => "ServiceException",
         }
     }

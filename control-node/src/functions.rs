@@ -57,8 +57,11 @@ impl Control {
     }
 
     /// Publishes `$LATEST` as the next version (or returns the newest version when `$LATEST`
-    /// has not changed since, as Lambda's PublishVersion does).
-    pub fn publish(&self, name: &str) -> Result<(Published, bool)> {
+    /// has not changed since, as Lambda's PublishVersion does). With `expected` (PublishVersion's
+    /// CodeSha256), only if `$LATEST` is still that code: a publisher whose upload another one
+    /// replaced in between gets PreconditionFailedException, never a version of someone
+    /// else's code.
+    pub fn publish(&self, name: &str, expected: Option<&str>) -> Result<(Published, bool)> {
         check_name(name)?;
         self.store().tx(|tx| {
             let latest: Option<String> = tx
@@ -69,6 +72,11 @@ impl Control {
                 )
                 .ok();
             let sha = latest.ok_or_else(|| ControlError::NotFound(format!("function {name}")))?;
+            if let Some(want) = expected.filter(|w| *w != sha) {
+                return Err(ControlError::PreconditionFailed(format!(
+                    "$LATEST of {name} is no longer the code with SHA-256 {want} (it is {sha}): it was replaced after that upload; upload and publish again"
+                )));
+            }
             let versions = store::versions(tx, name)?;
             if let Some(last) = versions.last() {
                 if last.sha256 == sha {

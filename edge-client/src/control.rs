@@ -148,23 +148,42 @@ impl Client {
         Ok(serde_json::from_slice(&out)?)
     }
 
-    /// `$LATEST` := code, then publish it: the new (or unchanged newest) version.
+    /// `$LATEST` := code, then publish it: the new (or unchanged newest) version. The publish
+    /// names the uploaded code's SHA-256 (as Lambda's PublishVersion takes CodeSha256), so
+    /// when another publisher replaced `$LATEST` in between, this one uploads again rather
+    /// than taking a version of the other's code.
     pub async fn publish(&self, name: &str, code: &[u8]) -> Result<Published> {
-        self.send(
-            Method::PUT,
-            &format!("/v1/functions/{name}"),
-            "application/javascript",
-            code.to_vec(),
-        )
-        .await?;
-        let v = self
-            .json(
-                Method::POST,
-                &format!("/v1/functions/{name}/versions"),
-                None,
-            )
-            .await?;
-        Ok(serde_json::from_value(v)?)
+        let mut attempts = 0;
+        loop {
+            let (_, put) = self
+                .send(
+                    Method::PUT,
+                    &format!("/v1/functions/{name}"),
+                    "application/javascript",
+                    code.to_vec(),
+                )
+                .await?;
+            let sha: Value = serde_json::from_slice(&put)?;
+            let body = serde_json::json!({ "sha256": sha["sha256"] });
+            match self
+                .json(
+                    Method::POST,
+                    &format!("/v1/functions/{name}/versions"),
+                    Some(&body),
+                )
+                .await
+            {
+                Ok(v) => return Ok(serde_json::from_value(v)?),
+                Err(e)
+                    if attempts < 20
+                        && e.downcast_ref::<ApiError>()
+                            .is_some_and(|a| a.code == "PreconditionFailedException") =>
+                {
+                    attempts += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     pub async fn status(&self) -> Result<ClusterStatus> {

@@ -635,3 +635,72 @@ async fn a_package_with_node_modules_publishes_replicates_and_serves_as_one_unit
     let stats = origin.stats().await;
     assert_eq!(stats["paths"]["/themes/contrast/other"], 1, "{stats}");
 }
+
+/// Publishers racing on one function each get a version holding their own code: the publish
+/// names the uploaded code's SHA-256 and is refused (412, PreconditionFailedException) when
+/// `$LATEST` changed in between; the CLI then uploads again.
+#[tokio::test]
+async fn concurrent_publishers_each_get_a_version_of_their_own_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let control = control_on(&dir.path().join("control"), 0);
+    let auth = format!("Bearer {TOKEN}");
+    // The precondition itself, through the API.
+    let put_url = format!("{}/v1/functions/race", control.url);
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("content-type", "application/javascript"),
+    ];
+    let a = bytes::Bytes::from_static(b"exports.handler = async () => 'a';");
+    let first = request(http::Method::PUT, &put_url, &headers, a).await;
+    let first: Value = serde_json::from_slice(&first.body).unwrap();
+    let b = bytes::Bytes::from_static(b"exports.handler = async () => 'b';");
+    request(http::Method::PUT, &put_url, &headers, b).await;
+    let r = request(
+        http::Method::POST,
+        &format!("{}/v1/functions/race/versions", control.url),
+        &[
+            ("authorization", &auth),
+            ("content-type", "application/json"),
+        ],
+        bytes::Bytes::from(serde_json::json!({ "sha256": first["sha256"] }).to_string()),
+    )
+    .await;
+    assert_eq!(r.status, 412, "{}", r.text());
+    assert!(
+        r.text().contains("PreconditionFailedException"),
+        "{}",
+        r.text()
+    );
+
+    // Many CLI publishers at once.
+    let files: Vec<(PathBuf, String)> = (0..12)
+        .map(|i| {
+            let code = format!("exports.handler = async () => 'publisher {i}';\n");
+            let path = dir.path().join(format!("p{i}.js"));
+            std::fs::write(&path, &code).unwrap();
+            (path, code)
+        })
+        .collect();
+    let url = control.url.clone();
+    let handles: Vec<_> = files
+        .into_iter()
+        .map(|(path, code)| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let out = cli_ok(&url, &["publish", "race", path.to_str().unwrap()]);
+                (out.trim().parse::<u64>().unwrap(), code)
+            })
+        })
+        .collect();
+    for h in handles {
+        let (version, code) = h.join().unwrap();
+        let got = request(
+            http::Method::GET,
+            &format!("{}/v1/functions/race/versions/{version}/code", control.url),
+            &[("authorization", &auth)],
+            bytes::Bytes::new(),
+        )
+        .await;
+        assert_eq!(got.text(), code, "version {version}");
+    }
+}
