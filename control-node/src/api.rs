@@ -243,6 +243,9 @@ async fn route(control: &Control, req: Request<Incoming>) -> Result<Response<Ful
             };
             ok(json!({"revision": control.put_distribution(&id, &r)?}))
         }
+        (&Method::DELETE, ["v1", "distributions", id]) => {
+            ok(json!({"revision": control.delete_distribution(id)?}))
+        }
         (&Method::GET, ["v1", "associations"]) => {
             ok(json!({"associations": control.associations()?}))
         }

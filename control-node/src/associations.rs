@@ -204,6 +204,19 @@ impl Control {
             .1)
     }
 
+    /// Removes a distribution and its associations in one change (CloudFront's
+    /// DeleteDistribution): every edge stops serving it at the next revision.
+    pub fn delete_distribution(&self, id: &str) -> Result<u64> {
+        Ok(self
+            .change(|tx| {
+                if !store::delete_distribution(tx, id)? {
+                    return Err(ControlError::NotFound(format!("distribution {id}")));
+                }
+                Ok(())
+            })?
+            .1)
+    }
+
     pub fn distributions(&self) -> Result<Vec<(String, String)>> {
         self.store().distributions()
     }

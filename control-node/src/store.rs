@@ -413,6 +413,16 @@ pub fn put_distribution(tx: &Transaction<'_>, id: &str, config: &str) -> Result<
     Ok(())
 }
 
+/// Removes a distribution and its associations; whether there was one.
+pub fn delete_distribution(tx: &Transaction<'_>, id: &str) -> Result<bool> {
+    tx.execute("DELETE FROM associations WHERE distribution = ?1", [id])
+        .map_err(db)?;
+    let n = tx
+        .execute("DELETE FROM distributions WHERE id = ?1", [id])
+        .map_err(db)?;
+    Ok(n > 0)
+}
+
 pub fn insert_invalidation(
     tx: &Transaction<'_>,
     revision: u64,

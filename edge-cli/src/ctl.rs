@@ -286,6 +286,25 @@ pub async fn invalidate(a: InvalidateArgs) -> Result<()> {
 }
 
 #[derive(clap::Args)]
+pub struct DeleteDistributionArgs {
+    /// The distribution's Id.
+    id: String,
+    #[command(flatten)]
+    target: Target,
+}
+
+/// Removes a distribution and its associations from every edge.
+pub async fn delete_distribution(a: DeleteDistributionArgs) -> Result<()> {
+    let client = a.target.client()?;
+    let v = client
+        .json(Method::DELETE, &format!("/v1/distributions/{}", a.id), None)
+        .await?;
+    a.target.settle(&client, &v["revision"]).await?;
+    println!("revision {}", v["revision"]);
+    Ok(())
+}
+
+#[derive(clap::Args)]
 pub struct NameArgs {
     name: String,
     #[arg(long)]

@@ -62,6 +62,8 @@ enum Command {
     /// Send an edge.toml's distributions to the control node, publishing and associating its
     /// function files.
     Deploy(ctl::DeployArgs),
+    /// Remove a distribution (and its associations) from the control node and every edge.
+    DeleteDistribution(ctl::DeleteDistributionArgs),
     /// Measure latency, throughput and CPU per request, writing report.json and report.html.
     Bench(bench::BenchArgs),
     /// Run a function once on an event, without a cluster: what it returns and what a viewer
@@ -115,6 +117,7 @@ fn main() {
             Command::Rollback(a) => ctl::rollback(a).await,
             Command::Versions(a) => ctl::versions(a).await,
             Command::Deploy(a) => ctl::deploy_cmd(a).await,
+            Command::DeleteDistribution(a) => ctl::delete_distribution(a).await,
         }
     });
     if let Err(e) = result {

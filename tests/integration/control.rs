@@ -704,3 +704,52 @@ async fn concurrent_publishers_each_get_a_version_of_their_own_code() {
         assert_eq!(got.text(), code, "version {version}");
     }
 }
+
+/// A distribution can be removed again (CloudFront's DeleteDistribution): its associations go
+/// with it, every edge stops serving it at the next revision, and removing it twice is
+/// ResourceNotFoundException.
+#[tokio::test]
+async fn a_distribution_can_be_deleted_from_every_edge() {
+    let dir = tempfile::tempdir().unwrap();
+    let origin = origin();
+    let control = control_on(&dir.path().join("control"), 0);
+    let a = follower(&control, "IAD89-C1", &dir.path().join("a"));
+    deploy_plain(&control, &origin, dir.path());
+    let v1 = stamp(dir.path(), "one");
+    cli_ok(&control.url, &["publish", "stamp", v1.to_str().unwrap()]);
+    cli_ok(
+        &control.url,
+        &[
+            "associate",
+            "stamp:1",
+            "--stage",
+            "viewer-response",
+            "--wait",
+        ],
+    );
+    assert_eq!(get(&format!("{}/x", a.base)).await.status, 200);
+    let out = cli_ok(
+        &control.url,
+        &["delete-distribution", "EDFDVBD6EXAMPLE", "--wait"],
+    );
+    assert!(out.starts_with("revision "), "{out}");
+    let r = get(&format!("{}/x", a.base)).await;
+    assert_ne!(r.status, 200, "{}", r.text());
+    let list = request(
+        http::Method::GET,
+        &format!("{}/v1/distributions", control.url),
+        &[("authorization", &format!("Bearer {TOKEN}"))],
+        bytes::Bytes::new(),
+    )
+    .await;
+    let list: Value = serde_json::from_slice(&list.body).unwrap();
+    assert_eq!(list["distributions"], serde_json::json!([]), "{list}");
+    let (ok, _, err) = cli(&control.url, &["delete-distribution", "EDFDVBD6EXAMPLE"]);
+    assert!(
+        !ok && err.contains("ResourceNotFoundException: distribution EDFDVBD6EXAMPLE not found"),
+        "{err}"
+    );
+    // And it can be deployed again.
+    deploy_plain(&control, &origin, dir.path());
+    assert_eq!(get(&format!("{}/x", a.base)).await.status, 200);
+}
