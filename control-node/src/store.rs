@@ -6,12 +6,16 @@ use crate::error::ControlError;
 use edge_node::replica::{FnRef, State, WireAssociation, WireCanary, WireInvalidation};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 type Result<T> = std::result::Result<T, ControlError>;
 
 pub struct Store {
     conn: Connection,
+    /// The database file and the identity (device, inode) it had when opened: a write is
+    /// refused once the file is gone or replaced, since it would be lost at the next restart.
+    path: PathBuf,
+    identity: (u64, u64),
 }
 
 const SCHEMA: &str = "
@@ -98,6 +102,12 @@ pub fn now() -> u64 {
         .unwrap_or(0)
 }
 
+/// (device, inode) of the file at `path`, if there is one.
+fn file_identity(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
 fn db(e: rusqlite::Error) -> ControlError {
     ControlError::Store(e.to_string())
 }
@@ -114,11 +124,27 @@ impl Store {
         )
         .map_err(db)?;
         conn.execute_batch(SCHEMA).map_err(db)?;
-        Ok(Store { conn })
+        let identity = file_identity(&path).ok_or_else(|| {
+            ControlError::Store(format!("{} is not there after opening it", path.display()))
+        })?;
+        Ok(Store {
+            conn,
+            path,
+            identity,
+        })
     }
 
-    /// Runs `f` in one transaction (committed only if it returns Ok).
+    /// Runs `f` in one transaction (committed only if it returns Ok). Refused when the
+    /// database file was removed or replaced since it was opened: the change would not
+    /// survive a restart.
     pub fn tx<T>(&mut self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        if file_identity(&self.path) != Some(self.identity) {
+            tracing::error!(path = %self.path.display(), "the control store's file was removed or replaced while running: refusing changes; restart the control node");
+            return Err(ControlError::Store(format!(
+                "the store's file {} was removed or replaced while the control node runs; nothing more is accepted until it restarts",
+                self.path.display()
+            )));
+        }
         let tx = self.conn.transaction().map_err(db)?;
         let out = f(&tx)?;
         tx.commit().map_err(db)?;

@@ -753,3 +753,31 @@ async fn a_distribution_can_be_deleted_from_every_edge() {
     deploy_plain(&control, &origin, dir.path());
     assert_eq!(get(&format!("{}/x", a.base)).await.status, 200);
 }
+
+/// The control node's data directory removed while it runs: nothing more is accepted (it would
+/// be lost at the next restart), the refusal says why, and it is logged.
+#[tokio::test]
+async fn a_removed_store_refuses_changes_instead_of_losing_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let control = control_on(&dir.path().join("control"), 0);
+    let v1 = stamp(dir.path(), "one");
+    assert_eq!(
+        cli_ok(&control.url, &["publish", "stamp", v1.to_str().unwrap()]).trim(),
+        "1"
+    );
+    std::fs::remove_dir_all(&control.dir).unwrap();
+    let v2 = stamp(dir.path(), "two");
+    let (ok, _, err) = cli(&control.url, &["publish", "stamp", v2.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(
+        err.contains("ServiceException") && err.contains("was removed or replaced"),
+        "{err}"
+    );
+    let logs = control
+        .proc
+        .wait_for_log("control store's file was removed or replaced");
+    assert!(
+        logs.contains("control store's file was removed or replaced"),
+        "{logs}"
+    );
+}
