@@ -102,6 +102,18 @@ pub fn now() -> u64 {
         .unwrap_or(0)
 }
 
+/// `body` if its SHA-256 is `sha256`; otherwise the store was altered: logged and refused.
+fn verified(sha256: &str, body: Vec<u8>) -> Result<Vec<u8>> {
+    let actual = edge_node::replica::sha256_hex(&body);
+    if actual != sha256 {
+        tracing::error!(expected = sha256, actual = %actual, "stored code does not match its hash: the store was altered; refusing to serve it");
+        return Err(ControlError::Store(format!(
+            "the code stored as {sha256} has the SHA-256 {actual}: the store was altered; it is not served"
+        )));
+    }
+    Ok(body)
+}
+
 /// (device, inode) of the file at `path`, if there is one.
 fn file_identity(path: &Path) -> Option<(u64, u64)> {
     use std::os::unix::fs::MetadataExt;
@@ -155,13 +167,17 @@ impl Store {
         revision(&self.conn)
     }
 
+    /// The code stored under `sha256`, re-hashed: a row whose body no longer has its hash (an
+    /// edited or damaged store) is an error, never served under the old name.
     pub fn code(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
-        self.conn
+        let body: Option<Vec<u8>> = self
+            .conn
             .query_row("SELECT body FROM code WHERE sha256 = ?1", [sha256], |r| {
                 r.get(0)
             })
             .optional()
-            .map_err(db)
+            .map_err(db)?;
+        body.map(|b| verified(sha256, b)).transpose()
     }
 
     pub fn latest(&self, name: &str) -> Result<Option<(String, usize)>> {
@@ -528,7 +544,10 @@ pub fn code_of(conn: &Connection, state: &State) -> Result<edge_node::replica::C
                 |r| r.get(0),
             )
             .map_err(db)?;
-        out.insert(f.sha256.clone(), bytes::Bytes::from(body));
+        out.insert(
+            f.sha256.clone(),
+            bytes::Bytes::from(verified(&f.sha256, body)?),
+        );
     }
     Ok(out)
 }

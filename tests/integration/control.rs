@@ -781,3 +781,42 @@ async fn a_removed_store_refuses_changes_instead_of_losing_them() {
         "{logs}"
     );
 }
+
+/// Code edited in the control store is not served under its old hash.
+#[tokio::test]
+async fn code_edited_in_the_store_is_not_served_under_its_old_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("control");
+    let control = control_on(&data, 0);
+    let v1 = stamp(dir.path(), "one");
+    let out = cli_ok(
+        &control.url,
+        &["publish", "stamp", v1.to_str().unwrap(), "--json"],
+    );
+    let sha = serde_json::from_str::<Value>(&out).unwrap()["sha256"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    drop(control);
+    let db = rusqlite::Connection::open(data.join("control.sqlite3")).unwrap();
+    db.execute(
+        "UPDATE code SET body = ?1 WHERE sha256 = ?2",
+        rusqlite::params![b"exports.handler = async () => 'evil';".to_vec(), sha],
+    )
+    .unwrap();
+    drop(db);
+    let control = control_on(&data, 0);
+    let r = request(
+        http::Method::GET,
+        &format!("{}/v1/code/{sha}", control.url),
+        &[("authorization", &format!("Bearer {TOKEN}"))],
+        bytes::Bytes::new(),
+    )
+    .await;
+    assert_eq!(r.status, 500, "{}", r.text());
+    assert!(
+        r.text().contains("the store was altered") && !r.text().contains("evil"),
+        "{}",
+        r.text()
+    );
+}
