@@ -250,6 +250,7 @@ pub async fn run(a: NodeArgs) -> Result<()> {
                 .await
                 .with_context(|| format!("cannot listen on {addr}"))?;
             let bound = l.local_addr()?;
+            edge_node::js::forbid_fetch(bound);
             let reload = Some(edge_node::admin::Reload {
                 path: a.config.clone(),
                 handle: node.handle.clone(),

@@ -568,3 +568,40 @@ exports.handler = (event, context, callback) => {
         r.header("x-error")
     );
 }
+
+#[tokio::test]
+async fn a_function_cannot_reach_the_node_s_admin_api() {
+    let origin = origin();
+    let (oreq, _a) = js(r#"
+exports.handler = async (event) => {
+  const request = event.Records[0].cf.request;
+  const admin = request.headers['x-admin'][0].value;
+  const tries = [admin + '/__edge/health', admin.replace('127.0.0.1', 'localhost') + '/__edge/health'];
+  const seen = [];
+  for (const url of tries) {
+    try { const r = await fetch(url); seen.push('reached ' + r.status); } catch (e) { seen.push(e.message); }
+  }
+  const http = require('http');
+  seen.push(await new Promise((resolve) => http.get(tries[0], (r) => resolve('reached ' + r.statusCode)).on('error', (e) => resolve(e.message))));
+  request.headers['x-seen'] = [{ value: seen.join(' | ') }];
+  return request;
+};"#);
+    let edge = edge_with_functions(&origin, &[("origin-request", &oreq)], &[]);
+    let r = get_with(
+        &format!("{}/echo/a", edge.base),
+        &[("x-admin", &edge.admin)],
+    )
+    .await;
+    let echo: Value = serde_json::from_slice(&r.body).unwrap();
+    let seen = echo["headers"]["x-seen"].as_str().unwrap().to_string();
+    assert_eq!(
+        seen.matches("may not reach this node's admin API").count(),
+        3,
+        "{seen}"
+    );
+    // The admin API itself still answers its operator.
+    assert_eq!(
+        get(&format!("{}/__edge/health", edge.admin)).await.status,
+        200
+    );
+}

@@ -15,7 +15,7 @@ pub(crate) mod watchdog;
 pub use check::{check_code, check_source};
 pub use isolate::{is_es_module, Isolate, Returned};
 pub use lane::Lane;
-pub use ops::LogContext;
+pub use ops::{forbid_fetch, LogContext};
 pub use watchdog::Watchdog;
 
 use crate::lambda::Stage;

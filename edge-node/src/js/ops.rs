@@ -331,6 +331,51 @@ pub struct FetchResponse {
 
 type FetchClient = crate::http::client::HttpsClient;
 
+/// The node's own admin listeners: a function's request may not reach them (the admin API can
+/// empty the cache and recycle isolates). Set once a listener is bound.
+static FORBIDDEN: std::sync::RwLock<Vec<std::net::SocketAddr>> = std::sync::RwLock::new(Vec::new());
+
+/// Keeps functions' `fetch` (and http/https) away from `addr`.
+pub fn forbid_fetch(addr: std::net::SocketAddr) {
+    FORBIDDEN
+        .write()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(addr);
+}
+
+/// Whether `url` would reach one of the node's admin listeners: its port is one of theirs and
+/// its host is that listener's address, a loopback or an unspecified address (resolved only
+/// when the port matches).
+async fn reaches_admin(url: &str) -> bool {
+    let forbidden = FORBIDDEN.read().unwrap_or_else(|p| p.into_inner()).clone();
+    if forbidden.is_empty() {
+        return false;
+    }
+    let Ok(u) = url::Url::parse(url) else {
+        return false;
+    };
+    let (Some(host), Some(port)) = (u.host_str().map(str::to_string), u.port_or_known_default())
+    else {
+        return false;
+    };
+    if !forbidden.iter().any(|a| a.port() == port) {
+        return false;
+    }
+    // An owned "host:port" (IPv6 hosts keep their brackets).
+    let Ok(addrs) = tokio::net::lookup_host(format!("{host}:{port}")).await else {
+        return false;
+    };
+    addrs.into_iter().any(|a| {
+        forbidden.iter().any(|f| {
+            f.port() == a.port()
+                && (f.ip() == a.ip()
+                    || a.ip().is_loopback()
+                    || a.ip().is_unspecified()
+                    || f.ip().is_unspecified())
+        })
+    })
+}
+
 /// `fetch` for origin-stage functions, to any HTTP(S) URL; bounded by the stage's timeout.
 #[op2]
 #[serde]
@@ -342,6 +387,11 @@ pub async fn op_edge_fetch(
     #[buffer(copy)] body: Option<Vec<u8>>,
 ) -> Result<FetchResponse, JsErrorBox> {
     use http_body_util::BodyExt;
+    if reaches_admin(&url).await {
+        return Err(JsErrorBox::type_error(format!(
+            "fetch {url}: a function may not reach this node's admin API"
+        )));
+    }
     let client = {
         let mut s = state.borrow_mut();
         // A request leaves the node: this call must not be stopped and run again.
