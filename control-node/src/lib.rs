@@ -46,6 +46,9 @@ pub struct Control {
 struct Seen {
     in_flight: usize,
     last: Instant,
+    /// Polled this process: until then its revision is the store's record of it, which a
+    /// restored store may have wrong, so it does not count as Deployed.
+    reported: bool,
 }
 
 /// An edge counts as connected while a poll of it is held, and for this long after one ends
@@ -177,6 +180,7 @@ impl Control {
                     Seen {
                         in_flight: 0,
                         last: now,
+                        reported: false,
                     },
                 )
             })

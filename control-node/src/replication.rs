@@ -19,7 +19,7 @@ impl Control {
     }
 
     /// An edge's long poll: records where it stands, then answers with the state once the
-    /// revision is newer than `after` (or `None` when the hold runs out).
+    /// revision differs from `after` (or `None` when the hold runs out).
     pub async fn poll(&self, p: &Poll) -> Result<Option<State>> {
         if p.pop.is_empty() {
             return Err(ControlError::invalid("InvalidArgument", "pop is empty"));
@@ -31,10 +31,12 @@ impl Control {
             .and_modify(|s| {
                 s.in_flight += 1;
                 s.last = Instant::now();
+                s.reported = true;
             })
             .or_insert(Seen {
                 in_flight: 1,
                 last: Instant::now(),
+                reported: true,
             });
         let _polling = PollGuard {
             seen: &self.seen,
@@ -62,7 +64,9 @@ impl Control {
         }
         let mut rx = self.revision.subscribe();
         let after = p.after;
-        let newer = tokio::time::timeout(POLL_HOLD, rx.wait_for(|r| *r > after)).await;
+        // Any other revision, not only a newer one: a store restored to an older revision
+        // must bring edges back to it, not leave them serving what it no longer has.
+        let newer = tokio::time::timeout(POLL_HOLD, rx.wait_for(|r| *r != after)).await;
         if !matches!(newer, Ok(Ok(_))) {
             return Ok(None);
         }
@@ -79,13 +83,16 @@ impl Control {
             .edges()?
             .into_iter()
             .map(|e| EdgeStatus {
-                state: if e.applied >= revision && e.error.is_none() {
+                state: if e.applied == revision
+                    && e.error.is_none()
+                    && seen.get(&e.pop).is_some_and(|s| s.reported)
+                {
                     "Deployed"
                 } else {
                     "InProgress"
                 }
                 .to_string(),
-                lag: revision.saturating_sub(e.applied),
+                lag: revision.abs_diff(e.applied),
                 connected: seen
                     .get(&e.pop)
                     .is_some_and(|s| s.in_flight > 0 || s.last.elapsed() < RECONNECT_GRACE),

@@ -820,3 +820,77 @@ async fn code_edited_in_the_store_is_not_served_under_its_old_hash() {
         r.text()
     );
 }
+
+/// A control store restored to an older revision brings the edges back to it: they apply the
+/// restored state (not only newer ones), and status says Deployed only at the same revision.
+#[tokio::test]
+async fn a_store_restored_to_an_older_revision_brings_the_edges_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let origin = origin();
+    let data = dir.path().join("control");
+    let control = control_on(&data, 0);
+    let port = control.port();
+    let a = follower(&control, "IAD89-C1", &dir.path().join("a"));
+    deploy_plain(&control, &origin, dir.path());
+    let v1 = stamp(dir.path(), "one");
+    cli_ok(&control.url, &["publish", "stamp", v1.to_str().unwrap()]);
+    cli_ok(
+        &control.url,
+        &[
+            "associate",
+            "stamp:1",
+            "--stage",
+            "viewer-response",
+            "--wait",
+        ],
+    );
+    let old_revision = status(&control.url)["revision"].as_u64().unwrap();
+    // A backup of the store at this revision (the database and its write-ahead log).
+    drop(control);
+    let backup = dir.path().join("backup");
+    std::fs::create_dir_all(&backup).unwrap();
+    for f in std::fs::read_dir(&data).unwrap().flatten() {
+        std::fs::copy(f.path(), backup.join(f.file_name())).unwrap();
+    }
+    let control = control_on(&data, port);
+    let v2 = stamp(dir.path(), "two");
+    cli_ok(&control.url, &["publish", "stamp", v2.to_str().unwrap()]);
+    cli_ok(
+        &control.url,
+        &[
+            "associate",
+            "stamp:2",
+            "--stage",
+            "viewer-response",
+            "--wait",
+        ],
+    );
+    assert_eq!(
+        get(&format!("{}/x", a.base)).await.header("x-version"),
+        "two"
+    );
+    // Restore the backup: the edge, ahead of the store, goes back to what the store has.
+    drop(control);
+    std::fs::remove_dir_all(&data).unwrap();
+    std::fs::create_dir_all(&data).unwrap();
+    for f in std::fs::read_dir(&backup).unwrap().flatten() {
+        std::fs::copy(f.path(), data.join(f.file_name())).unwrap();
+    }
+    let control = control_on(&data, port);
+    assert_eq!(
+        status(&control.url)["revision"].as_u64().unwrap(),
+        old_revision
+    );
+    cli_ok(&control.url, &["status", "--wait"]);
+    assert_eq!(
+        get(&format!("{}/x", a.base)).await.header("x-version"),
+        "one"
+    );
+    let s = status(&control.url);
+    assert_eq!(
+        s["edges"][0]["revision"].as_u64().unwrap(),
+        old_revision,
+        "{s}"
+    );
+    assert_eq!(s["edges"][0]["state"], "Deployed", "{s}");
+}
