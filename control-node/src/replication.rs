@@ -1,4 +1,4 @@
-//! Replication: the state edges poll for (held until a newer revision), and each edge's
+//! Replication: the state edges poll for (held until a different revision), and each edge's
 //! status as the control node sees it.
 
 use crate::*;

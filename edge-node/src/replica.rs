@@ -78,7 +78,8 @@ pub struct Poll {
     pub url: String,
     /// The revision this edge serves.
     pub applied: u64,
-    /// Answer when the control node's revision is newer than this (≥ `applied`).
+    /// Answer when the control node's revision is another than this (a newer one, or an older
+    /// one after its store was restored).
     pub after: u64,
     /// Why the last revision offered could not be applied.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -334,7 +335,7 @@ impl Replica {
                 Err(e) => {
                     tracing::error!(revision, error = %e, "revision refused; the previous one keeps serving");
                     self.invalidate(&state);
-                    // Report it with the next poll, which waits for a newer revision; try
+                    // Report it with the next poll, which waits for another revision; try
                     // this one again in a while.
                     error = Some(format!("revision {revision}: {e}"));
                     after = revision;
@@ -344,7 +345,7 @@ impl Replica {
         }
     }
 
-    /// One long poll: `Some(state)` when there is a newer revision, `None` when the hold ran out.
+    /// One long poll: `Some(state)` when there is another revision, `None` when the hold ran out.
     async fn poll(&self, client: &HttpClient, poll: &Poll) -> Result<Option<State>, String> {
         let body = serde_json::to_vec(poll).map_err(|e| e.to_string())?;
         let req = http::Request::post(format!("{}/v1/edge/poll", self.control))
