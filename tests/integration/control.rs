@@ -119,6 +119,22 @@ fn deploy_plain(control: &Control, origin: &Origin, dir: &Path) {
     );
 }
 
+/// Publishes the stamp function answering `text` and associates the version it printed at
+/// viewer-response, waiting for every edge; the version.
+fn roll_out_stamp(control: &str, dir: &Path, text: &str) -> u64 {
+    let f = stamp(dir, text);
+    let v: u64 = cli_ok(control, &["publish", "stamp", f.to_str().unwrap()])
+        .trim()
+        .parse()
+        .unwrap();
+    let name = format!("stamp:{v}");
+    cli_ok(
+        control,
+        &["associate", &name, "--stage", "viewer-response", "--wait"],
+    );
+    v
+}
+
 fn status(control: &str) -> Value {
     serde_json::from_str(&cli_ok(control, &["status", "--json"])).unwrap()
 }
@@ -715,18 +731,7 @@ async fn a_distribution_can_be_deleted_from_every_edge() {
     let control = control_on(&dir.path().join("control"), 0);
     let a = follower(&control, "IAD89-C1", &dir.path().join("a"));
     deploy_plain(&control, &origin, dir.path());
-    let v1 = stamp(dir.path(), "one");
-    cli_ok(&control.url, &["publish", "stamp", v1.to_str().unwrap()]);
-    cli_ok(
-        &control.url,
-        &[
-            "associate",
-            "stamp:1",
-            "--stage",
-            "viewer-response",
-            "--wait",
-        ],
-    );
+    roll_out_stamp(&control.url, dir.path(), "one");
     assert_eq!(get(&format!("{}/x", a.base)).await.status, 200);
     let out = cli_ok(
         &control.url,
@@ -832,18 +837,7 @@ async fn a_store_restored_to_an_older_revision_brings_the_edges_back() {
     let port = control.port();
     let a = follower(&control, "IAD89-C1", &dir.path().join("a"));
     deploy_plain(&control, &origin, dir.path());
-    let v1 = stamp(dir.path(), "one");
-    cli_ok(&control.url, &["publish", "stamp", v1.to_str().unwrap()]);
-    cli_ok(
-        &control.url,
-        &[
-            "associate",
-            "stamp:1",
-            "--stage",
-            "viewer-response",
-            "--wait",
-        ],
-    );
+    roll_out_stamp(&control.url, dir.path(), "one");
     let old_revision = status(&control.url)["revision"].as_u64().unwrap();
     // A backup of the store at this revision (the database and its write-ahead log).
     drop(control);
@@ -853,18 +847,7 @@ async fn a_store_restored_to_an_older_revision_brings_the_edges_back() {
         std::fs::copy(f.path(), backup.join(f.file_name())).unwrap();
     }
     let control = control_on(&data, port);
-    let v2 = stamp(dir.path(), "two");
-    cli_ok(&control.url, &["publish", "stamp", v2.to_str().unwrap()]);
-    cli_ok(
-        &control.url,
-        &[
-            "associate",
-            "stamp:2",
-            "--stage",
-            "viewer-response",
-            "--wait",
-        ],
-    );
+    roll_out_stamp(&control.url, dir.path(), "two");
     assert_eq!(
         get(&format!("{}/x", a.base)).await.header("x-version"),
         "two"
