@@ -26,6 +26,9 @@ pub enum EdgeError {
     /// The viewer's request could not be read (client went away, malformed body).
     #[error("request could not be read: {0}")]
     BadRequest(String),
+    /// The request's URI is longer than CloudFront accepts.
+    #[error("the URI is {len} bytes; CloudFront accepts at most {limit}")]
+    UriTooLong { len: usize, limit: usize },
     /// No distribution answers for the request's Host.
     #[error("no distribution is configured for host {0:?}")]
     UnknownHost(String),
@@ -64,6 +67,7 @@ impl EdgeError {
             EdgeError::MethodNotAllowed(_) => StatusCode::FORBIDDEN,
             EdgeError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             EdgeError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            EdgeError::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
             EdgeError::UnknownHost(_) => StatusCode::FORBIDDEN,
             EdgeError::LambdaValidation { .. } => StatusCode::BAD_GATEWAY,
             EdgeError::LambdaExecution { status, .. } => *status,
@@ -94,7 +98,9 @@ impl EdgeError {
             EdgeError::MethodNotAllowed(_) => {
                 "This distribution is not configured to allow the HTTP request method that was used for this request. The distribution supports only cachable requests."
             }
-            EdgeError::BodyTooLarge { .. } | EdgeError::BadRequest(_) => "Bad request.",
+            EdgeError::BodyTooLarge { .. }
+            | EdgeError::BadRequest(_)
+            | EdgeError::UriTooLong { .. } => "Bad request.",
             EdgeError::UnknownHost(_) => {
                 "The request could not be satisfied. No distribution is configured for this host."
             }

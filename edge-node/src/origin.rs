@@ -111,6 +111,24 @@ fn never_forwarded(name: &str) -> bool {
         || name.starts_with("x-amz-cf-")
 }
 
+/// Whether `name` is one of the headers the message's `Connection` field nominates: they
+/// describe this connection only and go no further (RFC 9110 §7.6.1).
+pub fn nominated(connection: &[&str], name: &str) -> bool {
+    connection.iter().any(|c| c.eq_ignore_ascii_case(name))
+}
+
+/// The field names listed in `headers`' `Connection` fields.
+pub fn connection_options(headers: &HeaderMap) -> Vec<&str> {
+    headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
 /// Builds the request CloudFront sends to the behavior's origin for a viewer request.
 pub fn origin_request(
     f: &Forward<'_>,
@@ -143,9 +161,10 @@ pub fn origin_request(
 
     let mut headers = HeaderMap::with_capacity(viewer.len() + 6);
     let behavior = f.behavior;
+    let connection = connection_options(viewer);
     for (name, value) in viewer {
         let n = name.as_str();
-        if never_forwarded(n) {
+        if never_forwarded(n) || nominated(&connection, n) {
             continue;
         }
         let keep = match n {
@@ -355,6 +374,13 @@ fn classify(e: hyper_util::client::legacy::Error, origin: &Origin, name: String)
 /// headers, the origin's Via and Age (ours replace them) and, when cookies are not forwarded,
 /// Set-Cookie (docs/cloudfront-behaviour.md: "Response headers CloudFront adds").
 pub fn clean_response_headers(headers: &mut HeaderMap, behavior: &Behavior) {
+    let connection: Vec<HeaderName> = connection_options(headers)
+        .into_iter()
+        .filter_map(|n| HeaderName::from_bytes(n.to_ascii_lowercase().as_bytes()).ok())
+        .collect();
+    for name in connection {
+        headers.remove(name);
+    }
     for name in [
         header::CONNECTION,
         header::TRANSFER_ENCODING,

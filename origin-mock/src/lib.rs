@@ -1,5 +1,6 @@
 //! A mock origin whose answers are shaped by query parameters, so tests and demos can make an
-//! origin send any caching headers, latency or failure:
+//! origin send any caching headers, latency or failure (`headers=Name:Value|…` adds any
+//! response headers):
 //!
 //! - `GET /bytes/N`: N deterministic bytes; `/echo` and `/echo/*`: JSON of the request received;
 //!   files under `--root`; any other path: a short text body.
@@ -227,6 +228,26 @@ impl Origin {
                             format!("{param}: not a valid header value\n"),
                         ))
                     }
+                }
+            }
+        }
+        // `headers=Name:Value|Name:Value`: any response headers.
+        for pair in q.get("headers").into_iter().flat_map(|l| l.split('|')) {
+            let parsed = pair.split_once(':').and_then(|(n, v)| {
+                Some((
+                    HeaderName::from_bytes(n.trim().as_bytes()).ok()?,
+                    HeaderValue::from_str(v.trim()).ok()?,
+                ))
+            });
+            match parsed {
+                Some((n, v)) => {
+                    headers.append(n, v);
+                }
+                None => {
+                    return Ok(text(
+                        StatusCode::BAD_REQUEST,
+                        format!("headers: {pair:?} is not Name:Value\n"),
+                    ))
                 }
             }
         }

@@ -144,3 +144,72 @@ async fn futures_held(addr: &str, n: usize) -> Vec<tokio::net::TcpStream> {
     }
     out
 }
+
+/// One raw HTTP/1.1 exchange (`connection: close`): the status line.
+async fn raw_status(addr: &str, request: &str) -> String {
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(request.as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    let _ = s.read_to_end(&mut buf).await;
+    String::from_utf8_lossy(&buf)
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_string()
+}
+
+/// RFC 9112 §3.2 and CloudFront's URL limit: a missing or repeated Host is 400, a URI over
+/// 8,192 bytes is 414; neither reaches the origin.
+#[tokio::test]
+async fn host_and_uri_limits_are_enforced_before_the_origin() {
+    let origin = origin();
+    let edge = edge_for(&origin, &[]);
+    let addr = edge.proc.addr("http");
+    let s = raw_status(&addr, "GET /a HTTP/1.1\r\nconnection: close\r\n\r\n").await;
+    assert!(s.starts_with("HTTP/1.1 400"), "{s}");
+    let s = raw_status(
+        &addr,
+        "GET /a HTTP/1.1\r\nhost: a\r\nhost: b\r\nconnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(s.starts_with("HTTP/1.1 400"), "{s}");
+    let long = format!("/{}", "x".repeat(8192));
+    let r = get(&format!("{}{long}", edge.base)).await;
+    assert_eq!(r.status, 414);
+    let just = format!("/{}", "x".repeat(8191));
+    assert_eq!(get(&format!("{}{just}", edge.base)).await.status, 200);
+    let s = raw_status(&addr, "GET /ok HTTP/1.0\r\n\r\n").await;
+    assert!(
+        s.starts_with("HTTP/1.0 200") || s.starts_with("HTTP/1.1 200"),
+        "HTTP/1.0 needs no Host: {s}"
+    );
+    assert_eq!(origin.total().await, 2);
+}
+
+/// Headers a `Connection` field nominates belong to that connection: not forwarded to the
+/// origin, not passed on to the viewer (RFC 9110 §7.6.1).
+#[tokio::test]
+async fn connection_nominated_headers_go_no_further() {
+    let origin = origin();
+    let edge = edge_for(&origin, &[]);
+    let r = get_with(
+        &format!("{}/echo", edge.base),
+        &[
+            ("connection", "x-hop, keep-alive"),
+            ("x-hop", "1"),
+            ("x-end", "2"),
+        ],
+    )
+    .await;
+    let echo: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert!(echo["headers"].get("x-hop").is_none(), "{echo}");
+    assert_eq!(echo["headers"]["x-end"], "2", "{echo}");
+    // The mock origin sets response headers from the query: one nominated by its Connection.
+    let r = get(&format!(
+        "{}/page?headers=connection:x-secret|x-secret:1|x-kept:2",
+        edge.base
+    ))
+    .await;
+    assert_eq!(r.header("x-kept"), "2");
+    assert_eq!(r.header("x-secret"), "");
+}

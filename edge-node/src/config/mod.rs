@@ -45,6 +45,9 @@ pub mod defaults {
     /// "Request size limits").
     pub const MAX_HEADER_BYTES: u64 = 20_480;
     pub const MAX_HEADERS: u64 = 100;
+    /// CloudFront's longest URL (path and query string): 8,192 bytes; longer is a 414
+    /// (docs/cloudfront-behaviour.md: "Request size limits").
+    pub const MAX_URI_BYTES: usize = 8192;
     pub const HEADER_READ_TIMEOUT_S: f64 = 10.0;
     pub const IDLE_TIMEOUT_S: f64 = 60.0;
     pub const CONNECTION_TIMEOUT_S: f64 = 10.0;

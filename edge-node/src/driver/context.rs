@@ -3,7 +3,7 @@
 //! and its timings. Also the helpers that build it from what the viewer sent.
 
 use super::metrics::Phase;
-use crate::config::{Behavior, Distribution, Distributions, NodeSettings, Protocol};
+use crate::config::{defaults, Behavior, Distribution, Distributions, NodeSettings, Protocol};
 use crate::error::EdgeError;
 use bytes::Bytes;
 use http::header::{self, HeaderValue};
@@ -166,6 +166,26 @@ pub(crate) fn viewer_ip(node: &NodeSettings, peer: IpAddr, headers: &HeaderMap) 
 /// The index of the distribution whose domain or alias is the request's host (else the first
 /// one) and of its behavior whose path pattern matches first.
 pub(crate) fn route(config: &Distributions, parts: &Parts) -> Result<(usize, usize), EdgeError> {
+    // CloudFront's URL limit (docs/cloudfront-behaviour.md: "Request size limits").
+    let len = parts.uri.path_and_query().map_or(0, |p| p.as_str().len());
+    if len > defaults::MAX_URI_BYTES {
+        return Err(EdgeError::UriTooLong {
+            len,
+            limit: defaults::MAX_URI_BYTES,
+        });
+    }
+    // RFC 9112 §3.2: an HTTP/1.1 request needs exactly one Host (none at all, or two, is a 400);
+    // no request may carry two.
+    let hosts = parts.headers.get_all(header::HOST).iter().count();
+    if hosts > 1
+        || (hosts == 0 && parts.version == Version::HTTP_11 && parts.uri.authority().is_none())
+    {
+        return Err(EdgeError::BadRequest(if hosts > 1 {
+            "the request has more than one Host header".into()
+        } else {
+            "an HTTP/1.1 request needs a Host header".into()
+        }));
+    }
     let host = parts
         .uri
         .host()
