@@ -58,7 +58,8 @@ pub fn check_code(file: &str, bytes: Bytes, init_timeout: Duration) -> Result<()
 }
 
 /// `check_code` for one JavaScript file's text, with Lambda's init limit.
-pub fn check_source(file: &str, source: &str) -> Result<(), FnError> {
+#[cfg(test)]
+fn check_source(file: &str, source: &str) -> Result<(), FnError> {
     check_code(
         file,
         Bytes::from(source.to_string()),

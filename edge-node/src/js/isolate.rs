@@ -680,13 +680,13 @@ impl Isolate {
         &mut self,
         event: &str,
         parts: &str,
+        request_id: &str,
         mut ctx: LogContext,
         timeout_ms: u64,
         deadline: Instant,
         slice: Option<Instant>,
         watchdog: &Watchdog,
     ) -> Result<Returned, FnError> {
-        let request_id = ctx.request_id.clone();
         if slice.is_some() {
             ctx.held = Some(Vec::new());
         }
@@ -707,7 +707,7 @@ impl Isolate {
             let (Some(e), Some(p), Some(r)) = (
                 v8::String::new(scope, event),
                 v8::String::new(scope, parts),
-                v8::String::new(scope, &request_id),
+                v8::String::new(scope, request_id),
             ) else {
                 return Err(FnError::Threw(
                     "the event is too large for the engine".into(),

@@ -12,7 +12,7 @@ pub mod package;
 mod sign;
 pub(crate) mod watchdog;
 
-pub use check::{check_code, check_source};
+pub use check::check_code;
 pub use isolate::{is_es_module, Isolate, Returned};
 pub use lane::Lane;
 pub use ops::{forbid_fetch, LogContext};
@@ -533,6 +533,7 @@ impl Runner {
             .invoke(
                 event,
                 parts,
+                request_id,
                 ctx,
                 timeout_ms,
                 deadline,

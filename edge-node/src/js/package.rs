@@ -208,11 +208,6 @@ impl Package {
         Ok(package)
     }
 
-    /// The files (for listings and tests).
-    pub fn files(&self) -> impl Iterator<Item = (&str, &Bytes)> {
-        self.files.iter().map(|(k, v)| (k.as_str(), v))
-    }
-
     pub fn file(&self, rel: &str) -> Option<&Bytes> {
         self.files.get(rel)
     }

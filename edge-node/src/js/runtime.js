@@ -527,7 +527,7 @@
   };
   // Web Crypto (node/webcrypto.js) is made when first used.
   let webcrypto = null;
-  const loadWebcrypto = () => (webcrypto ??= makeNodeModule("webcrypto")({ Buffer, ops, keys: loadKeys(), toBytes, createHmac: crypto.createHmac }));
+  const loadWebcrypto = () => (webcrypto ??= makeNodeModule("webcrypto")({ Buffer, ops, keys: loadKeys(), createHmac: crypto.createHmac, timingSafeEqual: crypto.timingSafeEqual }));
   const webCrypto = {
     getRandomValues: crypto.getRandomValues,
     randomUUID: crypto.randomUUID,
@@ -1143,7 +1143,9 @@
   // literal and one callback. `invoke` runs the microtasks itself and returns the outcome when
   // the handler has settled by then (null when it has not), so a call is one entry into JS.
   const runMicrotasks = core.runMicrotasks;
-  const current = { id: 0, deadline: 0, settled: false, given: null };
+  // `given`: the request (request stages) or response the event gave, null for a plain
+  // event; `givenLazyHeaders`: whether its headers were lazy.
+  const current = { id: 0, deadline: 0, settled: false, given: null, givenLazyHeaders: false };
   function settle(text) {
     state.outcome = text;
     if (state.waiter) state.waiter();
@@ -1153,10 +1155,9 @@
     current.settled = true;
     if (err !== null && err !== undefined) return settle("e" + describe(err));
     let out;
-    const given = current.given;
     try {
-      if (given !== null && result === given.object) {
-        const untouched = given.lazyHeaders && isLazy(result, "headers");
+      if (current.given !== null && result === current.given) {
+        const untouched = current.givenLazyHeaders && isLazy(result, "headers");
         state.serializing = true;
         try { out = JSON.stringify(result); } finally { state.serializing = false; }
         return settle((untouched ? "c1" : "c0") + out);
@@ -1186,7 +1187,8 @@
         const req = cf.request, resp = cf.response;
         const reqLazy = lazy(req, partsText);
         const respLazy = resp ? lazy(resp, partsText) : false;
-        current.given = { object: resp || req, lazyHeaders: resp ? respLazy : reqLazy };
+        current.given = resp || req;
+        current.givenLazyHeaders = resp ? respLazy : reqLazy;
       }
       const c = state.context;
       // One literal of a fixed shape (cheaper than spreading the static fields in).

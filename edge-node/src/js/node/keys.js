@@ -107,5 +107,5 @@
     else if (!ArrayBuffer.isView(key) && !(key instanceof ArrayBuffer)) throw Object.assign(new TypeError(`The "key" argument must be of type string or an instance of ArrayBuffer, Buffer, TypedArray, or DataView. Received ${inspect(key)}`), { code: "ERR_INVALID_ARG_TYPE" });
     return new KeyObject("secret", { bytes: Buffer.from(toBytes(key)) });
   };
-  return { KeyObject, createPublicKey, createPrivateKey, createSecretKey };
+  return { KeyObject, createPublicKey, createPrivateKey, createSecretKey, pemOf };
 })

@@ -4,7 +4,7 @@
 // Compiled on first use; see runtime.js "Node modules made on first use".
 ((helpers) => {
   "use strict";
-  const { Buffer, ops, keys, toBytes, createHmac } = helpers;
+  const { Buffer, ops, keys, createHmac, timingSafeEqual } = helpers;
   const HASHES = { "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512" };
   const domError = (name, message) => new DOMException(message, name);
   const bufferOf = (data) => {
@@ -63,8 +63,7 @@
     let type = "public";
     if (format === "spki") keyObject = keys.createPublicKey({ key: bufferOf(keyData), format: "der", type: "spki" });
     else if (format === "pkcs8") {
-      const pem = `-----BEGIN PRIVATE KEY-----\n${bufferOf(keyData).toString("base64").match(/.{1,64}/g).join("\n")}\n-----END PRIVATE KEY-----\n`;
-      keyObject = keys.createPrivateKey(pem);
+      keyObject = keys.createPrivateKey(keys.pemOf(bufferOf(keyData), "PRIVATE KEY"));
       type = "private";
     } else if (format === "jwk") {
       if (keyData?.d !== undefined) throw domError("NotSupportedError", "private keys as JWK are not supported here; import PKCS#8");
@@ -107,10 +106,7 @@
     const sig = bufferOf(signature);
     if (key.algorithm.name === "HMAC") {
       const mac = createHmac(hash, k).update(bytes).digest();
-      if (mac.length !== sig.length) return false;
-      let d = 0;
-      for (let i = 0; i < mac.length; i++) d |= mac[i] ^ sig[i];
-      return d === 0;
+      return mac.length === sig.length && timingSafeEqual(mac, sig);
     }
     const pem = key.type === "private" ? keys.createPublicKey(k).export() : k._pem;
     return ops.op_edge_verify(hash, pem, bytes, sig, key.algorithm.name === "ECDSA");
