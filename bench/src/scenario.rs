@@ -31,10 +31,17 @@ const fn scenario(name: &'static str, about: &'static str) -> Scenario {
 }
 
 /// Every scenario this harness knows, in report order (`publish-N` runs with any N edges).
-pub const SCENARIOS: [Scenario; 17] = [
+pub const SCENARIOS: [Scenario; 18] = [
     Scenario {
         peer: Some("plain"),
         ..scenario("hit", "cache hits of a 1 KiB object, HTTP/1.1 keep-alive")
+    },
+    Scenario {
+        peer: Some("plain"),
+        ..scenario(
+            "hit-logged",
+            "cache hits with CloudFront's standard access log written to a file (compare with hit)",
+        )
     },
     Scenario {
         peer: Some("njs"),
@@ -279,6 +286,20 @@ pub async fn run(name: &str, s: &Settings) -> anyhow::Result<Value> {
     let dir = &s.work_dir;
     match name {
         "hit" => {}
+        "hit-logged" => {
+            let file = dir.join("access.log");
+            let _ = std::fs::remove_file(&file);
+            // node_args turned it off: turn it on.
+            if let Some(i) = args.iter().position(|a| a == "--access-log") {
+                args[i + 1] = "on".into();
+            }
+            args.extend([
+                "--access-log-format".into(),
+                "cloudfront".into(),
+                "--access-log-file".into(),
+                file.display().to_string(),
+            ]);
+        }
         "hit-functions" => {
             args.extend([
                 "--function".into(),
@@ -369,6 +390,12 @@ pub async fn run(name: &str, s: &Settings) -> anyhow::Result<Value> {
     let mut v = measure(&spec, || vec![pid]).await;
     unpin();
     v["pinned"] = json!(pinned);
+    if name == "hit-logged" {
+        // What the node had written by the end (records reach the file in batches).
+        let file = dir.join("access.log");
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        v["access_log_records"] = json!(text.lines().filter(|l| !l.starts_with('#')).count());
+    }
     Ok(v)
 }
 

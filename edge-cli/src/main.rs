@@ -24,7 +24,7 @@ struct Cli {
     /// Log format on stderr.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "EDGE_LOG_FORMAT")]
     log_format: LogFormat,
-    /// Log filter (tracing's EnvFilter syntax), e.g. `info` or `edge::access=off,info`.
+    /// Log filter (tracing's EnvFilter syntax), e.g. `info` or `edge::function=debug,info`.
     #[arg(long, global = true, default_value = "info", env = "EDGE_LOG")]
     log: String,
     #[command(subcommand)]

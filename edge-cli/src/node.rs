@@ -52,6 +52,13 @@ pub struct NodeArgs {
     /// Write one access-log line per request.
     #[arg(long, value_parser = ["on", "off"])]
     access_log: Option<String>,
+    /// The access log's format: CloudFront's standard log (`cloudfront`), its real-time log
+    /// fields as JSON lines (`realtime-json`), or a short line (`text`, the default).
+    #[arg(long, value_parser = edge_node::access_log::Format::NAMES)]
+    access_log_format: Option<String>,
+    /// Write the access log to this file (appending) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    access_log_file: Option<std::path::PathBuf>,
     /// Associate a function (a .js/.mjs file, a package folder or a .zip) with a stage of the
     /// default behavior, e.g. `--function viewer-request=functions/ab-test.js` (repeatable).
     #[arg(long = "function", value_name = "STAGE=PATH")]
@@ -134,6 +141,16 @@ fn node_config(a: &NodeArgs) -> Result<NodeConfig> {
     }
     if let Some(v) = &a.access_log {
         n.access_log = v == "on";
+    }
+    if let Some(f) = a
+        .access_log_format
+        .as_deref()
+        .and_then(edge_node::access_log::Format::parse)
+    {
+        n.access_log_format = f;
+    }
+    if let Some(f) = &a.access_log_file {
+        n.access_log_file = Some(f.clone());
     }
     if a.server_timing {
         n.functions.server_timing = true;

@@ -284,12 +284,25 @@ pub async fn run(a: UpArgs, json: bool) -> Result<()> {
             a.data_dir.join("edges").join(pop).display().to_string(),
             "--dev".into(),
         ];
-        if doc
-            .as_ref()
-            .and_then(|d| d.get("node")?.get("access_log")?.as_bool())
+        let node_key = |k: &str| doc.as_ref().and_then(|d| d.get("node")?.get(k).cloned());
+        if node_key("access_log")
+            .and_then(|v| v.as_bool())
             .unwrap_or(false)
         {
             args.extend(["--access-log".into(), "on".into()]);
+            if let Some(f) =
+                node_key("access_log_format").and_then(|v| v.as_str().map(String::from))
+            {
+                args.extend(["--access-log-format".into(), f]);
+            }
+            // One file per edge, named after its POP: `access.log` → `access.IAD89-C1.log`.
+            if let Some(f) = node_key("access_log_file").and_then(|v| v.as_str().map(PathBuf::from))
+            {
+                args.extend([
+                    "--access-log-file".into(),
+                    per_pop(&f, pop).display().to_string(),
+                ]);
+            }
         }
         if let Some(ip) = a.viewer_ip {
             args.extend(["--viewer-ip".into(), ip.to_string()]);
@@ -574,4 +587,14 @@ async fn futures_select_all<F: std::future::Future + Unpin>(mut futs: Vec<F>) ->
         std::task::Poll::Pending
     })
     .await
+}
+
+/// `access.log` → `access.POP.log` (`access` → `access.POP`): each edge's own file.
+fn per_pop(file: &std::path::Path, pop: &str) -> PathBuf {
+    let stem = file.file_stem().unwrap_or_default().to_string_lossy();
+    let name = match file.extension() {
+        Some(ext) => format!("{stem}.{pop}.{}", ext.to_string_lossy()),
+        None => format!("{stem}.{pop}"),
+    };
+    file.with_file_name(name)
 }

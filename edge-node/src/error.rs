@@ -107,6 +107,23 @@ impl EdgeError {
         })
     }
 
+    /// `x-edge-detailed-result-type` in the access log: the kind of error, in CloudFront's
+    /// words (docs/access-logs.md).
+    pub fn log_result(&self) -> &'static str {
+        match self {
+            EdgeError::OriginConnect { .. } => "OriginConnectError",
+            EdgeError::OriginTimeout { .. } => "OriginReadError",
+            EdgeError::MethodNotAllowed(_) => "InvalidRequestMethod",
+            EdgeError::BodyTooLarge { .. }
+            | EdgeError::BadRequest(_)
+            | EdgeError::UriTooLong { .. } => "InvalidRequest",
+            EdgeError::UnknownHost(_) => "InvalidRequestHeader",
+            EdgeError::LambdaValidation { .. } => "LambdaValidationError",
+            EdgeError::LambdaExecution { .. } => "LambdaExecutionError",
+            EdgeError::LambdaLimitExceeded { .. } => "LambdaLimitExceeded",
+        }
+    }
+
     /// Whether a stale cached object may be served instead (origin-side failures only).
     pub fn is_origin_failure(&self) -> bool {
         matches!(

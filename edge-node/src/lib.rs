@@ -1,6 +1,7 @@
 //! A CloudFront-like edge node: configuration, the shared cache, the origin client, the
 //! request driver and the listeners. See `driver` for the path of one request.
 
+pub mod access_log;
 pub mod admin;
 pub mod cache;
 pub mod config;

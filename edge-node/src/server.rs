@@ -179,7 +179,14 @@ impl RunningNode {
             crate::viewer::warm_time_zones();
             Some(db)
         };
-        let shared = Arc::new(NodeShared::new(config, geo));
+        let access_log = match config.node.access_log {
+            true => Some(crate::access_log::AccessLog::start(
+                config.node.access_log_format,
+                config.node.access_log_file.as_deref(),
+            )?),
+            false => None,
+        };
+        let shared = Arc::new(NodeShared::new(config, geo, access_log));
         let (shutdown, rx) = watch::channel(false);
         let mut tls_sockets = tls_sockets.map(|v| v.into_iter());
         let mut threads = Vec::with_capacity(workers);
@@ -239,6 +246,9 @@ impl RunningNode {
         let _ = self.shutdown.send(true);
         for t in self.threads {
             let _ = t.join();
+        }
+        if let Some(log) = &self.shared.access_log {
+            log.sync();
         }
     }
 }
@@ -360,6 +370,7 @@ fn run_worker(
                 _ = shutdown.changed() => break,
                 _ = collect.tick() => {
                     worker.collect_retired();
+                    worker.flush_access_log();
                     continue;
                 }
                 Some(cmd) = commands.recv() => {
@@ -400,9 +411,9 @@ fn run_worker(
                     Protocol::Http
                 },
                 viewer: peer.ip(),
+                tls: None,
             };
             let worker = worker.clone();
-            let service = service_fn(move |req| worker.clone().serve(req, conn));
             let (builder, watcher) = (builder.clone(), graceful.watcher());
             let acceptor = tls.as_ref().filter(|_| is_tls).map(|(_, a)| a.clone());
             let handshake_timeout = node.header_read_timeout;
@@ -428,6 +439,7 @@ fn run_worker(
                 }
                 let result = match acceptor {
                     None => {
+                        let service = service_fn(move |req| worker.clone().serve(req, conn));
                         let conn = builder
                             .serve_connection(TokioIo::new(stream), service)
                             .into_owned();
@@ -448,6 +460,11 @@ fn run_worker(
                                     return;
                                 }
                             };
+                        let conn = Conn {
+                            tls: Some(crate::driver::TlsInfo::of(tls.get_ref().1)),
+                            ..conn
+                        };
+                        let service = service_fn(move |req| worker.clone().serve(req, conn));
                         let conn = builder
                             .serve_connection(TokioIo::new(tls), service)
                             .into_owned();
@@ -467,6 +484,7 @@ fn run_worker(
         {
             tracing::warn!("in-flight requests did not finish within {DRAIN:?}");
         }
+        worker.flush_access_log();
     });
 }
 

@@ -54,6 +54,7 @@ fn bench_smoke_runs_every_scenario() {
     let (report, html) = short_bench(&args);
     for name in [
         "hit",
+        "hit-logged",
         "hit-functions",
         "miss-four-stages",
         "generated",
@@ -79,6 +80,11 @@ fn bench_smoke_runs_every_scenario() {
             .next()
             .unwrap(),
         x_cache::HIT
+    );
+    let logged = &report["scenarios"]["hit-logged"]["edge"];
+    assert!(
+        logged["access_log_records"].as_u64().unwrap_or(0) > 0,
+        "{logged}"
     );
     let p = &report["scenarios"]["publish-3"]["edge"];
     assert_eq!(p["edges"], 3, "{p}");

@@ -24,7 +24,7 @@ pub struct Proc {
     pub ready: HashMap<String, String>,
     stderr: Arc<(Mutex<String>, Condvar)>,
     /// Every line the process wrote on stdout.
-    stdout: Arc<Mutex<Vec<String>>>,
+    stdout: Arc<(Mutex<Vec<String>>, Condvar)>,
 }
 
 impl Proc {
@@ -74,9 +74,12 @@ impl Proc {
             }
         });
         let out = child.stdout.take().expect("stdout piped");
-        let stdout = Arc::new(Mutex::new(Vec::new()));
+        let stdout = Arc::new((Mutex::new(Vec::new()), Condvar::new()));
         let lines = stdout.clone();
-        let each = move |line: &str| lines.lock().unwrap().push(line.to_string());
+        let each = move |line: &str| {
+            lines.0.lock().unwrap().push(line.to_string());
+            lines.1.notify_all();
+        };
         match edge_client::process::wait_ready(out, Some(Duration::from_secs(60)), each) {
             Ok(ready) => Ok(Proc {
                 child,
@@ -142,7 +145,19 @@ impl Proc {
 
     /// The lines written on stdout so far.
     pub fn stdout_lines(&self) -> Vec<String> {
-        self.stdout.lock().unwrap().clone()
+        self.stdout.0.lock().unwrap().clone()
+    }
+
+    /// Waits (at most 30 s) until a stdout line contains `needle`; returns every line.
+    pub fn wait_for_stdout(&self, needle: &str) -> Vec<String> {
+        let (lock, cv) = &*self.stdout;
+        let lines = lock.lock().unwrap();
+        let (lines, _) = cv
+            .wait_timeout_while(lines, Duration::from_secs(30), |l| {
+                !l.iter().any(|l| l.contains(needle))
+            })
+            .unwrap();
+        lines.clone()
     }
 
     /// Sends SIGTERM and waits for the exit status.

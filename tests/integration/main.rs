@@ -1,5 +1,6 @@
 //! Integration tests: real `edge` processes on port 0, one module per feature.
 
+mod access_log;
 mod admin;
 mod bench;
 mod cache;

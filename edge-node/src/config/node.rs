@@ -22,6 +22,9 @@ pub struct NodeSettings {
     /// Open viewer connections per node (divided between the workers).
     pub max_connections: usize,
     pub access_log: bool,
+    pub access_log_format: crate::access_log::Format,
+    /// The access log's file (relative paths from where the node runs); stdout without one.
+    pub access_log_file: Option<std::path::PathBuf>,
     pub tls_cert: Option<String>,
     pub tls_key: Option<String>,
     pub functions: FunctionSettings,
@@ -170,6 +173,19 @@ pub(super) fn node_settings(n: RawNode) -> Result<NodeSettings> {
             defaults::MAX_CONNECTIONS,
         )? as usize,
         access_log: n.access_log.unwrap_or(true),
+        access_log_format: match n.access_log_format.as_deref() {
+            None => crate::access_log::Format::default(),
+            Some(f) => crate::access_log::Format::parse(f).ok_or_else(|| {
+                NodeError::config(
+                    "node.access_log_format",
+                    format!(
+                        "{f:?} is not a log format (one of {})",
+                        crate::access_log::Format::NAMES.join(", ")
+                    ),
+                )
+            })?,
+        },
+        access_log_file: n.access_log_file.map(std::path::PathBuf::from),
         tls_cert: n.tls_cert,
         tls_key: n.tls_key,
         geo_db: n.geo_db.iter().map(std::path::PathBuf::from).collect(),

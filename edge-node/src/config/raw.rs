@@ -42,6 +42,10 @@ pub struct RawNode {
     /// Open viewer connections per node; more are closed at once.
     pub max_connections: Option<u64>,
     pub access_log: Option<bool>,
+    /// `cloudfront` (standard log), `realtime-json` or `text`.
+    pub access_log_format: Option<String>,
+    /// Where the access log goes (default: stdout).
+    pub access_log_file: Option<String>,
     pub tls_cert: Option<String>,
     pub tls_key: Option<String>,
     /// Function limits (seconds; CloudFront's 5 s viewer / 30 s origin may only be lowered).

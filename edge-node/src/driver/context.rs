@@ -23,6 +23,42 @@ pub struct Conn {
     pub protocol: Protocol,
     /// The viewer's IP: the peer's, unless a trusted proxy or (dev mode) the request names one.
     pub viewer: IpAddr,
+    /// What TLS the viewer negotiated (HTTPS only).
+    pub tls: Option<TlsInfo>,
+}
+
+/// A viewer connection's TLS version and cipher, named as CloudFront's logs name them
+/// (`TLSv1.3`, OpenSSL's cipher names).
+#[derive(Debug, Clone, Copy)]
+pub struct TlsInfo {
+    pub protocol: &'static str,
+    pub cipher: &'static str,
+}
+
+impl TlsInfo {
+    pub fn of(c: &rustls::ServerConnection) -> TlsInfo {
+        use rustls::CipherSuite as C;
+        let protocol = match c.protocol_version() {
+            Some(rustls::ProtocolVersion::TLSv1_3) => "TLSv1.3",
+            Some(rustls::ProtocolVersion::TLSv1_2) => "TLSv1.2",
+            _ => "-",
+        };
+        let cipher = match c.negotiated_cipher_suite().map(|s| s.suite()) {
+            Some(C::TLS13_AES_128_GCM_SHA256) => "TLS_AES_128_GCM_SHA256",
+            Some(C::TLS13_AES_256_GCM_SHA384) => "TLS_AES_256_GCM_SHA384",
+            Some(C::TLS13_CHACHA20_POLY1305_SHA256) => "TLS_CHACHA20_POLY1305_SHA256",
+            Some(C::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256) => "ECDHE-RSA-AES128-GCM-SHA256",
+            Some(C::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384) => "ECDHE-RSA-AES256-GCM-SHA384",
+            Some(C::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256) => "ECDHE-RSA-CHACHA20-POLY1305",
+            Some(C::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256) => "ECDHE-ECDSA-AES128-GCM-SHA256",
+            Some(C::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384) => "ECDHE-ECDSA-AES256-GCM-SHA384",
+            Some(C::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256) => {
+                "ECDHE-ECDSA-CHACHA20-POLY1305"
+            }
+            _ => "-",
+        };
+        TlsInfo { protocol, cipher }
+    }
 }
 
 /// One request on its way through the stages.
@@ -98,9 +134,9 @@ impl RequestCtx {
         &self.dist().behaviors[self.behavior]
     }
 
-    /// The path the viewer asked for (before any rewrite).
-    pub fn viewer_path(&self) -> &str {
-        self.viewer_uri.as_ref().unwrap_or(&self.uri).path()
+    /// The URI the viewer asked for (before any rewrite).
+    pub fn asked_uri(&self) -> &Uri {
+        self.viewer_uri.as_ref().unwrap_or(&self.uri)
     }
 
     pub fn is_head(&self) -> bool {

@@ -33,8 +33,8 @@ mod store;
 mod viewer_request;
 mod viewer_response;
 
-pub use context::Conn;
 pub(crate) use context::RequestCtx;
+pub use context::{Conn, TlsInfo};
 pub use shared::NodeShared;
 
 use crate::cache::{primary_key, Stored};
@@ -42,7 +42,7 @@ use crate::config::Distributions;
 use crate::error::EdgeError;
 use crate::http::body::EdgeBody;
 use crate::http::ids;
-use crate::http::respond::{XCache, X_CACHE};
+use crate::http::respond::XCache;
 use crate::js::Runner;
 use crate::lambda::Stage;
 use crate::origin::{OriginBody, OriginClients};
@@ -74,6 +74,8 @@ pub struct Worker {
     variant_buf: RefCell<String>,
     /// This worker's stage counters (part of `shared.metrics`).
     stages: Arc<metrics::StageCounters>,
+    /// This worker's access-log buffer, when the node writes one.
+    access: Option<crate::access_log::WorkerLog>,
 }
 
 /// What came back from the origin side of a request: the origin's answer after any
@@ -101,6 +103,7 @@ impl Worker {
         }
         Worker {
             stages: shared.metrics.worker(),
+            access: shared.access_log.as_ref().map(|l| l.worker()),
             clients: OriginClients::new(workers),
             shared,
             runner,
@@ -142,16 +145,31 @@ impl Worker {
                     head: parts.method == Method::HEAD,
                 };
                 let resp = self.failed(to, &e);
-                self.log(&parts.method, parts.uri.path(), &resp, to.request_id, start);
+                let asked = Asked {
+                    method: &parts.method,
+                    uri: &parts.uri,
+                    headers: &parts.headers,
+                    version: parts.version,
+                    conn: &conn,
+                    request_id: &request_id,
+                    route: None,
+                };
+                self.log(&asked, &resp, start, start.elapsed(), Some(&e));
                 return Ok(resp);
             }
         };
         let mut ctx = RequestCtx::new(config, route, parts, conn, request_id, timing);
+        let mut error = None;
         let mut resp = match self.drive(&mut ctx, body).await {
             Ok(r) => r,
-            Err(e) => self.failed(ctx.to(), &e),
+            Err(e) => {
+                let r = self.failed(ctx.to(), &e);
+                error = Some(e);
+                r
+            }
         };
-        self.stages.record(Phase::Request, start.elapsed());
+        let first_byte = start.elapsed();
+        self.stages.record(Phase::Request, first_byte);
         if let Some(v) = ctx.timing.as_ref().and_then(context::Timing::header) {
             resp.headers_mut()
                 .insert(http::header::HeaderName::from_static("server-timing"), v);
@@ -161,14 +179,26 @@ impl Worker {
         if !rtt.is_zero() {
             tokio::time::sleep(rtt).await;
         }
-        self.log(
-            &ctx.method,
-            ctx.viewer_path(),
-            &resp,
-            &ctx.request_id,
-            start,
-        );
+        if self.access.is_some() {
+            let asked = Asked {
+                method: &ctx.method,
+                uri: ctx.asked_uri(),
+                headers: &ctx.headers,
+                version: ctx.version,
+                conn: &ctx.conn,
+                request_id: &ctx.request_id,
+                route: Some((ctx.dist(), ctx.behavior())),
+            };
+            self.log(&asked, &resp, start, first_byte, error.as_ref());
+        }
         Ok(resp)
+    }
+
+    /// Hands this worker's buffered access-log records to the writer.
+    pub fn flush_access_log(&self) {
+        if let Some(a) = &self.access {
+            a.flush();
+        }
     }
 
     /// A failed request's answer, logged with its cause.
@@ -177,33 +207,49 @@ impl Worker {
         self.reply_error(to, e)
     }
 
-    /// The access-log line, when the node writes one.
+    /// The access-log record, when the node writes one.
     fn log(
         &self,
-        method: &Method,
-        path: &str,
+        asked: &Asked<'_>,
         resp: &Response<EdgeBody>,
-        request_id: &str,
         start: Instant,
+        first_byte: Duration,
+        error: Option<&EdgeError>,
     ) {
-        if !self.shared.node.access_log {
+        let Some(access) = &self.access else {
             return;
-        }
-        let x_cache = resp
-            .headers()
-            .get(&X_CACHE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        tracing::info!(
-            target: "edge::access",
-            method = %method,
-            path,
-            status = resp.status().as_u16(),
-            x_cache,
-            duration_us = start.elapsed().as_micros() as u64,
-            request_id = %request_id,
-            pop = %self.shared.node.pop,
-        );
+        };
+        let (domain, distribution_id, behavior) = match asked.route {
+            Some((d, b)) => (
+                d.domain_name.as_str(),
+                d.id.as_str(),
+                b.path_pattern.as_deref().unwrap_or("*"),
+            ),
+            None => ("-", "-", "-"),
+        };
+        access.write(&crate::access_log::Entry {
+            pop: &self.shared.node.pop,
+            method: asked.method,
+            domain,
+            uri: asked.uri,
+            headers: asked.headers,
+            version: asked.version,
+            conn: asked.conn,
+            request_id: asked.request_id,
+            status: resp.status(),
+            response_headers: resp.headers(),
+            response_body: http_body::Body::size_hint(resp.body()).exact().unwrap_or(0),
+            error: error.map(EdgeError::log_result),
+            time_to_first_byte: first_byte,
+            // The simulated viewer distance is the only wait after the first byte is ready.
+            time_taken: if self.shared.node.viewer_rtt.is_zero() {
+                first_byte
+            } else {
+                start.elapsed()
+            },
+            distribution_id,
+            behavior,
+        });
     }
 
     /// The stages in order.
@@ -374,4 +420,15 @@ impl Worker {
         crate::viewer::headers::add(&mut out, names, geo.as_deref(), &facts);
         out
     }
+}
+
+/// The viewer's request as the access log records it.
+struct Asked<'a> {
+    method: &'a Method,
+    uri: &'a http::Uri,
+    headers: &'a HeaderMap,
+    version: http::Version,
+    conn: &'a Conn,
+    request_id: &'a str,
+    route: Option<(&'a crate::config::Distribution, &'a crate::config::Behavior)>,
 }

@@ -28,10 +28,16 @@ pub struct NodeShared {
     /// The function threads, for functions that ran past their slice (none when the slice
     /// is zero).
     pub lane: Option<Arc<Lane>>,
+    /// The access log's writer, when the node writes one.
+    pub access_log: Option<crate::access_log::AccessLog>,
 }
 
 impl NodeShared {
-    pub fn new(config: NodeConfig, geo: Option<crate::viewer::GeoDb>) -> NodeShared {
+    pub fn new(
+        config: NodeConfig,
+        geo: Option<crate::viewer::GeoDb>,
+        access_log: Option<crate::access_log::AccessLog>,
+    ) -> NodeShared {
         let watchdog = Watchdog::start();
         let limits = &config.node.functions.limits;
         let lane = (!limits.slice.is_zero()).then(|| {
@@ -44,6 +50,7 @@ impl NodeShared {
         });
         NodeShared {
             lane,
+            access_log,
             geo: arc_swap::ArcSwapOption::from(geo.map(Arc::new)),
             cache: Cache::new(config.node.cache_bytes),
             stamp: PopStamp::new(&config.node.pop),
