@@ -143,11 +143,6 @@ impl Proc {
             .unwrap_or_else(|| panic!("{field} in /proc/PID/status"))
     }
 
-    /// The lines written on stdout so far.
-    pub fn stdout_lines(&self) -> Vec<String> {
-        self.stdout.0.lock().unwrap().clone()
-    }
-
     /// Waits (at most 30 s) until a stdout line contains `needle`; returns every line.
     pub fn wait_for_stdout(&self, needle: &str) -> Vec<String> {
         let (lock, cv) = &*self.stdout;
