@@ -42,13 +42,15 @@ pub struct Control {
 }
 
 /// An edge's polls as this control node saw them.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct Seen {
     in_flight: usize,
     last: Instant,
     /// Polled this process: until then its revision is the store's record of it, which a
     /// restored store may have wrong, so it does not count as Deployed.
     reported: bool,
+    /// The edge's admin API, as its last poll gave it.
+    admin: Option<String>,
 }
 
 /// An edge counts as connected while a poll of it is held, and for this long after one ends
@@ -181,6 +183,7 @@ impl Control {
                         in_flight: 0,
                         last: now,
                         reported: false,
+                        admin: None,
                     },
                 )
             })

@@ -32,11 +32,13 @@ impl Control {
                 s.in_flight += 1;
                 s.last = Instant::now();
                 s.reported = true;
+                s.admin.clone_from(&p.admin);
             })
             .or_insert(Seen {
                 in_flight: 1,
                 last: Instant::now(),
                 reported: true,
+                admin: p.admin.clone(),
             });
         let _polling = PollGuard {
             seen: &self.seen,
@@ -96,6 +98,7 @@ impl Control {
                 connected: seen
                     .get(&e.pop)
                     .is_some_and(|s| s.in_flight > 0 || s.last.elapsed() < RECONNECT_GRACE),
+                admin: seen.get(&e.pop).and_then(|s| s.admin.clone()),
                 pop: e.pop,
                 url: e.url,
                 revision: e.applied,

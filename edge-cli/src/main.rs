@@ -11,6 +11,7 @@ mod bench;
 mod ctl;
 mod geodata;
 mod invoke;
+mod logs;
 mod node;
 mod up;
 
@@ -57,6 +58,9 @@ enum Command {
     Invalidate(ctl::InvalidateArgs),
     /// Undo a canary, or return a function's associations to their previous versions.
     Rollback(ctl::NameArgs),
+    /// A function's logs from every edge (START, its console lines, END, REPORT), like
+    /// `aws logs tail`; `--follow` keeps printing.
+    Logs(logs::LogsArgs),
     /// List a function's versions.
     Versions(ctl::NameArgs),
     /// Send an edge.toml's distributions to the control node, publishing and associating its
@@ -115,6 +119,7 @@ fn main() {
             Command::Status(a) => ctl::status(a).await,
             Command::Invalidate(a) => ctl::invalidate(a).await,
             Command::Rollback(a) => ctl::rollback(a).await,
+            Command::Logs(a) => logs::run(a).await,
             Command::Versions(a) => ctl::versions(a).await,
             Command::Deploy(a) => ctl::deploy_cmd(a).await,
             Command::DeleteDistribution(a) => ctl::delete_distribution(a).await,

@@ -247,19 +247,6 @@ pub async fn run(a: NodeArgs) -> Result<()> {
     };
     let node = RunningNode::start(cfg, &listen)?;
     let applied_at_start = replica.as_ref().map(|r| r.3);
-    if let Some((control, token, store, applied, code)) = replica {
-        let r = edge_node::replica::Replica {
-            control,
-            token,
-            pop: node.shared.node.pop.to_string(),
-            url: format!("http://{}", node.http),
-            store,
-            handle: node.handle.clone(),
-            applied,
-            code,
-        };
-        tokio::spawn(r.run());
-    }
     let (stop_admin, admin_rx) = tokio::sync::watch::channel(false);
     let admin = match a.admin_listen {
         Some(addr) => {
@@ -282,6 +269,20 @@ pub async fn run(a: NodeArgs) -> Result<()> {
         }
         None => None,
     };
+    if let Some((control, token, store, applied, code)) = replica {
+        let r = edge_node::replica::Replica {
+            control,
+            token,
+            pop: node.shared.node.pop.to_string(),
+            url: format!("http://{}", node.http),
+            admin: admin.map(|a| format!("http://{a}")),
+            store,
+            handle: node.handle.clone(),
+            applied,
+            code,
+        };
+        tokio::spawn(r.run());
+    }
     let opt = |a: Option<SocketAddr>| a.map_or("-".to_string(), |a| a.to_string());
     println!(
         "ready http={} admin={} tls={} pop={} revision={}",

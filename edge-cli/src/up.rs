@@ -192,9 +192,16 @@ pub async fn run(a: UpArgs, json: bool) -> Result<()> {
         while let Some((name, line)) = rx.recv().await {
             if edge_client::process::parse_ready(&line).is_none() {
                 if json_logs() && line.starts_with('{') {
-                    // One JSON object a line, as the member wrote it, naming the member.
+                    // One JSON object a line, as the member wrote it, naming the member; an
+                    // edge's records also carry its POP when they do not already.
+                    let edge = !matches!(name.as_str(), "control" | "origin");
+                    let pop = if edge && !line.contains("\"pop\":") {
+                        format!("\"pop\":{},", serde_json::Value::from(name.as_str()))
+                    } else {
+                        String::new()
+                    };
                     eprintln!(
-                        "{{\"member\":{},{}",
+                        "{{\"member\":{},{pop}{}",
                         serde_json::Value::from(name),
                         &line[1..]
                     );

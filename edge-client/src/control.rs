@@ -24,6 +24,9 @@ pub struct Published {
 pub struct EdgeStatus {
     pub pop: String,
     pub url: String,
+    /// The edge's admin API, once it polled this control node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin: Option<String>,
     pub revision: u64,
     /// `Deployed` once the edge applied the current revision, `InProgress` before.
     pub state: String,

@@ -10,6 +10,11 @@
 //! - `GET /__edge/metrics` → per stage (viewer-request, cache, origin-request, origin,
 //!   origin-response, viewer-response, and the whole request), how many times it ran and the
 //!   total time, in the Prometheus text format.
+//! - `GET /__edge/logs?function=NAME&after=SEQ&since_ms=MS&filter=TEXT&wait=S&limit=N` →
+//!   `{"pop":…,"next":SEQ,"records":[{seq,time_ms,pop,log_group,function,version,stage,
+//!   request_id,level,message}]}`: the function log records kept in memory (START, console
+//!   lines, END, REPORT as Lambda writes them), waiting up to `wait` seconds (at most 25) for
+//!   a first one; ask again with `after=next` to follow.
 //! - `POST /__edge/recycle` → evicts every isolate and creates fresh ones, as when execution
 //!   environments are recycled (the old ones serve until replaced): `{"isolates":N,"ms":T}`.
 
@@ -144,6 +149,7 @@ async fn handle(
             );
             r
         }
+        (&Method::GET, "/__edge/logs") => logs(shared, req.uri().query().unwrap_or("")).await,
         (&Method::GET, "/__edge/health") => reply(
             StatusCode::OK,
             json!({
@@ -202,4 +208,58 @@ pub fn check_paths(paths: &[String]) -> Result<(), NodeError> {
         }
     }
     Ok(())
+}
+
+/// `GET /__edge/logs`: the function log records a query selects.
+async fn logs(shared: &NodeShared, query: &str) -> Response<Full<Bytes>> {
+    let mut q = crate::js::logs::Query {
+        limit: 1000,
+        ..Default::default()
+    };
+    let mut wait = 0.0f64;
+    for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+        let number = |name: &str| {
+            v.parse::<u64>()
+                .map_err(|_| bad(format!("{name} must be a whole number, got {v:?}")))
+        };
+        match &*k {
+            "function" => q.function = Some(v.to_string()),
+            "filter" if !v.is_empty() => q.filter = Some(v.to_string()),
+            "filter" => {}
+            "after" => match number("after") {
+                Ok(n) => q.after = n,
+                Err(r) => return r,
+            },
+            "since_ms" => match number("since_ms") {
+                Ok(n) => q.since_ms = n,
+                Err(r) => return r,
+            },
+            "limit" => match number("limit") {
+                Ok(n) => q.limit = (n as usize).clamp(1, 10_000),
+                Err(r) => return r,
+            },
+            "wait" => match v.parse::<f64>() {
+                Ok(w) if (0.0..=25.0).contains(&w) => wait = w,
+                _ => return bad(format!("wait must be 0 to 25 seconds, got {v:?}")),
+            },
+            other => {
+                return bad(format!(
+                    "unknown parameter {other:?} (function, after, since_ms, filter, wait, limit)"
+                ))
+            }
+        }
+    }
+    let logs = crate::js::logs::logs();
+    let (records, next) = logs
+        .wait(&q, std::time::Duration::from_secs_f64(wait))
+        .await;
+    let pop = &shared.node.pop;
+    reply(
+        StatusCode::OK,
+        json!({
+            "pop": pop,
+            "next": next,
+            "records": records.iter().map(|r| r.to_json(pop)).collect::<Vec<_>>(),
+        }),
+    )
 }

@@ -76,6 +76,9 @@ pub struct WireInvalidation {
 pub struct Poll {
     pub pop: String,
     pub url: String,
+    /// The edge's admin API (`http://ADDR`), when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin: Option<String>,
     /// The revision this edge serves.
     pub applied: u64,
     /// Answer when the control node's revision is another than this (a newer one, or an older
@@ -253,6 +256,8 @@ pub struct Replica {
     pub token: String,
     pub pop: String,
     pub url: String,
+    /// This edge's admin API, when it has one (for `edge logs`).
+    pub admin: Option<String>,
     pub store: LocalStore,
     pub handle: NodeHandle,
     /// The revision already serving (from the local store), and its code.
@@ -279,6 +284,7 @@ impl Replica {
             let poll = Poll {
                 pop: self.pop.clone(),
                 url: self.url.clone(),
+                admin: self.admin.clone(),
                 applied: self.applied,
                 after,
                 error: error.clone(),

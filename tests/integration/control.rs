@@ -877,3 +877,131 @@ async fn a_store_restored_to_an_older_revision_brings_the_edges_back() {
     );
     assert_eq!(s["edges"][0]["state"], "Deployed", "{s}");
 }
+
+#[tokio::test]
+async fn edge_logs_follows_one_function_across_every_edge() {
+    let origin = origin();
+    let dir = tempfile::tempdir().unwrap();
+    let control = control_on(&dir.path().join("control"), 0);
+    let a = follower(&control, "IAD89-C1", &dir.path().join("a"));
+    let b = follower(&control, "FRA56-C1", &dir.path().join("b"));
+    deploy_plain(&control, &origin, dir.path());
+    let f = dir.path().join("talk.js");
+    std::fs::write(
+        &f,
+        "exports.handler = async (e) => { const r = e.Records[0].cf.response; console.log('hello from ' + e.Records[0].cf.request.uri); return r; };",
+    )
+    .unwrap();
+    let v = cli_ok(&control.url, &["publish", "talk", f.to_str().unwrap()]);
+    let name = format!("talk:{}", v.trim());
+    cli_ok(
+        &control.url,
+        &["associate", &name, "--stage", "viewer-response", "--wait"],
+    );
+    assert_eq!(get(&format!("{}/bytes/4?a", a.base)).await.status, 200);
+    assert_eq!(get(&format!("{}/bytes/4?b", b.base)).await.status, 200);
+
+    let out = cli_ok(&control.url, &["logs", "talk"]);
+    for pop in ["IAD89-C1", "FRA56-C1"] {
+        let lines: Vec<&str> = out.lines().filter(|l| l.contains(pop)).collect();
+        assert_eq!(lines.len(), 4, "{out}");
+        assert!(
+            lines[0].contains(&format!(
+                " {pop} /aws/lambda/us-east-1.talk START RequestId: "
+            )),
+            "{}",
+            lines[0]
+        );
+        assert!(
+            lines[0].ends_with(&format!(" Version: {}", v.trim())),
+            "{}",
+            lines[0]
+        );
+        assert!(
+            lines[1].contains("\tINFO\thello from /bytes/4"),
+            "{}",
+            lines[1]
+        );
+        assert!(lines[2].contains(" END RequestId: "), "{}", lines[2]);
+        let report = lines[3];
+        for part in [
+            "REPORT RequestId: ",
+            "\tDuration: ",
+            " ms\tBilled Duration: ",
+            "\tMemory Size: 128 MB",
+            "\tMax Memory Used: ",
+            "\tInit Duration: ",
+        ] {
+            assert!(report.contains(part), "{part:?} in {report}");
+        }
+    }
+    // One edge, as JSON; and a filter.
+    let json = cli_ok(
+        &control.url,
+        &["logs", "talk", "--pop", "FRA56-C1", "--json"],
+    );
+    let records: Vec<Value> = json
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), 4, "{json}");
+    assert!(
+        records
+            .iter()
+            .all(|r| r["pop"] == "FRA56-C1" && r["log_group"] == "/aws/lambda/us-east-1.talk"),
+        "{json}"
+    );
+    assert_eq!(records[1]["level"], "INFO");
+    let hello = cli_ok(&control.url, &["logs", "talk", "--filter", "hello from"]);
+    assert_eq!(hello.lines().count(), 2, "{hello}");
+
+    // --follow prints what happens next, from either edge.
+    let mut child = std::process::Command::new(EDGE)
+        .args([
+            "logs",
+            "talk",
+            "--follow",
+            "--since",
+            "0s",
+            "--control",
+            &control.url,
+            "--token",
+            TOKEN,
+        ])
+        .env("EDGE_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // Ask until the follower is attached and sees a new call (each ask is a new record).
+    let mut seen = None;
+    for i in 0..50 {
+        assert_eq!(
+            get(&format!("{}/bytes/4?follow{i}", b.base)).await.status,
+            200
+        );
+        if let Ok(line) = rx.recv_timeout(std::time::Duration::from_millis(500)) {
+            seen = Some(line);
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let line = seen.expect("--follow printed a record");
+    assert!(
+        line.contains("FRA56-C1 /aws/lambda/us-east-1.talk "),
+        "{line}"
+    );
+}

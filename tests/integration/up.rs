@@ -170,7 +170,15 @@ fn edge_up_logs_are_json_lines_when_asked() {
     let mut members = std::collections::BTreeSet::new();
     for l in &lines {
         let v: Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"));
-        members.insert(v["member"].as_str().unwrap_or("").to_string());
+        let member = v["member"].as_str().unwrap_or("").to_string();
+        if !["edge up", "control", "origin"].contains(&member.as_str()) {
+            assert_eq!(
+                v["pop"],
+                member.as_str(),
+                "an edge's records carry its POP: {l}"
+            );
+        }
+        members.insert(member);
     }
     for m in ["edge up", "control", "origin"] {
         assert!(members.contains(m), "{m} in {members:?}");

@@ -34,7 +34,16 @@ pub struct Isolate {
     heap_bytes: usize,
     /// Set when the isolate must not be used again (terminated, timed out mid-flight).
     pub tainted: bool,
+    /// How long creating it and running the top level took, until its first call reports it
+    /// (Lambda's `Init Duration`).
+    init: Option<std::time::Duration>,
+    /// Calls so far, and the most heap seen in use (sampled: measuring walks the heap).
+    calls: u64,
+    max_heap: usize,
 }
+
+/// The heap is measured on an isolate's first call and every this many calls after.
+const HEAP_SAMPLE_EVERY: u64 = 64;
 
 thread_local! {
     /// Isolates made on this thread so far.
@@ -577,6 +586,7 @@ impl Isolate {
         context: &str,
         pop: &Arc<str>,
     ) -> Result<Isolate, String> {
+        let began = Instant::now();
         let heap_bytes = limits.heap_bytes;
         let heap_hit = Rc::new(Cell::new(false));
         let made = MADE.with(|m| {
@@ -661,8 +671,27 @@ impl Isolate {
                 heap_hit,
                 heap_bytes,
                 tainted: false,
+                init: Some(began.elapsed()),
+                calls: 0,
+                max_heap: 0,
             }),
         }
+    }
+
+    /// The init duration, once: on the isolate's first call.
+    pub fn take_init(&mut self) -> Option<std::time::Duration> {
+        self.init.take()
+    }
+
+    /// The most heap this isolate was seen to use, in MB (Lambda's `Max Memory Used`),
+    /// measured on the first call and every `HEAP_SAMPLE_EVERY` calls.
+    pub fn max_heap_mb(&mut self) -> u64 {
+        if self.calls % HEAP_SAMPLE_EVERY == 0 {
+            let used = self.rt.v8_isolate().get_heap_statistics().used_heap_size();
+            self.max_heap = self.max_heap.max(used);
+        }
+        self.calls += 1;
+        (self.max_heap as u64).div_ceil(1 << 20).max(1)
     }
 
     /// Runs the handler on `event` (JSON text) and returns its result as JSON text.

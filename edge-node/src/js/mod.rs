@@ -6,6 +6,7 @@
 mod check;
 mod isolate;
 mod lane;
+pub mod logs;
 mod modules;
 mod ops;
 pub mod package;
@@ -527,7 +528,17 @@ impl Runner {
             network: !stage.is_viewer(),
             held: None,
         };
-        tracing::debug!(target: "edge::lambda", function = %code.name, version = code.version, stage = stage.as_str(), request_id, "START RequestId: {request_id} Version: {}", code.version);
+        let logs = logs::logs();
+        let name = &pool.name;
+        logs.push(
+            name,
+            code.version,
+            stage.as_str(),
+            request_id,
+            logs::Line::Start,
+        );
+        tracing::info!(target: "edge::lambda", function = %code.name, version = code.version, stage = stage.as_str(), request_id, pop = %self.pop, "START RequestId: {request_id} Version: {}", code.version);
+        let init = iso.take_init();
         let timeout_ms = self.limits.timeout(stage).as_millis() as u64;
         let outcome = iso
             .invoke(
@@ -541,20 +552,43 @@ impl Runner {
                 &self.watchdog,
             )
             .await;
+        let max_memory_mb = iso.max_heap_mb();
         pool.release(iso);
         if matches!(outcome, Err(FnError::Sliced)) {
             return outcome;
         }
         let took = start.elapsed();
-        tracing::debug!(target: "edge::lambda", function = %code.name, version = code.version, stage = stage.as_str(), request_id, "END RequestId: {request_id}");
-        tracing::debug!(
-            target: "edge::lambda", function = %code.name, version = code.version, stage = stage.as_str(), request_id,
-            duration_ms = took.as_secs_f64() * 1000.0,
-            "REPORT RequestId: {request_id}\tDuration: {:.2} ms\tBilled Duration: {} ms\tMemory Size: {} MB",
-            took.as_secs_f64() * 1000.0,
-            took.as_millis() + 1,
-            self.limits.heap_bytes >> 20,
+        logs.push(
+            name,
+            code.version,
+            stage.as_str(),
+            request_id,
+            logs::Line::End,
         );
+        tracing::info!(target: "edge::lambda", function = %code.name, version = code.version, stage = stage.as_str(), request_id, pop = %self.pop, "END RequestId: {request_id}");
+        let report = logs::Line::Report {
+            duration: took,
+            memory_mb: (self.limits.heap_bytes >> 20) as u64,
+            max_memory_mb,
+            init,
+        };
+        if tracing::enabled!(target: "edge::lambda", tracing::Level::INFO) {
+            let r = logs::Record {
+                seq: 0,
+                time_ms: 0,
+                function: name.clone(),
+                version: code.version,
+                stage: stage.as_str(),
+                request_id: request_id.into(),
+                line: report.clone(),
+            };
+            tracing::info!(
+                target: "edge::lambda", function = %code.name, version = code.version, stage = stage.as_str(), request_id, pop = %self.pop,
+                duration_ms = took.as_secs_f64() * 1000.0, max_memory_mb,
+                "{}", r.message()
+            );
+        }
+        logs.push(name, code.version, stage.as_str(), request_id, report);
         outcome
     }
 }

@@ -27,17 +27,37 @@ pub struct LogContext {
 
 impl LogContext {
     fn emit(&self, level: u32, msg: &str) {
+        let log_group = super::logs::log_group(&self.function);
         macro_rules! emit {
             ($lvl:ident) => {
-                tracing::$lvl!(target: "edge::function", function = %self.function, version = self.version, stage = self.stage, request_id = %self.request_id, pop = %self.pop, "{msg}")
+                tracing::$lvl!(target: "edge::function", function = %self.function, version = self.version, stage = self.stage, request_id = %self.request_id, pop = %self.pop, log_group, "{msg}")
             };
         }
-        match level {
-            0 => emit!(debug),
-            1 => emit!(info),
-            2 => emit!(warn),
-            _ => emit!(error),
-        }
+        let name = match level {
+            0 => {
+                emit!(debug);
+                "DEBUG"
+            }
+            1 => {
+                emit!(info);
+                "INFO"
+            }
+            2 => {
+                emit!(warn);
+                "WARN"
+            }
+            _ => {
+                emit!(error);
+                "ERROR"
+            }
+        };
+        super::logs::logs().push(
+            &self.function,
+            self.version,
+            self.stage,
+            &self.request_id,
+            super::logs::Line::Console(name, msg.to_string()),
+        );
     }
 
     /// Writes the held lines and stops holding.
