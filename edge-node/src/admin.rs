@@ -218,25 +218,23 @@ async fn logs(shared: &NodeShared, query: &str) -> Response<Full<Bytes>> {
     };
     let mut wait = 0.0f64;
     for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
-        let number = |name: &str| {
-            v.parse::<u64>()
-                .map_err(|_| bad(format!("{name} must be a whole number, got {v:?}")))
-        };
+        let number = || v.parse::<u64>().ok();
+        let not_number = || bad(format!("{k} must be a whole number, got {v:?}"));
         match &*k {
             "function" => q.function = Some(v.to_string()),
             "filter" if !v.is_empty() => q.filter = Some(v.to_string()),
             "filter" => {}
-            "after" => match number("after") {
-                Ok(n) => q.after = n,
-                Err(r) => return r,
+            "after" => match number() {
+                Some(n) => q.after = n,
+                None => return not_number(),
             },
-            "since_ms" => match number("since_ms") {
-                Ok(n) => q.since_ms = n,
-                Err(r) => return r,
+            "since_ms" => match number() {
+                Some(n) => q.since_ms = n,
+                None => return not_number(),
             },
-            "limit" => match number("limit") {
-                Ok(n) => q.limit = (n as usize).clamp(1, 10_000),
-                Err(r) => return r,
+            "limit" => match number() {
+                Some(n) => q.limit = (n as usize).clamp(1, 10_000),
+                None => return not_number(),
             },
             "wait" => match v.parse::<f64>() {
                 Ok(w) if (0.0..=25.0).contains(&w) => wait = w,

@@ -686,7 +686,7 @@ impl Isolate {
     /// The most heap this isolate was seen to use, in MB (Lambda's `Max Memory Used`),
     /// measured on the first call and every `HEAP_SAMPLE_EVERY` calls.
     pub fn max_heap_mb(&mut self) -> u64 {
-        if self.calls % HEAP_SAMPLE_EVERY == 0 {
+        if self.calls.is_multiple_of(HEAP_SAMPLE_EVERY) {
             let used = self.rt.v8_isolate().get_heap_statistics().used_heap_size();
             self.max_heap = self.max_heap.max(used);
         }
