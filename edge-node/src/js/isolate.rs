@@ -37,13 +37,17 @@ pub struct Isolate {
     /// How long creating it and running the top level took, until its first call reports it
     /// (Lambda's `Init Duration`).
     init: Option<std::time::Duration>,
-    /// Calls so far, and the most heap seen in use (sampled: measuring walks the heap).
+    /// Calls so far, the most heap seen in use, and when it was last measured (measuring
+    /// walks the whole heap: about a millisecond).
     calls: u64,
     max_heap: usize,
+    sampled: Option<Instant>,
 }
 
-/// The heap is measured on an isolate's first call and every this many calls after.
-const HEAP_SAMPLE_EVERY: u64 = 64;
+/// The heap is measured on an isolate's first call, then at most once per this interval
+/// (looked at every `HEAP_LOOK_EVERY` calls).
+const HEAP_SAMPLE_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+const HEAP_LOOK_EVERY: u64 = 256;
 
 thread_local! {
     /// Isolates made on this thread so far.
@@ -674,6 +678,7 @@ impl Isolate {
                 init: Some(began.elapsed()),
                 calls: 0,
                 max_heap: 0,
+                sampled: None,
             }),
         }
     }
@@ -684,11 +689,18 @@ impl Isolate {
     }
 
     /// The most heap this isolate was seen to use, in MB (Lambda's `Max Memory Used`),
-    /// measured on the first call and every `HEAP_SAMPLE_EVERY` calls.
+    /// measured on the first call and then at most every `HEAP_SAMPLE_EVERY`.
     pub fn max_heap_mb(&mut self) -> u64 {
-        if self.calls.is_multiple_of(HEAP_SAMPLE_EVERY) {
+        let due = match self.sampled {
+            None => true,
+            Some(at) => {
+                self.calls.is_multiple_of(HEAP_LOOK_EVERY) && at.elapsed() >= HEAP_SAMPLE_EVERY
+            }
+        };
+        if due {
             let used = self.rt.v8_isolate().get_heap_statistics().used_heap_size();
             self.max_heap = self.max_heap.max(used);
+            self.sampled = Some(Instant::now());
         }
         self.calls += 1;
         (self.max_heap as u64).div_ceil(1 << 20).max(1)

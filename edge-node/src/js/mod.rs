@@ -528,15 +528,6 @@ impl Runner {
             network: !stage.is_viewer(),
             held: None,
         };
-        let logs = logs::logs();
-        let name = &pool.name;
-        logs.push(
-            name,
-            code.version,
-            stage.as_str(),
-            request_id,
-            logs::Line::Start,
-        );
         tracing::info!(target: "edge::lambda", function = %code.name, version = code.version, stage = stage.as_str(), request_id, pop = %self.pop, "START RequestId: {request_id} Version: {}", code.version);
         let init = iso.take_init();
         let timeout_ms = self.limits.timeout(stage).as_millis() as u64;
@@ -558,15 +549,8 @@ impl Runner {
             return outcome;
         }
         let took = start.elapsed();
-        logs.push(
-            name,
-            code.version,
-            stage.as_str(),
-            request_id,
-            logs::Line::End,
-        );
         tracing::info!(target: "edge::lambda", function = %code.name, version = code.version, stage = stage.as_str(), request_id, pop = %self.pop, "END RequestId: {request_id}");
-        let report = logs::Line::Report {
+        let report = logs::Report {
             duration: took,
             memory_mb: (self.limits.heap_bytes >> 20) as u64,
             max_memory_mb,
@@ -575,12 +559,12 @@ impl Runner {
         if tracing::enabled!(target: "edge::lambda", tracing::Level::INFO) {
             let r = logs::Record {
                 seq: 0,
-                time_ms: 0,
-                function: name.clone(),
+                time_us: 0,
+                function: pool.name.clone(),
                 version: code.version,
                 stage: stage.as_str(),
                 request_id: request_id.into(),
-                line: report.clone(),
+                line: logs::Line::Report(report),
             };
             tracing::info!(
                 target: "edge::lambda", function = %code.name, version = code.version, stage = stage.as_str(), request_id, pop = %self.pop,
@@ -588,7 +572,13 @@ impl Runner {
                 "{}", r.message()
             );
         }
-        logs.push(name, code.version, stage.as_str(), request_id, report);
+        let writer = logs::Writer {
+            function: &pool.name,
+            version: code.version,
+            stage: stage.as_str(),
+            request_id,
+        };
+        logs::logs().call(writer, report);
         outcome
     }
 }

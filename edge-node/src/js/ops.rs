@@ -51,13 +51,13 @@ impl LogContext {
                 "ERROR"
             }
         };
-        super::logs::logs().push(
-            &self.function,
-            self.version,
-            self.stage,
-            &self.request_id,
-            super::logs::Line::Console(name, msg.to_string()),
-        );
+        let writer = super::logs::Writer {
+            function: &self.function,
+            version: self.version,
+            stage: self.stage,
+            request_id: &self.request_id,
+        };
+        super::logs::logs().console(writer, name, msg);
     }
 
     /// Writes the held lines and stops holding.
