@@ -155,6 +155,16 @@ async fn route(control: &Control, req: Request<Incoming>) -> Result<Response<Ful
                 }
             }
         }
+        (&Method::GET, ["v1", "metrics"]) => {
+            let mut r = Response::new(Full::new(Bytes::from(control.metrics()?)));
+            r.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static(
+                    "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                ),
+            );
+            Ok(r)
+        }
         (&Method::GET, ["v1", "status"]) => {
             ok(serde_json::to_value(control.status()?).unwrap_or_default())
         }

@@ -107,4 +107,100 @@ impl Control {
             .collect();
         Ok(ClusterStatus { revision, edges })
     }
+
+    /// The replication metrics in the Prometheus text format (docs/metrics.md): the current
+    /// revision, and per edge its applied revision, lag, whether it is Deployed and how long
+    /// since it last polled.
+    pub fn metrics(&self) -> Result<String> {
+        let status = self.status()?;
+        let seen = self.seen.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let edges = status
+            .edges
+            .iter()
+            .map(|e| {
+                let age = seen.get(&e.pop).map_or(f64::NAN, |s| {
+                    if s.in_flight > 0 {
+                        0.0
+                    } else {
+                        s.last.elapsed().as_secs_f64()
+                    }
+                });
+                EdgeFigures {
+                    pop: e.pop.clone(),
+                    revision: e.revision,
+                    lag: e.lag,
+                    deployed: e.state == "Deployed",
+                    age,
+                }
+            })
+            .collect();
+        let mut registry = prometheus_client::registry::Registry::default();
+        registry.register_collector(Box::new(Replication {
+            revision: status.revision,
+            edges,
+        }));
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &registry);
+        Ok(out)
+    }
+}
+
+#[derive(Debug)]
+struct EdgeFigures {
+    pop: String,
+    revision: u64,
+    lag: u64,
+    deployed: bool,
+    /// Seconds since its last poll (0 while one is held; NaN when not seen since start).
+    age: f64,
+}
+
+#[derive(Debug)]
+struct Replication {
+    revision: u64,
+    edges: Vec<EdgeFigures>,
+}
+
+impl prometheus_client::collector::Collector for Replication {
+    fn encode(
+        &self,
+        mut e: prometheus_client::encoding::DescriptorEncoder<'_>,
+    ) -> std::fmt::Result {
+        use prometheus_client::encoding::EncodeMetric;
+        use prometheus_client::metrics::gauge::ConstGauge;
+        use prometheus_client::metrics::MetricType::Gauge;
+        use prometheus_client::registry::Unit;
+        let m = e.encode_descriptor(
+            "edge_control_revision",
+            "The control node's current revision.",
+            None,
+            Gauge,
+        )?;
+        ConstGauge::new(self.revision as i64).encode(m)?;
+        type Pick = fn(&EdgeFigures) -> i64;
+        let whole: [(&str, &str, Pick); 3] = [
+            ("edge_control_edge_revision", "The revision each edge serves.", |f| f.revision as i64),
+            ("edge_control_edge_lag", "Revisions each edge is behind the control node (CloudFront: a distribution InProgress).", |f| f.lag as i64),
+            ("edge_control_edge_deployed", "1 when the edge serves the current revision (Deployed), else 0.", |f| i64::from(f.deployed)),
+        ];
+        for (name, help, pick) in whole {
+            let mut m = e.encode_descriptor(name, help, None, Gauge)?;
+            for f in &self.edges {
+                let labels = [("pop", f.pop.as_str())];
+                ConstGauge::new(pick(f)).encode(m.encode_family(&labels)?)?;
+            }
+        }
+        let mut m = e.encode_descriptor(
+            "edge_control_edge_last_sync_age",
+            "Time since each edge last polled (0 while a poll is held open).",
+            Some(&Unit::Seconds),
+            Gauge,
+        )?;
+        for f in &self.edges {
+            let labels = [("pop", f.pop.as_str())];
+            ConstGauge::new(f.age).encode(m.encode_family(&labels)?)?;
+        }
+        Ok(())
+    }
 }

@@ -7,9 +7,9 @@
 //! - `POST /__edge/reload` → re-reads the `--config` file and makes it live atomically:
 //!   `{"functions":[{"name","version","sha256"}]}`, or 400 naming what is wrong (the running
 //!   configuration stays).
-//! - `GET /__edge/metrics` → per stage (viewer-request, cache, origin-request, origin,
-//!   origin-response, viewer-response, and the whole request), how many times it ran and the
-//!   total time, in the Prometheus text format.
+//! - `GET /__edge/metrics` → the node's metrics in the Prometheus text format
+//!   (docs/metrics.md): stage and function duration histograms, answers by X-Cache result and
+//!   status class, function invocations, errors and throttles, the cache, the build.
 //! - `GET /__edge/logs?function=NAME&after=SEQ&since_ms=MS&filter=TEXT&wait=S&limit=N` →
 //!   `{"pop":…,"next":SEQ,"records":[{seq,time_ms,pop,log_group,function,version,stage,
 //!   request_id,level,message}]}`: the function log records kept in memory (START, console
@@ -141,7 +141,9 @@ async fn handle(
         },
         (&Method::GET, "/__edge/metrics") => {
             let mut r = Response::new(Full::new(Bytes::from(
-                shared.metrics.prometheus(&shared.node.pop),
+                shared
+                    .metrics
+                    .prometheus(&shared.node.pop, &shared.cache.figures()),
             )));
             r.headers_mut().insert(
                 http::header::CONTENT_TYPE,

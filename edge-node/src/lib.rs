@@ -10,6 +10,7 @@ pub mod error;
 pub mod http;
 pub mod js;
 pub mod lambda;
+pub mod metrics;
 pub mod origin;
 pub mod replica;
 pub mod server;

@@ -106,10 +106,13 @@ async fn recycling_replaces_every_isolate_and_the_function_keeps_serving() {
 
 #[tokio::test]
 async fn metrics_count_and_time_every_stage() {
-    let f = write_temp("exports.handler = async (e) => e.Records[0].cf.response;");
+    let f = write_temp(
+        "exports.handler = async (e) => { const r = e.Records[0].cf.response; if (e.Records[0].cf.request.uri === '/boom') throw new Error('x'); return r; };",
+    );
     let origin = origin();
     let edge = edge_with_functions(&origin, &[("viewer-response", f.to_str().unwrap())], &[]);
-    // One miss, then two hits (over any worker).
+    // One miss, then two hits (over any worker), then a function error (a 404 from the
+    // origin skips viewer-response, so the error comes from a cached 200).
     for _ in 0..3 {
         assert_eq!(
             get(&format!("{}/m?cache_control=max-age%3D60", edge.base))
@@ -118,36 +121,100 @@ async fn metrics_count_and_time_every_stage() {
             200
         );
     }
+    assert_eq!(get(&format!("{}/boom", edge.base)).await.status, 503);
     let r = get(&format!("{}/__edge/metrics", edge.admin)).await;
     assert_eq!(r.status, 200);
     assert!(r.header("content-type").starts_with("text/plain"));
     let text = r.text();
-    let value = |name: &str, stage: &str| -> f64 {
-        let prefix = format!("{name}{{pop=\"LOCAL1-C1\",stage=\"{stage}\"}} ");
+    let value = |series: &str| -> f64 {
+        let prefix = format!("{series} ");
         text.lines()
             .find_map(|l| l.strip_prefix(&prefix))
             .unwrap_or_else(|| panic!("no {prefix} in\n{text}"))
             .parse()
             .unwrap()
     };
-    for (stage, calls) in [
-        ("request", 3.0),
-        ("cache", 3.0),
-        ("origin", 1.0),
-        ("viewer-response", 3.0),
+    let stage =
+        |s: &str| format!("edge_stage_duration_seconds_count{{pop=\"LOCAL1-C1\",stage=\"{s}\"}}");
+    for (s, calls) in [
+        ("request", 4.0),
+        ("cache", 4.0),
+        ("origin", 2.0),
+        ("viewer-response", 4.0),
         ("viewer-request", 0.0),
     ] {
-        assert_eq!(
-            value("edge_stage_calls_total", stage),
-            calls,
-            "{stage}\n{text}"
-        );
+        assert_eq!(value(&stage(s)), calls, "{s}\n{text}");
     }
+    let sum = |s: &str| {
+        value(&format!(
+            "edge_stage_duration_seconds_sum{{pop=\"LOCAL1-C1\",stage=\"{s}\"}}"
+        ))
+    };
+    assert!(sum("viewer-response") > 0.0, "{text}");
+    assert!(sum("request") >= sum("origin"));
+    // p99 is computable: the +Inf bucket holds every request.
+    assert_eq!(
+        value(
+            "edge_stage_duration_seconds_bucket{pop=\"LOCAL1-C1\",le=\"+Inf\",stage=\"request\"}"
+        ),
+        4.0
+    );
+    let answers = |x: &str, c: &str| {
+        value(&format!(
+            "edge_requests_total{{pop=\"LOCAL1-C1\",x_cache=\"{x}\",status_class=\"{c}\"}}"
+        ))
+    };
+    assert_eq!(answers("Miss", "2xx"), 1.0, "{text}");
+    assert_eq!(answers("Hit", "2xx"), 2.0, "{text}");
+    assert_eq!(answers("LambdaExecutionError", "5xx"), 1.0, "{text}");
+    // The function is named after its file (a temp file here): take its labels as written.
+    let invocations = text
+        .lines()
+        .find(|l| l.starts_with("edge_function_invocations_total{"))
+        .unwrap_or_else(|| panic!("no function in\n{text}"));
+    let fnl = invocations["edge_function_invocations_total{".len()..]
+        .split('}')
+        .next()
+        .unwrap()
+        .to_string();
     assert!(
-        value("edge_stage_seconds_total", "viewer-response") > 0.0,
+        fnl.starts_with("pop=\"LOCAL1-C1\",function=\"") && fnl.ends_with(",version=\"1\""),
+        "{fnl}"
+    );
+    assert_eq!(
+        value(&format!("edge_function_invocations_total{{{fnl}}}")),
+        4.0,
         "{text}"
     );
-    assert!(
-        value("edge_stage_seconds_total", "request") >= value("edge_stage_seconds_total", "origin")
+    assert_eq!(
+        value(&format!(
+            "edge_function_errors_total{{{fnl},kind=\"LambdaExecutionError\"}}"
+        )),
+        1.0,
+        "{text}"
     );
+    assert_eq!(
+        value(&format!("edge_function_throttles_total{{{fnl}}}")),
+        0.0
+    );
+    assert_eq!(
+        value(&format!("edge_function_duration_seconds_count{{{fnl}}}")),
+        4.0
+    );
+    assert_eq!(
+        value("edge_cache_objects{pop=\"LOCAL1-C1\"}"),
+        2.0,
+        "{text}"
+    );
+    assert_eq!(
+        value("edge_cache_insertions_total{pop=\"LOCAL1-C1\"}"),
+        2.0,
+        "{text}"
+    );
+    assert!(value("edge_cache_size_bytes{pop=\"LOCAL1-C1\"}") > 0.0);
+    assert!(
+        text.contains("edge_build_info{pop=\"LOCAL1-C1\",version=\""),
+        "{text}"
+    );
+    assert!(text.ends_with("# EOF\n"), "{text}");
 }

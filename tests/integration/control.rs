@@ -901,6 +901,33 @@ async fn edge_logs_follows_one_function_across_every_edge() {
     assert_eq!(get(&format!("{}/bytes/4?a", a.base)).await.status, 200);
     assert_eq!(get(&format!("{}/bytes/4?b", b.base)).await.status, 200);
 
+    // The control node's metrics: each edge's revision, lag, Deployed and last poll.
+    let auth = format!("Bearer {TOKEN}");
+    let m = get_with(
+        &format!("{}/v1/metrics", control.url),
+        &[("authorization", &auth)],
+    )
+    .await;
+    assert_eq!(m.status, 200, "{}", m.text());
+    let text = m.text();
+    let revision = status(&control.url)["revision"].as_u64().unwrap();
+    assert!(
+        text.contains(&format!("edge_control_revision {revision}\n")),
+        "{text}"
+    );
+    for pop in ["IAD89-C1", "FRA56-C1"] {
+        for line in [
+            format!("edge_control_edge_revision{{pop=\"{pop}\"}} {revision}\n"),
+            format!("edge_control_edge_lag{{pop=\"{pop}\"}} 0\n"),
+            format!("edge_control_edge_deployed{{pop=\"{pop}\"}} 1\n"),
+            format!("edge_control_edge_last_sync_age_seconds{{pop=\"{pop}\"}} "),
+        ] {
+            assert!(text.contains(&line), "{line:?} in\n{text}");
+        }
+    }
+    let unauthorized = get(&format!("{}/v1/metrics", control.url)).await;
+    assert_eq!(unauthorized.status, 401);
+
     let out = cli_ok(&control.url, &["logs", "talk"]);
     for pop in ["IAD89-C1", "FRA56-C1"] {
         let lines: Vec<&str> = out.lines().filter(|l| l.contains(pop)).collect();

@@ -147,9 +147,29 @@ impl Weighter<Box<str>, Entry> for EntryWeighter {
 
 /// The shared cache of one node.
 pub struct Cache {
-    inner: QuickCache<Box<str>, Entry, EntryWeighter>,
+    inner: QuickCache<Box<str>, Entry, EntryWeighter, quick_cache::DefaultHashBuilder, Evictions>,
     generation: AtomicU64,
     pub flights: Arc<Flights>,
+    capacity: u64,
+    /// Objects stored (not the Vary markers), for the metrics.
+    insertions: AtomicU64,
+    evictions: Evictions,
+}
+
+/// Counts objects the cache evicts to make room (quick-cache tells its lifecycle).
+#[derive(Clone, Default)]
+struct Evictions(Arc<AtomicU64>);
+
+impl quick_cache::Lifecycle<Box<str>, Entry> for Evictions {
+    type RequestState = ();
+
+    fn begin_request(&self) -> Self::RequestState {}
+
+    fn on_evict(&self, _: &mut (), _key: Box<str>, val: Entry) {
+        if matches!(val, Entry::Object { .. }) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
 }
 
 /// Separates a primary key from the variant part of a secondary key.
@@ -158,10 +178,20 @@ const VARIANT_MARK: char = '\u{1}';
 impl Cache {
     pub fn new(capacity_bytes: u64) -> Cache {
         let items = (capacity_bytes / 2048).clamp(1024, 4_000_000) as usize;
+        let evictions = Evictions::default();
         Cache {
-            inner: QuickCache::with_weighter(items, capacity_bytes, EntryWeighter),
+            inner: QuickCache::with(
+                items,
+                capacity_bytes,
+                EntryWeighter,
+                quick_cache::DefaultHashBuilder::default(),
+                evictions.clone(),
+            ),
             generation: AtomicU64::new(1),
             flights: Arc::new(Flights::default()),
+            capacity: capacity_bytes,
+            insertions: AtomicU64::new(0),
+            evictions,
         }
     }
 
@@ -189,6 +219,7 @@ impl Cache {
     pub fn store(&self, primary: &str, headers: &HeaderMap, stored: Stored) -> Arc<Stored> {
         let names = vary_names(&stored.headers);
         let stored = Arc::new(stored);
+        self.insertions.fetch_add(1, Ordering::Relaxed);
         if names.is_empty() {
             let weight = stored.weight(primary.len());
             self.inner.insert(
@@ -257,6 +288,17 @@ impl Cache {
 
     pub fn weight(&self) -> u64 {
         self.inner.weight()
+    }
+
+    /// What the metrics report of the cache.
+    pub fn figures(&self) -> crate::driver::metrics::CacheFigures {
+        crate::driver::metrics::CacheFigures {
+            objects: self.len() as u64,
+            bytes: self.weight(),
+            capacity: self.capacity,
+            insertions: self.insertions.load(Ordering::Relaxed),
+            evictions: self.evictions.0.load(Ordering::Relaxed),
+        }
     }
 
     pub fn len(&self) -> usize {

@@ -140,6 +140,7 @@ fn event_text(
 
 /// A result that failed CloudFront's validation, as the viewer's 502.
 pub(crate) fn invalid(assoc: &Association, stage: Stage, inv: validate::Invalid) -> EdgeError {
+    crate::metrics::validation_error(&assoc.code.name, assoc.code.version);
     EdgeError::LambdaValidation {
         function: assoc.code.name.clone(),
         stage,

@@ -1,9 +1,18 @@
-//! Stage timings as metrics: every worker counts, per stage, how many times it ran and how long
-//! it took in total (the same durations Server-Timing reports, recorded whether or not a
-//! request asked for them). Each worker writes only its own counters, so recording is two
-//! uncontended atomic adds; the admin's `GET /__edge/metrics` sums the workers.
+//! The node's metrics (docs/metrics.md): every worker records, per stage, a duration histogram
+//! (the same durations Server-Timing reports, recorded whether or not a request asked for
+//! them) and counts its answers by `X-Cache` result and status class. Each worker writes only
+//! its own counters, so recording is a few uncontended atomic adds; `GET /__edge/metrics` sums
+//! the workers and the function pools (crate::metrics) and writes them with prometheus-client.
 
-use std::fmt::Write;
+use crate::metrics::{Histogram, HistogramSum};
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric, NoLabelSet};
+use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::metrics::info::Info;
+use prometheus_client::metrics::MetricType;
+use prometheus_client::registry::{Registry, Unit};
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -61,18 +70,46 @@ impl From<Stage> for Phase {
 
 const PHASES: usize = Phase::ALL.len();
 
-/// One worker's counters.
+/// `X-Cache` results the request counter tells apart (its first word), and the rest.
+pub const RESULTS: [&str; 9] = [
+    "Hit",
+    "RefreshHit",
+    "Miss",
+    "LambdaGeneratedResponse",
+    "Error",
+    "LambdaValidationError",
+    "LambdaExecutionError",
+    "LambdaLimitExceeded",
+    "other",
+];
+
+/// Status classes: 1xx to 5xx.
+const CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
+
+/// One worker's counters: a duration histogram per phase, and answers by `X-Cache` result and
+/// status class.
 #[derive(Default)]
 pub struct StageCounters {
-    calls: [AtomicU64; PHASES],
-    nanos: [AtomicU64; PHASES],
+    phases: [Histogram; PHASES],
+    answers: [[AtomicU64; 5]; RESULTS.len()],
 }
 
 impl StageCounters {
     pub fn record(&self, phase: Phase, d: Duration) {
-        let i = phase as usize;
-        self.calls[i].fetch_add(1, Ordering::Relaxed);
-        self.nanos[i].fetch_add(d.as_nanos() as u64, Ordering::Relaxed);
+        self.phases[phase as usize].observe(d);
+    }
+
+    /// Counts one answer by its `X-Cache` value and status.
+    pub fn answered(&self, x_cache: Option<&[u8]>, status: u16) {
+        let word = x_cache
+            .and_then(|v| v.split(|&b| b == b' ').next())
+            .unwrap_or_default();
+        let r = RESULTS
+            .iter()
+            .position(|r| r.as_bytes() == word)
+            .unwrap_or(RESULTS.len() - 1);
+        let class = ((status / 100).clamp(1, 5) - 1) as usize;
+        self.answers[r][class].fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -80,6 +117,16 @@ impl StageCounters {
 #[derive(Default)]
 pub struct Metrics {
     workers: Mutex<Vec<Arc<StageCounters>>>,
+}
+
+/// What a scrape reports besides the workers' counters: the cache's gauges and counters.
+#[derive(Debug, Clone, Copy)]
+pub struct CacheFigures {
+    pub objects: u64,
+    pub bytes: u64,
+    pub capacity: u64,
+    pub insertions: u64,
+    pub evictions: u64,
 }
 
 impl Metrics {
@@ -93,44 +140,230 @@ impl Metrics {
         c
     }
 
-    /// Per stage: (calls, total time), summed over the workers.
-    pub fn totals(&self) -> [(u64, Duration); PHASES] {
-        let mut out = [(0, Duration::ZERO); PHASES];
+    /// Per phase, every worker's histogram summed.
+    pub fn phases(&self) -> Vec<HistogramSum> {
+        let mut out = vec![HistogramSum::default(); PHASES];
         for w in self
             .workers
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .iter()
         {
-            for (i, o) in out.iter_mut().enumerate() {
-                o.0 += w.calls[i].load(Ordering::Relaxed);
-                o.1 += Duration::from_nanos(w.nanos[i].load(Ordering::Relaxed));
+            for (o, h) in out.iter_mut().zip(&w.phases) {
+                o.add(h);
             }
         }
         out
     }
 
-    /// The Prometheus text exposition of the totals.
-    pub fn prometheus(&self, pop: &str) -> String {
-        let totals = self.totals();
-        let mut out = String::from("# HELP edge_stage_calls_total Times each request stage ran.\n# TYPE edge_stage_calls_total counter\n");
-        for (phase, (calls, _)) in Phase::ALL.iter().zip(&totals) {
-            let stage = phase.as_str();
-            let _ = writeln!(
-                out,
-                "edge_stage_calls_total{{pop=\"{pop}\",stage=\"{stage}\"}} {calls}"
-            );
-        }
-        out.push_str("# HELP edge_stage_seconds_total Time spent in each request stage.\n# TYPE edge_stage_seconds_total counter\n");
-        for (phase, (_, time)) in Phase::ALL.iter().zip(&totals) {
-            let stage = phase.as_str();
-            let _ = writeln!(
-                out,
-                "edge_stage_seconds_total{{pop=\"{pop}\",stage=\"{stage}\"}} {:.9}",
-                time.as_secs_f64()
-            );
+    /// Answers per (result, class), summed over the workers.
+    pub fn answers(&self) -> [[u64; 5]; RESULTS.len()] {
+        let mut out = [[0; 5]; RESULTS.len()];
+        for w in self
+            .workers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
+            for (o, a) in out.iter_mut().zip(&w.answers) {
+                for (o, a) in o.iter_mut().zip(a) {
+                    *o += a.load(Ordering::Relaxed);
+                }
+            }
         }
         out
+    }
+
+    /// The Prometheus text exposition (docs/metrics.md), written by prometheus-client.
+    pub fn prometheus(&self, pop: &str, cache: &CacheFigures) -> String {
+        let mut registry = Registry::with_labels(
+            [(Cow::Borrowed("pop"), Cow::Owned(pop.to_string()))].into_iter(),
+        );
+        registry.register_collector(Box::new(Scrape {
+            phases: self.phases(),
+            answers: self.answers(),
+            functions: crate::metrics::function_totals(),
+            cache: *cache,
+        }));
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &registry);
+        out
+    }
+}
+
+/// One scrape's figures, encoded by prometheus-client.
+#[derive(Debug)]
+struct Scrape {
+    phases: Vec<HistogramSum>,
+    answers: [[u64; 5]; RESULTS.len()],
+    functions: Vec<crate::metrics::FnTotals>,
+    cache: CacheFigures,
+}
+
+impl std::fmt::Debug for HistogramSum {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HistogramSum({})", self.count())
+    }
+}
+
+impl std::fmt::Debug for crate::metrics::FnTotals {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "FnTotals({}:{})", self.function, self.version)
+    }
+}
+
+type Labels<'a> = [(&'static str, Cow<'a, str>)];
+/// One series: its labels and its value.
+type Series<'a, V> = (Vec<(&'static str, Cow<'a, str>)>, V);
+
+fn histogram(
+    e: &mut DescriptorEncoder<'_>,
+    name: &str,
+    help: &str,
+    series: &[Series<'_, &HistogramSum>],
+) -> std::fmt::Result {
+    let mut m = e.encode_descriptor(name, help, Some(&Unit::Seconds), MetricType::Histogram)?;
+    for (labels, h) in series {
+        let labels: &Labels = labels;
+        let mut m = m.encode_family(&labels)?;
+        m.encode_histogram::<NoLabelSet>(h.sum_seconds(), h.count(), &h.buckets(), None)?;
+    }
+    Ok(())
+}
+
+fn counter(
+    e: &mut DescriptorEncoder<'_>,
+    name: &str,
+    help: &str,
+    series: &[Series<'_, u64>],
+) -> std::fmt::Result {
+    let mut m = e.encode_descriptor(name, help, None, MetricType::Counter)?;
+    for (labels, v) in series {
+        let labels: &Labels = labels;
+        ConstCounter::new(*v).encode(m.encode_family(&labels)?)?;
+    }
+    Ok(())
+}
+
+fn gauge(
+    e: &mut DescriptorEncoder<'_>,
+    name: &str,
+    help: &str,
+    unit: Option<Unit>,
+    v: u64,
+) -> std::fmt::Result {
+    let m = e.encode_descriptor(name, help, unit.as_ref(), MetricType::Gauge)?;
+    ConstGauge::new(v as i64).encode(m)
+}
+
+impl Collector for Scrape {
+    fn encode(&self, mut e: DescriptorEncoder<'_>) -> std::fmt::Result {
+        let stage = |p: &Phase| vec![("stage", Cow::Borrowed(p.as_str()))];
+        let phases: Vec<_> = Phase::ALL
+            .iter()
+            .map(stage)
+            .zip(self.phases.iter())
+            .collect();
+        histogram(
+            &mut e,
+            "edge_stage_duration",
+            "Time spent in each request stage (request: the whole request to its answer's headers).",
+            &phases,
+        )?;
+        let mut answers = vec![];
+        for (r, row) in RESULTS.iter().zip(&self.answers) {
+            for (c, v) in CLASSES.iter().zip(row) {
+                if *v > 0 {
+                    answers.push((
+                        vec![
+                            ("x_cache", Cow::Borrowed(*r)),
+                            ("status_class", Cow::Borrowed(*c)),
+                        ],
+                        *v,
+                    ));
+                }
+            }
+        }
+        counter(
+            &mut e,
+            "edge_requests",
+            "Viewer requests answered, by X-Cache result and status class (CloudWatch: Requests, 4xxErrorRate, 5xxErrorRate; hit ratio = Hit+RefreshHit over all).",
+            &answers,
+        )?;
+        let f = |t: &crate::metrics::FnTotals| {
+            vec![
+                ("function", Cow::Owned(t.function.to_string())),
+                ("version", Cow::Owned(t.version.to_string())),
+            ]
+        };
+        let invocations: Vec<_> = self
+            .functions
+            .iter()
+            .map(|t| (f(t), t.invocations))
+            .collect();
+        counter(
+            &mut e,
+            "edge_function_invocations",
+            "Function calls (Lambda: Invocations).",
+            &invocations,
+        )?;
+        let mut errors = vec![];
+        for t in &self.functions {
+            for (k, v) in crate::metrics::FnErrorKind::ALL.iter().zip(t.errors) {
+                let mut l = f(t);
+                l.push(("kind", Cow::Borrowed(k.as_str())));
+                errors.push((l, v));
+            }
+        }
+        counter(&mut e, "edge_function_errors", "Function calls that failed, by kind (CloudFront: LambdaExecutionError, LambdaValidationError, LambdaLimitExceeded; Lambda: Errors).", &errors)?;
+        let throttles: Vec<_> = self.functions.iter().map(|t| (f(t), t.throttles)).collect();
+        counter(&mut e, "edge_function_throttles", "Function calls refused because every isolate was busy or the node's concurrency limit was reached (Lambda: Throttles).", &throttles)?;
+        let durations: Vec<_> = self.functions.iter().map(|t| (f(t), &t.duration)).collect();
+        histogram(&mut e, "edge_function_duration", "Function call durations, from taking an isolate to its result (Lambda: Duration; _sum is the compute time).", &durations)?;
+        let c = &self.cache;
+        gauge(
+            &mut e,
+            "edge_cache_objects",
+            "Objects in the cache.",
+            None,
+            c.objects,
+        )?;
+        gauge(
+            &mut e,
+            "edge_cache_size",
+            "Bytes the cache holds (weighted size).",
+            Some(Unit::Bytes),
+            c.bytes,
+        )?;
+        gauge(
+            &mut e,
+            "edge_cache_capacity",
+            "The cache's size limit.",
+            Some(Unit::Bytes),
+            c.capacity,
+        )?;
+        let m = e.encode_descriptor(
+            "edge_cache_insertions",
+            "Objects stored.",
+            None,
+            MetricType::Counter,
+        )?;
+        ConstCounter::new(c.insertions).encode(m)?;
+        let m = e.encode_descriptor(
+            "edge_cache_evictions",
+            "Objects evicted to make room.",
+            None,
+            MetricType::Counter,
+        )?;
+        ConstCounter::new(c.evictions).encode(m)?;
+        let info = Info::new(vec![
+            ("version", env!("CARGO_PKG_VERSION").to_string()),
+            ("engine", crate::js::engine().to_string()),
+        ]);
+        let m = e.encode_descriptor("edge_build", "This build.", None, MetricType::Info)?;
+        info.encode(m)?;
+        Ok(())
     }
 }
 
@@ -139,24 +372,45 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sums_every_worker_per_phase() {
+    fn sums_every_worker_per_phase_and_writes_prometheus_text() {
         let m = Metrics::default();
         let (a, b) = (m.worker(), m.worker());
         a.record(Phase::Cache, Duration::from_micros(3));
         b.record(Phase::Cache, Duration::from_micros(5));
         b.record(Stage::ViewerResponse.into(), Duration::from_millis(1));
-        let t = m.totals();
-        assert_eq!(t[Phase::Cache as usize], (2, Duration::from_micros(8)));
-        assert_eq!(
-            t[Phase::ViewerResponse as usize],
-            (1, Duration::from_millis(1))
-        );
-        assert_eq!(t.iter().map(|x| x.0).sum::<u64>(), 3);
-        let text = m.prometheus("T1");
-        assert!(text.contains("edge_stage_calls_total{pop=\"T1\",stage=\"cache\"} 2\n"));
-        assert!(text.contains(
-            "edge_stage_seconds_total{pop=\"T1\",stage=\"viewer-response\"} 0.001000000\n"
-        ));
+        a.answered(Some(b"Hit from cloudfront"), 200);
+        b.answered(Some(b"Hit from cloudfront"), 200);
+        b.answered(Some(b"LambdaExecutionError from CloudFront"), 503);
+        b.answered(None, 404);
+        let p = m.phases();
+        assert_eq!(p[Phase::Cache as usize].count(), 2);
+        assert_eq!(p[Phase::ViewerResponse as usize].count(), 1);
+        let cache = CacheFigures {
+            objects: 3,
+            bytes: 4096,
+            capacity: 1 << 20,
+            insertions: 5,
+            evictions: 2,
+        };
+        let text = m.prometheus("T1", &cache);
+        for line in [
+            "# TYPE edge_stage_duration_seconds histogram",
+            "edge_stage_duration_seconds_count{pop=\"T1\",stage=\"cache\"} 2",
+            "edge_stage_duration_seconds_bucket{pop=\"T1\",le=\"0.00005\",stage=\"cache\"} 2",
+            "edge_stage_duration_seconds_bucket{pop=\"T1\",le=\"+Inf\",stage=\"cache\"} 2",
+            "edge_stage_duration_seconds_bucket{pop=\"T1\",le=\"0.001\",stage=\"viewer-response\"} 1",
+            "edge_stage_duration_seconds_sum{pop=\"T1\",stage=\"viewer-response\"} 0.001",
+            "edge_requests_total{pop=\"T1\",x_cache=\"Hit\",status_class=\"2xx\"} 2",
+            "edge_requests_total{pop=\"T1\",x_cache=\"LambdaExecutionError\",status_class=\"5xx\"} 1",
+            "edge_requests_total{pop=\"T1\",x_cache=\"other\",status_class=\"4xx\"} 1",
+            "edge_cache_objects{pop=\"T1\"} 3",
+            "edge_cache_size_bytes{pop=\"T1\"} 4096",
+            "edge_cache_evictions_total{pop=\"T1\"} 2",
+            "# EOF",
+        ] {
+            assert!(text.contains(line), "{line:?} in\n{text}");
+        }
+        assert!(text.contains("edge_build_info{"), "{text}");
     }
 
     #[test]

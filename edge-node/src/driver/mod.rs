@@ -145,6 +145,7 @@ impl Worker {
                     head: parts.method == Method::HEAD,
                 };
                 let resp = self.failed(to, &e);
+                self.count(&resp);
                 let asked = Asked {
                     method: &parts.method,
                     uri: &parts.uri,
@@ -170,6 +171,7 @@ impl Worker {
         };
         let first_byte = start.elapsed();
         self.stages.record(Phase::Request, first_byte);
+        self.count(&resp);
         if let Some(v) = ctx.timing.as_ref().and_then(context::Timing::header) {
             resp.headers_mut()
                 .insert(http::header::HeaderName::from_static("server-timing"), v);
@@ -192,6 +194,13 @@ impl Worker {
             self.log(&asked, &resp, start, first_byte, error.as_ref());
         }
         Ok(resp)
+    }
+
+    /// Counts an answer by its `X-Cache` result and status class.
+    fn count(&self, resp: &Response<EdgeBody>) {
+        let x_cache = resp.headers().get(&crate::http::respond::X_CACHE);
+        self.stages
+            .answered(x_cache.map(|v| v.as_bytes()), resp.status().as_u16());
     }
 
     /// Hands this worker's buffered access-log records to the writer.

@@ -234,6 +234,8 @@ pub struct Pool {
     moved: std::cell::Cell<bool>,
     /// The function's name for its log lines (made once, not per call).
     name: Arc<str>,
+    /// This pool's call counters (crate::metrics).
+    stats: Arc<crate::metrics::FnStats>,
 }
 
 /// Lambda's context fields that do not change between invocations.
@@ -264,6 +266,7 @@ impl Pool {
         for _ in 0..size {
             idle.push(Isolate::load(code.clone(), limits, &watchdog, &context, pop).await?);
         }
+        let stats = crate::metrics::register(&name, code.version);
         Ok(Rc::new(Pool {
             code,
             idle: RefCell::new(idle),
@@ -273,6 +276,7 @@ impl Pool {
             context,
             pop: pop.clone(),
             moved: std::cell::Cell::new(false),
+            stats,
             name,
         }))
     }
@@ -449,6 +453,8 @@ impl Runner {
             .ok_or_else(|| FnError::NotLoaded(code.key().to_string()))?;
         if self.inflight.fetch_add(1, Ordering::AcqRel) >= self.limits.concurrency {
             self.inflight.fetch_sub(1, Ordering::AcqRel);
+            pool.stats.throttles.fetch_add(1, Ordering::Relaxed);
+            pool.stats.error(crate::metrics::FnErrorKind::LimitExceeded);
             return Err(FnError::Throttled);
         }
         let _inflight = InFlight(&self.inflight);
@@ -518,7 +524,11 @@ impl Runner {
         } = call;
         let code = &pool.code;
         let start = Instant::now();
-        let mut iso = pool.acquire(deadline).await.ok_or(FnError::Throttled)?;
+        let Some(mut iso) = pool.acquire(deadline).await else {
+            pool.stats.throttles.fetch_add(1, Ordering::Relaxed);
+            pool.stats.error(crate::metrics::FnErrorKind::LimitExceeded);
+            return Err(FnError::Throttled);
+        };
         let ctx = LogContext {
             function: pool.name.clone(),
             version: code.version,
@@ -549,6 +559,16 @@ impl Runner {
             return outcome;
         }
         let took = start.elapsed();
+        pool.stats.invocations.fetch_add(1, Ordering::Relaxed);
+        pool.stats.duration.observe(took);
+        if let Err(e) = &outcome {
+            use crate::metrics::FnErrorKind as K;
+            pool.stats.error(match e {
+                FnError::Timeout(_) | FnError::Throttled => K::LimitExceeded,
+                FnError::Unserializable(_) => K::Validation,
+                _ => K::Execution,
+            });
+        }
         tracing::info!(target: "edge::lambda", function = %code.name, version = code.version, stage = stage.as_str(), request_id, pop = %self.pop, "END RequestId: {request_id}");
         let report = logs::Report {
             duration: took,
