@@ -45,6 +45,17 @@ pub async fn run_side_by_side(
         .iter()
         .map(|(v, p)| ratio(v, p, "cpu_us_per_req"))
         .collect();
+    let each = |k: &str, peer: bool| -> Vec<f64> {
+        runs.iter()
+            .map(|(v, p)| if peer { p } else { v }[k].as_f64().unwrap_or(0.0))
+            .collect()
+    };
+    let rounds = json!({
+        "requests_per_sec": each("requests_per_sec", false),
+        "cpu_us_per_req": each("cpu_us_per_req", false),
+        "peer_requests_per_sec": each("requests_per_sec", true),
+        "peer_cpu_us_per_req": each("cpu_us_per_req", true),
+    });
     let mut order: Vec<usize> = (0..runs.len()).collect();
     order.sort_by(|a, b| rps[*a].total_cmp(&rps[*b]));
     let (mut v, pv) = runs.swap_remove(order[order.len() / 2]);
@@ -55,6 +66,7 @@ pub async fn run_side_by_side(
         "cpu_us_per_req_ratios": cpu,
         "requests_per_sec_ratio": median(&mut rps.clone()),
         "cpu_us_per_req_ratio": median(&mut cpu.clone()),
+        "each_round": rounds,
     });
     Ok((v, Some(Ok(pv))))
 }

@@ -1,6 +1,7 @@
-//! `report.json` and `report.html`: per scenario and target, throughput, latency percentiles,
-//! errors and CPU per request; the page draws them as inline SVG bar charts (no scripts, no
-//! network), one chart per measure.
+//! `report.json` and `report.html`: the run's metadata, per scenario and target throughput,
+//! latency percentiles, errors and CPU per request, the spread of interleaved rounds against
+//! nginx and, with a baseline, each scenario's change; the page draws them as inline SVG bar
+//! charts (no scripts, no network), one chart per measure.
 
 use serde_json::{json, Value};
 use std::fmt::Write;
@@ -13,6 +14,7 @@ pub fn write(
     scenarios: &[(String, Value)],
     peers: &[(String, String, Value)],
     settings: Value,
+    baseline: Option<&(std::path::PathBuf, Value)>,
 ) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let mut map = serde_json::Map::new();
@@ -29,15 +31,153 @@ pub fn write(
         }
         map.insert(name.clone(), entry);
     }
-    let report = json!({ "settings": settings, "scenarios": map });
+    let mut report = json!({ "settings": settings, "scenarios": map });
+    if let Some((path, old)) = baseline {
+        report["baseline"] = json!({
+            "file": path.display().to_string(),
+            "run": old["settings"]["run"],
+            "scenarios": compare(scenarios, old),
+        });
+    }
     std::fs::write(
         dir.join("report.json"),
         serde_json::to_string_pretty(&report)?,
     )?;
-    std::fs::write(
-        dir.join("report.html"),
-        html(scenarios, peers, &report["settings"]),
-    )
+    std::fs::write(dir.join("report.html"), html(scenarios, peers, &report))
+}
+
+/// What a report records of the run, so a regression can be filed with it: when, which
+/// commit, the machine, the peers' versions, pinning.
+pub fn run_metadata(pinned: bool) -> Value {
+    let out = |cmd: &str| {
+        std::process::Command::new("sh")
+            .args(["-c", cmd])
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| {
+                let text = if o.stdout.is_empty() {
+                    o.stderr
+                } else {
+                    o.stdout
+                };
+                String::from_utf8_lossy(&text).trim().to_string()
+            })
+            .filter(|s| !s.is_empty())
+    };
+    let cpu = std::fs::read_to_string("/proc/cpuinfo").ok().and_then(|c| {
+        c.lines()
+            .find(|l| l.starts_with("model name"))
+            .and_then(|l| l.split(':').nth(1))
+            .map(|m| m.trim().to_string())
+    });
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    json!({
+        "date": out(&format!("date -u -d @{now} +%Y-%m-%dT%H:%M:%SZ")),
+        "commit": out("git rev-parse --short HEAD 2>/dev/null"),
+        "edge_version": env!("CARGO_PKG_VERSION"),
+        "cpu": cpu,
+        "cores": std::thread::available_parallelism().map_or(1, |n| n.get()),
+        "kernel": std::fs::read_to_string("/proc/sys/kernel/osrelease").ok().map(|k| k.trim().to_string()),
+        "nginx": out("nginx -v 2>&1"),
+        "njs": out("dpkg-query -W -f '${Version}' libnginx-mod-http-js 2>/dev/null"),
+        "pinned": pinned,
+    })
+}
+
+/// The measures compared with a baseline: name, JSON key, whether higher is better.
+const COMPARED: [(&str, &str, bool); 3] = [
+    ("throughput", "requests_per_sec", true),
+    ("p99 latency", "p99", false),
+    ("CPU per request", "cpu_us_per_req", false),
+];
+
+/// A change counts as a regression beyond the noise when it is worse by more than this, or by
+/// more than the spread of this run's interleaved rounds when that is larger.
+const NOISE: f64 = 0.10;
+
+fn measure(v: &Value, key: &str) -> Option<f64> {
+    let x = if key == "p99" {
+        v["latency_us"]["p99"].as_f64()
+    } else {
+        v[key].as_f64()
+    };
+    x.filter(|x| *x > 0.0)
+}
+
+/// Per scenario in both runs, per measure: old, new, the change, and whether it regressed.
+fn compare(scenarios: &[(String, Value)], old: &Value) -> Value {
+    let mut out = serde_json::Map::new();
+    for (name, v) in scenarios {
+        let Some(o) = old["scenarios"].get(name).map(|e| &e["edge"]) else {
+            continue;
+        };
+        // The spread of this run's rounds (max - min over the median), when it had several.
+        let rounds = &v["side_by_side"]["each_round"]["requests_per_sec"];
+        let spread = rounds.as_array().map_or(0.0, |r| {
+            let mut r: Vec<f64> = r.iter().filter_map(Value::as_f64).collect();
+            spread_of(&mut r)
+        });
+        let noise = NOISE.max(spread);
+        let mut m = serde_json::Map::new();
+        for (label, key, higher) in COMPARED {
+            let (Some(a), Some(b)) = (measure(o, key), measure(v, key)) else {
+                continue;
+            };
+            let change = b / a - 1.0;
+            let worse = if higher { -change } else { change };
+            m.insert(
+                label.to_string(),
+                json!({
+                    "old": a, "new": b, "change": change,
+                    "better": if higher { "higher" } else { "lower" },
+                    "noise": noise,
+                    "regression": worse > noise,
+                }),
+            );
+        }
+        if !m.is_empty() {
+            out.insert(name.clone(), Value::Object(m));
+        }
+    }
+    Value::Object(out)
+}
+
+/// (max - min) / median of `v` (0 for fewer than two).
+fn spread_of(v: &mut [f64]) -> f64 {
+    if v.len() < 2 {
+        return 0.0;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    let median = v[v.len() / 2].max(1e-9);
+    (v[v.len() - 1] - v[0]) / median
+}
+
+/// The lines `edge bench --baseline` prints after the run.
+pub fn baseline_summary(
+    scenarios: &[(String, Value)],
+    baseline: &(std::path::PathBuf, Value),
+) -> String {
+    let c = compare(scenarios, &baseline.1);
+    let mut out = format!("against {}:\n", baseline.0.display());
+    for (name, m) in c.as_object().into_iter().flatten() {
+        for (label, d) in m.as_object().into_iter().flatten() {
+            let _ = writeln!(
+                out,
+                "  {name:<18} {label:<16} {:>+7.1}%{}",
+                d["change"].as_f64().unwrap_or(0.0) * 100.0,
+                if d["regression"].as_bool().unwrap_or(false) {
+                    "  REGRESSION (beyond the noise)"
+                } else {
+                    ""
+                }
+            );
+        }
+    }
+    out
 }
 
 /// Ours / the peer's for `key`: the median over interleaved rounds when there were several.
@@ -147,8 +287,25 @@ fn esc(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
-/// A horizontal bar chart of `(label, value)` rows.
+/// The colour of a series: ours, and each nginx peer its own.
+fn colour(label: &str) -> &'static str {
+    if label.contains("(nginx-njs)") {
+        "#2f9e6e"
+    } else if label.contains("(nginx-") {
+        "#e07b39"
+    } else {
+        "#3b7dd8"
+    }
+}
+
+/// The legend of `bars`: which colour is whose.
+const LEGEND: &str = "<p class=\"legend\"><span style=\"color:#3b7dd8\">■</span> edge (ours) <span style=\"color:#e07b39\">■</span> nginx proxy_cache <span style=\"color:#2f9e6e\">■</span> nginx + njs</p>";
+
+/// A horizontal bar chart of `(label, value)` rows, coloured by whose they are; rows without
+/// a value (0: not measured) are named under the chart rather than drawn as empty bars.
 fn bars(title: &str, unit: &str, rows: &[(String, f64)]) -> String {
+    type Rows<'a> = Vec<&'a (String, f64)>;
+    let (rows, empty): (Rows, Rows) = rows.iter().partition(|r| r.1 > 0.0);
     let max = rows.iter().map(|r| r.1).fold(0.0_f64, f64::max).max(1e-9);
     let h = 28 * rows.len() + 40;
     let mut svg = format!("<figure><figcaption>{}</figcaption><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"720\" height=\"{h}\" role=\"img\">", esc(title));
@@ -157,14 +314,74 @@ fn bars(title: &str, unit: &str, rows: &[(String, f64)]) -> String {
         let w = (v / max * 440.0).max(1.0);
         let _ = write!(
             svg,
-            "<text x=\"0\" y=\"{}\" font-size=\"13\">{}</text><rect x=\"200\" y=\"{y}\" width=\"{w:.1}\" height=\"20\" fill=\"#3b7dd8\"/><text x=\"{:.1}\" y=\"{}\" font-size=\"12\">{v:.1} {}</text>",
+            "<text x=\"0\" y=\"{}\" font-size=\"13\">{}</text><rect x=\"200\" y=\"{y}\" width=\"{w:.1}\" height=\"20\" fill=\"{}\"/><text x=\"{:.1}\" y=\"{}\" font-size=\"12\">{v:.1} {}</text>",
             y + 15,
             esc(label),
+            colour(label),
             205.0 + w,
             y + 15,
             esc(unit)
         );
     }
+    svg.push_str("</svg>");
+    svg.push_str(LEGEND);
+    if !empty.is_empty() {
+        let names: Vec<String> = empty.iter().map(|(n, _)| esc(n)).collect();
+        let _ = write!(
+            svg,
+            "<p class=\"note\">Not measured: {}.</p>",
+            names.join(", ")
+        );
+    }
+    svg.push_str("</figure>");
+    svg
+}
+
+/// Ratio bars around a 1.0× line: right of it ours is ahead, left behind, whichever way the
+/// measure is better (throughput higher, CPU lower: a CPU ratio is drawn as its inverse).
+fn ratio_bars(title: &str, rows: &[(String, f64, bool)]) -> String {
+    // log2 scale: 0.25× … 4× across the width, 1.0× in the middle.
+    let (mid, half) = (440.0, 200.0);
+    let h = 28 * rows.len() + 56;
+    let mut svg = format!("<figure><figcaption>{}</figcaption><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"720\" height=\"{h}\" role=\"img\">", esc(title));
+    for (i, (label, ratio, higher)) in rows.iter().enumerate() {
+        let y = 22 + i * 28;
+        let ahead = if *higher {
+            *ratio
+        } else {
+            1.0 / ratio.max(1e-9)
+        };
+        let x = (ahead.max(1e-9).log2() / 2.0).clamp(-1.0, 1.0) * half;
+        let (rx, w) = if x >= 0.0 {
+            (mid, x.max(1.0))
+        } else {
+            (mid + x, -x)
+        };
+        let fill = if ahead >= 1.0 { "#3b7dd8" } else { "#c0392b" };
+        let better = if *higher {
+            "higher is better"
+        } else {
+            "lower is better"
+        };
+        let _ = write!(
+            svg,
+            "<text x=\"0\" y=\"{}\" font-size=\"13\">{} <tspan font-size=\"11\" fill=\"#666\">({better})</tspan></text><rect x=\"{rx:.1}\" y=\"{y}\" width=\"{w:.1}\" height=\"20\" fill=\"{fill}\"/><text x=\"{:.1}\" y=\"{}\" font-size=\"12\">{ratio:.2}×</text>",
+            y + 15,
+            esc(label),
+            if x >= 0.0 { mid + w + 5.0 } else { mid + 5.0 },
+            y + 15,
+        );
+    }
+    let bottom = 22 + rows.len() * 28;
+    let _ = write!(
+        svg,
+        "<line x1=\"{mid}\" y1=\"14\" x2=\"{mid}\" y2=\"{bottom}\" stroke=\"#000\" stroke-width=\"1.5\"/><text x=\"{}\" y=\"11\" font-size=\"11\">1.0× (equal)</text><text x=\"{}\" y=\"{}\" font-size=\"11\">← behind nginx</text><text x=\"{}\" y=\"{}\" font-size=\"11\">ahead of nginx →</text>",
+        mid - 30.0,
+        mid - half,
+        bottom + 18,
+        mid + half - 90.0,
+        bottom + 18,
+    );
     svg.push_str("</svg></figure>");
     svg
 }
@@ -181,23 +398,26 @@ fn stacked(scenarios: &[(String, Value)]) -> String {
         ("origin-response", "#2f9e6e"),
         ("viewer-response", "#d64f6f"),
     ];
-    let rows: Vec<(&String, &Value)> = scenarios
-        .iter()
-        .filter_map(|(n, v)| {
-            v.get("stages_us")
-                .filter(|s| s.as_object().is_some_and(|m| !m.is_empty()))
-                .map(|s| (n, s))
-        })
-        .collect();
-    if rows.is_empty() {
-        return String::new();
-    }
     let total = |s: &Value| {
         STAGES
             .iter()
             .map(|(k, _)| s[*k].as_f64().unwrap_or(0.0))
             .sum::<f64>()
     };
+    // A scenario whose stages take under 0.05 µs in all (hits without functions) has no bar to
+    // draw: it is named below the chart instead of drawn as `0.0 µs`.
+    type Rows<'a> = Vec<(&'a String, &'a Value)>;
+    let (rows, tiny): (Rows, Rows) = scenarios
+        .iter()
+        .filter_map(|(n, v)| {
+            v.get("stages_us")
+                .filter(|s| s.as_object().is_some_and(|m| !m.is_empty()))
+                .map(|s| (n, s))
+        })
+        .partition(|(_, s)| total(s) >= 0.05);
+    if rows.is_empty() {
+        return String::new();
+    }
     let max = rows
         .iter()
         .map(|(_, s)| total(s))
@@ -234,7 +454,16 @@ fn stacked(scenarios: &[(String, Value)]) -> String {
         let x = i * 118;
         let _ = write!(svg, "<rect x=\"{x}\" y=\"{ly}\" width=\"12\" height=\"12\" fill=\"{color}\"/><text x=\"{}\" y=\"{}\" font-size=\"11\">{k}</text>", x + 16, ly + 10);
     }
-    svg.push_str("</svg></figure>");
+    svg.push_str("</svg>");
+    if !tiny.is_empty() {
+        let names: Vec<String> = tiny.iter().map(|(n, _)| esc(n)).collect();
+        let _ = write!(
+            svg,
+            "<p class=\"note\">Under 0.05 µs of stage time, not drawn: {}.</p>",
+            names.join(", ")
+        );
+    }
+    svg.push_str("</figure>");
     svg
 }
 
@@ -388,7 +617,7 @@ fn ratios(scenarios: &[(String, Value)], peers: &[(String, String, Value)]) -> S
     if peers.is_empty() {
         return String::new();
     }
-    let mut out = String::from("<h2>Side by side with nginx (ours / nginx)</h2><table><tr><th>scenario</th><th>against</th><th>interleaved rounds</th><th>throughput ratio</th><th>CPU per request ratio</th></tr>");
+    let mut out = String::from("<h2 id=\"side-by-side\">Side by side with nginx (ours / nginx)</h2><table><tr><th>scenario</th><th>against</th><th>interleaved rounds</th><th>throughput ratio (higher is better): min / median / max</th><th>CPU per request ratio (lower is better): min / median / max</th><th>our req/s: min / median / max</th></tr>");
     let mut rows = Vec::new();
     for (name, peer, pv) in peers {
         let Some((_, v)) = scenarios.iter().find(|(n, _)| n == name) else {
@@ -398,20 +627,37 @@ fn ratios(scenarios: &[(String, Value)], peers: &[(String, String, Value)]) -> S
             ratio(v, pv, "requests_per_sec"),
             ratio(v, pv, "cpu_us_per_req"),
         );
+        let sb = &v["side_by_side"];
+        let spread = |key: &Value, median: f64, digits: usize| {
+            let mut r: Vec<f64> = key
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_f64).collect())
+                .unwrap_or_default();
+            r.sort_by(|a, b| a.total_cmp(b));
+            match (r.first(), r.last()) {
+                (Some(lo), Some(hi)) => {
+                    format!("{lo:.digits$} / {median:.digits$} / {hi:.digits$}")
+                }
+                _ => format!("{median:.digits$}"),
+            }
+        };
+        let ours = v["requests_per_sec"].as_f64().unwrap_or(0.0);
         let _ = write!(
             out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{t:.2}×</td><td>{c:.2}×</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}×</td><td>{}×</td><td>{}</td></tr>",
             esc(name),
             esc(peer),
-            v["side_by_side"]["rounds"].as_u64().unwrap_or(1),
+            sb["rounds"].as_u64().unwrap_or(1),
+            spread(&sb["requests_per_sec_ratios"], t, 2),
+            spread(&sb["cpu_us_per_req_ratios"], c, 2),
+            spread(&sb["each_round"]["requests_per_sec"], ours, 0),
         );
-        rows.push((format!("{name} throughput"), t));
-        rows.push((format!("{name} CPU/req"), c));
+        rows.push((format!("{name} throughput"), t, true));
+        rows.push((format!("{name} CPU/req"), c, false));
     }
     out.push_str("</table>");
-    out.push_str(&bars(
-        "Ours / nginx (1.0 = equal; throughput higher is better, CPU lower is better)",
-        "×",
+    out.push_str(&ratio_bars(
+        "Ours / nginx, medians of the interleaved rounds (right of the 1.0× line: ours is ahead)",
         &rows,
     ));
     out
@@ -490,8 +736,9 @@ fn deploys(scenarios: &[(String, Value)]) -> String {
 fn html(
     scenarios: &[(String, Value)],
     peers: &[(String, String, Value)],
-    settings: &Value,
+    report: &Value,
 ) -> String {
+    let settings = &report["settings"];
     let mut measured: Vec<(String, Value)> = scenarios
         .iter()
         .filter(|(_, v)| v.get("skipped").is_none() && !is_deploy(v))
@@ -508,12 +755,9 @@ fn html(
             .map(|(n, v)| (n.clone(), f(v)))
             .collect::<Vec<_>>()
     };
-    let mut page = String::from("<!doctype html><html><head><meta charset=\"utf-8\"><title>edge bench</title><style>body{font-family:sans-serif;margin:2em;max-width:60em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th:first-child,td:first-child{text-align:left}figure{margin:1.5em 0}figcaption{font-weight:bold;margin-bottom:.3em}</style></head><body><h1>edge bench</h1>");
-    let _ = write!(
-        page,
-        "<p>Settings: <code>{}</code></p>",
-        esc(&settings.to_string())
-    );
+    let mut page = String::from("<!doctype html><html><head><meta charset=\"utf-8\"><title>edge bench</title><style>body{font-family:sans-serif;margin:2em;max-width:60em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th:first-child,td:first-child{text-align:left}figure{margin:1.5em 0}figcaption{font-weight:bold;margin-bottom:.3em}.note,.legend{font-size:.85em;color:#444;margin:.2em 0}.regression{color:#c0392b;font-weight:bold}</style></head><body><h1>edge bench</h1>");
+    page.push_str(&run_table(settings));
+    page.push_str(&baseline_table(&report["baseline"]));
     page.push_str("<table><tr><th>scenario</th><th>req/s</th><th>p50 µs</th><th>p90 µs</th><th>p99 µs</th><th>p99.9 µs</th><th>max µs</th><th>CPU µs/req</th><th>errors</th></tr>");
     for (name, v) in scenarios.iter().filter(|(_, v)| !is_deploy(v)) {
         if let Some(why) = v.get("skipped") {
@@ -580,4 +824,82 @@ fn html(
     page.push_str(&regions(scenarios));
     page.push_str("</body></html>\n");
     page
+}
+
+/// The run's metadata and settings: what a regression report needs to be reproduced.
+fn run_table(settings: &Value) -> String {
+    let run = &settings["run"];
+    let text = |v: &Value| match v {
+        Value::Null => "unknown".to_string(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let mut out = String::from("<h2 id=\"run\">Run</h2><table>");
+    let rows: [(&str, String); 12] = [
+        ("date (UTC)", text(&run["date"])),
+        ("commit", text(&run["commit"])),
+        ("edge version", text(&run["edge_version"])),
+        ("CPU", text(&run["cpu"])),
+        ("cores", text(&run["cores"])),
+        ("kernel", text(&run["kernel"])),
+        ("nginx", text(&run["nginx"])),
+        ("njs", text(&run["njs"])),
+        (
+            "pinned (server core 0, load and origin core 1)",
+            text(&run["pinned"]),
+        ),
+        ("rounds (interleaved with nginx)", text(&settings["rounds"])),
+        ("connections", text(&settings["connections"])),
+        (
+            "warm-up / measured seconds",
+            format!(
+                "{} / {}",
+                text(&settings["warmup_s"]),
+                text(&settings["duration_s"])
+            ),
+        ),
+    ];
+    for (k, v) in rows {
+        let _ = write!(out, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(&v));
+    }
+    out.push_str("</table>");
+    out
+}
+
+/// Each scenario against the baseline run, regressions beyond the noise flagged.
+fn baseline_table(b: &Value) -> String {
+    let Some(scenarios) = b["scenarios"].as_object() else {
+        return String::new();
+    };
+    let mut out = format!(
+        "<h2 id=\"baseline\">Against the baseline</h2><p>{} (commit {}, {})</p><table><tr><th>scenario</th><th>measure</th><th>baseline</th><th>now</th><th>change</th><th></th></tr>",
+        esc(b["file"].as_str().unwrap_or("")),
+        esc(b["run"]["commit"].as_str().unwrap_or("unknown")),
+        esc(b["run"]["date"].as_str().unwrap_or("date unknown")),
+    );
+    for (name, m) in scenarios {
+        for (label, d) in m.as_object().into_iter().flatten() {
+            let regression = d["regression"].as_bool().unwrap_or(false);
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td>{} ({} is better)</td><td>{:.2}</td><td>{:.2}</td><td>{:+.1}%</td><td>{}</td></tr>",
+                esc(name),
+                esc(label),
+                esc(d["better"].as_str().unwrap_or("")),
+                d["old"].as_f64().unwrap_or(0.0),
+                d["new"].as_f64().unwrap_or(0.0),
+                d["change"].as_f64().unwrap_or(0.0) * 100.0,
+                if regression {
+                    format!(
+                        "<span class=\"regression\">regression (beyond the {:.0}% noise)</span>",
+                        d["noise"].as_f64().unwrap_or(NOISE) * 100.0
+                    )
+                } else {
+                    String::new()
+                },
+            );
+        }
+    }
+    out.push_str("</table>");
+    out
 }

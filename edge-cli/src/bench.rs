@@ -56,6 +56,10 @@ pub struct BenchArgs {
     /// The path (and query) yours-hit and yours-miss request (default: a 1 KiB object).
     #[arg(long)]
     path: Option<String>,
+    /// An earlier run's report.json: the report shows each scenario's change against it and
+    /// flags regressions beyond the noise.
+    #[arg(long, value_name = "REPORT_JSON")]
+    baseline: Option<PathBuf>,
 }
 
 /// What `edge bench` needs from a configuration file of yours: its stages with functions, its
@@ -94,6 +98,22 @@ fn your_config(path: &std::path::Path) -> Result<edge_bench::scenario::YourConfi
 }
 
 pub async fn run(a: BenchArgs) -> Result<()> {
+    let baseline: Option<(PathBuf, serde_json::Value)> = match &a.baseline {
+        None => None,
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| anyhow!("--baseline {}: {e}", p.display()))?;
+            let v: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|e| anyhow!("--baseline {}: not a report.json ({e})", p.display()))?;
+            if !v["scenarios"].is_object() {
+                bail!(
+                    "--baseline {}: not a report.json (no \"scenarios\")",
+                    p.display()
+                );
+            }
+            Some((p.clone(), v))
+        }
+    };
     let yours = !a.functions.is_empty() || a.config.is_some();
     if let Some(p) = &a.path {
         if !p.starts_with('/')
@@ -198,12 +218,19 @@ pub async fn run(a: BenchArgs) -> Result<()> {
         }
         results.push((name.clone(), v));
     }
+    let pinned = results
+        .iter()
+        .any(|(_, v)| v["pinned"].as_bool().unwrap_or(false));
     let settings_json = serde_json::json!({
         "connections": a.connections, "duration_s": a.duration, "warmup_s": a.warmup,
         "mode": if a.rate.is_some() { "open" } else { "closed" }, "rate": a.rate,
         "rounds": a.rounds,
+        "run": edge_bench::report::run_metadata(pinned),
     });
-    edge_bench::report::write(&a.out, &results, &peers, settings_json)?;
+    edge_bench::report::write(&a.out, &results, &peers, settings_json, baseline.as_ref())?;
+    if let Some(b) = &baseline {
+        print!("{}", edge_bench::report::baseline_summary(&results, b));
+    }
     println!(
         "report: {} and {}",
         a.out.join("report.json").display(),
