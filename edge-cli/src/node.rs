@@ -59,6 +59,10 @@ pub struct NodeArgs {
     /// Write the access log to this file (appending) instead of stdout.
     #[arg(long, value_name = "FILE")]
     access_log_file: Option<std::path::PathBuf>,
+    /// Send a trace per request (a span per stage) to this OpenTelemetry collector over
+    /// OTLP/HTTP, e.g. http://127.0.0.1:4318; the origin gets a W3C traceparent.
+    #[arg(long, value_name = "URL")]
+    otlp: Option<String>,
     /// Associate a function (a .js/.mjs file, a package folder or a .zip) with a stage of the
     /// default behavior, e.g. `--function viewer-request=functions/ab-test.js` (repeatable).
     #[arg(long = "function", value_name = "STAGE=PATH")]
@@ -151,6 +155,9 @@ fn node_config(a: &NodeArgs) -> Result<NodeConfig> {
     }
     if let Some(f) = &a.access_log_file {
         n.access_log_file = Some(f.clone());
+    }
+    if let Some(u) = &a.otlp {
+        n.otlp = Some(u.clone());
     }
     if a.server_timing {
         n.functions.server_timing = true;

@@ -15,6 +15,7 @@ pub mod origin;
 pub mod replica;
 pub mod server;
 pub mod tls;
+pub mod trace;
 pub mod viewer;
 
 pub use error::{EdgeError, NodeError};

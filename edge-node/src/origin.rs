@@ -64,6 +64,8 @@ pub struct Forward<'a> {
     pub via: &'a HeaderValue,
     /// Drop the viewer's If-* headers (the cache fetches whole objects and answers them itself).
     pub strip_conditionals: bool,
+    /// With tracing on, the W3C `traceparent` naming the request's span (replaces the viewer's).
+    pub traceparent: Option<HeaderValue>,
 }
 
 static X_AMZ_CF_ID: HeaderName = HeaderName::from_static("x-amz-cf-id");
@@ -244,6 +246,9 @@ pub fn origin_request(
     }
     for (n, v) in &origin.custom_headers {
         headers.insert(n.clone(), v.clone());
+    }
+    if let Some(tp) = &f.traceparent {
+        headers.insert(HeaderName::from_static("traceparent"), tp.clone());
     }
     let mut req = Request::new(Full::new(body));
     *req.method_mut() = method.clone();

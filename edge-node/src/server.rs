@@ -250,6 +250,9 @@ impl RunningNode {
         if let Some(log) = &self.shared.access_log {
             log.sync();
         }
+        if let Some(t) = &self.shared.tracer {
+            t.sync();
+        }
     }
 }
 

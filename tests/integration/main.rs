@@ -21,4 +21,5 @@ mod realm;
 mod regions;
 mod runaway;
 mod tls;
+mod traces;
 mod up;

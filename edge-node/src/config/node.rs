@@ -25,6 +25,8 @@ pub struct NodeSettings {
     pub access_log_format: crate::access_log::Format,
     /// The access log's file (relative paths from where the node runs); stdout without one.
     pub access_log_file: Option<std::path::PathBuf>,
+    /// The OTLP/HTTP collector traces go to (crate::trace), if any.
+    pub otlp: Option<String>,
     pub tls_cert: Option<String>,
     pub tls_key: Option<String>,
     pub functions: FunctionSettings,
@@ -186,6 +188,7 @@ pub(super) fn node_settings(n: RawNode) -> Result<NodeSettings> {
             })?,
         },
         access_log_file: n.access_log_file.map(std::path::PathBuf::from),
+        otlp: n.otlp,
         tls_cert: n.tls_cert,
         tls_key: n.tls_key,
         geo_db: n.geo_db.iter().map(std::path::PathBuf::from).collect(),

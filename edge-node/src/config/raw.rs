@@ -46,6 +46,8 @@ pub struct RawNode {
     pub access_log_format: Option<String>,
     /// Where the access log goes (default: stdout).
     pub access_log_file: Option<String>,
+    /// An OpenTelemetry collector (OTLP/HTTP) to send a trace per request to.
+    pub otlp: Option<String>,
     pub tls_cert: Option<String>,
     pub tls_key: Option<String>,
     /// Function limits (seconds; CloudFront's 5 s viewer / 30 s origin may only be lowered).

@@ -80,8 +80,10 @@ pub(crate) struct RequestCtx {
     pub version: Version,
     pub conn: Conn,
     pub request_id: Box<str>,
-    /// Stage durations for `Server-Timing`, when the node is asked to send it.
+    /// Stage durations for `Server-Timing` or trace spans, when the node makes either.
     pub timing: Option<Timing>,
+    /// The request's trace ids, with `--otlp`.
+    pub trace: Option<crate::trace::TraceIds>,
 }
 
 impl RequestCtx {
@@ -106,6 +108,7 @@ impl RequestCtx {
             conn,
             request_id,
             timing: timing.then(Timing::default),
+            trace: None,
         }
     }
 
@@ -123,6 +126,7 @@ impl RequestCtx {
             conn: self.conn,
             request_id: crate::http::ids::request_id().into(),
             timing: None,
+            trace: None,
         }
     }
 
@@ -144,13 +148,15 @@ impl RequestCtx {
     }
 }
 
-/// Stage durations for `Server-Timing`.
+/// Stage durations (and when each ended) for `Server-Timing` and trace spans.
 #[derive(Default)]
-pub(crate) struct Timing(RefCell<Vec<(Phase, Duration)>>);
+pub(crate) struct Timing(RefCell<Vec<(Phase, Duration, std::time::Instant)>>);
 
 impl Timing {
     pub fn add(&self, phase: Phase, d: Duration) {
-        self.0.borrow_mut().push((phase, d));
+        self.0
+            .borrow_mut()
+            .push((phase, d, std::time::Instant::now()));
     }
 
     pub fn header(&self) -> Option<HeaderValue> {
@@ -158,9 +164,18 @@ impl Timing {
             .0
             .borrow()
             .iter()
-            .map(|(p, d)| format!("{};dur={:.3}", p.as_str(), d.as_secs_f64() * 1000.0))
+            .map(|(p, d, _)| format!("{};dur={:.3}", p.as_str(), d.as_secs_f64() * 1000.0))
             .collect();
         HeaderValue::from_str(&parts.join(", ")).ok()
+    }
+
+    /// Each phase with when it started and ended.
+    pub fn phases(&self) -> Vec<(Phase, std::time::Instant, std::time::Instant)> {
+        self.0
+            .borrow()
+            .iter()
+            .map(|(p, d, end)| (*p, end.checked_sub(*d).unwrap_or(*end), *end))
+            .collect()
     }
 }
 

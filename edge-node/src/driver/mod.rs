@@ -135,7 +135,9 @@ impl Worker {
         let request_id: Box<str> = ids::request_id().into();
         let (parts, body) = req.into_parts();
         let config = self.shared.config.load_full();
-        let timing = node.functions.server_timing;
+        let server_timing = node.functions.server_timing;
+        let tracing = self.shared.tracer.is_some();
+        let started = tracing.then(std::time::SystemTime::now);
         let route = match context::route(&config, &parts) {
             Ok(route) => route,
             Err(e) => {
@@ -159,7 +161,16 @@ impl Worker {
                 return Ok(resp);
             }
         };
-        let mut ctx = RequestCtx::new(config, route, parts, conn, request_id, timing);
+        let trace = tracing.then(|| crate::trace::TraceIds::from_headers(&parts.headers));
+        let mut ctx = RequestCtx::new(
+            config,
+            route,
+            parts,
+            conn,
+            request_id,
+            server_timing || tracing,
+        );
+        ctx.trace = trace;
         let mut error = None;
         let mut resp = match self.drive(&mut ctx, body).await {
             Ok(r) => r,
@@ -172,9 +183,14 @@ impl Worker {
         let first_byte = start.elapsed();
         self.stages.record(Phase::Request, first_byte);
         self.count(&resp);
-        if let Some(v) = ctx.timing.as_ref().and_then(context::Timing::header) {
-            resp.headers_mut()
-                .insert(http::header::HeaderName::from_static("server-timing"), v);
+        if server_timing {
+            if let Some(v) = ctx.timing.as_ref().and_then(context::Timing::header) {
+                resp.headers_mut()
+                    .insert(http::header::HeaderName::from_static("server-timing"), v);
+            }
+        }
+        if let (Some(t), Some(ids), Some(at)) = (&self.shared.tracer, &ctx.trace, started) {
+            t.record(spans(&ctx, ids, &resp, start, at));
         }
         // A simulated distance to the viewer: the request and the answer cross it once each.
         let rtt = self.shared.node.viewer_rtt;
@@ -440,4 +456,60 @@ struct Asked<'a> {
     conn: &'a Conn,
     request_id: &'a str,
     route: Option<(&'a crate::config::Distribution, &'a crate::config::Behavior)>,
+}
+
+/// One request's spans: the SERVER span of the whole request, and a child per stage that ran
+/// (the origin fetch as a CLIENT span). `start`/`at` are the request's start on the monotonic
+/// and the wall clock.
+fn spans(
+    ctx: &RequestCtx,
+    ids: &crate::trace::TraceIds,
+    resp: &Response<EdgeBody>,
+    start: Instant,
+    at: std::time::SystemTime,
+) -> Vec<crate::trace::Span> {
+    use crate::trace::Span;
+    use serde_json::json;
+    let base = at
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos() as u64;
+    let unix = |i: Instant| base + i.saturating_duration_since(start).as_nanos() as u64;
+    let now = Instant::now();
+    let behavior = ctx.behavior().path_pattern.as_deref().unwrap_or("*");
+    let status = resp.status().as_u16();
+    let x_cache = resp
+        .headers()
+        .get(&crate::http::respond::X_CACHE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mut root = Span {
+        trace: ids.trace,
+        id: ids.span,
+        parent: ids.parent,
+        name: format!("{} {behavior}", ctx.method),
+        kind: 2,
+        start_unix_ns: base,
+        end_unix_ns: unix(now),
+        attributes: vec![
+            ("http.request.method", json!(ctx.method.as_str())),
+            ("url.path", json!(ctx.asked_uri().path())),
+            ("http.route", json!(behavior)),
+            ("http.response.status_code", json!(status)),
+            ("cloudfront.x_cache", json!(x_cache)),
+            ("cloudfront.request_id", json!(&*ctx.request_id)),
+            ("cloudfront.distribution_id", json!(ctx.dist().id)),
+            ("client.address", json!(ctx.conn.viewer.to_string())),
+        ],
+        error: status >= 500,
+    };
+    if let Some(q) = ctx.asked_uri().query() {
+        root.attributes.push(("url.query", json!(q)));
+    }
+    let mut out = vec![root];
+    for (phase, from, to) in ctx.timing.as_ref().map(|t| t.phases()).unwrap_or_default() {
+        let kind = if phase == Phase::Origin { 3 } else { 1 };
+        out.push(Span::child(ids, phase.as_str(), kind, unix(from), unix(to)));
+    }
+    out
 }

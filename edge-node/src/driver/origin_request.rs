@@ -60,6 +60,7 @@ impl Worker {
             request_id: &ctx.request_id,
             via: &self.shared.stamp.via_origin,
             strip_conditionals,
+            traceparent: ctx.trace.as_ref().map(crate::trace::TraceIds::traceparent),
         };
         let added;
         let viewer_headers = if behavior.cloudfront_forward_headers.is_empty() {

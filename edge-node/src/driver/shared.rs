@@ -30,6 +30,8 @@ pub struct NodeShared {
     pub lane: Option<Arc<Lane>>,
     /// The access log's writer, when the node writes one.
     pub access_log: Option<crate::access_log::AccessLog>,
+    /// The span exporter, with `--otlp`.
+    pub tracer: Option<crate::trace::Exporter>,
 }
 
 impl NodeShared {
@@ -48,9 +50,15 @@ impl NodeShared {
                 &config.node.pop,
             )
         });
+        let tracer = config.node.otlp.as_deref().and_then(|u| {
+            crate::trace::Exporter::start(u, &config.node.pop)
+                .map_err(|e| tracing::error!(error = %e, "no traces are sent"))
+                .ok()
+        });
         NodeShared {
             lane,
             access_log,
+            tracer,
             geo: arc_swap::ArcSwapOption::from(geo.map(Arc::new)),
             cache: Cache::new(config.node.cache_bytes),
             stamp: PopStamp::new(&config.node.pop),
