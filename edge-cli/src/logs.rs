@@ -164,18 +164,9 @@ fn print(r: &Value, json: bool) {
         println!("{r}");
         return;
     }
-    let ms = r["time_ms"].as_u64().unwrap_or(0);
-    let t = time::OffsetDateTime::from_unix_timestamp((ms / 1000) as i64)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     println!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z {} {} {}",
-        t.year(),
-        t.month() as u8,
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        ms % 1000,
+        "{} {} {} {}",
+        edge_node::js::logs::rfc3339_ms(r["time_ms"].as_u64().unwrap_or(0)),
         r["pop"].as_str().unwrap_or("-"),
         r["log_group"].as_str().unwrap_or("-"),
         r["message"].as_str().unwrap_or(""),

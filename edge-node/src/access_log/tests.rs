@@ -14,6 +14,34 @@ fn conn(tls: bool) -> Conn {
     }
 }
 
+/// A hit of `uri` as the driver would describe it.
+fn entry<'a>(
+    uri: &'a Uri,
+    headers: &'a HeaderMap,
+    response: &'a HeaderMap,
+    conn: &'a Conn,
+    request_id: &'a str,
+) -> Entry<'a> {
+    Entry {
+        pop: "IAD89-C1",
+        method: &Method::GET,
+        domain: "d111111abcdef8.cloudfront.net",
+        uri,
+        headers,
+        version: Version::HTTP_11,
+        conn,
+        request_id,
+        status: StatusCode::OK,
+        response_headers: response,
+        response_body: 1024,
+        error: None,
+        time_to_first_byte: Duration::from_micros(1500),
+        time_taken: Duration::from_millis(2),
+        distribution_id: "EDFDVBD6EXAMPLE",
+        behavior: "*",
+    }
+}
+
 fn lines_of(format: Format, conn: &Conn, uri: &str) -> String {
     let dir = std::env::temp_dir().join(format!(
         "edge-access-{}-{}",
@@ -39,24 +67,7 @@ fn lines_of(format: Format, conn: &Conn, uri: &str) -> String {
         HeaderValue::from_static("Tue, 01 Dec 2026 00:00:00 GMT"),
     );
     let uri: Uri = uri.parse().unwrap();
-    let e = Entry {
-        pop: "IAD89-C1",
-        method: &Method::GET,
-        domain: "d111111abcdef8.cloudfront.net",
-        uri: &uri,
-        headers: &headers,
-        version: Version::HTTP_11,
-        conn,
-        request_id: "abc_DEF-123==",
-        status: StatusCode::OK,
-        response_headers: &response,
-        response_body: 1024,
-        error: None,
-        time_to_first_byte: Duration::from_micros(1500),
-        time_taken: Duration::from_millis(2),
-        distribution_id: "EDFDVBD6EXAMPLE",
-        behavior: "*",
-    };
+    let e = entry(&uri, &headers, &response, conn, "abc_DEF-123==");
     w.write(&e);
     w.write(&e);
     drop(w);
@@ -172,24 +183,8 @@ fn cost() {
     response.insert("x-cache", HeaderValue::from_static("Hit from cloudfront"));
     let uri: Uri = "/bytes/1024?cache_control=max-age%3D600".parse().unwrap();
     let c = conn(false);
-    let e = Entry {
-        pop: "IAD89-C1",
-        method: &Method::GET,
-        domain: "d111111abcdef8.cloudfront.net",
-        uri: &uri,
-        headers: &headers,
-        version: Version::HTTP_11,
-        conn: &c,
-        request_id: "arLI2S1Ovm_7VZWUj0JBty_c-Bp8hkPahT_PNCcATopM-2yQghVYKw==",
-        status: StatusCode::OK,
-        response_headers: &response,
-        response_body: 1024,
-        error: None,
-        time_to_first_byte: Duration::from_micros(1500),
-        time_taken: Duration::from_millis(2),
-        distribution_id: "EDFDVBD6EXAMPLE",
-        behavior: "*",
-    };
+    let id = "arLI2S1Ovm_7VZWUj0JBty_c-Bp8hkPahT_PNCcATopM-2yQghVYKw==";
+    let e = entry(&uri, &headers, &response, &c, id);
     let n = 1_000_000;
     let t = std::time::Instant::now();
     for _ in 0..n {

@@ -161,7 +161,8 @@ pub fn billed_ms(d: Duration) -> u128 {
     d.as_micros().div_ceil(1000).max(1)
 }
 
-fn rfc3339_ms(ms: u64) -> String {
+/// Milliseconds since the epoch as `2026-12-01T17:53:26.123Z`.
+pub fn rfc3339_ms(ms: u64) -> String {
     let t = time::OffsetDateTime::from_unix_timestamp((ms / 1000) as i64)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     format!(
