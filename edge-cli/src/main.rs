@@ -152,7 +152,7 @@ fn init_logging(format: LogFormat, filter: &str) -> tracing_appender::non_blocki
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     match format {
         LogFormat::Json => builder
-            .with_writer(writer)
+            .with_writer(move || WithPop(writer.clone()))
             .json()
             .flatten_event(true)
             .init(),
@@ -162,6 +162,40 @@ fn init_logging(format: LogFormat, filter: &str) -> tracing_appender::non_blocki
             .init(),
     }
     guard
+}
+
+/// The POP a node's JSON log records carry (`pop`), once the node knows it.
+static LOG_POP: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+pub fn set_log_pop(pop: &str) {
+    // A POP name is validated (letters, digits, `-`), so it needs no JSON escaping.
+    let _ = LOG_POP.set(pop.to_string());
+}
+
+/// JSON records of an edge node each carry its POP as a field (`{"pop":"IAD89-C1",…}`), so
+/// logs merged from many edges (`edge up`) say where each came from without being rewritten.
+/// The fmt layer writes each record with one `write_all`.
+struct WithPop<W>(W);
+
+impl<W: std::io::Write> std::io::Write for WithPop<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match (LOG_POP.get(), buf.strip_prefix(b"{")) {
+            (Some(pop), Some(rest)) if !buf.starts_with(b"{\"pop\":") => {
+                let mut line = Vec::with_capacity(buf.len() + pop.len() + 10);
+                line.extend_from_slice(b"{\"pop\":\"");
+                line.extend_from_slice(pop.as_bytes());
+                line.extend_from_slice(b"\",");
+                line.extend_from_slice(rest);
+                self.0.write_all(&line)?;
+                Ok(buf.len())
+            }
+            _ => self.0.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
 }
 
 /// Text logs hold one record per line: a line break inside a record (a function's

@@ -208,6 +208,8 @@ fn node_config(a: &NodeArgs) -> Result<NodeConfig> {
 
 pub async fn run(a: NodeArgs) -> Result<()> {
     let mut cfg = node_config(&a)?;
+    // From here on every JSON log record names this POP.
+    crate::set_log_pop(&cfg.node.pop);
     let listen = Listen {
         http: a.listen,
         tls: a.tls_listen,

@@ -26,8 +26,9 @@ pub fn pop_name(i: usize) -> String {
     }
 }
 
-/// Whether logs are JSON (`--log-format json`): members are started with it, their lines get a
-/// `member` field instead of a `[NAME]` prefix, and `edge up`'s own lines are JSON too.
+/// Whether logs are JSON (`--log-format json`): members are started with it; edges' lines (which
+/// carry their `pop`) pass on untouched, the others get a `member` field instead of a `[NAME]`
+/// prefix, and `edge up`'s own lines are JSON too.
 static JSON_LOGS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
 
 fn json_logs() -> bool {
@@ -191,17 +192,13 @@ pub async fn run(a: UpArgs, json: bool) -> Result<()> {
     let printer = tokio::spawn(async move {
         while let Some((name, line)) = rx.recv().await {
             if edge_client::process::parse_ready(&line).is_none() {
-                if json_logs() && line.starts_with('{') {
-                    // One JSON object a line, as the member wrote it, naming the member; an
-                    // edge's records also carry its POP when they do not already.
-                    let edge = !matches!(name.as_str(), "control" | "origin");
-                    let pop = if edge && !line.contains("\"pop\":") {
-                        format!("\"pop\":{},", serde_json::Value::from(name.as_str()))
-                    } else {
-                        String::new()
-                    };
+                if json_logs() && line.starts_with("{\"pop\":") {
+                    // An edge's records name their POP themselves: passed on untouched.
+                    eprintln!("{line}");
+                } else if json_logs() && line.starts_with('{') {
+                    // The control node's and the origin's: named by a `member` field.
                     eprintln!(
-                        "{{\"member\":{},{pop}{}",
+                        "{{\"member\":{},{}",
                         serde_json::Value::from(name),
                         &line[1..]
                     );
