@@ -73,6 +73,29 @@ async fn no_store_and_private_are_not_cached_with_min_ttl_zero() {
     assert_eq!(origin.total().await, 4);
 }
 
+/// CDN-Cache-Control is a Structured Fields Dictionary: a valid one overrides Cache-Control, an
+/// invalid one is ignored whole (RFC 9213 §2.1).
+#[tokio::test]
+async fn cdn_cache_control_applies_when_valid_and_is_ignored_when_not() {
+    let origin = origin();
+    let edge = edge_for(&origin, &[]);
+    // Cache-Control says no-store; a valid CDN-Cache-Control says 60 s: cached.
+    let valid = format!(
+        "{}/cdn-valid?cache_control=no-store&headers=cdn-cache-control:max-age%3D60",
+        edge.base
+    );
+    assert_eq!(get(&valid).await.x_cache(), x_cache::MISS);
+    assert_eq!(get(&valid).await.x_cache(), x_cache::HIT);
+    // The same with a trailing comma (not a Dictionary): ignored, so no-store applies.
+    let invalid = format!(
+        "{}/cdn-invalid?cache_control=no-store&headers=cdn-cache-control:max-age%3D60%2C",
+        edge.base
+    );
+    assert_eq!(get(&invalid).await.x_cache(), x_cache::MISS);
+    assert_eq!(get(&invalid).await.x_cache(), x_cache::MISS);
+    assert_eq!(origin.total().await, 3);
+}
+
 #[tokio::test]
 async fn vary_keeps_variants_apart() {
     let origin = origin();

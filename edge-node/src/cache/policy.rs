@@ -60,6 +60,53 @@ impl Directives {
         }
         any.then_some(d)
     }
+
+    /// A targeted field (RFC 9213 §2.1, `CDN-Cache-Control`): a Structured Fields Dictionary
+    /// (RFC 8941, parsed by `sfv`), its field lines combined. A value that does not parse, or
+    /// an empty one, makes the whole field ignored (`None`: as if it were absent); a directive
+    /// whose value has the wrong type (`max-age="60"`, `no-store=1`) is ignored by itself.
+    /// `no-cache` and `private` with a list of field names are taken unqualified (stricter).
+    pub fn parse_targeted(headers: &HeaderMap, name: &str) -> Option<Directives> {
+        let mut joined = String::new();
+        for v in headers.get_all(name) {
+            if !joined.is_empty() {
+                joined.push_str(", ");
+            }
+            joined.push_str(v.to_str().ok()?);
+        }
+        if joined.trim().is_empty() {
+            return None;
+        }
+        let dict = sfv::Parser::new(&joined).parse_dictionary().ok()?;
+        let mut d = Directives::default();
+        for (key, entry) in &dict {
+            let (flag, list, int) = match entry {
+                sfv::ListEntry::Item(item) => (
+                    item.bare_item.as_boolean() == Some(true),
+                    false,
+                    item.bare_item.as_integer().map(i64::from),
+                ),
+                sfv::ListEntry::InnerList(_) => (false, true, None),
+            };
+            let secs = int.and_then(|n| u64::try_from(n).ok());
+            match key.as_str() {
+                "max-age" => d.max_age = secs.or(d.max_age),
+                "s-maxage" => d.s_maxage = secs.or(d.s_maxage),
+                "stale-while-revalidate" => {
+                    d.stale_while_revalidate = secs.or(d.stale_while_revalidate)
+                }
+                "stale-if-error" => d.stale_if_error = secs.or(d.stale_if_error),
+                "no-store" => d.no_store |= flag,
+                "no-cache" => d.no_cache |= flag || list,
+                "private" => d.private |= flag || list,
+                "public" => d.public |= flag,
+                "must-revalidate" => d.must_revalidate |= flag,
+                "proxy-revalidate" => d.proxy_revalidate |= flag,
+                _ => {}
+            }
+        }
+        Some(d)
+    }
 }
 
 /// How a stored response may be used.
@@ -117,7 +164,7 @@ pub fn decide(
     now: SystemTime,
 ) -> Result<Freshness, NoStoreReason> {
     let s = status.as_u16();
-    let cdn = Directives::parse(resp, "cdn-cache-control");
+    let cdn = Directives::parse_targeted(resp, "cdn-cache-control");
     let targeted = cdn.is_some();
     let d = cdn
         .or_else(|| Directives::parse(resp, CACHE_CONTROL.as_str()))
@@ -295,6 +342,64 @@ mod tests {
             ("expires", "Thu, 01 Jan 1970 00:00:00 GMT"),
         ];
         assert_eq!(ttl(200, r, &TTLS), Ok(60));
+    }
+
+    #[test]
+    fn cdn_cache_control_is_a_structured_dictionary_and_an_invalid_one_is_ignored() {
+        let cc = ("cache-control", "max-age=30");
+        // Valid: bare keys are true, integers are seconds; several field lines are one field.
+        assert_eq!(
+            ttl(200, &[cc, ("cdn-cache-control", "max-age=90")], &TTLS),
+            Ok(90)
+        );
+        assert_eq!(
+            ttl(200, &[cc, ("cdn-cache-control", "no-store")], &TTLS),
+            Err(NoStoreReason::NoStore)
+        );
+        assert_eq!(
+            ttl(
+                200,
+                &[
+                    cc,
+                    ("cdn-cache-control", "public"),
+                    ("cdn-cache-control", "max-age=45")
+                ],
+                &TTLS
+            ),
+            Ok(45)
+        );
+        // Not a Dictionary (a bare `=`, a trailing comma, an upper-case key, a stray quote):
+        // the whole field is ignored and Cache-Control applies.
+        for bad in ["max-age=", "max-age=60,", "Max-Age=60", "max-age=60, \"x"] {
+            assert_eq!(
+                ttl(200, &[cc, ("cdn-cache-control", bad)], &TTLS),
+                Ok(30),
+                "{bad:?}"
+            );
+        }
+        // Valid, but a directive of the wrong type is ignored by itself: no freshness from
+        // the targeted field, and Cache-Control no longer counts (the field is present).
+        assert_eq!(
+            ttl(200, &[cc, ("cdn-cache-control", "max-age=\"60\"")], &TTLS),
+            Ok(TTLS.default)
+        );
+        assert_eq!(
+            ttl(
+                200,
+                &[cc, ("cdn-cache-control", "no-store=1, max-age=20")],
+                &TTLS
+            ),
+            Ok(20)
+        );
+        // Qualified no-cache / private (a list of field names) count as unqualified.
+        assert_eq!(
+            ttl(
+                200,
+                &[cc, ("cdn-cache-control", "private=(\"set-cookie\")")],
+                &TTLS
+            ),
+            Err(NoStoreReason::Private)
+        );
     }
 
     #[test]
