@@ -96,6 +96,36 @@ async fn cdn_cache_control_applies_when_valid_and_is_ignored_when_not() {
     assert_eq!(origin.total().await, 3);
 }
 
+/// With ErrorCachingMinTTL 0 an origin error without freshness is not kept: the next request
+/// goes to the origin again, and when the origin is gone by then the viewer gets CloudFront's
+/// 502, not the old error served stale.
+#[tokio::test]
+async fn with_error_caching_min_ttl_zero_errors_are_not_reused() {
+    let origin = origin();
+    let toml = NodeToml::for_origin(&origin)
+        .distribution_key("ErrorCachingMinTTL", 0)
+        .cache_policy("QueryStringBehavior", "all")
+        .text();
+    let (edge, _cfg) = edge_with_config(&toml, &[]);
+    for status in [502, 503, 504] {
+        let url = format!("{}/err-{status}?status={status}", edge.base);
+        assert_eq!(get(&url).await.status, status);
+        assert_eq!(get(&url).await.x_cache(), x_cache::ERROR, "{status}");
+    }
+    // Each error went to the origin twice: none was served from the cache.
+    assert_eq!(origin.total().await, 6);
+    drop(origin);
+    let r = get(&format!("{}/err-503?status=503", edge.base)).await;
+    assert_eq!(r.status, 502, "the origin is down: {}", r.text());
+    // The default (10 s) keeps an error for its time, as before.
+    let other = crate::harness::origin();
+    let edge = edge_for(&other, &[]);
+    let url = format!("{}/err?status=503", edge.base);
+    get(&url).await;
+    get(&url).await;
+    assert_eq!(other.total().await, 1);
+}
+
 #[tokio::test]
 async fn vary_keeps_variants_apart() {
     let origin = origin();

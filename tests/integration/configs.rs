@@ -55,6 +55,12 @@ AllowedMethods = ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]
         self
     }
 
+    /// `key = value` in the distribution itself.
+    pub fn distribution_key(mut self, key: &str, value: impl Into<Value>) -> NodeToml {
+        self.distribution().insert(key.into(), value.into());
+        self
+    }
+
     /// `key = value` in the default cache behavior.
     pub fn behavior(mut self, key: &str, value: impl Into<Value>) -> NodeToml {
         self.default_behavior().insert(key.into(), value.into());

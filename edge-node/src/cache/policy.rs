@@ -201,11 +201,17 @@ pub fn decide(
             return Err(NoStoreReason::NoStore);
         }
         let cc_explicit = d.s_maxage.or(d.max_age);
-        return match (always, if_explicit, cc_explicit) {
-            (true, _, Some(n)) | (_, true, Some(n)) => Ok(fresh(n.min(ttls.max))),
-            (true, _, None) => Ok(fresh(error_caching_min_ttl.min(ttls.max))),
-            _ => Err(NoStoreReason::Status),
+        let ttl = match (always, if_explicit, cc_explicit) {
+            (true, _, Some(n)) | (_, true, Some(n)) => n.min(ttls.max),
+            (true, _, None) => error_caching_min_ttl.min(ttls.max),
+            _ => return Err(NoStoreReason::Status),
         };
+        // An error with no time to live (ErrorCachingMinTTL 0, or max-age=0) is not kept at
+        // all: a stored one could be served again, stale, when the origin fails next.
+        if ttl == 0 {
+            return Err(NoStoreReason::NoFreshness);
+        }
+        return Ok(fresh(ttl));
     }
     let Some(heuristic) = success_storable(s) else {
         return Err(NoStoreReason::Status);
@@ -289,12 +295,21 @@ mod tests {
     }
 
     fn ttl(status: u16, pairs: &[(&'static str, &str)], ttls: &Ttls) -> Result<u64, NoStoreReason> {
+        ttl_with(status, pairs, ttls, 10)
+    }
+
+    fn ttl_with(
+        status: u16,
+        pairs: &[(&'static str, &str)],
+        ttls: &Ttls,
+        error_caching_min_ttl: u64,
+    ) -> Result<u64, NoStoreReason> {
         decide(
             StatusCode::from_u16(status).unwrap(),
             &HeaderMap::new(),
             &resp(pairs),
             ttls,
-            10,
+            error_caching_min_ttl,
             SystemTime::now(),
         )
         .map(|f| f.ttl.as_secs())
@@ -415,6 +430,26 @@ mod tests {
             ttl(200, &[("expires", "0"), ("etag", "\"x\"")], &TTLS),
             Ok(0)
         );
+    }
+
+    #[test]
+    fn an_error_with_no_time_to_live_is_not_stored() {
+        for s in [404, 500, 502, 503, 504] {
+            assert_eq!(
+                ttl_with(s, &[], &TTLS, 0),
+                Err(NoStoreReason::NoFreshness),
+                "{s}"
+            );
+            assert_eq!(
+                ttl(s, &[("cache-control", "max-age=0")], &TTLS),
+                Err(NoStoreReason::NoFreshness),
+                "{s}"
+            );
+            assert_eq!(
+                ttl_with(s, &[("cache-control", "max-age=5")], &TTLS, 0),
+                Ok(5)
+            );
+        }
     }
 
     #[test]
