@@ -186,7 +186,14 @@ impl RunningNode {
             )?),
             false => None,
         };
-        let shared = Arc::new(NodeShared::new(config, geo, access_log));
+        // A collector URL the exporter cannot use is refused here, before the node serves.
+        let tracer = match config.node.otlp.as_deref() {
+            Some(url) => Some(
+                crate::trace::Exporter::start(url, &config.node.pop).map_err(NodeError::Startup)?,
+            ),
+            None => None,
+        };
+        let shared = Arc::new(NodeShared::new(config, geo, access_log, tracer));
         let (shutdown, rx) = watch::channel(false);
         let mut tls_sockets = tls_sockets.map(|v| v.into_iter());
         let mut threads = Vec::with_capacity(workers);

@@ -151,3 +151,26 @@ async fn each_request_is_a_trace_with_a_span_per_stage_and_the_origin_joins_it()
     assert_ne!(root["traceId"], trace);
     assert!(root.get("parentSpanId").is_none(), "{root}");
 }
+
+#[test]
+fn a_collector_url_it_cannot_use_is_refused_at_start() {
+    let origin = origin();
+    for (url, says) in [
+        ("not a url", "is not a URL"),
+        ("https://collector:4318", "only http://"),
+    ] {
+        let err = match Proc::try_spawn(&[
+            "node",
+            "--listen",
+            "127.0.0.1:0",
+            "--origin",
+            &origin.base,
+            "--otlp",
+            url,
+        ]) {
+            Ok(_) => panic!("--otlp {url:?} was accepted"),
+            Err(e) => e,
+        };
+        assert!(err.contains(says) && err.contains("--otlp"), "{url}: {err}");
+    }
+}

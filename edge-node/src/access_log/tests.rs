@@ -163,35 +163,3 @@ fn text_lines_name_the_request() {
         "{first}"
     );
 }
-
-/// What formatting one record costs (`cargo test --release -p edge-node --lib
-/// access_log::tests::cost -- --ignored --nocapture`).
-#[test]
-#[ignore]
-fn cost() {
-    let log =
-        AccessLog::start(Format::Cloudfront, Some(std::path::Path::new("/dev/null"))).unwrap();
-    let w = log.worker();
-    let mut headers = HeaderMap::new();
-    headers.insert("host", HeaderValue::from_static("127.0.0.1:8080"));
-    let mut response = HeaderMap::new();
-    response.insert(
-        "content-type",
-        HeaderValue::from_static("application/octet-stream"),
-    );
-    response.insert("content-length", HeaderValue::from_static("1024"));
-    response.insert("x-cache", HeaderValue::from_static("Hit from cloudfront"));
-    let uri: Uri = "/bytes/1024?cache_control=max-age%3D600".parse().unwrap();
-    let c = conn(false);
-    let id = "arLI2S1Ovm_7VZWUj0JBty_c-Bp8hkPahT_PNCcATopM-2yQghVYKw==";
-    let e = entry(&uri, &headers, &response, &c, id);
-    let n = 1_000_000;
-    let t = std::time::Instant::now();
-    for _ in 0..n {
-        w.write(std::hint::black_box(&e));
-    }
-    println!(
-        "{:.0} ns per record",
-        t.elapsed().as_nanos() as f64 / n as f64
-    );
-}

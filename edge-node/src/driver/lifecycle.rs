@@ -83,7 +83,7 @@ mod tests {
             add_function(&mut c, Stage::ViewerResponse, Arc::new(code), false).unwrap();
             c
         };
-        let shared = Arc::new(crate::driver::NodeShared::new(with(1), None, None));
+        let shared = Arc::new(crate::driver::NodeShared::new(with(1), None, None, None));
         let (one, two) = (
             Arc::new(with(1).distributions),
             Arc::new(with(2).distributions),

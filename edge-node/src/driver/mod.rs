@@ -148,7 +148,7 @@ impl Worker {
                 };
                 let resp = self.failed(to, &e);
                 self.count(&resp);
-                let asked = Asked {
+                let asked = LoggedRequest {
                     method: &parts.method,
                     uri: &parts.uri,
                     headers: &parts.headers,
@@ -198,7 +198,7 @@ impl Worker {
             tokio::time::sleep(rtt).await;
         }
         if self.access.is_some() {
-            let asked = Asked {
+            let asked = LoggedRequest {
                 method: &ctx.method,
                 uri: ctx.asked_uri(),
                 headers: &ctx.headers,
@@ -235,7 +235,7 @@ impl Worker {
     /// The access-log record, when the node writes one.
     fn log(
         &self,
-        asked: &Asked<'_>,
+        asked: &LoggedRequest<'_>,
         resp: &Response<EdgeBody>,
         start: Instant,
         first_byte: Duration,
@@ -448,7 +448,7 @@ impl Worker {
 }
 
 /// The viewer's request as the access log records it.
-struct Asked<'a> {
+struct LoggedRequest<'a> {
     method: &'a Method,
     uri: &'a http::Uri,
     headers: &'a HeaderMap,

@@ -39,6 +39,7 @@ impl NodeShared {
         config: NodeConfig,
         geo: Option<crate::viewer::GeoDb>,
         access_log: Option<crate::access_log::AccessLog>,
+        tracer: Option<crate::trace::Exporter>,
     ) -> NodeShared {
         let watchdog = Watchdog::start();
         let limits = &config.node.functions.limits;
@@ -49,11 +50,6 @@ impl NodeShared {
                 &watchdog,
                 &config.node.pop,
             )
-        });
-        let tracer = config.node.otlp.as_deref().and_then(|u| {
-            crate::trace::Exporter::start(u, &config.node.pop)
-                .map_err(|e| tracing::error!(error = %e, "no traces are sent"))
-                .ok()
         });
         NodeShared {
             lane,
