@@ -4,6 +4,7 @@
 pub mod access_log;
 pub mod admin;
 pub mod cache;
+pub mod cloudfront;
 pub mod config;
 pub mod driver;
 pub mod error;

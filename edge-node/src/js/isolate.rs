@@ -510,6 +510,7 @@ struct Internals {
     set_module: v8::Global<v8::Function>,
     set_context: v8::Global<v8::Function>,
     seal: v8::Global<v8::Function>,
+    load_cff: v8::Global<v8::Function>,
 }
 
 impl Internals {
@@ -538,6 +539,7 @@ impl Internals {
             set_module: function("setModule")?,
             set_context: function("setContext")?,
             seal: function("seal")?,
+            load_cff: function("loadCff")?,
         })
     }
 }
@@ -889,6 +891,9 @@ async fn load_function(
     internals: &Internals,
     code: &FunctionCode,
 ) -> Result<(), String> {
+    if let Some(runtime) = code.cloudfront {
+        return load_cloudfront(rt, internals, code, runtime).await;
+    }
     let package = &code.package;
     let entry = package.entry()?;
     let rel = entry.trim_start_matches("/var/task/");
@@ -927,6 +932,32 @@ async fn load_function(
             ));
         }
     }
+    Ok(())
+}
+
+/// A CloudFront function: a script (its `import` lines turned into bindings) whose top-level
+/// `handler` the runtime keeps; the realm is sealed and narrowed first.
+async fn load_cloudfront(
+    rt: &mut JsRuntime,
+    internals: &Internals,
+    code: &FunctionCode,
+    runtime: crate::cloudfront::Runtime,
+) -> Result<(), String> {
+    use crate::cloudfront::syntax;
+    let source = std::str::from_utf8(&code.bytes)
+        .map_err(|e| format!("the code is not UTF-8 text ({e})"))?;
+    let tokens = syntax::tokens(source)?;
+    let imports = syntax::imports(source, &tokens)?;
+    let source = syntax::without_imports(source, &imports);
+    let text = string(rt, &source)?;
+    let file = string(rt, &code.file)?;
+    let v2 = {
+        deno_core::scope!(scope, rt);
+        let v: v8::Local<v8::Value> =
+            v8::Boolean::new(scope, runtime == crate::cloudfront::Runtime::Js2).into();
+        v8::Global::new(scope, v)
+    };
+    call(rt, &internals.load_cff, &[text, file, v2]).await?;
     Ok(())
 }
 

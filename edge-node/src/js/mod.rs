@@ -64,6 +64,8 @@ pub struct FunctionCode {
     pub package: Package,
     /// Where the code came from (for messages).
     pub file: String,
+    /// `Some` for a CloudFront function (its runtime), `None` for Lambda@Edge (Node.js).
+    pub cloudfront: Option<crate::cloudfront::Runtime>,
     /// `name:version:sha256`, made once: pools are keyed by it on every call.
     key: String,
 }
@@ -92,7 +94,32 @@ impl FunctionCode {
             package: Package::single(&file, bytes.clone()),
             bytes,
             file,
+            cloudfront: None,
         }
+    }
+
+    /// A CloudFront function: one file of code for `runtime`, checked as CloudFront checks it
+    /// (size, runtime 1.0 syntax, a `handler`).
+    pub fn cloudfront(
+        name: impl Into<String>,
+        version: u64,
+        file: impl Into<String>,
+        bytes: Bytes,
+        runtime: crate::cloudfront::Runtime,
+    ) -> Result<FunctionCode, String> {
+        let file = file.into();
+        crate::cloudfront::check_code(&file, &bytes, runtime)?;
+        let (name, sha256) = (name.into(), sha256_hex(&bytes));
+        Ok(FunctionCode {
+            key: format!("{}:{runtime}", pool_key(&name, version, &sha256)),
+            name,
+            version,
+            sha256,
+            package: Package::single(&file, bytes.clone()),
+            bytes,
+            file,
+            cloudfront: Some(runtime),
+        })
     }
 
     /// A function from its published form (a file's text or a package's zip).
@@ -113,14 +140,20 @@ impl FunctionCode {
             package,
             bytes,
             file,
+            cloudfront: None,
         })
     }
 
     /// The same code under another name.
     pub fn renamed(&self, name: impl Into<String>) -> FunctionCode {
         let name = name.into();
+        let mut key = pool_key(&name, self.version, &self.sha256);
+        if let Some(rt) = self.cloudfront {
+            key = format!("{key}:{rt}");
+        }
         FunctionCode {
-            key: pool_key(&name, self.version, &self.sha256),
+            key,
+            cloudfront: self.cloudfront,
             name,
             version: self.version,
             sha256: self.sha256.clone(),
@@ -615,6 +648,8 @@ pub fn eval_json(source: &'static str) -> Result<String, FnError> {
     Ok(local.to_rust_string_lossy(scope))
 }
 
+#[cfg(test)]
+mod cloudfront_tests;
 #[cfg(test)]
 mod lazy_tests;
 #[cfg(test)]

@@ -1047,7 +1047,7 @@
     return cached !== undefined ? cached.exports : load(filename, "cjs", null).exports;
   }
   const state = {
-    handler: null, thenable: false, context: {}, serializing: false,
+    handler: null, thenable: false, context: {}, serializing: false, cff: false, freeze: null,
   };
   // The handler's module, CommonJS: loads it (running its top level) and picks the export.
   function loadCommonJs(filename, exportPath, lenient) {
@@ -1182,6 +1182,20 @@
     const callback = (err, result) => finish(id, err, result);
     try {
       const event = JSON.parse(eventJson);
+      if (state.cff) {
+        // A CloudFront function: the event is all it gets; what it returns (or resolves to)
+        // is its answer. `Date` stands still from here to the end of the call.
+        state.freeze();
+        const r = state.handler(event);
+        if (r !== null && typeof r === "object" && typeof r.then === "function") {
+          state.thenable = true;
+          r.then(resolved, rejected);
+        } else {
+          finish(id, null, r);
+        }
+        if (state.outcome === null) runMicrotasks();
+        return state.outcome;
+      }
       if (partsText) {
         const cf = event.Records[0].cf;
         const req = cf.request, resp = cf.response;
@@ -1260,8 +1274,71 @@
     if (err instanceof Error) return err.stack || `${err.name}: ${err.message}`;
     return typeof err === "string" ? err : JSON.stringify(err);
   }
+  // ---- CloudFront Functions ---------------------------------------------------------------
+  // A CloudFront function is a script whose top level declares `handler(event)`, in a realm
+  // smaller than Lambda's (docs/cloudfront-functions.md): the language's own globals,
+  // `console`, `atob`/`btoa`, text coding, and in runtime 2.0 `Buffer`; no timers, network,
+  // file system, `process` or dynamic code; `require`/`import` of `crypto`, `querystring` and
+  // (2.0) `buffer` and `cloudfront`. `Date` is frozen at the start of each call.
+  const CFF_GLOBALS = new Set([
+    "Object", "Function", "Array", "Number", "parseFloat", "parseInt", "Infinity", "NaN", "undefined",
+    "Boolean", "String", "Symbol", "Date", "Promise", "RegExp", "Error", "AggregateError", "EvalError",
+    "RangeError", "ReferenceError", "SyntaxError", "TypeError", "URIError", "globalThis", "JSON", "Math",
+    "ArrayBuffer", "Uint8Array", "Int8Array", "Uint16Array", "Int16Array", "Uint32Array", "Int32Array",
+    "Float32Array", "Float64Array", "Uint8ClampedArray", "BigInt64Array", "BigUint64Array", "BigInt",
+    "DataView", "Map", "Set", "WeakMap", "WeakSet", "Proxy", "Reflect", "decodeURI", "decodeURIComponent",
+    "encodeURI", "encodeURIComponent", "escape", "unescape", "isFinite", "isNaN", "console", "atob", "btoa",
+    "TextEncoder", "TextDecoder",
+  ]);
+  function loadCff(source, filename, v2) {
+    seal();
+    const modules = { crypto: builtins.crypto, querystring: builtins.querystring };
+    if (v2) {
+      modules.buffer = builtins.buffer;
+      modules.cloudfront = {
+        kvs() { throw new Error("this function has no KeyValueStore association"); },
+      };
+    }
+    const cffRequire = (id) => {
+      if (typeof id === "string" && Object.prototype.hasOwnProperty.call(modules, id)) return modules[id];
+      throw new Error(`Cannot find module '${id}' (CloudFront Functions have ${Object.keys(modules).join(", ")})`);
+    };
+    for (const key of Reflect.ownKeys(globalThis)) {
+      if (CFF_GLOBALS.has(key) || (v2 && key === "Buffer")) continue;
+      delete globalThis[key];
+    }
+    // No code from strings: eval is gone with the globals; Function and its async and
+    // generator kinds refuse to make code.
+    const refuse = function Function() { throw new EvalError("Code generation from strings is not allowed in CloudFront Functions"); };
+    for (const f of [function () {}, function* () {}, async function () {}, async function* () {}]) {
+      Object.defineProperty(Object.getPrototypeOf(f), "constructor", { value: refuse, writable: true, configurable: true });
+    }
+    refuse.prototype = Function.prototype;
+    globalThis.Function = refuse;
+    // Date, frozen at the start of each call.
+    const RealDate = Date, realNow = Date.now;
+    let frozen = realNow();
+    function FrozenDate(...args) {
+      if (new.target === undefined) return new RealDate(frozen).toString();
+      return Reflect.construct(RealDate, args.length ? args : [frozen], new.target);
+    }
+    FrozenDate.prototype = RealDate.prototype;
+    FrozenDate.now = () => frozen;
+    FrozenDate.parse = RealDate.parse;
+    FrozenDate.UTC = RealDate.UTC;
+    Object.defineProperty(RealDate.prototype, "constructor", { value: FrozenDate, writable: true, configurable: true });
+    globalThis.Date = FrozenDate;
+    state.freeze = () => { frozen = realNow(); };
+    const [factory, thrown] = op_edge_compile(
+      "(function (require, __cff_import) {" + source + "\n;return typeof handler === \"function\" ? handler : undefined;\n})", filename);
+    if (factory === null) throw thrown;
+    const handler = factory.call(undefined, cffRequire, cffRequire);
+    if (typeof handler !== "function") throw new TypeError(`${filename}: handler is not a function`);
+    state.handler = handler;
+    state.cff = true;
+  }
   const take = () => state.outcome;
   const wait = () => state.outcome !== null ? Promise.resolve() : new Promise((resolve) => { state.waiter = resolve; });
   const thenable = () => state.thenable;
-  return { invoke, take, wait, thenable, loadCommonJs, setModule, setContext, seal };
+  return { invoke, take, wait, thenable, loadCommonJs, setModule, setContext, seal, loadCff };
 })(globalThis);

@@ -175,7 +175,7 @@ fn required_headers(
 }
 
 /// Headers functions never see (disallowed ones) stay as they were.
-fn merge_hidden(input: &HeaderMap, mut new: HeaderMap) -> HeaderMap {
+pub(crate) fn merge_hidden(input: &HeaderMap, mut new: HeaderMap) -> HeaderMap {
     for (n, v) in input.iter().filter(|(n, _)| is_disallowed(n.as_str())) {
         new.append(n.clone(), v.clone());
     }
@@ -183,7 +183,11 @@ fn merge_hidden(input: &HeaderMap, mut new: HeaderMap) -> HeaderMap {
 }
 
 /// Read-only headers must come back exactly as they went in; disallowed ones may not appear.
-fn check_headers(stage: Stage, before: &HeaderMap, after: &HeaderMap) -> Result<(), Invalid> {
+pub(crate) fn check_headers(
+    stage: Stage,
+    before: &HeaderMap,
+    after: &HeaderMap,
+) -> Result<(), Invalid> {
     for name in after.keys() {
         let n = name.as_str();
         if is_disallowed(n) {

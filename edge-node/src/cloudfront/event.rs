@@ -1,0 +1,253 @@
+//! The event a CloudFront function receives, written straight to JSON text in AWS's key order
+//! (`../shared/lambda-edge/events/aws-docs/cloudfront-functions-viewer-response-event.json`
+//! is AWS's sample): `{version, context, viewer, request, response}`, each query parameter,
+//! header and cookie as `{value}` plus `multiValue` when it occurs more than once, lowercase
+//! header names, `Cookie` and `Set-Cookie` only as `cookies`.
+//!
+//! Query string names and values are passed as the viewer sent them (not decoded), so a
+//! function that returns them unchanged forwards the same bytes.
+
+use crate::lambda::event::{string, EventConfig, FnRequest, FnResponse};
+use crate::lambda::Stage;
+use http::header::{COOKIE, SET_COOKIE};
+use http::HeaderMap;
+
+/// Writes the event for `stage` into `out` (cleared first).
+pub fn write(
+    out: &mut String,
+    stage: Stage,
+    cfg: EventConfig<'_>,
+    req: &FnRequest,
+    resp: Option<&FnResponse>,
+) {
+    out.clear();
+    out.push_str(r#"{"version":"1.0","context":{"distributionDomainName":"#);
+    string(out, cfg.distribution_domain);
+    out.push_str(r#","distributionId":"#);
+    string(out, cfg.distribution_id);
+    out.push_str(r#","eventType":""#);
+    out.push_str(stage.as_str());
+    out.push_str(r#"","requestId":"#);
+    string(out, cfg.request_id);
+    out.push_str(r#"},"viewer":{"ip":"#);
+    string(out, &req.client_ip);
+    out.push_str(r#"},"request":{"method":"#);
+    string(out, req.method.as_str());
+    out.push_str(r#","uri":"#);
+    string(out, &req.uri);
+    out.push_str(r#","querystring":"#);
+    let query = req
+        .querystring
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            p.split_once('=')
+                .map_or((p, "", None), |(k, v)| (k, v, None))
+        });
+    write_values(out, query);
+    out.push_str(r#","headers":"#);
+    write_headers(out, &req.headers, &COOKIE);
+    out.push_str(r#","cookies":"#);
+    let cookies = req
+        .headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(|c| {
+            c.split_once('=')
+                .map_or((c, "", None), |(k, v)| (k, v, None))
+        });
+    write_values(out, cookies);
+    out.push('}');
+    if let Some(resp) = resp {
+        out.push_str(r#","response":{"statusCode":"#);
+        out.push_str(itoa::Buffer::new().format(resp.status.as_u16()));
+        out.push_str(r#","statusDescription":"#);
+        string(out, &resp.status_description);
+        out.push_str(r#","headers":"#);
+        write_headers(out, &resp.headers, &SET_COOKIE);
+        out.push_str(r#","cookies":"#);
+        let cookies = resp
+            .headers
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(|c| {
+                let (pair, attributes) = match c.split_once(';') {
+                    Some((p, a)) => (p, Some(a.trim())),
+                    None => (c, Some("")),
+                };
+                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                (k.trim(), v.trim(), attributes)
+            });
+        write_values(out, cookies);
+        out.push('}');
+    }
+    out.push('}');
+}
+
+/// Headers but `skip` and those functions never see, each name once: `{value}` of the first, `multiValue` of all when there
+/// are several.
+fn write_headers(out: &mut String, headers: &HeaderMap, skip: &http::HeaderName) {
+    let values = headers
+        .keys()
+        .filter(|k| *k != skip && !crate::lambda::headers::is_disallowed(k.as_str()))
+        .flat_map(|k| {
+            headers.get_all(k).iter().map(move |v| {
+                (
+                    k.as_str(),
+                    std::str::from_utf8(v.as_bytes()).unwrap_or(""),
+                    None,
+                )
+            })
+        });
+    write_values(out, values);
+}
+
+/// One value and its cookie attributes.
+type Entry<'a> = (&'a str, Option<&'a str>);
+
+/// `{name: {value, [attributes], [multiValue]}}` from (name, value, attributes) in order; the
+/// entries of one name need not be next to each other.
+fn write_values<'a>(
+    out: &mut String,
+    items: impl Iterator<Item = (&'a str, &'a str, Option<&'a str>)>,
+) {
+    let mut grouped: Vec<(&str, Vec<Entry<'_>>)> = Vec::new();
+    for (k, v, a) in items {
+        match grouped.iter_mut().find(|(name, _)| *name == k) {
+            Some((_, vs)) => vs.push((v, a)),
+            None => grouped.push((k, vec![(v, a)])),
+        }
+    }
+    out.push('{');
+    for (i, (name, values)) in grouped.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        string(out, name);
+        out.push(':');
+        write_value(out, values[0]);
+        if values.len() > 1 {
+            out.pop();
+            out.push_str(r#","multiValue":["#);
+            for (j, v) in values.iter().enumerate() {
+                if j > 0 {
+                    out.push(',');
+                }
+                write_value(out, *v);
+            }
+            out.push_str("]}");
+        }
+    }
+    out.push('}');
+}
+
+fn write_value(out: &mut String, (value, attributes): Entry<'_>) {
+    out.push_str(r#"{"value":"#);
+    string(out, value);
+    if let Some(a) = attributes {
+        out.push_str(r#","attributes":"#);
+        string(out, a);
+    }
+    out.push('}');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+    use http::{HeaderValue, Method, StatusCode};
+    use serde_json::Value;
+
+    fn sample() -> Value {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../shared/lambda-edge/events/aws-docs/cloudfront-functions-viewer-response-event.json"
+        );
+        serde_json::from_str(
+            &std::fs::read_to_string(path).expect("the AWS sample beside the repository"),
+        )
+        .unwrap()
+    }
+
+    /// The request and response of AWS's sample, as the node would hold them.
+    fn held() -> (FnRequest, FnResponse) {
+        let mut h = HeaderMap::new();
+        for (k, v) in [
+            ("host", "video.example.com"),
+            ("user-agent", "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:83.0) Gecko/20100101 Firefox/83.0"),
+            ("accept", "application/json"),
+            ("accept", "application/xml"),
+            ("accept", "text/html"),
+            ("accept-language", "en-GB,en;q=0.5"),
+            ("accept-encoding", "gzip, deflate, br"),
+            ("origin", "https://website.example.com"),
+            ("referer", "https://website.example.com/videos/12345678?action=play"),
+            ("cloudfront-viewer-country", "GB"),
+            ("cookie", "Cookie1=value1; Cookie2=value2; cookie_consent=true; cookiemv=value3; cookiemv=value4"),
+        ] {
+            h.append(k, HeaderValue::from_static(v));
+        }
+        let mut r = HeaderMap::new();
+        for (k, v) in [
+            ("date", "Mon, 04 Apr 2021 18:57:56 GMT"),
+            ("server", "gunicorn/19.9.0"),
+            ("access-control-allow-origin", "*"),
+            ("access-control-allow-credentials", "true"),
+            ("content-type", "application/json"),
+            ("content-length", "701"),
+            ("set-cookie", "ID=id1234; Expires=Wed, 05 Apr 2021 07:28:00 GMT"),
+            ("set-cookie", "Cookie1=val1; Secure; Path=/; Domain=example.com; Expires=Wed, 05 Apr 2021 07:28:00 GMT"),
+            ("set-cookie", "Cookie1=val2; Path=/cat; Domain=example.com; Expires=Wed, 10 Jan 2021 07:28:00 GMT"),
+        ] {
+            r.append(k, HeaderValue::from_static(v));
+        }
+        (
+            FnRequest {
+                client_ip: "198.51.100.11".into(),
+                method: Method::GET,
+                uri: "/media/index.mpd".into(),
+                querystring:
+                    "ID=42&Exp=1619740800&TTL=1440&NoValue=&querymv=val1&querymv=val2,val3".into(),
+                headers: h,
+                body: Bytes::new(),
+                origin: None,
+            },
+            FnResponse {
+                status: StatusCode::OK,
+                status_description: "OK".into(),
+                headers: r,
+                body: None,
+            },
+        )
+    }
+
+    #[test]
+    fn the_event_is_aws_sample_byte_for_byte_as_json() {
+        let (req, resp) = held();
+        let mut out = String::new();
+        let cfg = EventConfig {
+            distribution_domain: "d111111abcdef8.cloudfront.net",
+            distribution_id: "EDFDVBD6EXAMPLE",
+            request_id: "EXAMPLEntjQpEXAMPLE_SG5Z-EXAMPLEPmPfEXAMPLEu3EqEXAMPLE==",
+        };
+        write(&mut out, Stage::ViewerResponse, cfg, &req, Some(&resp));
+        let ours: Value = serde_json::from_str(&out).unwrap();
+        let aws = sample();
+        // Same values and the same key order everywhere.
+        assert_eq!(
+            serde_json::to_string_pretty(&ours).unwrap(),
+            serde_json::to_string_pretty(&aws).unwrap()
+        );
+        // A viewer-request event has no response.
+        write(&mut out, Stage::ViewerRequest, cfg, &req, None);
+        let vr: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(vr["context"]["eventType"], "viewer-request");
+        assert!(vr.get("response").is_none());
+        assert_eq!(vr["request"], aws["request"]);
+    }
+}
