@@ -231,6 +231,9 @@ impl Control {
             state.compose(&node, &code).map_err(|e| {
                 let code = match e {
                     edge_node::NodeError::Association { .. } => "InvalidLambdaFunctionAssociation",
+                    edge_node::NodeError::FunctionAssociation { .. } => {
+                        "InvalidFunctionAssociation"
+                    }
                     _ => "InvalidArgument",
                 };
                 ControlError::invalid(code, e.to_string())

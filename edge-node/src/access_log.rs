@@ -217,6 +217,7 @@ fn result_type(x_cache: &[u8]) -> &'static str {
         b"RefreshHit" => "RefreshHit",
         b"Miss" => "Miss",
         b"LambdaGeneratedResponse" => "LambdaGeneratedResponse",
+        b"FunctionGeneratedResponse" => "FunctionGeneratedResponse",
         b"Redirect" => "Redirect",
         _ => "Error",
     }

@@ -56,6 +56,28 @@ pub enum EdgeError {
         stage: Stage,
         detail: String,
     },
+    /// A CloudFront function's result failed validation (docs/cloudfront-functions.md).
+    #[error("{stage} CloudFront function {function} result failed validation: {detail}")]
+    FunctionValidation {
+        function: String,
+        stage: Stage,
+        message: String,
+        detail: String,
+    },
+    /// A CloudFront function threw, rejected or never settled.
+    #[error("{stage} CloudFront function {function} failed: {detail}")]
+    FunctionExecution {
+        function: String,
+        stage: Stage,
+        detail: String,
+    },
+    /// A CloudFront function ran past its limit or was throttled.
+    #[error("{stage} CloudFront function {function} was throttled: {detail}")]
+    FunctionThrottled {
+        function: String,
+        stage: Stage,
+        detail: String,
+    },
 }
 
 impl EdgeError {
@@ -72,6 +94,10 @@ impl EdgeError {
             EdgeError::LambdaValidation { .. } => StatusCode::BAD_GATEWAY,
             EdgeError::LambdaExecution { status, .. } => *status,
             EdgeError::LambdaLimitExceeded { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            EdgeError::FunctionValidation { .. } => StatusCode::BAD_GATEWAY,
+            EdgeError::FunctionExecution { .. } | EdgeError::FunctionThrottled { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
         }
     }
 
@@ -81,6 +107,9 @@ impl EdgeError {
             EdgeError::LambdaValidation { .. } => XCache::LambdaValidationError,
             EdgeError::LambdaExecution { .. } => XCache::LambdaExecutionError,
             EdgeError::LambdaLimitExceeded { .. } => XCache::LambdaLimitExceeded,
+            EdgeError::FunctionValidation { .. } => XCache::FunctionValidationError,
+            EdgeError::FunctionExecution { .. } => XCache::FunctionExecutionError,
+            EdgeError::FunctionThrottled { .. } => XCache::FunctionThrottledError,
             _ => XCache::Error,
         }
     }
@@ -88,9 +117,17 @@ impl EdgeError {
     /// The sentence CloudFront's error page shows for this kind of failure.
     pub fn page_text(&self) -> Cow<'static, str> {
         const LAMBDA: &str = "The Lambda function associated with the CloudFront distribution is invalid or doesn't have the required permissions.";
+        // Our wording: AWS documents the 503 of a CloudFront function, not its page's text.
+        const FUNCTION: &str = "The CloudFront function associated with the CloudFront distribution is invalid or could not run correctly.";
         const CONNECT: &str = "We can't connect to the server for this app or website at this time. There might be too much traffic or a configuration error. Try again later, or contact the app or website owner.";
         Cow::Borrowed(match self {
-            EdgeError::LambdaValidation { message, .. } => return Cow::Owned(format!("{message}\n{CONNECT}")),
+            EdgeError::LambdaValidation { message, .. }
+            | EdgeError::FunctionValidation { message, .. } => {
+                return Cow::Owned(format!("{message}\n{CONNECT}"))
+            }
+            EdgeError::FunctionExecution { .. } | EdgeError::FunctionThrottled { .. } => {
+                return Cow::Owned(format!("{FUNCTION}\n{CONNECT}"))
+            }
             EdgeError::LambdaExecution { .. } | EdgeError::LambdaLimitExceeded { .. } => {
                 return Cow::Owned(format!("{LAMBDA}\n{CONNECT}"))
             }
@@ -121,6 +158,9 @@ impl EdgeError {
             EdgeError::LambdaValidation { .. } => "LambdaValidationError",
             EdgeError::LambdaExecution { .. } => "LambdaExecutionError",
             EdgeError::LambdaLimitExceeded { .. } => "LambdaLimitExceeded",
+            EdgeError::FunctionValidation { .. } => "FunctionValidationError",
+            EdgeError::FunctionExecution { .. } => "FunctionExecutionError",
+            EdgeError::FunctionThrottled { .. } => "FunctionThrottledError",
         }
     }
 
@@ -148,6 +188,10 @@ pub enum NodeError {
     /// A function association CloudFront would refuse (its `InvalidLambdaFunctionAssociation`).
     #[error("invalid configuration: {field}: InvalidLambdaFunctionAssociation: {reason}")]
     Association { field: String, reason: String },
+    /// A CloudFront Functions association CloudFront would refuse (its
+    /// `InvalidFunctionAssociation`).
+    #[error("invalid configuration: {field}: InvalidFunctionAssociation: {reason}")]
+    FunctionAssociation { field: String, reason: String },
     /// A function could not be loaded (it does not compile, its top level threw or ran too long).
     #[error("{0}")]
     Function(#[from] crate::js::FnError),
@@ -166,6 +210,7 @@ impl NodeError {
             NodeError::File { error, .. } => error.status_code(),
             NodeError::Config { .. }
             | NodeError::Association { .. }
+            | NodeError::FunctionAssociation { .. }
             | NodeError::Function(_)
             | NodeError::Invalidation(_) => StatusCode::BAD_REQUEST,
             NodeError::Startup(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -22,6 +22,10 @@ pub mod x_cache {
     pub const VALIDATION_ERROR: &str = "LambdaValidationError from CloudFront";
     pub const EXECUTION_ERROR: &str = "LambdaExecutionError from CloudFront";
     pub const LIMIT_EXCEEDED: &str = "LambdaLimitExceeded from CloudFront";
+    pub const FUNCTION_GENERATED: &str = "FunctionGeneratedResponse from cloudfront";
+    pub const FUNCTION_VALIDATION_ERROR: &str = "FunctionValidationError from cloudfront";
+    pub const FUNCTION_EXECUTION_ERROR: &str = "FunctionExecutionError from cloudfront";
+    pub const FUNCTION_THROTTLED_ERROR: &str = "FunctionThrottledError from cloudfront";
 }
 
 pub struct NodeToml(Table);
@@ -94,6 +98,21 @@ AllowedMethods = ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]
         let list = self
             .default_behavior()
             .entry("LambdaFunctionAssociations")
+            .or_insert_with(|| Value::Array(vec![]));
+        list.as_array_mut().unwrap().push(Value::Table(a));
+        self
+    }
+
+    /// A CloudFront function file (`runtime` cloudfront-js-1.0 or -2.0) at `stage` of the
+    /// default behavior.
+    pub fn cloudfront_function(mut self, stage: &str, file: &str, runtime: &str) -> NodeToml {
+        let mut a = Table::new();
+        a.insert("EventType".into(), stage.into());
+        a.insert("File".into(), file.into());
+        a.insert("Runtime".into(), runtime.into());
+        let list = self
+            .default_behavior()
+            .entry("FunctionAssociations")
             .or_insert_with(|| Value::Array(vec![]));
         list.as_array_mut().unwrap().push(Value::Table(a));
         self

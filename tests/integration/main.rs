@@ -4,6 +4,7 @@ mod access_log;
 mod admin;
 mod bench;
 mod cache;
+mod cloudfront_functions;
 mod config;
 mod configs;
 mod control;

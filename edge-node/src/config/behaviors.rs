@@ -237,7 +237,12 @@ pub(super) fn behavior(
             true,
         )?,
     };
-    let functions = associations(b.lambda_function_associations, at, base)?;
+    let functions = associations(
+        b.lambda_function_associations,
+        b.function_associations,
+        at,
+        base,
+    )?;
     Ok(Behavior {
         functions,
         cloudfront_key_headers,

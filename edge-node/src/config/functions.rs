@@ -63,8 +63,15 @@ pub fn viewer_bucket(viewer: std::net::IpAddr, function: &str) -> u8 {
 pub fn load_function(path: &Path, handler: Option<&str>, field: &str) -> Result<Arc<FunctionCode>> {
     let bytes =
         crate::js::package::read_path(path, handler).map_err(|e| NodeError::config(field, e))?;
-    let name: String = path
-        .file_stem()
+    let code = FunctionCode::from_bytes(file_name(path), 1, path.display().to_string(), bytes)
+        .map_err(|e| NodeError::config(field, format!("{}: {e}", path.display())))?;
+    Ok(Arc::new(code))
+}
+
+/// A function's name from its file: the stem, with anything but letters, digits, `-` and `_`
+/// as `-`.
+fn file_name(path: &Path) -> String {
+    path.file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or("function")
         .chars()
@@ -75,10 +82,7 @@ pub fn load_function(path: &Path, handler: Option<&str>, field: &str) -> Result<
                 '-'
             }
         })
-        .collect();
-    let code = FunctionCode::from_bytes(name, 1, path.display().to_string(), bytes)
-        .map_err(|e| NodeError::config(field, format!("{}: {e}", path.display())))?;
-    Ok(Arc::new(code))
+        .collect()
 }
 
 /// Associates `code` with `stage` on the default behavior of every distribution (the
@@ -95,6 +99,7 @@ pub fn add_function(
             .ok_or_else(|| NodeError::config("--function", "configuration is already in use"))?;
         let default = d.behaviors.last_mut().expect("a default behavior");
         default.functions[stage.index()] = Some(Association::new(code.clone(), include_body));
+        check_combination(&default.functions, "--function")?;
     }
     Ok(())
 }
@@ -151,7 +156,11 @@ pub fn associate(
                 ),
             )
         })?;
-    b.functions[stage.index()] = Some(association);
+    let before = b.functions[stage.index()].replace(association);
+    if let Err(e) = check_combination(&b.functions, &field) {
+        b.functions[stage.index()] = before;
+        return Err(e);
+    }
     Ok(())
 }
 
@@ -163,6 +172,15 @@ pub fn check_association(
     include_body: bool,
     field: &str,
 ) -> Result<()> {
+    if code.cloudfront.is_some() {
+        if !stage.is_viewer() {
+            return Err(NodeError::FunctionAssociation {
+                field: field.into(),
+                reason: format!("{stage} can't be used with a CloudFront function: CloudFront Functions run at viewer-request and viewer-response"),
+            });
+        }
+        return Ok(());
+    }
     if include_body && !stage.is_request() {
         return Err(NodeError::Association {
             field: field.into(),
@@ -188,10 +206,120 @@ pub fn check_association(
 
 pub(super) fn associations(
     raw: Vec<RawAssociation>,
+    cloudfront: Vec<RawFunctionAssociation>,
     at: &str,
     base: &Path,
 ) -> Result<[Option<Association>; 4]> {
     let mut out: [Option<Association>; 4] = Default::default();
+    lambda_associations(raw, at, base, &mut out)?;
+    function_associations(cloudfront, at, base, &mut out)?;
+    check_combination(&out, at)?;
+    Ok(out)
+}
+
+/// A CloudFront function from a file: named after the file unless `name` is given.
+pub fn load_cloudfront_function(
+    path: &Path,
+    runtime: crate::cloudfront::Runtime,
+    name: Option<&str>,
+    field: &str,
+) -> Result<Arc<FunctionCode>> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| NodeError::config(field, format!("{}: {e}", path.display())))?;
+    let name = name.map_or_else(|| file_name(path), str::to_string);
+    let code = FunctionCode::cloudfront(name, 1, path.display().to_string(), bytes.into(), runtime)
+        .map_err(|e| NodeError::config(field, e))?;
+    Ok(Arc::new(code))
+}
+
+/// CloudFront Functions associations (`FunctionAssociations`): viewer events only.
+fn function_associations(
+    raw: Vec<RawFunctionAssociation>,
+    at: &str,
+    base: &Path,
+    out: &mut [Option<Association>; 4],
+) -> Result<()> {
+    for (i, a) in raw.into_iter().enumerate() {
+        let field = format!("{at}.FunctionAssociations[{i}]");
+        let stage = match a.event_type.as_deref().and_then(Stage::parse) {
+            Some(s) if s.is_viewer() => s,
+            Some(s) => {
+                return Err(NodeError::FunctionAssociation {
+                    field: format!("{field}.EventType"),
+                    reason: format!("{s} can't be used with a CloudFront function: CloudFront Functions run at viewer-request and viewer-response"),
+                })
+            }
+            None => {
+                return Err(NodeError::config(
+                    format!("{field}.EventType"),
+                    format!("{:?} is not one of viewer-request, viewer-response", a.event_type.as_deref().unwrap_or("")),
+                ))
+            }
+        };
+        if let Some(arn) = &a.function_arn {
+            return Err(NodeError::config(
+                format!("{field}.FunctionARN"),
+                format!("{arn:?}: in a file use File = \"path.js\" with its Runtime"),
+            ));
+        }
+        let runtime = match a.runtime.as_deref() {
+            None => crate::cloudfront::Runtime::Js2,
+            Some(r) => crate::cloudfront::Runtime::parse(r).ok_or_else(|| {
+                NodeError::config(
+                    format!("{field}.Runtime"),
+                    format!("{r:?} is not a CloudFront Functions runtime: cloudfront-js-1.0 or cloudfront-js-2.0"),
+                )
+            })?,
+        };
+        let file = a.file.as_deref().ok_or_else(|| {
+            NodeError::config(
+                format!("{field}.File"),
+                "a function association needs a File",
+            )
+        })?;
+        let code = load_cloudfront_function(
+            &base.join(file),
+            runtime,
+            a.name.as_deref(),
+            &format!("{field}.File"),
+        )?;
+        if out[stage.index()].is_some() {
+            return Err(NodeError::FunctionAssociation {
+                field: format!("{field}.EventType"),
+                reason: format!(
+                    "a cache behavior takes one function per event type; {stage} already has one"
+                ),
+            });
+        }
+        out[stage.index()] = Some(Association::new(code, false));
+    }
+    Ok(())
+}
+
+/// CloudFront's rule for one cache behavior: CloudFront Functions and Lambda@Edge do not mix
+/// in viewer events (either may pair with Lambda@Edge at the origin events).
+pub fn check_combination(functions: &[Option<Association>; 4], at: &str) -> Result<()> {
+    let viewer = [Stage::ViewerRequest, Stage::ViewerResponse];
+    let kinds: Vec<bool> = viewer
+        .iter()
+        .filter_map(|s| functions[s.index()].as_ref())
+        .map(|a| a.code.cloudfront.is_some())
+        .collect();
+    if kinds.contains(&true) && kinds.contains(&false) {
+        return Err(NodeError::FunctionAssociation {
+            field: at.to_string(),
+            reason: "You can't combine CloudFront Functions and Lambda@Edge in viewer events (viewer request and viewer response) of one cache behavior".into(),
+        });
+    }
+    Ok(())
+}
+
+fn lambda_associations(
+    raw: Vec<RawAssociation>,
+    at: &str,
+    base: &Path,
+    out: &mut [Option<Association>; 4],
+) -> Result<()> {
     for (i, a) in raw.into_iter().enumerate() {
         let field = format!("{at}.LambdaFunctionAssociations[{i}]");
         let stage = a.event_type.as_deref().and_then(Stage::parse).ok_or_else(|| {
@@ -230,7 +358,7 @@ pub(super) fn associations(
         }
         out[stage.index()] = Some(Association::new(code, include_body));
     }
-    Ok(out)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -146,6 +146,22 @@ pub struct RawBehavior {
     pub origin_request_policy: Option<RawKeyPolicy>,
     #[serde(default)]
     pub lambda_function_associations: Vec<RawAssociation>,
+    #[serde(default)]
+    pub function_associations: Vec<RawFunctionAssociation>,
+}
+
+/// A CloudFront function at viewer-request or viewer-response of a cache behavior. CloudFront
+/// names it by `FunctionARN`; here it comes from a `File` with its `Runtime`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct RawFunctionAssociation {
+    pub event_type: Option<String>,
+    pub file: Option<String>,
+    /// `cloudfront-js-1.0` or `cloudfront-js-2.0` (the default).
+    pub runtime: Option<String>,
+    pub name: Option<String>,
+    #[serde(rename = "FunctionARN")]
+    pub function_arn: Option<String>,
 }
 
 /// A function at one stage of a cache behavior. CloudFront names it by `LambdaFunctionARN`;

@@ -36,6 +36,15 @@ pub fn parse_toml_in(text: &str, base: &Path) -> Result<NodeConfig> {
             },
             None => NodeError::Association { field, reason },
         },
+        NodeError::FunctionAssociation { field, reason } => {
+            match super::teach::locate(text, &field) {
+                Some(place) => NodeError::FunctionAssociation {
+                    field: format!("{place} ({field})"),
+                    reason,
+                },
+                None => NodeError::FunctionAssociation { field, reason },
+            }
+        }
         other => other,
     })
 }

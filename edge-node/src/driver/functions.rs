@@ -4,6 +4,7 @@
 
 use super::metrics::Phase;
 use super::{RequestCtx, Worker};
+use crate::cloudfront;
 use crate::config::Association;
 use crate::error::EdgeError;
 use crate::js::{FnError, FunctionCode, Outcome};
@@ -12,6 +13,7 @@ use crate::lambda::validate::{self, RequestOutcome};
 use crate::lambda::Stage;
 use bytes::Bytes;
 use http::HeaderMap;
+use std::sync::Arc;
 use std::time::Instant;
 
 impl Worker {
@@ -19,12 +21,11 @@ impl Worker {
     async fn call(
         &self,
         ctx: &RequestCtx,
-        assoc: &Association,
+        code: &Arc<FunctionCode>,
         stage: Stage,
         event: &Event,
     ) -> Result<Outcome, EdgeError> {
         let start = Instant::now();
-        let code = assoc.code_for(ctx.conn.viewer);
         let result = self
             .runner
             .invoke(code, stage, &event.text, &event.parts, &ctx.request_id)
@@ -41,8 +42,15 @@ impl Worker {
         stage: Stage,
         req: &FnRequest,
     ) -> Result<RequestOutcome, EdgeError> {
+        let code = assoc.code_for(ctx.conn.viewer);
+        if code.cloudfront.is_some() {
+            let event = cloudfront_event(ctx, stage, req, None);
+            let out = self.call(ctx, code, stage, &event).await?;
+            return cloudfront::validate::request_result(req, &out.value)
+                .map_err(|inv| invalid_cloudfront(code, stage, inv));
+        }
         let event = event_text(ctx, stage, req, None, assoc.include_body);
-        let out = self.call(ctx, assoc, stage, &event).await?;
+        let out = self.call(ctx, code, stage, &event).await?;
         validate::request_result(
             stage,
             req,
@@ -62,8 +70,15 @@ impl Worker {
         req: &FnRequest,
         input: &FnResponse,
     ) -> Result<FnResponse, EdgeError> {
+        let code = assoc.code_for(ctx.conn.viewer);
+        if code.cloudfront.is_some() {
+            let event = cloudfront_event(ctx, stage, req, Some(input));
+            let out = self.call(ctx, code, stage, &event).await?;
+            return cloudfront::validate::response_result(input, &out.value)
+                .map_err(|inv| invalid_cloudfront(code, stage, inv));
+        }
         let event = event_text(ctx, stage, req, Some(input), false);
-        let out = self.call(ctx, assoc, stage, &event).await?;
+        let out = self.call(ctx, code, stage, &event).await?;
         let strict = stage == Stage::ViewerResponse
             && self.shared.node.functions.strict_viewer_response_status;
         validate::response_result(stage, input, &out.value, strict, out.untouched_headers)
@@ -73,6 +88,26 @@ impl Worker {
     fn fn_error(&self, e: FnError, code: &FunctionCode, stage: Stage) -> EdgeError {
         let function = code.name.clone();
         let detail = e.to_string();
+        if code.cloudfront.is_some() {
+            return match e {
+                FnError::Throttled | FnError::Timeout(_) => EdgeError::FunctionThrottled {
+                    function,
+                    stage,
+                    detail,
+                },
+                FnError::Unserializable(_) => EdgeError::FunctionValidation {
+                    function,
+                    stage,
+                    message: "The CloudFront function returned an invalid value.".into(),
+                    detail,
+                },
+                _ => EdgeError::FunctionExecution {
+                    function,
+                    stage,
+                    detail,
+                },
+            };
+        }
         match e {
             FnError::Throttled | FnError::Timeout(_) => EdgeError::LambdaLimitExceeded {
                 function,
@@ -136,6 +171,37 @@ fn event_text(
         include_body,
     );
     event
+}
+
+/// A CloudFront function's event (all of it is JSON: no lazy parts yet).
+fn cloudfront_event(
+    ctx: &RequestCtx,
+    stage: Stage,
+    req: &FnRequest,
+    resp: Option<&FnResponse>,
+) -> Event {
+    let config = EventConfig {
+        distribution_domain: &ctx.dist().domain_name,
+        distribution_id: &ctx.dist().id,
+        request_id: &ctx.request_id,
+    };
+    let mut event = Event {
+        text: String::with_capacity(1024),
+        parts: String::new(),
+    };
+    cloudfront::event::write(&mut event.text, stage, config, req, resp);
+    event
+}
+
+/// A CloudFront function's result that failed validation: `FunctionValidationError`, 502.
+fn invalid_cloudfront(code: &FunctionCode, stage: Stage, inv: validate::Invalid) -> EdgeError {
+    crate::metrics::validation_error(&code.name, code.version);
+    EdgeError::FunctionValidation {
+        function: code.name.clone(),
+        stage,
+        message: inv.message,
+        detail: inv.detail,
+    }
 }
 
 /// A result that failed CloudFront's validation, as the viewer's 502.

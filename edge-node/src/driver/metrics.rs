@@ -71,7 +71,7 @@ impl From<Stage> for Phase {
 const PHASES: usize = Phase::ALL.len();
 
 /// `X-Cache` results the request counter tells apart (its first word), and the rest.
-pub const RESULTS: [&str; 9] = [
+pub const RESULTS: [&str; 13] = [
     "Hit",
     "RefreshHit",
     "Miss",
@@ -80,6 +80,10 @@ pub const RESULTS: [&str; 9] = [
     "LambdaValidationError",
     "LambdaExecutionError",
     "LambdaLimitExceeded",
+    "FunctionGeneratedResponse",
+    "FunctionValidationError",
+    "FunctionExecutionError",
+    "FunctionThrottledError",
     "other",
 ];
 

@@ -62,7 +62,10 @@ impl Worker {
         x_cache: XCache,
     ) -> Response<EdgeBody> {
         let mut headers = obj.headers.clone();
-        if !matches!(x_cache, XCache::Miss | XCache::LambdaGenerated) {
+        if !matches!(
+            x_cache,
+            XCache::Miss | XCache::LambdaGenerated | XCache::FunctionGenerated
+        ) {
             headers.insert(
                 header::AGE,
                 HeaderValue::from(obj.age(Instant::now()).as_secs()),

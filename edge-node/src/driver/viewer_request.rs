@@ -54,11 +54,16 @@ impl Worker {
                     body: r.body,
                 })
             }
-            RequestOutcome::Respond(g) => Ok(ViewerRequest::Respond(self.reply_generated(
-                ctx,
-                g,
-                XCache::LambdaGenerated,
-            ))),
+            RequestOutcome::Respond(g) => {
+                let x_cache = if assoc.code_for(ctx.conn.viewer).cloudfront.is_some() {
+                    XCache::FunctionGenerated
+                } else {
+                    XCache::LambdaGenerated
+                };
+                Ok(ViewerRequest::Respond(
+                    self.reply_generated(ctx, g, x_cache),
+                ))
+            }
         }
     }
 }

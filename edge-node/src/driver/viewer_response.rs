@@ -1,5 +1,6 @@
 //! viewer-response: the function sees the answer on its way to the viewer (not generated at
-//! viewer-request, not an origin error) and may change its headers and body, never its status.
+//! viewer-request, not an origin error) and may change its headers and body; a CloudFront
+//! function may change its status too.
 
 use super::functions::{fn_response, viewer_fn_request};
 use super::{RequestCtx, Worker};
@@ -31,6 +32,11 @@ impl Worker {
             .response_fn(ctx, assoc, Stage::ViewerResponse, &req, &input)
             .await?;
         parts.headers = out.headers;
+        // A CloudFront function may change the status too (Lambda@Edge may not: its result's
+        // status was checked against the input).
+        if assoc.code_for(ctx.conn.viewer).cloudfront.is_some() {
+            parts.status = out.status;
+        }
         let body = match out.body {
             Some(b) => {
                 parts

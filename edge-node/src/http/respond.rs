@@ -23,6 +23,14 @@ pub enum XCache {
     LambdaExecutionError,
     /// A function timed out or was throttled (503).
     LambdaLimitExceeded,
+    /// A CloudFront function generated the answer.
+    FunctionGenerated,
+    /// A CloudFront function's result failed validation (502).
+    FunctionValidationError,
+    /// A CloudFront function threw (503).
+    FunctionExecutionError,
+    /// A CloudFront function ran past its limit (503).
+    FunctionThrottledError,
 }
 
 impl XCache {
@@ -36,6 +44,10 @@ impl XCache {
             XCache::LambdaValidationError => "LambdaValidationError from CloudFront",
             XCache::LambdaExecutionError => "LambdaExecutionError from CloudFront",
             XCache::LambdaLimitExceeded => "LambdaLimitExceeded from CloudFront",
+            XCache::FunctionGenerated => "FunctionGeneratedResponse from cloudfront",
+            XCache::FunctionValidationError => "FunctionValidationError from cloudfront",
+            XCache::FunctionExecutionError => "FunctionExecutionError from cloudfront",
+            XCache::FunctionThrottledError => "FunctionThrottledError from cloudfront",
         }
     }
 

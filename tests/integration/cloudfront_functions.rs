@@ -1,0 +1,309 @@
+//! CloudFront Functions through a real edge node: the event against AWS's sample, rewrites,
+//! generated answers, a changed response, every error CloudFront names, and the refusals of
+//! code and associations CloudFront would refuse.
+
+use crate::configs::{x_cache, NodeToml};
+use crate::harness::*;
+use serde_json::Value;
+
+fn js(source: &str) -> (String, tempfile::TempPath) {
+    let p = write_temp(source);
+    (p.to_str().unwrap().to_string(), p)
+}
+
+fn aws_sample() -> Value {
+    let path = format!(
+        "{}/../../shared/lambda-edge/events/aws-docs/cloudfront-functions-viewer-response-event.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}")))
+        .unwrap()
+}
+
+fn keys(v: &Value) -> Vec<&str> {
+    v.as_object().unwrap().keys().map(String::as_str).collect()
+}
+
+#[tokio::test]
+async fn events_have_the_shape_of_aws_sample_at_both_stages() {
+    let origin = origin();
+    // viewer-request answers /vreq itself with its event; viewer-response replaces the body
+    // with its event (CloudFront Functions may change a response's body).
+    let (vreq, _a) = js("function handler(event) {\n  if (event.request.uri === '/vreq') return { statusCode: 200, body: JSON.stringify(event) };\n  return event.request;\n}");
+    let (vres, _b) = js("async function handler(event) {\n  const r = event.response;\n  r.body = { data: JSON.stringify(event), encoding: 'text' };\n  return r;\n}");
+    // The query string and cookies forwarded, so the origin's Set-Cookie reaches the viewer (and viewer-response).
+    let cfg = NodeToml::for_origin(&origin)
+        .cache_policy("QueryStringBehavior", "all")
+        .origin_request_policy("CookieBehavior", "all")
+        .cloudfront_function("viewer-request", &vreq, "cloudfront-js-1.0")
+        .cloudfront_function("viewer-response", &vres, "cloudfront-js-2.0");
+    let (edge, _cfg) = edge_with_config(&cfg.text(), &[]);
+    let aws = aws_sample();
+    let viewer = [
+        ("accept", "application/json"),
+        ("cookie", "Cookie1=value1; cookiemv=value3; cookiemv=value4"),
+        ("x-Mixed-Case", "kept"),
+    ];
+    let r = get_with(
+        &format!(
+            "{}/vreq?ID=42&NoValue=&querymv=val1&querymv=val2,val3",
+            edge.base
+        ),
+        &viewer,
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.x_cache(), x_cache::FUNCTION_GENERATED);
+    let e: Value = serde_json::from_str(&r.text()).unwrap();
+    assert_eq!(
+        keys(&e),
+        keys(&aws)[..4],
+        "version, context, viewer, request"
+    );
+    assert_eq!(keys(&e["context"]), keys(&aws["context"]));
+    assert_eq!(e["context"]["eventType"], "viewer-request");
+    assert_eq!(keys(&e["request"]), keys(&aws["request"]));
+    assert_eq!(
+        e["request"]["querystring"]["ID"],
+        serde_json::json!({"value": "42"})
+    );
+    assert_eq!(
+        e["request"]["querystring"]["NoValue"],
+        serde_json::json!({"value": ""})
+    );
+    assert_eq!(
+        e["request"]["querystring"]["querymv"],
+        aws["request"]["querystring"]["querymv"]
+    );
+    assert_eq!(
+        e["request"]["cookies"]["cookiemv"],
+        aws["request"]["cookies"]["cookiemv"]
+    );
+    assert_eq!(
+        e["request"]["cookies"]["Cookie1"],
+        aws["request"]["cookies"]["Cookie1"]
+    );
+    let headers = e["request"]["headers"].as_object().unwrap();
+    assert!(
+        headers.get("cookie").is_none(),
+        "cookies are not headers: {headers:?}"
+    );
+    assert_eq!(
+        headers["x-mixed-case"],
+        serde_json::json!({"value": "kept"}),
+        "names are lowercase"
+    );
+    assert!(
+        headers.keys().all(|k| !k.starts_with("x-amz-cf-")),
+        "{headers:?}"
+    );
+
+    let r = get_with(
+        &format!("{}/page?set_cookie=ID%3Did1234%3B%20Path%3D%2F", edge.base),
+        &viewer,
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let e: Value = serde_json::from_str(&r.text()).unwrap();
+    assert_eq!(keys(&e), keys(&aws));
+    assert_eq!(e["context"]["eventType"], "viewer-response");
+    assert_eq!(keys(&e["response"]), keys(&aws["response"]));
+    assert_eq!(
+        e["response"]["statusCode"], 200,
+        "a number: {}",
+        e["response"]
+    );
+    assert_eq!(
+        e["response"]["cookies"]["ID"],
+        serde_json::json!({"value": "id1234", "attributes": "Path=/"}),
+        "{}",
+        e["response"]
+    );
+    assert!(e["response"]["headers"].get("set-cookie").is_none());
+    assert!(e["response"]["headers"].get("content-type").is_some());
+}
+
+#[tokio::test]
+async fn rewrites_redirects_and_changed_responses() {
+    let origin = origin();
+    // A URL rewrite (directory → index.html) and a redirect for /old.
+    let (vreq, _a) = js(r#"function handler(event) {
+  var request = event.request;
+  if (request.uri === '/old') {
+    return { statusCode: 301, statusDescription: 'Moved Permanently',
+             headers: { location: { value: '/new' } },
+             cookies: { seen: { value: '1', attributes: 'Path=/' } } };
+  }
+  if (request.uri.endsWith('/')) request.uri += 'index.html';
+  request.headers['x-rewritten'] = { value: 'yes' };
+  request.querystring = 'echo=1';
+  return request;
+}"#);
+    // viewer-response: a 404 becomes a friendlier 200 body; every answer gets a header.
+    let (vres, _b) = js(r#"function handler(event) {
+  var response = event.response;
+  response.headers['x-cff'] = { value: 'on' };
+  if (event.request.uri === '/gone/index.html') {
+    response.statusCode = 410;
+    response.statusDescription = 'Gone';
+    response.body = 'gone for good';
+  }
+  return response;
+}"#);
+    // What the function sets is forwarded as a viewer's would be: the query string by the cache
+    // policy, the header by the origin request policy.
+    let cfg = NodeToml::for_origin(&origin)
+        .cache_policy("QueryStringBehavior", "all")
+        .origin_request_policy("HeaderBehavior", "allViewer")
+        .cloudfront_function("viewer-request", &vreq, "cloudfront-js-1.0")
+        .cloudfront_function("viewer-response", &vres, "cloudfront-js-1.0");
+    let (edge, _cfg) = edge_with_config(&cfg.text(), &[]);
+
+    let r = get(&format!("{}/old", edge.base)).await;
+    assert_eq!(r.status, 301);
+    assert_eq!(r.header("location"), "/new");
+    assert_eq!(r.header("set-cookie"), "seen=1; Path=/");
+    assert_eq!(r.x_cache(), x_cache::FUNCTION_GENERATED);
+    assert_eq!(
+        r.header("x-cff"),
+        "",
+        "a generated answer skips viewer-response"
+    );
+
+    // The rewritten request reaches the origin: /echo/ → /echo/index.html with the header.
+    let r = get(&format!("{}/echo/", edge.base)).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let echo: Value = serde_json::from_str(&r.text()).unwrap();
+    assert_eq!(echo["path"], "/echo/index.html", "{echo}");
+    assert_eq!(echo["headers"]["x-rewritten"], "yes", "{echo}");
+    assert_eq!(echo["query"], "echo=1", "{echo}");
+    assert_eq!(r.header("x-cff"), "on");
+
+    let r = get(&format!("{}/gone/", edge.base)).await;
+    assert_eq!(
+        (r.status.as_u16(), r.text().as_str()),
+        (410, "gone for good")
+    );
+    assert_eq!(r.header("content-length"), "13");
+}
+
+#[tokio::test]
+async fn failures_answer_as_cloudfront_names_them() {
+    let origin = origin();
+    let (vreq, _a) = js(r#"function handler(event) {
+  var uri = event.request.uri;
+  if (uri === '/throw') throw new Error('boom');
+  if (uri === '/nothing') return undefined;
+  if (uri === '/upper') { event.request.headers['X-Upper'] = { value: '1' }; return event.request; }
+  if (uri === '/host') { event.request.headers.host = { value: 'elsewhere' }; return event.request; }
+  if (uri === '/loop') { while (true) {} }
+  if (uri === '/timer') { setTimeout(function () {}, 1); }
+  return event.request;
+}"#);
+    let cfg = NodeToml::for_origin(&origin)
+        .node("viewer_function_timeout", 0.3)
+        .cloudfront_function("viewer-request", &vreq, "cloudfront-js-1.0");
+    let (edge, _cfg) = edge_with_config(&cfg.text(), &[]);
+    for (path, status, xc) in [
+        ("/throw", 503, x_cache::FUNCTION_EXECUTION_ERROR),
+        ("/timer", 503, x_cache::FUNCTION_EXECUTION_ERROR),
+        ("/nothing", 502, x_cache::FUNCTION_VALIDATION_ERROR),
+        ("/upper", 502, x_cache::FUNCTION_VALIDATION_ERROR),
+        ("/host", 502, x_cache::FUNCTION_VALIDATION_ERROR),
+        ("/loop", 503, x_cache::FUNCTION_THROTTLED_ERROR),
+    ] {
+        let r = get(&format!("{}{path}", edge.base)).await;
+        assert_eq!(
+            (r.status.as_u16(), r.x_cache()),
+            (status, xc),
+            "{path}: {}",
+            r.text()
+        );
+        assert!(
+            r.text().contains("CloudFront function"),
+            "{path}: {}",
+            r.text()
+        );
+    }
+    // The node keeps serving.
+    let r = get(&format!("{}/fine", edge.base)).await;
+    assert_eq!(r.status, 200);
+    let logs = edge.proc.wait_for_log("setTimeout is not defined");
+    assert!(logs.contains("ReferenceError"), "{logs}");
+}
+
+#[tokio::test]
+async fn code_and_associations_cloudfront_refuses_are_refused() {
+    let origin = origin();
+    let refused = |cfg: NodeToml| {
+        let path = write_temp(&cfg.text());
+        config_refused(&path)
+    };
+    let (v2, _a) = js("function handler(event) {\n  const r = event.request;\n  return r;\n}");
+    let err = refused(NodeToml::for_origin(&origin).cloudfront_function(
+        "viewer-request",
+        &v2,
+        "cloudfront-js-1.0",
+    ));
+    assert!(
+        err.contains(":2:3: SyntaxError: Token \"const\" not supported in this version"),
+        "{err}"
+    );
+    let (big, _b) = js(&format!(
+        "function handler(e) {{ return e.request; }}\n// {}",
+        "x".repeat(10 * 1024)
+    ));
+    let err = refused(NodeToml::for_origin(&origin).cloudfront_function(
+        "viewer-request",
+        &big,
+        "cloudfront-js-2.0",
+    ));
+    assert!(
+        err.contains("FunctionSizeLimitExceeded") && err.contains("10240"),
+        "{err}"
+    );
+    let (ok, _c) = js("function handler(e) { return e.request; }");
+    let err = refused(NodeToml::for_origin(&origin).cloudfront_function(
+        "origin-request",
+        &ok,
+        "cloudfront-js-2.0",
+    ));
+    assert!(
+        err.contains("InvalidFunctionAssociation")
+            && err.contains("viewer-request and viewer-response"),
+        "{err}"
+    );
+    let err = refused(NodeToml::for_origin(&origin).cloudfront_function(
+        "viewer-request",
+        &ok,
+        "cloudfront-js-3.0",
+    ));
+    assert!(
+        err.contains("cloudfront-js-1.0 or cloudfront-js-2.0"),
+        "{err}"
+    );
+    let (nohandler, _d) = js("function main(e) { return e.request; }");
+    let err = refused(NodeToml::for_origin(&origin).cloudfront_function(
+        "viewer-request",
+        &nohandler,
+        "cloudfront-js-2.0",
+    ));
+    assert!(err.contains("no function named handler"), "{err}");
+    // Lambda@Edge and CloudFront Functions do not mix in viewer events...
+    let (lambda, _e) = js("exports.handler = async (e) => e.Records[0].cf.response;");
+    let err = refused(
+        NodeToml::for_origin(&origin)
+            .cloudfront_function("viewer-request", &ok, "cloudfront-js-2.0")
+            .function("viewer-response", &lambda),
+    );
+    assert!(
+        err.contains("can't combine CloudFront Functions and Lambda@Edge in viewer events"),
+        "{err}"
+    );
+    // ...but a CloudFront function at viewer-request pairs with Lambda@Edge at origin-response.
+    let cfg = NodeToml::for_origin(&origin)
+        .cloudfront_function("viewer-request", &ok, "cloudfront-js-2.0")
+        .function("origin-response", &lambda);
+    let (edge, _cfg) = edge_with_config(&cfg.text(), &[]);
+    assert_eq!(get(&format!("{}/both", edge.base)).await.status, 200);
+}
