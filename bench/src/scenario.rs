@@ -31,7 +31,7 @@ const fn scenario(name: &'static str, about: &'static str) -> Scenario {
 }
 
 /// Every scenario this harness knows, in report order (`publish-N` runs with any N edges).
-pub const SCENARIOS: [Scenario; 18] = [
+pub const SCENARIOS: [Scenario; 19] = [
     Scenario {
         peer: Some("plain"),
         ..scenario("hit", "cache hits of a 1 KiB object, HTTP/1.1 keep-alive")
@@ -48,6 +48,13 @@ pub const SCENARIOS: [Scenario; 18] = [
         ..scenario(
             "hit-functions",
             "hits through a trivial viewer-request and viewer-response",
+        )
+    },
+    Scenario {
+        peer: Some("njs"),
+        ..scenario(
+            "cff-hit",
+            "hits through a trivial CloudFront function at viewer-request and at viewer-response",
         )
     },
     scenario(
@@ -250,6 +257,8 @@ pub(crate) fn write_fn(dir: &Path, name: &str, source: &str) -> anyhow::Result<S
 
 pub(crate) const VREQ: &str = "exports.handler = async (e) => { const r = e.Records[0].cf.request; r.headers['x-experiment'] = [{ key: 'X-Experiment', value: 'b' }]; return r; };";
 pub(crate) const VRES: &str = "exports.handler = async (e) => { const r = e.Records[0].cf.response; r.headers['x-hook'] = [{ key: 'X-Hook', value: 'lambda' }]; return r; };";
+const CFF_VREQ: &str = "function handler(event) { return event.request; }";
+const CFF_VRES: &str = "function handler(event) { var r = event.response; r.headers['x-hook'] = { value: 'cff' }; return r; }";
 const PASS_REQ: &str = "exports.handler = async (e) => e.Records[0].cf.request;";
 const PASS_RES: &str = "exports.handler = async (e) => e.Records[0].cf.response;";
 const GENERATE: &str = "exports.handler = async () => ({ status: '200', headers: { 'content-type': [{ value: 'text/plain' }] }, body: 'generated at the edge' });";
@@ -309,6 +318,17 @@ pub async fn run(name: &str, s: &Settings) -> anyhow::Result<Value> {
                 "--function".into(),
                 format!("viewer-response={}", write_fn(dir, "vres.js", VRES)?),
             ]);
+        }
+        "cff-hit" => {
+            for (stage, file, src) in [
+                ("viewer-request", "cff-vreq.js", CFF_VREQ),
+                ("viewer-response", "cff-vres.js", CFF_VRES),
+            ] {
+                args.extend([
+                    "--cloudfront-function".into(),
+                    format!("{stage}={}", write_fn(dir, file, src)?),
+                ]);
+            }
         }
         "miss-four-stages" => {
             for (stage, file, src) in [

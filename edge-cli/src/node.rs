@@ -67,6 +67,14 @@ pub struct NodeArgs {
     /// default behavior, e.g. `--function viewer-request=functions/ab-test.js` (repeatable).
     #[arg(long = "function", value_name = "STAGE=PATH")]
     functions: Vec<String>,
+    /// Associate a CloudFront function (one .js file) with viewer-request or viewer-response of
+    /// the default behavior, e.g. `--cloudfront-function viewer-request=functions/cff-url-rewrite.js`
+    /// (repeatable; runtime `--cloudfront-runtime`).
+    #[arg(long = "cloudfront-function", value_name = "STAGE=PATH")]
+    cloudfront_functions: Vec<String>,
+    /// The runtime of the --cloudfront-function files: cloudfront-js-1.0 or cloudfront-js-2.0.
+    #[arg(long, value_name = "RUNTIME", default_value = "cloudfront-js-2.0")]
+    cloudfront_runtime: String,
     /// Lambda's Handler (`file.export`, default `index.handler` for a package) for the
     /// --function packages given.
     #[arg(long, value_name = "FILE.EXPORT")]
@@ -202,6 +210,28 @@ fn node_config(a: &NodeArgs) -> Result<NodeConfig> {
         )?;
         let include_body = a.include_body && stage.is_request();
         config::add_function(&mut cfg, stage, code, include_body)?;
+    }
+    for spec in &a.cloudfront_functions {
+        let (stage, file) = spec.split_once('=').ok_or_else(|| {
+            anyhow!("--cloudfront-function {spec:?}: expected STAGE=FILE, e.g. viewer-request=functions/cff-url-rewrite.js")
+        })?;
+        let stage = edge_node::lambda::Stage::parse(stage).ok_or_else(|| {
+            anyhow!("--cloudfront-function {spec:?}: {stage:?} is not one of viewer-request, viewer-response")
+        })?;
+        let runtime =
+            edge_node::cloudfront::Runtime::parse(&a.cloudfront_runtime).ok_or_else(|| {
+                anyhow!(
+                    "--cloudfront-runtime {:?}: cloudfront-js-1.0 or cloudfront-js-2.0",
+                    a.cloudfront_runtime
+                )
+            })?;
+        let code = config::load_cloudfront_function(
+            std::path::Path::new(file),
+            runtime,
+            None,
+            "--cloudfront-function",
+        )?;
+        config::add_function(&mut cfg, stage, code, false)?;
     }
     Ok(cfg)
 }

@@ -56,6 +56,7 @@ fn bench_smoke_runs_every_scenario() {
         "hit",
         "hit-logged",
         "hit-functions",
+        "cff-hit",
         "miss-four-stages",
         "generated",
         "geo",

@@ -1,7 +1,7 @@
 //! viewer-request: the function sees the request as the viewer sent it and either passes it
 //! on (possibly rewritten, which changes the cache key) or answers itself; a generated answer
 //! goes straight back to the viewer, without viewer-response (docs/cloudfront-behaviour.md:
-//! "Which stages run").
+//! "Which stages run"). A CloudFront function also sees the viewer's location headers here.
 
 use super::functions::{invalid, viewer_fn_request};
 use super::{RequestCtx, Worker};
@@ -32,7 +32,15 @@ impl Worker {
         assoc: &Association,
         body: Bytes,
     ) -> Result<ViewerRequest, EdgeError> {
-        let req = viewer_fn_request(ctx, ctx.headers.clone(), body);
+        // A CloudFront function sees the CloudFront-Viewer-* headers its behavior's policies
+        // name, already at viewer-request (Lambda@Edge gets them from origin-request on).
+        let names = &ctx.behavior().cloudfront_forward_headers;
+        let headers = if assoc.code_for(ctx.conn.viewer).cloudfront.is_some() && !names.is_empty() {
+            self.with_cloudfront_headers(ctx, &ctx.headers, names)
+        } else {
+            ctx.headers.clone()
+        };
+        let req = viewer_fn_request(ctx, headers, body);
         match self
             .request_fn(ctx, assoc, Stage::ViewerRequest, &req)
             .await?
