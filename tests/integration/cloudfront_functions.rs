@@ -307,3 +307,58 @@ async fn code_and_associations_cloudfront_refuses_are_refused() {
     let (edge, _cfg) = edge_with_config(&cfg.text(), &[]);
     assert_eq!(get(&format!("{}/both", edge.base)).await.status, 200);
 }
+
+#[tokio::test]
+async fn the_examples_rewrite_and_redirect_through_an_edge() {
+    let origin = origin();
+    let geo = format!(
+        "{}/../../shared/geo/maxmind-test-data/GeoIP2-City-Test.mmdb",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let rewrite = format!("viewer-request={}", example("cff-url-rewrite.js"));
+    let edge = edge_for(
+        &origin,
+        &[
+            "--cloudfront-function",
+            &rewrite,
+            "--cloudfront-runtime",
+            "cloudfront-js-1.0",
+        ],
+    );
+    for (asked, origin_path) in [
+        ("/echo/docs/", "/echo/docs/index.html"),
+        ("/echo/docs", "/echo/docs/index.html"),
+        ("/echo/app.js", "/echo/app.js"),
+    ] {
+        let r = get(&format!("{}{asked}", edge.base)).await;
+        let echo: Value = serde_json::from_str(&r.text()).unwrap();
+        assert_eq!(echo["path"], origin_path, "{asked}");
+    }
+
+    // The country redirect sees CloudFront-Viewer-Country at viewer-request (`--origin` names
+    // every CloudFront-* header as forwarded). 81.2.69.142 is in GB in MaxMind's test data.
+    let redirect = format!("viewer-request={}", example("cff-redirect-by-country.js"));
+    let edge = edge_for(
+        &origin,
+        &[
+            "--cloudfront-function",
+            &redirect,
+            "--geo-db",
+            &geo,
+            "--dev",
+        ],
+    );
+    let gb = [("x-edge-viewer-ip", "81.2.69.142")];
+    let r = get_with(&format!("{}/shop/boots?size=9", edge.base), &gb).await;
+    assert_eq!(r.status, 302, "{}", r.text());
+    assert_eq!(r.header("location"), "/uk/shop/boots?size=9");
+    assert_eq!(r.x_cache(), x_cache::FUNCTION_GENERATED);
+    let r = get_with(&format!("{}/uk/shop/boots", edge.base), &gb).await;
+    assert_eq!(r.status, 200, "already on the country's path");
+    let r = get_with(
+        &format!("{}/shop/boots", edge.base),
+        &[("x-edge-viewer-ip", "8.8.8.8")],
+    )
+    .await;
+    assert_eq!(r.status, 200, "no store for this country: {}", r.text());
+}
