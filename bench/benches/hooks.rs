@@ -72,6 +72,7 @@ fn main() {
             concurrency: 1000,
             isolates_per_worker: 1,
         slice: Duration::ZERO,
+        cloudfront_budget: Duration::from_millis(1),
         };
         let dog = Watchdog::start();
         let n = if std::env::var_os("EDGE_BENCH_SKIP_CREATE").is_some() { 1 } else { 20 };

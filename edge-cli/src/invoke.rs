@@ -268,6 +268,7 @@ pub fn invoke(a: InvokeArgs) -> Result<()> {
                 concurrency: 1,
                 isolates_per_worker: 1,
                 slice: Duration::ZERO,
+                cloudfront_budget: Duration::from_millis(1),
             };
             let heap = limits.heap_bytes;
             tokio::task::LocalSet::new().block_on(&rt, async move {

@@ -108,9 +108,19 @@ pub struct FnStats {
     errors: [AtomicU64; 3],
     pub throttles: AtomicU64,
     pub duration: Histogram,
+    /// A CloudFront function's compute utilization: of its last call, and summed over calls.
+    utilization_last: AtomicU64,
+    utilization_sum: AtomicU64,
+    utilization_calls: AtomicU64,
 }
 
 impl FnStats {
+    pub fn utilization(&self, percent: u64) {
+        self.utilization_last.store(percent, Relaxed);
+        self.utilization_sum.fetch_add(percent, Relaxed);
+        self.utilization_calls.fetch_add(1, Relaxed);
+    }
+
     pub fn error(&self, kind: FnErrorKind) {
         self.errors[kind as usize].fetch_add(1, Relaxed);
     }
@@ -160,6 +170,9 @@ pub struct FnTotals {
     pub errors: [u64; 3],
     pub throttles: u64,
     pub duration: HistogramSum,
+    /// CloudFront functions only: the last call's compute utilization (the highest of the
+    /// pools) and the sum over calls.
+    pub utilization: Option<(u64, u64)>,
 }
 
 /// Every function version's totals, by name and version.
@@ -180,6 +193,7 @@ pub fn function_totals() -> Vec<FnTotals> {
                     errors: [0; 3],
                     throttles: 0,
                     duration: HistogramSum::default(),
+                    utilization: None,
                 });
                 out.len() - 1
             }
@@ -191,6 +205,14 @@ pub fn function_totals() -> Vec<FnTotals> {
         }
         t.throttles += e.stats.throttles.load(Relaxed);
         t.duration.add(&e.stats.duration);
+        let (last, sum) = (
+            e.stats.utilization_last.load(Relaxed),
+            e.stats.utilization_sum.load(Relaxed),
+        );
+        if e.stats.utilization_calls.load(Relaxed) > 0 {
+            let (l, s) = t.utilization.unwrap_or((0, 0));
+            t.utilization = Some((l.max(last), s + sum));
+        }
     }
     out.sort_by(|a, b| (&*a.function, a.version).cmp(&(&*b.function, b.version)));
     out

@@ -362,3 +362,64 @@ async fn the_examples_rewrite_and_redirect_through_an_edge() {
     .await;
     assert_eq!(r.status, 200, "no store for this country: {}", r.text());
 }
+
+#[tokio::test]
+async fn compute_utilization_is_reported_and_a_function_always_over_budget_is_throttled() {
+    let origin = origin();
+    let (ok, _a) = js("function handler(event) { return event.request; }");
+    // A generous budget: a trivial function stays far under it.
+    let cfg = NodeToml::for_origin(&origin)
+        .node("cloudfront_function_budget_us", 1_000_000)
+        .cloudfront_function("viewer-request", &ok, "cloudfront-js-2.0");
+    let (edge, _cfg) = edge_with_config(&cfg.text(), &[]);
+    for _ in 0..30 {
+        assert_eq!(get(&format!("{}/ok", edge.base)).await.status, 200);
+    }
+    let m = get(&format!("{}/__edge/metrics", edge.admin)).await.text();
+    let line = m
+        .lines()
+        .find(|l| l.starts_with("edge_function_compute_utilization{"))
+        .unwrap_or_else(|| panic!("no utilization in\n{m}"));
+    let value: u64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+    assert!(value < 100, "{line}");
+    assert!(
+        m.contains("edge_function_compute_utilization_sum_total{"),
+        "{m}"
+    );
+
+    // A 1 µs budget: every call is over it; after 20 in a row the function is throttled (each
+    // worker counts its own calls: one worker here).
+    let cfg = NodeToml::for_origin(&origin)
+        .node("cloudfront_function_budget_us", 1)
+        .cloudfront_function("viewer-request", &ok, "cloudfront-js-2.0");
+    let (edge, _cfg) = edge_with_config(&cfg.text(), &["--workers", "1"]);
+    for i in 0..20 {
+        assert_eq!(
+            get(&format!("{}/ok", edge.base)).await.status,
+            200,
+            "call {i}"
+        );
+    }
+    let r = get(&format!("{}/ok", edge.base)).await;
+    assert_eq!(
+        (r.status.as_u16(), r.x_cache()),
+        (503, x_cache::FUNCTION_THROTTLED_ERROR),
+        "{}",
+        r.text()
+    );
+    let m = get(&format!("{}/__edge/metrics", edge.admin)).await.text();
+    assert!(
+        m.lines()
+            .any(|l| l.starts_with("edge_function_compute_utilization{") && l.ends_with(" 100")),
+        "{m}"
+    );
+    assert!(
+        m.lines()
+            .any(|l| l.starts_with("edge_function_throttles_total{") && !l.ends_with(" 0")),
+        "{m}"
+    );
+    // A budget that is not a number of microseconds is refused.
+    let bad = NodeToml::for_origin(&origin).node("cloudfront_function_budget_us", 0);
+    let path = write_temp(&bad.text());
+    assert!(config_refused(&path).contains("cloudfront_function_budget_us"));
+}

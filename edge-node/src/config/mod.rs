@@ -57,6 +57,9 @@ pub mod defaults {
     pub const POP: &str = "LOCAL1-C1";
     pub const MAX_CONNECTIONS: u64 = 10_000;
     pub const FUNCTION_MEMORY_MB: u64 = 128;
+    /// A CloudFront function's compute budget per call (100% compute utilization): AWS gives
+    /// no number; about 1 ms is the figure commonly cited.
+    pub const CLOUDFRONT_FUNCTION_BUDGET_US: u64 = 1_000;
     /// Lambda limits a function's Init phase (its top-level code) to 10 s
     /// (docs/cloudfront-behaviour.md: "Init limit").
     pub const FUNCTION_INIT_TIMEOUT_S: f64 = 10.0;

@@ -271,6 +271,18 @@ pub(super) fn node_settings(n: RawNode) -> Result<NodeSettings> {
                         ))
                     }
                 },
+                cloudfront_budget: match n
+                    .cloudfront_function_budget_us
+                    .unwrap_or(defaults::CLOUDFRONT_FUNCTION_BUDGET_US)
+                {
+                    us @ 1..=10_000_000 => Duration::from_micros(us),
+                    us => {
+                        return Err(NodeError::config(
+                            "node.cloudfront_function_budget_us",
+                            format!("{us} must be 1 to 10000000 (microseconds)"),
+                        ))
+                    }
+                },
                 slice: match n.function_slice_ms.unwrap_or(defaults::FUNCTION_SLICE_MS) {
                     ms @ 0..=defaults::MAX_FUNCTION_SLICE_MS => Duration::from_millis(ms),
                     ms => {

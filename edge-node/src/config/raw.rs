@@ -52,6 +52,9 @@ pub struct RawNode {
     pub tls_key: Option<String>,
     /// Function limits (seconds; CloudFront's 5 s viewer / 30 s origin may only be lowered).
     pub viewer_function_timeout: Option<f64>,
+    /// A CloudFront function's compute budget per call, in microseconds (its 100% compute
+    /// utilization).
+    pub cloudfront_function_budget_us: Option<u64>,
     pub origin_function_timeout: Option<f64>,
     /// How long a function's top-level code may run at load (seconds; Lambda's Init phase).
     pub function_init_timeout: Option<f64>,

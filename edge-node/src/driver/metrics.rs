@@ -261,6 +261,20 @@ fn gauge(
     ConstGauge::new(v as i64).encode(m)
 }
 
+fn gauge_labelled(
+    e: &mut DescriptorEncoder<'_>,
+    name: &str,
+    help: &str,
+    series: &[Series<'_, u64>],
+) -> std::fmt::Result {
+    let mut m = e.encode_descriptor(name, help, None, MetricType::Gauge)?;
+    for (labels, v) in series {
+        let labels: &Labels = labels;
+        ConstGauge::new(*v as i64).encode(m.encode_family(&labels)?)?;
+    }
+    Ok(())
+}
+
 impl Collector for Scrape {
     fn encode(&self, mut e: DescriptorEncoder<'_>) -> std::fmt::Result {
         let stage = |p: &Phase| vec![("stage", Cow::Borrowed(p.as_str()))];
@@ -323,6 +337,18 @@ impl Collector for Scrape {
         counter(&mut e, "edge_function_errors", "Function calls that failed, by kind (CloudFront: LambdaExecutionError, LambdaValidationError, LambdaLimitExceeded; Lambda: Errors).", &errors)?;
         let throttles: Vec<_> = self.functions.iter().map(|t| (f(t), t.throttles)).collect();
         counter(&mut e, "edge_function_throttles", "Function calls refused because every isolate was busy or the node's concurrency limit was reached (Lambda: Throttles).", &throttles)?;
+        let last: Vec<_> = self
+            .functions
+            .iter()
+            .filter_map(|t| t.utilization.map(|(l, _)| (f(t), l)))
+            .collect();
+        gauge_labelled(&mut e, "edge_function_compute_utilization", "A CloudFront function's compute utilization of its last call, 0-100 of its budget (node.cloudfront_function_budget_us; CloudFront: FunctionComputeUtilization).", &last)?;
+        let sum: Vec<_> = self
+            .functions
+            .iter()
+            .filter_map(|t| t.utilization.map(|(_, s)| (f(t), s)))
+            .collect();
+        counter(&mut e, "edge_function_compute_utilization_sum", "A CloudFront function's compute utilization summed over its calls (divided by edge_function_invocations: the mean).", &sum)?;
         let durations: Vec<_> = self.functions.iter().map(|t| (f(t), &t.duration)).collect();
         histogram(&mut e, "edge_function_duration", "Function call durations, from taking an isolate to its result (Lambda: Duration; _sum is the compute time).", &durations)?;
         let c = &self.cache;

@@ -35,6 +35,7 @@ pub fn check_code(file: &str, bytes: Bytes, init_timeout: Duration) -> Result<()
         concurrency: 1,
         isolates_per_worker: 1,
         slice: Duration::ZERO,
+        cloudfront_budget: Duration::from_millis(1),
     };
     let watchdog = Watchdog::start();
     let context = context_json(&code, limits.heap_bytes, "check");

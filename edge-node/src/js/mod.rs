@@ -185,6 +185,8 @@ pub struct FunctionLimits {
     /// stopped and run again on a function thread, where the function's calls then stay
     /// (zero: never; calls always run inline).
     pub slice: Duration,
+    /// A CloudFront function's compute budget per call: its 100% compute utilization.
+    pub cloudfront_budget: Duration,
 }
 
 impl FunctionLimits {
@@ -269,7 +271,17 @@ pub struct Pool {
     name: Arc<str>,
     /// This pool's call counters (crate::metrics).
     stats: Arc<crate::metrics::FnStats>,
+    /// A CloudFront function's calls in a row over its compute budget, and until when it is
+    /// throttled after too many.
+    over_budget: std::cell::Cell<u32>,
+    throttled_until: std::cell::Cell<Option<Instant>>,
 }
+
+/// A CloudFront function whose calls run over their compute budget this many times in a row
+/// is throttled (`FunctionThrottledError`) for `THROTTLE_FOR`, then tried again. AWS says only
+/// that a function continuously over its maximum is throttled; these numbers are ours.
+const OVER_BUDGET_IN_A_ROW: u32 = 20;
+const THROTTLE_FOR: Duration = Duration::from_secs(1);
 
 /// Lambda's context fields that do not change between invocations.
 fn context_json(code: &FunctionCode, heap_bytes: usize, pop: &str) -> String {
@@ -309,6 +321,8 @@ impl Pool {
             context,
             pop: pop.clone(),
             moved: std::cell::Cell::new(false),
+            over_budget: std::cell::Cell::new(0),
+            throttled_until: std::cell::Cell::new(None),
             stats,
             name,
         }))
@@ -492,6 +506,14 @@ impl Runner {
         }
         let _inflight = InFlight(&self.inflight);
         let start = Instant::now();
+        if let Some(until) = pool.throttled_until.get() {
+            if start < until {
+                pool.stats.throttles.fetch_add(1, Ordering::Relaxed);
+                pool.stats.error(crate::metrics::FnErrorKind::LimitExceeded);
+                return Err(FnError::Throttled);
+            }
+            pool.throttled_until.set(None);
+        }
         let deadline = start + self.limits.timeout(stage);
         let call = Call {
             stage,
@@ -539,6 +561,26 @@ impl Runner {
         let pool = self.pools.borrow().get(code.key()).cloned();
         let pool = pool.ok_or_else(|| FnError::NotLoaded(code.key().to_string()))?;
         self.run(&pool, call, None).await
+    }
+
+    /// A CloudFront function's compute utilization for one call (0–100 of its budget, as
+    /// CloudFront reports it), counted; too many calls over budget in a row throttle it.
+    fn compute_utilization(&self, pool: &Pool, took: Duration) {
+        let budget = self.limits.cloudfront_budget.as_nanos().max(1);
+        let percent = (took.as_nanos() * 100 / budget).min(100) as u64;
+        pool.stats.utilization(percent);
+        if percent < 100 {
+            pool.over_budget.set(0);
+            return;
+        }
+        let n = pool.over_budget.get() + 1;
+        pool.over_budget.set(n);
+        if n >= OVER_BUDGET_IN_A_ROW {
+            pool.over_budget.set(0);
+            pool.throttled_until
+                .set(Some(Instant::now() + THROTTLE_FOR));
+            tracing::warn!(function = %pool.code.name, version = pool.code.version, calls = n, budget_us = self.limits.cloudfront_budget.as_micros() as u64, "a CloudFront function ran over its compute budget {n} times in a row: throttled for {} s", THROTTLE_FOR.as_secs());
+        }
     }
 
     /// One call on one of `pool`'s isolates, with Lambda's START / END / REPORT lines.
@@ -594,6 +636,9 @@ impl Runner {
         let took = start.elapsed();
         pool.stats.invocations.fetch_add(1, Ordering::Relaxed);
         pool.stats.duration.observe(took);
+        if code.cloudfront.is_some() {
+            self.compute_utilization(pool, took);
+        }
         if let Err(e) = &outcome {
             use crate::metrics::FnErrorKind as K;
             pool.stats.error(match e {

@@ -38,6 +38,7 @@ fn limits() -> FunctionLimits {
         concurrency: 100,
         isolates_per_worker: 1,
         slice: Duration::ZERO,
+        cloudfront_budget: Duration::from_millis(1),
     }
 }
 
