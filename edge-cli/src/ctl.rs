@@ -421,6 +421,20 @@ pub async fn deploy(client: &Client, path: &Path, rewrite: PortRewrite) -> Resul
     // Refuse a bad file here, with field paths, before anything is published.
     let checked = file.parse()?;
     let mut doc = file.document()?;
+    // Refused before anything is published: nothing half-applied.
+    if checked
+        .distributions
+        .iter()
+        .flat_map(|d| d.behaviors.iter())
+        .flat_map(|b| b.functions.iter().flatten())
+        .any(|a| a.code.cloudfront.is_some())
+    {
+        bail!(
+            "{}: FunctionAssociations (CloudFront Functions) are not replicated by the control node yet: run them with `edge node --config {}` (docs/cloudfront-functions.md)",
+            path.display(),
+            path.display()
+        );
+    }
     let mut functions: Vec<DeployedFn> = Vec::new();
     let mut revision = 0;
     let dists = doc

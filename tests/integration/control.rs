@@ -1032,3 +1032,28 @@ async fn edge_logs_follows_one_function_across_every_edge() {
         "{line}"
     );
 }
+
+/// CloudFront Functions are not replicated yet: `edge deploy` of a configuration that has them
+/// is refused before anything is published, saying how to run them instead.
+#[tokio::test]
+async fn deploying_cloudfront_functions_is_refused_before_anything_is_published() {
+    let dir = tempfile::tempdir().unwrap();
+    let origin = origin();
+    let control = control_on(&dir.path().join("control"), 0);
+    let cff = dir.path().join("cff.js");
+    std::fs::write(&cff, "function handler(e) { return e.request; }").unwrap();
+    let lambda = stamp(dir.path(), "one");
+    let cfg = dir.path().join("edge.toml");
+    let text = NodeToml::for_origin(&origin)
+        .function("origin-response", lambda.to_str().unwrap())
+        .cloudfront_function("viewer-request", cff.to_str().unwrap(), "cloudfront-js-2.0")
+        .text();
+    std::fs::write(&cfg, text).unwrap();
+    let (ok, _, err) = cli(&control.url, &["deploy", "--config", cfg.to_str().unwrap()]);
+    assert!(
+        !ok && err.contains("not replicated by the control node yet"),
+        "{err}"
+    );
+    let (_, out, _) = cli(&control.url, &["versions", "stamp-one"]);
+    assert!(!out.contains('1'), "nothing was published: {out}");
+}

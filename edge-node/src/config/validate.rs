@@ -69,6 +69,16 @@ pub fn parse_distributions(text: &str) -> Result<NodeConfig> {
                 "replicated distributions carry no LambdaFunctionAssociations (functions are associated separately)",
             ));
         }
+        let behaviors = d.default_cache_behavior.iter().chain(&d.cache_behaviors);
+        if behaviors
+            .into_iter()
+            .any(|b| !b.function_associations.is_empty())
+        {
+            return Err(NodeError::config(
+                format!("distributions[{i}]"),
+                "FunctionAssociations (CloudFront Functions) are not replicated by the control node yet: run them with `edge node --config FILE` (docs/cloudfront-functions.md)",
+            ));
+        }
     }
     let node = node_settings(RawNode::default())?;
     let mut distributions = Vec::with_capacity(raw.distributions.len());
