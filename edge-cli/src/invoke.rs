@@ -48,9 +48,16 @@ pub struct InvokeArgs {
     /// The event (JSON, as `edge generate-event` prints it); `-` reads standard input.
     #[arg(long)]
     event: String,
-    /// The stage (default: the event's `config.eventType`).
+    /// The stage (default: the event's `config.eventType`, or `context.eventType` for a
+    /// CloudFront function).
     #[arg(long)]
     stage: Option<String>,
+    /// The file is a CloudFront function of this runtime (cloudfront-js-1.0 or
+    /// cloudfront-js-2.0) and the event a CloudFront Functions event: prints what `aws
+    /// cloudfront test-function` prints (FunctionOutput, FunctionExecutionLogs,
+    /// ComputeUtilization, FunctionErrorMessage).
+    #[arg(long)]
+    runtime: Option<String>,
 }
 
 /// The function's verdict was a failure (already printed): `edge` exits 1.
@@ -219,16 +226,178 @@ fn parts_of(ev: &Value, stage: Stage) -> Result<(FnRequest, Option<FnResponse>)>
     Ok((req, Some(resp)))
 }
 
-pub fn invoke(a: InvokeArgs) -> Result<()> {
-    let text = if a.event == "-" {
+fn read_event(arg: &str) -> Result<Value> {
+    let text = if arg == "-" {
         let mut s = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)?;
         s
     } else {
-        std::fs::read_to_string(&a.event).with_context(|| format!("cannot read {}", a.event))?
+        std::fs::read_to_string(arg).with_context(|| format!("cannot read {arg}"))?
     };
-    let ev: Value =
-        serde_json::from_str(&text).map_err(|e| anyhow!("the event is not JSON: {e}"))?;
+    serde_json::from_str(&text).map_err(|e| anyhow!("the event is not JSON: {e}"))
+}
+
+/// Runs `code` once on `event_text` on an engine thread of its own (as on an edge): the
+/// outcome and how long the call took.
+fn run_once(
+    code: Arc<FunctionCode>,
+    stage: Stage,
+    event_text: String,
+    limits: FunctionLimits,
+) -> Result<(Result<edge_node::js::Outcome, FnError>, Duration)> {
+    let run = std::thread::spawn(
+        move || -> Result<(Result<edge_node::js::Outcome, FnError>, Duration)> {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            tokio::task::LocalSet::new().block_on(&rt, async move {
+                let runner =
+                    Runner::new(limits, Watchdog::start(), Default::default(), "LOCAL1-C1");
+                runner.load(&code).await.map_err(|e| anyhow!("{e}"))?;
+                let start = Instant::now();
+                let out = runner
+                    .invoke(&code, stage, &event_text, "", CONFIG.request_id)
+                    .await;
+                Ok((out, start.elapsed()))
+            })
+        },
+    );
+    run.join()
+        .map_err(|_| anyhow!("the function's thread panicked"))?
+}
+
+fn limits() -> FunctionLimits {
+    FunctionLimits {
+        viewer_timeout: Duration::from_secs(5),
+        origin_timeout: Duration::from_secs(30),
+        init_timeout: Duration::from_secs(10),
+        heap_bytes: 128 << 20,
+        concurrency: 1,
+        isolates_per_worker: 1,
+        slice: Duration::ZERO,
+        cloudfront_budget: Duration::from_millis(1),
+    }
+}
+
+/// A CloudFront function on a CloudFront Functions event, reported as `aws cloudfront
+/// test-function` reports it (its `TestResult`), with the node's verdict in
+/// `FunctionErrorMessage` when the output would be refused.
+fn invoke_cloudfront(a: InvokeArgs, runtime: &str) -> Result<()> {
+    use edge_node::cloudfront::{self, validate as cfv};
+    let runtime = cloudfront::Runtime::parse(runtime)
+        .ok_or_else(|| anyhow!("--runtime {runtime:?}: cloudfront-js-1.0 or cloudfront-js-2.0"))?;
+    let ev = read_event(&a.event)?;
+    let stage = match &a.stage {
+        Some(s) => stage_of(s)?,
+        None => stage_of(
+            ev["context"]["eventType"]
+                .as_str()
+                .ok_or_else(|| anyhow!("the event has no context.eventType (or give --stage)"))?,
+        )?,
+    };
+    if !stage.is_viewer() {
+        bail!("CloudFront Functions run at viewer-request and viewer-response, not {stage}");
+    }
+    let ip = ev["viewer"]["ip"].as_str().unwrap_or("198.51.100.11");
+    let req = cfv::request_from_event(&ev["request"], ip)
+        .map_err(|e| anyhow!("the event's request: {}", e.detail))?;
+    let resp = match stage {
+        Stage::ViewerResponse => Some(
+            cfv::response_from_event(&ev["response"])
+                .map_err(|e| anyhow!("the event's response: {}", e.detail))?,
+        ),
+        _ => None,
+    };
+    let name: String = a
+        .file
+        .file_stem()
+        .and_then(|n| n.to_str())
+        .unwrap_or("function")
+        .to_string();
+    let bytes =
+        std::fs::read(&a.file).with_context(|| format!("cannot read {}", a.file.display()))?;
+    let code = FunctionCode::cloudfront(
+        name.clone(),
+        1,
+        a.file.display().to_string(),
+        bytes.into(),
+        runtime,
+    )
+    .map_err(|e| anyhow!("{e}"))?;
+    // The event as the node writes it (AWS's shape, whatever spacing the file had).
+    let mut event_text = String::new();
+    let config = EventConfig {
+        distribution_domain: ev["context"]["distributionDomainName"]
+            .as_str()
+            .unwrap_or(CONFIG.distribution_domain),
+        distribution_id: ev["context"]["distributionId"]
+            .as_str()
+            .unwrap_or(CONFIG.distribution_id),
+        request_id: CONFIG.request_id,
+    };
+    cloudfront::event::write(&mut event_text, stage, config, &req, resp.as_ref());
+    let limits = limits();
+    let budget = limits.cloudfront_budget;
+    let (out, took) = run_once(Arc::new(code), stage, event_text, limits)?;
+    let utilization = (took.as_nanos() * 100 / budget.as_nanos().max(1)).min(100);
+    let logs: Vec<String> = {
+        let q = edge_node::js::logs::Query {
+            function: Some(name.clone()),
+            limit: 10_000,
+            ..Default::default()
+        };
+        edge_node::js::logs::logs()
+            .read(&q)
+            .0
+            .into_iter()
+            .filter_map(|r| match r.line {
+                edge_node::js::logs::Line::Console(_, text) => Some(text),
+                _ => None,
+            })
+            .collect()
+    };
+    let (output, error) = match out {
+        Err(e) => (String::new(), Some(e.to_string())),
+        Ok(o) => {
+            let verdict = match &resp {
+                None => cfv::request_result(&req, &o.value).map(|_| ()),
+                Some(input) => cfv::response_result(input, &o.value).map(|_| ()),
+            };
+            let error = verdict
+                .err()
+                .map(|inv| format!("{} {}", inv.message, inv.detail));
+            (o.value.to_string(), error)
+        }
+    };
+    let result = serde_json::json!({
+        "TestResult": {
+            "FunctionSummary": {
+                "Name": name,
+                "Status": "UNASSOCIATED",
+                "FunctionConfig": { "Comment": "", "Runtime": runtime.as_str() },
+                "FunctionMetadata": {
+                    "FunctionARN": format!("arn:aws:cloudfront::123456789012:function/{name}"),
+                    "Stage": "DEVELOPMENT",
+                },
+            },
+            "ComputeUtilization": utilization.to_string(),
+            "FunctionExecutionLogs": logs,
+            "FunctionErrorMessage": error.clone().unwrap_or_default(),
+            "FunctionOutput": output,
+        }
+    });
+    println!("{}", serde_json::to_string_pretty(&result)?);
+    match error {
+        Some(_) => Err(Failed.into()),
+        None => Ok(()),
+    }
+}
+
+pub fn invoke(a: InvokeArgs) -> Result<()> {
+    if let Some(rt) = a.runtime.clone() {
+        return invoke_cloudfront(a, &rt);
+    }
+    let ev = read_event(&a.event)?;
     let stage = match &a.stage {
         Some(s) => stage_of(s)?,
         None => stage_of(
@@ -253,39 +422,9 @@ pub fn invoke(a: InvokeArgs) -> Result<()> {
         FunctionCode::from_bytes(name, 1, a.file.display().to_string(), bytes)
             .map_err(|e| anyhow!("{}: {e}", a.file.display()))?,
     );
-    // The engine lives on a thread of its own, with its own runtime, as on an edge.
-    let event_text = ev.to_string();
-    let run = std::thread::spawn(
-        move || -> Result<(Result<edge_node::js::Outcome, FnError>, Duration, usize)> {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            let limits = FunctionLimits {
-                viewer_timeout: Duration::from_secs(5),
-                origin_timeout: Duration::from_secs(30),
-                init_timeout: Duration::from_secs(10),
-                heap_bytes: 128 << 20,
-                concurrency: 1,
-                isolates_per_worker: 1,
-                slice: Duration::ZERO,
-                cloudfront_budget: Duration::from_millis(1),
-            };
-            let heap = limits.heap_bytes;
-            tokio::task::LocalSet::new().block_on(&rt, async move {
-                let runner =
-                    Runner::new(limits, Watchdog::start(), Default::default(), "LOCAL1-C1");
-                runner.load(&code).await.map_err(|e| anyhow!("{e}"))?;
-                let start = Instant::now();
-                let out = runner
-                    .invoke(&code, stage, &event_text, "", CONFIG.request_id)
-                    .await;
-                Ok((out, start.elapsed(), heap))
-            })
-        },
-    );
-    let (out, took, heap) = run
-        .join()
-        .map_err(|_| anyhow!("the function's thread panicked"))??;
+    let limits = limits();
+    let heap = limits.heap_bytes;
+    let (out, took) = run_once(code, stage, ev.to_string(), limits)?;
     let report = format!(
         "Duration: {:.2} ms\tBilled Duration: {} ms\tMemory Size: {} MB",
         took.as_secs_f64() * 1e3,

@@ -107,3 +107,99 @@ fn a_wrong_result_and_bad_input_exit_non_zero_saying_why() {
     assert_eq!(code, 2);
     assert!(err.contains("unknown stage"), "{err}");
 }
+
+/// A CloudFront function on AWS's own sample event, reported as `aws cloudfront
+/// test-function` reports it.
+#[test]
+fn a_cloudfront_function_is_tested_as_aws_cloudfront_test_function_reports() {
+    let sample = format!(
+        "{}/../../shared/lambda-edge/events/aws-docs/cloudfront-functions-viewer-response-event.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let f = write_temp("function handler(event) {\n  console.log('country ' + event.request.headers['cloudfront-viewer-country'].value);\n  var r = event.response;\n  r.headers['x-test'] = { value: 'yes' };\n  return r;\n}\n");
+    let (code, out, err) = edge(
+        &[
+            "invoke",
+            f.to_str().unwrap(),
+            "--runtime",
+            "cloudfront-js-1.0",
+            "--event",
+            &sample,
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let t = &v["TestResult"];
+    assert_eq!(
+        t["FunctionSummary"]["FunctionConfig"]["Runtime"],
+        "cloudfront-js-1.0"
+    );
+    assert_eq!(
+        t["FunctionSummary"]["FunctionMetadata"]["Stage"],
+        "DEVELOPMENT"
+    );
+    assert_eq!(
+        t["FunctionExecutionLogs"],
+        serde_json::json!(["country GB"])
+    );
+    assert_eq!(t["FunctionErrorMessage"], "");
+    let u: u64 = t["ComputeUtilization"].as_str().unwrap().parse().unwrap();
+    assert!(u <= 100);
+    let output: serde_json::Value =
+        serde_json::from_str(t["FunctionOutput"].as_str().unwrap()).unwrap();
+    assert_eq!(output["headers"]["x-test"]["value"], "yes");
+    assert_eq!(
+        output["cookies"]["Cookie1"]["multiValue"][1]["value"],
+        "val2"
+    );
+
+    // A failure is named in FunctionErrorMessage and exits 1; so is an output CloudFront refuses.
+    for (src, says) in [
+        (
+            "function handler(event) { throw new Error('nope'); }",
+            "Error: nope",
+        ),
+        (
+            "function handler(event) { return 42; }",
+            "a number instead of the response",
+        ),
+    ] {
+        let f = write_temp(src);
+        let (code, out, _) = edge(
+            &[
+                "invoke",
+                f.to_str().unwrap(),
+                "--runtime",
+                "cloudfront-js-2.0",
+                "--event",
+                &sample,
+            ],
+            None,
+        );
+        assert_eq!(code, 1, "{out}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert!(
+            v["TestResult"]["FunctionErrorMessage"]
+                .as_str()
+                .unwrap()
+                .contains(says),
+            "{out}"
+        );
+    }
+    // Runtime 1.0 code with runtime 2.0 syntax is a bad file, refused before it runs.
+    let f = write_temp("function handler(event) { let r = event.request; return r; }");
+    let (code, _, err) = edge(
+        &[
+            "invoke",
+            f.to_str().unwrap(),
+            "--runtime",
+            "cloudfront-js-1.0",
+            "--event",
+            &sample,
+        ],
+        None,
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("Token \"let\" not supported"), "{err}");
+}

@@ -224,6 +224,72 @@ fn response(
     })
 }
 
+/// The request of a CloudFront Functions event as the node would hold it (for running a
+/// function on an event file: `edge invoke --runtime`).
+pub fn request_from_event(v: &Value, viewer_ip: &str) -> Result<FnRequest, Invalid> {
+    let obj = object(v, "request")?;
+    let method = obj
+        .get("method")
+        .and_then(Value::as_str)
+        .unwrap_or("GET")
+        .parse::<http::Method>()
+        .map_err(|_| invalid("request.method is not an HTTP method"))?;
+    let uri = obj
+        .get("uri")
+        .and_then(Value::as_str)
+        .unwrap_or("/")
+        .to_string();
+    let querystring = match obj.get("querystring") {
+        Some(Value::Object(q)) => query_of(q)?,
+        Some(Value::String(s)) => s.clone(),
+        _ => String::new(),
+    };
+    let mut headers = match obj.get("headers") {
+        Some(h) => headers_of(h, "request.headers")?,
+        None => HeaderMap::new(),
+    };
+    if let Some(c) = obj.get("cookies").map(cookie_header).transpose()?.flatten() {
+        headers.insert(COOKIE, c);
+    }
+    Ok(FnRequest {
+        client_ip: viewer_ip.to_string(),
+        method,
+        uri,
+        querystring,
+        headers,
+        body: Bytes::new(),
+        origin: None,
+    })
+}
+
+/// The response of a viewer-response event as the node would hold it.
+pub fn response_from_event(v: &Value) -> Result<FnResponse, Invalid> {
+    let obj = object(v, "response")?;
+    let status = obj
+        .get("statusCode")
+        .and_then(Value::as_u64)
+        .and_then(|n| u16::try_from(n).ok())
+        .and_then(|n| StatusCode::from_u16(n).ok())
+        .ok_or_else(|| invalid("response.statusCode is not an HTTP status"))?;
+    let mut headers = match obj.get("headers") {
+        Some(h) => headers_of(h, "response.headers")?,
+        None => HeaderMap::new(),
+    };
+    if let Some(c) = obj.get("cookies") {
+        set_cookies(c, &mut headers)?;
+    }
+    Ok(FnResponse {
+        status,
+        status_description: obj
+            .get("statusDescription")
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| status.canonical_reason().unwrap_or(""))
+            .to_string(),
+        headers,
+        body: None,
+    })
+}
+
 /// The headers a function saw (those it may never see are left out; they come back with
 /// `merge_hidden`), without the cookie header it saw as `cookies`.
 fn visible(h: &HeaderMap) -> HeaderMap {
