@@ -9,6 +9,7 @@ mod config;
 mod configs;
 mod control;
 mod deps;
+mod distributions;
 mod errors;
 mod examples;
 mod functions;

@@ -14,6 +14,8 @@ pub struct Distribution {
     /// Lowercase host names (without port) this distribution answers for, besides its domain.
     pub aliases: Vec<String>,
     pub error_caching_min_ttl: u64,
+    /// `/` + DefaultRootObject: what a request for the root URL asks the cache and origin for.
+    pub default_root_object: Option<http::uri::PathAndQuery>,
     pub origins: Vec<Arc<Origin>>,
     /// Cache behaviors in order, then the default one last.
     pub behaviors: Vec<Behavior>,
@@ -110,9 +112,36 @@ pub(super) fn distribution(d: RawDistribution, index: usize, base: &Path) -> Res
         &origins,
         base,
     )?);
+    // CloudFront takes the object's name without a leading slash (it refuses one): a path
+    // below the root, no query string or fragment.
+    let default_root_object = match d.default_root_object.as_deref() {
+        None | Some("") => None,
+        Some(o) => {
+            let bad = |why: &str| {
+                NodeError::config(
+                    format!("{at}.DefaultRootObject"),
+                    format!("{o:?} {why}: give an object name such as \"index.html\""),
+                )
+            };
+            if o.starts_with('/') {
+                return Err(bad("starts with '/'"));
+            }
+            if o.contains(['?', '#', ' ']) || o.len() > 255 {
+                return Err(bad(
+                    "is not an object name (no '?', '#' or spaces, at most 255 characters)",
+                ));
+            }
+            Some(
+                format!("/{o}")
+                    .parse::<http::uri::PathAndQuery>()
+                    .map_err(|_| bad("is not a valid URL path"))?,
+            )
+        }
+    };
     Ok(Distribution {
         id,
         domain_name,
+        default_root_object,
         aliases: d.aliases.iter().map(|a| a.to_ascii_lowercase()).collect(),
         error_caching_min_ttl: d
             .error_caching_min_ttl

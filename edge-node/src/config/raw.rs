@@ -89,6 +89,8 @@ pub struct RawDistribution {
     pub aliases: Vec<String>,
     #[serde(rename = "ErrorCachingMinTTL")]
     pub error_caching_min_ttl: Option<u64>,
+    /// The object a request for the root URL (`/`) gets, e.g. `index.html`.
+    pub default_root_object: Option<String>,
     #[serde(default)]
     pub origins: Vec<RawOrigin>,
     pub default_cache_behavior: Option<RawBehavior>,

@@ -131,6 +131,7 @@ pub fn from_origin_url(url: &str) -> Result<NodeConfig> {
             domain_name: None,
             aliases: vec![],
             error_caching_min_ttl: None,
+            default_root_object: None,
             origins: vec![RawOrigin {
                 id: Some("origin".into()),
                 domain_name: Some(host.trim_matches(['[', ']']).to_string()),

@@ -262,6 +262,23 @@ pub(crate) fn route(config: &Distributions, parts: &Parts) -> Result<(usize, usi
     Ok((i, config[i].behavior_index(parts.uri.path())))
 }
 
+/// The root URL (`/`, with or without a query string) becomes the distribution's
+/// DefaultRootObject before anything else sees it, as CloudFront requests that object instead
+/// (docs/cloudfront-behaviour.md: "DefaultRootObject"); the viewer's URI, when replaced.
+pub(crate) fn default_root_object(d: &Distribution, parts: &mut Parts) -> Option<Uri> {
+    let root = d.default_root_object.as_ref()?;
+    if parts.uri.path() != "/" {
+        return None;
+    }
+    let mut p = parts.uri.clone().into_parts();
+    p.path_and_query = Some(match parts.uri.query() {
+        None => root.clone(),
+        Some(q) => format!("{}?{q}", root.as_str()).parse().ok()?,
+    });
+    let uri = Uri::from_parts(p).ok()?;
+    Some(std::mem::replace(&mut parts.uri, uri))
+}
+
 fn strip_port(host: &str) -> &str {
     if host.starts_with('[') {
         return host.split(']').next().map_or(host, |h| &h[1..]);

@@ -162,6 +162,11 @@ impl Worker {
             }
         };
         let trace = tracing.then(|| crate::trace::TraceIds::from_headers(&parts.headers));
+        let (mut parts, mut route) = (parts, route);
+        let asked = context::default_root_object(&config[route.0], &mut parts);
+        if asked.is_some() {
+            route.1 = config[route.0].behavior_index(parts.uri.path());
+        }
         let mut ctx = RequestCtx::new(
             config,
             route,
@@ -171,6 +176,7 @@ impl Worker {
             server_timing || tracing,
         );
         ctx.trace = trace;
+        ctx.viewer_uri = asked;
         let mut error = None;
         let mut resp = match self.drive(&mut ctx, body).await {
             Ok(r) => r,
@@ -298,7 +304,8 @@ impl Worker {
                     headers,
                     body: b,
                 } => {
-                    ctx.viewer_uri = Some(std::mem::replace(&mut ctx.uri, uri));
+                    let replaced = std::mem::replace(&mut ctx.uri, uri);
+                    ctx.viewer_uri.get_or_insert(replaced);
                     ctx.headers = headers;
                     body = b;
                 }
