@@ -41,3 +41,25 @@ async fn the_root_url_gets_the_default_root_object() {
         "{err}"
     );
 }
+
+/// `OPTIONS *` (RFC 9110 §9.3.7) is about the server: answered at the edge with what the
+/// default behavior allows, never sent to the origin.
+#[tokio::test]
+async fn options_asterisk_is_answered_at_the_edge() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let origin = origin();
+    let edge = edge_for(&origin, &[]);
+    let before = origin.total().await;
+    let addr = edge.base.trim_start_matches("http://");
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(b"OPTIONS * HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+    let lower = out.to_ascii_lowercase();
+    assert!(lower.contains("\r\nallow: get, head"), "{out}");
+    assert!(lower.contains("\r\ncontent-length: 0\r\n"), "{out}");
+    assert_eq!(origin.total().await, before, "the origin saw nothing");
+}

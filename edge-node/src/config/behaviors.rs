@@ -33,6 +33,16 @@ impl MethodSet {
     pub fn contains(&self, m: &Method) -> bool {
         self.0 & Self::bit(m) != 0
     }
+
+    /// The methods, as an `Allow` header lists them (`GET, HEAD, OPTIONS`).
+    pub fn allow(&self) -> String {
+        Self::ALL
+            .iter()
+            .filter(|m| self.contains(m))
+            .map(Method::as_str)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -291,6 +291,26 @@ impl Worker {
     ) -> Result<Response<EdgeBody>, EdgeError> {
         // A field borrow (not a method): the stages below still rewrite the request's fields.
         let behavior = &ctx.config[ctx.dist_index].behaviors[ctx.behavior];
+        // `OPTIONS *` asks about the server, not a resource (RFC 9110 §9.3.7): answered here
+        // with what the default behavior allows; it never goes to an origin or a function.
+        if ctx.method == Method::OPTIONS && ctx.uri.path() == "*" {
+            let default = ctx.dist().behaviors.last().expect("a default behavior");
+            let mut h = HeaderMap::new();
+            if let Ok(v) = http::HeaderValue::from_str(&default.allowed_methods.allow()) {
+                h.insert(http::header::ALLOW, v);
+            }
+            h.insert(
+                http::header::CONTENT_LENGTH,
+                http::HeaderValue::from_static("0"),
+            );
+            return Ok(self.reply(
+                ctx.to(),
+                http::StatusCode::OK,
+                h,
+                EdgeBody::empty(),
+                XCache::Miss,
+            ));
+        }
         if !behavior.allowed_methods.contains(&ctx.method) {
             return Err(EdgeError::MethodNotAllowed(ctx.method.to_string()));
         }
