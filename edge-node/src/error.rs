@@ -32,6 +32,9 @@ pub enum EdgeError {
     /// No distribution answers for the request's Host.
     #[error("no distribution is configured for host {0:?}")]
     UnknownHost(String),
+    /// The distribution's geographic restriction refuses the viewer's country.
+    #[error("viewers in {0} are blocked by the distribution's geographic restriction")]
+    GeoBlocked(String),
     /// A function's result failed CloudFront's validation (docs/cloudfront-behaviour.md: "Invalid
     /// results").
     #[error("{stage} function {function} result failed validation: {detail}")]
@@ -90,7 +93,7 @@ impl EdgeError {
             EdgeError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             EdgeError::BadRequest(_) => StatusCode::BAD_REQUEST,
             EdgeError::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
-            EdgeError::UnknownHost(_) => StatusCode::FORBIDDEN,
+            EdgeError::UnknownHost(_) | EdgeError::GeoBlocked(_) => StatusCode::FORBIDDEN,
             EdgeError::LambdaValidation { .. } => StatusCode::BAD_GATEWAY,
             EdgeError::LambdaExecution { status, .. } => *status,
             EdgeError::LambdaLimitExceeded { .. } => StatusCode::SERVICE_UNAVAILABLE,
@@ -141,6 +144,9 @@ impl EdgeError {
             EdgeError::UnknownHost(_) => {
                 "The request could not be satisfied. No distribution is configured for this host."
             }
+            EdgeError::GeoBlocked(_) => {
+                "The Amazon CloudFront distribution is configured to block access from your country."
+            }
         })
     }
 
@@ -155,6 +161,7 @@ impl EdgeError {
             | EdgeError::BadRequest(_)
             | EdgeError::UriTooLong { .. } => "InvalidRequest",
             EdgeError::UnknownHost(_) => "InvalidRequestHeader",
+            EdgeError::GeoBlocked(_) => "ClientGeoBlocked",
             EdgeError::LambdaValidation { .. } => "LambdaValidationError",
             EdgeError::LambdaExecution { .. } => "LambdaExecutionError",
             EdgeError::LambdaLimitExceeded { .. } => "LambdaLimitExceeded",

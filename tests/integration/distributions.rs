@@ -63,3 +63,66 @@ async fn options_asterisk_is_answered_at_the_edge() {
     assert!(lower.contains("\r\ncontent-length: 0\r\n"), "{out}");
     assert_eq!(origin.total().await, before, "the origin saw nothing");
 }
+
+/// `Restrictions.GeoRestriction`: a whitelist serves only its countries, a blacklist every
+/// country but its own; refused viewers get CloudFront's 403, a viewer the databases cannot
+/// place is served. Countries from MaxMind's test data: 81.2.69.142 GB, 89.160.20.112 SE.
+#[tokio::test]
+async fn geo_restrictions_refuse_viewers_by_country() {
+    let origin = origin();
+    let geo = format!(
+        "{}/../../shared/geo/maxmind-test-data/GeoIP2-City-Test.mmdb",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let with = |kind: &str, items: &[&str]| {
+        let mut text = NodeToml::for_origin(&origin).text();
+        text.push_str(&format!(
+            "[distributions.Restrictions.GeoRestriction]\nRestrictionType = {kind:?}\nQuantity = {}\nItems = {items:?}\n",
+            items.len()
+        ));
+        text
+    };
+    let gb = [("x-edge-viewer-ip", "81.2.69.142")];
+    let se = [("x-edge-viewer-ip", "89.160.20.112")];
+    let unknown = [("x-edge-viewer-ip", "192.0.2.7")];
+    let (edge, _a) = edge_with_config(&with("whitelist", &["GB"]), &["--geo-db", &geo, "--dev"]);
+    assert_eq!(get_with(&format!("{}/x", edge.base), &gb).await.status, 200);
+    let r = get_with(&format!("{}/x", edge.base), &se).await;
+    assert_eq!(r.status, 403);
+    assert_eq!(r.x_cache(), "Error from cloudfront");
+    assert!(
+        r.text()
+            .contains("configured to block access from your country"),
+        "{}",
+        r.text()
+    );
+    assert_eq!(
+        get_with(&format!("{}/x", edge.base), &unknown).await.status,
+        200
+    );
+    let (edge, _b) = edge_with_config(&with("blacklist", &["GB"]), &["--geo-db", &geo, "--dev"]);
+    assert_eq!(get_with(&format!("{}/x", edge.base), &gb).await.status, 403);
+    assert_eq!(get_with(&format!("{}/x", edge.base), &se).await.status, 200);
+    // What CloudFront would refuse is refused, naming the field.
+    for (text, says) in [
+        (with("whitelist", &["gb"]), "not an ISO 3166-1 alpha-2"),
+        (with("whitelist", &["XX"]), "not an ISO 3166-1 alpha-2"),
+        (
+            with("allowlist", &["GB"]),
+            "not one of whitelist, blacklist, none",
+        ),
+        (with("whitelist", &[]), "at least one country"),
+        (with("none", &["GB"]), "RestrictionType is none"),
+        (
+            with("whitelist", &["GB"]).replace("Quantity = 1", "Quantity = 2"),
+            "does not match",
+        ),
+    ] {
+        let path = write_temp(&text);
+        let err = config_refused(&path);
+        assert!(
+            err.contains("GeoRestriction") && err.contains(says),
+            "{says}: {err}"
+        );
+    }
+}

@@ -16,11 +16,81 @@ pub struct Distribution {
     pub error_caching_min_ttl: u64,
     /// `/` + DefaultRootObject: what a request for the root URL asks the cache and origin for.
     pub default_root_object: Option<http::uri::PathAndQuery>,
+    /// Viewers by country (`Restrictions.GeoRestriction`).
+    pub geo_restriction: Option<GeoRestriction>,
     pub origins: Vec<Arc<Origin>>,
     /// Cache behaviors in order, then the default one last.
     pub behaviors: Vec<Behavior>,
     /// Index of this distribution in the node config (part of every cache key).
     pub index: usize,
+}
+
+/// Which countries' viewers a distribution serves (docs/cloudfront-behaviour.md: "Geographic
+/// restrictions").
+#[derive(Debug, Clone)]
+pub struct GeoRestriction {
+    /// `whitelist`: only `countries` are served; `blacklist`: every country but them.
+    pub allow: bool,
+    /// ISO 3166-1 alpha-2 codes, uppercase.
+    pub countries: Vec<String>,
+}
+
+impl GeoRestriction {
+    /// Whether a viewer in `country` is refused. A viewer whose country is not known is
+    /// served, as CloudFront serves one it cannot place.
+    pub fn blocks(&self, country: Option<&str>) -> bool {
+        match country {
+            None => false,
+            Some(c) => self.countries.iter().any(|x| x == c) != self.allow,
+        }
+    }
+}
+
+fn geo_restriction(r: Option<RawGeoRestriction>, at: &str) -> Result<Option<GeoRestriction>> {
+    let Some(r) = r else { return Ok(None) };
+    let at = format!("{at}.Restrictions.GeoRestriction");
+    if let Some(q) = r.quantity {
+        if q != r.items.len() as u64 {
+            return Err(NodeError::config(
+                format!("{at}.Quantity"),
+                format!("Quantity {q} does not match the {} Items", r.items.len()),
+            ));
+        }
+    }
+    let mut countries = Vec::with_capacity(r.items.len());
+    for (i, c) in r.items.iter().enumerate() {
+        if c.len() != 2 || crate::viewer::geo::country_name(c).is_none() {
+            return Err(NodeError::config(
+                format!("{at}.Items[{i}]"),
+                format!("{c:?} is not an ISO 3166-1 alpha-2 country code (uppercase, such as \"US\" or \"DE\")"),
+            ));
+        }
+        countries.push(c.clone());
+    }
+    let allow = match r.restriction_type.as_deref() {
+        Some("whitelist") => true,
+        Some("blacklist") => false,
+        Some("none") | None if countries.is_empty() => return Ok(None),
+        Some("none") | None => {
+            return Err(NodeError::config(
+                format!("{at}.RestrictionType"),
+                "countries are listed but RestrictionType is none: use whitelist or blacklist",
+            ))
+        }
+        Some(other) => {
+            return Err(NodeError::config(
+                format!("{at}.RestrictionType"),
+                format!("{other:?} is not one of whitelist, blacklist, none"),
+            ))
+        }
+    };
+    if countries.is_empty() {
+        return Err(NodeError::config(
+            format!("{at}.Items"),
+            "a whitelist or blacklist needs at least one country",
+        ));
+    }
+    Ok(Some(GeoRestriction { allow, countries }))
 }
 
 impl Distribution {
@@ -138,10 +208,12 @@ pub(super) fn distribution(d: RawDistribution, index: usize, base: &Path) -> Res
             )
         }
     };
+    let geo_restriction = geo_restriction(d.restrictions.and_then(|r| r.geo_restriction), &at)?;
     Ok(Distribution {
         id,
         domain_name,
         default_root_object,
+        geo_restriction,
         aliases: d.aliases.iter().map(|a| a.to_ascii_lowercase()).collect(),
         error_caching_min_ttl: d
             .error_caching_min_ttl

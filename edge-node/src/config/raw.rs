@@ -91,11 +91,28 @@ pub struct RawDistribution {
     pub error_caching_min_ttl: Option<u64>,
     /// The object a request for the root URL (`/`) gets, e.g. `index.html`.
     pub default_root_object: Option<String>,
+    pub restrictions: Option<RawRestrictions>,
     #[serde(default)]
     pub origins: Vec<RawOrigin>,
     pub default_cache_behavior: Option<RawBehavior>,
     #[serde(default)]
     pub cache_behaviors: Vec<RawBehavior>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct RawRestrictions {
+    pub geo_restriction: Option<RawGeoRestriction>,
+}
+
+/// CloudFront's `GeoRestriction`: `whitelist`, `blacklist` or `none`, with its countries.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct RawGeoRestriction {
+    pub restriction_type: Option<String>,
+    pub quantity: Option<u64>,
+    #[serde(default)]
+    pub items: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

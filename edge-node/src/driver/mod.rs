@@ -291,6 +291,15 @@ impl Worker {
     ) -> Result<Response<EdgeBody>, EdgeError> {
         // A field borrow (not a method): the stages below still rewrite the request's fields.
         let behavior = &ctx.config[ctx.dist_index].behaviors[ctx.behavior];
+        // A geographic restriction refuses a viewer before anything else runs.
+        if let Some(g) = &ctx.config[ctx.dist_index].geo_restriction {
+            if let Some(db) = self.shared.geo.load().as_deref() {
+                let country = db.lookup(ctx.conn.viewer).country;
+                if g.blocks(country.as_deref()) {
+                    return Err(EdgeError::GeoBlocked(country.unwrap_or_default()));
+                }
+            }
+        }
         // `OPTIONS *` asks about the server, not a resource (RFC 9110 §9.3.7): answered here
         // with what the default behavior allows; it never goes to an origin or a function.
         if ctx.method == Method::OPTIONS && ctx.uri.path() == "*" {

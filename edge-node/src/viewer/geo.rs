@@ -201,7 +201,8 @@ fn set<T>(slot: &mut Option<T>, v: Option<T>) {
     }
 }
 
-fn country_name(code: &str) -> Option<&'static str> {
+/// The country's name, for an ISO 3166-1 alpha-2 code (None: not a country code).
+pub fn country_name(code: &str) -> Option<&'static str> {
     let i = iso3166::COUNTRIES
         .binary_search_by(|(c, _)| (*c).cmp(code))
         .ok()?;
