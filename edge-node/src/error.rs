@@ -32,6 +32,9 @@ pub enum EdgeError {
     /// No distribution answers for the request's Host.
     #[error("no distribution is configured for host {0:?}")]
     UnknownHost(String),
+    /// A plain-HTTP request to a behavior whose ViewerProtocolPolicy is https-only.
+    #[error("this cache behavior serves HTTPS only")]
+    HttpsOnly,
     /// The distribution's geographic restriction refuses the viewer's country.
     #[error("viewers in {0} are blocked by the distribution's geographic restriction")]
     GeoBlocked(String),
@@ -93,7 +96,9 @@ impl EdgeError {
             EdgeError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             EdgeError::BadRequest(_) => StatusCode::BAD_REQUEST,
             EdgeError::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
-            EdgeError::UnknownHost(_) | EdgeError::GeoBlocked(_) => StatusCode::FORBIDDEN,
+            EdgeError::UnknownHost(_) | EdgeError::GeoBlocked(_) | EdgeError::HttpsOnly => {
+                StatusCode::FORBIDDEN
+            }
             EdgeError::LambdaValidation { .. } => StatusCode::BAD_GATEWAY,
             EdgeError::LambdaExecution { status, .. } => *status,
             EdgeError::LambdaLimitExceeded { .. } => StatusCode::SERVICE_UNAVAILABLE,
@@ -147,6 +152,8 @@ impl EdgeError {
             EdgeError::GeoBlocked(_) => {
                 "The Amazon CloudFront distribution is configured to block access from your country."
             }
+            // Our wording: AWS documents the 403, not the page's text.
+            EdgeError::HttpsOnly => "This distribution is configured to serve this content over HTTPS only.",
         })
     }
 
@@ -162,6 +169,7 @@ impl EdgeError {
             | EdgeError::UriTooLong { .. } => "InvalidRequest",
             EdgeError::UnknownHost(_) => "InvalidRequestHeader",
             EdgeError::GeoBlocked(_) => "ClientGeoBlocked",
+            EdgeError::HttpsOnly => "InvalidRequest",
             EdgeError::LambdaValidation { .. } => "LambdaValidationError",
             EdgeError::LambdaExecution { .. } => "LambdaExecutionError",
             EdgeError::LambdaLimitExceeded { .. } => "LambdaLimitExceeded",

@@ -193,7 +193,9 @@ impl RunningNode {
             ),
             None => None,
         };
-        let shared = Arc::new(NodeShared::new(config, geo, access_log, tracer));
+        let mut shared = NodeShared::new(config, geo, access_log, tracer);
+        shared.https_port = tls_addr.map(|a| a.port());
+        let shared = Arc::new(shared);
         let (shutdown, rx) = watch::channel(false);
         let mut tls_sockets = tls_sockets.map(|v| v.into_iter());
         let mut threads = Vec::with_capacity(workers);

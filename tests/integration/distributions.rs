@@ -126,3 +126,75 @@ async fn geo_restrictions_refuse_viewers_by_country() {
         );
     }
 }
+
+/// ViewerProtocolPolicy: `redirect-to-https` answers plain HTTP with a 301 to the TLS listener,
+/// `https-only` with a 403; over HTTPS both serve. Nothing reaches the origin over HTTP.
+#[tokio::test]
+async fn viewer_protocol_policy_redirects_or_refuses_plain_http() {
+    use http_body_util::{BodyExt, Empty};
+    use hyper_util::rt::TokioIo;
+    use std::sync::Arc;
+    let origin = origin();
+    let mut text = NodeToml::for_origin(&origin)
+        .behavior("ViewerProtocolPolicy", "redirect-to-https")
+        .text();
+    text.push_str("[[distributions.CacheBehaviors]]\nPathPattern = \"/secure/*\"\nTargetOriginId = \"mock\"\nViewerProtocolPolicy = \"https-only\"\n");
+    let (edge, _cfg) = edge_with_config(&text, &["--tls-listen", "127.0.0.1:0"]);
+    let tls = edge.proc.addr("tls");
+    let before = origin.total().await;
+    let r = get(&format!("{}/page?a=1", edge.base)).await;
+    assert_eq!(r.status, 301);
+    let port = tls.rsplit(':').next().unwrap();
+    assert_eq!(
+        r.header("location"),
+        format!("https://127.0.0.1:{port}/page?a=1")
+    );
+    assert_eq!(r.x_cache(), "Redirect from cloudfront");
+    let r = request(
+        http::Method::POST,
+        &format!("{}/form", edge.base),
+        &[],
+        bytes::Bytes::from_static(b"a=1"),
+    )
+    .await;
+    assert_eq!(r.status, 307, "a method with a body keeps it: 307");
+    let r = get(&format!("{}/secure/x", edge.base)).await;
+    assert_eq!(r.status, 403);
+    assert_eq!(
+        origin.total().await,
+        before,
+        "nothing went to the origin over HTTP"
+    );
+
+    // Over HTTPS both behaviors serve.
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let cfg = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(edge_node::tls::AcceptAnyCert(provider)))
+        .with_no_client_auth();
+    for path in ["/page?a=1", "/secure/x"] {
+        let tcp = tokio::net::TcpStream::connect(&tls).await.unwrap();
+        let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+        let stream = tokio_rustls::TlsConnector::from(Arc::new(cfg.clone()))
+            .connect(name, tcp)
+            .await
+            .unwrap();
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        let req = http::Request::get(path)
+            .header("host", "127.0.0.1")
+            .body(Empty::<bytes::Bytes>::new())
+            .unwrap();
+        let resp = sender.send_request(req).await.unwrap();
+        assert_eq!(resp.status(), 200, "{path}");
+        let _ = resp.into_body().collect().await;
+    }
+    // A policy CloudFront does not have is refused with the field.
+    let bad = NodeToml::for_origin(&origin).behavior("ViewerProtocolPolicy", "https");
+    let path = write_temp(&bad.text());
+    assert!(config_refused(&path).contains("ViewerProtocolPolicy"));
+}

@@ -45,6 +45,16 @@ impl MethodSet {
     }
 }
 
+/// What a behavior does with a viewer's plain-HTTP request (`ViewerProtocolPolicy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ViewerProtocolPolicy {
+    AllowAll,
+    /// 301 to the same URL over HTTPS.
+    RedirectToHttps,
+    /// 403.
+    HttpsOnly,
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct Ttls {
     pub min: u64,
@@ -56,6 +66,7 @@ pub struct Ttls {
 pub struct Behavior {
     /// `None` for the default cache behavior.
     pub path_pattern: Option<String>,
+    pub viewer_protocol_policy: ViewerProtocolPolicy,
     /// `path_pattern` compiled once (see `distribution::path_matches`).
     pub matcher: Option<wildmatch::WildMatch>,
     pub origin: Arc<Origin>,
@@ -247,6 +258,17 @@ pub(super) fn behavior(
             true,
         )?,
     };
+    let viewer_protocol_policy = match b.viewer_protocol_policy.as_deref() {
+        None | Some("allow-all") => ViewerProtocolPolicy::AllowAll,
+        Some("redirect-to-https") => ViewerProtocolPolicy::RedirectToHttps,
+        Some("https-only") => ViewerProtocolPolicy::HttpsOnly,
+        Some(other) => {
+            return Err(NodeError::config(
+                format!("{at}.ViewerProtocolPolicy"),
+                format!("{other:?} is not one of allow-all, redirect-to-https, https-only"),
+            ))
+        }
+    };
     let functions = associations(
         b.lambda_function_associations,
         b.function_associations,
@@ -254,6 +276,7 @@ pub(super) fn behavior(
         base,
     )?;
     Ok(Behavior {
+        viewer_protocol_policy,
         functions,
         cloudfront_key_headers,
         cloudfront_forward_headers,

@@ -156,6 +156,8 @@ pub struct RawCustomOriginConfig {
 pub struct RawBehavior {
     pub path_pattern: Option<String>,
     pub target_origin_id: Option<String>,
+    /// `allow-all` (the default), `redirect-to-https` or `https-only`.
+    pub viewer_protocol_policy: Option<String>,
     #[serde(rename = "MinTTL")]
     pub min_ttl: Option<u64>,
     #[serde(rename = "DefaultTTL")]

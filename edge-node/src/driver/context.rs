@@ -279,7 +279,7 @@ pub(crate) fn default_root_object(d: &Distribution, parts: &mut Parts) -> Option
     Some(std::mem::replace(&mut parts.uri, uri))
 }
 
-fn strip_port(host: &str) -> &str {
+pub(crate) fn strip_port(host: &str) -> &str {
     if host.starts_with('[') {
         return host.split(']').next().map_or(host, |h| &h[1..]);
     }

@@ -218,6 +218,51 @@ impl Worker {
         Ok(resp)
     }
 
+    /// `redirect-to-https`: 301 (307 for methods other than GET and HEAD) to the same host,
+    /// path and query over HTTPS (on the node's TLS port when it has one, else 443).
+    fn to_https(&self, ctx: &RequestCtx) -> Response<EdgeBody> {
+        let host = ctx
+            .uri
+            .host()
+            .or_else(|| {
+                ctx.headers
+                    .get(http::header::HOST)
+                    .and_then(|h| h.to_str().ok())
+            })
+            .unwrap_or("");
+        let host = context::strip_port(host);
+        let port = match self.shared.https_port {
+            Some(p) if p != 443 => format!(":{p}"),
+            _ => String::new(),
+        };
+        let pq = ctx.uri.path_and_query().map_or("/", |p| p.as_str());
+        let mut h = HeaderMap::new();
+        if let Ok(v) = http::HeaderValue::from_str(&format!("https://{host}{port}{pq}")) {
+            h.insert(http::header::LOCATION, v);
+        }
+        h.insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("text/html"),
+        );
+        let body = Bytes::from_static(b"<html>\r\n<head><title>Redirect</title></head>\r\n<body>\r\n<center><h1>Use HTTPS</h1></center>\r\n<hr><center>CloudFront</center>\r\n</body>\r\n</html>\r\n");
+        h.insert(
+            http::header::CONTENT_LENGTH,
+            http::HeaderValue::from(body.len()),
+        );
+        let body = if ctx.is_head() {
+            EdgeBody::empty()
+        } else {
+            EdgeBody::full(body)
+        };
+        // GET and HEAD get 301; a method with a body 307, so the viewer sends it again as it was.
+        let status = if ctx.method == Method::GET || ctx.is_head() {
+            StatusCode::MOVED_PERMANENTLY
+        } else {
+            StatusCode::TEMPORARY_REDIRECT
+        };
+        self.reply(ctx.to(), status, h, body, XCache::Redirect)
+    }
+
     /// Counts an answer by its `X-Cache` result and status class.
     fn count(&self, resp: &Response<EdgeBody>) {
         let x_cache = resp.headers().get(&crate::http::respond::X_CACHE);
@@ -291,6 +336,15 @@ impl Worker {
     ) -> Result<Response<EdgeBody>, EdgeError> {
         // A field borrow (not a method): the stages below still rewrite the request's fields.
         let behavior = &ctx.config[ctx.dist_index].behaviors[ctx.behavior];
+        // ViewerProtocolPolicy: plain HTTP is redirected or refused before anything runs.
+        if ctx.conn.protocol == crate::config::Protocol::Http {
+            use crate::config::ViewerProtocolPolicy as P;
+            match behavior.viewer_protocol_policy {
+                P::AllowAll => {}
+                P::HttpsOnly => return Err(EdgeError::HttpsOnly),
+                P::RedirectToHttps => return Ok(self.to_https(ctx)),
+            }
+        }
         // A geographic restriction refuses a viewer before anything else runs.
         if let Some(g) = &ctx.config[ctx.dist_index].geo_restriction {
             if let Some(db) = self.shared.geo.load().as_deref() {

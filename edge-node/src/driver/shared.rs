@@ -32,6 +32,8 @@ pub struct NodeShared {
     pub access_log: Option<crate::access_log::AccessLog>,
     /// The span exporter, with `--otlp`.
     pub tracer: Option<crate::trace::Exporter>,
+    /// The TLS listener's port, where `redirect-to-https` sends viewers (443 without one).
+    pub https_port: Option<u16>,
 }
 
 impl NodeShared {
@@ -55,6 +57,7 @@ impl NodeShared {
             lane,
             access_log,
             tracer,
+            https_port: None,
             geo: arc_swap::ArcSwapOption::from(geo.map(Arc::new)),
             cache: Cache::new(config.node.cache_bytes),
             stamp: PopStamp::new(&config.node.pop),

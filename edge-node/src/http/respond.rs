@@ -17,6 +17,8 @@ pub enum XCache {
     Miss,
     Error,
     LambdaGenerated,
+    /// A redirect CloudFront made itself (redirect-to-https).
+    Redirect,
     /// A function's result failed validation (502).
     LambdaValidationError,
     /// A function threw, rejected, never settled or ran out of memory.
@@ -41,6 +43,7 @@ impl XCache {
             XCache::Miss => "Miss from cloudfront",
             XCache::Error => "Error from cloudfront",
             XCache::LambdaGenerated => "LambdaGeneratedResponse from cloudfront",
+            XCache::Redirect => "Redirect from cloudfront",
             XCache::LambdaValidationError => "LambdaValidationError from CloudFront",
             XCache::LambdaExecutionError => "LambdaExecutionError from CloudFront",
             XCache::LambdaLimitExceeded => "LambdaLimitExceeded from CloudFront",
