@@ -40,10 +40,7 @@ pub fn write(
         .querystring
         .split('&')
         .filter(|p| !p.is_empty())
-        .map(|p| {
-            p.split_once('=')
-                .map_or((p, "", None), |(k, v)| (k, v, None))
-        });
+        .map(pair);
     write_values(out, query);
     out.push_str(r#","headers":"#);
     write_headers(out, &req.headers, &COOKIE);
@@ -56,10 +53,7 @@ pub fn write(
         .flat_map(|v| v.split(';'))
         .map(str::trim)
         .filter(|c| !c.is_empty())
-        .map(|c| {
-            c.split_once('=')
-                .map_or((c, "", None), |(k, v)| (k, v, None))
-        });
+        .map(pair);
     write_values(out, cookies);
     out.push('}');
     if let Some(resp) = resp {
@@ -87,6 +81,12 @@ pub fn write(
         out.push('}');
     }
     out.push('}');
+}
+
+/// `name=value` (or a bare `name`, value "") as an entry without attributes.
+fn pair(p: &str) -> (&str, &str, Option<&str>) {
+    p.split_once('=')
+        .map_or((p, "", None), |(k, v)| (k, v, None))
 }
 
 /// Headers but `skip` and those functions never see, each name once: `{value}` of the first, `multiValue` of all when there

@@ -45,16 +45,7 @@ fn object<'a>(v: &'a Value, what: &str) -> Result<&'a Map<String, Value>, Invali
     }
 }
 
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
+use crate::lambda::validate::type_name as kind;
 
 /// The result of a viewer-request function: the request to go on with, or the response it
 /// generated (an object with a `statusCode`).

@@ -152,11 +152,7 @@ fn event_text(
     resp: Option<&FnResponse>,
     include_body: bool,
 ) -> Event {
-    let config = EventConfig {
-        distribution_domain: &ctx.dist().domain_name,
-        distribution_id: &ctx.dist().id,
-        request_id: &ctx.request_id,
-    };
+    let config = event_config(ctx);
     let mut event = Event {
         text: String::with_capacity(512),
         parts: String::with_capacity(1536),
@@ -173,6 +169,15 @@ fn event_text(
     event
 }
 
+/// The distribution and request ids every event names.
+fn event_config(ctx: &RequestCtx) -> EventConfig<'_> {
+    EventConfig {
+        distribution_domain: &ctx.dist().domain_name,
+        distribution_id: &ctx.dist().id,
+        request_id: &ctx.request_id,
+    }
+}
+
 /// A CloudFront function's event (all of it is JSON: no lazy parts yet).
 fn cloudfront_event(
     ctx: &RequestCtx,
@@ -180,11 +185,7 @@ fn cloudfront_event(
     req: &FnRequest,
     resp: Option<&FnResponse>,
 ) -> Event {
-    let config = EventConfig {
-        distribution_domain: &ctx.dist().domain_name,
-        distribution_id: &ctx.dist().id,
-        request_id: &ctx.request_id,
-    };
+    let config = event_config(ctx);
     let mut event = Event {
         text: String::with_capacity(1024),
         parts: String::new(),

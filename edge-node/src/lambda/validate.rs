@@ -53,7 +53,7 @@ fn object(result: &Value) -> Result<&serde_json::Map<String, Value>, Invalid> {
     }
 }
 
-fn type_name(v: &Value) -> &'static str {
+pub(crate) fn type_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
