@@ -99,6 +99,15 @@ impl FnErrorKind {
             FnErrorKind::LimitExceeded => "LambdaLimitExceeded",
         }
     }
+
+    /// The kind as CloudFront names it for a CloudFront function.
+    pub fn as_function_str(self) -> &'static str {
+        match self {
+            FnErrorKind::Execution => "FunctionExecutionError",
+            FnErrorKind::Validation => "FunctionValidationError",
+            FnErrorKind::LimitExceeded => "FunctionThrottledError",
+        }
+    }
 }
 
 /// One pool's counters for one function version.
@@ -130,6 +139,7 @@ impl FnStats {
 struct Registered {
     function: Arc<str>,
     version: u64,
+    cloudfront: bool,
     stats: Arc<FnStats>,
 }
 
@@ -139,12 +149,13 @@ fn registry() -> &'static Mutex<Vec<Registered>> {
 }
 
 /// Counters for a new pool of `function` version `version`.
-pub fn register(function: &Arc<str>, version: u64) -> Arc<FnStats> {
+pub fn register(function: &Arc<str>, version: u64, cloudfront: bool) -> Arc<FnStats> {
     let stats = Arc::new(FnStats::default());
     let mut r = registry().lock().unwrap_or_else(|p| p.into_inner());
     r.push(Registered {
         function: function.clone(),
         version,
+        cloudfront,
         stats: stats.clone(),
     });
     stats
@@ -166,6 +177,8 @@ pub fn validation_error(function: &str, version: u64) {
 pub struct FnTotals {
     pub function: Arc<str>,
     pub version: u64,
+    /// A CloudFront function (its errors are named as CloudFront names them).
+    pub cloudfront: bool,
     pub invocations: u64,
     pub errors: [u64; 3],
     pub throttles: u64,
@@ -189,6 +202,7 @@ pub fn function_totals() -> Vec<FnTotals> {
                 out.push(FnTotals {
                     function: e.function.clone(),
                     version: e.version,
+                    cloudfront: e.cloudfront,
                     invocations: 0,
                     errors: [0; 3],
                     throttles: 0,

@@ -418,6 +418,13 @@ async fn compute_utilization_is_reported_and_a_function_always_over_budget_is_th
             .any(|l| l.starts_with("edge_function_throttles_total{") && !l.ends_with(" 0")),
         "{m}"
     );
+    assert!(
+        m.lines()
+            .any(|l| l.starts_with("edge_function_errors_total{")
+                && l.contains("kind=\"FunctionThrottledError\"")
+                && !l.ends_with(" 0")),
+        "errors of a CloudFront function carry CloudFront Functions' names: {m}"
+    );
     // A budget that is not a number of microseconds is refused.
     let bad = NodeToml::for_origin(&origin).node("cloudfront_function_budget_us", 0);
     let path = write_temp(&bad.text());

@@ -330,11 +330,16 @@ impl Collector for Scrape {
         for t in &self.functions {
             for (k, v) in crate::metrics::FnErrorKind::ALL.iter().zip(t.errors) {
                 let mut l = f(t);
-                l.push(("kind", Cow::Borrowed(k.as_str())));
+                let kind = if t.cloudfront {
+                    k.as_function_str()
+                } else {
+                    k.as_str()
+                };
+                l.push(("kind", Cow::Borrowed(kind)));
                 errors.push((l, v));
             }
         }
-        counter(&mut e, "edge_function_errors", "Function calls that failed, by kind (CloudFront: LambdaExecutionError, LambdaValidationError, LambdaLimitExceeded; Lambda: Errors).", &errors)?;
+        counter(&mut e, "edge_function_errors", "Function calls that failed, by kind (CloudFront: LambdaExecutionError, LambdaValidationError, LambdaLimitExceeded, and for CloudFront Functions FunctionExecutionError, FunctionValidationError, FunctionThrottledError; Lambda: Errors).", &errors)?;
         let throttles: Vec<_> = self.functions.iter().map(|t| (f(t), t.throttles)).collect();
         counter(&mut e, "edge_function_throttles", "Function calls refused because every isolate was busy or the node's concurrency limit was reached (Lambda: Throttles).", &throttles)?;
         let last: Vec<_> = self

@@ -311,7 +311,7 @@ impl Pool {
         for _ in 0..size {
             idle.push(Isolate::load(code.clone(), limits, &watchdog, &context, pop).await?);
         }
-        let stats = crate::metrics::register(&name, code.version);
+        let stats = crate::metrics::register(&name, code.version, code.cloudfront.is_some());
         Ok(Rc::new(Pool {
             code,
             idle: RefCell::new(idle),

@@ -1270,8 +1270,14 @@
     const d = Object.getOwnPropertyDescriptor(obj, key);
     return d !== undefined && (d.get === lazyHeaders || d.get === lazyBody || d.get === lazyOrigin);
   }
+  // An error as the function's log and the viewer's detail show it: its stack without the
+  // frames of this runtime (`edge:` scripts), which are ours, not the function's.
   function describe(err) {
-    if (err instanceof Error) return err.stack || `${err.name}: ${err.message}`;
+    if (err instanceof Error) {
+      const stack = err.stack;
+      if (!stack) return `${err.name}: ${err.message}`;
+      return stack.split("\n").filter((l) => !l.includes("(edge:")).join("\n");
+    }
     return typeof err === "string" ? err : JSON.stringify(err);
   }
   // ---- CloudFront Functions ---------------------------------------------------------------
