@@ -57,6 +57,9 @@ impl std::fmt::Display for Runtime {
 /// The most code a CloudFront function may have (10 KB).
 pub const CODE_BYTES: usize = 10 * 1024;
 
+/// The memory a CloudFront function may use beyond what its loaded code holds (2 MB).
+pub const MEMORY_BYTES: usize = 2 << 20;
+
 /// The largest body a function may give a response it generates or changes (CloudFront's 40 KB
 /// for viewer-side answers).
 pub const BODY_BYTES: usize = 40 * 1024;

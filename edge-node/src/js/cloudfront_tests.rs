@@ -143,3 +143,32 @@ fn a_throw_is_an_execution_error() {
         "{err:?}"
     );
 }
+
+#[test]
+fn two_megabytes_of_memory_and_garbage_does_not_count() {
+    local(async {
+        let r = runner();
+        let src = "function handler(event) {\n  if (event.bomb) { var a = []; for (var i = 0; i < 1e6; i++) a.push('x' + i); return a.length; }\n  var junk = []; for (var j = 0; j < 2000; j++) junk.push({ j: j, s: 'y' + j });\n  return junk.length;\n}";
+        let code = Arc::new(
+            FunctionCode::cloudfront("mem", 1, "mem.js", Bytes::from(src), Runtime::Js2).unwrap(),
+        );
+        r.load(&code).await.unwrap();
+        // Garbage made and dropped on every call never adds up to the limit.
+        for i in 0..300 {
+            let v = r
+                .invoke(&code, Stage::ViewerRequest, r#"{"bomb":false}"#, "", "rid")
+                .await;
+            assert_eq!(v.map(|o| o.value), Ok(json!(2000)), "call {i}");
+        }
+        let err = r
+            .invoke(&code, Stage::ViewerRequest, r#"{"bomb":true}"#, "", "rid")
+            .await
+            .unwrap_err();
+        assert_eq!(err, FnError::Memory(2 << 20), "{err}");
+        // The next call gets a fresh isolate and works.
+        let v = r
+            .invoke(&code, Stage::ViewerRequest, r#"{"bomb":false}"#, "", "rid")
+            .await;
+        assert_eq!(v.map(|o| o.value), Ok(json!(2000)));
+    });
+}

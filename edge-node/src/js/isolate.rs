@@ -544,6 +544,21 @@ impl Internals {
     }
 }
 
+/// What the engine calls near the heap limit: mark the isolate, stop it, and give it room to
+/// unwind (it is thrown away afterwards), but bounded: the engine may call again before it
+/// stops, and doubling each time let one string bomb under a 128 MB limit reach 1.35 GB of RSS.
+fn near_heap_limit(
+    hit: &Rc<Cell<bool>>,
+    handle: &v8::IsolateHandle,
+) -> impl FnMut(usize, usize) -> usize + 'static {
+    let (hit, handle) = (hit.clone(), handle.clone());
+    move |current, initial| {
+        hit.set(true);
+        handle.terminate_execution();
+        (current + initial / 2).min(initial * 2).max(current)
+    }
+}
+
 /// Calls `f` with `args` and waits for it (and a promise it returns) to settle.
 async fn call(
     rt: &mut JsRuntime,
@@ -620,17 +635,7 @@ impl Isolate {
             return Err(exhausted("the engine could not be created"));
         };
         let handle = rt.v8_isolate().thread_safe_handle();
-        {
-            let (hit, handle) = (heap_hit.clone(), handle.clone());
-            rt.add_near_heap_limit_callback(move |current, initial| {
-                hit.set(true);
-                handle.terminate_execution();
-                // Room to unwind (the isolate is thrown away afterwards), but bounded: the
-                // engine may call again before it stops, and doubling each time let one string
-                // bomb under a 128 MB limit reach 1.35 GB of RSS.
-                (current + initial / 2).min(initial * 2).max(current)
-            });
-        }
+        rt.add_near_heap_limit_callback(near_heap_limit(&heap_hit, &handle));
         let internals = Internals::install(&mut rt)?;
         let context = rt
             .execute_script("edge:context", format!("({context})"))
@@ -650,7 +655,7 @@ impl Isolate {
             network: false,
             held: None,
         });
-        let slot = watchdog.slot(handle);
+        let slot = watchdog.slot(handle.clone());
         rt.op_state().borrow_mut().put(slot.clone());
         let deadline = Instant::now() + limits.init_timeout;
         let guard = watchdog.arm(&slot, deadline);
@@ -670,18 +675,30 @@ impl Isolate {
                 Err(exhausted(&e))
             }
             Ok(Err(e)) => Err(e),
-            Ok(Ok(())) => Ok(Isolate {
-                rt,
-                internals,
-                slot,
-                heap_hit,
-                heap_bytes,
-                tainted: false,
-                init: Some(began.elapsed()),
-                calls: 0,
-                max_heap: 0,
-                sampled: None,
-            }),
+            Ok(Ok(())) => {
+                // A CloudFront function has 2 MB of memory: what it holds after loading is
+                // the runtime's and its code's; from here on it gets 2 MB more.
+                let heap_bytes = if code.cloudfront.is_some() {
+                    let used = rt.v8_isolate().get_heap_statistics().used_heap_size();
+                    rt.remove_near_heap_limit_callback(used + crate::cloudfront::MEMORY_BYTES);
+                    rt.add_near_heap_limit_callback(near_heap_limit(&heap_hit, &handle));
+                    crate::cloudfront::MEMORY_BYTES
+                } else {
+                    heap_bytes
+                };
+                Ok(Isolate {
+                    rt,
+                    internals,
+                    slot,
+                    heap_hit,
+                    heap_bytes,
+                    tainted: false,
+                    init: Some(began.elapsed()),
+                    calls: 0,
+                    max_heap: 0,
+                    sampled: None,
+                })
+            }
         }
     }
 
