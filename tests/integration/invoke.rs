@@ -116,17 +116,23 @@ fn a_cloudfront_function_is_tested_as_aws_cloudfront_test_function_reports() {
         "{}/../../shared/lambda-edge/events/aws-docs/cloudfront-functions-viewer-response-event.json",
         env!("CARGO_MANIFEST_DIR")
     );
-    let f = write_temp("function handler(event) {\n  console.log('country ' + event.request.headers['cloudfront-viewer-country'].value);\n  var r = event.response;\n  r.headers['x-test'] = { value: 'yes' };\n  return r;\n}\n");
-    let (code, out, err) = edge(
-        &[
-            "invoke",
-            f.to_str().unwrap(),
-            "--runtime",
-            "cloudfront-js-1.0",
-            "--event",
-            &sample,
-        ],
-        None,
+    let run = |src: &str, runtime: &str| {
+        let f = write_temp(src);
+        edge(
+            &[
+                "invoke",
+                f.to_str().unwrap(),
+                "--runtime",
+                runtime,
+                "--event",
+                &sample,
+            ],
+            None,
+        )
+    };
+    let (code, out, err) = run(
+        "function handler(event) {\n  console.log('country ' + event.request.headers['cloudfront-viewer-country'].value);\n  var r = event.response;\n  r.headers['x-test'] = { value: 'yes' };\n  return r;\n}\n",
+        "cloudfront-js-1.0",
     );
     assert_eq!(code, 0, "{out}{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -165,18 +171,7 @@ fn a_cloudfront_function_is_tested_as_aws_cloudfront_test_function_reports() {
             "a number instead of the response",
         ),
     ] {
-        let f = write_temp(src);
-        let (code, out, _) = edge(
-            &[
-                "invoke",
-                f.to_str().unwrap(),
-                "--runtime",
-                "cloudfront-js-2.0",
-                "--event",
-                &sample,
-            ],
-            None,
-        );
+        let (code, out, _) = run(src, "cloudfront-js-2.0");
         assert_eq!(code, 1, "{out}");
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert!(
@@ -188,17 +183,9 @@ fn a_cloudfront_function_is_tested_as_aws_cloudfront_test_function_reports() {
         );
     }
     // Runtime 1.0 code with runtime 2.0 syntax is a bad file, refused before it runs.
-    let f = write_temp("function handler(event) { let r = event.request; return r; }");
-    let (code, _, err) = edge(
-        &[
-            "invoke",
-            f.to_str().unwrap(),
-            "--runtime",
-            "cloudfront-js-1.0",
-            "--event",
-            &sample,
-        ],
-        None,
+    let (code, _, err) = run(
+        "function handler(event) { let r = event.request; return r; }",
+        "cloudfront-js-1.0",
     );
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("Token \"let\" not supported"), "{err}");

@@ -7,7 +7,7 @@
 //! Query string names and values are passed as the viewer sent them (not decoded), so a
 //! function that returns them unchanged forwards the same bytes.
 
-use crate::lambda::event::{string, EventConfig, FnRequest, FnResponse};
+use crate::lambda::event::{string, write_config, EventConfig, FnRequest, FnResponse};
 use crate::lambda::Stage;
 use http::header::{COOKIE, SET_COOKIE};
 use http::HeaderMap;
@@ -21,15 +21,9 @@ pub fn write(
     resp: Option<&FnResponse>,
 ) {
     out.clear();
-    out.push_str(r#"{"version":"1.0","context":{"distributionDomainName":"#);
-    string(out, cfg.distribution_domain);
-    out.push_str(r#","distributionId":"#);
-    string(out, cfg.distribution_id);
-    out.push_str(r#","eventType":""#);
-    out.push_str(stage.as_str());
-    out.push_str(r#"","requestId":"#);
-    string(out, cfg.request_id);
-    out.push_str(r#"},"viewer":{"ip":"#);
+    out.push_str(r#"{"version":"1.0","context":"#);
+    write_config(out, stage, cfg);
+    out.push_str(r#","viewer":{"ip":"#);
     string(out, &req.client_ip);
     out.push_str(r#"},"request":{"method":"#);
     string(out, req.method.as_str());

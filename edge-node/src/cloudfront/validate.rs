@@ -89,23 +89,40 @@ pub fn request_result(input: &FnRequest, result: &Value) -> Result<RequestOutcom
             uri.len() + querystring.len()
         )));
     }
+    // Headers left out are the request's own (already valid); new ones are checked and the
+    // headers functions never see come back.
     let mut headers = match obj.get("headers") {
-        None => visible(&without(&input.headers, &COOKIE)),
-        Some(h) => headers_of(h, "request.headers")?,
+        None => input.headers.clone(),
+        Some(h) => {
+            let new = headers_of(h, "request.headers")?;
+            check_headers(Stage::ViewerRequest, &input.headers, &new).map_err(reworded)?;
+            merge_hidden(&input.headers, new)
+        }
     };
-    let cookie = match obj.get("cookies") {
-        None => input.headers.get(COOKIE).cloned(),
-        Some(c) => cookie_header(c)?,
-    };
-    if let Some(c) = cookie {
-        headers.insert(COOKIE, c);
+    match obj.get("cookies") {
+        None => {
+            if let Some(c) = input.headers.get(COOKIE) {
+                headers.insert(COOKIE, c.clone());
+            }
+        }
+        Some(c) => match cookie_header(c)? {
+            Some(c) => {
+                headers.insert(COOKIE, c);
+            }
+            None => {
+                headers.remove(COOKIE);
+            }
+        },
     }
-    check_headers(Stage::ViewerRequest, &visible(&input.headers), &headers).map_err(reworded)?;
-    let mut out = input.clone();
-    out.headers = merge_hidden(&input.headers, headers);
-    out.uri = uri.to_string();
-    out.querystring = querystring;
-    Ok(RequestOutcome::Continue(out))
+    Ok(RequestOutcome::Continue(FnRequest {
+        client_ip: input.client_ip.clone(),
+        method: input.method.clone(),
+        uri: uri.to_string(),
+        querystring,
+        headers,
+        body: input.body.clone(),
+        origin: None,
+    }))
 }
 
 /// The result of a viewer-response function: the response to send.
@@ -150,25 +167,29 @@ fn response(
             .unwrap_or_default(),
         _ => status.canonical_reason().unwrap_or("").to_string(),
     };
-    let mut headers = match (obj.get("headers"), input) {
-        (None, Some(i)) => visible(&without(&i.headers, &SET_COOKIE)),
-        (None | Some(Value::Null), None) => HeaderMap::new(),
-        (Some(h), _) => headers_of(h, "response.headers")?,
+    // Headers left out are the response's own (already valid); new ones are checked, and the
+    // headers functions never see come back.
+    let empty = HeaderMap::new();
+    let before = input.map_or(&empty, |i| &i.headers);
+    let mut headers = match obj.get("headers") {
+        None | Some(Value::Null) => {
+            let mut h = before.clone();
+            h.remove(SET_COOKIE);
+            h
+        }
+        Some(h) => {
+            let new = headers_of(h, "response.headers")?;
+            check_headers(stage, before, &new).map_err(reworded)?;
+            merge_hidden(before, new)
+        }
     };
-    match (obj.get("cookies"), input) {
-        (None, Some(i)) => {
-            for v in i.headers.get_all(SET_COOKIE) {
+    match obj.get("cookies") {
+        None | Some(Value::Null) => {
+            for v in before.get_all(SET_COOKIE) {
                 headers.append(SET_COOKIE, v.clone());
             }
         }
-        (None | Some(Value::Null), None) => {}
-        (Some(c), _) => set_cookies(c, &mut headers)?,
-    }
-    if let Some(i) = input {
-        check_headers(stage, &visible(&i.headers), &headers).map_err(reworded)?;
-        headers = merge_hidden(&i.headers, headers);
-    } else {
-        check_headers(stage, &HeaderMap::new(), &headers).map_err(reworded)?;
+        Some(c) => set_cookies(c, &mut headers)?,
     }
     let body = match obj.get("body") {
         None | Some(Value::Null) => None,
@@ -279,24 +300,6 @@ pub fn response_from_event(v: &Value) -> Result<FnResponse, Invalid> {
         headers,
         body: None,
     })
-}
-
-/// The headers a function saw (those it may never see are left out; they come back with
-/// `merge_hidden`), without the cookie header it saw as `cookies`.
-fn visible(h: &HeaderMap) -> HeaderMap {
-    let mut out = HeaderMap::with_capacity(h.len());
-    for (n, v) in h {
-        if !crate::lambda::headers::is_disallowed(n.as_str()) {
-            out.append(n.clone(), v.clone());
-        }
-    }
-    out
-}
-
-fn without(h: &HeaderMap, name: &HeaderName) -> HeaderMap {
-    let mut out = h.clone();
-    out.remove(name);
-    out
 }
 
 /// `{name: {value, multiValue}}` as values: `multiValue` wins when present, else `value`.

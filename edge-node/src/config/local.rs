@@ -92,14 +92,16 @@ pub fn anchor_paths(doc: &mut toml::Value, base: &Path) {
                 None => vec![],
             };
             for b in list {
-                for a in b
-                    .get_mut("LambdaFunctionAssociations")
-                    .and_then(|l| l.as_array_mut())
-                    .into_iter()
-                    .flatten()
-                {
-                    if let Some(f) = a.get_mut("File") {
-                        anchor(f);
+                for kind in ["LambdaFunctionAssociations", "FunctionAssociations"] {
+                    for a in b
+                        .get_mut(kind)
+                        .and_then(|l| l.as_array_mut())
+                        .into_iter()
+                        .flatten()
+                    {
+                        if let Some(f) = a.get_mut("File") {
+                            anchor(f);
+                        }
                     }
                 }
             }
@@ -133,6 +135,7 @@ LambdaFunctionAssociations = [{ EventType = "viewer-request", File = "f/a.js" }]
 PathPattern = "/x/*"
 TargetOriginId = "o"
 LambdaFunctionAssociations = [{ EventType = "viewer-response", File = "/abs/b.js" }]
+FunctionAssociations = [{ EventType = "viewer-request", File = "f/cff.js" }]
 "#,
         )
         .unwrap();
@@ -158,6 +161,11 @@ LambdaFunctionAssociations = [{ EventType = "viewer-response", File = "/abs/b.js
         };
         assert_eq!(file(&d["DefaultCacheBehavior"]), "/base/f/a.js");
         assert_eq!(file(&d["CacheBehaviors"][0]), "/abs/b.js");
+        assert_eq!(
+            d["CacheBehaviors"][0]["FunctionAssociations"][0]["File"].as_str(),
+            Some("/base/f/cff.js"),
+            "CloudFront Functions' files too"
+        );
         assert_eq!(doc["node"]["geo_db"][0].as_str(), Some("/base/geo/a.mmdb"));
         assert_eq!(doc["node"]["geo_db"][1].as_str(), Some("/abs/b.mmdb"));
     }

@@ -70,8 +70,18 @@ pub struct FunctionCode {
     key: String,
 }
 
-fn pool_key(name: &str, version: u64, sha256: &str) -> String {
-    format!("{name}:{version}:{sha256}")
+/// `name:version:sha256`, and `:runtime` for a CloudFront function (the same code under the
+/// other kind is another function).
+fn pool_key(
+    name: &str,
+    version: u64,
+    sha256: &str,
+    cloudfront: Option<crate::cloudfront::Runtime>,
+) -> String {
+    match cloudfront {
+        None => format!("{name}:{version}:{sha256}"),
+        Some(rt) => format!("{name}:{version}:{sha256}:{rt}"),
+    }
 }
 
 impl FunctionCode {
@@ -87,7 +97,7 @@ impl FunctionCode {
         let bytes = Bytes::from(source.as_bytes().to_vec());
         let (name, sha256) = (name.into(), sha256_hex(&bytes));
         FunctionCode {
-            key: pool_key(&name, version, &sha256),
+            key: pool_key(&name, version, &sha256, None),
             name,
             version,
             sha256,
@@ -111,7 +121,7 @@ impl FunctionCode {
         crate::cloudfront::check_code(&file, &bytes, runtime)?;
         let (name, sha256) = (name.into(), sha256_hex(&bytes));
         Ok(FunctionCode {
-            key: format!("{}:{runtime}", pool_key(&name, version, &sha256)),
+            key: pool_key(&name, version, &sha256, Some(runtime)),
             name,
             version,
             sha256,
@@ -133,7 +143,7 @@ impl FunctionCode {
         let package = Package::from_bytes(&file, bytes.clone())?;
         let (name, sha256) = (name.into(), sha256_hex(&bytes));
         Ok(FunctionCode {
-            key: pool_key(&name, version, &sha256),
+            key: pool_key(&name, version, &sha256, None),
             name,
             version,
             sha256,
@@ -147,12 +157,8 @@ impl FunctionCode {
     /// The same code under another name.
     pub fn renamed(&self, name: impl Into<String>) -> FunctionCode {
         let name = name.into();
-        let mut key = pool_key(&name, self.version, &self.sha256);
-        if let Some(rt) = self.cloudfront {
-            key = format!("{key}:{rt}");
-        }
         FunctionCode {
-            key,
+            key: pool_key(&name, self.version, &self.sha256, self.cloudfront),
             cloudfront: self.cloudfront,
             name,
             version: self.version,

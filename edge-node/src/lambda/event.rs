@@ -119,15 +119,9 @@ fn write_parts(
     include_body: bool,
 ) {
     out.clear();
-    out.push_str(r#"{"Records":[{"cf":{"config":{"distributionDomainName":"#);
-    string(out, cfg.distribution_domain);
-    out.push_str(r#","distributionId":"#);
-    string(out, cfg.distribution_id);
-    out.push_str(r#","eventType":""#);
-    out.push_str(stage.as_str());
-    out.push_str(r#"","requestId":"#);
-    string(out, cfg.request_id);
-    out.push_str(r#"},"request":{"#);
+    out.push_str(r#"{"Records":[{"cf":{"config":"#);
+    write_config(out, stage, cfg);
+    out.push_str(r#","request":{"#);
     if include_body && stage.is_request() {
         let limit = stage.size_limit();
         let data = &req.body[..req.body.len().min(limit)];
@@ -179,6 +173,20 @@ fn write_parts(
 }
 
 /// A JSON string literal.
+/// `{distributionDomainName, distributionId, eventType, requestId}`: Lambda@Edge's `config`
+/// and CloudFront Functions' `context` alike.
+pub(crate) fn write_config(out: &mut String, stage: Stage, cfg: EventConfig<'_>) {
+    out.push_str(r#"{"distributionDomainName":"#);
+    string(out, cfg.distribution_domain);
+    out.push_str(r#","distributionId":"#);
+    string(out, cfg.distribution_id);
+    out.push_str(r#","eventType":""#);
+    out.push_str(stage.as_str());
+    out.push_str(r#"","requestId":"#);
+    string(out, cfg.request_id);
+    out.push('}');
+}
+
 pub(crate) fn string(out: &mut String, s: &str) {
     use std::fmt::Write;
     out.push('"');
