@@ -2,7 +2,9 @@
 //! `Authorization: Bearer TOKEN`. Errors are `{"error": {"code", "message"}}` with the status of
 //! [`ControlError::status_code`].
 
-use crate::{AssociateRequest, Control, ControlError, DistributionRequest, Slot};
+use crate::{
+    AssociateRequest, CfFunctionRequest, Control, ControlError, DistributionRequest, FnStage, Slot,
+};
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
@@ -109,6 +111,21 @@ async fn json_body<T: DeserializeOwned>(req: Request<Incoming>) -> Result<T> {
             format!("the body is not the JSON expected: {e}"),
         )
     })
+}
+
+/// A query parameter's value (`?stage=LIVE`); names are matched without case, as AWS's are.
+fn query(req: &Request<Incoming>, key: &str) -> Option<String> {
+    req.uri().query()?.split('&').find_map(|kv| {
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        k.eq_ignore_ascii_case(key).then(|| v.to_string())
+    })
+}
+
+fn if_match(req: &Request<Incoming>) -> Option<String> {
+    req.headers()
+        .get(http::header::IF_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
 }
 
 fn version_of(s: &str) -> Result<u64> {
@@ -231,6 +248,39 @@ async fn route(control: &Control, req: Request<Incoming>) -> Result<Response<Ful
             let (revision, changed) = control.rollback(name)?;
             ok(json!({"revision": revision, "changed": changed}))
         }
+        (&Method::GET, ["v1", "cloudfront-functions"]) => ok(control.cf_list()?),
+        (&Method::POST, ["v1", "cloudfront-functions", name]) => {
+            let name = name.to_string();
+            let r: CfFunctionRequest = json_body(req).await?;
+            Ok(reply(StatusCode::CREATED, &control.cf_create(&name, &r)?))
+        }
+        (&Method::PUT, ["v1", "cloudfront-functions", name]) => {
+            let name = name.to_string();
+            let tag = if_match(&req);
+            let r: CfFunctionRequest = json_body(req).await?;
+            ok(control.cf_update(&name, &r, tag.as_deref())?)
+        }
+        (&Method::POST, ["v1", "cloudfront-functions", name, "publish"]) => {
+            let (mut v, revision) = control.cf_publish(name, if_match(&req).as_deref())?;
+            v["revision"] = json!(revision);
+            ok(v)
+        }
+        (&Method::GET, ["v1", "cloudfront-functions", name]) => {
+            ok(control.cf_describe(name, FnStage::parse(query(&req, "stage").as_deref())?)?)
+        }
+        (&Method::GET, ["v1", "cloudfront-functions", name, "code"]) => {
+            let stage = FnStage::parse(query(&req, "stage").as_deref())?;
+            let (code, _, summary) = control.cf_code(name, stage)?;
+            ok(json!({
+                "FunctionSummary": summary["FunctionSummary"],
+                "ETag": summary["ETag"],
+                "code": String::from_utf8_lossy(&code),
+            }))
+        }
+        (&Method::DELETE, ["v1", "cloudfront-functions", name]) => {
+            control.cf_delete(name, if_match(&req).as_deref())?;
+            ok(json!({"deleted": name}))
+        }
         (&Method::GET, ["v1", "code", sha]) => raw(control.code(sha)?),
         (&Method::GET, ["v1", "distributions"]) => {
             let list: Vec<serde_json::Value> = control
@@ -256,9 +306,10 @@ async fn route(control: &Control, req: Request<Incoming>) -> Result<Response<Ful
         (&Method::DELETE, ["v1", "distributions", id]) => {
             ok(json!({"revision": control.delete_distribution(id)?}))
         }
-        (&Method::GET, ["v1", "associations"]) => {
-            ok(json!({"associations": control.associations()?}))
-        }
+        (&Method::GET, ["v1", "associations"]) => ok(json!({
+            "associations": control.associations()?,
+            "function_associations": control.function_associations()?,
+        })),
         (&Method::POST, ["v1", "associations"]) => {
             let r: AssociateRequest = json_body(req).await?;
             ok(json!({"revision": control.associate(&r)?}))

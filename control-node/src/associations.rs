@@ -87,15 +87,33 @@ impl Control {
         })
     }
 
-    /// Associates a version (and maybe a canary) with a stage; replaces what was there.
+    /// Associates a version (and maybe a canary), or a CloudFront function's LIVE stage, with
+    /// a stage; replaces what was there.
     pub fn associate(&self, r: &AssociateRequest) -> Result<u64> {
         Ok(self
             .change(|tx| {
                 let d = self.distribution_id(tx, r.distribution.as_deref())?;
-                let row = self.association_row(tx, &d, r)?;
-                store::upsert_association(tx, &row)
+                self.put_association(tx, &d, r)
             })?
             .1)
+    }
+
+    fn put_association(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+        distribution: &str,
+        r: &AssociateRequest,
+    ) -> Result<()> {
+        match crate::cloudfront::cloudfront_function_of(&r.function) {
+            Some(name) => {
+                let row = self.function_association_row(tx, distribution, name, r)?;
+                store::upsert_function_association(tx, &row)
+            }
+            None => {
+                let row = self.association_row(tx, distribution, r)?;
+                store::upsert_association(tx, &row)
+            }
+        }
     }
 
     pub fn disassociate(&self, s: &Slot) -> Result<u64> {
@@ -104,7 +122,9 @@ impl Control {
                 let d = self.distribution_id(tx, s.distribution.as_deref())?;
                 let stage = stage_of(&s.stage)?;
                 let b = behavior_key(s.behavior.as_deref());
-                if !store::delete_association(tx, &d, &b, stage.as_str())? {
+                let lambda = store::delete_association(tx, &d, &b, stage.as_str())?;
+                let cloudfront = store::delete_function_association(tx, &d, &b, stage.as_str())?;
+                if !lambda && !cloudfront {
                     return Err(ControlError::NotFound(format!(
                         "association at {d}:{}:{stage}",
                         if b.is_empty() { "default" } else { &b }
@@ -117,6 +137,10 @@ impl Control {
 
     pub fn associations(&self) -> Result<Vec<AssociationRow>> {
         self.store().associations()
+    }
+
+    pub fn function_associations(&self) -> Result<Vec<store::FunctionAssociationRow>> {
+        self.store().function_associations()
     }
 
     /// Undoes a canary (the main version keeps all traffic) or, without one, returns each of
@@ -192,11 +216,9 @@ impl Control {
             .change(|tx| {
                 store::put_distribution(tx, id, &text)?;
                 if let Some(assocs) = &r.associations {
-                    tx.execute("DELETE FROM associations WHERE distribution = ?1", [id])
-                        .map_err(|e| ControlError::Store(e.to_string()))?;
+                    store::delete_associations_of(tx, id)?;
                     for a in assocs {
-                        let row = self.association_row(tx, id, a)?;
-                        store::upsert_association(tx, &row)?;
+                        self.put_association(tx, id, a)?;
                     }
                 }
                 Ok(())

@@ -17,6 +17,14 @@ pub enum ControlError {
     /// CodeSha256 that `$LATEST` no longer has).
     #[error("PreconditionFailedException: {0}")]
     PreconditionFailed(String),
+    /// Something missing, under the AWS error code of its service (CloudFront's
+    /// `NoSuchFunctionExists`, `EntityNotFound`).
+    #[error("{code}: {what} not found")]
+    Missing { code: &'static str, what: String },
+    /// A conflict under the AWS error code of its service (`FunctionAlreadyExists`,
+    /// `FunctionInUse`, `EntityAlreadyExists`).
+    #[error("{code}: {message}")]
+    InUse { code: &'static str, message: String },
     #[error("store: {0}")]
     Store(String),
 }
@@ -26,7 +34,10 @@ impl ControlError {
     pub fn message(&self) -> String {
         match self {
             ControlError::Invalid { message, .. } => message.clone(),
-            ControlError::NotFound(what) => format!("{what} not found"),
+            ControlError::NotFound(what) | ControlError::Missing { what, .. } => {
+                format!("{what} not found")
+            }
+            ControlError::InUse { message, .. } => message.clone(),
             ControlError::Conflict(m)
             | ControlError::TooLarge(m)
             | ControlError::PreconditionFailed(m) => m.clone(),
@@ -46,7 +57,8 @@ impl ControlError {
         match self {
             ControlError::Unauthorized => S::UNAUTHORIZED,
             ControlError::Invalid { .. } => S::BAD_REQUEST,
-            ControlError::NotFound(_) => S::NOT_FOUND,
+            ControlError::NotFound(_) | ControlError::Missing { .. } => S::NOT_FOUND,
+            ControlError::InUse { .. } => S::CONFLICT,
             ControlError::Conflict(_) => S::CONFLICT,
             ControlError::TooLarge(_) => S::PAYLOAD_TOO_LARGE,
             ControlError::PreconditionFailed(_) => S::PRECONDITION_FAILED,
@@ -60,6 +72,7 @@ impl ControlError {
             ControlError::Unauthorized => "Unauthorized",
             ControlError::Invalid { code, .. } => code,
             ControlError::NotFound(_) => "ResourceNotFoundException",
+            ControlError::Missing { code, .. } | ControlError::InUse { code, .. } => code,
             ControlError::Conflict(_) => "ResourceConflictException",
             ControlError::TooLarge(_) => "RequestEntityTooLargeException",
             ControlError::PreconditionFailed(_) => "PreconditionFailedException",

@@ -6,6 +6,8 @@
 
 pub mod api;
 mod associations;
+mod cloudfront;
+pub use cloudfront::{CfFunctionRequest, FnStage};
 mod functions;
 mod replication;
 pub use edge_client::control as client;
@@ -161,7 +163,7 @@ fn stage_of(s: &str) -> Result<Stage> {
     })
 }
 
-fn behavior_key(b: Option<&str>) -> String {
+pub(crate) fn behavior_key(b: Option<&str>) -> String {
     match b {
         None | Some("default") | Some("") => String::new(),
         Some(p) => p.to_string(),

@@ -58,6 +58,26 @@ CREATE TABLE IF NOT EXISTS invalidations (
     paths TEXT NOT NULL,
     created_at INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS cf_functions (
+    name TEXT PRIMARY KEY,
+    comment TEXT NOT NULL,
+    runtime TEXT NOT NULL,
+    dev_sha256 TEXT NOT NULL REFERENCES code(sha256),
+    dev_etag INTEGER NOT NULL,
+    live_sha256 TEXT REFERENCES code(sha256),
+    live_runtime TEXT,
+    live_version INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    published_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS function_associations (
+    distribution TEXT NOT NULL,
+    behavior TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    name TEXT NOT NULL REFERENCES cf_functions(name),
+    PRIMARY KEY (distribution, behavior, stage)
+);
 CREATE TABLE IF NOT EXISTS edges (
     pop TEXT PRIMARY KEY,
     url TEXT NOT NULL,
@@ -77,6 +97,32 @@ pub struct AssociationRow {
     pub include_body: bool,
     pub canary: Option<(String, u64, u8)>,
     pub previous_version: Option<u64>,
+}
+
+/// A CloudFront function: its DEVELOPMENT stage (editable, testable) and, once published,
+/// its LIVE stage (what associations run).
+#[derive(Debug, Clone)]
+pub struct CfFunctionRow {
+    pub name: String,
+    pub comment: String,
+    pub runtime: String,
+    pub dev_sha256: String,
+    /// Bumped by every change of the DEVELOPMENT stage (and publish): the ETag.
+    pub dev_etag: u64,
+    pub live: Option<(String, String)>,
+    pub live_version: u64,
+    pub created_at: u64,
+    pub updated_at: u64,
+    pub published_at: Option<u64>,
+}
+
+/// A CloudFront function associated with a viewer event of a cache behavior.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FunctionAssociationRow {
+    pub distribution: String,
+    pub behavior: String,
+    pub stage: String,
+    pub name: String,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -216,6 +262,18 @@ impl Store {
 
     pub fn distributions(&self) -> Result<Vec<(String, String)>> {
         distributions(&self.conn)
+    }
+
+    pub fn cf_function(&self, name: &str) -> Result<Option<CfFunctionRow>> {
+        cf_function(&self.conn, name)
+    }
+
+    pub fn cf_functions(&self) -> Result<Vec<CfFunctionRow>> {
+        cf_functions(&self.conn)
+    }
+
+    pub fn function_associations(&self) -> Result<Vec<FunctionAssociationRow>> {
+        function_associations(&self.conn)
     }
 
     pub fn edges(&self) -> Result<Vec<EdgeRow>> {
@@ -434,6 +492,36 @@ pub fn delete_association(
     Ok(n > 0)
 }
 
+pub fn delete_function_association(
+    tx: &Transaction<'_>,
+    distribution: &str,
+    behavior: &str,
+    stage: &str,
+) -> Result<bool> {
+    let n = tx
+        .execute(
+            "DELETE FROM function_associations WHERE distribution = ?1 AND behavior = ?2 AND stage = ?3",
+            params![distribution, behavior, stage],
+        )
+        .map_err(db)?;
+    Ok(n > 0)
+}
+
+/// Removes every association (Lambda@Edge and CloudFront Functions) of a distribution.
+pub fn delete_associations_of(tx: &Transaction<'_>, distribution: &str) -> Result<()> {
+    tx.execute(
+        "DELETE FROM associations WHERE distribution = ?1",
+        [distribution],
+    )
+    .map_err(db)?;
+    tx.execute(
+        "DELETE FROM function_associations WHERE distribution = ?1",
+        [distribution],
+    )
+    .map_err(db)?;
+    Ok(())
+}
+
 pub fn distributions(conn: &Connection) -> Result<Vec<(String, String)>> {
     let mut st = conn
         .prepare("SELECT id, config FROM distributions ORDER BY position, id")
@@ -457,8 +545,7 @@ pub fn put_distribution(tx: &Transaction<'_>, id: &str, config: &str) -> Result<
 
 /// Removes a distribution and its associations; whether there was one.
 pub fn delete_distribution(tx: &Transaction<'_>, id: &str) -> Result<bool> {
-    tx.execute("DELETE FROM associations WHERE distribution = ?1", [id])
-        .map_err(db)?;
+    delete_associations_of(tx, id)?;
     let n = tx
         .execute("DELETE FROM distributions WHERE id = ?1", [id])
         .map_err(db)?;
@@ -484,6 +571,116 @@ pub fn insert_invalidation(
     Ok(())
 }
 
+const CF_COLUMNS: &str = "name, comment, runtime, dev_sha256, dev_etag, live_sha256, live_runtime, live_version, created_at, updated_at, published_at";
+
+fn cf_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CfFunctionRow> {
+    let live = match (
+        r.get::<_, Option<String>>(5)?,
+        r.get::<_, Option<String>>(6)?,
+    ) {
+        (Some(sha), Some(rt)) => Some((sha, rt)),
+        _ => None,
+    };
+    Ok(CfFunctionRow {
+        name: r.get(0)?,
+        comment: r.get(1)?,
+        runtime: r.get(2)?,
+        dev_sha256: r.get(3)?,
+        dev_etag: r.get::<_, i64>(4)? as u64,
+        live,
+        live_version: r.get::<_, i64>(7)? as u64,
+        created_at: r.get::<_, i64>(8)? as u64,
+        updated_at: r.get::<_, i64>(9)? as u64,
+        published_at: r.get::<_, Option<i64>>(10)?.map(|v| v as u64),
+    })
+}
+
+pub fn cf_functions(conn: &Connection) -> Result<Vec<CfFunctionRow>> {
+    let mut st = conn
+        .prepare(&format!(
+            "SELECT {CF_COLUMNS} FROM cf_functions ORDER BY name"
+        ))
+        .map_err(db)?;
+    let rows = st.query_map([], cf_row).map_err(db)?;
+    rows.collect::<std::result::Result<_, _>>().map_err(db)
+}
+
+pub fn cf_function(conn: &Connection, name: &str) -> Result<Option<CfFunctionRow>> {
+    conn.query_row(
+        &format!("SELECT {CF_COLUMNS} FROM cf_functions WHERE name = ?1"),
+        [name],
+        cf_row,
+    )
+    .optional()
+    .map_err(db)
+}
+
+/// Inserts or replaces a CloudFront function's row.
+pub fn put_cf_function(tx: &Transaction<'_>, f: &CfFunctionRow) -> Result<()> {
+    let (live_sha, live_rt) = match &f.live {
+        Some((s, r)) => (Some(s.as_str()), Some(r.as_str())),
+        None => (None, None),
+    };
+    tx.execute(
+        &format!(
+            "INSERT OR REPLACE INTO cf_functions ({CF_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+        ),
+        params![
+            f.name,
+            f.comment,
+            f.runtime,
+            f.dev_sha256,
+            f.dev_etag as i64,
+            live_sha,
+            live_rt,
+            f.live_version as i64,
+            f.created_at as i64,
+            f.updated_at as i64,
+            f.published_at.map(|v| v as i64)
+        ],
+    )
+    .map_err(db)?;
+    Ok(())
+}
+
+pub fn delete_cf_function(tx: &Transaction<'_>, name: &str) -> Result<bool> {
+    let n = tx
+        .execute("DELETE FROM cf_functions WHERE name = ?1", [name])
+        .map_err(db)?;
+    Ok(n > 0)
+}
+
+pub fn function_associations(conn: &Connection) -> Result<Vec<FunctionAssociationRow>> {
+    let mut st = conn
+        .prepare(
+            "SELECT a.distribution, a.behavior, a.stage, a.name FROM function_associations a
+             LEFT JOIN distributions d ON d.id = a.distribution
+             ORDER BY d.position, a.distribution, a.behavior, a.stage",
+        )
+        .map_err(db)?;
+    let rows = st
+        .query_map([], |r| {
+            Ok(FunctionAssociationRow {
+                distribution: r.get(0)?,
+                behavior: r.get(1)?,
+                stage: r.get(2)?,
+                name: r.get(3)?,
+            })
+        })
+        .map_err(db)?;
+    rows.collect::<std::result::Result<_, _>>().map_err(db)
+}
+
+pub fn upsert_function_association(tx: &Transaction<'_>, a: &FunctionAssociationRow) -> Result<()> {
+    tx.execute(
+        "INSERT INTO function_associations (distribution, behavior, stage, name) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT(distribution, behavior, stage) DO UPDATE SET name = ?4",
+        params![a.distribution, a.behavior, a.stage, a.name],
+    )
+    .map_err(db)?;
+    Ok(())
+}
+
 fn fn_ref(conn: &Connection, name: &str, version: u64) -> Result<FnRef> {
     let sha256: String = conn
         .query_row(
@@ -498,6 +695,7 @@ fn fn_ref(conn: &Connection, name: &str, version: u64) -> Result<FnRef> {
         name: name.to_string(),
         version,
         sha256,
+        runtime: None,
     })
 }
 
@@ -523,6 +721,33 @@ pub fn state(conn: &Connection) -> Result<State> {
             behavior: (!a.behavior.is_empty()).then_some(a.behavior),
             stage: a.stage,
             include_body: a.include_body,
+        });
+    }
+    for a in function_associations(conn)? {
+        let f = cf_function(conn, &a.name)?.ok_or_else(|| {
+            ControlError::Store(format!(
+                "CloudFront function {} is associated but missing",
+                a.name
+            ))
+        })?;
+        let (sha256, runtime) = f.live.ok_or_else(|| {
+            ControlError::Store(format!(
+                "CloudFront function {} is associated but has no LIVE stage",
+                a.name
+            ))
+        })?;
+        out.push(WireAssociation {
+            function: FnRef {
+                name: f.name,
+                version: f.live_version,
+                sha256,
+                runtime: Some(runtime),
+            },
+            canary: None,
+            distribution: a.distribution,
+            behavior: (!a.behavior.is_empty()).then_some(a.behavior),
+            stage: a.stage,
+            include_body: false,
         });
     }
     Ok(State {

@@ -391,7 +391,7 @@ pub async fn deploy_cmd(a: DeployArgs) -> Result<()> {
     let d = deploy(&client, &a.config, None).await?;
     a.target.settle(&client, &json!(d.revision)).await?;
     for f in &d.functions {
-        println!("{}:{}  {}", f.name, f.version, f.file.display());
+        println!("{f}  {}", f.file.display());
     }
     println!("revision {}", d.revision);
     Ok(())
@@ -401,8 +401,24 @@ pub async fn deploy_cmd(a: DeployArgs) -> Result<()> {
 #[derive(Debug, Clone)]
 pub struct DeployedFn {
     pub name: String,
+    /// A Lambda version, or how many times a CloudFront function's LIVE stage was published.
     pub version: u64,
     pub file: PathBuf,
+    pub cloudfront: bool,
+}
+
+impl std::fmt::Display for DeployedFn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.cloudfront {
+            write!(
+                f,
+                "{} (CloudFront function, LIVE #{})",
+                self.name, self.version
+            )
+        } else {
+            write!(f, "{}:{}", self.name, self.version)
+        }
+    }
 }
 
 pub struct Deployed {
@@ -413,28 +429,66 @@ pub struct Deployed {
 /// Loopback origins on port `from` go to port `to` (the mock origin `edge up` started).
 pub type PortRewrite = Option<(u16, u16)>;
 
+/// The association lists of a behavior that name functions by ARN (published on the control
+/// node) rather than by File: (list, ARN field).
+const BY_ARN: [(&str, &str); 2] = [
+    ("LambdaFunctionAssociations", "LambdaFunctionARN"),
+    ("FunctionAssociations", "FunctionARN"),
+];
+
+/// Every behavior table of one distribution table, with its PathPattern (None: the default).
+fn behaviors_of(d: &mut toml::Value) -> Vec<(Option<String>, &mut toml::value::Table)> {
+    let mut out = Vec::new();
+    let Some(t) = d.as_table_mut() else {
+        return out;
+    };
+    for (k, v) in t.iter_mut() {
+        match (k.as_str(), v) {
+            ("DefaultCacheBehavior", toml::Value::Table(b)) => out.push((None, b)),
+            ("CacheBehaviors", toml::Value::Array(list)) => {
+                for b in list.iter_mut() {
+                    if let toml::Value::Table(b) = b {
+                        let pattern = b
+                            .get("PathPattern")
+                            .and_then(|p| p.as_str())
+                            .map(str::to_string);
+                        out.push((pattern, b));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 /// Deploys a configuration file: publishes each function file (an unchanged file keeps its
-/// version), then puts every distribution with its associations (one revision each).
+/// version; a CloudFront function's DEVELOPMENT stage is updated and published to LIVE), then
+/// puts every distribution with its associations (one revision each). Functions named by ARN
+/// (`LambdaFunctionARN`, `FunctionARN`) are associated as published on the control node.
 pub async fn deploy(client: &Client, path: &Path, rewrite: PortRewrite) -> Result<Deployed> {
     let file = edge_node::config::ConfigFile::read(path)?;
     let base = file.base.clone();
-    // Refuse a bad file here, with field paths, before anything is published.
-    let checked = file.parse()?;
     let mut doc = file.document()?;
-    // Refused before anything is published: nothing half-applied.
-    if checked
-        .distributions
-        .iter()
-        .flat_map(|d| d.behaviors.iter())
-        .flat_map(|b| b.functions.iter().flatten())
-        .any(|a| a.code.cloudfront.is_some())
+    // Refuse a bad file here, with field paths, before anything is published: everything but
+    // the ARNs, which only the control node can resolve (it checks them in the same change).
+    let mut by_file = doc.clone();
+    for d in by_file
+        .get_mut("distributions")
+        .and_then(|d| d.as_array_mut())
+        .into_iter()
+        .flatten()
     {
-        bail!(
-            "{}: FunctionAssociations (CloudFront Functions) are not replicated by the control node yet: run them with `edge node --config {}` (docs/cloudfront-functions.md)",
-            path.display(),
-            path.display()
-        );
+        for (_, b) in behaviors_of(d) {
+            for (list, arn) in BY_ARN {
+                if let Some(toml::Value::Array(items)) = b.get_mut(list) {
+                    items.retain(|a| a.get(arn).is_none());
+                }
+            }
+        }
     }
+    let checked = edge_node::config::parse_toml_in(&toml::to_string(&by_file)?, &base)
+        .map_err(|e| anyhow!("{}: {e}", path.display()))?;
     let mut functions: Vec<DeployedFn> = Vec::new();
     let mut revision = 0;
     let dists = doc
@@ -451,31 +505,27 @@ pub async fn deploy(client: &Client, path: &Path, rewrite: PortRewrite) -> Resul
             .ok_or_else(|| anyhow!("distributions[{i}] is not a table"))?;
         table.insert("Id".into(), toml::Value::String(id.clone()));
         let mut associations = Vec::new();
-        let mut behaviors: Vec<(Option<String>, &mut toml::Value)> = Vec::new();
-        let mut rest = table.clone();
-        for (k, v) in rest.iter_mut() {
-            match (k.as_str(), v) {
-                ("DefaultCacheBehavior", b) => behaviors.push((None, b)),
-                ("CacheBehaviors", toml::Value::Array(list)) => {
-                    for b in list.iter_mut() {
-                        let pattern = b
-                            .get("PathPattern")
-                            .and_then(|p| p.as_str())
-                            .map(str::to_string);
-                        behaviors.push((pattern, b));
-                    }
+        for (pattern, t) in behaviors_of(d) {
+            let behavior = pattern.clone().unwrap_or_else(|| "default".into());
+            for a in t
+                .remove("LambdaFunctionAssociations")
+                .and_then(|l| l.as_array().cloned())
+                .into_iter()
+                .flatten()
+            {
+                let stage = a
+                    .get("EventType")
+                    .and_then(|e| e.as_str())
+                    .unwrap_or_default();
+                let include_body = a
+                    .get("IncludeBody")
+                    .and_then(|b| b.as_bool())
+                    .unwrap_or(false);
+                if let Some(arn) = a.get("LambdaFunctionARN").and_then(|f| f.as_str()) {
+                    associations.push(json!({"function": arn, "behavior": behavior, "stage": stage, "include_body": include_body}));
+                    continue;
                 }
-                _ => {}
-            }
-        }
-        for (pattern, b) in behaviors {
-            let Some(t) = b.as_table_mut() else { continue };
-            let Some(list) = t.remove("LambdaFunctionAssociations") else {
-                continue;
-            };
-            for a in list.as_array().into_iter().flatten() {
-                let file = a.get("File").and_then(|f| f.as_str()).unwrap_or_default();
-                let file = base.join(file);
+                let file = base.join(a.get("File").and_then(|f| f.as_str()).unwrap_or_default());
                 let handler = a.get("Handler").and_then(|h| h.as_str());
                 let code = edge_node::config::load_function(&file, handler, "File")
                     .map_err(|e| anyhow!("{e}"))?;
@@ -492,23 +542,61 @@ pub async fn deploy(client: &Client, path: &Path, rewrite: PortRewrite) -> Resul
                             name: name.clone(),
                             version: p.version,
                             file: file.clone(),
+                            cloudfront: false,
                         });
                         p.version
                     }
                 };
                 associations.push(json!({
-                    "function": format!("{name}:{version}"),
-                    "behavior": pattern.clone().unwrap_or_else(|| "default".into()),
-                    "stage": a.get("EventType").and_then(|e| e.as_str()).unwrap_or_default(),
-                    "include_body": a.get("IncludeBody").and_then(|b| b.as_bool()).unwrap_or(false),
+                    "function": format!("{name}:{version}"), "behavior": behavior,
+                    "stage": stage, "include_body": include_body,
                 }));
+            }
+            for a in t
+                .remove("FunctionAssociations")
+                .and_then(|l| l.as_array().cloned())
+                .into_iter()
+                .flatten()
+            {
+                let stage = a
+                    .get("EventType")
+                    .and_then(|e| e.as_str())
+                    .unwrap_or_default();
+                let function = match a.get("FunctionARN").and_then(|f| f.as_str()) {
+                    Some(arn) => arn.to_string(),
+                    None => {
+                        let file =
+                            base.join(a.get("File").and_then(|f| f.as_str()).unwrap_or_default());
+                        let runtime = a
+                            .get("Runtime")
+                            .and_then(|r| r.as_str())
+                            .unwrap_or("cloudfront-js-2.0");
+                        let code = std::fs::read_to_string(&file)
+                            .with_context(|| format!("cannot read {}", file.display()))?;
+                        let name = a
+                            .get("Name")
+                            .and_then(|n| n.as_str())
+                            .map(str::to_string)
+                            .unwrap_or_else(|| edge_node::config::function_name_of(&file));
+                        if !functions.iter().any(|f| f.name == name && f.file == file) {
+                            let version =
+                                put_cloudfront_function(client, &name, runtime, &code).await?;
+                            functions.push(DeployedFn {
+                                name: name.clone(),
+                                version,
+                                file: file.clone(),
+                                cloudfront: true,
+                            });
+                        }
+                        name
+                    }
+                };
+                associations
+                    .push(json!({"function": function, "behavior": behavior, "stage": stage}));
             }
         }
         let mut one = toml::map::Map::new();
-        one.insert(
-            "distributions".into(),
-            toml::Value::Array(vec![toml::Value::Table(rest)]),
-        );
+        one.insert("distributions".into(), toml::Value::Array(vec![d.clone()]));
         let config = toml::to_string(&toml::Value::Table(one))?;
         let v = client
             .json(
@@ -526,6 +614,57 @@ pub async fn deploy(client: &Client, path: &Path, rewrite: PortRewrite) -> Resul
         revision,
         functions,
     })
+}
+
+/// Makes a CloudFront function's LIVE stage this code and runtime: created, or its
+/// DEVELOPMENT stage updated when it differs, then published when LIVE differs. Returns how
+/// many times LIVE has been published.
+pub async fn put_cloudfront_function(
+    client: &Client,
+    name: &str,
+    runtime: &str,
+    code: &str,
+) -> Result<u64> {
+    use edge_client::control::ApiError;
+    let sha = edge_node::replica::sha256_hex(code.as_bytes());
+    let path = format!("/v1/cloudfront-functions/{name}");
+    let body = json!({"runtime": runtime, "code": code});
+    let missing = |e: &anyhow::Error| {
+        e.downcast_ref::<ApiError>()
+            .is_some_and(|a| a.code == "NoSuchFunctionExists")
+    };
+    let same = |v: &Value| {
+        v["CodeSha256"] == sha.as_str()
+            && v["FunctionSummary"]["FunctionConfig"]["Runtime"] == runtime
+    };
+    match client
+        .json(Method::GET, &format!("{path}?stage=DEVELOPMENT"), None)
+        .await
+    {
+        Ok(dev) if same(&dev) => {}
+        Ok(_) => {
+            client.json(Method::PUT, &path, Some(&body)).await?;
+        }
+        Err(e) if missing(&e) => {
+            client.json(Method::POST, &path, Some(&body)).await?;
+        }
+        Err(e) => return Err(e),
+    }
+    let live = match client
+        .json(Method::GET, &format!("{path}?stage=LIVE"), None)
+        .await
+    {
+        Ok(v) => Some(v),
+        Err(e) if missing(&e) => None,
+        Err(e) => return Err(e),
+    };
+    if let Some(v) = live.filter(same) {
+        return Ok(v["LiveVersion"].as_u64().unwrap_or(0));
+    }
+    let v = client
+        .json(Method::POST, &format!("{path}/publish"), None)
+        .await?;
+    Ok(v["LiveVersion"].as_u64().unwrap_or(0))
 }
 
 /// A next step for an error, where one helps.

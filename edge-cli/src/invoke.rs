@@ -226,7 +226,7 @@ fn parts_of(ev: &Value, stage: Stage) -> Result<(FnRequest, Option<FnResponse>)>
     Ok((req, Some(resp)))
 }
 
-fn read_event(arg: &str) -> Result<Value> {
+pub fn read_event(arg: &str) -> Result<Value> {
     let text = if arg == "-" {
         let mut s = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)?;
@@ -283,11 +283,61 @@ fn limits() -> FunctionLimits {
 /// test-function` reports it (its `TestResult`), with the node's verdict in
 /// `FunctionErrorMessage` when the output would be refused.
 fn invoke_cloudfront(a: InvokeArgs, runtime: &str) -> Result<()> {
-    use edge_node::cloudfront::{self, validate as cfv};
-    let runtime = cloudfront::Runtime::parse(runtime)
+    let runtime = edge_node::cloudfront::Runtime::parse(runtime)
         .ok_or_else(|| anyhow!("--runtime {runtime:?}: cloudfront-js-1.0 or cloudfront-js-2.0"))?;
     let ev = read_event(&a.event)?;
-    let stage = match &a.stage {
+    let name: String = a
+        .file
+        .file_stem()
+        .and_then(|n| n.to_str())
+        .unwrap_or("function")
+        .to_string();
+    let bytes =
+        std::fs::read(&a.file).with_context(|| format!("cannot read {}", a.file.display()))?;
+    let summary = serde_json::json!({
+        "Name": name,
+        "Status": "UNASSOCIATED",
+        "FunctionConfig": { "Comment": "", "Runtime": runtime.as_str() },
+        "FunctionMetadata": {
+            "FunctionARN": edge_node::cloudfront::function_arn(&name),
+            "Stage": "DEVELOPMENT",
+        },
+    });
+    let file = a.file.display().to_string();
+    print_test_result(test_cloudfront(
+        &name,
+        &file,
+        bytes,
+        runtime,
+        &ev,
+        a.stage.as_deref(),
+        summary,
+    )?)
+}
+
+/// Prints a TestResult; a function whose result would fail exits 1.
+pub fn print_test_result((result, failed): (Value, bool)) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(&result)?);
+    if failed {
+        return Err(Failed.into());
+    }
+    Ok(())
+}
+
+/// Runs a CloudFront function once on a CloudFront Functions event `ev` as an edge would: the
+/// `TestResult` `aws cloudfront test-function` prints (with `summary` as its FunctionSummary),
+/// and whether the function failed or its output would be refused.
+pub fn test_cloudfront(
+    name: &str,
+    file: &str,
+    bytes: Vec<u8>,
+    runtime: edge_node::cloudfront::Runtime,
+    ev: &Value,
+    stage: Option<&str>,
+    summary: Value,
+) -> Result<(Value, bool)> {
+    use edge_node::cloudfront::{self, validate as cfv};
+    let stage = match stage {
         Some(s) => stage_of(s)?,
         None => stage_of(
             ev["context"]["eventType"]
@@ -308,22 +358,9 @@ fn invoke_cloudfront(a: InvokeArgs, runtime: &str) -> Result<()> {
         ),
         _ => None,
     };
-    let name: String = a
-        .file
-        .file_stem()
-        .and_then(|n| n.to_str())
-        .unwrap_or("function")
-        .to_string();
-    let bytes =
-        std::fs::read(&a.file).with_context(|| format!("cannot read {}", a.file.display()))?;
-    let code = FunctionCode::cloudfront(
-        name.clone(),
-        1,
-        a.file.display().to_string(),
-        bytes.into(),
-        runtime,
-    )
-    .map_err(|e| anyhow!("{e}"))?;
+    let code =
+        FunctionCode::cloudfront(name.to_string(), 1, file.to_string(), bytes.into(), runtime)
+            .map_err(|e| anyhow!("{e}"))?;
     // The event as the node writes it (AWS's shape, whatever spacing the file had).
     let mut event_text = String::new();
     let config = EventConfig {
@@ -342,7 +379,7 @@ fn invoke_cloudfront(a: InvokeArgs, runtime: &str) -> Result<()> {
     let utilization = (took.as_nanos() * 100 / budget.as_nanos().max(1)).min(100);
     let logs: Vec<String> = {
         let q = edge_node::js::logs::Query {
-            function: Some(name.clone()),
+            function: Some(name.to_string()),
             limit: 10_000,
             ..Default::default()
         };
@@ -371,26 +408,14 @@ fn invoke_cloudfront(a: InvokeArgs, runtime: &str) -> Result<()> {
     };
     let result = serde_json::json!({
         "TestResult": {
-            "FunctionSummary": {
-                "Name": name,
-                "Status": "UNASSOCIATED",
-                "FunctionConfig": { "Comment": "", "Runtime": runtime.as_str() },
-                "FunctionMetadata": {
-                    "FunctionARN": format!("arn:aws:cloudfront::123456789012:function/{name}"),
-                    "Stage": "DEVELOPMENT",
-                },
-            },
+            "FunctionSummary": summary,
             "ComputeUtilization": utilization.to_string(),
             "FunctionExecutionLogs": logs,
             "FunctionErrorMessage": error.clone().unwrap_or_default(),
             "FunctionOutput": output,
         }
     });
-    println!("{}", serde_json::to_string_pretty(&result)?);
-    match error {
-        Some(_) => Err(Failed.into()),
-        None => Ok(()),
-    }
+    Ok((result, error.is_some()))
 }
 
 pub fn invoke(a: InvokeArgs) -> Result<()> {

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 mod bench;
 mod ctl;
+mod function;
 mod geodata;
 mod invoke;
 mod logs;
@@ -75,6 +76,9 @@ enum Command {
     Invoke(invoke::InvokeArgs),
     /// Print an event in AWS's shape for a stage (for `edge invoke`).
     GenerateEvent(invoke::GenerateArgs),
+    /// CloudFront Functions: create, update, test, publish (DEVELOPMENT → LIVE), describe,
+    /// list, delete.
+    Function(function::FunctionArgs),
     /// Geo data: `edge geo fetch` gets DB-IP Lite through npm.
     Geo(geodata::GeoArgs),
 }
@@ -113,6 +117,7 @@ fn main() {
             Command::Invoke(a) => invoke::invoke(a),
             Command::GenerateEvent(a) => invoke::generate(a),
             Command::Geo(a) => geodata::run(a),
+            Command::Function(a) => function::run(a).await,
             Command::Control(a) => ctl::run_control(a).await,
             Command::Publish(a) => ctl::publish(a).await,
             Command::Associate(a) => ctl::associate(a).await,

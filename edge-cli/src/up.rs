@@ -337,7 +337,7 @@ pub async fn run(a: UpArgs, json: bool) -> Result<()> {
         println!("{name:<10} {url:<28} {admin}");
     }
     for f in &deployed.functions {
-        println!("function {}:{}  {}", f.name, f.version, f.file.display());
+        println!("function {f}  {}", f.file.display());
     }
     println!(
         "ready edges={} origin={} control={} revision={}",
@@ -516,7 +516,7 @@ async fn watch(
                         .iter()
                         .any(|o| o.name == f.name && o.version == f.version)
                     {
-                        say!("published {}:{} ({})", f.name, f.version, f.file.display());
+                        say!("published {f} ({})", f.file.display());
                     }
                 }
                 say!("revision {} sent to every edge", d.revision);

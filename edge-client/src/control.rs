@@ -97,15 +97,31 @@ impl Client {
         content_type: &str,
         body: Vec<u8>,
     ) -> Result<(StatusCode, Bytes)> {
-        let req = Request::builder()
+        self.send_if_match(method, path, content_type, body, None)
+            .await
+    }
+
+    /// `send`, only if the resource's ETag is still `if_match` (when given).
+    pub async fn send_if_match(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+        if_match: Option<&str>,
+    ) -> Result<(StatusCode, Bytes)> {
+        let mut req = Request::builder()
             .method(method.clone())
             .uri(format!("{}{path}", self.base))
             .header(
                 http::header::AUTHORIZATION,
                 format!("Bearer {}", self.token),
             )
-            .header(http::header::CONTENT_TYPE, content_type)
-            .body(Full::new(Bytes::from(body)))?;
+            .header(http::header::CONTENT_TYPE, content_type);
+        if let Some(tag) = if_match {
+            req = req.header(http::header::IF_MATCH, tag);
+        }
+        let req = req.body(Full::new(Bytes::from(body)))?;
         let resp = tokio::time::timeout(std::time::Duration::from_secs(60), self.http.request(req))
             .await
             .map_err(|_| {
@@ -143,8 +159,21 @@ impl Client {
     }
 
     pub async fn json(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Value> {
+        self.json_if_match(method, path, body, None).await
+    }
+
+    /// `json`, only if the resource's ETag is still `if_match` (when given).
+    pub async fn json_if_match(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        if_match: Option<&str>,
+    ) -> Result<Value> {
         let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
-        let (status, out) = self.send(method, path, "application/json", bytes).await?;
+        let (status, out) = self
+            .send_if_match(method, path, "application/json", bytes, if_match)
+            .await?;
         if status == StatusCode::NO_CONTENT || out.is_empty() {
             return Ok(Value::Null);
         }

@@ -38,8 +38,14 @@ pub struct State {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FnRef {
     pub name: String,
+    /// A Lambda version; for a CloudFront function, how many times its LIVE stage was
+    /// published.
     pub version: u64,
     pub sha256: String,
+    /// A CloudFront function's runtime (`cloudfront-js-1.0` or `cloudfront-js-2.0`); absent
+    /// for Lambda@Edge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -116,8 +122,28 @@ impl State {
                 )
             })?;
             let at = format!("{}:{}", f.name, f.version);
-            let c = FunctionCode::from_bytes(f.name.clone(), f.version, at.clone(), bytes.clone())
-                .map_err(|e| NodeError::config(&at, e))?;
+            let c = match &f.runtime {
+                None => {
+                    FunctionCode::from_bytes(f.name.clone(), f.version, at.clone(), bytes.clone())
+                }
+                Some(r) => {
+                    let runtime = crate::cloudfront::Runtime::parse(r).ok_or_else(|| {
+                        NodeError::config(
+                            &at,
+                            format!("{r:?} is not a CloudFront Functions runtime"),
+                        )
+                    })?;
+                    let file = format!("{}.js", f.name);
+                    FunctionCode::cloudfront(
+                        f.name.clone(),
+                        f.version,
+                        file,
+                        bytes.clone(),
+                        runtime,
+                    )
+                }
+            }
+            .map_err(|e| NodeError::config(&at, e))?;
             if c.sha256 != f.sha256 {
                 return Err(NodeError::config(
                     format!("{}:{}", f.name, f.version),
@@ -134,6 +160,9 @@ impl State {
                 NodeError::config("associations", format!("unknown stage {:?}", a.stage))
             })?;
             let mut assoc = Association::new(function(&a.function)?, a.include_body);
+            if assoc.code.cloudfront.is_some() {
+                config::check_free(&cfg, &a.distribution, a.behavior.as_deref(), stage)?;
+            }
             if let Some(c) = &a.canary {
                 assoc.canary = Some(Canary {
                     code: function(&c.function)?,

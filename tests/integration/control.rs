@@ -5,6 +5,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod cloudfront;
 mod faults;
 
 const TOKEN: &str = "test-token-0123456789";
@@ -1033,25 +1034,29 @@ async fn edge_logs_follows_one_function_across_every_edge() {
     );
 }
 
-/// CloudFront Functions are not replicated yet: `edge deploy` of a configuration that has them
-/// is refused before anything is published, saying how to run them instead.
+/// A deploy whose CloudFront function would be refused is refused before anything is
+/// published: no Lambda version, no CloudFront function.
 #[tokio::test]
-async fn deploying_cloudfront_functions_is_refused_before_anything_is_published() {
+async fn a_deploy_with_a_bad_cloudfront_function_publishes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let origin = origin();
     let control = control_on(&dir.path().join("control"), 0);
     let cff = dir.path().join("cff.js");
-    std::fs::write(&cff, "function handler(e) { return e.request; }").unwrap();
+    std::fs::write(
+        &cff,
+        "function handler(e) {\n  let r = e.request;\n  return r;\n}",
+    )
+    .unwrap();
     let lambda = stamp(dir.path(), "one");
     let cfg = dir.path().join("edge.toml");
     let text = NodeToml::for_origin(&origin)
         .function("origin-response", lambda.to_str().unwrap())
-        .cloudfront_function("viewer-request", cff.to_str().unwrap(), "cloudfront-js-2.0")
+        .cloudfront_function("viewer-request", cff.to_str().unwrap(), "cloudfront-js-1.0")
         .text();
     std::fs::write(&cfg, text).unwrap();
     let (ok, _, err) = cli(&control.url, &["deploy", "--config", cfg.to_str().unwrap()]);
     assert!(
-        !ok && err.contains("not replicated by the control node yet"),
+        !ok && err.contains("cff.js:2:3") && err.contains("let"),
         "{err}"
     );
     let (ok, _, err) = cli(&control.url, &["versions", "stamp-one"]);
@@ -1059,4 +1064,6 @@ async fn deploying_cloudfront_functions_is_refused_before_anything_is_published(
         !ok && err.contains("ResourceNotFoundException"),
         "nothing was published: {err}"
     );
+    let list = cli_ok(&control.url, &["function", "list"]);
+    assert!(list.contains("\"Quantity\": 0"), "{list}");
 }

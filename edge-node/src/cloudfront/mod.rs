@@ -54,6 +54,22 @@ impl std::fmt::Display for Runtime {
     }
 }
 
+/// The account every local ARN names.
+pub const ACCOUNT: &str = "123456789012";
+
+/// A CloudFront function's ARN, `arn:aws:cloudfront::ACCOUNT:function/NAME`
+/// (<https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_FunctionMetadata.html>).
+pub fn function_arn(name: &str) -> String {
+    format!("arn:aws:cloudfront::{ACCOUNT}:function/{name}")
+}
+
+/// The function a CloudFront function ARN names (any account), if `s` is one.
+pub fn function_of_arn(s: &str) -> Option<&str> {
+    let rest = s.strip_prefix("arn:aws:cloudfront::")?;
+    let (_, name) = rest.split_once(":function/")?;
+    Some(name)
+}
+
 /// The most code a CloudFront function may have (10 KB).
 pub const CODE_BYTES: usize = 10 * 1024;
 

@@ -84,6 +84,8 @@ pub struct Behavior {
     /// CloudFront-* headers only forwarded (origin request policy): added on the way to the
     /// origin and for the function events that show them, not on cache hits.
     pub cloudfront_forward_headers: Vec<HeaderName>,
+    /// Both of the above: what a CloudFront function sees already at viewer-request.
+    pub cloudfront_policy_headers: Vec<HeaderName>,
 }
 
 impl Behavior {
@@ -278,6 +280,11 @@ pub(super) fn behavior(
     Ok(Behavior {
         viewer_protocol_policy,
         functions,
+        cloudfront_policy_headers: cloudfront_key_headers
+            .iter()
+            .chain(&cloudfront_forward_headers)
+            .cloned()
+            .collect(),
         cloudfront_key_headers,
         cloudfront_forward_headers,
         matcher: b.path_pattern.as_deref().map(super::distribution::pattern),

@@ -63,14 +63,15 @@ pub fn viewer_bucket(viewer: std::net::IpAddr, function: &str) -> u8 {
 pub fn load_function(path: &Path, handler: Option<&str>, field: &str) -> Result<Arc<FunctionCode>> {
     let bytes =
         crate::js::package::read_path(path, handler).map_err(|e| NodeError::config(field, e))?;
-    let code = FunctionCode::from_bytes(file_name(path), 1, path.display().to_string(), bytes)
-        .map_err(|e| NodeError::config(field, format!("{}: {e}", path.display())))?;
+    let code =
+        FunctionCode::from_bytes(function_name_of(path), 1, path.display().to_string(), bytes)
+            .map_err(|e| NodeError::config(field, format!("{}: {e}", path.display())))?;
     Ok(Arc::new(code))
 }
 
 /// A function's name from its file: the stem, with anything but letters, digits, `-` and `_`
 /// as `-`.
-fn file_name(path: &Path) -> String {
+pub fn function_name_of(path: &Path) -> String {
     path.file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or("function")
@@ -164,6 +165,33 @@ pub fn associate(
     Ok(())
 }
 
+/// Refuses a CloudFront function at `stage` of a behavior where a Lambda@Edge function
+/// already is (CloudFront takes one function per event type).
+pub fn check_free(
+    cfg: &NodeConfig,
+    distribution: &str,
+    behavior: Option<&str>,
+    stage: Stage,
+) -> Result<()> {
+    let taken = cfg
+        .distributions
+        .iter()
+        .filter(|d| d.id == distribution)
+        .flat_map(|d| d.behaviors.iter())
+        .filter(|b| b.path_pattern.as_deref() == behavior)
+        .find_map(|b| b.functions[stage.index()].as_ref());
+    match taken {
+        None => Ok(()),
+        Some(a) => Err(NodeError::FunctionAssociation {
+            field: format!("{distribution}:{}:{stage}", behavior.unwrap_or("default")),
+            reason: format!(
+                "a cache behavior takes one function per event type; {stage} already has the Lambda@Edge function {}:{}",
+                a.code.name, a.code.version
+            ),
+        }),
+    }
+}
+
 /// CloudFront's association rules (docs/cloudfront-behaviour.md: "Versions and associations",
 /// "Request body (IncludeBody)", "Limits per stage").
 pub fn check_association(
@@ -226,7 +254,7 @@ pub fn load_cloudfront_function(
 ) -> Result<Arc<FunctionCode>> {
     let bytes = std::fs::read(path)
         .map_err(|e| NodeError::config(field, format!("{}: {e}", path.display())))?;
-    let name = name.map_or_else(|| file_name(path), str::to_string);
+    let name = name.map_or_else(|| function_name_of(path), str::to_string);
     let code = FunctionCode::cloudfront(name, 1, path.display().to_string(), bytes.into(), runtime)
         .map_err(|e| NodeError::config(field, e))?;
     Ok(Arc::new(code))

@@ -34,7 +34,7 @@ impl Worker {
     ) -> Result<ViewerRequest, EdgeError> {
         // A CloudFront function sees the CloudFront-Viewer-* headers its behavior's policies
         // name, already at viewer-request (Lambda@Edge gets them from origin-request on).
-        let names = &ctx.behavior().cloudfront_forward_headers;
+        let names = &ctx.behavior().cloudfront_policy_headers;
         let headers = if assoc.code_for(ctx.conn.viewer).cloudfront.is_some() && !names.is_empty() {
             self.with_cloudfront_headers(ctx, &ctx.headers, names)
         } else {

@@ -23,6 +23,37 @@ pub fn check_code(file: &str, bytes: Bytes, init_timeout: Duration) -> Result<()
         reason,
     };
     let code = Arc::new(FunctionCode::from_bytes("check", 0, file, bytes).map_err(load)?);
+    check_function(code, init_timeout)
+}
+
+/// `check_code` for a CloudFront function of `runtime` (CloudFront's own checks first: size,
+/// runtime 1.0 syntax, a handler; then loaded as an edge loads it).
+pub fn check_cloudfront(
+    file: &str,
+    bytes: Bytes,
+    runtime: crate::cloudfront::Runtime,
+) -> Result<(), FnError> {
+    let code = FunctionCode::cloudfront("check", 0, file, bytes, runtime).map_err(|reason| {
+        FnError::Load {
+            function: file.to_string(),
+            file: file.to_string(),
+            reason,
+        }
+    })?;
+    check_function(
+        Arc::new(code),
+        Duration::from_secs_f64(defaults::FUNCTION_INIT_TIMEOUT_S),
+    )
+}
+
+fn check_function(code: Arc<FunctionCode>, init_timeout: Duration) -> Result<(), FnError> {
+    let file = code.file.clone();
+    let file = file.as_str();
+    let load = |reason: String| FnError::Load {
+        function: file.to_string(),
+        file: file.to_string(),
+        reason,
+    };
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

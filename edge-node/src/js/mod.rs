@@ -13,7 +13,7 @@ pub mod package;
 mod sign;
 pub(crate) mod watchdog;
 
-pub use check::check_code;
+pub use check::{check_cloudfront, check_code};
 pub use isolate::{is_es_module, Isolate, Returned};
 pub use lane::Lane;
 pub use ops::{forbid_fetch, LogContext};
