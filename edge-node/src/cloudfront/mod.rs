@@ -19,6 +19,7 @@
 //!   (<https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/edge-function-restrictions-all.html>).
 
 pub mod event;
+pub mod kvs;
 pub mod syntax;
 pub mod validate;
 

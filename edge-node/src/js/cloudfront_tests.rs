@@ -172,3 +172,180 @@ fn two_megabytes_of_memory_and_garbage_does_not_count() {
         assert_eq!(v.map(|o| o.value), Ok(json!(2000)));
     });
 }
+
+/// Installs one store for a test (ids are unique per test, so tests do not see each other's).
+fn kvs_store(id: &str, items: &[(&str, &str)]) {
+    use crate::cloudfront::kvs;
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let mut stores: Vec<Arc<kvs::Store>> = Vec::new();
+    for old in ["kvs-test-reads", "kvs-test-bench", "kvs-test-none"] {
+        if old != id {
+            if let Some(s) = kvs::store(old) {
+                stores.push(s);
+            }
+        }
+    }
+    stores.push(Arc::new(kvs::Store {
+        id: id.into(),
+        name: id.into(),
+        created_ms: 1_700_000_000_000,
+        updated_ms: 1_700_000_001_000,
+        items: items
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    }));
+    kvs::install(stores);
+}
+
+async fn cff_with_kvs(src: &str, id: Option<&str>) -> Result<Value, FnError> {
+    let r = runner();
+    let code = FunctionCode::cloudfront(
+        "kvs",
+        1,
+        "kvs.js",
+        Bytes::from(src.to_string()),
+        Runtime::Js2,
+    )
+    .unwrap()
+    .with_kvs(id.map(str::to_string));
+    let code = Arc::new(code);
+    r.load(&code).await?;
+    r.invoke(
+        &code,
+        Stage::ViewerRequest,
+        &json!({"request": {"uri": "/a"}}).to_string(),
+        "",
+        "rid",
+    )
+    .await
+    .map(|o| o.value)
+}
+
+#[test]
+fn key_value_store_reads_in_three_formats_and_a_missing_key_throws() {
+    kvs_store(
+        "kvs-test-reads",
+        &[("/old", "/new"), ("cfg", r#"{"on":true}"#)],
+    );
+    let src = r#"import cf from 'cloudfront';
+        const kvs = cf.kvs();
+        async function handler(e) {
+            const out = { s: await kvs.get('/old'), j: await kvs.get('cfg', { format: 'json' }),
+                          b: Array.from(await kvs.get('/old', { format: 'bytes' })).length,
+                          has: await kvs.exists('/old'), hasnt: await kvs.exists('/gone'),
+                          same: cf.kvs('kvs-test-reads') === kvs };
+            try { await kvs.get('/gone'); out.missing = 'no error'; } catch (err) { out.missing = err.message; }
+            try { cf.kvs('other'); } catch (err) { out.other = err.message; }
+            const m = await kvs.meta();
+            out.meta = [m.keyCount, m.creationDateTime, m.lastUpdatedDateTime];
+            return out;
+        }"#;
+    let v = local(cff_with_kvs(src, Some("kvs-test-reads"))).unwrap();
+    assert_eq!(v["s"], "/new");
+    assert_eq!(v["j"], json!({"on": true}));
+    assert_eq!(v["b"], 4);
+    assert_eq!(
+        (v["has"].clone(), v["hasnt"].clone()),
+        (json!(true), json!(false))
+    );
+    assert_eq!(v["same"], true);
+    assert!(
+        v["missing"]
+            .as_str()
+            .unwrap()
+            .contains("Key /gone not found"),
+        "{v}"
+    );
+    assert!(
+        v["other"].as_str().unwrap().contains("not associated"),
+        "{v}"
+    );
+    assert_eq!(
+        v["meta"],
+        json!([2, "2023-11-14T22:13:20.000Z", "2023-11-14T22:13:21.000Z"])
+    );
+    // Without an association, cf.kvs() says so.
+    let e = local(cff_with_kvs(
+        "import cf from 'cloudfront';\nasync function handler(e) { cf.kvs(); }",
+        None,
+    ))
+    .unwrap_err();
+    assert!(
+        e.to_string().contains("no KeyValueStore association"),
+        "{e}"
+    );
+}
+
+/// A micro-benchmark of `get`, printed (the target is ≤ 1 µs of CPU per get; run with
+/// `cargo test --release -p edge-node kvs_get_cost -- --nocapture`): the same loop with and
+/// without the read, so what is left is the read (its op, its promise and the `await`). It
+/// checks the reads are right, not their speed.
+#[test]
+fn kvs_get_cost() {
+    let items: Vec<(String, String)> = (0..1000)
+        .map(|i| (format!("/k{i}"), format!("/v{i}")))
+        .collect();
+    let refs: Vec<(&str, &str)> = items
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    kvs_store("kvs-test-bench", &refs);
+    let run = |body: &str| {
+        let src = format!(
+            "import cf from 'cloudfront';\nconst kvs = cf.kvs();\nconst keys = []; for (let i = 0; i < 1000; i++) keys.push('/k' + i);\nasync function handler(e) {{ let hits = 0; for (let i = 0; i < 200000; i++) {{ {body} }} return {{ hits }}; }}"
+        );
+        let start = std::time::Instant::now();
+        let v = local(cff_with_kvs(&src, Some("kvs-test-bench"))).unwrap();
+        (
+            v["hits"].as_u64().unwrap(),
+            start.elapsed().as_nanos() as f64 / 200_000.0,
+        )
+    };
+    let (_, base) = run("if (keys[i % 1000].length > 0) hits++;");
+    let (hits, sync) = run("if (kvs.get(keys[i % 1000]) !== null) hits++;");
+    let (awaited_hits, awaited) = run("if ((await kvs.get(keys[i % 1000])).length > 0) hits++;");
+    let (_, await_only) = run("if ((await keys[i % 1000]).length > 0) hits++;");
+    assert_eq!((hits, awaited_hits), (200_000, 200_000));
+    println!(
+        "kvs get: {:.0} ns per get (its op and promise), {:.0} ns more with the await ({:.0} ns for an await of a plain value)",
+        sync - base,
+        awaited - sync,
+        await_only - base
+    );
+}
+
+#[test]
+fn an_isolate_sees_a_changed_store_at_its_next_call() {
+    kvs_store("kvs-test-none", &[("k", "one")]);
+    let r = runner();
+    let code = Arc::new(
+        FunctionCode::cloudfront(
+            "kvs2",
+            1,
+            "kvs2.js",
+            Bytes::from_static(b"import cf from 'cloudfront';\nasync function handler(e) { const a = await cf.kvs().get('k'); return { a: a, again: await cf.kvs().get('k') }; }"),
+            Runtime::Js2,
+        )
+        .unwrap()
+        .with_kvs(Some("kvs-test-none".into())),
+    );
+    let call = || async {
+        r.invoke(
+            &code,
+            Stage::ViewerRequest,
+            r#"{"request":{"uri":"/"}}"#,
+            "",
+            "rid",
+        )
+        .await
+        .map(|o| o.value)
+    };
+    local(async {
+        r.load(&code).await.unwrap();
+        assert_eq!(call().await.unwrap(), json!({"a": "one", "again": "one"}));
+        kvs_store("kvs-test-none", &[("k", "two")]);
+        assert_eq!(call().await.unwrap(), json!({"a": "two", "again": "two"}));
+    });
+}

@@ -974,7 +974,15 @@ async fn load_cloudfront(
             v8::Boolean::new(scope, runtime == crate::cloudfront::Runtime::Js2).into();
         v8::Global::new(scope, v)
     };
-    call(rt, &internals.load_cff, &[text, file, v2]).await?;
+    let kvs = match &code.kvs {
+        Some(id) => string(rt, id)?,
+        None => {
+            deno_core::scope!(scope, rt);
+            let v: v8::Local<v8::Value> = v8::null(scope).into();
+            v8::Global::new(scope, v)
+        }
+    };
+    call(rt, &internals.load_cff, &[text, file, v2, kvs]).await?;
     Ok(())
 }
 

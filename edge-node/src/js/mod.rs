@@ -66,6 +66,8 @@ pub struct FunctionCode {
     pub file: String,
     /// `Some` for a CloudFront function (its runtime), `None` for Lambda@Edge (Node.js).
     pub cloudfront: Option<crate::cloudfront::Runtime>,
+    /// The KeyValueStore (its id) a CloudFront function's `cf.kvs()` reads.
+    pub kvs: Option<String>,
     /// `name:version:sha256`, made once: pools are keyed by it on every call.
     key: String,
 }
@@ -105,6 +107,7 @@ impl FunctionCode {
             bytes,
             file,
             cloudfront: None,
+            kvs: None,
         }
     }
 
@@ -129,7 +132,18 @@ impl FunctionCode {
             bytes,
             file,
             cloudfront: Some(runtime),
+            kvs: None,
         })
+    }
+
+    /// The same CloudFront function reading the KeyValueStore `id` (part of its pool key: the
+    /// association is loaded with the code).
+    pub fn with_kvs(mut self, id: Option<String>) -> FunctionCode {
+        if let Some(id) = &id {
+            self.key = format!("{}:kvs={id}", self.key);
+        }
+        self.kvs = id;
+        self
     }
 
     /// A function from its published form (a file's text or a package's zip).
@@ -151,6 +165,7 @@ impl FunctionCode {
             bytes,
             file,
             cloudfront: None,
+            kvs: None,
         })
     }
 
@@ -166,7 +181,9 @@ impl FunctionCode {
             bytes: self.bytes.clone(),
             package: self.package.clone(),
             file: self.file.clone(),
+            kvs: None,
         }
+        .with_kvs(self.kvs.clone())
     }
 
     /// Pools are keyed by this: the same code under the same name shares isolates.

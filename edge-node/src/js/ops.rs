@@ -468,6 +468,28 @@ pub async fn op_edge_fetch(
     })
 }
 
+/// A KeyValueStore value (`cf.kvs().get`), or `None` for a missing key or store.
+#[op2]
+#[string]
+pub fn op_edge_kvs_get(#[string] id: &str, #[string] key: &str) -> Option<String> {
+    crate::cloudfront::kvs::with_value(id, key, |v| v.map(str::to_string))
+}
+
+/// How many times this node's stores changed: a function's cached reads are dropped when it
+/// moves.
+#[op2(fast)]
+pub fn op_edge_kvs_generation() -> u32 {
+    crate::cloudfront::kvs::generation()
+}
+
+/// `[creation ms, last update ms, key count]` of a store, or `None` when this node has none
+/// with that id.
+#[op2]
+#[serde]
+pub fn op_edge_kvs_meta(#[string] id: &str) -> Option<(u64, u64, usize)> {
+    crate::cloudfront::kvs::store(id).map(|s| (s.created_ms, s.updated_ms, s.items.len()))
+}
+
 deno_core::extension!(
     edge_runtime,
     ops = [
@@ -481,6 +503,9 @@ deno_core::extension!(
         op_edge_url_parse,
         op_edge_url_set,
         op_edge_fetch,
+        op_edge_kvs_get,
+        op_edge_kvs_generation,
+        op_edge_kvs_meta,
         super::sign::op_edge_sign,
         super::sign::op_edge_verify,
         super::sign::op_edge_public_key,

@@ -1296,14 +1296,81 @@
     "encodeURI", "encodeURIComponent", "escape", "unescape", "isFinite", "isNaN", "console", "atob", "btoa",
     "TextEncoder", "TextDecoder",
   ]);
-  function loadCff(source, filename, v2) {
+  // A KeyValueStore handle (docs/cloudfront-functions.md "KeyValueStore"): reads go to the
+  // node's in-memory copy of the store through one op each; results are settled promises, as
+  // CloudFront's methods are async.
+  // Values read are kept in the isolate (up to CACHE_CHARS characters) and dropped when the
+  // node's stores change: the first read of a call asks the node's generation (one op without
+  // arguments), later reads of a key already seen cost a Map lookup.
+  const { op_edge_kvs_get, op_edge_kvs_meta, op_edge_kvs_generation } = ops;
+  const CACHE_CHARS = 65536;
+  const kvsCall = { fresh: false };
+  function kvsHandle(id) {
+    const cache = new Map();
+    let generation = -1, chars = 0;
+    const read = (k) => {
+      if (typeof k !== "string" || k === "") throw new TypeError("the key must be a non-empty string");
+      if (!kvsCall.fresh) {
+        const g = op_edge_kvs_generation();
+        if (g !== generation) { cache.clear(); chars = 0; generation = g; }
+        kvsCall.fresh = true;
+      }
+      let value = cache.get(k);
+      if (value === undefined) {
+        value = op_edge_kvs_get(id, k);
+        if (value === undefined) value = null;
+        chars += k.length + (value === null ? 0 : value.length);
+        if (chars > CACHE_CHARS) { cache.clear(); chars = 0; }
+        cache.set(k, value);
+      }
+      return value;
+    };
+    const decode = (k, value, options) => {
+      const format = options === undefined || options === null || options.format === undefined ? "string" : options.format;
+      if (format === "string") return value;
+      if (format === "json") return JSON.parse(value);
+      if (format === "bytes") return new TextEncoder().encode(value);
+      throw new TypeError(`format ${JSON.stringify(format)} is not one of string, json, bytes`);
+    };
+    return Object.freeze({
+      get(k, options) {
+        try {
+          const value = read(k);
+          if (value === null) throw new Error(`Key ${k} not found in KeyValueStore ${id}`);
+          return Promise.resolve(decode(k, value, options));
+        } catch (e) {
+          return Promise.reject(e);
+        }
+      },
+      exists(k) {
+        try { return Promise.resolve(read(k) !== null); } catch (e) { return Promise.reject(e); }
+      },
+      meta() {
+        const m = op_edge_kvs_meta(id);
+        if (m === null || m === undefined) return Promise.reject(new Error(`KeyValueStore ${id} is not on this node`));
+        return Promise.resolve({
+          creationDateTime: new RealDateForKvs(m[0]).toISOString(),
+          lastUpdatedDateTime: new RealDateForKvs(m[1]).toISOString(),
+          keyCount: m[2],
+        });
+      },
+    });
+  }
+  const RealDateForKvs = Date;
+  function loadCff(source, filename, v2, kvsId) {
     seal();
     const modules = { crypto: builtins.crypto, querystring: builtins.querystring };
     if (v2) {
       modules.buffer = builtins.buffer;
-      modules.cloudfront = {
-        kvs() { throw new Error("this function has no KeyValueStore association"); },
-      };
+      let handle = null;
+      modules.cloudfront = Object.freeze({
+        kvs(id) {
+          if (kvsId === null) throw new Error("this function has no KeyValueStore association");
+          if (id !== undefined && id !== kvsId) throw new Error(`KeyValueStore ${id} is not associated with this function (it has ${kvsId})`);
+          if (handle === null) handle = kvsHandle(kvsId);
+          return handle;
+        },
+      });
     }
     const cffRequire = (id) => {
       if (typeof id === "string" && Object.prototype.hasOwnProperty.call(modules, id)) return modules[id];
@@ -1334,7 +1401,7 @@
     FrozenDate.UTC = RealDate.UTC;
     Object.defineProperty(RealDate.prototype, "constructor", { value: FrozenDate, writable: true, configurable: true });
     globalThis.Date = FrozenDate;
-    state.freeze = () => { frozen = realNow(); };
+    state.freeze = () => { frozen = realNow(); kvsCall.fresh = false; };
     const [factory, thrown] = op_edge_compile(
       "(function (require, __cff_import) {" + source + "\n;return typeof handler === \"function\" ? handler : undefined;\n})", filename);
     if (factory === null) throw thrown;
