@@ -104,7 +104,16 @@ async fn body(req: Request<Incoming>, limit: usize) -> Result<Bytes> {
 }
 
 async fn json_body<T: DeserializeOwned>(req: Request<Incoming>) -> Result<T> {
-    let b = body(req, 1 << 20).await?;
+    json_body_up_to(req, 1 << 20).await
+}
+
+/// An import file (5 MB) with room for its JSON wrapping and escapes.
+fn kvs_body_limit() -> usize {
+    edge_node::cloudfront::kvs::STORE_BYTES * 2 + (64 << 10)
+}
+
+async fn json_body_up_to<T: DeserializeOwned>(req: Request<Incoming>, limit: usize) -> Result<T> {
+    let b = body(req, limit).await?;
     serde_json::from_slice(&b).map_err(|e| {
         ControlError::invalid(
             "InvalidRequest",
@@ -280,6 +289,62 @@ async fn route(control: &Control, req: Request<Incoming>) -> Result<Response<Ful
         (&Method::DELETE, ["v1", "cloudfront-functions", name]) => {
             control.cf_delete(name, if_match(&req).as_deref())?;
             ok(json!({"deleted": name}))
+        }
+        (&Method::GET, ["v1", "kvs"]) => ok(control.kvs_list()?),
+        (&Method::POST, ["v1", "kvs", name]) => {
+            #[derive(serde::Deserialize)]
+            #[serde(deny_unknown_fields)]
+            struct Create {
+                #[serde(default)]
+                comment: String,
+                /// An import file's text (AWS's format).
+                #[serde(default)]
+                data: Option<String>,
+            }
+            let name = name.to_string();
+            let c: Create = json_body_up_to(req, kvs_body_limit()).await?;
+            let (mut v, revision) =
+                control.kvs_create(&name, &c.comment, c.data.as_deref().map(str::as_bytes))?;
+            v["revision"] = json!(revision);
+            Ok(reply(StatusCode::CREATED, &v))
+        }
+        (&Method::GET, ["v1", "kvs", name]) => ok(control.kvs_describe(name)?),
+        (&Method::DELETE, ["v1", "kvs", name]) => {
+            ok(json!({"revision": control.kvs_delete(name)?}))
+        }
+        (&Method::PUT, ["v1", "kvs", name, "data"]) => {
+            let name = name.to_string();
+            let b = body(req, kvs_body_limit()).await?;
+            let (mut v, revision) = control.kvs_import(&name, &b)?;
+            v["revision"] = json!(revision);
+            ok(v)
+        }
+        (&Method::GET, ["v1", "kvs", name, "keys"]) => ok(control.kvs_list_keys(name)?),
+        (&Method::POST, ["v1", "kvs", name, op @ ("put" | "get" | "delete-key")]) => {
+            #[derive(serde::Deserialize)]
+            #[serde(deny_unknown_fields, rename_all = "PascalCase")]
+            struct Item {
+                key: String,
+                #[serde(default)]
+                value: Option<String>,
+            }
+            let (name, op) = (name.to_string(), op.to_string());
+            let i: Item = json_body(req).await?;
+            let (mut v, revision) = match (op.as_str(), i.value) {
+                ("put", Some(value)) => control.kvs_put(&name, &i.key, &value)?,
+                ("put", None) => {
+                    return Err(ControlError::invalid(
+                        "ValidationException",
+                        "put needs a Value",
+                    ))
+                }
+                ("get", _) => (control.kvs_get(&name, &i.key)?, 0),
+                _ => control.kvs_delete_key(&name, &i.key)?,
+            };
+            if revision > 0 {
+                v["revision"] = json!(revision);
+            }
+            ok(v)
         }
         (&Method::GET, ["v1", "code", sha]) => raw(control.code(sha)?),
         (&Method::GET, ["v1", "distributions"]) => {

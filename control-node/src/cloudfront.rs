@@ -57,6 +57,10 @@ pub struct CfFunctionRequest {
     #[serde(default)]
     pub comment: Option<String>,
     pub code: String,
+    /// The KeyValueStore (name or ARN) `cf.kvs()` reads; `""` removes it (update: unchanged
+    /// unless given). CloudFront's KeyValueStoreAssociations, of which a function has one.
+    #[serde(default)]
+    pub key_value_store: Option<String>,
 }
 
 fn no_such(name: &str) -> ControlError {
@@ -77,7 +81,7 @@ fn runtime_of(s: &str) -> Result<Runtime> {
 
 /// The same checks an edge makes before it serves the code, on a thread of its own (the check
 /// makes an engine with its own runtime).
-fn check(name: &str, code: &[u8], runtime: Runtime) -> Result<()> {
+fn check(name: &str, code: &[u8], runtime: Runtime, kvs: Option<String>) -> Result<()> {
     if code.len() > cff::CODE_BYTES {
         return Err(ControlError::TooLarge(format!(
             "the function code is {} bytes; CloudFront functions may be at most {} bytes",
@@ -88,7 +92,7 @@ fn check(name: &str, code: &[u8], runtime: Runtime) -> Result<()> {
     let bytes = bytes::Bytes::copy_from_slice(code);
     let file = format!("{name}.js");
     let checked = std::thread::scope(|s| {
-        s.spawn(|| edge_node::js::check_cloudfront(&file, bytes, runtime))
+        s.spawn(|| edge_node::js::check_cloudfront(&file, bytes, runtime, kvs))
             .join()
             .unwrap_or_else(|_| {
                 Err(edge_node::js::FnError::Threw(
@@ -132,7 +136,8 @@ impl Control {
     pub fn cf_create(&self, name: &str, r: &CfFunctionRequest) -> Result<Value> {
         check_name(name)?;
         let runtime = runtime_of(r.runtime.as_deref().unwrap_or("cloudfront-js-2.0"))?;
-        check(name, r.code.as_bytes(), runtime)?;
+        let kvs = self.kvs_id(r.key_value_store.as_deref())?;
+        check(name, r.code.as_bytes(), runtime, kvs)?;
         let sha = edge_node::replica::sha256_hex(r.code.as_bytes());
         let row = self.store().tx(|tx| {
             if store::cf_function(tx, name)?.is_some() {
@@ -154,6 +159,8 @@ impl Control {
                 created_at: now,
                 updated_at: now,
                 published_at: None,
+                kvs: crate::kvs::store_named(tx, r.key_value_store.as_deref())?,
+                live_kvs: None,
             };
             store::put_cf_function(tx, &row)?;
             Ok(row)
@@ -174,7 +181,11 @@ impl Control {
             .cf_function(name)?
             .ok_or_else(|| no_such(name))?;
         let runtime = runtime_of(r.runtime.as_deref().unwrap_or(&current.runtime))?;
-        check(name, r.code.as_bytes(), runtime)?;
+        let kvs = match &r.key_value_store {
+            Some(given) => self.kvs_id(Some(given))?,
+            None => self.kvs_id(current.kvs.as_deref())?,
+        };
+        check(name, r.code.as_bytes(), runtime, kvs)?;
         let sha = edge_node::replica::sha256_hex(r.code.as_bytes());
         let row = self.store().tx(|tx| {
             let mut row = store::cf_function(tx, name)?.ok_or_else(|| no_such(name))?;
@@ -183,6 +194,9 @@ impl Control {
             row.runtime = runtime.as_str().to_string();
             if let Some(c) = &r.comment {
                 row.comment = c.clone();
+            }
+            if r.key_value_store.is_some() {
+                row.kvs = crate::kvs::store_named(tx, r.key_value_store.as_deref())?;
             }
             row.dev_sha256 = sha.clone();
             row.dev_etag += 1;
@@ -200,6 +214,7 @@ impl Control {
             let mut row = store::cf_function(tx, name)?.ok_or_else(|| no_such(name))?;
             check_if_match(&row, if_match)?;
             row.live = Some((row.dev_sha256.clone(), row.runtime.clone()));
+            row.live_kvs = row.kvs.clone();
             row.live_version += 1;
             row.dev_etag += 1;
             row.published_at = Some(store::now());
@@ -208,6 +223,16 @@ impl Control {
             Ok(row)
         })?;
         Ok((self.cf_summary(&row, FnStage::Live)?, revision))
+    }
+
+    /// The id of the store a function names (name or ARN), if it names one.
+    fn kvs_id(&self, given: Option<&str>) -> Result<Option<String>> {
+        let store = self.store();
+        let conn = store.conn();
+        match crate::kvs::store_named(conn, given)? {
+            Some(name) => Ok(store.kv_store(&name)?.map(|s| s.id)),
+            None => Ok(None),
+        }
     }
 
     /// DescribeFunction: a stage's FunctionSummary and the ETag.
@@ -294,13 +319,28 @@ impl Control {
             (Some(_), false) => "UNASSOCIATED",
             (Some(_), true) => "DEPLOYED",
         };
-        let (sha, runtime, modified) = match (stage, &row.live) {
+        let (sha, runtime, modified, kvs) = match (stage, &row.live) {
             (FnStage::Live, Some((sha, rt))) => (
                 sha.clone(),
                 rt.clone(),
                 row.published_at.unwrap_or(row.updated_at),
+                &row.live_kvs,
             ),
-            _ => (row.dev_sha256.clone(), row.runtime.clone(), row.updated_at),
+            _ => (
+                row.dev_sha256.clone(),
+                row.runtime.clone(),
+                row.updated_at,
+                &row.kvs,
+            ),
+        };
+        let kvs: Vec<Value> = match kvs {
+            Some(name) => {
+                let s = self.store().kv_store(name)?;
+                s.map(|s| json!({"KeyValueStoreARN": cff::kvs::arn(&s.id)}))
+                    .into_iter()
+                    .collect()
+            }
+            None => Vec::new(),
         };
         Ok(json!({
             "ETag": etag(row),
@@ -310,7 +350,7 @@ impl Control {
                 "FunctionConfig": {
                     "Comment": row.comment,
                     "Runtime": runtime,
-                    "KeyValueStoreAssociations": {"Quantity": 0, "Items": []},
+                    "KeyValueStoreAssociations": {"Quantity": kvs.len(), "Items": kvs},
                 },
                 "FunctionMetadata": {
                     "FunctionARN": cff::function_arn(&row.name),

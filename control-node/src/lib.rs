@@ -7,6 +7,7 @@
 pub mod api;
 mod associations;
 mod cloudfront;
+mod kvs;
 pub use cloudfront::{CfFunctionRequest, FnStage};
 mod functions;
 mod replication;
@@ -115,6 +116,13 @@ pub struct DistributionRequest {
 }
 
 pub use edge_client::control::{ClusterStatus, EdgeStatus, Published};
+
+/// 16 random bytes as hex.
+pub(crate) fn random_hex() -> String {
+    let mut b = [0u8; 16];
+    let _ = getrandom::fill(&mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
 
 pub fn check_name(name: &str) -> Result<()> {
     if name.is_empty()

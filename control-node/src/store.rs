@@ -3,7 +3,7 @@
 //! association with the revision it bumped).
 
 use crate::error::ControlError;
-use edge_node::replica::{FnRef, State, WireAssociation, WireCanary, WireInvalidation};
+use edge_node::replica::{FnRef, State, WireAssociation, WireCanary, WireInvalidation, WireKvs};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -67,9 +67,26 @@ CREATE TABLE IF NOT EXISTS cf_functions (
     live_sha256 TEXT REFERENCES code(sha256),
     live_runtime TEXT,
     live_version INTEGER NOT NULL DEFAULT 0,
+    kvs TEXT,
+    live_kvs TEXT,
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL,
     published_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS kv_stores (
+    name TEXT PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    comment TEXT NOT NULL,
+    sha256 TEXT NOT NULL REFERENCES code(sha256),
+    etag INTEGER NOT NULL,
+    created_ms INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS kv_items (
+    store TEXT NOT NULL REFERENCES kv_stores(name) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (store, key)
 );
 CREATE TABLE IF NOT EXISTS function_associations (
     distribution TEXT NOT NULL,
@@ -114,6 +131,93 @@ pub struct CfFunctionRow {
     pub created_at: u64,
     pub updated_at: u64,
     pub published_at: Option<u64>,
+    /// The KeyValueStore (its name) each stage's `cf.kvs()` reads.
+    pub kvs: Option<String>,
+    pub live_kvs: Option<String>,
+}
+
+/// A KeyValueStore as stored; its items are rows of `kv_items`, its snapshot (AWS's import
+/// format, keys sorted) is in `code` under `sha256`.
+#[derive(Debug, Clone)]
+pub struct KvsRow {
+    pub name: String,
+    pub id: String,
+    pub comment: String,
+    pub sha256: String,
+    pub etag: u64,
+    pub created_ms: u64,
+    pub updated_ms: u64,
+}
+
+pub fn kv_stores(conn: &Connection) -> Result<Vec<KvsRow>> {
+    let mut st = conn
+        .prepare("SELECT name, id, comment, sha256, etag, created_ms, updated_ms FROM kv_stores ORDER BY name")
+        .map_err(db)?;
+    let rows = st
+        .query_map([], |r| {
+            Ok(KvsRow {
+                name: r.get(0)?,
+                id: r.get(1)?,
+                comment: r.get(2)?,
+                sha256: r.get(3)?,
+                etag: r.get::<_, i64>(4)? as u64,
+                created_ms: r.get::<_, i64>(5)? as u64,
+                updated_ms: r.get::<_, i64>(6)? as u64,
+            })
+        })
+        .map_err(db)?;
+    rows.collect::<std::result::Result<_, _>>().map_err(db)
+}
+
+pub fn kv_store(conn: &Connection, name: &str) -> Result<Option<KvsRow>> {
+    Ok(kv_stores(conn)?.into_iter().find(|s| s.name == name))
+}
+
+pub fn put_kv_store(tx: &Transaction<'_>, s: &KvsRow) -> Result<()> {
+    tx.execute(
+        "INSERT INTO kv_stores (name, id, comment, sha256, etag, created_ms, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT(name) DO UPDATE SET comment = ?3, sha256 = ?4, etag = ?5, updated_ms = ?7",
+        params![s.name, s.id, s.comment, s.sha256, s.etag as i64, s.created_ms as i64, s.updated_ms as i64],
+    )
+    .map_err(db)?;
+    Ok(())
+}
+
+pub fn delete_kv_store(tx: &Transaction<'_>, name: &str) -> Result<()> {
+    tx.execute("DELETE FROM kv_items WHERE store = ?1", [name])
+        .map_err(db)?;
+    tx.execute("DELETE FROM kv_stores WHERE name = ?1", [name])
+        .map_err(db)?;
+    Ok(())
+}
+
+pub fn kv_items(conn: &Connection, store: &str) -> Result<Vec<(String, String)>> {
+    let mut st = conn
+        .prepare("SELECT key, value FROM kv_items WHERE store = ?1 ORDER BY key")
+        .map_err(db)?;
+    let rows = st
+        .query_map([store], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map_err(db)?;
+    rows.collect::<std::result::Result<_, _>>().map_err(db)
+}
+
+pub fn put_kv_item(tx: &Transaction<'_>, store: &str, key: &str, value: &str) -> Result<()> {
+    tx.execute(
+        "INSERT OR REPLACE INTO kv_items (store, key, value) VALUES (?1, ?2, ?3)",
+        params![store, key, value],
+    )
+    .map_err(db)?;
+    Ok(())
+}
+
+pub fn delete_kv_item(tx: &Transaction<'_>, store: &str, key: &str) -> Result<bool> {
+    let n = tx
+        .execute(
+            "DELETE FROM kv_items WHERE store = ?1 AND key = ?2",
+            params![store, key],
+        )
+        .map_err(db)?;
+    Ok(n > 0)
 }
 
 /// A CloudFront function associated with a viewer event of a cache behavior.
@@ -274,6 +378,23 @@ impl Store {
 
     pub fn function_associations(&self) -> Result<Vec<FunctionAssociationRow>> {
         function_associations(&self.conn)
+    }
+
+    /// The connection, for reads shared with transactions.
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub fn kv_store(&self, name: &str) -> Result<Option<KvsRow>> {
+        kv_store(&self.conn, name)
+    }
+
+    pub fn kv_stores(&self) -> Result<Vec<KvsRow>> {
+        kv_stores(&self.conn)
+    }
+
+    pub fn kv_items(&self, store: &str) -> Result<Vec<(String, String)>> {
+        kv_items(&self.conn, store)
     }
 
     pub fn edges(&self) -> Result<Vec<EdgeRow>> {
@@ -571,7 +692,7 @@ pub fn insert_invalidation(
     Ok(())
 }
 
-const CF_COLUMNS: &str = "name, comment, runtime, dev_sha256, dev_etag, live_sha256, live_runtime, live_version, created_at, updated_at, published_at";
+const CF_COLUMNS: &str = "name, comment, runtime, dev_sha256, dev_etag, live_sha256, live_runtime, live_version, created_at, updated_at, published_at, kvs, live_kvs";
 
 fn cf_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CfFunctionRow> {
     let live = match (
@@ -592,6 +713,8 @@ fn cf_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CfFunctionRow> {
         created_at: r.get::<_, i64>(8)? as u64,
         updated_at: r.get::<_, i64>(9)? as u64,
         published_at: r.get::<_, Option<i64>>(10)?.map(|v| v as u64),
+        kvs: r.get(11)?,
+        live_kvs: r.get(12)?,
     })
 }
 
@@ -623,7 +746,7 @@ pub fn put_cf_function(tx: &Transaction<'_>, f: &CfFunctionRow) -> Result<()> {
     };
     tx.execute(
         &format!(
-            "INSERT OR REPLACE INTO cf_functions ({CF_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+            "INSERT OR REPLACE INTO cf_functions ({CF_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
         ),
         params![
             f.name,
@@ -636,7 +759,9 @@ pub fn put_cf_function(tx: &Transaction<'_>, f: &CfFunctionRow) -> Result<()> {
             f.live_version as i64,
             f.created_at as i64,
             f.updated_at as i64,
-            f.published_at.map(|v| v as i64)
+            f.published_at.map(|v| v as i64),
+            f.kvs,
+            f.live_kvs
         ],
     )
     .map_err(db)?;
@@ -696,6 +821,7 @@ fn fn_ref(conn: &Connection, name: &str, version: u64) -> Result<FnRef> {
         version,
         sha256,
         runtime: None,
+        kvs: None,
     })
 }
 
@@ -742,6 +868,18 @@ pub fn state(conn: &Connection) -> Result<State> {
                 version: f.live_version,
                 sha256,
                 runtime: Some(runtime),
+                kvs: match &f.live_kvs {
+                    Some(n) => Some(
+                        kv_store(conn, n)?
+                            .ok_or_else(|| {
+                                ControlError::Store(format!(
+                                    "KeyValueStore {n} is associated but missing"
+                                ))
+                            })?
+                            .id,
+                    ),
+                    None => None,
+                },
             },
             canary: None,
             distribution: a.distribution,
@@ -750,29 +888,35 @@ pub fn state(conn: &Connection) -> Result<State> {
             include_body: false,
         });
     }
+    let key_value_stores = kv_stores(conn)?
+        .into_iter()
+        .map(|s| WireKvs {
+            id: s.id,
+            name: s.name,
+            sha256: s.sha256,
+            created_ms: s.created_ms,
+            updated_ms: s.updated_ms,
+        })
+        .collect();
     Ok(State {
         revision,
         distributions,
         associations: out,
         invalidations: Vec::new(),
+        key_value_stores,
     })
 }
 
 /// The code of every function version `state` names.
 pub fn code_of(conn: &Connection, state: &State) -> Result<edge_node::replica::CodeByHash> {
     let mut out = HashMap::new();
-    for f in state.functions() {
+    for sha in state.blobs() {
         let body: Vec<u8> = conn
-            .query_row(
-                "SELECT body FROM code WHERE sha256 = ?1",
-                [&f.sha256],
-                |r| r.get(0),
-            )
+            .query_row("SELECT body FROM code WHERE sha256 = ?1", [sha], |r| {
+                r.get(0)
+            })
             .map_err(db)?;
-        out.insert(
-            f.sha256.clone(),
-            bytes::Bytes::from(verified(&f.sha256, body)?),
-        );
+        out.insert(sha.to_string(), bytes::Bytes::from(verified(sha, body)?));
     }
     Ok(out)
 }

@@ -43,6 +43,9 @@ struct CodeArgs {
     runtime: Option<String>,
     #[arg(long)]
     comment: Option<String>,
+    /// The KeyValueStore (name or ARN) its `cf.kvs()` reads; `""` removes it.
+    #[arg(long)]
+    kvs: Option<String>,
     /// Only if the function's ETag is still this (as `describe` printed it).
     #[arg(long)]
     if_match: Option<String>,
@@ -140,7 +143,8 @@ pub async fn run(a: FunctionArgs) -> Result<()> {
 async fn code(c: CodeArgs, method: Method) -> Result<()> {
     let code = std::fs::read_to_string(&c.file)
         .with_context(|| format!("cannot read {}", c.file.display()))?;
-    let body = json!({"runtime": c.runtime, "comment": c.comment, "code": code});
+    let body =
+        json!({"runtime": c.runtime, "comment": c.comment, "code": code, "key_value_store": c.kvs});
     let v = c
         .target
         .client()?
@@ -169,11 +173,67 @@ async fn test(t: TestArgs) -> Result<()> {
     let runtime = edge_node::cloudfront::Runtime::parse(runtime)
         .ok_or_else(|| anyhow!("the control node gave the runtime {runtime:?}"))?;
     let code = v["code"].as_str().unwrap_or_default().as_bytes().to_vec();
-    let name = t.name.clone();
-    let file = format!("{name}.js");
+    // The store the stage reads, as the control node has it now.
+    let kvs = match summary["FunctionConfig"]["KeyValueStoreAssociations"]["Items"][0]
+        ["KeyValueStoreARN"]
+        .as_str()
+    {
+        Some(arn) => Some(load_store(&t.target, arn).await?),
+        None => None,
+    };
+    let code = edge_node::js::FunctionCode::cloudfront(
+        t.name.clone(),
+        1,
+        format!("{}.js", t.name),
+        code.into(),
+        runtime,
+    )
+    .map_err(|e| anyhow!("{e}"))?
+    .with_kvs(kvs);
     let out = tokio::task::spawn_blocking(move || {
-        crate::invoke::test_cloudfront(&name, &file, code, runtime, &ev, None, summary)
+        crate::invoke::test_cloudfront(code, &ev, None, summary)
     })
     .await??;
     crate::invoke::print_test_result(out)
+}
+
+/// Puts the control node's copy of the store `arn` names in this process's registry; its id.
+async fn load_store(target: &Target, arn: &str) -> Result<String> {
+    use edge_node::cloudfront::kvs;
+    let client = target.client()?;
+    let id = kvs::id_of_arn(arn).ok_or_else(|| anyhow!("{arn:?} is not a KeyValueStore ARN"))?;
+    let list = client.json(Method::GET, "/v1/kvs", None).await?;
+    let store = list["KeyValueStoreList"]["Items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|s| s["Id"] == id)
+        .ok_or_else(|| anyhow!("the KeyValueStore {arn} is not on the control node"))?;
+    let name = store["Name"].as_str().unwrap_or_default();
+    let keys = client
+        .json(Method::GET, &format!("/v1/kvs/{name}/keys"), None)
+        .await?;
+    let items = keys["Items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|i| {
+            (
+                i["Key"].as_str().unwrap_or_default().to_string(),
+                i["Value"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    kvs::install(vec![std::sync::Arc::new(kvs::Store {
+        id: id.to_string(),
+        name: name.to_string(),
+        created_ms: now,
+        updated_ms: now,
+        items,
+    })]);
+    Ok(id.to_string())
 }

@@ -303,16 +303,10 @@ fn invoke_cloudfront(a: InvokeArgs, runtime: &str) -> Result<()> {
             "Stage": "DEVELOPMENT",
         },
     });
-    let file = a.file.display().to_string();
-    print_test_result(test_cloudfront(
-        &name,
-        &file,
-        bytes,
-        runtime,
-        &ev,
-        a.stage.as_deref(),
-        summary,
-    )?)
+    let code =
+        FunctionCode::cloudfront(name, 1, a.file.display().to_string(), bytes.into(), runtime)
+            .map_err(|e| anyhow!("{e}"))?;
+    print_test_result(test_cloudfront(code, &ev, a.stage.as_deref(), summary)?)
 }
 
 /// Prints a TestResult; a function whose result would fail exits 1.
@@ -328,10 +322,7 @@ pub fn print_test_result((result, failed): (Value, bool)) -> Result<()> {
 /// `TestResult` `aws cloudfront test-function` prints (with `summary` as its FunctionSummary),
 /// and whether the function failed or its output would be refused.
 pub fn test_cloudfront(
-    name: &str,
-    file: &str,
-    bytes: Vec<u8>,
-    runtime: edge_node::cloudfront::Runtime,
+    code: FunctionCode,
     ev: &Value,
     stage: Option<&str>,
     summary: Value,
@@ -358,9 +349,7 @@ pub fn test_cloudfront(
         ),
         _ => None,
     };
-    let code =
-        FunctionCode::cloudfront(name.to_string(), 1, file.to_string(), bytes.into(), runtime)
-            .map_err(|e| anyhow!("{e}"))?;
+    let name = code.name.clone();
     // The event as the node writes it (AWS's shape, whatever spacing the file had).
     let mut event_text = String::new();
     let config = EventConfig {
@@ -379,7 +368,7 @@ pub fn test_cloudfront(
     let utilization = (took.as_nanos() * 100 / budget.as_nanos().max(1)).min(100);
     let logs: Vec<String> = {
         let q = edge_node::js::logs::Query {
-            function: Some(name.to_string()),
+            function: Some(name.clone()),
             limit: 10_000,
             ..Default::default()
         };

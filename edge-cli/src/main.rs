@@ -12,6 +12,7 @@ mod ctl;
 mod function;
 mod geodata;
 mod invoke;
+mod kvs;
 mod logs;
 mod node;
 mod up;
@@ -79,6 +80,9 @@ enum Command {
     /// CloudFront Functions: create, update, test, publish (DEVELOPMENT → LIVE), describe,
     /// list, delete.
     Function(function::FunctionArgs),
+    /// KeyValueStores for CloudFront functions: create, put, get, delete-key, list-keys,
+    /// import, describe, list, delete.
+    Kvs(kvs::KvsArgs),
     /// Geo data: `edge geo fetch` gets DB-IP Lite through npm.
     Geo(geodata::GeoArgs),
 }
@@ -118,6 +122,7 @@ fn main() {
             Command::GenerateEvent(a) => invoke::generate(a),
             Command::Geo(a) => geodata::run(a),
             Command::Function(a) => function::run(a).await,
+            Command::Kvs(a) => kvs::run(a).await,
             Command::Control(a) => ctl::run_control(a).await,
             Command::Publish(a) => ctl::publish(a).await,
             Command::Associate(a) => ctl::associate(a).await,

@@ -255,8 +255,12 @@ pub async fn run(a: NodeArgs) -> Result<()> {
             let mut applied = 0;
             let mut code = Default::default();
             match store.load() {
-                Ok(Some((state, saved))) => match state.compose(&cfg.node, &saved) {
-                    Ok(c) => {
+                Ok(Some((state, saved))) => match state
+                    .compose(&cfg.node, &saved)
+                    .and_then(|c| Ok((c, state.stores(&saved)?)))
+                {
+                    Ok((c, stores)) => {
+                        edge_node::cloudfront::kvs::install(stores);
                         tracing::info!(revision = state.revision, dir = %dir.display(), "serving the last applied state until the control node answers");
                         cfg = c;
                         applied = state.revision;

@@ -32,6 +32,19 @@ pub struct State {
     /// Invalidations newer than the revision the edge said it had applied.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub invalidations: Vec<WireInvalidation>,
+    /// Every KeyValueStore, by the hash of its snapshot (AWS's import format), fetched like code.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub key_value_stores: Vec<WireKvs>,
+}
+
+/// A KeyValueStore at one revision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireKvs {
+    pub id: String,
+    pub name: String,
+    pub sha256: String,
+    pub created_ms: u64,
+    pub updated_ms: u64,
 }
 
 /// A published function version, named by its code's hash.
@@ -46,6 +59,9 @@ pub struct FnRef {
     /// for Lambda@Edge.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runtime: Option<String>,
+    /// The KeyValueStore id a CloudFront function reads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kvs: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -109,6 +125,42 @@ impl State {
         out
     }
 
+    /// The hash of everything the state names that is fetched by hash: function code and
+    /// store snapshots (each once).
+    pub fn blobs(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = self.functions().iter().map(|f| f.sha256.as_str()).collect();
+        for s in &self.key_value_stores {
+            if !out.contains(&s.sha256.as_str()) {
+                out.push(&s.sha256);
+            }
+        }
+        out
+    }
+
+    /// The KeyValueStores, parsed from their snapshots in `code`.
+    pub fn stores(
+        &self,
+        code: &CodeByHash,
+    ) -> Result<Vec<Arc<crate::cloudfront::kvs::Store>>, NodeError> {
+        let mut out = Vec::with_capacity(self.key_value_stores.len());
+        for s in &self.key_value_stores {
+            let at = format!("KeyValueStore {}", s.name);
+            let bytes = code.get(&s.sha256).ok_or_else(|| {
+                NodeError::config(&at, format!("snapshot {} is missing", s.sha256))
+            })?;
+            let items = crate::cloudfront::kvs::parse_import(bytes)
+                .map_err(|e| NodeError::config(&at, e.to_string()))?;
+            out.push(Arc::new(crate::cloudfront::kvs::Store {
+                id: s.id.clone(),
+                name: s.name.clone(),
+                created_ms: s.created_ms,
+                updated_ms: s.updated_ms,
+                items: items.into_iter().collect(),
+            }));
+        }
+        Ok(out)
+    }
+
     /// The node configuration this state describes, with `node`'s own settings; `code` gives
     /// the verified source of each hash.
     pub fn compose(&self, node: &NodeSettings, code: &CodeByHash) -> Result<NodeConfig, NodeError> {
@@ -141,6 +193,7 @@ impl State {
                         bytes.clone(),
                         runtime,
                     )
+                    .map(|c| c.with_kvs(f.kvs.clone()))
                 }
             }
             .map_err(|e| NodeError::config(&at, e))?;
@@ -221,9 +274,9 @@ impl LocalStore {
         let state: State = serde_json::from_str(&text)
             .map_err(|e| NodeError::config(path.display().to_string(), e.to_string()))?;
         let mut code = HashMap::new();
-        for f in state.functions() {
-            if let Ok(bytes) = std::fs::read(self.code_path(&f.sha256)) {
-                code.insert(f.sha256.clone(), Bytes::from(bytes));
+        for sha in state.blobs() {
+            if let Ok(bytes) = std::fs::read(self.code_path(sha)) {
+                code.insert(sha.to_string(), Bytes::from(bytes));
             }
         }
         Ok(Some((state, code)))
@@ -234,10 +287,10 @@ impl LocalStore {
     }
 
     pub fn save(&self, state: &State, code: &CodeByHash) -> std::io::Result<()> {
-        for f in state.functions() {
-            let path = self.code_path(&f.sha256);
+        for sha in state.blobs() {
+            let path = self.code_path(sha);
             if !path.exists() {
-                if let Some(bytes) = code.get(&f.sha256) {
+                if let Some(bytes) = code.get(sha) {
                     write_atomically(&path, bytes)?;
                 }
             }
@@ -248,9 +301,9 @@ impl LocalStore {
         write_atomically(&self.dir.join("state.json"), &text)?;
         // Drop code no state names any more.
         let keep: Vec<String> = state
-            .functions()
+            .blobs()
             .iter()
-            .map(|f| format!("{}.js", f.sha256))
+            .map(|sha| format!("{sha}.js"))
             .collect();
         if let Ok(entries) = std::fs::read_dir(self.dir.join("code")) {
             for e in entries.flatten() {
@@ -407,12 +460,12 @@ impl Replica {
     /// Fetches and verifies missing code, then swaps the node to `state` and saves it.
     async fn apply(&mut self, client: &HttpClient, state: &State) -> Result<(), String> {
         let mut code = CodeByHash::new();
-        for f in state.functions() {
-            if let Some(src) = self.code.get(&f.sha256) {
-                code.insert(f.sha256.clone(), src.clone());
+        for sha in state.blobs() {
+            if let Some(src) = self.code.get(sha) {
+                code.insert(sha.to_string(), src.clone());
                 continue;
             }
-            let req = http::Request::get(format!("{}/v1/code/{}", self.control, f.sha256))
+            let req = http::Request::get(format!("{}/v1/code/{sha}", self.control))
                 .header(
                     http::header::AUTHORIZATION,
                     format!("Bearer {}", self.token),
@@ -421,27 +474,25 @@ impl Replica {
                 .map_err(|e| e.to_string())?;
             let (status, bytes) = send(client, req, Duration::from_secs(30)).await?;
             if status != http::StatusCode::OK {
-                return Err(format!(
-                    "fetching {}:{} answered {status}",
-                    f.name, f.version
-                ));
+                return Err(format!("fetching {sha} answered {status}"));
             }
             let got = sha256_hex(&bytes);
-            if got != f.sha256 {
+            if got != sha {
                 return Err(format!(
-                    "code of {}:{} does not match its hash (expected {}, got {got}): refused",
-                    f.name, f.version, f.sha256
+                    "the code or store snapshot {sha} does not match its hash (got {got}): refused"
                 ));
             }
-            code.insert(f.sha256.clone(), bytes);
+            code.insert(sha.to_string(), bytes);
         }
         let cfg = state
             .compose(&self.handle.settings(), &code)
             .map_err(|e| e.to_string())?;
+        let stores = state.stores(&code).map_err(|e| e.to_string())?;
         self.handle
             .apply(cfg.distributions)
             .await
             .map_err(|e| e.to_string())?;
+        crate::cloudfront::kvs::install(stores);
         self.invalidate(state);
         if let Err(e) = self.store.save(state, &code) {
             tracing::warn!(error = %e, "could not save the applied state locally");

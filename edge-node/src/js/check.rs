@@ -32,6 +32,7 @@ pub fn check_cloudfront(
     file: &str,
     bytes: Bytes,
     runtime: crate::cloudfront::Runtime,
+    kvs: Option<String>,
 ) -> Result<(), FnError> {
     let code = FunctionCode::cloudfront("check", 0, file, bytes, runtime).map_err(|reason| {
         FnError::Load {
@@ -41,7 +42,7 @@ pub fn check_cloudfront(
         }
     })?;
     check_function(
-        Arc::new(code),
+        Arc::new(code.with_kvs(kvs)),
         Duration::from_secs_f64(defaults::FUNCTION_INIT_TIMEOUT_S),
     )
 }

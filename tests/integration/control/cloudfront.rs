@@ -409,3 +409,160 @@ fn cfg_with_arn(origin: &Origin) -> String {
         );
     toml::to_string(&doc).unwrap()
 }
+
+#[tokio::test]
+async fn a_key_value_store_reaches_every_edge_and_changes_without_a_publish() {
+    let dir = tempfile::tempdir().unwrap();
+    let origin = origin();
+    let control = control_on(&dir.path().join("control"), 0);
+    let a = follower(&control, "IAD89-C1", &dir.path().join("a"));
+    let b = follower(&control, "FRA56-C1", &dir.path().join("b"));
+    deploy_plain(&control, &origin, dir.path());
+    let url = control.url.as_str();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let import = write(
+        "redirects.json",
+        r#"{"data":[{"key":"/old","value":"/new"},{"key":"/gone","value":"/"}]}"#,
+    );
+    let created = json(&cli_ok(
+        url,
+        &["kvs", "create", "redirects", "--import", &import],
+    ));
+    assert_eq!(created["ItemCount"], 2);
+    let arn = created["KeyValueStore"]["ARN"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        arn.starts_with("arn:aws:cloudfront::123456789012:key-value-store/"),
+        "{arn}"
+    );
+    let f = write(
+        "redirect.js",
+        "import cf from 'cloudfront';\nconst kvs = cf.kvs();\nasync function handler(event) {\n  const r = event.request;\n  try {\n    const to = await kvs.get(r.uri);\n    return { statusCode: 301, statusDescription: 'Moved', headers: { location: { value: to } } };\n  } catch (e) {\n    return r;\n  }\n}",
+    );
+    let c = json(&cli_ok(
+        url,
+        &["function", "create", "redirect", &f, "--kvs", &arn],
+    ));
+    assert_eq!(
+        c["FunctionSummary"]["FunctionConfig"]["KeyValueStoreAssociations"]["Items"][0]
+            ["KeyValueStoreARN"],
+        arn.as_str()
+    );
+    // Tested with the store's data.
+    let mut ev: Value =
+        serde_json::from_str(&std::fs::read_to_string(request_event(dir.path())).unwrap()).unwrap();
+    ev["request"]["uri"] = "/old".into();
+    let event = write("old.json", &ev.to_string());
+    let t = json(&cli_ok(
+        url,
+        &["function", "test", "redirect", "--event", &event],
+    ));
+    assert!(
+        t["TestResult"]["FunctionOutput"]
+            .as_str()
+            .unwrap()
+            .contains("/new"),
+        "{t}"
+    );
+    cli_ok(url, &["function", "publish", "redirect"]);
+    cli_ok(
+        url,
+        &[
+            "associate",
+            "redirect",
+            "--stage",
+            "viewer-request",
+            "--wait",
+        ],
+    );
+    for e in [&a, &b] {
+        let r = get(&format!("{}/old", e.base)).await;
+        assert_eq!(r.status, 301);
+        assert_eq!(r.header("location"), "/new");
+        assert_eq!(get(&format!("{}/other", e.base)).await.status, 200);
+    }
+
+    // A new value, and a new key, on every edge without a code publish.
+    let put = json(&cli_ok(
+        url,
+        &["kvs", "put", "redirects", "/old", "/newer", "--wait"],
+    ));
+    assert_eq!(put["ItemCount"], 2);
+    cli_ok(
+        url,
+        &["kvs", "put", "redirects", "/other", "/elsewhere", "--wait"],
+    );
+    for e in [&a, &b] {
+        assert_eq!(
+            get(&format!("{}/old", e.base)).await.header("location"),
+            "/newer"
+        );
+        assert_eq!(
+            get(&format!("{}/other", e.base)).await.header("location"),
+            "/elsewhere"
+        );
+    }
+    let got = json(&cli_ok(url, &["kvs", "get", "redirects", "/old"]));
+    assert_eq!(
+        (got["Key"].as_str(), got["Value"].as_str()),
+        (Some("/old"), Some("/newer"))
+    );
+    cli_ok(url, &["kvs", "delete-key", "redirects", "/other", "--wait"]);
+    assert_eq!(get(&format!("{}/other", a.base)).await.status, 200);
+    let keys = json(&cli_ok(url, &["kvs", "list-keys", "redirects"]));
+    assert_eq!(keys["Items"].as_array().unwrap().len(), 2);
+
+    // Bad input: each refused naming the item, nothing applied.
+    let (code, err) = cli_fails(url, &["kvs", "get", "redirects", "/missing"]);
+    assert_eq!(code, 3);
+    assert!(err.contains("ResourceNotFoundException"), "{err}");
+    let dup = write(
+        "dup.json",
+        r#"{"data":[{"key":"k","value":"1"},{"key":"k","value":"2"}]}"#,
+    );
+    let (_, err) = cli_fails(url, &["kvs", "import", "redirects", &dup]);
+    assert!(
+        err.contains("ValidationException") && err.contains("\"k\" is there twice"),
+        "{err}"
+    );
+    let long_key = "k".repeat(513);
+    let (_, err) = cli_fails(url, &["kvs", "put", "redirects", &long_key, "v"]);
+    assert!(err.contains("513 characters"), "{err}");
+    let (_, err) = cli_fails(url, &["kvs", "put", "redirects", "k", &"v".repeat(1025)]);
+    assert!(err.contains("1025 characters"), "{err}");
+    // Over 5 MB in all: 6,000 values of 1,000 characters.
+    let big: Vec<Value> = (0..6000)
+        .map(|i| serde_json::json!({"key": format!("k{i}"), "value": "v".repeat(1000)}))
+        .collect();
+    let big = write("big.json", &serde_json::json!({"data": big}).to_string());
+    let (_, err) = cli_fails(url, &["kvs", "import", "redirects", &big]);
+    assert!(err.contains("5 MB"), "{err}");
+    assert_eq!(
+        json(&cli_ok(url, &["kvs", "describe", "redirects"]))["ItemCount"],
+        2
+    );
+    let (_, err) = cli_fails(url, &["kvs", "create", "redirects"]);
+    assert!(err.contains("EntityAlreadyExists"), "{err}");
+    let (_, err) = cli_fails(url, &["kvs", "delete", "redirects"]);
+    assert!(err.contains("CannotDeleteEntityWhileInUse"), "{err}");
+
+    // An edge restarted without the control node serves the store it saved.
+    let port = control.port();
+    drop(control.proc);
+    drop(a);
+    let a = follower_of(
+        &format!("http://127.0.0.1:{port}"),
+        "IAD89-C1",
+        &dir.path().join("a"),
+    );
+    assert_eq!(
+        get(&format!("{}/old", a.base)).await.header("location"),
+        "/newer"
+    );
+}
