@@ -267,14 +267,15 @@ pub(crate) fn uses(a: &AssociationRow, name: &str, version: u64) -> bool {
 }
 
 pub(crate) fn slot_name(a: &AssociationRow) -> String {
-    format!(
-        "{}:{}:{}",
-        a.distribution,
-        if a.behavior.is_empty() {
-            "default"
-        } else {
-            &a.behavior
-        },
-        a.stage
-    )
+    slot(&a.distribution, &a.behavior, &a.stage)
+}
+
+/// `DISTRIBUTION:BEHAVIOR:STAGE`, the default behavior as `default`.
+pub(crate) fn slot(distribution: &str, behavior: &str, stage: &str) -> String {
+    let behavior = if behavior.is_empty() {
+        "default"
+    } else {
+        behavior
+    };
+    format!("{distribution}:{behavior}:{stage}")
 }

@@ -411,14 +411,5 @@ pub(crate) fn cloudfront_function_of(function: &str) -> Option<&str> {
 }
 
 pub(crate) fn fn_slot_name(a: &FunctionAssociationRow) -> String {
-    format!(
-        "{}:{}:{}",
-        a.distribution,
-        if a.behavior.is_empty() {
-            "default"
-        } else {
-            &a.behavior
-        },
-        a.stage
-    )
+    crate::associations::slot(&a.distribution, &a.behavior, &a.stage)
 }

@@ -598,30 +598,38 @@ pub fn upsert_association(tx: &Transaction<'_>, a: &AssociationRow) -> Result<()
     Ok(())
 }
 
+/// Removes the Lambda@Edge association at a slot; whether there was one.
 pub fn delete_association(
     tx: &Transaction<'_>,
     distribution: &str,
     behavior: &str,
     stage: &str,
 ) -> Result<bool> {
-    let n = tx
-        .execute(
-            "DELETE FROM associations WHERE distribution = ?1 AND behavior = ?2 AND stage = ?3",
-            params![distribution, behavior, stage],
-        )
-        .map_err(db)?;
-    Ok(n > 0)
+    delete_slot(tx, "associations", distribution, behavior, stage)
 }
 
+/// Removes the CloudFront function association at a slot; whether there was one.
 pub fn delete_function_association(
     tx: &Transaction<'_>,
     distribution: &str,
     behavior: &str,
     stage: &str,
 ) -> Result<bool> {
+    delete_slot(tx, "function_associations", distribution, behavior, stage)
+}
+
+fn delete_slot(
+    tx: &Transaction<'_>,
+    table: &str,
+    distribution: &str,
+    behavior: &str,
+    stage: &str,
+) -> Result<bool> {
     let n = tx
         .execute(
-            "DELETE FROM function_associations WHERE distribution = ?1 AND behavior = ?2 AND stage = ?3",
+            &format!(
+                "DELETE FROM {table} WHERE distribution = ?1 AND behavior = ?2 AND stage = ?3"
+            ),
             params![distribution, behavior, stage],
         )
         .map_err(db)?;

@@ -436,6 +436,19 @@ const BY_ARN: [(&str, &str); 2] = [
     ("FunctionAssociations", "FunctionARN"),
 ];
 
+/// Removes the array `key` from a table: its items.
+fn take_list(t: &mut toml::value::Table, key: &str) -> Vec<toml::Value> {
+    match t.remove(key) {
+        Some(toml::Value::Array(items)) => items,
+        _ => Vec::new(),
+    }
+}
+
+/// A string field of an association table, or `""`.
+fn text<'a>(a: &'a toml::Value, key: &str) -> &'a str {
+    a.get(key).and_then(|v| v.as_str()).unwrap_or_default()
+}
+
 /// Every behavior table of one distribution table, with its PathPattern (None: the default).
 fn behaviors_of(d: &mut toml::Value) -> Vec<(Option<String>, &mut toml::value::Table)> {
     let mut out = Vec::new();
@@ -507,16 +520,8 @@ pub async fn deploy(client: &Client, path: &Path, rewrite: PortRewrite) -> Resul
         let mut associations = Vec::new();
         for (pattern, t) in behaviors_of(d) {
             let behavior = pattern.clone().unwrap_or_else(|| "default".into());
-            for a in t
-                .remove("LambdaFunctionAssociations")
-                .and_then(|l| l.as_array().cloned())
-                .into_iter()
-                .flatten()
-            {
-                let stage = a
-                    .get("EventType")
-                    .and_then(|e| e.as_str())
-                    .unwrap_or_default();
+            for a in take_list(t, "LambdaFunctionAssociations") {
+                let stage = text(&a, "EventType");
                 let include_body = a
                     .get("IncludeBody")
                     .and_then(|b| b.as_bool())
@@ -552,16 +557,8 @@ pub async fn deploy(client: &Client, path: &Path, rewrite: PortRewrite) -> Resul
                     "stage": stage, "include_body": include_body,
                 }));
             }
-            for a in t
-                .remove("FunctionAssociations")
-                .and_then(|l| l.as_array().cloned())
-                .into_iter()
-                .flatten()
-            {
-                let stage = a
-                    .get("EventType")
-                    .and_then(|e| e.as_str())
-                    .unwrap_or_default();
+            for a in take_list(t, "FunctionAssociations") {
+                let stage = text(&a, "EventType");
                 let function = match a.get("FunctionARN").and_then(|f| f.as_str()) {
                     Some(arn) => arn.to_string(),
                     None => {

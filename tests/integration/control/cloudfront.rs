@@ -30,6 +30,13 @@ fn cli_fails(control: &str, args: &[&str]) -> (i32, String) {
     )
 }
 
+/// Writes `text` to `dir/name`: the path.
+fn write_in(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
 fn json(out: &str) -> Value {
     serde_json::from_str(out).unwrap_or_else(|e| panic!("{e}: {out}"))
 }
@@ -251,11 +258,7 @@ async fn bad_functions_are_refused_with_the_item_named_and_nothing_stored() {
     let dir = tempfile::tempdir().unwrap();
     let control = control_on(&dir.path().join("control"), 0);
     let url = control.url.as_str();
-    let write = |name: &str, text: &str| {
-        let p = dir.path().join(name);
-        std::fs::write(&p, text).unwrap();
-        p.to_str().unwrap().to_string()
-    };
+    let write = |name: &str, text: &str| write_in(dir.path(), name, text);
     let big = write(
         "big.js",
         &format!(
@@ -419,11 +422,7 @@ async fn a_key_value_store_reaches_every_edge_and_changes_without_a_publish() {
     let b = follower(&control, "FRA56-C1", &dir.path().join("b"));
     deploy_plain(&control, &origin, dir.path());
     let url = control.url.as_str();
-    let write = |name: &str, text: &str| {
-        let p = dir.path().join(name);
-        std::fs::write(&p, text).unwrap();
-        p.to_str().unwrap().to_string()
-    };
+    let write = |name: &str, text: &str| write_in(dir.path(), name, text);
     let import = write(
         "redirects.json",
         r#"{"data":[{"key":"/old","value":"/new"},{"key":"/gone","value":"/"}]}"#,
