@@ -502,6 +502,23 @@ pub async fn deploy(client: &Client, path: &Path, rewrite: PortRewrite) -> Resul
     }
     let checked = edge_node::config::parse_toml_in(&toml::to_string(&by_file)?, &base)
         .map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    // The file's KeyValueStores first: a function created below may read one.
+    let mut stores: std::collections::HashMap<String, String> = Default::default();
+    for s in doc
+        .get("key_value_stores")
+        .and_then(|k| k.as_array())
+        .into_iter()
+        .flatten()
+    {
+        let name = text(s, "Name");
+        let data = match s.get("File").and_then(|f| f.as_str()) {
+            Some(f) => std::fs::read_to_string(base.join(f))
+                .with_context(|| format!("cannot read {}", base.join(f).display()))?,
+            None => r#"{"data":[]}"#.to_string(),
+        };
+        let arn = put_store(client, name, text(s, "Comment"), &data).await?;
+        stores.insert(name.to_string(), arn);
+    }
     let mut functions: Vec<DeployedFn> = Vec::new();
     let mut revision = 0;
     let dists = doc
@@ -575,9 +592,14 @@ pub async fn deploy(client: &Client, path: &Path, rewrite: PortRewrite) -> Resul
                             .and_then(|n| n.as_str())
                             .map(str::to_string)
                             .unwrap_or_else(|| edge_node::config::function_name_of(&file));
+                        let kvs = a
+                            .get("KeyValueStore")
+                            .and_then(|k| k.as_str())
+                            .and_then(|k| stores.get(k))
+                            .map(String::as_str);
                         if !functions.iter().any(|f| f.name == name && f.file == file) {
                             let version =
-                                put_cloudfront_function(client, &name, runtime, &code).await?;
+                                put_cloudfront_function(client, &name, runtime, &code, kvs).await?;
                             functions.push(DeployedFn {
                                 name: name.clone(),
                                 version,
@@ -621,18 +643,21 @@ pub async fn put_cloudfront_function(
     name: &str,
     runtime: &str,
     code: &str,
+    kvs: Option<&str>,
 ) -> Result<u64> {
     use edge_client::control::ApiError;
     let sha = edge_node::replica::sha256_hex(code.as_bytes());
     let path = format!("/v1/cloudfront-functions/{name}");
-    let body = json!({"runtime": runtime, "code": code});
+    let body = json!({"runtime": runtime, "code": code, "key_value_store": kvs.unwrap_or("")});
     let missing = |e: &anyhow::Error| {
         e.downcast_ref::<ApiError>()
             .is_some_and(|a| a.code == "NoSuchFunctionExists")
     };
     let same = |v: &Value| {
+        let config = &v["FunctionSummary"]["FunctionConfig"];
         v["CodeSha256"] == sha.as_str()
-            && v["FunctionSummary"]["FunctionConfig"]["Runtime"] == runtime
+            && config["Runtime"] == runtime
+            && config["KeyValueStoreAssociations"]["Items"][0]["KeyValueStoreARN"].as_str() == kvs
     };
     match client
         .json(Method::GET, &format!("{path}?stage=DEVELOPMENT"), None)
@@ -662,6 +687,64 @@ pub async fn put_cloudfront_function(
         .json(Method::POST, &format!("{path}/publish"), None)
         .await?;
     Ok(v["LiveVersion"].as_u64().unwrap_or(0))
+}
+
+/// Makes a KeyValueStore hold an import file's items: created, or imported over when its items
+/// differ. Returns its ARN.
+pub async fn put_store(client: &Client, name: &str, comment: &str, data: &str) -> Result<String> {
+    use edge_client::control::ApiError;
+    let path = format!("/v1/kvs/{name}");
+    let wanted = edge_node::cloudfront::kvs::parse_import(data.as_bytes())
+        .map_err(|e| anyhow!("KeyValueStore {name}: {e}"))?;
+    let v = match client.json(Method::GET, &path, None).await {
+        Ok(_) => {
+            let keys = client
+                .json(Method::GET, &format!("{path}/keys"), None)
+                .await?;
+            let mut have: Vec<(String, String)> = keys["Items"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|i| {
+                    let s = |k: &str| i[k].as_str().unwrap_or_default().to_string();
+                    (s("Key"), s("Value"))
+                })
+                .collect();
+            let mut want = wanted;
+            have.sort();
+            want.sort();
+            if have == want {
+                client.json(Method::GET, &path, None).await?
+            } else {
+                let (_, b) = client
+                    .send(
+                        Method::PUT,
+                        &format!("{path}/data"),
+                        "application/json",
+                        data.as_bytes().to_vec(),
+                    )
+                    .await?;
+                serde_json::from_slice(&b)?
+            }
+        }
+        Err(e)
+            if e.downcast_ref::<ApiError>()
+                .is_some_and(|a| a.code == "EntityNotFound") =>
+        {
+            client
+                .json(
+                    Method::POST,
+                    &path,
+                    Some(&json!({"comment": comment, "data": data})),
+                )
+                .await?
+        }
+        Err(e) => return Err(e),
+    };
+    Ok(v["KeyValueStore"]["ARN"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string())
 }
 
 /// A next step for an error, where one helps.

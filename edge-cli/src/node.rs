@@ -229,6 +229,7 @@ fn node_config(a: &NodeArgs) -> Result<NodeConfig> {
             std::path::Path::new(file),
             runtime,
             None,
+            None,
             "--cloudfront-function",
         )?;
         config::add_function(&mut cfg, stage, code, false)?;

@@ -111,6 +111,7 @@ impl NodeHandle {
             .map(|c| (c.name.clone(), c.version, c.sha256.clone()))
             .collect();
         self.apply(config.distributions).await?;
+        crate::cloudfront::kvs::install(config.key_value_stores);
         self.reload_geo()?;
         Ok(functions)
     }
@@ -148,6 +149,10 @@ const DRAIN: Duration = Duration::from_secs(30);
 impl RunningNode {
     /// Binds every listener (so address errors surface here) and starts the workers.
     pub fn start(config: NodeConfig, listen: &Listen) -> Result<RunningNode, NodeError> {
+        // A configuration file's stores (a replica installs the control node's itself).
+        if !config.key_value_stores.is_empty() {
+            crate::cloudfront::kvs::install(config.key_value_stores.clone());
+        }
         let workers = match config.node.workers {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,

@@ -430,3 +430,63 @@ async fn compute_utilization_is_reported_and_a_function_always_over_budget_is_th
     let path = write_temp(&bad.text());
     assert!(config_refused(&path).contains("cloudfront_function_budget_us"));
 }
+
+#[tokio::test]
+async fn a_configuration_file_fills_key_value_stores_that_functions_read() {
+    let origin = origin();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("redirects.json");
+    std::fs::write(&store, r#"{"data":[{"key":"/go/a","value":"/a"}]}"#).unwrap();
+    let write_cfg = |store_name: &str| {
+        let mut doc: toml::Table = toml::from_str(
+            &NodeToml::for_origin(&origin)
+                .cloudfront_function(
+                    "viewer-request",
+                    &example("cff-kvs-redirects.js"),
+                    "cloudfront-js-2.0",
+                )
+                .text(),
+        )
+        .unwrap();
+        let b = doc["distributions"].as_array_mut().unwrap()[0]["DefaultCacheBehavior"]
+            .as_table_mut()
+            .unwrap();
+        b["FunctionAssociations"].as_array_mut().unwrap()[0]
+            .as_table_mut()
+            .unwrap()
+            .insert("KeyValueStore".into(), store_name.into());
+        let mut s = toml::Table::new();
+        s.insert("Name".into(), "redirects".into());
+        s.insert("File".into(), store.to_str().unwrap().into());
+        doc.insert(
+            "key_value_stores".into(),
+            toml::Value::Array(vec![s.into()]),
+        );
+        toml::to_string(&doc).unwrap()
+    };
+    let (edge, _cfg) = edge_with_config(&write_cfg("redirects"), &[]);
+    let r = get(&format!("{}/go/a", edge.base)).await;
+    assert_eq!(r.status, 301);
+    assert_eq!(r.header("location"), "/a");
+    assert_eq!(r.x_cache(), x_cache::FUNCTION_GENERATED);
+    assert_eq!(get(&format!("{}/go/b", edge.base)).await.status, 200);
+
+    // Refused, naming the item: an unknown store, a bad store file.
+    let bad = write_temp(&write_cfg("nope"));
+    let err = config_refused(bad.as_ref());
+    assert!(
+        err.contains("KeyValueStore") && err.contains("\"nope\""),
+        "{err}"
+    );
+    std::fs::write(
+        &store,
+        r#"{"data":[{"key":"k","value":"1"},{"key":"k","value":"2"}]}"#,
+    )
+    .unwrap();
+    let dup = write_temp(&write_cfg("redirects"));
+    let err = config_refused(dup.as_ref());
+    assert!(
+        err.contains("key_value_stores[0].File") && err.contains("twice"),
+        "{err}"
+    );
+}

@@ -162,6 +162,7 @@ pub(super) fn behavior(
     at: &str,
     origins: &[Arc<Origin>],
     base: &Path,
+    stores: &Stores,
 ) -> Result<Behavior> {
     let origin_index = match b.target_origin_id.as_deref() {
         Some(id) => origins.iter().position(|o| o.id == id).ok_or_else(|| {
@@ -276,6 +277,7 @@ pub(super) fn behavior(
         b.function_associations,
         at,
         base,
+        stores,
     )?;
     Ok(Behavior {
         viewer_protocol_policy,

@@ -123,7 +123,12 @@ pub fn path_matches(p: &str, path: &str) -> bool {
     pattern(p).matches(path.strip_prefix('/').unwrap_or(path))
 }
 
-pub(super) fn distribution(d: RawDistribution, index: usize, base: &Path) -> Result<Distribution> {
+pub(super) fn distribution(
+    d: RawDistribution,
+    index: usize,
+    base: &Path,
+    stores: &Stores,
+) -> Result<Distribution> {
     let at = format!("distributions[{index}]");
     let id = d.id.unwrap_or_else(|| {
         if index == 0 {
@@ -174,13 +179,14 @@ pub(super) fn distribution(d: RawDistribution, index: usize, base: &Path) -> Res
                 "a cache behavior needs a path pattern",
             ));
         }
-        behaviors.push(behavior(b, &field, &origins, base)?);
+        behaviors.push(behavior(b, &field, &origins, base, stores)?);
     }
     behaviors.push(behavior(
         default,
         &format!("{at}.DefaultCacheBehavior"),
         &origins,
         base,
+        stores,
     )?);
     // CloudFront takes the object's name without a leading slash (it refuses one): a path
     // below the root, no query string or fragment.

@@ -237,10 +237,11 @@ pub(super) fn associations(
     cloudfront: Vec<RawFunctionAssociation>,
     at: &str,
     base: &Path,
+    stores: &Stores,
 ) -> Result<[Option<Association>; 4]> {
     let mut out: [Option<Association>; 4] = Default::default();
     lambda_associations(raw, at, base, &mut out)?;
-    function_associations(cloudfront, at, base, &mut out)?;
+    function_associations(cloudfront, at, base, stores, &mut out)?;
     check_combination(&out, at)?;
     Ok(out)
 }
@@ -250,13 +251,15 @@ pub fn load_cloudfront_function(
     path: &Path,
     runtime: crate::cloudfront::Runtime,
     name: Option<&str>,
+    kvs: Option<String>,
     field: &str,
 ) -> Result<Arc<FunctionCode>> {
     let bytes = std::fs::read(path)
         .map_err(|e| NodeError::config(field, format!("{}: {e}", path.display())))?;
     let name = name.map_or_else(|| function_name_of(path), str::to_string);
     let code = FunctionCode::cloudfront(name, 1, path.display().to_string(), bytes.into(), runtime)
-        .map_err(|e| NodeError::config(field, e))?;
+        .map_err(|e| NodeError::config(field, e))?
+        .with_kvs(kvs);
     Ok(Arc::new(code))
 }
 
@@ -265,6 +268,7 @@ fn function_associations(
     raw: Vec<RawFunctionAssociation>,
     at: &str,
     base: &Path,
+    stores: &Stores,
     out: &mut [Option<Association>; 4],
 ) -> Result<()> {
     for (i, a) in raw.into_iter().enumerate() {
@@ -305,10 +309,20 @@ fn function_associations(
                 "a function association needs a File",
             )
         })?;
+        let kvs = match &a.key_value_store {
+            None => None,
+            Some(name) => Some(stores.get(name).cloned().ok_or_else(|| {
+                NodeError::config(
+                    format!("{field}.KeyValueStore"),
+                    format!("no [[key_value_stores]] entry is named {name:?}"),
+                )
+            })?),
+        };
         let code = load_cloudfront_function(
             &base.join(file),
             runtime,
             a.name.as_deref(),
+            kvs,
             &format!("{field}.File"),
         )?;
         if out[stage.index()].is_some() {

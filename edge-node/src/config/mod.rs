@@ -107,7 +107,13 @@ pub mod defaults {
 pub struct NodeConfig {
     pub node: NodeSettings,
     pub distributions: Distributions,
+    /// `[[key_value_stores]]` of a configuration file (a replica gets its stores from the
+    /// control node instead).
+    pub key_value_stores: Vec<Arc<crate::cloudfront::kvs::Store>>,
 }
+
+/// KeyValueStore names a configuration declares → their ids.
+pub type Stores = std::collections::HashMap<String, String>;
 
 /// What a node serves: its distributions, swapped whole on every change. A node's own
 /// settings are not part of it (they are fixed for the node's life, in `NodeShared::node`).

@@ -15,6 +15,21 @@ pub struct RawConfig {
     /// The cluster's POPs with simulated network distances (ours, not CloudFront's).
     #[serde(default)]
     pub pops: Vec<RawPop>,
+    /// KeyValueStores for CloudFront functions (`KeyValueStore` in a FunctionAssociation).
+    #[serde(default)]
+    pub key_value_stores: Vec<RawKvs>,
+}
+
+/// A KeyValueStore and the file (AWS's import format) that fills it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct RawKvs {
+    pub name: Option<String>,
+    pub file: Option<String>,
+    /// Sent to the control node by `edge deploy` (which reads the file's TOML); a node has no
+    /// use for it.
+    #[allow(dead_code)]
+    pub comment: Option<String>,
 }
 
 /// A POP of the local cluster and the round trips it simulates.
@@ -186,6 +201,8 @@ pub struct RawFunctionAssociation {
     pub name: Option<String>,
     #[serde(rename = "FunctionARN")]
     pub function_arn: Option<String>,
+    /// The `[[key_value_stores]]` entry (by Name) its `cf.kvs()` reads.
+    pub key_value_store: Option<String>,
 }
 
 /// A function at one stage of a cache behavior. CloudFront names it by `LambdaFunctionARN`;

@@ -76,18 +76,24 @@ pub fn parse_distributions(text: &str) -> Result<NodeConfig> {
         {
             return Err(NodeError::config(
                 format!("distributions[{i}]"),
-                "FunctionAssociations (CloudFront Functions) are not replicated by the control node yet: run them with `edge node --config FILE` (docs/cloudfront-functions.md)",
+                "replicated distributions carry no FunctionAssociations (CloudFront functions are associated separately: edge associate, edge deploy)",
             ));
         }
     }
     let node = node_settings(RawNode::default())?;
     let mut distributions = Vec::with_capacity(raw.distributions.len());
     for (i, d) in raw.distributions.into_iter().enumerate() {
-        distributions.push(Arc::new(distribution(d, i, Path::new("."))?));
+        distributions.push(Arc::new(distribution(
+            d,
+            i,
+            Path::new("."),
+            &Stores::default(),
+        )?));
     }
     Ok(NodeConfig {
         node,
         distributions: super::Distributions(distributions),
+        key_value_stores: Vec::new(),
     })
 }
 
@@ -126,6 +132,7 @@ pub fn from_origin_url(url: &str) -> Result<NodeConfig> {
     let raw = RawConfig {
         node: RawNode::default(),
         pops: vec![],
+        key_value_stores: vec![],
         distributions: vec![RawDistribution {
             id: None,
             domain_name: None,
@@ -177,14 +184,82 @@ fn validate(raw: RawConfig, base: &Path) -> Result<NodeConfig> {
             "at least one distribution is required",
         ));
     }
+    let key_value_stores = stores(raw.key_value_stores, base)?;
+    let names: Stores = key_value_stores
+        .iter()
+        .map(|s| (s.name.clone(), s.id.clone()))
+        .collect();
     let mut distributions = Vec::with_capacity(raw.distributions.len());
     for (i, d) in raw.distributions.into_iter().enumerate() {
-        distributions.push(Arc::new(distribution(d, i, base)?));
+        distributions.push(Arc::new(distribution(d, i, base, &names)?));
     }
     Ok(NodeConfig {
         node,
         distributions: super::Distributions(distributions),
+        key_value_stores,
     })
+}
+
+/// `[[key_value_stores]]`: each store's items from its `File` (AWS's import format), its id
+/// made from its name (the same on every node and every start).
+fn stores(raw: Vec<RawKvs>, base: &Path) -> Result<Vec<Arc<crate::cloudfront::kvs::Store>>> {
+    use crate::cloudfront::kvs;
+    let mut out: Vec<Arc<kvs::Store>> = Vec::with_capacity(raw.len());
+    for (i, s) in raw.into_iter().enumerate() {
+        let at = format!("key_value_stores[{i}]");
+        let name = s.name.unwrap_or_default();
+        if name.is_empty()
+            || name.len() > 64
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(NodeError::config(
+                format!("{at}.Name"),
+                format!("{name:?} must be 1 to 64 letters, digits, '-' or '_'"),
+            ));
+        }
+        if out.iter().any(|o| o.name == name) {
+            return Err(NodeError::config(
+                format!("{at}.Name"),
+                format!("{name} is named twice"),
+            ));
+        }
+        let items = match &s.file {
+            None => Vec::new(),
+            Some(f) => {
+                let path = base.join(f);
+                let bytes = std::fs::read(&path).map_err(|e| {
+                    NodeError::config(format!("{at}.File"), format!("{}: {e}", path.display()))
+                })?;
+                kvs::parse_import(&bytes).map_err(|e| {
+                    NodeError::config(format!("{at}.File"), format!("{}: {e}", path.display()))
+                })?
+            }
+        };
+        let size = kvs::size_of(items.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        if size > kvs::STORE_BYTES {
+            return Err(NodeError::config(
+                format!("{at}.File"),
+                format!(
+                    "{size} bytes of keys and values; a store may hold at most {} (5 MB)",
+                    kvs::STORE_BYTES
+                ),
+            ));
+        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        out.push(Arc::new(kvs::Store {
+            id: kvs::id_from(&name),
+            name,
+            created_ms: now,
+            updated_ms: now,
+            items: items.into_iter().collect(),
+        }));
+    }
+    Ok(out)
 }
 
 pub(super) fn seconds(field: &str, v: Option<f64>, default: f64, max: f64) -> Result<Duration> {
