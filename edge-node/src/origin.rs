@@ -261,7 +261,7 @@ fn is_get_or_head(m: &Method) -> bool {
     m == Method::GET || m == Method::HEAD
 }
 
-fn default_port(p: Protocol) -> u16 {
+pub(crate) fn default_port(p: Protocol) -> u16 {
     match p {
         Protocol::Http => 80,
         Protocol::Https => 443,

@@ -490,3 +490,114 @@ async fn a_configuration_file_fills_key_value_stores_that_functions_read() {
         "{err}"
     );
 }
+
+/// The origin helpers of runtime 2.0 at viewer-request, against real origins: the mock origin
+/// `mock` of the behavior, a second one, a bucket-like one that has no files (404s), and one
+/// that is not listening.
+#[tokio::test]
+async fn origin_helpers_send_requests_to_the_origins_they_name() {
+    let first = origin();
+    let second = origin();
+    let empty = tempfile::tempdir().unwrap();
+    let files = Proc::spawn(&[
+        "origin",
+        "--listen",
+        "127.0.0.1:0",
+        "--root",
+        empty.path().to_str().unwrap(),
+    ]);
+    let files_port: i64 = files
+        .addr("http")
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let port = |o: &Origin| -> i64 { o.base.rsplit(':').next().unwrap().parse().unwrap() };
+    let function = r#"import cf from 'cloudfront';
+async function handler(event) {
+  const r = event.request;
+  const how = r.uri.split('/')[1];
+  if (how === 'update') cf.updateRequestOrigin({ customOriginConfig: { port: SECOND, protocol: 'http' }, customHeaders: { 'x-chosen': 'update' } });
+  if (how === 'select') cf.selectRequestOriginById('second');
+  if (how === 'unknown') cf.selectRequestOriginById('nowhere');
+  if (how === 'group-down') cf.createRequestOriginGroup({ originIds: ['down', 'second'], failoverCriteria: { statusCodes: [503] } });
+  if (how === 'group-404') cf.createRequestOriginGroup({ originIds: ['files', 'second'], failoverCriteria: { statusCodes: [404] } });
+  if (how === 'group-bad') cf.createRequestOriginGroup({ originIds: ['files', 'second'], failoverCriteria: { statusCodes: [200] } });
+  if (how === 'nosuch') cf.updateRequestOrigin({ colour: 'blue' });
+  r.uri = r.uri.slice(how.length + 1) || '/';
+  return r;
+}"#
+    .replace("SECOND", &port(&second).to_string());
+    let (file, _f) = js(&function);
+    let mut doc: toml::Table = toml::from_str(
+        &NodeToml::for_origin(&first)
+            .behavior("MinTTL", 0)
+            .behavior("DefaultTTL", 0)
+            .behavior("MaxTTL", 0)
+            .cloudfront_function("viewer-request", &file, "cloudfront-js-2.0")
+            .text(),
+    )
+    .unwrap();
+    let origins = doc["distributions"].as_array_mut().unwrap()[0]["Origins"]
+        .as_array_mut()
+        .unwrap();
+    for (id, p) in [
+        ("second", port(&second)),
+        ("down", closed_port() as i64),
+        ("files", files_port),
+    ] {
+        origins.push(
+            toml::from_str::<toml::Table>(&format!(
+                "Id = \"{id}\"\nDomainName = \"127.0.0.1\"\n[CustomOriginConfig]\nHTTPPort = {p}\nOriginProtocolPolicy = \"http-only\""
+            ))
+            .unwrap()
+            .into(),
+        );
+    }
+    let (edge, _cfg) = edge_with_config(&toml::to_string(&doc).unwrap(), &[]);
+    let url = |p: &str| format!("{}{p}", edge.base);
+
+    let (before_first, before_second) = (first.total().await, second.total().await);
+    assert_eq!(get(&url("/stay/x")).await.status, 200);
+    assert_eq!(
+        first.total().await,
+        before_first + 1,
+        "no helper: the behavior's origin"
+    );
+    for (path, n) in [
+        ("/update/x", 1),
+        ("/select/x", 2),
+        ("/group-down/x", 3),
+        ("/group-404/x", 4),
+    ] {
+        let r = get(&url(path)).await;
+        assert_eq!(r.status, 200, "{path}: {}", r.text());
+        assert_eq!(
+            second.total().await,
+            before_second + n,
+            "{path} reached the second origin"
+        );
+    }
+    assert_eq!(
+        first.total().await,
+        before_first + 1,
+        "the first origin saw none of them"
+    );
+    // The custom header the update named went along.
+    let echo: Value = serde_json::from_str(&get(&url("/update/echo")).await.text()).unwrap();
+    assert_eq!(echo["headers"]["x-chosen"], "update", "{echo}");
+
+    // What CloudFront would refuse: the node names it.
+    for (path, want) in [
+        ("/unknown/x", "no origin with the Id \"nowhere\""),
+        ("/group-bad/x", "200 is not one of"),
+        ("/nosuch/x", "no setting \"colour\""),
+    ] {
+        let r = get(&url(path)).await;
+        assert_eq!(r.status, 502, "{path}");
+        assert_eq!(r.x_cache(), x_cache::FUNCTION_VALIDATION_ERROR, "{path}");
+        let logs = edge.proc.wait_for_log(want);
+        assert!(logs.contains(want), "{path}");
+    }
+}

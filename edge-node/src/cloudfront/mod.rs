@@ -20,6 +20,7 @@
 
 pub mod event;
 pub mod kvs;
+pub mod origin;
 pub mod syntax;
 pub mod validate;
 

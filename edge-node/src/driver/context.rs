@@ -84,6 +84,8 @@ pub(crate) struct RequestCtx {
     pub timing: Option<Timing>,
     /// The request's trace ids, with `--otlp`.
     pub trace: Option<crate::trace::TraceIds>,
+    /// The origin a CloudFront function chose at viewer-request (instead of the behavior's).
+    pub origin: Option<Box<crate::cloudfront::origin::OriginChoice>>,
 }
 
 impl RequestCtx {
@@ -108,6 +110,7 @@ impl RequestCtx {
             conn,
             request_id,
             timing: timing.then(Timing::default),
+            origin: None,
             trace: None,
         }
     }
@@ -127,6 +130,7 @@ impl RequestCtx {
             request_id: crate::http::ids::request_id().into(),
             timing: None,
             trace: None,
+            origin: self.origin.clone(),
         }
     }
 

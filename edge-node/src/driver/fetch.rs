@@ -27,14 +27,63 @@ impl Worker {
         if !rtt.is_zero() {
             tokio::time::sleep(rtt).await;
         }
-        let mut resp = origin::fetch(
+        // An origin group a CloudFront function made: a GET, HEAD or OPTIONS that fails to
+        // connect or answers one of the failover statuses goes to the second origin (as
+        // CloudFront's origin failover does).
+        let failover = ctx
+            .origin
+            .as_ref()
+            .and_then(|c| c.failover.as_ref())
+            .filter(|_| matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS));
+        let primary_path = match ctx.origin.as_deref().map(|c| &c.primary) {
+            Some(crate::lambda::origin::FnOrigin::Custom { path, .. }) => path.as_str(),
+            _ => "",
+        };
+        let retry = failover.map(|(to, _)| {
+            let mut again = Request::new(req.body().clone());
+            *again.method_mut() = req.method().clone();
+            *again.uri_mut() = req.uri().clone();
+            *again.headers_mut() = req.headers().clone();
+            super::origin_request::redirect(again, behavior, primary_path, to)
+        });
+        let first = origin::fetch(
             &client,
             &behavior.origin,
             req,
             self.shared.node.max_object_bytes,
             head,
         )
-        .await?;
+        .await;
+        let mut resp = match (first, failover, retry) {
+            (Ok(r), Some((_, codes)), Some(Ok(again)))
+                if codes.contains(&r.parts.status.as_u16()) =>
+            {
+                tracing::debug!(
+                    status = r.parts.status.as_u16(),
+                    "origin group: failing over"
+                );
+                origin::fetch(
+                    &client,
+                    &behavior.origin,
+                    again,
+                    self.shared.node.max_object_bytes,
+                    head,
+                )
+                .await?
+            }
+            (Err(e), Some(_), Some(Ok(again))) => {
+                tracing::debug!(error = %e, "origin group: failing over");
+                origin::fetch(
+                    &client,
+                    &behavior.origin,
+                    again,
+                    self.shared.node.max_object_bytes,
+                    head,
+                )
+                .await?
+            }
+            (first, _, _) => first?,
+        };
         self.observe(ctx, Phase::Origin, start.elapsed());
         let initial_age = policy::initial_age(&resp.parts.headers);
         origin::clean_response_headers(&mut resp.parts.headers, behavior);

@@ -44,10 +44,7 @@ impl Worker {
     ) -> Result<RequestOutcome, EdgeError> {
         let code = assoc.code_for(ctx.conn.viewer);
         if code.cloudfront.is_some() {
-            let event = cloudfront_event(ctx, stage, req, None);
-            let out = self.call(ctx, code, stage, &event).await?;
-            return cloudfront::validate::request_result(req, &out.value)
-                .map_err(|inv| invalid_cloudfront(code, stage, inv));
+            return Ok(self.cloudfront_request_fn(ctx, code, stage, req).await?.0);
         }
         let event = event_text(ctx, stage, req, None, assoc.include_body);
         let out = self.call(ctx, code, stage, &event).await?;
@@ -59,6 +56,34 @@ impl Worker {
             out.untouched_headers,
         )
         .map_err(|inv| invalid(assoc, stage, inv))
+    }
+
+    /// A CloudFront function at viewer-request: its outcome, and the origin it chose with the
+    /// origin helpers, if it did.
+    pub(crate) async fn cloudfront_request_fn(
+        &self,
+        ctx: &RequestCtx,
+        code: &Arc<FunctionCode>,
+        stage: Stage,
+        req: &FnRequest,
+    ) -> Result<(RequestOutcome, Option<cloudfront::origin::OriginChoice>), EdgeError> {
+        let event = cloudfront_event(ctx, stage, req, None);
+        let out = self.call(ctx, code, stage, &event).await?;
+        let outcome = cloudfront::validate::request_result(req, &out.value)
+            .map_err(|inv| invalid_cloudfront(code, stage, inv))?;
+        let choice = match &out.origin {
+            Some(change) if matches!(outcome, RequestOutcome::Continue(_)) => Some(
+                cloudfront::origin::choice(
+                    change,
+                    ctx.dist(),
+                    &ctx.behavior().origin,
+                    ctx.conn.protocol,
+                )
+                .map_err(|inv| invalid_cloudfront(code, stage, inv))?,
+            ),
+            _ => None,
+        };
+        Ok((outcome, choice))
     }
 
     /// A response-stage function (origin-response, viewer-response): event, call, validation.

@@ -386,10 +386,12 @@ impl Worker {
                     uri,
                     headers,
                     body: b,
+                    origin,
                 } => {
                     let replaced = std::mem::replace(&mut ctx.uri, uri);
                     ctx.viewer_uri.get_or_insert(replaced);
                     ctx.headers = headers;
+                    ctx.origin = origin;
                     body = b;
                 }
             }

@@ -84,9 +84,16 @@ impl Worker {
                 h.insert(header::IF_MODIFIED_SINCE, lm.clone());
             }
         }
+        // A CloudFront function chose another origin at viewer-request: the request goes there
+        // (and an origin-request function sees that origin).
+        let chosen = ctx.origin.as_ref().map(|c| &c.primary);
+        if let Some(o) = chosen {
+            req = redirect(req, behavior, &behavior.origin.origin_path, o)
+                .map_err(EdgeError::BadRequest)?;
+        }
         let oreq = behavior.function(Stage::OriginRequest);
         let needs_fn_view = oreq.is_some() || behavior.function(Stage::OriginResponse).is_some();
-        let sent = needs_fn_view.then(|| as_function_request(&req, behavior, ctx, body));
+        let sent = needs_fn_view.then(|| as_function_request(&req, behavior, ctx, body, chosen));
         let (Some(assoc), Some(fnreq)) = (oreq, sent.as_ref()) else {
             return Ok(OriginRequest::Send { req, sent });
         };
@@ -115,9 +122,13 @@ fn as_function_request(
     behavior: &Behavior,
     ctx: &RequestCtx,
     body: Bytes,
+    chosen: Option<&FnOrigin>,
 ) -> FnRequest {
     let mut headers = req.headers().clone();
     for (n, _) in &behavior.origin.custom_headers {
+        headers.remove(n);
+    }
+    for (n, _) in chosen.map(FnOrigin::custom_headers).into_iter().flatten() {
         headers.remove(n);
     }
     FnRequest {
@@ -127,8 +138,51 @@ fn as_function_request(
         querystring: req.uri().query().unwrap_or("").to_string(),
         headers,
         body,
-        origin: Some(FnOrigin::custom(&behavior.origin, ctx.conn.protocol)),
+        origin: Some(match chosen {
+            Some(o) => o.clone(),
+            None => FnOrigin::custom(&behavior.origin, ctx.conn.protocol),
+        }),
     }
+}
+
+/// The origin request sent to `to` instead of the origin it was made for: the same path
+/// (without that origin's path, `from_path`) and query under `to`'s base, `Host` naming `to`, and `to`'s
+/// custom headers in place of the behavior origin's.
+pub(crate) fn redirect(
+    req: Request<Full<Bytes>>,
+    behavior: &Behavior,
+    from_path: &str,
+    to: &FnOrigin,
+) -> Result<Request<Full<Bytes>>, String> {
+    let (mut parts, body) = req.into_parts();
+    let pq = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let pq = pq.strip_prefix(from_path).unwrap_or(pq);
+    let target = format!("{}{pq}", to.base_url());
+    parts.uri = target
+        .parse()
+        .map_err(|e| format!("origin URL {target:?}: {e}"))?;
+    for (n, _) in &behavior.origin.custom_headers {
+        parts.headers.remove(n);
+    }
+    if let Some(host) = parts.uri.authority().map(|a| a.as_str().to_string()) {
+        let host = match to {
+            FnOrigin::Custom { port, protocol, .. }
+                if *port == crate::origin::default_port(*protocol) =>
+            {
+                parts.uri.host().unwrap_or(&host).to_string()
+            }
+            _ => host,
+        };
+        if !behavior.forwards_header("host") {
+            if let Ok(v) = http::HeaderValue::from_str(&host) {
+                parts.headers.insert(header::HOST, v);
+            }
+        }
+    }
+    for (n, v) in to.custom_headers() {
+        parts.headers.insert(n.clone(), v.clone());
+    }
+    Ok(Request::from_parts(parts, body))
 }
 /// The origin request after an origin-request function: its uri, query string, headers, body
 /// and (possibly different) origin.

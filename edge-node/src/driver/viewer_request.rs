@@ -20,6 +20,8 @@ pub(crate) enum ViewerRequest {
         uri: Uri,
         headers: HeaderMap,
         body: Bytes,
+        /// Where a CloudFront function's origin helpers sent the request.
+        origin: Option<Box<crate::cloudfront::origin::OriginChoice>>,
     },
     /// The function's own answer, stamped.
     Respond(Response<EdgeBody>),
@@ -41,10 +43,18 @@ impl Worker {
             ctx.headers.clone()
         };
         let req = viewer_fn_request(ctx, headers, body);
-        match self
-            .request_fn(ctx, assoc, Stage::ViewerRequest, &req)
-            .await?
-        {
+        let code = assoc.code_for(ctx.conn.viewer);
+        let (outcome, origin) = if code.cloudfront.is_some() {
+            self.cloudfront_request_fn(ctx, code, Stage::ViewerRequest, &req)
+                .await?
+        } else {
+            (
+                self.request_fn(ctx, assoc, Stage::ViewerRequest, &req)
+                    .await?,
+                None,
+            )
+        };
+        match outcome {
             RequestOutcome::Continue(r) => {
                 let uri = r.path_and_query().parse::<Uri>().map_err(|e| {
                     invalid(
@@ -60,6 +70,7 @@ impl Worker {
                     uri,
                     headers: r.headers,
                     body: r.body,
+                    origin: origin.map(Box::new),
                 })
             }
             RequestOutcome::Respond(g) => {

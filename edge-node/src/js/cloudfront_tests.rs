@@ -349,3 +349,29 @@ fn an_isolate_sees_a_changed_store_at_its_next_call() {
         assert_eq!(call().await.unwrap(), json!({"a": "two", "again": "two"}));
     });
 }
+
+#[test]
+fn origin_helpers_record_the_change_at_viewer_request_only() {
+    let src = "import cf from 'cloudfront';\nfunction handler(e) { cf.selectRequestOriginById('second'); return e.request; }";
+    let run = |event_type: &str| {
+        let r = runner();
+        let code = Arc::new(
+            FunctionCode::cloudfront("oh", 1, "oh.js", Bytes::from(src), Runtime::Js2).unwrap(),
+        );
+        let event = json!({"context": {"eventType": event_type}, "request": {"uri": "/"}});
+        local(async {
+            r.load(&code).await.unwrap();
+            r.invoke(&code, Stage::ViewerRequest, &event.to_string(), "", "rid")
+                .await
+        })
+    };
+    let out = run("viewer-request").unwrap();
+    assert_eq!(out.origin.as_deref(), Some(r#"{"select":"second"}"#));
+    assert_eq!(out.value, json!({"uri": "/"}));
+    let e = run("viewer-response").unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("only be changed by a viewer-request function"),
+        "{e}"
+    );
+}

@@ -23,6 +23,8 @@ use std::time::Instant;
 pub struct Returned {
     pub json: String,
     pub untouched_headers: bool,
+    /// A CloudFront function's origin change (`cf.updateRequestOrigin` and the like), JSON.
+    pub origin: Option<String>,
 }
 
 pub struct Isolate {
@@ -844,6 +846,7 @@ impl Isolate {
                             Ok(Returned {
                                 json: "null".into(),
                                 untouched_headers: false,
+                                origin: None,
                             })
                         };
                     }
@@ -876,16 +879,25 @@ impl Isolate {
     }
 }
 
-/// The outcome the runtime recorded: "o<json>", "c<0|1><json>", "e<error>" or "u<error>".
+/// The outcome the runtime recorded: "o<json>", "c<0|1><json>", "e<error>" or "u<error>",
+/// after "g<origin change>\n" when a CloudFront function changed the origin.
 fn outcome_of(text: &str) -> Result<Returned, FnError> {
     match text.split_at_checked(1) {
+        Some(("g", rest)) => {
+            let (origin, rest) = rest.split_once('\n').unwrap_or((rest, "onull"));
+            let mut r = outcome_of(rest)?;
+            r.origin = Some(origin.to_string());
+            Ok(r)
+        }
         Some(("o", json)) => Ok(Returned {
             json: json.to_string(),
             untouched_headers: false,
+            origin: None,
         }),
         Some(("c", rest)) => Ok(Returned {
             untouched_headers: rest.starts_with('1'),
             json: rest.get(1..).unwrap_or("null").to_string(),
+            origin: None,
         }),
         Some(("e", err)) => Err(FnError::Threw(err.to_string())),
         Some(("u", err)) => Err(FnError::Unserializable(err.to_string())),

@@ -275,6 +275,8 @@ pub(crate) struct Call<'a> {
 pub struct Outcome {
     pub value: Value,
     pub untouched_headers: bool,
+    /// A CloudFront function's origin change (JSON), checked by the driver.
+    pub origin: Option<String>,
 }
 
 /// Warm isolates of one function on one worker thread.
@@ -570,6 +572,7 @@ impl Runner {
         Ok(Outcome {
             value,
             untouched_headers: returned.untouched_headers,
+            origin: returned.origin,
         })
     }
 

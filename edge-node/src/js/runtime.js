@@ -1147,6 +1147,11 @@
   // event; `givenLazyHeaders`: whether its headers were lazy.
   const current = { id: 0, deadline: 0, settled: false, given: null, givenLazyHeaders: false };
   function settle(text) {
+    // A CloudFront function's origin change goes first: "g<change JSON>\n<outcome>".
+    if (state.originChange) {
+      text = "g" + JSON.stringify(state.originChange) + "\n" + text;
+      state.originChange = null;
+    }
     state.outcome = text;
     if (state.waiter) state.waiter();
   }
@@ -1186,6 +1191,7 @@
         // A CloudFront function: the event is all it gets; what it returns (or resolves to)
         // is its answer. `Date` stands still from here to the end of the call.
         state.freeze();
+        state.eventType = event.context === undefined ? null : event.context.eventType;
         const r = state.handler(event);
         if (r !== null && typeof r === "object" && typeof r.then === "function") {
           state.thenable = true;
@@ -1363,7 +1369,23 @@
     if (v2) {
       modules.buffer = builtins.buffer;
       let handle = null;
+      // The origin helpers (viewer-request only): each call records what the request's origin
+      // becomes; the node checks it against the distribution's origins after the call.
+      const plain = (v, what) => {
+        if (v === null || typeof v !== "object" || Array.isArray(v)) throw new TypeError(`${what} must be an object`);
+        return JSON.parse(JSON.stringify(v));
+      };
+      const setOrigin = (change) => {
+        if (state.eventType !== "viewer-request") throw new Error("the origin can only be changed by a viewer-request function");
+        state.originChange = change;
+      };
       modules.cloudfront = Object.freeze({
+        updateRequestOrigin(params) { setOrigin({ update: plain(params, "updateRequestOrigin's argument") }); },
+        selectRequestOriginById(id) {
+          if (typeof id !== "string" || id === "") throw new TypeError("selectRequestOriginById takes an origin Id (a string)");
+          setOrigin({ select: id });
+        },
+        createRequestOriginGroup(params) { setOrigin({ group: plain(params, "createRequestOriginGroup's argument") }); },
         kvs(id) {
           if (kvsId === null) throw new Error("this function has no KeyValueStore association");
           if (id !== undefined && id !== kvsId) throw new Error(`KeyValueStore ${id} is not associated with this function (it has ${kvsId})`);
@@ -1401,7 +1423,7 @@
     FrozenDate.UTC = RealDate.UTC;
     Object.defineProperty(RealDate.prototype, "constructor", { value: FrozenDate, writable: true, configurable: true });
     globalThis.Date = FrozenDate;
-    state.freeze = () => { frozen = realNow(); kvsCall.fresh = false; };
+    state.freeze = () => { frozen = realNow(); kvsCall.fresh = false; state.originChange = null; };
     const [factory, thrown] = op_edge_compile(
       "(function (require, __cff_import) {" + source + "\n;return typeof handler === \"function\" ? handler : undefined;\n})", filename);
     if (factory === null) throw thrown;
