@@ -61,6 +61,8 @@ fn rewrite(tx: &rusqlite::Transaction<'_>, mut row: KvsRow) -> Result<KvsRow> {
     store::put_code(tx, &row.sha256, &snapshot)?;
     row.etag += 1;
     row.updated_ms = now_ms();
+    // `change` bumps the revision after this: the store changes at the next one.
+    row.revision = store::revision(tx)? + 1;
     store::put_kv_store(tx, &row)?;
     Ok(row)
 }
@@ -99,6 +101,7 @@ impl Control {
                 etag: 0,
                 created_ms: now,
                 updated_ms: now,
+                revision: 0,
             };
             store::put_code(tx, &row.sha256, &empty)?;
             store::put_kv_store(tx, &row)?;

@@ -115,7 +115,7 @@ pub struct DistributionRequest {
     pub associations: Option<Vec<AssociateRequest>>,
 }
 
-pub use edge_client::control::{ClusterStatus, EdgeStatus, Published};
+pub use edge_client::control::{ClusterStatus, EdgeStatus, Published, StoreStatus};
 
 /// 16 random bytes as hex.
 pub(crate) fn random_hex() -> String {

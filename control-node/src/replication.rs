@@ -80,7 +80,7 @@ impl Control {
     pub fn status(&self) -> Result<ClusterStatus> {
         let revision = self.revision();
         let seen = self.seen.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let edges = self
+        let edges: Vec<EdgeStatus> = self
             .store()
             .edges()?
             .into_iter()
@@ -105,7 +105,29 @@ impl Control {
                 error: e.error,
             })
             .collect();
-        Ok(ClusterStatus { revision, edges })
+        let key_value_stores = self
+            .store()
+            .kv_stores()?
+            .into_iter()
+            .map(|s| {
+                let deployed = edges
+                    .iter()
+                    .filter(|e| e.revision >= s.revision)
+                    .map(|e| e.pop.clone())
+                    .collect();
+                StoreStatus {
+                    name: s.name,
+                    id: s.id,
+                    revision: s.revision,
+                    deployed,
+                }
+            })
+            .collect();
+        Ok(ClusterStatus {
+            revision,
+            edges,
+            key_value_stores,
+        })
     }
 
     /// The replication metrics in the Prometheus text format (docs/metrics.md): the current

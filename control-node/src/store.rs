@@ -80,7 +80,8 @@ CREATE TABLE IF NOT EXISTS kv_stores (
     sha256 TEXT NOT NULL REFERENCES code(sha256),
     etag INTEGER NOT NULL,
     created_ms INTEGER NOT NULL,
-    updated_ms INTEGER NOT NULL
+    updated_ms INTEGER NOT NULL,
+    revision INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS kv_items (
     store TEXT NOT NULL REFERENCES kv_stores(name) ON DELETE CASCADE,
@@ -147,11 +148,13 @@ pub struct KvsRow {
     pub etag: u64,
     pub created_ms: u64,
     pub updated_ms: u64,
+    /// The revision that last changed it.
+    pub revision: u64,
 }
 
 pub fn kv_stores(conn: &Connection) -> Result<Vec<KvsRow>> {
     let mut st = conn
-        .prepare("SELECT name, id, comment, sha256, etag, created_ms, updated_ms FROM kv_stores ORDER BY name")
+        .prepare("SELECT name, id, comment, sha256, etag, created_ms, updated_ms, revision FROM kv_stores ORDER BY name")
         .map_err(db)?;
     let rows = st
         .query_map([], |r| {
@@ -163,6 +166,7 @@ pub fn kv_stores(conn: &Connection) -> Result<Vec<KvsRow>> {
                 etag: r.get::<_, i64>(4)? as u64,
                 created_ms: r.get::<_, i64>(5)? as u64,
                 updated_ms: r.get::<_, i64>(6)? as u64,
+                revision: r.get::<_, i64>(7)? as u64,
             })
         })
         .map_err(db)?;
@@ -175,9 +179,9 @@ pub fn kv_store(conn: &Connection, name: &str) -> Result<Option<KvsRow>> {
 
 pub fn put_kv_store(tx: &Transaction<'_>, s: &KvsRow) -> Result<()> {
     tx.execute(
-        "INSERT INTO kv_stores (name, id, comment, sha256, etag, created_ms, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-         ON CONFLICT(name) DO UPDATE SET comment = ?3, sha256 = ?4, etag = ?5, updated_ms = ?7",
-        params![s.name, s.id, s.comment, s.sha256, s.etag as i64, s.created_ms as i64, s.updated_ms as i64],
+        "INSERT INTO kv_stores (name, id, comment, sha256, etag, created_ms, updated_ms, revision) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT(name) DO UPDATE SET comment = ?3, sha256 = ?4, etag = ?5, updated_ms = ?7, revision = ?8",
+        params![s.name, s.id, s.comment, s.sha256, s.etag as i64, s.created_ms as i64, s.updated_ms as i64, s.revision as i64],
     )
     .map_err(db)?;
     Ok(())

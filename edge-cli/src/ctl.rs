@@ -257,6 +257,20 @@ pub async fn status(a: StatusArgs) -> Result<()> {
                 .unwrap_or_default()
         );
     }
+    if !s.key_value_stores.is_empty() {
+        println!();
+        println!("{:<24} {:>8}  DEPLOYED ON", "KEY VALUE STORE", "REVISION");
+        for k in &s.key_value_stores {
+            println!(
+                "{:<24} {:>8}  {}/{} {}",
+                k.name,
+                k.revision,
+                k.deployed.len(),
+                s.edges.len(),
+                k.deployed.join(", ")
+            );
+        }
+    }
     Ok(())
 }
 

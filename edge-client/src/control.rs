@@ -38,11 +38,23 @@ pub struct EdgeStatus {
     pub error: Option<String>,
 }
 
-/// The cluster: the current revision and every edge.
+/// The cluster: the current revision, every edge, and where each KeyValueStore is.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ClusterStatus {
     pub revision: u64,
     pub edges: Vec<EdgeStatus>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub key_value_stores: Vec<StoreStatus>,
+}
+
+/// A KeyValueStore: the revision that last changed it and the edges that have applied it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoreStatus {
+    pub name: String,
+    pub id: String,
+    pub revision: u64,
+    /// POPs whose applied revision holds this store's current items.
+    pub deployed: Vec<String>,
 }
 
 /// The control API refused a request: its AWS-style error code and message.

@@ -493,9 +493,20 @@ async fn a_key_value_store_reaches_every_edge_and_changes_without_a_publish() {
         &["kvs", "put", "redirects", "/old", "/newer", "--wait"],
     ));
     assert_eq!(put["ItemCount"], 2);
-    cli_ok(
+    let put = json(&cli_ok(
         url,
         &["kvs", "put", "redirects", "/other", "/elsewhere", "--wait"],
+    ));
+    // `edge status` says which edges have the store's current items.
+    let st = json(&cli_ok(url, &["status", "--json"]));
+    let k = &st["key_value_stores"][0];
+    assert_eq!(k["name"], "redirects");
+    assert_eq!(k["revision"], put["revision"]);
+    assert_eq!(k["deployed"].as_array().unwrap().len(), 2, "{st}");
+    let table = cli_ok(url, &["status"]);
+    assert!(
+        table.contains("redirects") && table.contains("2/2"),
+        "{table}"
     );
     for e in [&a, &b] {
         assert_eq!(
