@@ -54,14 +54,14 @@ impl Worker {
             head,
         )
         .await;
-        let mut resp = match (first, failover, retry) {
-            (Ok(r), Some((_, codes)), Some(Ok(again)))
-                if codes.contains(&r.parts.status.as_u16()) =>
-            {
-                tracing::debug!(
-                    status = r.parts.status.as_u16(),
-                    "origin group: failing over"
-                );
+        let fail_over = match (&first, failover) {
+            (Ok(r), Some((_, codes))) => codes.contains(&r.parts.status.as_u16()),
+            (Err(_), Some(_)) => true,
+            _ => false,
+        };
+        let mut resp = match retry {
+            Some(Ok(again)) if fail_over => {
+                tracing::debug!("origin group: failing over to its second origin");
                 origin::fetch(
                     &client,
                     &behavior.origin,
@@ -71,18 +71,7 @@ impl Worker {
                 )
                 .await?
             }
-            (Err(e), Some(_), Some(Ok(again))) => {
-                tracing::debug!(error = %e, "origin group: failing over");
-                origin::fetch(
-                    &client,
-                    &behavior.origin,
-                    again,
-                    self.shared.node.max_object_bytes,
-                    head,
-                )
-                .await?
-            }
-            (first, _, _) => first?,
+            _ => first?,
         };
         self.observe(ctx, Phase::Origin, start.elapsed());
         let initial_age = policy::initial_age(&resp.parts.headers);

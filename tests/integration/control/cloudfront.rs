@@ -56,14 +56,20 @@ fn request_event(dir: &Path) -> PathBuf {
     path
 }
 
-#[tokio::test]
-async fn a_function_goes_from_development_to_live_and_every_edge_follows_live() {
+/// A control node and two edges in front of a mock origin, one plain distribution deployed.
+fn two_edges() -> (tempfile::TempDir, Origin, Control, Edge, Edge) {
     let dir = tempfile::tempdir().unwrap();
     let origin = origin();
     let control = control_on(&dir.path().join("control"), 0);
     let a = follower(&control, "IAD89-C1", &dir.path().join("a"));
     let b = follower(&control, "FRA56-C1", &dir.path().join("b"));
     deploy_plain(&control, &origin, dir.path());
+    (dir, origin, control, a, b)
+}
+
+#[tokio::test]
+async fn a_function_goes_from_development_to_live_and_every_edge_follows_live() {
+    let (dir, _origin, control, a, b) = two_edges();
     let url = control.url.as_str();
     let v1 = answering(dir.path(), "one");
     let event = request_event(dir.path());
@@ -415,12 +421,7 @@ fn cfg_with_arn(origin: &Origin) -> String {
 
 #[tokio::test]
 async fn a_key_value_store_reaches_every_edge_and_changes_without_a_publish() {
-    let dir = tempfile::tempdir().unwrap();
-    let origin = origin();
-    let control = control_on(&dir.path().join("control"), 0);
-    let a = follower(&control, "IAD89-C1", &dir.path().join("a"));
-    let b = follower(&control, "FRA56-C1", &dir.path().join("b"));
-    deploy_plain(&control, &origin, dir.path());
+    let (dir, _origin, control, a, b) = two_edges();
     let url = control.url.as_str();
     let write = |name: &str, text: &str| write_in(dir.path(), name, text);
     let import = write(
