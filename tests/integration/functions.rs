@@ -230,12 +230,16 @@ exports.handler = async (e) => {
         .map(|i| {
             tokio::spawn({
                 let u = url(&format!("/ok{i}"));
-                async move { get(&u).await.status }
+                async move {
+                    let r = get(&u).await;
+                    (r.status, format!("{}: {}", r.x_cache(), r.text()))
+                }
             })
         })
         .collect();
     for o in others {
-        assert_eq!(o.await.unwrap(), 200);
+        let (status, what) = o.await.unwrap();
+        assert_eq!(status, 200, "{what}");
     }
     assert_lambda_error(&spin.await.unwrap(), 503, x_cache::LIMIT_EXCEEDED);
     assert_eq!(
