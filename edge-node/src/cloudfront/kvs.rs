@@ -2,7 +2,7 @@
 //! without a code publish (docs/cloudfront-functions.md: "KeyValueStore"). The control node
 //! keeps the stores and replicates each one as a snapshot in AWS's import format; every edge
 //! holds the snapshots in memory, in one process-wide registry that functions read without a
-//! lock (an `ArcSwap` of the whole map, replaced when a revision changes a store).
+//! lock (an `ArcSwap` of every store by a slot number, replaced when a revision changes one).
 //!
 //! Facts relied on, from AWS's pages:
 //! - the import format `{"data":[{"key":"k1","value":"v"}, …]}`, UTF-8, no duplicate keys; a
@@ -154,16 +154,33 @@ pub fn id_from(seed: &str) -> String {
     )
 }
 
-static STORES: LazyLock<ArcSwap<HashMap<String, Arc<Store>>>> =
-    LazyLock::new(|| ArcSwap::from_pointee(HashMap::new()));
-
+/// Every store id this process has seen gets a slot for the process's life, so a function
+/// names its store by a small number (cheaper to pass into an op than the id): `SLOTS[slot]` is
+/// the store's current items, or `None` while this node has none under that id.
+static SLOTS: LazyLock<ArcSwap<Vec<Option<Arc<Store>>>>> =
+    LazyLock::new(|| ArcSwap::from_pointee(Vec::new()));
+static IDS: LazyLock<std::sync::Mutex<HashMap<String, u32>>> = LazyLock::new(Default::default);
 static GENERATION: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 
-/// The stores this process serves, by id, replaced as a whole: a function sees either the old
-/// set or the new one.
+/// The slot of store `id` (made on first use).
+pub fn slot_of(id: &str) -> u32 {
+    let mut ids = IDS.lock().unwrap_or_else(|p| p.into_inner());
+    let next = ids.len() as u32;
+    *ids.entry(id.to_string()).or_insert(next)
+}
+
+/// The stores this process serves, replaced as a whole: a function sees either the old set or
+/// the new one.
 pub fn install(stores: Vec<Arc<Store>>) {
-    let map = stores.into_iter().map(|s| (s.id.clone(), s)).collect();
-    STORES.store(Arc::new(map));
+    let mut slots: Vec<Option<Arc<Store>>> = Vec::new();
+    for s in stores {
+        let slot = slot_of(&s.id) as usize;
+        if slots.len() <= slot {
+            slots.resize(slot + 1, None);
+        }
+        slots[slot] = Some(s);
+    }
+    SLOTS.store(Arc::new(slots));
     GENERATION.fetch_add(1, std::sync::atomic::Ordering::Release);
 }
 
@@ -172,17 +189,23 @@ pub fn generation() -> u32 {
     GENERATION.load(std::sync::atomic::Ordering::Acquire)
 }
 
-/// The store `id`, if this process serves it.
-pub fn store(id: &str) -> Option<Arc<Store>> {
-    STORES.load().get(id).cloned()
+/// The store in `slot`, if this process serves it.
+pub fn store_at(slot: u32) -> Option<Arc<Store>> {
+    SLOTS.load().get(slot as usize).cloned().flatten()
 }
 
-/// `key` of store `id`: `None` when the store or the key is not there. One lock-free load and
-/// one hash lookup.
-pub fn with_value<T>(id: &str, key: &str, f: impl FnOnce(Option<&str>) -> T) -> T {
-    let stores = STORES.load();
-    f(stores
-        .get(id)
+/// The store `id`, if this process serves it.
+pub fn store(id: &str) -> Option<Arc<Store>> {
+    store_at(slot_of(id))
+}
+
+/// `key` of the store in `slot`: `None` when the store or the key is not there. One lock-free
+/// load and one hash lookup.
+pub fn with_value<T>(slot: u32, key: &str, f: impl FnOnce(Option<&str>) -> T) -> T {
+    let slots = SLOTS.load();
+    f(slots
+        .get(slot as usize)
+        .and_then(Option::as_ref)
         .and_then(|s| s.items.get(key))
         .map(String::as_str))
 }

@@ -468,11 +468,17 @@ pub async fn op_edge_fetch(
     })
 }
 
+/// The slot a KeyValueStore's id has in this process (a function's handle asks once).
+#[op2(fast)]
+pub fn op_edge_kvs_slot(#[string] id: &str) -> u32 {
+    crate::cloudfront::kvs::slot_of(id)
+}
+
 /// A KeyValueStore value (`cf.kvs().get`), or `None` for a missing key or store.
 #[op2]
 #[string]
-pub fn op_edge_kvs_get(#[string] id: &str, #[string] key: &str) -> Option<String> {
-    crate::cloudfront::kvs::with_value(id, key, |v| v.map(str::to_string))
+pub fn op_edge_kvs_get(#[smi] slot: u32, #[string] key: &str) -> Option<String> {
+    crate::cloudfront::kvs::with_value(slot, key, |v| v.map(str::to_string))
 }
 
 /// How many times this node's stores changed: a function's cached reads are dropped when it
@@ -483,11 +489,11 @@ pub fn op_edge_kvs_generation() -> u32 {
 }
 
 /// `[creation ms, last update ms, key count]` of a store, or `None` when this node has none
-/// with that id.
+/// in that slot.
 #[op2]
 #[serde]
-pub fn op_edge_kvs_meta(#[string] id: &str) -> Option<(u64, u64, usize)> {
-    crate::cloudfront::kvs::store(id).map(|s| (s.created_ms, s.updated_ms, s.items.len()))
+pub fn op_edge_kvs_meta(#[smi] slot: u32) -> Option<(u64, u64, usize)> {
+    crate::cloudfront::kvs::store_at(slot).map(|s| (s.created_ms, s.updated_ms, s.items.len()))
 }
 
 deno_core::extension!(
@@ -503,6 +509,7 @@ deno_core::extension!(
         op_edge_url_parse,
         op_edge_url_set,
         op_edge_fetch,
+        op_edge_kvs_slot,
         op_edge_kvs_get,
         op_edge_kvs_generation,
         op_edge_kvs_meta,

@@ -1308,10 +1308,11 @@
   // Values read are kept in the isolate (up to CACHE_CHARS characters) and dropped when the
   // node's stores change: the first read of a call asks the node's generation (one op without
   // arguments), later reads of a key already seen cost a Map lookup.
-  const { op_edge_kvs_get, op_edge_kvs_meta, op_edge_kvs_generation } = ops;
+  const { op_edge_kvs_slot, op_edge_kvs_get, op_edge_kvs_meta, op_edge_kvs_generation } = ops;
   const CACHE_CHARS = 65536;
   const kvsCall = { fresh: false };
   function kvsHandle(id) {
+    const slot = op_edge_kvs_slot(id);
     const cache = new Map();
     let generation = -1, chars = 0;
     const read = (k) => {
@@ -1323,7 +1324,7 @@
       }
       let value = cache.get(k);
       if (value === undefined) {
-        value = op_edge_kvs_get(id, k);
+        value = op_edge_kvs_get(slot, k);
         if (value === undefined) value = null;
         chars += k.length + (value === null ? 0 : value.length);
         if (chars > CACHE_CHARS) { cache.clear(); chars = 0; }
@@ -1352,7 +1353,7 @@
         try { return Promise.resolve(read(k) !== null); } catch (e) { return Promise.reject(e); }
       },
       meta() {
-        const m = op_edge_kvs_meta(id);
+        const m = op_edge_kvs_meta(slot);
         if (m === null || m === undefined) return Promise.reject(new Error(`KeyValueStore ${id} is not on this node`));
         return Promise.resolve({
           creationDateTime: new RealDateForKvs(m[0]).toISOString(),
