@@ -438,6 +438,10 @@ impl std::fmt::Display for DeployedFn {
 pub struct Deployed {
     pub revision: u64,
     pub functions: Vec<DeployedFn>,
+    /// The KeyValueStore files (`[[key_value_stores]]` `File`) it deployed.
+    pub store_files: Vec<PathBuf>,
+    /// The stores whose items it created or replaced.
+    pub stores_changed: Vec<String>,
 }
 
 /// Loopback origins on port `from` go to port `to` (the mock origin `edge up` started).
@@ -518,6 +522,8 @@ pub async fn deploy(client: &Client, path: &Path, rewrite: PortRewrite) -> Resul
         .map_err(|e| anyhow!("{}: {e}", path.display()))?;
     // The file's KeyValueStores first: a function created below may read one.
     let mut stores: std::collections::HashMap<String, String> = Default::default();
+    let mut store_files = Vec::new();
+    let mut stores_changed = Vec::new();
     for s in doc
         .get("key_value_stores")
         .and_then(|k| k.as_array())
@@ -526,11 +532,17 @@ pub async fn deploy(client: &Client, path: &Path, rewrite: PortRewrite) -> Resul
     {
         let name = text(s, "Name");
         let data = match s.get("File").and_then(|f| f.as_str()) {
-            Some(f) => std::fs::read_to_string(base.join(f))
-                .with_context(|| format!("cannot read {}", base.join(f).display()))?,
+            Some(f) => {
+                store_files.push(base.join(f));
+                std::fs::read_to_string(base.join(f))
+                    .with_context(|| format!("cannot read {}", base.join(f).display()))?
+            }
             None => r#"{"data":[]}"#.to_string(),
         };
-        let arn = put_store(client, name, text(s, "Comment"), &data).await?;
+        let (arn, changed) = put_store(client, name, text(s, "Comment"), &data).await?;
+        if changed {
+            stores_changed.push(name.to_string());
+        }
         stores.insert(name.to_string(), arn);
     }
     let mut functions: Vec<DeployedFn> = Vec::new();
@@ -646,6 +658,8 @@ pub async fn deploy(client: &Client, path: &Path, rewrite: PortRewrite) -> Resul
     Ok(Deployed {
         revision,
         functions,
+        store_files,
+        stores_changed,
     })
 }
 
@@ -704,8 +718,13 @@ pub async fn put_cloudfront_function(
 }
 
 /// Makes a KeyValueStore hold an import file's items: created, or imported over when its items
-/// differ. Returns its ARN.
-pub async fn put_store(client: &Client, name: &str, comment: &str, data: &str) -> Result<String> {
+/// differ. Returns its ARN and whether its items changed.
+pub async fn put_store(
+    client: &Client,
+    name: &str,
+    comment: &str,
+    data: &str,
+) -> Result<(String, bool)> {
     use edge_client::control::ApiError;
     let path = format!("/v1/kvs/{name}");
     let wanted = edge_node::cloudfront::kvs::parse_import(data.as_bytes())
@@ -728,7 +747,8 @@ pub async fn put_store(client: &Client, name: &str, comment: &str, data: &str) -
             have.sort();
             want.sort();
             if have == want {
-                client.json(Method::GET, &path, None).await?
+                let v = client.json(Method::GET, &path, None).await?;
+                return Ok((arn_of(&v), false));
             } else {
                 let (_, b) = client
                     .send(
@@ -755,10 +775,14 @@ pub async fn put_store(client: &Client, name: &str, comment: &str, data: &str) -
         }
         Err(e) => return Err(e),
     };
-    Ok(v["KeyValueStore"]["ARN"]
+    Ok((arn_of(&v), true))
+}
+
+fn arn_of(v: &Value) -> String {
+    v["KeyValueStore"]["ARN"]
         .as_str()
         .unwrap_or_default()
-        .to_string())
+        .to_string()
 }
 
 /// A next step for an error, where one helps.

@@ -354,6 +354,7 @@ pub async fn run(a: UpArgs, json: bool) -> Result<()> {
             config_path.clone(),
             rewrite,
             deployed.functions.clone(),
+            deployed.store_files.clone(),
         ))
     });
     supervise(&mut members).await;
@@ -439,13 +440,15 @@ pub async fn wait_deployed(
     }
 }
 
-/// Watch mode: redeploys when the configuration or one of its function files changes (an
-/// unchanged file keeps its version, so only edited functions get new versions).
+/// Watch mode: redeploys when the configuration or one of its function or KeyValueStore files
+/// changes (an unchanged file keeps its version, so only edited functions get new versions; an
+/// edited store file is imported over its store).
 async fn watch(
     client: control_node::client::Client,
     config: PathBuf,
     rewrite: crate::ctl::PortRewrite,
     mut functions: Vec<crate::ctl::DeployedFn>,
+    mut stores: Vec<PathBuf>,
 ) {
     use notify_debouncer_mini::notify::{RecommendedWatcher, RecursiveMode};
     // Events from the file system (inotify and the like), debounced: an editor's save of
@@ -466,9 +469,10 @@ async fn watch(
             return;
         }
     };
-    let files = |functions: &[crate::ctl::DeployedFn]| -> Vec<PathBuf> {
+    let files = |functions: &[crate::ctl::DeployedFn], stores: &[PathBuf]| -> Vec<PathBuf> {
         std::iter::once(config.clone())
             .chain(functions.iter().map(|f| f.file.clone()))
+            .chain(stores.iter().cloned())
             .map(|f| f.canonicalize().unwrap_or(f))
             .collect()
     };
@@ -496,7 +500,7 @@ async fn watch(
             }
         }
     };
-    let mut watched = files(&functions);
+    let mut watched = files(&functions, &stores);
     watch_all(&mut debouncer, &watched);
     say!("watching {} files", watched.len());
     while let Some(paths) = rx.recv().await {
@@ -519,9 +523,13 @@ async fn watch(
                         say!("published {f} ({})", f.file.display());
                     }
                 }
+                for s in &d.stores_changed {
+                    say!("imported KeyValueStore {s}");
+                }
                 say!("revision {} sent to every edge", d.revision);
                 functions = d.functions;
-                watched = files(&functions);
+                stores = d.store_files;
+                watched = files(&functions, &stores);
                 watch_all(&mut debouncer, &watched);
             }
             Err(e) => say!("not deployed: {e:#}"),

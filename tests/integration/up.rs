@@ -73,6 +73,13 @@ async fn edge_up_watch_publishes_an_edited_function_to_every_edge() {
         format!("exports.handler = async (e) => {{ const r = e.Records[0].cf.response; r.headers['x-version'] = [{{ value: '{v}' }}]; return r; }};")
     };
     std::fs::write(&function, version("1")).unwrap();
+    std::fs::copy(
+        example("cff-kvs-redirects.js"),
+        dir.path().join("redirects.js"),
+    )
+    .unwrap();
+    let store = dir.path().join("redirects.json");
+    std::fs::write(&store, r#"{"data":[{"key":"/go/a","value":"/one"}]}"#).unwrap();
     let cfg = dir.path().join("edge.toml");
     std::fs::write(
         &cfg,
@@ -89,6 +96,19 @@ TargetOriginId = "mock"
 [[distributions.DefaultCacheBehavior.LambdaFunctionAssociations]]
 EventType = "viewer-response"
 File = "stamp.js"
+
+# A redirect map in a KeyValueStore (its file is watched too).
+[[distributions.CacheBehaviors]]
+PathPattern = "/go/*"
+TargetOriginId = "mock"
+[[distributions.CacheBehaviors.FunctionAssociations]]
+EventType = "viewer-request"
+File = "redirects.js"
+KeyValueStore = "redirects"
+
+[[key_value_stores]]
+Name = "redirects"
+File = "redirects.json"
 
 # The cluster: one edge per POP.
 [[pops]]
@@ -151,6 +171,18 @@ name = "SIN2-C1"
     );
     for u in &urls {
         assert_eq!(get(&format!("{u}/a")).await.header("x-version"), "2");
+        assert_eq!(get(&format!("{u}/go/a")).await.header("location"), "/one");
+    }
+    // An edited store file is imported: every edge has the new value, no function published.
+    std::fs::write(&store, r#"{"data":[{"key":"/go/a","value":"/two"}]}"#).unwrap();
+    up.wait_for_log("imported KeyValueStore redirects");
+    let out = std::process::Command::new(EDGE)
+        .args(["status", "--wait", "--control", &control, "--token", &token])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    for u in &urls {
+        assert_eq!(get(&format!("{u}/go/a")).await.header("location"), "/two");
     }
     assert!(up.terminate().success());
 }
