@@ -35,16 +35,13 @@ impl Worker {
             .as_ref()
             .and_then(|c| c.failover.as_ref())
             .filter(|_| matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS));
-        let primary_path = match ctx.origin.as_deref().map(|c| &c.primary) {
-            Some(crate::lambda::origin::FnOrigin::Custom { path, .. }) => path.as_str(),
-            _ => "",
-        };
         let retry = failover.map(|(to, _)| {
             let mut again = Request::new(req.body().clone());
             *again.method_mut() = req.method().clone();
             *again.uri_mut() = req.uri().clone();
             *again.headers_mut() = req.headers().clone();
-            super::origin_request::redirect(again, behavior, primary_path, to)
+            let from = ctx.origin.as_deref().map(|c| &c.primary);
+            super::origin_request::redirect(again, behavior, from.unwrap_or(to), to)
         });
         let first = origin::fetch(
             &client,

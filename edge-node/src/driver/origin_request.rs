@@ -88,8 +88,8 @@ impl Worker {
         // (and an origin-request function sees that origin).
         let chosen = ctx.origin.as_ref().map(|c| &c.primary);
         if let Some(o) = chosen {
-            req = redirect(req, behavior, &behavior.origin.origin_path, o)
-                .map_err(EdgeError::BadRequest)?;
+            let from = FnOrigin::custom(&behavior.origin, ctx.conn.protocol);
+            req = redirect(req, behavior, &from, o).map_err(EdgeError::BadRequest)?;
         }
         let oreq = behavior.function(Stage::OriginRequest);
         let needs_fn_view = oreq.is_some() || behavior.function(Stage::OriginResponse).is_some();
@@ -145,23 +145,26 @@ fn as_function_request(
     }
 }
 
-/// The origin request sent to `to` instead of the origin it was made for: the same path
-/// (without that origin's path, `from_path`) and query under `to`'s base, `Host` naming `to`, and `to`'s
-/// custom headers in place of the behavior origin's.
+/// The origin request made for `from` sent to `to` instead: the same path (without `from`'s
+/// origin path) and query under `to`'s base, `Host` naming `to`, and `to`'s custom headers in
+/// place of `from`'s.
 pub(crate) fn redirect(
     req: Request<Full<Bytes>>,
     behavior: &Behavior,
-    from_path: &str,
+    from: &FnOrigin,
     to: &FnOrigin,
 ) -> Result<Request<Full<Bytes>>, String> {
     let (mut parts, body) = req.into_parts();
     let pq = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let from_path = match from {
+        FnOrigin::Custom { path, .. } | FnOrigin::S3 { path, .. } => path.as_str(),
+    };
     let pq = pq.strip_prefix(from_path).unwrap_or(pq);
     let target = format!("{}{pq}", to.base_url());
     parts.uri = target
         .parse()
         .map_err(|e| format!("origin URL {target:?}: {e}"))?;
-    for (n, _) in &behavior.origin.custom_headers {
+    for n in from.custom_headers().keys() {
         parts.headers.remove(n);
     }
     if let Some(host) = parts.uri.authority().map(|a| a.as_str().to_string()) {

@@ -1311,6 +1311,8 @@
   const { op_edge_kvs_slot, op_edge_kvs_get, op_edge_kvs_meta, op_edge_kvs_generation } = ops;
   const CACHE_CHARS = 65536;
   const kvsCall = { fresh: false };
+  // The real Date (a CloudFront function's is frozen per call): for the store's own times.
+  const KvsDate = Date;
   function kvsHandle(id) {
     const slot = op_edge_kvs_slot(id);
     const cache = new Map();
@@ -1332,7 +1334,7 @@
       }
       return value;
     };
-    const decode = (k, value, options) => {
+    const decode = (value, options) => {
       const format = options === undefined || options === null || options.format === undefined ? "string" : options.format;
       if (format === "string") return value;
       if (format === "json") return JSON.parse(value);
@@ -1344,7 +1346,7 @@
         try {
           const value = read(k);
           if (value === null) throw new Error(`Key ${k} not found in KeyValueStore ${id}`);
-          return Promise.resolve(decode(k, value, options));
+          return Promise.resolve(decode(value, options));
         } catch (e) {
           return Promise.reject(e);
         }
@@ -1356,14 +1358,13 @@
         const m = op_edge_kvs_meta(slot);
         if (m === null || m === undefined) return Promise.reject(new Error(`KeyValueStore ${id} is not on this node`));
         return Promise.resolve({
-          creationDateTime: new RealDateForKvs(m[0]).toISOString(),
-          lastUpdatedDateTime: new RealDateForKvs(m[1]).toISOString(),
+          creationDateTime: new KvsDate(m[0]).toISOString(),
+          lastUpdatedDateTime: new KvsDate(m[1]).toISOString(),
           keyCount: m[2],
         });
       },
     });
   }
-  const RealDateForKvs = Date;
   function loadCff(source, filename, v2, kvsId) {
     seal();
     const modules = { crypto: builtins.crypto, querystring: builtins.querystring };
