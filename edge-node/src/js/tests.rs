@@ -29,7 +29,7 @@ impl InvokeValue for Runner {
     }
 }
 
-fn limits() -> FunctionLimits {
+pub(super) fn limits() -> FunctionLimits {
     FunctionLimits {
         viewer_timeout: Duration::from_millis(500),
         origin_timeout: Duration::from_secs(2),
@@ -46,7 +46,7 @@ pub(super) fn runner() -> Runner {
     runner_with(limits())
 }
 
-fn runner_with(limits: FunctionLimits) -> Runner {
+pub(super) fn runner_with(limits: FunctionLimits) -> Runner {
     Runner::new(
         limits,
         Watchdog::start(),
