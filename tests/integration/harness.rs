@@ -107,6 +107,11 @@ impl Proc {
             .unwrap_or_else(|| panic!("no {key} in ready line {:?}", self.ready))
     }
 
+    /// Everything written to stderr so far.
+    pub fn logs(&self) -> String {
+        self.stderr.0.lock().unwrap().clone()
+    }
+
     /// Waits (at most 30 s) until stderr contains `needle`, and returns all of it.
     pub fn wait_for_log(&self, needle: &str) -> String {
         self.wait_for_logs(needle, 1)

@@ -664,7 +664,8 @@ impl Isolate {
         let loaded =
             tokio::time::timeout_at(deadline.into(), load_function(&mut rt, &internals, &code))
                 .await;
-        let fired = guard.fired();
+        // A deadline taken at the very end still terminates: such an isolate is not kept.
+        let fired = guard.finish();
         drop(guard);
         match loaded {
             _ if heap_hit.get() => Err(format!(
@@ -672,7 +673,7 @@ impl Isolate {
                 heap_bytes >> 20
             )),
             Err(_) => Err(init_limit(limits)),
-            Ok(Err(_)) if fired => Err(init_limit(limits)),
+            _ if fired => Err(init_limit(limits)),
             Ok(Err(e)) if made > 100 && e.contains("event loop has already resolved") => {
                 Err(exhausted(&e))
             }
@@ -788,7 +789,12 @@ impl Isolate {
             self.tainted = true;
             return Err(FnError::Sliced);
         }
-        guard.unslice();
+        if !guard.unslice() {
+            // The watchdog took the slice as the call finished: its termination is on its
+            // way, so this isolate is done, and the call runs again on a function thread.
+            self.tainted = true;
+            return Err(FnError::Sliced);
+        }
         if slice.is_some() {
             if let Some(c) = self
                 .rt
@@ -854,6 +860,10 @@ impl Isolate {
                 }
             }
         };
+        if guard.finish() {
+            // Stopped, or about to be: whatever it answered, this isolate runs nothing more.
+            self.tainted = true;
+        }
         drop(guard);
         let text = outcome?;
         outcome_of(&text)

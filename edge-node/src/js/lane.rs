@@ -1,50 +1,40 @@
 //! The function threads: where a function goes once one of its calls ran past its slice on a
 //! thread that serves viewers (docs/request-path.md: "Long-running functions"). Each thread
-//! has its own runtime and isolates (made there, never on a serving thread) and runs at the
-//! lowest scheduling priority, so even a loop that spins to its deadline takes CPU only
-//! when the serving threads leave it some. A call goes to the thread with the fewest calls
-//! among those not held by a call that runs synchronously (a loop until its deadline), so
-//! other calls of the same function never queue behind a runaway one.
+//! has its own runtime and isolates (made there, never on a serving thread) and runs at a
+//! low scheduling priority (nice `NICE`), so a loop that spins to its deadline takes little
+//! CPU from the serving threads. Not the lowest: at nice 19 a thread sharing a busy core gets
+//! about 1.5% of it, so on a loaded machine making a moved function's isolate (tens of ms of
+//! CPU) took seconds and its healthy calls timed out behind it (seen at 4.7 s); nice 10 gets
+//! about 10%. Calls wait in one queue that every thread takes
+//! from when it is free, and a thread lets the call it took run before it takes another: a
+//! thread held by a call that runs synchronously (a loop until its deadline) takes nothing
+//! more, so other calls of the same function never queue behind a runaway one.
 
 use super::{Call, FnError, FunctionCode, FunctionLimits, Returned, Runner, Watchdog};
 use crate::lambda::Stage;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Mutex};
 
 pub struct Lane {
-    threads: Vec<LaneThread>,
-    epoch: Instant,
+    /// The calls' queue, shared by every function thread.
+    calls: mpsc::UnboundedSender<Job>,
+    /// Each thread's own orders: the functions whose isolates it keeps.
+    retain: Vec<mpsc::UnboundedSender<Vec<String>>>,
 }
 
-struct LaneThread {
-    jobs: mpsc::UnboundedSender<Job>,
-    /// Calls sent and not yet answered.
-    calls: Arc<AtomicUsize>,
-    /// When the thread last showed it was free to run something (ms since `Lane::epoch`): a
-    /// task of its own beats every `BEAT`; a thread whose beat is older is held by a call
-    /// running synchronously (a loop), and new calls go elsewhere rather than queue behind it.
-    beat: Arc<AtomicU64>,
+struct Job {
+    code: Arc<FunctionCode>,
+    stage: Stage,
+    event: String,
+    parts: String,
+    request_id: String,
+    deadline: Instant,
+    done: oneshot::Sender<Result<Returned, FnError>>,
 }
 
-/// How often a function thread shows it is not blocked, and how old a beat may be.
-const BEAT: Duration = Duration::from_millis(5);
-const BLOCKED_AFTER: Duration = Duration::from_millis(25);
-
-enum Job {
-    Call {
-        code: Arc<FunctionCode>,
-        stage: Stage,
-        event: String,
-        parts: String,
-        request_id: String,
-        deadline: Instant,
-        done: oneshot::Sender<Result<Returned, FnError>>,
-    },
-    /// Drop the isolates of functions not in the list.
-    Retain(Vec<String>),
-}
+type Queue = Arc<Mutex<mpsc::UnboundedReceiver<Job>>>;
 
 impl Lane {
     /// Starts `threads` function threads.
@@ -58,31 +48,25 @@ impl Lane {
             slice: Duration::ZERO,
             ..limits.clone()
         };
-        let epoch = Instant::now();
-        let threads = (0..threads.max(1))
+        let (calls, queue) = mpsc::unbounded_channel();
+        let queue: Queue = Arc::new(Mutex::new(queue));
+        let retain = (0..threads.max(1))
             .map(|i| {
                 let (tx, rx) = mpsc::unbounded_channel();
-                let calls = Arc::new(AtomicUsize::new(0));
-                let beat = Arc::new(AtomicU64::new(0));
-                let (limits, watchdog, pop, count, b) = (
+                let (limits, watchdog, pop, queue) = (
                     limits.clone(),
                     watchdog.clone(),
                     pop.to_string(),
-                    calls.clone(),
-                    beat.clone(),
+                    queue.clone(),
                 );
                 std::thread::Builder::new()
                     .name(format!("edge-fn-{i}"))
-                    .spawn(move || serve(rx, limits, watchdog, pop, count, (b, epoch)))
+                    .spawn(move || serve(queue, rx, limits, watchdog, pop))
                     .expect("function thread");
-                LaneThread {
-                    jobs: tx,
-                    calls,
-                    beat,
-                }
+                tx
             })
             .collect();
-        Arc::new(Lane { threads, epoch })
+        Arc::new(Lane { calls, retain })
     }
 
     /// Runs one call on a function thread; the outcome as `Isolate::invoke` gives it.
@@ -91,19 +75,8 @@ impl Lane {
         code: &Arc<FunctionCode>,
         call: Call<'_>,
     ) -> Result<Returned, FnError> {
-        // The least busy thread that is not held by a running loop (any, if all are).
-        let now = self.epoch.elapsed().as_millis() as u64;
-        let blocked = |t: &LaneThread| {
-            now.saturating_sub(t.beat.load(Ordering::Acquire)) > BLOCKED_AFTER.as_millis() as u64
-        };
-        let t = self
-            .threads
-            .iter()
-            .min_by_key(|t| (blocked(t), t.calls.load(Ordering::Acquire)))
-            .expect("at least one function thread");
         let (done, answer) = oneshot::channel();
-        t.calls.fetch_add(1, Ordering::AcqRel);
-        let job = Job::Call {
+        let job = Job {
             code: code.clone(),
             stage: call.stage,
             event: call.event.to_string(),
@@ -112,8 +85,7 @@ impl Lane {
             deadline: call.deadline,
             done,
         };
-        if t.jobs.send(job).is_err() {
-            t.calls.fetch_sub(1, Ordering::AcqRel);
+        if self.calls.send(job).is_err() {
             return Err(FnError::Threw("the function threads have stopped".into()));
         }
         answer
@@ -123,22 +95,28 @@ impl Lane {
 
     /// Drops, on every function thread, the isolates of functions not in `keep`.
     pub fn retain(&self, keep: &[String]) {
-        for t in &self.threads {
-            let _ = t.jobs.send(Job::Retain(keep.to_vec()));
+        for t in &self.retain {
+            let _ = t.send(keep.to_vec());
         }
     }
 }
 
-/// One function thread: lowest priority, its own runtime, one task per call.
+/// This thread's calls taken and not yet given an isolate.
+#[derive(Default)]
+struct Starting {
+    count: std::cell::Cell<usize>,
+    changed: tokio::sync::Notify,
+}
+
+/// One function thread: low priority, its own runtime, one task per call.
 fn serve(
-    mut jobs: mpsc::UnboundedReceiver<Job>,
+    queue: Queue,
+    mut retain: mpsc::UnboundedReceiver<Vec<String>>,
     limits: FunctionLimits,
     watchdog: Watchdog,
     pop: String,
-    calls: Arc<AtomicUsize>,
-    (beat, epoch): (Arc<AtomicU64>, Instant),
 ) {
-    lowest_priority();
+    low_priority();
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -157,20 +135,25 @@ fn serve(
         &pop,
     ));
     let local = tokio::task::LocalSet::new();
+    let starting = std::rc::Rc::new(Starting::default());
     local.block_on(&rt, async move {
-        // The beat: runs whenever nothing holds the thread.
-        tokio::task::spawn_local(async move {
-            let mut tick = tokio::time::interval(BEAT);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                beat.store(epoch.elapsed().as_millis() as u64, Ordering::Release);
-            }
-        });
-        while let Some(job) = jobs.recv().await {
-            match job {
-                Job::Retain(keep) => runner.retain(&keep),
-                Job::Call {
+        loop {
+            // Taking a call holds the queue only while waiting for one (dropping the guard
+            // when a retain order wins is safe: `recv` loses nothing when cancelled).
+            let job = tokio::select! {
+                keep = retain.recv() => match keep {
+                    Some(keep) => { runner.retain(&keep); continue; }
+                    None => break,
+                },
+                job = async { queue.lock().await.recv().await } => match job {
+                    Some(job) => job,
+                    None => break,
+                },
+            };
+            starting.count.set(starting.count.get() + 1);
+            let (runner, mine) = (runner.clone(), starting.clone());
+            tokio::task::spawn_local(async move {
+                let Job {
                     code,
                     stage,
                     event,
@@ -178,36 +161,46 @@ fn serve(
                     request_id,
                     deadline,
                     done,
-                } => {
-                    let (runner, calls) = (runner.clone(), calls.clone());
-                    tokio::task::spawn_local(async move {
-                        let out = runner
-                            .invoke_here(
-                                &code,
-                                Call {
-                                    stage,
-                                    event: &event,
-                                    parts: &parts,
-                                    request_id: &request_id,
-                                    deadline,
-                                },
-                            )
-                            .await;
-                        calls.fetch_sub(1, Ordering::AcqRel);
-                        let _ = done.send(out);
-                    });
-                }
+                } = job;
+                let once = std::cell::Cell::new(false);
+                let started = || {
+                    if !once.replace(true) {
+                        mine.count.set(mine.count.get() - 1);
+                        mine.changed.notify_one();
+                    }
+                };
+                let call = Call {
+                    stage,
+                    event: &event,
+                    parts: &parts,
+                    request_id: &request_id,
+                    deadline,
+                    started: Some(&started),
+                };
+                let out = runner.invoke_here(&code, call).await;
+                started(); // a call that never got an isolate
+                let _ = done.send(out);
+            });
+            // This thread takes another call only once the one it took has its isolate and
+            // has run up to its first wait: a call that loops holds only itself, never a call
+            // queued behind it (the others go to the threads that are free).
+            while starting.count.get() > 0 {
+                starting.changed.notified().await;
             }
+            tokio::task::yield_now().await;
         }
     });
 }
 
-/// Nice 19 for the calling thread (Linux applies `setpriority` to one thread).
-fn lowest_priority() {
+/// The function threads' niceness.
+const NICE: i32 = 10;
+
+/// Nice `NICE` for the calling thread (Linux applies `setpriority` to one thread).
+fn low_priority() {
     #[cfg(target_os = "linux")]
     #[allow(unsafe_code)]
     // SAFETY: setpriority only reads its integer arguments; `who` 0 is the calling thread.
     unsafe {
-        libc::setpriority(libc::PRIO_PROCESS, 0, 19);
+        libc::setpriority(libc::PRIO_PROCESS, 0, NICE);
     }
 }

@@ -267,6 +267,9 @@ pub(crate) struct Call<'a> {
     pub parts: &'a str,
     pub request_id: &'a str,
     pub deadline: Instant,
+    /// Told when the call has its isolate and is about to run (the function threads take
+    /// their next call only then: js/lane.rs).
+    pub started: Option<&'a dyn Fn()>,
 }
 
 /// A function's result: its value, and whether it is the object the event gave with that
@@ -353,14 +356,19 @@ impl Pool {
         }))
     }
 
-    async fn acquire(&self, deadline: Instant) -> Option<Isolate> {
+    /// An idle isolate, waiting for one until `deadline` (`Throttled` past it). A call waiting
+    /// here when the function moves to the function threads is sent there (`Sliced`).
+    async fn acquire(&self, deadline: Instant) -> Result<Isolate, FnError> {
         loop {
+            if self.moved.get() {
+                return Err(FnError::Sliced);
+            }
             if let Some(i) = self.idle.borrow_mut().pop() {
-                return Some(i);
+                return Ok(i);
             }
             tokio::time::timeout_at(deadline.into(), self.freed.notified())
                 .await
-                .ok()?;
+                .map_err(|_| FnError::Throttled)?;
         }
     }
 
@@ -546,6 +554,7 @@ impl Runner {
             parts,
             request_id,
             deadline,
+            started: None,
         };
         let returned = match &self.lane {
             Some(lane) if pool.moved.get() => lane.call(code, call).await,
@@ -553,8 +562,11 @@ impl Runner {
                 let slice = Some(start + self.limits.slice);
                 match self.run(&pool, call, slice).await {
                     Err(FnError::Sliced) => {
-                        pool.moved.set(true);
-                        tracing::warn!(function = %code.name, version = code.version, stage = stage.as_str(), slice_ms = self.limits.slice.as_millis() as u64, "a call ran past its slice on a serving thread: this function's calls now run on the function threads");
+                        if !pool.moved.replace(true) {
+                            // Calls waiting for this pool's isolate go to the lane too.
+                            pool.freed.notify_waiters();
+                            tracing::warn!(function = %code.name, version = code.version, stage = stage.as_str(), slice_ms = self.limits.slice.as_millis() as u64, "a call ran past its slice on a serving thread: this function's calls now run on the function threads");
+                        }
                         lane.call(code, call).await
                     }
                     other => other,
@@ -622,14 +634,22 @@ impl Runner {
             parts,
             request_id,
             deadline,
+            ..
         } = call;
         let code = &pool.code;
         let start = Instant::now();
-        let Some(mut iso) = pool.acquire(deadline).await else {
-            pool.stats.throttles.fetch_add(1, Ordering::Relaxed);
-            pool.stats.error(crate::metrics::FnErrorKind::LimitExceeded);
-            return Err(FnError::Throttled);
+        let mut iso = match pool.acquire(deadline).await {
+            Ok(iso) => iso,
+            Err(FnError::Throttled) => {
+                pool.stats.throttles.fetch_add(1, Ordering::Relaxed);
+                pool.stats.error(crate::metrics::FnErrorKind::LimitExceeded);
+                return Err(FnError::Throttled);
+            }
+            Err(e) => return Err(e),
         };
+        if let Some(started) = call.started {
+            started();
+        }
         let ctx = LogContext {
             function: pool.name.clone(),
             version: code.version,

@@ -11,6 +11,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::{Duration, Instant};
 
+/// A slot's deadline once the watchdog has taken it to stop the call: at its slice, or at its
+/// real deadline (never a time: both lie past any the watchdog compares).
+const TAKEN_SLICE: u64 = u64::MAX;
+const TAKEN_DEADLINE: u64 = u64::MAX - 1;
+
 /// Timeouts are enforced to within this.
 const TICK: Duration = Duration::from_millis(5);
 
@@ -64,6 +69,8 @@ pub struct Watchdog {
 pub struct Guard<'a> {
     slot: &'a Slot,
     shared: &'a Shared,
+    /// The first deadline armed (the slice's, when there is one).
+    first: u64,
 }
 
 impl Guard<'_> {
@@ -77,12 +84,34 @@ impl Guard<'_> {
     }
 
     /// From here on only the real deadline applies (the call left the serving thread's
-    /// synchronous part: it now waits without blocking anyone).
-    pub fn unslice(&self) {
+    /// synchronous part: it now waits without blocking anyone). False when the watchdog has
+    /// already taken the slice (its termination is on its way): the call counts as stopped
+    /// at its slice.
+    #[must_use]
+    pub fn unslice(&self) -> bool {
         let later = self.slot.later.swap(0, Ordering::AcqRel);
-        if later != 0 {
-            self.slot.deadline.store(later, Ordering::Release);
+        if later == 0 {
+            return true;
         }
+        match self.slot.deadline.compare_exchange(
+            self.first,
+            later,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            Ok(_) => true,
+            // A committed call the watchdog moved on to its real deadline, or took there.
+            Err(now) => now != TAKEN_SLICE,
+        }
+    }
+
+    /// Disarms, and says whether the watchdog took this call's deadline (it has asked, or
+    /// is about to ask, the engine to terminate): the isolate must not run another call.
+    /// The watchdog takes a deadline by swapping in `TAKEN_*` before it terminates, so a
+    /// termination can never reach a later call on the same isolate unnoticed.
+    pub fn finish(&self) -> bool {
+        let d = self.slot.deadline.swap(0, Ordering::AcqRel);
+        d == TAKEN_SLICE || d == TAKEN_DEADLINE || self.fired()
     }
 }
 
@@ -168,6 +197,7 @@ impl Watchdog {
         Guard {
             slot,
             shared: &self.shared,
+            first,
         }
     }
 }
@@ -220,6 +250,20 @@ fn run(shared: Weak<Shared>, linger: Duration) {
                         .compare_exchange(d, later, Ordering::AcqRel, Ordering::Relaxed);
                 continue;
             }
+            // Take the deadline first: if the call finished (or moved past its slice) since
+            // the load above, it is not this one to stop.
+            let taken = if later > d {
+                TAKEN_SLICE
+            } else {
+                TAKEN_DEADLINE
+            };
+            if slot
+                .deadline
+                .compare_exchange(d, taken, Ordering::AcqRel, Ordering::Relaxed)
+                .is_err()
+            {
+                continue;
+            }
             slot.on_slice.store(later > d, Ordering::Release);
             if !slot.fired.swap(true, Ordering::AcqRel) {
                 slot.handle.terminate_execution();
@@ -227,5 +271,70 @@ fn run(shared: Weak<Shared>, linger: Duration) {
         }
         drop(s);
         std::thread::sleep(TICK);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Waits (at most 10 s) until the watchdog has fired on `guard`'s slot.
+    fn wait_fired(guard: &Guard<'_>) {
+        let until = Instant::now() + Duration::from_secs(10);
+        while !guard.fired() {
+            assert!(Instant::now() < until, "the watchdog never fired");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    /// A deadline the watchdog took is reported when the call finishes, even when nothing
+    /// was running to be stopped: that isolate has a termination pending and must not be
+    /// given another call (seen as a healthy call failing "the runtime could not call the
+    /// handler" right after a call that finished at its slice).
+    #[test]
+    fn a_deadline_taken_by_the_watchdog_is_never_lost() {
+        let mut rt = deno_core::JsRuntime::new(Default::default());
+        let dog = Watchdog::start();
+        let slot = dog.slot(rt.v8_isolate().thread_safe_handle());
+        let far = Instant::now() + Duration::from_secs(60);
+
+        let guard = dog.arm(&slot, Instant::now());
+        wait_fired(&guard);
+        assert!(guard.finish(), "a fired deadline is reported");
+        drop(guard);
+
+        let guard = dog.arm(&slot, far);
+        assert!(!guard.fired(), "arming starts clean");
+        assert!(
+            !guard.finish(),
+            "a call that finished first was not stopped"
+        );
+        drop(guard);
+
+        // A slice the watchdog took cannot be traded for the real deadline.
+        let guard = dog.arm_sliced(&slot, Some(Instant::now()), far);
+        wait_fired(&guard);
+        assert!(guard.sliced());
+        assert!(!guard.unslice());
+        drop(guard);
+
+        // A committed call runs past its slice to its real deadline, where it is stopped as a
+        // timeout, not a slice.
+        let guard = dog.arm_sliced(
+            &slot,
+            Some(Instant::now() + Duration::from_millis(200)),
+            Instant::now() + Duration::from_millis(300),
+        );
+        slot.commit();
+        wait_fired(&guard);
+        assert!(!guard.sliced());
+        assert!(guard.unslice());
+        assert!(guard.finish());
+        drop(guard);
+
+        // One it has not reached can.
+        let guard = dog.arm_sliced(&slot, Some(far - Duration::from_secs(1)), far);
+        assert!(guard.unslice());
+        assert!(!guard.finish());
     }
 }
