@@ -6,8 +6,9 @@
 //! Prints wall time and CPU time (getrusage of this thread) per operation.
 
 use bytes::Bytes;
+use edge_node::cloudfront::{event as cff_event, validate as cff_validate, Runtime};
 use edge_node::js::{FunctionCode, FunctionLimits, Isolate, Runner, Watchdog};
-use edge_node::lambda::event::{write, write_lazy, EventConfig, FnRequest};
+use edge_node::lambda::event::{write, write_lazy, EventConfig, FnRequest, FnResponse};
 use edge_node::lambda::validate::request_result;
 use edge_node::lambda::Stage;
 use http::{HeaderMap, HeaderValue, Method};
@@ -160,5 +161,68 @@ fn main() {
             std::hint::black_box(&text);
         }
         println!("  of which writing the event JSON: {:>6.2} us CPU", ((thread_cpu() - c0) / n).as_secs_f64() * 1e6);
+
+        // CloudFront Functions, as `cff-hit` runs them: a viewer-request function that returns
+        // the request, a viewer-response one that adds a header; the event whole (plain) or
+        // with its query string, headers and cookies lazy (as the driver runs it).
+        let resp = FnResponse {
+            status: http::StatusCode::OK,
+            status_description: "OK".into(),
+            headers: {
+                let mut h = HeaderMap::new();
+                for (k, v) in [
+                    ("content-type", "text/html"),
+                    ("content-length", "1024"),
+                    ("cache-control", "max-age=60"),
+                    ("server", "MockOrigin"),
+                    ("date", "Thu, 03 Dec 2026 09:00:00 GMT"),
+                    ("etag", "\"abc\""),
+                ] {
+                    h.insert(k, HeaderValue::from_static(v));
+                }
+                h
+            },
+            body: None,
+        };
+        let cff = |name: &str, src: &str| {
+            Arc::new(FunctionCode::cloudfront(name, 1, "cff.js", Bytes::from(src.to_string()), Runtime::Js2).unwrap())
+        };
+        let vreq = cff("cff-vreq", "function handler(event) { return event.request; }");
+        let vres = cff("cff-vres", "function handler(event) { var r = event.response; r.headers['x-hook'] = { value: 'cff' }; return r; }");
+        runner.load(&vreq).await.unwrap();
+        runner.load(&vres).await.unwrap();
+        for (label, code, stage) in [
+            ("viewer-request, returns the request", &vreq, Stage::ViewerRequest),
+            ("viewer-response, adds a header", &vres, Stage::ViewerResponse),
+        ] {
+            for lazy in [false, true] {
+                let input = (stage == Stage::ViewerResponse).then_some(&resp);
+                let once = || async {
+                    let (mut text, mut parts) = (String::with_capacity(512), String::with_capacity(1536));
+                    if lazy {
+                        cff_event::write_lazy(&mut text, &mut parts, stage, cfg, &req, input);
+                    } else {
+                        cff_event::write(&mut text, stage, cfg, &req, input);
+                    }
+                    let out = runner.invoke(code, stage, &text, &parts, cfg.request_id).await.unwrap();
+                    match input {
+                        None => drop(std::hint::black_box(cff_validate::request_result(&req, &out.value).unwrap())),
+                        Some(i) => drop(std::hint::black_box(cff_validate::response_result(i, &out.value).unwrap())),
+                    }
+                };
+                for _ in 0..2_000 {
+                    once().await;
+                }
+                let c0 = thread_cpu();
+                for _ in 0..n {
+                    once().await;
+                }
+                println!(
+                    "CloudFront function at {label}, {} event: {:>6.2} us CPU",
+                    if lazy { "lazy" } else { "plain" },
+                    ((thread_cpu() - c0) / n).as_secs_f64() * 1e6
+                );
+            }
+        }
     });
 }

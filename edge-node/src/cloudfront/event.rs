@@ -7,7 +7,7 @@
 //! Query string names and values are passed as the viewer sent them (not decoded), so a
 //! function that returns them unchanged forwards the same bytes.
 
-use crate::lambda::event::{string, write_config, EventConfig, FnRequest, FnResponse};
+use crate::lambda::event::{part, string, write_config, EventConfig, FnRequest, FnResponse};
 use crate::lambda::Stage;
 use http::header::{COOKIE, SET_COOKIE};
 use http::HeaderMap;
@@ -15,6 +15,32 @@ use http::HeaderMap;
 /// Writes the event for `stage` into `out` (cleared first).
 pub fn write(
     out: &mut String,
+    stage: Stage,
+    cfg: EventConfig<'_>,
+    req: &FnRequest,
+    resp: Option<&FnResponse>,
+) {
+    write_parts(out, None, stage, cfg, req, resp);
+}
+
+/// Like `write`, but the query string, headers and cookies of the request go into `parts`, each replaced in `out` by its `[start,end]` byte range there: the runtime
+/// parses a part only when the function first reads it, and leaves the parts it never read
+/// out of what it returns (docs/request-path.md: "A hook pays for what it touches").
+pub fn write_lazy(
+    out: &mut String,
+    parts: &mut String,
+    stage: Stage,
+    cfg: EventConfig<'_>,
+    req: &FnRequest,
+    resp: Option<&FnResponse>,
+) {
+    parts.clear();
+    write_parts(out, Some(parts), stage, cfg, req, resp);
+}
+
+fn write_parts(
+    out: &mut String,
+    mut parts: Option<&mut String>,
     stage: Stage,
     cfg: EventConfig<'_>,
     req: &FnRequest,
@@ -30,52 +56,71 @@ pub fn write(
     out.push_str(r#","uri":"#);
     string(out, &req.uri);
     out.push_str(r#","querystring":"#);
-    let query = req
-        .querystring
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(pair);
-    write_values(out, query);
+    part(out, &mut parts, |out| {
+        write_values(out, query_pairs(&req.querystring))
+    });
     out.push_str(r#","headers":"#);
-    write_headers(out, &req.headers, &COOKIE);
+    part(out, &mut parts, |out| {
+        write_headers(out, &req.headers, &COOKIE)
+    });
     out.push_str(r#","cookies":"#);
-    let cookies = req
-        .headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-        .map(pair);
-    write_values(out, cookies);
+    part(out, &mut parts, |out| {
+        write_values(out, cookie_pairs(&req.headers))
+    });
     out.push('}');
     if let Some(resp) = resp {
         out.push_str(r#","response":{"statusCode":"#);
         out.push_str(itoa::Buffer::new().format(resp.status.as_u16()));
         out.push_str(r#","statusDescription":"#);
         string(out, &resp.status_description);
+        // The response is written whole: a viewer-response function nearly always reads its
+        // headers, and measured, making them lazy cost more than it saved (bench/RESULTS.md).
+        let mut whole = None;
         out.push_str(r#","headers":"#);
-        write_headers(out, &resp.headers, &SET_COOKIE);
+        part(out, &mut whole, |out| {
+            write_headers(out, &resp.headers, &SET_COOKIE)
+        });
         out.push_str(r#","cookies":"#);
-        let cookies = resp
-            .headers
-            .get_all(SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .map(|c| {
-                let (pair, attributes) = match c.split_once(';') {
-                    Some((p, a)) => (p, Some(a.trim())),
-                    None => (c, Some("")),
-                };
-                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-                (k.trim(), v.trim(), attributes)
-            });
-        write_values(out, cookies);
+        part(out, &mut whole, |out| {
+            let cookies = resp
+                .headers
+                .get_all(SET_COOKIE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .map(|c| {
+                    let (pair, attributes) = match c.split_once(';') {
+                        Some((p, a)) => (p, Some(a.trim())),
+                        None => (c, Some("")),
+                    };
+                    let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                    (k.trim(), v.trim(), attributes)
+                });
+            write_values(out, cookies);
+        });
         out.push('}');
     }
     out.push('}');
 }
+
+/// A query string's parameters as the event names them: (name, value, no attributes).
+pub(crate) fn query_pairs(querystring: &str) -> impl Iterator<Item = Item<'_>> {
+    querystring.split('&').filter(|p| !p.is_empty()).map(pair)
+}
+
+/// The cookies of a request's `Cookie` headers, in order.
+pub(crate) fn cookie_pairs(headers: &HeaderMap) -> impl Iterator<Item = Item<'_>> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(pair)
+}
+
+/// (name, value, cookie attributes).
+pub(crate) type Item<'a> = (&'a str, &'a str, Option<&'a str>);
 
 /// `name=value` (or a bare `name`, value "") as an entry without attributes.
 fn pair(p: &str) -> (&str, &str, Option<&str>) {
@@ -102,21 +147,12 @@ fn write_headers(out: &mut String, headers: &HeaderMap, skip: &http::HeaderName)
 }
 
 /// One value and its cookie attributes.
-type Entry<'a> = (&'a str, Option<&'a str>);
+pub(crate) type Entry<'a> = (&'a str, Option<&'a str>);
 
 /// `{name: {value, [attributes], [multiValue]}}` from (name, value, attributes) in order; the
 /// entries of one name need not be next to each other.
-fn write_values<'a>(
-    out: &mut String,
-    items: impl Iterator<Item = (&'a str, &'a str, Option<&'a str>)>,
-) {
-    let mut grouped: Vec<(&str, Vec<Entry<'_>>)> = Vec::new();
-    for (k, v, a) in items {
-        match grouped.iter_mut().find(|(name, _)| *name == k) {
-            Some((_, vs)) => vs.push((v, a)),
-            None => grouped.push((k, vec![(v, a)])),
-        }
-    }
+fn write_values<'a>(out: &mut String, items: impl Iterator<Item = Item<'a>>) {
+    let grouped = grouped(items);
     out.push('{');
     for (i, (name, values)) in grouped.iter().enumerate() {
         if i > 0 {
@@ -138,6 +174,18 @@ fn write_values<'a>(
         }
     }
     out.push('}');
+}
+
+/// Entries grouped by name in the order each name first occurs: the event's keys.
+pub(crate) fn grouped<'a>(items: impl Iterator<Item = Item<'a>>) -> Vec<(&'a str, Vec<Entry<'a>>)> {
+    let mut grouped: Vec<(&str, Vec<Entry<'_>>)> = Vec::new();
+    for (k, v, a) in items {
+        match grouped.iter_mut().find(|(name, _)| *name == k) {
+            Some((_, vs)) => vs.push((v, a)),
+            None => grouped.push((k, vec![(v, a)])),
+        }
+    }
+    grouped
 }
 
 fn write_value(out: &mut String, (value, attributes): Entry<'_>) {

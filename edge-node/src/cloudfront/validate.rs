@@ -4,7 +4,7 @@
 //! else is CloudFront's `FunctionValidationError` (502); `Invalid` carries the page's sentence
 //! and a log line naming exactly what was wrong.
 
-use super::BODY_BYTES;
+use super::{event, BODY_BYTES};
 use crate::lambda::event::{FnRequest, FnResponse};
 use crate::lambda::validate::{check_headers, merge_hidden, Invalid, RequestOutcome};
 use crate::lambda::Stage;
@@ -72,7 +72,15 @@ pub fn request_result(input: &FnRequest, result: &Value) -> Result<RequestOutcom
     let querystring = match obj.get("querystring") {
         None => input.querystring.clone(),
         Some(Value::String(s)) => s.strip_prefix('?').unwrap_or(s).to_string(),
-        Some(Value::Object(q)) => query_of(q)?,
+        Some(Value::Object(q)) => {
+            // Unchanged parameters keep the viewer's bytes (order, a bare `name`).
+            let q = query_of(q)?;
+            if q == as_given(event::query_pairs(&input.querystring), "&") {
+                input.querystring.clone()
+            } else {
+                q
+            }
+        }
         Some(other) => return Err(invalid(format!("request.querystring is {}", kind(other)))),
     };
     if querystring
@@ -99,20 +107,30 @@ pub fn request_result(input: &FnRequest, result: &Value) -> Result<RequestOutcom
             merge_hidden(&input.headers, new)
         }
     };
-    match obj.get("cookies") {
+    // Cookies left out, or returned as they came, are the viewer's `Cookie` headers as sent.
+    let keep = match obj.get("cookies") {
+        None => None,
+        Some(c) => match cookie_header(c)? {
+            Some(c)
+                if c.as_bytes()
+                    == as_given(event::cookie_pairs(&input.headers), "; ").as_bytes() =>
+            {
+                None
+            }
+            other => Some(other),
+        },
+    };
+    headers.remove(COOKIE);
+    match keep {
         None => {
-            if let Some(c) = input.headers.get(COOKIE) {
-                headers.insert(COOKIE, c.clone());
+            for c in input.headers.get_all(COOKIE) {
+                headers.append(COOKIE, c.clone());
             }
         }
-        Some(c) => match cookie_header(c)? {
-            Some(c) => {
-                headers.insert(COOKIE, c);
-            }
-            None => {
-                headers.remove(COOKIE);
-            }
-        },
+        Some(Some(c)) => {
+            headers.insert(COOKIE, c);
+        }
+        Some(None) => {}
     }
     Ok(RequestOutcome::Continue(FnRequest {
         client_ip: input.client_ip.clone(),
@@ -375,6 +393,23 @@ fn query_of(q: &Map<String, Value>) -> Result<String, Invalid> {
         }
     }
     Ok(out)
+}
+
+/// What a function that returns the event's query parameters or cookies unchanged sends back
+/// (`name=value` joined by `sep`, grouped by name as the event carries them).
+fn as_given<'a>(items: impl Iterator<Item = event::Item<'a>>, sep: &str) -> String {
+    let mut out = String::new();
+    for (name, values) in event::grouped(items) {
+        for (value, _) in values {
+            if !out.is_empty() {
+                out.push_str(sep);
+            }
+            out.push_str(name);
+            out.push('=');
+            out.push_str(value);
+        }
+    }
+    out
 }
 
 /// `cookies` of a request as one `Cookie` header (None when there are none).

@@ -203,7 +203,9 @@ fn event_config(ctx: &RequestCtx) -> EventConfig<'_> {
     }
 }
 
-/// A CloudFront function's event (all of it is JSON: no lazy parts yet).
+/// A CloudFront function's event: at viewer-request its query string, headers and cookies
+/// kept aside in `parts` (cloudfront::event::write_lazy); at viewer-response whole, where
+/// lazy parts measured slower than plain JSON (bench/RESULTS.md, 2026-12-03).
 fn cloudfront_event(
     ctx: &RequestCtx,
     stage: Stage,
@@ -212,10 +214,20 @@ fn cloudfront_event(
 ) -> Event {
     let config = event_config(ctx);
     let mut event = Event {
-        text: String::with_capacity(1024),
-        parts: String::new(),
+        text: String::with_capacity(512),
+        parts: String::with_capacity(1536),
     };
-    cloudfront::event::write(&mut event.text, stage, config, req, resp);
+    match resp {
+        None => cloudfront::event::write_lazy(
+            &mut event.text,
+            &mut event.parts,
+            stage,
+            config,
+            req,
+            None,
+        ),
+        Some(_) => cloudfront::event::write(&mut event.text, stage, config, req, resp),
+    }
     event
 }
 

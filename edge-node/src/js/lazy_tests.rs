@@ -257,3 +257,263 @@ fn a_request_kept_from_an_earlier_call_reads_its_own_headers() {
         assert_eq!(out.value["body"], "first/1");
     });
 }
+
+// ---- CloudFront Functions ----------------------------------------------------------------
+// The same promise for CloudFront Functions' event: its request's query string, headers and
+// cookies are parsed on first read, and a function returning the request it was given sends
+// back only what it read.
+
+fn cff_request() -> FnRequest {
+    let mut req = request();
+    req.querystring = "size=large&x=1&x=2&flag".into();
+    req.headers
+        .append("accept", HeaderValue::from_static("text/html"));
+    req
+}
+
+fn cff_response() -> FnResponse {
+    let mut resp = response();
+    resp.headers.append(
+        "set-cookie",
+        HeaderValue::from_static("id=1; Path=/; Secure"),
+    );
+    resp.headers
+        .append("set-cookie", HeaderValue::from_static("theme=dark"));
+    resp
+}
+
+/// The verdict on `body` (a `handler(event)` body with `event`, `request` and `response` in
+/// scope) at `stage`, with the event plain or lazy: the validated outcome and any origin
+/// change.
+async fn cff_verdict(stage: Stage, body: &str, lazy: bool) -> String {
+    let r = runner();
+    let src = format!(
+        "function handler(event) {{ const request = event.request; const response = event.response; {body} }}"
+    );
+    let code = Arc::new(
+        FunctionCode::cloudfront(
+            "lazy",
+            1,
+            "lazy.js",
+            bytes::Bytes::from(src),
+            crate::cloudfront::Runtime::Js2,
+        )
+        .unwrap(),
+    );
+    r.load(&code).await.unwrap();
+    let req = cff_request();
+    let resp = (!stage.is_request()).then(cff_response);
+    let (mut text, mut parts) = (String::new(), String::new());
+    if lazy {
+        cf_event::write_lazy(&mut text, &mut parts, stage, CONFIG, &req, resp.as_ref());
+    } else {
+        cf_event::write(&mut text, stage, CONFIG, &req, resp.as_ref());
+    }
+    let out = match r.invoke(&code, stage, &text, &parts, "rid").await {
+        Ok(out) => out,
+        Err(e) => return format!("error: {e}"),
+    };
+    let verdict = match &resp {
+        None => format!("{:?}", cf_validate::request_result(&req, &out.value)),
+        Some(input) => format!("{:?}", cf_validate::response_result(input, &out.value)),
+    };
+    format!("{verdict} origin {:?}", out.origin)
+}
+
+use crate::cloudfront::event as cf_event;
+use crate::cloudfront::validate as cf_validate;
+
+const CFF_REQUEST_CASES: &[&str] = &[
+    "return request;",
+    "request.headers; request.querystring; request.cookies; return request;",
+    "request.uri = '/new.jpg'; return request;",
+    "request.querystring.size = { value: 'small' }; return request;",
+    "request.querystring.x.multiValue.push({ value: '3' }); return request;",
+    "delete request.querystring.size; return request;",
+    "request.querystring = {}; return request;",
+    "request.querystring = 'a=1&b=2'; return request;",
+    "delete request.querystring; return request;",
+    "request.headers['x-a'] = { value: '1' }; return request;",
+    "request.headers.accept = { value: 'text/plain' }; return request;",
+    "request.headers.accept.multiValue = request.headers.accept.multiValue.filter((v, i) => i === 0); return request;",
+    "request.headers['user-agent'].value = 'other/1'; return request;",
+    "delete request.headers['user-agent']; return request;",
+    "request.headers = { host: request.headers.host }; return request;",
+    "request.headers = {}; return request;",
+    "delete request.headers; return request;",
+    "request.headers.host = { value: 'elsewhere.example' }; return request;",
+    "request.headers['x-bad'] = { value: 5 }; return request;",
+    "request.headers['x-cache'] = { value: 'Hit' }; return request;",
+    "request.headers['x-crlf'] = { value: 'a\\r\\nb' }; return request;",
+    "request.cookies.c = { value: '3' }; return request;",
+    "delete request.cookies.a; return request;",
+    "request.cookies = {}; return request;",
+    "delete request.cookies; return request;",
+    "for (const k in request.headers) request.headers[k].value += ''; return request;",
+    "const h = request.headers; request.headers = h; return request;",
+    "return { ...request };",
+    "return { ...request, uri: '/spread' };",
+    "return Object.assign({}, request, { uri: '/assigned' });",
+    "return Object.fromEntries(Object.entries(request));",
+    "return JSON.parse(JSON.stringify(request));",
+    "const copy = { ...request }; delete copy.headers; return copy;",
+    "return event;",
+    "return { statusCode: 200, body: JSON.stringify(event) };",
+    "return { statusCode: 200, body: JSON.stringify([Object.keys(request), 'headers' in request, request.hasOwnProperty('cookies'), Object.entries(request).length, Object.keys(event)]) };",
+    "return { statusCode: 200, body: JSON.stringify([Object.entries(request.querystring), Object.keys(request.cookies), Object.keys(request.headers)]) };",
+    "return { statusCode: 200, body: JSON.stringify(event.context) + JSON.stringify(event.viewer) };",
+    "return { statusCode: 302, headers: { location: { value: 'https://example.org' + request.uri } }, cookies: request.cookies };",
+    "console.log(event); console.log(JSON.stringify(request)); return request;",
+    "require('cloudfront').selectRequestOriginById('o1'); return request;",
+    "require('cloudfront').updateRequestOrigin({ domainName: 'other.example' }); request.headers['x-o'] = { value: '1' }; return request;",
+    "request.uri = 'no-slash'; return request;",
+    "return null;",
+    "return 'hello';",
+];
+
+const CFF_RESPONSE_CASES: &[&str] = &[
+    "return response;",
+    "response.headers; response.cookies; return response;",
+    "response.headers['x-a'] = { value: '1' }; return response;",
+    "response.headers['strict-transport-security'] = { value: 'max-age=63072000' }; return response;",
+    "delete response.headers.server; return response;",
+    "response.headers = { ...response.headers, 'x-b': { value: '2' } }; return response;",
+    "response.headers = {}; return response;",
+    "delete response.headers; return response;",
+    "response.cookies.n = { value: 'v', attributes: 'Path=/' }; return response;",
+    "delete response.cookies.id; return response;",
+    "response.cookies = {}; return response;",
+    "delete response.cookies; return response;",
+    "response.statusCode = 404; return response;",
+    "response.statusCode = 700; return response;",
+    "response.statusDescription = 'Fine'; return response;",
+    "response.body = 'generated'; return response;",
+    "response.body = { encoding: 'base64', data: 'aGk=' }; return response;",
+    "response.headers['x-bad'] = { value: null }; return response;",
+    "response.headers['transfer-encoding'] = { value: 'chunked' }; return response;",
+    "return { ...response };",
+    "return { statusCode: response.statusCode, headers: response.headers };",
+    "return { statusCode: 200, statusDescription: 'OK', headers: {} };",
+    "return JSON.parse(JSON.stringify(response));",
+    "response.headers['x-e'] = { value: String(JSON.stringify(event).length) }; return response;",
+    "response.headers['x-k'] = { value: Object.keys(request).join() + '|' + Object.keys(response).join() }; return response;",
+    "response.headers['x-q'] = { value: request.headers.host.value + JSON.stringify(request.querystring) + JSON.stringify(request.cookies) }; return response;",
+    "response.headers['x-c'] = { value: JSON.stringify(response.cookies) }; return response;",
+    "return request;",
+    "return undefined;",
+];
+
+#[test]
+fn a_lazy_cloudfront_functions_event_gives_the_same_outcome_as_the_plain_one() {
+    local(async {
+        let (mut checked, mut accepted) = (0, 0);
+        for (stage, cases) in [
+            (Stage::ViewerRequest, CFF_REQUEST_CASES),
+            (Stage::ViewerResponse, CFF_RESPONSE_CASES),
+        ] {
+            for case in cases {
+                // Each case on a thread of its own, as above.
+                let both = std::thread::spawn(move || {
+                    local(async {
+                        (
+                            cff_verdict(stage, case, false).await,
+                            cff_verdict(stage, case, true).await,
+                        )
+                    })
+                });
+                let (plain, lazy) = both.join().unwrap();
+                assert_eq!(lazy, plain, "{stage}: {case}");
+                checked += 1;
+                accepted += usize::from(plain.starts_with("Ok("));
+            }
+        }
+        assert_eq!(checked, CFF_REQUEST_CASES.len() + CFF_RESPONSE_CASES.len());
+        assert!(
+            accepted > checked * 2 / 3,
+            "{accepted} of {checked} accepted"
+        );
+    });
+}
+
+/// A CloudFront function that returns its request having changed only the URI sends back
+/// neither headers, cookies nor query string, and reads none of them.
+#[test]
+fn a_cloudfront_function_sends_back_only_what_it_read() {
+    local(async {
+        let r = runner();
+        let src = "function handler(event) { var q = event.request; q.uri = '/x'; return q; }";
+        let code = Arc::new(
+            FunctionCode::cloudfront(
+                "u",
+                1,
+                "u.js",
+                bytes::Bytes::from(src),
+                crate::cloudfront::Runtime::Js1,
+            )
+            .unwrap(),
+        );
+        r.load(&code).await.unwrap();
+        let (mut text, mut parts) = (String::new(), String::new());
+        let req = cff_request();
+        cf_event::write_lazy(
+            &mut text,
+            &mut parts,
+            Stage::ViewerRequest,
+            CONFIG,
+            &req,
+            None,
+        );
+        assert!(
+            !text.contains("user-agent") && !text.contains("large") && parts.contains("user-agent"),
+            "{text}"
+        );
+        let out = r
+            .invoke(&code, Stage::ViewerRequest, &text, &parts, "rid")
+            .await
+            .unwrap();
+        assert_eq!(out.value, serde_json::json!({"method": "GET", "uri": "/x"}));
+    });
+}
+
+/// Many calls in one isolate of a CloudFront function (2 MB of memory) leave nothing behind:
+/// the parts of earlier calls' events are freed with them.
+#[test]
+fn lazy_events_of_earlier_calls_are_freed() {
+    local(async {
+        let r = super::tests::runner_with(super::FunctionLimits {
+            cloudfront_budget: std::time::Duration::from_secs(10),
+            ..super::tests::limits()
+        });
+        let src = "function handler(event) { var r = event.response; r.headers['x-hook'] = { value: 'cff' }; return r; }";
+        let code = Arc::new(
+            FunctionCode::cloudfront(
+                "m",
+                1,
+                "m.js",
+                bytes::Bytes::from(src),
+                crate::cloudfront::Runtime::Js2,
+            )
+            .unwrap(),
+        );
+        r.load(&code).await.unwrap();
+        let (req, resp) = (cff_request(), cff_response());
+        let (mut text, mut parts) = (String::new(), String::new());
+        cf_event::write_lazy(
+            &mut text,
+            &mut parts,
+            Stage::ViewerResponse,
+            CONFIG,
+            &req,
+            Some(&resp),
+        );
+        // Each call's parts text is ~0.5 KB: 5,000 calls kept would be over 2 MB.
+        for i in 0..5_000 {
+            if let Err(e) = r
+                .invoke(&code, Stage::ViewerResponse, &text, &parts, "rid")
+                .await
+            {
+                panic!("call {i}: {e}");
+            }
+        }
+    });
+}

@@ -1047,7 +1047,7 @@
     return cached !== undefined ? cached.exports : load(filename, "cjs", null).exports;
   }
   const state = {
-    handler: null, thenable: false, context: {}, serializing: false, cff: false, freeze: null,
+    handler: null, thenable: false, context: {}, serializing: null, cff: false, freeze: null,
   };
   // The handler's module, CommonJS: loads it (running its top level) and picks the export.
   function loadCommonJs(filename, exportPath, lenient) {
@@ -1163,8 +1163,8 @@
     try {
       if (current.given !== null && result === current.given) {
         const untouched = current.givenLazyHeaders && isLazy(result, "headers");
-        state.serializing = true;
-        try { out = JSON.stringify(result); } finally { state.serializing = false; }
+        state.serializing = result;
+        try { out = JSON.stringify(result); } finally { state.serializing = null; }
         return settle((untouched ? "c1" : "c0") + out);
       }
       out = JSON.stringify(result === undefined ? null : result);
@@ -1192,6 +1192,15 @@
         // is its answer. `Date` stands still from here to the end of the call.
         state.freeze();
         state.eventType = event.context === undefined ? null : event.context.eventType;
+        if (partsText) {
+          // The request it returns (viewer-request) goes back as a change set: the node keeps
+          // the query string, headers and cookies the function never read.
+          // (Only the request has lazy parts: cloudfront/event.rs writes the response whole.)
+          const req = event.request, resp = event.response;
+          lazy(req, partsText);
+          current.given = resp === undefined ? req : resp;
+          current.givenLazyHeaders = false;
+        }
         const r = state.handler(event);
         if (r !== null && typeof r === "object" && typeof r.then === "function") {
           state.thenable = true;
@@ -1237,13 +1246,23 @@
   }
   // The accessors of the lazy parts, made once: on first read a part is parsed from its
   // call's parts text and the accessor turns itself into the plain value (keeping its place
-  // in key order); assigning does the same with the value given. While the result is
-  // serialized an unread part reads as undefined, so JSON leaves it out without parsing it.
-  // Each object's ranges stay with it (`pending`), so an object kept from an earlier call
-  // still reads its own parts.
-  const pending = new WeakMap();
+  // in key order); assigning does the same with the value given. While the object the event
+  // gave is serialized as the function's result, its unread parts read as undefined, so JSON
+  // leaves them out without parsing them (the node keeps its own). Each object's ranges stay
+  // with it (a private field, `Pending`), so an object kept from an earlier call still reads
+  // its own parts. Not a WeakMap: this engine frees a WeakMap's entries only when its cycle
+  // collector runs, so a CloudFront function (2 MB) ran out of memory after ~1,000 calls.
+  // Lambda@Edge's request has headers, body and origin lazy, its response headers;
+  // CloudFront Functions' request its querystring, headers and cookies.
+  // A base class that returns the object it is given makes `Pending` stamp its private
+  // field on that object: invisible to the function (no key, no symbol, not copied).
+  class Pending extends function (obj) { return obj; } {
+    #p;
+    constructor(obj, p) { super(obj); this.#p = p; }
+    static of(obj) { return obj.#p; }
+  }
   function part(obj, key) {
-    const p = pending.get(obj);
+    const p = Pending.of(obj);
     const range = p[key];
     const value = JSON.parse(p.parts.slice(range[0], range[1]));
     become(obj, key, value);
@@ -1252,29 +1271,29 @@
   function become(obj, key, value) {
     Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
   }
-  function lazyHeaders() { return state.serializing ? undefined : part(this, "headers"); }
-  function lazyBody() { return state.serializing ? undefined : part(this, "body"); }
-  function lazyOrigin() { return state.serializing ? undefined : part(this, "origin"); }
-  const accessor = (get, key) => ({ get, set(value) { become(this, key, value); }, enumerable: true, configurable: true });
-  const LAZY = {
-    headers: accessor(lazyHeaders, "headers"),
-    body: accessor(lazyBody, "body"),
-    origin: accessor(lazyOrigin, "origin"),
-  };
+  const LAZY_KEYS = ["headers", "body", "origin", "querystring", "cookies"];
+  const LAZY = {};
+  for (const key of LAZY_KEYS) {
+    LAZY[key] = {
+      get() { return state.serializing === this ? undefined : part(this, key); },
+      set(value) { become(this, key, value); },
+      enumerable: true, configurable: true,
+    };
+  }
   // Makes the parts of `obj` the event carried as `[start,end]` ranges lazy; whether its
   // headers are.
   function lazy(obj, parts) {
-    const p = { parts, headers: obj.headers, body: obj.body, origin: obj.origin };
-    const headers = Array.isArray(p.headers);
-    if (headers) Object.defineProperty(obj, "headers", LAZY.headers);
-    if (Array.isArray(p.body)) Object.defineProperty(obj, "body", LAZY.body);
-    if (Array.isArray(p.origin)) Object.defineProperty(obj, "origin", LAZY.origin);
-    pending.set(obj, p);
-    return headers;
+    const p = { parts, headers: obj.headers, body: obj.body, origin: obj.origin, querystring: obj.querystring, cookies: obj.cookies };
+    for (let i = 0; i < LAZY_KEYS.length; i++) {
+      const key = LAZY_KEYS[i];
+      if (Array.isArray(p[key])) Object.defineProperty(obj, key, LAZY[key]);
+    }
+    new Pending(obj, p);
+    return Array.isArray(p.headers);
   }
   function isLazy(obj, key) {
     const d = Object.getOwnPropertyDescriptor(obj, key);
-    return d !== undefined && (d.get === lazyHeaders || d.get === lazyBody || d.get === lazyOrigin);
+    return d !== undefined && d.get !== undefined && d.get === LAZY[key].get;
   }
   // An error as the function's log and the viewer's detail show it: its stack without the
   // frames of this runtime (`edge:` scripts), which are ours, not the function's.

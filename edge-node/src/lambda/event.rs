@@ -97,7 +97,11 @@ pub fn write_lazy(
 }
 
 /// Writes one lazy part: into `parts` (with its range in `out`) or straight into `out`.
-fn part(out: &mut String, parts: &mut Option<&mut String>, write: impl FnOnce(&mut String)) {
+pub(crate) fn part(
+    out: &mut String,
+    parts: &mut Option<&mut String>,
+    write: impl FnOnce(&mut String),
+) {
     match parts {
         None => write(out),
         Some(p) => {
