@@ -69,7 +69,7 @@ pub mod defaults {
     /// to the function threads (docs/request-path.md: "Long-running functions").
     pub const FUNCTION_SLICE_MS: u64 = 20;
     pub const MAX_FUNCTION_SLICE_MS: u64 = 5_000;
-    /// Threads that run the functions moved off the serving threads, at a low priority (nice 10).
+    /// Threads that run the functions moved off the serving threads, at the lowest priority (nice 19).
     pub const FUNCTION_THREADS: usize = 2;
     /// Lambda@Edge's code size limits: 1 MB for viewer stages, 50 MB for origin stages.
     pub const VIEWER_CODE_BYTES: usize = 1 << 20;

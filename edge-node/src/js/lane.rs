@@ -1,11 +1,13 @@
 //! The function threads: where a function goes once one of its calls ran past its slice on a
 //! thread that serves viewers (docs/request-path.md: "Long-running functions"). Each thread
 //! has its own runtime and isolates (made there, never on a serving thread) and runs at a
-//! low scheduling priority (nice `NICE`), so a loop that spins to its deadline takes little
-//! CPU from the serving threads. Not the lowest: at nice 19 a thread sharing a busy core gets
-//! about 1.5% of it, so on a loaded machine making a moved function's isolate (tens of ms of
-//! CPU) took seconds and its healthy calls timed out behind it (seen at 4.7 s); nice 10 gets
-//! about 10%. Calls wait in one queue that every thread takes
+//! the lowest scheduling priority (nice `NICE`), so a loop that spins to its deadline takes
+//! CPU only when the serving threads leave it some. The price: on a machine busy with other
+//! work a thread at nice 19 gets ~1.5% of a core, so a moved function's calls (and the
+//! isolate its first call makes there, tens of ms of CPU) can take seconds and reach their
+//! deadline (seen at 4.7 s while a release build ran). Nice 10 was measured and kept healthy
+//! hits' p99 at 2.7-3.0x idle under `edge bench --scenario runaway` (nice 19: 2.2x in the
+//! same run, 1.0-1.1x earlier): over the 2x target, so 19 it stays (bench/RESULTS.md). Calls wait in one queue that every thread takes
 //! from when it is free, and a thread lets the call it took run before it takes another: a
 //! thread held by a call that runs synchronously (a loop until its deadline) takes nothing
 //! more, so other calls of the same function never queue behind a runaway one.
@@ -108,7 +110,7 @@ struct Starting {
     changed: tokio::sync::Notify,
 }
 
-/// One function thread: low priority, its own runtime, one task per call.
+/// One function thread: lowest priority, its own runtime, one task per call.
 fn serve(
     queue: Queue,
     mut retain: mpsc::UnboundedReceiver<Vec<String>>,
@@ -193,7 +195,7 @@ fn serve(
 }
 
 /// The function threads' niceness.
-const NICE: i32 = 10;
+const NICE: i32 = 19;
 
 /// Nice `NICE` for the calling thread (Linux applies `setpriority` to one thread).
 fn low_priority() {
