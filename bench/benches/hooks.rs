@@ -195,7 +195,8 @@ fn main() {
             ("viewer-request, returns the request", &vreq, Stage::ViewerRequest),
             ("viewer-response, adds a header", &vres, Stage::ViewerResponse),
         ] {
-            for lazy in [false, true] {
+            // Twice each, alternating: the later runs on an isolate are not favoured.
+            for lazy in [false, true, false, true] {
                 let input = (stage == Stage::ViewerResponse).then_some(&resp);
                 let once = || async {
                     let (mut text, mut parts) = (String::with_capacity(512), String::with_capacity(1536));
