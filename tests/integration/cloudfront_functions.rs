@@ -187,6 +187,40 @@ async fn rewrites_redirects_and_changed_responses() {
     assert_eq!(r.header("content-length"), "13");
 }
 
+/// A function that changes only the URI (it never reads the query string, headers or cookies:
+/// they stay in the node, js/runtime.js "lazy"), or reads them and gives them back unchanged,
+/// forwards the viewer's bytes: the query string in its order with a bare `flag`, the cookies
+/// and the headers as sent.
+#[tokio::test]
+async fn a_request_changed_only_in_its_uri_forwards_the_viewers_bytes() {
+    let origin = origin();
+    let (vreq, _a) = js(r#"function handler(event) {
+  var request = event.request;
+  if (request.uri === '/read') { var seen = [request.querystring, request.cookies, request.headers]; }
+  request.uri = '/echo' + request.uri;
+  return request;
+}"#);
+    let cfg = NodeToml::for_origin(&origin)
+        .cache_policy("QueryStringBehavior", "all")
+        .origin_request_policy("CookieBehavior", "all")
+        .origin_request_policy("HeaderBehavior", "allViewer")
+        .cloudfront_function("viewer-request", &vreq, "cloudfront-js-1.0");
+    let (edge, _cfg) = edge_with_config(&cfg.text(), &[]);
+    for path in ["/untouched", "/read"] {
+        let r = get_with(
+            &format!("{}{path}?b=2&flag&a=1&b=3", edge.base),
+            &[("cookie", "s=1; t=2; s=3"), ("x-viewer", "As Sent")],
+        )
+        .await;
+        assert_eq!(r.status, 200, "{path}: {}", r.text());
+        let echo: Value = serde_json::from_str(&r.text()).unwrap();
+        assert_eq!(echo["path"], format!("/echo{path}"), "{echo}");
+        assert_eq!(echo["query"], "b=2&flag&a=1&b=3", "{path}: {echo}");
+        assert_eq!(echo["headers"]["cookie"], "s=1; t=2; s=3", "{path}: {echo}");
+        assert_eq!(echo["headers"]["x-viewer"], "As Sent", "{path}: {echo}");
+    }
+}
+
 #[tokio::test]
 async fn failures_answer_as_cloudfront_names_them() {
     let origin = origin();
