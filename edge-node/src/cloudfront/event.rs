@@ -23,9 +23,10 @@ pub fn write(
     write_parts(out, None, stage, cfg, req, resp);
 }
 
-/// Like `write`, but the query string, headers and cookies of the request go into `parts`, each replaced in `out` by its `[start,end]` byte range there: the runtime
-/// parses a part only when the function first reads it, and leaves the parts it never read
-/// out of what it returns (docs/request-path.md: "A hook pays for what it touches").
+/// Like `write`, but the query string, headers and cookies of the request go into `parts`,
+/// each replaced in `out` by its `[start,end]` byte range there: the runtime parses a part
+/// only when the function first reads it, and leaves the parts it never read out of the
+/// request it returns (docs/request-path.md: "A hook pays for what it touches").
 pub fn write_lazy(
     out: &mut String,
     parts: &mut String,
@@ -74,29 +75,24 @@ fn write_parts(
         out.push_str(r#","statusDescription":"#);
         string(out, &resp.status_description);
         // The response is written whole: a viewer-response function nearly always reads its
-        // headers, and measured, making them lazy cost more than it saved (bench/RESULTS.md).
-        let mut whole = None;
+        // headers, and lazy parts measured slower there (bench/RESULTS.md, 2026-12-03).
         out.push_str(r#","headers":"#);
-        part(out, &mut whole, |out| {
-            write_headers(out, &resp.headers, &SET_COOKIE)
-        });
+        write_headers(out, &resp.headers, &SET_COOKIE);
         out.push_str(r#","cookies":"#);
-        part(out, &mut whole, |out| {
-            let cookies = resp
-                .headers
-                .get_all(SET_COOKIE)
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .map(|c| {
-                    let (pair, attributes) = match c.split_once(';') {
-                        Some((p, a)) => (p, Some(a.trim())),
-                        None => (c, Some("")),
-                    };
-                    let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-                    (k.trim(), v.trim(), attributes)
-                });
-            write_values(out, cookies);
-        });
+        let cookies = resp
+            .headers
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(|c| {
+                let (pair, attributes) = match c.split_once(';') {
+                    Some((p, a)) => (p, Some(a.trim())),
+                    None => (c, Some("")),
+                };
+                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                (k.trim(), v.trim(), attributes)
+            });
+        write_values(out, cookies);
         out.push('}');
     }
     out.push('}');

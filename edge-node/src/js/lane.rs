@@ -1,16 +1,17 @@
 //! The function threads: where a function goes once one of its calls ran past its slice on a
 //! thread that serves viewers (docs/request-path.md: "Long-running functions"). Each thread
-//! has its own runtime and isolates (made there, never on a serving thread) and runs at a
-//! the lowest scheduling priority (nice `NICE`), so a loop that spins to its deadline takes
-//! CPU only when the serving threads leave it some. The price: on a machine busy with other
-//! work a thread at nice 19 gets ~1.5% of a core, so a moved function's calls (and the
-//! isolate its first call makes there, tens of ms of CPU) can take seconds and reach their
-//! deadline (seen at 4.7 s while a release build ran). Nice 10 was measured and kept healthy
-//! hits' p99 at 2.7-3.0x idle under `edge bench --scenario runaway` (nice 19: 2.2x in the
-//! same run, 1.0-1.1x earlier): over the 2x target, so 19 it stays (bench/RESULTS.md). Calls wait in one queue that every thread takes
-//! from when it is free, and a thread lets the call it took run before it takes another: a
-//! thread held by a call that runs synchronously (a loop until its deadline) takes nothing
-//! more, so other calls of the same function never queue behind a runaway one.
+//! has its own runtime and isolates (made there, never on a serving thread) and runs at the
+//! lowest scheduling priority (nice `NICE`), so a loop that spins to its deadline takes CPU
+//! only when the serving threads leave it some. The price: on a machine busy with other work
+//! a thread at nice 19 gets ~1.5% of a core, so a moved function's calls (and the isolate its
+//! first call makes there, tens of ms of CPU) can take seconds and reach their deadline (seen
+//! at 4.7 s while a release build ran). Nice 10 kept healthy hits' p99 at 2.7-3.0x idle under
+//! `edge bench --scenario runaway`, over the 2x target, so 19 it stays (bench/RESULTS.md).
+//!
+//! Calls wait in one queue that every thread takes from when it is free, and a thread lets
+//! the call it took run before it takes another: a thread held by a call that runs
+//! synchronously (a loop until its deadline) takes nothing more, so other calls of the same
+//! function never queue behind a runaway one.
 
 use super::{Call, FnError, FunctionCode, FunctionLimits, Returned, Runner, Watchdog};
 use crate::lambda::Stage;
@@ -103,13 +104,6 @@ impl Lane {
     }
 }
 
-/// This thread's calls taken and not yet given an isolate.
-#[derive(Default)]
-struct Starting {
-    count: std::cell::Cell<usize>,
-    changed: tokio::sync::Notify,
-}
-
 /// One function thread: lowest priority, its own runtime, one task per call.
 fn serve(
     queue: Queue,
@@ -137,7 +131,6 @@ fn serve(
         &pop,
     ));
     let local = tokio::task::LocalSet::new();
-    let starting = std::rc::Rc::new(Starting::default());
     local.block_on(&rt, async move {
         loop {
             // Taking a call holds the queue only while waiting for one (dropping the guard
@@ -152,8 +145,8 @@ fn serve(
                     None => break,
                 },
             };
-            starting.count.set(starting.count.get() + 1);
-            let (runner, mine) = (runner.clone(), starting.clone());
+            let (began, has_isolate) = oneshot::channel::<()>();
+            let runner = runner.clone();
             tokio::task::spawn_local(async move {
                 let Job {
                     code,
@@ -164,11 +157,10 @@ fn serve(
                     deadline,
                     done,
                 } = job;
-                let once = std::cell::Cell::new(false);
+                let began = std::cell::Cell::new(Some(began));
                 let started = || {
-                    if !once.replace(true) {
-                        mine.count.set(mine.count.get() - 1);
-                        mine.changed.notify_one();
+                    if let Some(b) = began.take() {
+                        let _ = b.send(());
                     }
                 };
                 let call = Call {
@@ -180,15 +172,13 @@ fn serve(
                     started: Some(&started),
                 };
                 let out = runner.invoke_here(&code, call).await;
-                started(); // a call that never got an isolate
                 let _ = done.send(out);
             });
             // This thread takes another call only once the one it took has its isolate and
             // has run up to its first wait: a call that loops holds only itself, never a call
             // queued behind it (the others go to the threads that are free).
-            while starting.count.get() > 0 {
-                starting.changed.notified().await;
-            }
+            // (An error when the call ended without an isolate: its sender is dropped.)
+            let _ = has_isolate.await;
             tokio::task::yield_now().await;
         }
     });
