@@ -17,6 +17,11 @@ mod logs;
 mod node;
 mod up;
 
+/// mimalloc for Rust and, through `override`, for the JavaScript engine's malloc too: on the
+/// function path the allocator was ~17% of CPU under glibc (bench/RESULTS.md, 2026-12-03).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "edge",

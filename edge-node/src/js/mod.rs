@@ -381,6 +381,7 @@ impl Pool {
             return;
         }
         drop(iso);
+        collect_this_thread();
         let pool = self.clone();
         tokio::task::spawn_local(async move {
             // A terminated isolate is usually one that filled its heap: give that memory back
@@ -408,6 +409,19 @@ impl Pool {
                 }
             }
         });
+    }
+}
+
+/// Returns what this thread freed to the system at once when the binary runs on mimalloc
+/// (`edge` does): mimalloc keeps a thread's freed pages in that thread's heap, so only the
+/// thread that dropped an isolate can give its heap back, and without this a stopped 32 MiB
+/// isolate left RSS ~24 MB higher each time (tests/integration/realm.rs). Under another
+/// allocator it finds nothing to do.
+fn collect_this_thread() {
+    #[allow(unsafe_code)]
+    // SAFETY: mi_collect has no preconditions; it acts on the calling thread's own heap.
+    unsafe {
+        libmimalloc_sys::mi_collect(true);
     }
 }
 
