@@ -103,6 +103,14 @@ async fn geo_restrictions_refuse_viewers_by_country() {
     let (edge, _b) = edge_with_config(&with("blacklist", &["GB"]), &["--geo-db", &geo, "--dev"]);
     assert_eq!(get_with(&format!("{}/x", edge.base), &gb).await.status, 403);
     assert_eq!(get_with(&format!("{}/x", edge.base), &se).await.status, 200);
+    // A custom error response for 403 serves its page to refused viewers.
+    let page = with("blacklist", &["GB"])
+        + "[distributions.CustomErrorResponses]\n[[distributions.CustomErrorResponses.Items]]\nErrorCode = 403\nResponsePagePath = \"/echo/not-here\"\nResponseCode = 403\n";
+    let (edge, _c) = edge_with_config(&page, &["--geo-db", &geo, "--dev"]);
+    let r = get_with(&format!("{}/x", edge.base), &gb).await;
+    assert_eq!(r.status, 403);
+    let echo: Value = serde_json::from_str(&r.text()).expect("the page, from the origin");
+    assert_eq!(echo["path"], "/echo/not-here");
     // What CloudFront would refuse is refused, naming the field.
     for (text, says) in [
         (with("whitelist", &["gb"]), "not an ISO 3166-1 alpha-2"),
@@ -197,4 +205,146 @@ async fn viewer_protocol_policy_redirects_or_refuses_plain_http() {
     let bad = NodeToml::for_origin(&origin).behavior("ViewerProtocolPolicy", "https");
     let path = write_temp(&bad.text());
     assert!(config_refused(&path).contains("ViewerProtocolPolicy"));
+}
+
+/// `CustomErrorResponses`: an origin's 404 answered with the app's page and 200 (a
+/// single-page app), an unreachable origin with an error page and another code, a page that
+/// cannot be had answered as the page's origin answered, error caching per code, and no
+/// viewer-response function on an error page.
+#[tokio::test]
+async fn custom_error_responses_serve_the_distributions_pages() {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::write(root.path().join("index.html"), "<p>the app</p>").unwrap();
+    std::fs::create_dir(root.path().join("errors")).unwrap();
+    std::fs::write(root.path().join("errors/5xx.html"), "<p>we are down</p>").unwrap();
+    let proc = Proc::spawn(&[
+        "origin",
+        "--listen",
+        "127.0.0.1:0",
+        "--root",
+        root.path().to_str().unwrap(),
+    ]);
+    let origin = Origin {
+        base: format!("http://{}", proc.addr("http")),
+        proc,
+    };
+    let vres = write_temp(
+        "exports.handler = async (e) => { const r = e.Records[0].cf.response; r.headers['x-vres'] = [{ key: 'X-Vres', value: 'ran' }]; return r; };",
+    );
+    let items = r#"
+[distributions.CustomErrorResponses]
+Quantity = 4
+[[distributions.CustomErrorResponses.Items]]
+ErrorCode = 404
+ResponsePagePath = "/index.html"
+ResponseCode = "200"
+[[distributions.CustomErrorResponses.Items]]
+ErrorCode = 502
+ResponsePagePath = "/errors/5xx.html"
+ResponseCode = 503
+[[distributions.CustomErrorResponses.Items]]
+ErrorCode = 403
+ResponsePagePath = "/errors/missing.html"
+ResponseCode = "403"
+[[distributions.CustomErrorResponses.Items]]
+ErrorCode = 500
+ErrorCachingMinTTL = 0
+"#;
+    let base_cfg = NodeToml::for_origin(&origin)
+        .cache_policy("QueryStringBehavior", "all")
+        .function("viewer-response", vres.to_str().unwrap());
+    let cfg = base_cfg.text() + items;
+    let (edge, _cfg) = edge_with_config(&cfg, &[]);
+    let url = |p: &str| format!("{}{p}", edge.base);
+    // A route of the app: the origin has no such file; the viewer gets the app with 200.
+    let r = get(&url("/app/settings")).await;
+    assert_eq!(
+        (r.status.as_u16(), r.text().as_str()),
+        (200, "<p>the app</p>")
+    );
+    assert_eq!(r.x_cache(), "Error from cloudfront");
+    assert_eq!(
+        r.header("x-vres"),
+        "",
+        "no viewer-response on an error page"
+    );
+    let ok = get(&url("/index.html")).await;
+    assert_eq!(
+        ok.header("x-vres"),
+        "ran",
+        "viewer-response runs on the page itself"
+    );
+    let head = request(
+        http::Method::HEAD,
+        &url("/app/other"),
+        &[],
+        bytes::Bytes::new(),
+    )
+    .await;
+    assert_eq!((head.status.as_u16(), head.body.len()), (200, 0));
+    // The 404 is cached (10 s by default): asked again, the origin does not see it again.
+    let seen = |stats: &Value, path: &str| stats["paths"][path].as_u64().unwrap_or(0);
+    let before = seen(&origin.stats().await, "/app/settings");
+    assert_eq!(get(&url("/app/settings")).await.status, 200);
+    assert_eq!(seen(&origin.stats().await, "/app/settings"), before);
+    // An origin that resets the connection (502): the 5xx page with 503.
+    let r = get(&url("/index.html?fail=reset")).await;
+    assert_eq!(
+        (r.status.as_u16(), r.text().as_str()),
+        (503, "<p>we are down</p>")
+    );
+    // A page the origin does not have: the viewer gets what the origin answered for it.
+    let r = get(&url("/index.html?status=403")).await;
+    assert_eq!(r.status, 404, "{}", r.text());
+    // ErrorCachingMinTTL 0 for 500: every request goes to the origin.
+    let before = origin.total().await;
+    for _ in 0..2 {
+        assert_eq!(get(&url("/index.html?status=500")).await.status, 500);
+    }
+    assert_eq!(
+        origin.total().await,
+        before + 2,
+        "a 500 is kept 10 s by default"
+    );
+    // What CloudFront refuses is refused, naming the field.
+    let one = |item: &str| {
+        format!(
+            "{}\n[distributions.CustomErrorResponses]\n[[distributions.CustomErrorResponses.Items]]\n{item}\n",
+            base_cfg.text()
+        )
+    };
+    for (text, says) in [
+        (one("ErrorCode = 418"), "ErrorCode"),
+        (
+            one("ErrorCode = 404\nResponseCode = \"200\""),
+            "ResponsePagePath",
+        ),
+        (
+            one("ErrorCode = 404\nResponsePagePath = \"/a.html\""),
+            "ResponseCode",
+        ),
+        (
+            one("ErrorCode = 404\nResponsePagePath = \"a.html\"\nResponseCode = 200"),
+            "starts with '/'",
+        ),
+        (
+            one("ErrorCode = 404\nResponsePagePath = \"/a.html\"\nResponseCode = 201"),
+            "not one of 200",
+        ),
+        (
+            cfg.replace("Quantity = 4", "Quantity = 3"),
+            "does not match",
+        ),
+        (
+            cfg.replace("ErrorCode = 403", "ErrorCode = 404"),
+            "more than once",
+        ),
+    ] {
+        let path = write_temp(&text);
+        let err = config_refused(&path);
+        assert!(
+            err.contains("CustomErrorResponses") && err.contains(says),
+            "{says}: {err}"
+        );
+    }
 }

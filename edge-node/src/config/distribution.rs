@@ -18,6 +18,8 @@ pub struct Distribution {
     pub default_root_object: Option<http::uri::PathAndQuery>,
     /// Viewers by country (`Restrictions.GeoRestriction`).
     pub geo_restriction: Option<GeoRestriction>,
+    /// `CustomErrorResponses`, one per error code.
+    pub custom_errors: Vec<CustomError>,
     pub origins: Vec<Arc<Origin>>,
     /// Cache behaviors in order, then the default one last.
     pub behaviors: Vec<Behavior>,
@@ -44,6 +46,112 @@ impl GeoRestriction {
             Some(c) => self.countries.iter().any(|x| x == c) != self.allow,
         }
     }
+}
+
+/// One of `CustomErrorResponses` (docs/cloudfront-behaviour.md: "Custom error responses").
+#[derive(Debug, Clone)]
+pub struct CustomError {
+    pub error_code: http::StatusCode,
+    /// The page served instead (fetched through the behavior for its path) and the status it
+    /// is served with.
+    pub page: Option<(http::uri::PathAndQuery, http::StatusCode)>,
+    /// How long an error with this code is cached, instead of the distribution's default.
+    pub min_ttl: Option<u64>,
+}
+
+/// The codes CloudFront takes as `ErrorCode`, and (with 200) as `ResponseCode`.
+const ERROR_CODES: [u16; 11] = [400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504];
+
+fn custom_errors(r: Option<RawCustomErrorResponses>, at: &str) -> Result<Vec<CustomError>> {
+    let Some(r) = r else { return Ok(Vec::new()) };
+    let at = format!("{at}.CustomErrorResponses");
+    if let Some(q) = r.quantity {
+        if q != r.items.len() as u64 {
+            return Err(NodeError::config(
+                format!("{at}.Quantity"),
+                format!("Quantity {q} does not match the {} Items", r.items.len()),
+            ));
+        }
+    }
+    let codes = || {
+        ERROR_CODES
+            .iter()
+            .map(u16::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut out: Vec<CustomError> = Vec::with_capacity(r.items.len());
+    for (i, item) in r.items.into_iter().enumerate() {
+        let at = format!("{at}.Items[{i}]");
+        let bad = |field: &str, why: String| NodeError::config(format!("{at}.{field}"), why);
+        let code = item
+            .error_code
+            .ok_or_else(|| bad("ErrorCode", "is required".into()))?;
+        if !ERROR_CODES.contains(&code) {
+            return Err(bad(
+                "ErrorCode",
+                format!(
+                    "{code} is not one of the codes CloudFront customizes ({})",
+                    codes()
+                ),
+            ));
+        }
+        if out.iter().any(|e| e.error_code.as_u16() == code) {
+            return Err(bad("ErrorCode", format!("{code} is listed more than once")));
+        }
+        let response = match item.response_code {
+            None => None,
+            Some(RawStatus::Number(n)) => Some(n),
+            Some(RawStatus::Text(t)) if t.is_empty() => None,
+            Some(RawStatus::Text(t)) => Some(
+                t.parse::<u16>()
+                    .map_err(|_| bad("ResponseCode", format!("{t:?} is not a status code")))?,
+            ),
+        };
+        if let Some(c) = response {
+            if c != 200 && !ERROR_CODES.contains(&c) {
+                return Err(bad(
+                    "ResponseCode",
+                    format!("{c} is not one of 200, {}", codes()),
+                ));
+            }
+        }
+        let path = item.response_page_path.filter(|p| !p.is_empty());
+        let page = match (path, response) {
+            (None, None) => None,
+            (Some(p), Some(c)) => {
+                if !p.starts_with('/') || p.contains(['?', '#', ' ']) || p.len() > 4096 {
+                    return Err(bad(
+                        "ResponsePagePath",
+                        format!("{p:?} must be a path that starts with '/' (no query, '#' or spaces), such as \"/errors/404.html\""),
+                    ));
+                }
+                let path = p.parse::<http::uri::PathAndQuery>().map_err(|_| {
+                    bad("ResponsePagePath", format!("{p:?} is not a valid URL path"))
+                })?;
+                let status = http::StatusCode::from_u16(c).expect("a listed code");
+                Some((path, status))
+            }
+            (Some(_), None) => {
+                return Err(bad(
+                    "ResponseCode",
+                    "is required with ResponsePagePath (CloudFront takes both or neither)".into(),
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(bad(
+                    "ResponsePagePath",
+                    "is required with ResponseCode (CloudFront takes both or neither)".into(),
+                ))
+            }
+        };
+        out.push(CustomError {
+            error_code: http::StatusCode::from_u16(code).expect("a listed code"),
+            page,
+            min_ttl: item.error_caching_min_ttl,
+        });
+    }
+    Ok(out)
 }
 
 fn geo_restriction(r: Option<RawGeoRestriction>, at: &str) -> Result<Option<GeoRestriction>> {
@@ -94,6 +202,19 @@ fn geo_restriction(r: Option<RawGeoRestriction>, at: &str) -> Result<Option<GeoR
 }
 
 impl Distribution {
+    /// The custom error response for `status`, if one is configured.
+    pub fn custom_error(&self, status: http::StatusCode) -> Option<&CustomError> {
+        self.custom_errors.iter().find(|e| e.error_code == status)
+    }
+
+    /// How long an error answer with `status` may be cached when the origin says nothing:
+    /// its `CustomErrorResponses` entry's `ErrorCachingMinTTL`, else the distribution's.
+    pub fn error_ttl(&self, status: http::StatusCode) -> u64 {
+        self.custom_error(status)
+            .and_then(|e| e.min_ttl)
+            .unwrap_or(self.error_caching_min_ttl)
+    }
+
     /// The first behavior whose path pattern matches `path`, else the default behavior.
     pub fn behavior_for(&self, path: &str) -> &Behavior {
         &self.behaviors[self.behavior_index(path)]
@@ -215,7 +336,9 @@ pub(super) fn distribution(
         }
     };
     let geo_restriction = geo_restriction(d.restrictions.and_then(|r| r.geo_restriction), &at)?;
+    let custom_errors = custom_errors(d.custom_error_responses, &at)?;
     Ok(Distribution {
+        custom_errors,
         id,
         domain_name,
         default_root_object,

@@ -107,6 +107,7 @@ pub struct RawDistribution {
     /// The object a request for the root URL (`/`) gets, e.g. `index.html`.
     pub default_root_object: Option<String>,
     pub restrictions: Option<RawRestrictions>,
+    pub custom_error_responses: Option<RawCustomErrorResponses>,
     #[serde(default)]
     pub origins: Vec<RawOrigin>,
     pub default_cache_behavior: Option<RawBehavior>,
@@ -128,6 +129,34 @@ pub struct RawGeoRestriction {
     pub quantity: Option<u64>,
     #[serde(default)]
     pub items: Vec<String>,
+}
+
+/// CloudFront's `CustomErrorResponses`, with its `Quantity` and `Items`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct RawCustomErrorResponses {
+    pub quantity: Option<u64>,
+    #[serde(default)]
+    pub items: Vec<RawCustomErrorResponse>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct RawCustomErrorResponse {
+    pub error_code: Option<u16>,
+    pub response_page_path: Option<String>,
+    /// A string in CloudFront's API (`"200"`), a number in CloudFormation: either is taken.
+    pub response_code: Option<RawStatus>,
+    #[serde(rename = "ErrorCachingMinTTL")]
+    pub error_caching_min_ttl: Option<u64>,
+}
+
+/// A status code given as a number or as a string of digits.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawStatus {
+    Number(u16),
+    Text(String),
 }
 
 #[derive(Debug, Deserialize)]

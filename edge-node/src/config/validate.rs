@@ -140,6 +140,7 @@ pub fn from_origin_url(url: &str) -> Result<NodeConfig> {
             error_caching_min_ttl: None,
             default_root_object: None,
             restrictions: None,
+            custom_error_responses: None,
             origins: vec![RawOrigin {
                 id: Some("origin".into()),
                 domain_name: Some(host.trim_matches(['[', ']']).to_string()),

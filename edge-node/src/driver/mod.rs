@@ -20,6 +20,7 @@
 //! (thread-per-core), shared by `Rc`; its function runner and isolates live there too.
 
 mod context;
+mod error_page;
 mod fetch;
 mod functions;
 mod lifecycle;
@@ -350,6 +351,9 @@ impl Worker {
             if let Some(db) = self.shared.geo.load().as_deref() {
                 let country = db.lookup(ctx.conn.viewer).country;
                 if g.blocks(country.as_deref()) {
+                    if let Some(page) = Self::error_page_for(ctx, StatusCode::FORBIDDEN) {
+                        return self.error_page(ctx, page).await;
+                    }
                     return Err(EdgeError::GeoBlocked(country.unwrap_or_default()));
                 }
             }
@@ -403,10 +407,31 @@ impl Worker {
         }
         let ctx = &*ctx;
         let resp = if behavior.cached_methods.contains(&ctx.method) {
-            self.cacheable(ctx).await?
+            self.cacheable(ctx).await
         } else {
-            self.pass(ctx, body).await?
+            self.pass(ctx, body).await
         };
+        // An error from the origin or the cache (not a function's answer), or an origin that
+        // could not be reached, gets the distribution's custom error page for its code.
+        let failed = match &resp {
+            Ok(r)
+                if r.headers()
+                    .get(&crate::http::respond::X_CACHE)
+                    .map(|v| v.as_bytes())
+                    == Some(XCache::Error.as_str().as_bytes()) =>
+            {
+                r.status()
+            }
+            Err(e) if e.is_origin_failure() => e.status_code(),
+            _ => StatusCode::OK,
+        };
+        if let Some(page) = Self::error_page_for(ctx, failed) {
+            if let Err(e) = &resp {
+                tracing::info!(request_id = %ctx.request_id, error = %e, "serving the custom error page");
+            }
+            return self.error_page(ctx, page).await;
+        }
+        let resp = resp?;
         match behavior.function(Stage::ViewerResponse) {
             Some(assoc) if resp.status().as_u16() < 400 => {
                 self.viewer_response(ctx, assoc, resp).await

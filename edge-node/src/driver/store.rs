@@ -37,7 +37,7 @@ impl Worker {
                 &ctx.headers,
                 &merged.headers,
                 &behavior.ttl,
-                ctx.dist().error_caching_min_ttl,
+                ctx.dist().error_ttl(merged.status),
                 SystemTime::now(),
             ) {
                 Ok(f) => f,
@@ -70,7 +70,7 @@ impl Worker {
             &ctx.headers,
             &headers,
             &behavior.ttl,
-            ctx.dist().error_caching_min_ttl,
+            ctx.dist().error_ttl(status),
             SystemTime::now(),
         ) {
             Ok(freshness) => {
