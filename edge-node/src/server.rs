@@ -7,6 +7,7 @@
 use crate::config::{Distributions, NodeConfig, Protocol};
 use crate::driver::{Conn, NodeShared, Worker};
 use crate::error::NodeError;
+use crate::http::flood::FloodGuard;
 use crate::js::FnError;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -457,9 +458,8 @@ fn run_worker(
                 let result = match acceptor {
                     None => {
                         let service = service_fn(move |req| worker.clone().serve(req, conn));
-                        let conn = builder
-                            .serve_connection(TokioIo::new(stream), service)
-                            .into_owned();
+                        let io = TokioIo::new(FloodGuard::new(stream, peer));
+                        let conn = builder.serve_connection(io, service).into_owned();
                         watcher.watch(conn).await
                     }
                     Some(acceptor) => {
@@ -482,9 +482,8 @@ fn run_worker(
                             ..conn
                         };
                         let service = service_fn(move |req| worker.clone().serve(req, conn));
-                        let conn = builder
-                            .serve_connection(TokioIo::new(tls), service)
-                            .into_owned();
+                        let io = TokioIo::new(FloodGuard::new(tls, peer));
+                        let conn = builder.serve_connection(io, service).into_owned();
                         watcher.watch(conn).await
                     }
                 };

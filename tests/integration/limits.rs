@@ -213,3 +213,78 @@ async fn connection_nominated_headers_go_no_further() {
     assert_eq!(r.header("x-kept"), "2");
     assert_eq!(r.header("x-secret"), "");
 }
+
+/// HTTP/2 control-frame floods (PING, SETTINGS, WINDOW_UPDATE, PRIORITY) end with GOAWAY
+/// ENHANCE_YOUR_CALM long before 200,000 frames, and the node keeps serving.
+#[tokio::test]
+async fn http2_control_frame_floods_end_with_goaway() {
+    let origin = origin();
+    let edge = edge_for(&origin, &[]);
+    let addr = edge.proc.addr("http");
+    let frame = |kind: u8, flags: u8, stream: u32, payload: &[u8]| {
+        let len = payload.len() as u32;
+        let mut f = vec![(len >> 16) as u8, (len >> 8) as u8, len as u8, kind, flags];
+        f.extend(stream.to_be_bytes());
+        f.extend(payload);
+        f
+    };
+    let floods = [
+        ("PING", frame(0x6, 0, 0, &[7; 8])),
+        ("SETTINGS", frame(0x4, 0, 0, &[])),
+        ("WINDOW_UPDATE", frame(0x8, 0, 0, &1u32.to_be_bytes())),
+        ("PRIORITY", frame(0x2, 0, 3, &[0, 0, 0, 0, 16])),
+    ];
+    for (name, one) in floods {
+        let s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let (mut rd, mut wr) = s.into_split();
+        let reader = tokio::spawn(async move {
+            // Frames from the server until GOAWAY: its error code and how many frames came
+            // before it, or None at the end.
+            let mut buf = Vec::new();
+            let mut frames = 0u64;
+            let mut chunk = [0u8; 16384];
+            loop {
+                while buf.len() >= 9 {
+                    let len = (buf[0] as usize) << 16 | (buf[1] as usize) << 8 | buf[2] as usize;
+                    if buf.len() < 9 + len {
+                        break;
+                    }
+                    if buf[3] == 0x7 {
+                        let code = u32::from_be_bytes([buf[13], buf[14], buf[15], buf[16]]);
+                        return Some((code, frames));
+                    }
+                    frames += 1;
+                    buf.drain(..9 + len);
+                }
+                match rd.read(&mut chunk).await {
+                    Ok(0) | Err(_) => return None,
+                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                }
+            }
+        });
+        let mut start = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+        start.extend(frame(0x4, 0, 0, &[]));
+        wr.write_all(&start).await.unwrap();
+        let batch: Vec<u8> = one.iter().copied().cycle().take(one.len() * 1000).collect();
+        let mut sent = 0;
+        while sent < 200_000 {
+            if wr.write_all(&batch).await.is_err() {
+                break;
+            }
+            sent += 1000;
+        }
+        let (code, answered) = tokio::time::timeout(std::time::Duration::from_secs(20), reader)
+            .await
+            .expect("the server ends the connection")
+            .unwrap()
+            .expect("GOAWAY before the connection ends");
+        assert_eq!(code, 0xb, "{name} flood: GOAWAY ENHANCE_YOUR_CALM");
+        // SETTINGS and PING are answered one for one until the node stops reading them.
+        assert!(
+            answered < 5_000,
+            "{name}: {answered} frames answered of {sent} sent before GOAWAY"
+        );
+        eprintln!("{name} flood: {sent} frames sent, {answered} answered before GOAWAY");
+    }
+    assert_eq!(get(&format!("{}/after", edge.base)).await.status, 200);
+}

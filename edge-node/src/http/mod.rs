@@ -3,5 +3,6 @@
 
 pub mod body;
 pub mod client;
+pub mod flood;
 pub mod ids;
 pub mod respond;
