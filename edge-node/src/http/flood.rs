@@ -8,9 +8,9 @@
 //! ENHANCE_YOUR_CALM (RFC 9113 §5.4.1, §7) and is closed, as nginx and others close floods.
 //! HTTP/1 connections are recognised by their first bytes and pass through untouched.
 //!
-//! To put GOAWAY between two whole frames, the guard keeps what the server writes on an h2
-//! connection in its own buffer (at most `OUT_LIMIT` bytes before it pushes back) and knows
-//! where each outgoing frame ends.
+//! To put GOAWAY between two whole frames, the guard follows where each frame the server
+//! writes ends (nothing is copied); once flooded, the server may finish the frame under way,
+//! then GOAWAY goes out and nothing after it.
 
 use std::io;
 use std::net::SocketAddr;
@@ -26,8 +26,6 @@ pub const BURST: f64 = 1000.0;
 pub const PER_SECOND: f64 = 100.0;
 /// One more control frame for every this many bytes sent to the viewer.
 const BYTES_PER_FRAME: usize = 4096;
-/// What the guard holds of the server's output before it makes the server wait.
-const OUT_LIMIT: usize = 64 << 10;
 const ENHANCE_YOUR_CALM: u32 = 0xb;
 
 enum Mode {
@@ -99,8 +97,9 @@ pub struct FloodGuard<IO> {
     peer: SocketAddr,
     mode: Mode,
     inbound: Frames,
-    /// The server's frames as the guard took them (its buffer `out` ends where this stands).
+    /// The server's frames as the socket took them.
     outbound: Frames,
+    /// GOAWAY, while the socket has not taken all of it.
     out: Vec<u8>,
     tokens: f64,
     refilled: Instant,
@@ -269,27 +268,54 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> AsyncWrite for FloodGuard<IO> {
             ready!(this.drain(cx))?;
             return Poll::Ready(Ok(data.len()));
         }
-        if this.out.len() >= OUT_LIMIT {
-            ready!(this.drain(cx))?;
-        }
-        let take = if this.flooded {
-            // Only the rest of the frame under way, then GOAWAY.
-            this.outbound.rest_of_frame().min(data.len()).max(1)
+        ready!(this.drain(cx))?;
+        // Once flooded, only the rest of the frame under way goes out, then GOAWAY.
+        let limit = if this.flooded {
+            this.outbound.rest_of_frame().clamp(1, data.len().max(1))
         } else {
             data.len()
         };
-        let taken = &data[..take];
-        this.out.extend_from_slice(taken);
-        this.sent_unpaid += take;
-        this.outbound.feed(taken, |_, _, _, _| {});
+        let n = ready!(Pin::new(&mut this.io).poll_write(cx, &data[..limit.min(data.len())]))?;
+        this.wrote(&data[..n]);
         if this.flooded {
             this.queue_goaway_if_between_frames();
+            if let Poll::Ready(Err(e)) = this.drain(cx) {
+                return Poll::Ready(Err(e));
+            }
         }
-        // Written as far as the socket takes it now; the rest on the next write or flush.
-        if let Poll::Ready(Err(e)) = this.drain(cx) {
-            return Poll::Ready(Err(e));
+        Poll::Ready(Ok(n))
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = &mut *self;
+        if this.flooded || this.goaway_queued || !this.out.is_empty() {
+            let first = bufs
+                .iter()
+                .find(|b| !b.is_empty())
+                .map_or(&[][..], |b| &b[..]);
+            return Pin::new(this).poll_write(cx, first);
         }
-        Poll::Ready(Ok(take))
+        let n = ready!(Pin::new(&mut this.io).poll_write_vectored(cx, bufs))?;
+        if !matches!(this.mode, Mode::Plain) {
+            let mut left = n;
+            for b in bufs {
+                let take = left.min(b.len());
+                this.wrote(&b[..take]);
+                left -= take;
+                if left == 0 {
+                    break;
+                }
+            }
+        }
+        Poll::Ready(Ok(n))
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -302,6 +328,14 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> AsyncWrite for FloodGuard<IO> {
         let this = &mut *self;
         ready!(this.drain(cx))?;
         Pin::new(&mut this.io).poll_shutdown(cx)
+    }
+}
+
+impl<IO> FloodGuard<IO> {
+    /// Follows the frames the server wrote (`bytes`, as the socket took them).
+    fn wrote(&mut self, bytes: &[u8]) {
+        self.sent_unpaid += bytes.len();
+        self.outbound.feed(bytes, |_, _, _, _| {});
     }
 }
 
