@@ -5,6 +5,12 @@ use crate::configs::NodeToml;
 use crate::harness::*;
 use serde_json::Value;
 
+/// A node refuses the configuration `text`, naming `field` and saying `says`.
+fn refused_naming(text: &str, field: &str, says: &str) {
+    let err = config_refused(&write_temp(text));
+    assert!(err.contains(field) && err.contains(says), "{says}: {err}");
+}
+
 #[tokio::test]
 async fn the_root_url_gets_the_default_root_object() {
     let origin = origin();
@@ -126,12 +132,7 @@ async fn geo_restrictions_refuse_viewers_by_country() {
             "does not match",
         ),
     ] {
-        let path = write_temp(&text);
-        let err = config_refused(&path);
-        assert!(
-            err.contains("GeoRestriction") && err.contains(says),
-            "{says}: {err}"
-        );
+        refused_naming(&text, "GeoRestriction", says);
     }
 }
 
@@ -340,11 +341,6 @@ ErrorCachingMinTTL = 0
             "more than once",
         ),
     ] {
-        let path = write_temp(&text);
-        let err = config_refused(&path);
-        assert!(
-            err.contains("CustomErrorResponses") && err.contains(says),
-            "{says}: {err}"
-        );
+        refused_naming(&text, "CustomErrorResponses", says);
     }
 }

@@ -59,20 +59,24 @@ pub struct CustomError {
     pub min_ttl: Option<u64>,
 }
 
+/// CloudFront's API lists carry their length as `Quantity`: when given, it must be right.
+fn quantity(q: Option<u64>, items: usize, at: &str) -> Result<()> {
+    match q {
+        Some(q) if q != items as u64 => Err(NodeError::config(
+            format!("{at}.Quantity"),
+            format!("Quantity {q} does not match the {items} Items"),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// The codes CloudFront takes as `ErrorCode`, and (with 200) as `ResponseCode`.
 const ERROR_CODES: [u16; 11] = [400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504];
 
 fn custom_errors(r: Option<RawCustomErrorResponses>, at: &str) -> Result<Vec<CustomError>> {
     let Some(r) = r else { return Ok(Vec::new()) };
     let at = format!("{at}.CustomErrorResponses");
-    if let Some(q) = r.quantity {
-        if q != r.items.len() as u64 {
-            return Err(NodeError::config(
-                format!("{at}.Quantity"),
-                format!("Quantity {q} does not match the {} Items", r.items.len()),
-            ));
-        }
-    }
+    quantity(r.quantity, r.items.len(), &at)?;
     let codes = || {
         ERROR_CODES
             .iter()
@@ -157,14 +161,7 @@ fn custom_errors(r: Option<RawCustomErrorResponses>, at: &str) -> Result<Vec<Cus
 fn geo_restriction(r: Option<RawGeoRestriction>, at: &str) -> Result<Option<GeoRestriction>> {
     let Some(r) = r else { return Ok(None) };
     let at = format!("{at}.Restrictions.GeoRestriction");
-    if let Some(q) = r.quantity {
-        if q != r.items.len() as u64 {
-            return Err(NodeError::config(
-                format!("{at}.Quantity"),
-                format!("Quantity {q} does not match the {} Items", r.items.len()),
-            ));
-        }
-    }
+    quantity(r.quantity, r.items.len(), &at)?;
     let mut countries = Vec::with_capacity(r.items.len());
     for (i, c) in r.items.iter().enumerate() {
         if c.len() != 2 || crate::viewer::geo::country_name(c).is_none() {
