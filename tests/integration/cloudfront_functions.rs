@@ -533,14 +533,9 @@ async fn origin_helpers_send_requests_to_the_origins_they_name() {
     let first = origin();
     let second = origin();
     let empty = tempfile::tempdir().unwrap();
-    let files = Proc::spawn(&[
-        "origin",
-        "--listen",
-        "127.0.0.1:0",
-        "--root",
-        empty.path().to_str().unwrap(),
-    ]);
+    let files = origin_with_root(empty.path());
     let files_port: i64 = files
+        .proc
         .addr("http")
         .rsplit(':')
         .next()

@@ -218,17 +218,7 @@ async fn custom_error_responses_serve_the_distributions_pages() {
     std::fs::write(root.path().join("index.html"), "<p>the app</p>").unwrap();
     std::fs::create_dir(root.path().join("errors")).unwrap();
     std::fs::write(root.path().join("errors/5xx.html"), "<p>we are down</p>").unwrap();
-    let proc = Proc::spawn(&[
-        "origin",
-        "--listen",
-        "127.0.0.1:0",
-        "--root",
-        root.path().to_str().unwrap(),
-    ]);
-    let origin = Origin {
-        base: format!("http://{}", proc.addr("http")),
-        proc,
-    };
+    let origin = origin_with_root(root.path());
     let vres = write_temp(
         "exports.handler = async (e) => { const r = e.Records[0].cf.response; r.headers['x-vres'] = [{ key: 'X-Vres', value: 'ran' }]; return r; };",
     );

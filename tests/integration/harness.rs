@@ -190,6 +190,14 @@ pub fn origin() -> Origin {
     Origin { proc, base }
 }
 
+/// A mock origin serving the files under `root` (404 for the rest).
+pub fn origin_with_root(root: &std::path::Path) -> Origin {
+    let root = root.to_str().expect("a UTF-8 path");
+    let proc = Proc::spawn(&["origin", "--listen", "127.0.0.1:0", "--root", root]);
+    let base = format!("http://{}", proc.addr("http"));
+    Origin { proc, base }
+}
+
 impl Origin {
     pub async fn stats(&self) -> serde_json::Value {
         let r = get(&format!("{}/__stats", self.base)).await;
