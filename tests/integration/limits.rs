@@ -214,7 +214,7 @@ async fn connection_nominated_headers_go_no_further() {
     assert_eq!(r.header("x-secret"), "");
 }
 
-/// HTTP/2 control-frame floods (PING, SETTINGS, WINDOW_UPDATE, PRIORITY) end with GOAWAY
+/// HTTP/2 control-frame floods (PING, SETTINGS, WINDOW_UPDATE, PRIORITY, empty DATA) end with GOAWAY
 /// ENHANCE_YOUR_CALM long before 200,000 frames, and the node keeps serving.
 #[tokio::test]
 async fn http2_control_frame_floods_end_with_goaway() {
@@ -228,13 +228,23 @@ async fn http2_control_frame_floods_end_with_goaway() {
         f.extend(payload);
         f
     };
+    // A POST on stream 1 whose body never comes (HPACK: :method POST, :scheme http, :path /,
+    // :authority localhost), for empty DATA frames to follow.
+    let mut block = vec![0x83, 0x86, 0x84, 0x41, 9];
+    block.extend(b"localhost");
+    let post = frame(0x1, 0x4, 1, &block);
     let floods = [
-        ("PING", frame(0x6, 0, 0, &[7; 8])),
-        ("SETTINGS", frame(0x4, 0, 0, &[])),
-        ("WINDOW_UPDATE", frame(0x8, 0, 0, &1u32.to_be_bytes())),
-        ("PRIORITY", frame(0x2, 0, 3, &[0, 0, 0, 0, 16])),
+        ("PING", vec![], frame(0x6, 0, 0, &[7; 8])),
+        ("SETTINGS", vec![], frame(0x4, 0, 0, &[])),
+        (
+            "WINDOW_UPDATE",
+            vec![],
+            frame(0x8, 0, 0, &1u32.to_be_bytes()),
+        ),
+        ("PRIORITY", vec![], frame(0x2, 0, 3, &[0, 0, 0, 0, 16])),
+        ("empty DATA", post, frame(0x0, 0, 1, &[])),
     ];
-    for (name, one) in floods {
+    for (name, open, one) in floods {
         let s = tokio::net::TcpStream::connect(&addr).await.unwrap();
         let (mut rd, mut wr) = s.into_split();
         let reader = tokio::spawn(async move {
@@ -264,6 +274,7 @@ async fn http2_control_frame_floods_end_with_goaway() {
         });
         let mut start = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
         start.extend(frame(0x4, 0, 0, &[]));
+        start.extend(open);
         wr.write_all(&start).await.unwrap();
         let batch: Vec<u8> = one.iter().copied().cycle().take(one.len() * 1000).collect();
         let mut sent = 0;
