@@ -175,6 +175,8 @@ pub fn origin_request(
             }
             "cookie" | "accept-encoding" | "via" | "x-forwarded-for" => false, // rebuilt below
             _ if n.starts_with("if-") && f.strip_conditionals => false,
+            // A fill fetches the whole object; the cache answers the range from it.
+            "range" if f.strip_conditionals => false,
             _ => always_forwarded(n) || behavior.forwards_header(n),
         };
         if keep {

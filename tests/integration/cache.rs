@@ -414,3 +414,60 @@ OriginProtocolPolicy = "http-only"
         assert_eq!(echo["path"], path, "{host}");
     }
 }
+
+/// Range requests are answered from the cached object (the fill fetches it whole): one range
+/// gets 206 with Content-Range, a suffix longer than the object the whole of it, a range past
+/// the end 416; a failing If-Range, a HEAD, several ranges or a bad header get the object.
+#[tokio::test]
+async fn ranges_are_served_from_the_cached_object() {
+    let origin = origin();
+    let edge = edge_for(&origin, &[]);
+    let url = format!("{}/echo/range?cache_control=max-age%3D600", edge.base);
+    let part = get_with(&url, &[("range", "bytes=0-4")]).await;
+    assert_eq!(part.status, 206, "{}", part.text());
+    assert_eq!(part.body.len(), 5);
+    let whole = get(&url).await;
+    assert_eq!(whole.status, 200);
+    assert_eq!(whole.x_cache(), "Hit from cloudfront");
+    let size = whole.body.len();
+    assert_eq!(part.header("content-range"), format!("bytes 0-4/{size}"));
+    assert_eq!(&part.body[..], &whole.body[..5]);
+    let echo: serde_json::Value = serde_json::from_slice(&whole.body).unwrap();
+    assert!(
+        echo["headers"].get("range").is_none(),
+        "the fill asked for the whole object: {echo}"
+    );
+    type Case<'a> = (&'a [(&'a str, &'a str)], u16, usize);
+    let cases: [Case; 7] = [
+        (&[("range", "bytes=-3")], 206, 3),
+        (&[("range", "bytes=-100000")], 206, size),
+        (&[("range", "bytes=100000-")], 416, 0),
+        (&[("range", "bytes=0-1, 4-6")], 200, size),
+        (&[("range", "bytes=oops")], 200, size),
+        (
+            &[("range", "bytes=0-4"), ("if-range", "\"not-this-one\"")],
+            200,
+            size,
+        ),
+        (&[("range", "bytes=2-")], 206, size - 2),
+    ];
+    for (headers, status, len) in cases {
+        let r = get_with(&url, headers).await;
+        assert_eq!(
+            (r.status.as_u16(), r.body.len()),
+            (status, len),
+            "{headers:?}"
+        );
+        // A 416, as every 4xx, reads `Error from cloudfront`.
+        let x_cache = if status == 416 {
+            "Error from cloudfront"
+        } else {
+            "Hit from cloudfront"
+        };
+        assert_eq!(r.x_cache(), x_cache, "{headers:?}");
+    }
+    let r = get_with(&url, &[("range", "bytes=100000-")]).await;
+    assert_eq!(r.header("content-range"), format!("bytes */{size}"));
+    let head = request(Method::HEAD, &url, &[("range", "bytes=0-4")], Bytes::new()).await;
+    assert_eq!(head.status, 200);
+}

@@ -81,6 +81,13 @@ impl Worker {
                 x_cache,
             );
         }
+        if obj.status == StatusCode::OK && ctx.method == http::Method::GET {
+            if let Some(r) = ctx.headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
+                if let Some(resp) = self.reply_range(ctx, obj, &mut headers, r, x_cache) {
+                    return resp;
+                }
+            }
+        }
         self.reply(
             ctx.to(),
             obj.status,
@@ -88,6 +95,58 @@ impl Worker {
             EdgeBody::full(obj.body.clone()),
             x_cache,
         )
+    }
+
+    /// A range of a stored 200 (docs/cloudfront-behaviour.md: "Range requests"): 206 with one
+    /// part, 416 when nothing asked is there, or None to answer with the whole object.
+    fn reply_range(
+        &self,
+        ctx: &RequestCtx,
+        obj: &Stored,
+        headers: &mut HeaderMap,
+        range: &str,
+        x_cache: XCache,
+    ) -> Option<Response<EdgeBody>> {
+        use crate::http::range::{asked, if_range_holds, Asked};
+        if let Some(v) = ctx.headers.get(header::IF_RANGE) {
+            let etag = obj.etag().and_then(|e| e.to_str().ok());
+            let last_modified = obj.last_modified().and_then(|l| l.to_str().ok());
+            let holds = v
+                .to_str()
+                .is_ok_and(|v| if_range_holds(v, etag, last_modified));
+            if !holds {
+                return None;
+            }
+        }
+        let size = obj.body.len() as u64;
+        let (status, body) = match asked(range, size) {
+            Asked::Whole => return None,
+            Asked::Part(r) => {
+                let content_range = format!("bytes {}-{}/{size}", r.start, r.end - 1);
+                headers.insert(
+                    header::CONTENT_RANGE,
+                    HeaderValue::from_str(&content_range).ok()?,
+                );
+                let part = obj.body.slice(r.start as usize..r.end as usize);
+                (StatusCode::PARTIAL_CONTENT, part)
+            }
+            Asked::Unsatisfiable => {
+                let content_range = format!("bytes */{size}");
+                headers.insert(
+                    header::CONTENT_RANGE,
+                    HeaderValue::from_str(&content_range).ok()?,
+                );
+                (StatusCode::RANGE_NOT_SATISFIABLE, bytes::Bytes::new())
+            }
+        };
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+        Some(self.reply(
+            ctx.to(),
+            status,
+            std::mem::take(headers),
+            EdgeBody::full(body),
+            x_cache,
+        ))
     }
 
     /// A function-generated response as the viewer gets it.

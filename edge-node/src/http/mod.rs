@@ -5,4 +5,5 @@ pub mod body;
 pub mod client;
 pub mod flood;
 pub mod ids;
+pub mod range;
 pub mod respond;
