@@ -417,7 +417,8 @@ OriginProtocolPolicy = "http-only"
 
 /// Range requests are answered from the cached object (the fill fetches it whole): one range
 /// gets 206 with Content-Range, a suffix longer than the object the whole of it, a range past
-/// the end 416; a failing If-Range, a HEAD, several ranges or a bad header get the object.
+/// the end 416, ranges in order multipart/byteranges; a failing If-Range, a HEAD, ranges out
+/// of order or a bad header get the whole object.
 #[tokio::test]
 async fn ranges_are_served_from_the_cached_object() {
     let origin = origin();
@@ -442,7 +443,7 @@ async fn ranges_are_served_from_the_cached_object() {
         (&[("range", "bytes=-3")], 206, 3),
         (&[("range", "bytes=-100000")], 206, size),
         (&[("range", "bytes=100000-")], 416, 0),
-        (&[("range", "bytes=0-1, 4-6")], 200, size),
+        (&[("range", "bytes=4-6,0-1")], 200, size),
         (&[("range", "bytes=oops")], 200, size),
         (
             &[("range", "bytes=0-4"), ("if-range", "\"not-this-one\"")],
@@ -468,6 +469,44 @@ async fn ranges_are_served_from_the_cached_object() {
     }
     let r = get_with(&url, &[("range", "bytes=100000-")]).await;
     assert_eq!(r.header("content-range"), format!("bytes */{size}"));
+    // Two ranges in order: multipart/byteranges, each part with its type and range.
+    let r = get_with(&url, &[("range", "bytes=0-1, 4-6")]).await;
+    assert_eq!(r.status, 206);
+    let ct = r.header("content-type").to_string();
+    let boundary = ct
+        .strip_prefix("multipart/byteranges; boundary=")
+        .unwrap_or_else(|| panic!("{ct}"));
+    let text = r.text();
+    let parts: Vec<&str> = text.split(&format!("--{boundary}")).collect();
+    assert_eq!(parts.len(), 4, "{text}");
+    assert!(
+        parts[1].contains(&format!("Content-Range: bytes 0-1/{size}")),
+        "{text}"
+    );
+    assert!(
+        parts[1].contains("Content-Type: application/json"),
+        "{text}"
+    );
+    assert!(
+        parts[1].ends_with(&format!(
+            "\r\n\r\n{}\r\n",
+            String::from_utf8_lossy(&whole.body[0..2])
+        )),
+        "{text}"
+    );
+    assert!(
+        parts[2].contains(&format!("Content-Range: bytes 4-6/{size}")),
+        "{text}"
+    );
+    assert!(
+        parts[2].ends_with(&format!(
+            "\r\n\r\n{}\r\n",
+            String::from_utf8_lossy(&whole.body[4..7])
+        )),
+        "{text}"
+    );
+    assert_eq!(parts[3], "--\r\n");
+    assert_eq!(r.header("content-length"), r.body.len().to_string());
     let head = request(Method::HEAD, &url, &[("range", "bytes=0-4")], Bytes::new()).await;
     assert_eq!(head.status, 200);
 }

@@ -98,7 +98,8 @@ impl Worker {
     }
 
     /// A range of a stored 200 (docs/cloudfront-behaviour.md: "Range requests"): 206 with one
-    /// part, 416 when nothing asked is there, or None to answer with the whole object.
+    /// part or `multipart/byteranges`, 416 when nothing asked is there, or None to answer with
+    /// the whole object.
     fn reply_range(
         &self,
         ctx: &RequestCtx,
@@ -129,6 +130,36 @@ impl Worker {
                 );
                 let part = obj.body.slice(r.start as usize..r.end as usize);
                 (StatusCode::PARTIAL_CONTENT, part)
+            }
+            Asked::Parts(parts) => {
+                // RFC 9110 §14.6: each part with its Content-Type and Content-Range.
+                let boundary = &*ctx.request_id;
+                let content_type = headers.remove(header::CONTENT_TYPE);
+                let mut body = Vec::with_capacity(
+                    parts.iter().map(|r| (r.end - r.start) as usize + 128).sum(),
+                );
+                for r in &parts {
+                    body.extend_from_slice(format!("\r\n--{boundary}\r\n").as_bytes());
+                    if let Some(ct) = &content_type {
+                        body.extend_from_slice(b"Content-Type: ");
+                        body.extend_from_slice(ct.as_bytes());
+                        body.extend_from_slice(b"\r\n");
+                    }
+                    let range = format!(
+                        "Content-Range: bytes {}-{}/{size}\r\n\r\n",
+                        r.start,
+                        r.end - 1
+                    );
+                    body.extend_from_slice(range.as_bytes());
+                    body.extend_from_slice(&obj.body[r.start as usize..r.end as usize]);
+                }
+                body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+                let multipart = format!("multipart/byteranges; boundary={boundary}");
+                headers.insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_str(&multipart).ok()?,
+                );
+                (StatusCode::PARTIAL_CONTENT, bytes::Bytes::from(body))
             }
             Asked::Unsatisfiable => {
                 let content_range = format!("bytes */{size}");

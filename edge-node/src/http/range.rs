@@ -9,10 +9,12 @@ use std::ops::Range;
 #[derive(Debug, PartialEq, Eq)]
 pub enum Asked {
     /// Serve the whole object with 200: no usable Range (bad syntax, not `bytes`, or several
-    /// satisfiable ranges, which this node answers whole rather than as multipart).
+    /// ranges that are not ascending, apart and each satisfiable, as CloudFront requires).
     Whole,
     /// One satisfiable range: 206 with these bytes.
     Part(Range<u64>),
+    /// Several ascending, non-overlapping ranges: 206 `multipart/byteranges`.
+    Parts(Vec<Range<u64>>),
     /// Nothing satisfiable: 416.
     Unsatisfiable,
 }
@@ -26,19 +28,28 @@ pub fn asked(header: &str, size: u64) -> Asked {
         Err(RangeUnsatisfiableError::ZeroSuffix) => return Asked::Unsatisfiable,
         Err(_) => return Asked::Whole,
     };
-    let mut satisfiable = parsed.ranges.iter().filter_map(|r| {
+    let resolve = |r: &http_range_header::SyntacticallyCorrectRange| {
         let (start, end) = match (r.start, r.end) {
             (StartPosition::FromLast(n), _) => (size.saturating_sub(n), size),
             (StartPosition::Index(s), EndPosition::LastByte) => (s, size),
             (StartPosition::Index(s), EndPosition::Index(e)) => (s, e.saturating_add(1).min(size)),
         };
         (start < end).then_some(start..end)
-    });
-    match (satisfiable.next(), satisfiable.next()) {
-        (Some(r), None) => Asked::Part(r),
-        (None, _) if parsed.ranges.iter().any(reversed) => Asked::Whole,
-        (None, _) => Asked::Unsatisfiable,
-        (Some(_), Some(_)) => Asked::Whole,
+    };
+    if parsed.ranges.iter().any(reversed) {
+        return Asked::Whole;
+    }
+    if let [one] = parsed.ranges.as_slice() {
+        return resolve(one).map_or(Asked::Unsatisfiable, Asked::Part);
+    }
+    // Several: CloudFront serves them only in ascending order, apart, and each valid; else the
+    // whole object (docs/cloudfront-behaviour.md: "Range requests").
+    let parts: Option<Vec<Range<u64>>> = parsed.ranges.iter().map(resolve).collect();
+    match parts {
+        Some(p) if p.windows(2).all(|w| w[0].end <= w[1].start) => Asked::Parts(p),
+        Some(_) => Asked::Whole,
+        None if parsed.ranges.iter().all(|r| resolve(r).is_none()) => Asked::Unsatisfiable,
+        None => Asked::Whole,
     }
 }
 
@@ -76,8 +87,11 @@ mod tests {
             ("bytes=5000-6000", Asked::Unsatisfiable),
             ("bytes=-0", Asked::Unsatisfiable),
             ("bytes=5-3", Asked::Whole),
-            ("bytes=0-1,5-9", Asked::Whole),
-            ("bytes=0-1,5000-6000", Asked::Part(0..2)),
+            ("bytes=0-1,5-9", Asked::Parts(vec![0..2, 5..10])),
+            ("bytes=5-9,0-1", Asked::Whole),
+            ("bytes=0-5,3-9", Asked::Whole),
+            ("bytes=0-1,5000-6000", Asked::Whole),
+            ("bytes=4000-,5000-6000", Asked::Unsatisfiable),
             ("items=0-1", Asked::Whole),
             ("bytes=x-y", Asked::Whole),
         ] {
