@@ -476,6 +476,12 @@ async fn ranges_are_served_from_the_cached_object() {
     let boundary = ct
         .strip_prefix("multipart/byteranges; boundary=")
         .unwrap_or_else(|| panic!("{ct}"));
+    assert!(
+        boundary
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+        "an unquoted boundary is a token: {ct}"
+    );
     let text = r.text();
     let parts: Vec<&str> = text.split(&format!("--{boundary}")).collect();
     assert_eq!(parts.len(), 4, "{text}");

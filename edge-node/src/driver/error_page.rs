@@ -3,10 +3,26 @@
 //! (docs/cloudfront-behaviour.md: "Custom error responses").
 
 use super::{RequestCtx, Worker};
+use crate::error::EdgeError;
 use crate::http::body::EdgeBody;
 use crate::http::respond::{XCache, X_CACHE};
 use http::{header, HeaderValue, Method, Response, StatusCode};
 use std::rc::Rc;
+
+/// The status of an answer a custom error page may replace: an error from the origin or the
+/// cache (`X-Cache: Error`, not a function's answer) or an origin that could not be reached.
+pub(super) fn failed_status(resp: &Result<Response<EdgeBody>, EdgeError>) -> Option<StatusCode> {
+    match resp {
+        Ok(r)
+            if r.headers().get(&X_CACHE).map(HeaderValue::as_bytes)
+                == Some(XCache::Error.as_str().as_bytes()) =>
+        {
+            Some(r.status())
+        }
+        Err(e) if e.is_origin_failure() => Some(e.status_code()),
+        _ => None,
+    }
+}
 
 impl Worker {
     /// The page for an error with `status`, when the distribution names one.
@@ -27,7 +43,7 @@ impl Worker {
         self: &Rc<Self>,
         ctx: &RequestCtx,
         (path, code): (http::uri::PathAndQuery, StatusCode),
-    ) -> Result<Response<EdgeBody>, crate::error::EdgeError> {
+    ) -> Result<Response<EdgeBody>, EdgeError> {
         let mut sub = ctx.for_revalidation();
         sub.request_id = ctx.request_id.clone();
         sub.method = if ctx.is_head() {

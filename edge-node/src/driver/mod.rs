@@ -411,25 +411,16 @@ impl Worker {
         } else {
             self.pass(ctx, body).await
         };
-        // An error from the origin or the cache (not a function's answer), or an origin that
-        // could not be reached, gets the distribution's custom error page for its code.
-        let failed = match &resp {
-            Ok(r)
-                if r.headers()
-                    .get(&crate::http::respond::X_CACHE)
-                    .map(|v| v.as_bytes())
-                    == Some(XCache::Error.as_str().as_bytes()) =>
-            {
-                r.status()
+        // An error from the origin or the cache, or an origin that could not be reached, gets
+        // the distribution's custom error page for its code (error_page.rs).
+        if !ctx.dist().custom_errors.is_empty() {
+            let page = error_page::failed_status(&resp).and_then(|s| Self::error_page_for(ctx, s));
+            if let Some(page) = page {
+                if let Err(e) = &resp {
+                    tracing::info!(request_id = %ctx.request_id, error = %e, "serving the custom error page");
+                }
+                return self.error_page(ctx, page).await;
             }
-            Err(e) if e.is_origin_failure() => e.status_code(),
-            _ => StatusCode::OK,
-        };
-        if let Some(page) = Self::error_page_for(ctx, failed) {
-            if let Err(e) = &resp {
-                tracing::info!(request_id = %ctx.request_id, error = %e, "serving the custom error page");
-            }
-            return self.error_page(ctx, page).await;
         }
         let resp = resp?;
         match behavior.function(Stage::ViewerResponse) {

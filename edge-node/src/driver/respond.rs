@@ -132,8 +132,9 @@ impl Worker {
                 (StatusCode::PARTIAL_CONTENT, part)
             }
             Asked::Parts(parts) => {
-                // RFC 9110 §14.6: each part with its Content-Type and Content-Range.
-                let boundary = &*ctx.request_id;
+                // RFC 9110 §14.6: each part with its Content-Type and Content-Range. The
+                // request id is random; without its base64 padding it is a token.
+                let boundary = ctx.request_id.trim_end_matches('=');
                 let content_type = headers.remove(header::CONTENT_TYPE);
                 let mut body = Vec::with_capacity(
                     parts.iter().map(|r| (r.end - r.start) as usize + 128).sum(),

@@ -133,10 +133,6 @@ impl<IO> FloodGuard<IO> {
         }
     }
 
-    pub fn get_ref(&self) -> &IO {
-        &self.io
-    }
-
     /// Watches bytes the viewer sent.
     fn inspect(&mut self, mut bytes: &[u8]) {
         if let Mode::Sniff(matched) = self.mode {
