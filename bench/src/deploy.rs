@@ -64,6 +64,8 @@ pub async fn run(edges: usize, rounds: usize, s: &Settings) -> anyhow::Result<Va
                 &pop,
                 "--control",
                 &control_url,
+                "--control-key",
+                &control.ready["key"],
                 "--state-dir",
                 &work.join(&pop).display().to_string(),
                 "--token",

@@ -181,6 +181,15 @@ async fn route(control: &Control, req: Request<Incoming>) -> Result<Response<Ful
                 }
             }
         }
+        (&Method::POST, ["v1", "resync"]) => {
+            #[derive(serde::Deserialize)]
+            struct Resync {
+                #[serde(default)]
+                pops: Vec<String>,
+            }
+            let r: Resync = json_body(req).await?;
+            ok(json!({"requested": control.ask_resync(&r.pops)?}))
+        }
         (&Method::GET, ["v1", "metrics"]) => {
             let mut r = Response::new(Full::new(Bytes::from(control.metrics()?)));
             r.headers_mut().insert(

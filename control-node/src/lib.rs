@@ -34,14 +34,21 @@ pub const MAX_CODE_BYTES: usize = edge_node::config::defaults::ORIGIN_CODE_BYTES
 pub struct Control {
     store: Mutex<Store>,
     revision: tokio::sync::watch::Sender<u64>,
-    /// The state at the current revision, built once for all the edges that ask.
-    state: Mutex<Option<Arc<State>>>,
+    /// The state at the current revision and its digest, built once for all the edges that ask.
+    state: Mutex<Option<(Arc<State>, String)>>,
     /// Edges seen since this process started: polls in flight, and when the last one ended.
     /// Every edge the store knows starts as just seen, so that right after a restart, before
     /// the edges have polled again (they retry within a second), `--wait` still waits for them;
     /// one that does not come back stops counting after `RECONNECT_GRACE`.
     seen: Mutex<HashMap<String, Seen>>,
     token: String,
+    /// Signs every state sent to an edge (`edge_node::signing`); made with the store.
+    key: edge_node::signing::SigningKey,
+    cluster: String,
+    /// Edges the operator asked to take this node's state whatever they serve (`edge resync`),
+    /// and a counter bumped with each ask to wake their held polls.
+    resync: Mutex<std::collections::HashSet<String>>,
+    resync_asked: tokio::sync::watch::Sender<u64>,
 }
 
 /// An edge's polls as this control node saw them.
@@ -54,6 +61,8 @@ struct Seen {
     reported: bool,
     /// The edge's admin API, as its last poll gave it.
     admin: Option<String>,
+    /// Why the edge does not follow this node's state, as its last poll said.
+    diverged: Option<String>,
 }
 
 /// An edge counts as connected while a poll of it is held, and for this long after one ends
@@ -181,6 +190,17 @@ pub(crate) fn behavior_key(b: Option<&str>) -> String {
 impl Control {
     pub fn open(dir: &Path, token: String) -> Result<Control> {
         let store = Store::open(dir)?;
+        let key_path = dir.join("control.key");
+        let (key, made) = edge_node::signing::SigningKey::load_or_create(&key_path)
+            .map_err(ControlError::Store)?;
+        if made {
+            tracing::info!(path = %key_path.display(), fingerprint = %key.public().fingerprint(), "made the signing key of this control store");
+        }
+        // The public half, for edges (`edge node --control-key DIR/control.pub`).
+        let public = dir.join("control.pub");
+        std::fs::write(&public, key.public().to_pem())
+            .map_err(|e| ControlError::Store(format!("{}: {e}", public.display())))?;
+        let cluster = store::cluster(store.conn())?;
         let revision = store.revision()?;
         let now = Instant::now();
         let seen = store
@@ -194,6 +214,7 @@ impl Control {
                         last: now,
                         reported: false,
                         admin: None,
+                        diverged: None,
                     },
                 )
             })
@@ -204,6 +225,10 @@ impl Control {
             state: Mutex::new(None),
             seen: Mutex::new(seen),
             token,
+            key,
+            cluster,
+            resync: Mutex::default(),
+            resync_asked: tokio::sync::watch::Sender::new(0),
         })
     }
 
@@ -221,6 +246,16 @@ impl Control {
 
     pub fn revision(&self) -> u64 {
         *self.revision.borrow()
+    }
+
+    /// The fingerprint of the key that signs every state (`sha256:HEX`).
+    pub fn key_fingerprint(&self) -> String {
+        self.key.public().fingerprint()
+    }
+
+    /// The id made with the store.
+    pub fn cluster(&self) -> &str {
+        &self.cluster
     }
 
     /// A change that edges must see: runs `f` in a transaction that also bumps the revision

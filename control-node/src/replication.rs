@@ -8,19 +8,59 @@ use std::time::Instant;
 use store::EdgeRow;
 
 impl Control {
-    fn current_state(&self) -> Result<Arc<State>> {
+    fn current_state(&self) -> Result<(Arc<State>, String)> {
         let mut cached = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(s) = cached.as_ref().filter(|s| s.revision == self.revision()) {
+        if let Some(s) = cached.as_ref().filter(|s| s.0.revision == self.revision()) {
             return Ok(s.clone());
         }
         let s = Arc::new(self.store().state()?);
-        *cached = Some(s.clone());
-        Ok(s)
+        let digest = s.digest();
+        *cached = Some((s.clone(), digest.clone()));
+        Ok((s, digest))
+    }
+
+    fn resync_asked(&self, pop: &str) -> bool {
+        self.resync
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(pop)
+    }
+
+    /// `edge resync`: the edges named (every edge the store knows when `pops` is empty) take
+    /// this node's state with their next poll, whatever they serve. Unknown POPs are refused.
+    pub fn ask_resync(&self, pops: &[String]) -> Result<Vec<String>> {
+        let known: Vec<String> = self.store().edges()?.into_iter().map(|e| e.pop).collect();
+        let asked: Vec<String> = if pops.is_empty() {
+            known
+        } else {
+            if let Some(p) = pops.iter().find(|p| !known.contains(p)) {
+                return Err(ControlError::NotFound(format!(
+                    "no edge {p:?} has polled this control node (edges: {})",
+                    known.join(", ")
+                )));
+            }
+            pops.to_vec()
+        };
+        self.resync
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(asked.iter().cloned());
+        // What they said no longer stands: until they poll again they are InProgress.
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        for pop in &asked {
+            if let Some(s) = seen.get_mut(pop) {
+                s.diverged = None;
+            }
+        }
+        drop(seen);
+        self.resync_asked.send_modify(|n| *n += 1);
+        tracing::info!(edges = ?asked, "resync asked");
+        Ok(asked)
     }
 
     /// An edge's long poll: records where it stands, then answers with the state once the
     /// revision differs from `after` (or `None` when the hold runs out).
-    pub async fn poll(&self, p: &Poll) -> Result<Option<State>> {
+    pub async fn poll(&self, p: &Poll) -> Result<Option<edge_node::signing::Signed>> {
         if p.pop.is_empty() {
             return Err(ControlError::invalid("InvalidArgument", "pop is empty"));
         }
@@ -33,12 +73,14 @@ impl Control {
                 s.last = Instant::now();
                 s.reported = true;
                 s.admin.clone_from(&p.admin);
+                s.diverged.clone_from(&p.diverged);
             })
             .or_insert(Seen {
                 in_flight: 1,
                 last: Instant::now(),
                 reported: true,
                 admin: p.admin.clone(),
+                diverged: p.diverged.clone(),
             });
         let _polling = PollGuard {
             seen: &self.seen,
@@ -65,16 +107,47 @@ impl Control {
             tracing::info!(pop = %p.pop, applied = p.applied, error = p.error.as_deref().unwrap_or(""), "edge reported");
         }
         let mut rx = self.revision.subscribe();
+        let mut asked = self.resync_asked.subscribe();
         let after = p.after;
-        // Any other revision, not only a newer one: a store restored to an older revision
-        // must bring edges back to it, not leave them serving what it no longer has.
-        let newer = tokio::time::timeout(POLL_HOLD, rx.wait_for(|r| *r != after)).await;
-        if !matches!(newer, Ok(Ok(_))) {
-            return Ok(None);
+        // An edge at this revision whose state is not this one (a store restored to an older
+        // copy and changed since) hears it at once, unless it already said it diverged.
+        let (current, digest) = self.current_state()?;
+        let differs = p.diverged.is_none()
+            && p.after == p.applied
+            && p.after == current.revision
+            && p.digest.as_ref().is_some_and(|d| *d != digest);
+        if !differs && !self.resync_asked(&p.pop) {
+            // Any other revision, not only a newer one: a store restored to an older revision
+            // must be seen by the edges (they report Diverged), not hidden from them.
+            let resync = async {
+                while asked.changed().await.is_ok() {
+                    if self.resync_asked(&p.pop) {
+                        return;
+                    }
+                }
+                std::future::pending::<()>().await
+            };
+            let woken = tokio::time::timeout(POLL_HOLD, async {
+                tokio::select! {
+                    r = rx.wait_for(|r| *r != after) => r.is_ok(),
+                    () = resync => true,
+                }
+            })
+            .await;
+            if !matches!(woken, Ok(true)) {
+                return Ok(None);
+            }
         }
-        let mut state = (*self.current_state()?).clone();
+        let resync = self
+            .resync
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&p.pop);
+        let mut state = (*self.current_state()?.0).clone();
         state.invalidations = self.store().invalidations_after(p.applied)?;
-        Ok(Some(state))
+        state.nonce.clone_from(&p.nonce);
+        state.resync = resync;
+        Ok(Some(self.key.sign(&state)))
     }
 
     pub fn status(&self) -> Result<ClusterStatus> {
@@ -85,7 +158,9 @@ impl Control {
             .edges()?
             .into_iter()
             .map(|e| EdgeStatus {
-                state: if e.applied == revision
+                state: if seen.get(&e.pop).is_some_and(|s| s.diverged.is_some()) {
+                    "Diverged"
+                } else if e.applied == revision
                     && e.error.is_none()
                     && seen.get(&e.pop).is_some_and(|s| s.reported)
                 {
@@ -99,10 +174,13 @@ impl Control {
                     .get(&e.pop)
                     .is_some_and(|s| s.in_flight > 0 || s.last.elapsed() < RECONNECT_GRACE),
                 admin: seen.get(&e.pop).and_then(|s| s.admin.clone()),
+                error: seen
+                    .get(&e.pop)
+                    .and_then(|s| s.diverged.clone())
+                    .or(e.error),
                 pop: e.pop,
                 url: e.url,
                 revision: e.applied,
-                error: e.error,
             })
             .collect();
         let key_value_stores = self
@@ -125,6 +203,8 @@ impl Control {
             .collect();
         Ok(ClusterStatus {
             revision,
+            cluster: self.cluster.clone(),
+            key: self.key_fingerprint(),
             edges,
             key_value_stores,
         })

@@ -96,6 +96,7 @@ CREATE TABLE IF NOT EXISTS function_associations (
     name TEXT NOT NULL REFERENCES cf_functions(name),
     PRIMARY KEY (distribution, behavior, stage)
 );
+CREATE TABLE IF NOT EXISTS cluster (id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS edges (
     pop TEXT PRIMARY KEY,
     url TEXT NOT NULL,
@@ -290,6 +291,19 @@ impl Store {
         )
         .map_err(db)?;
         conn.execute_batch(SCHEMA).map_err(db)?;
+        // The cluster id is made with the store: a store rebuilt from nothing is another
+        // cluster, and edges that served the old one say so instead of following it.
+        let cluster: Option<String> = conn
+            .query_row("SELECT id FROM cluster", [], |r| r.get(0))
+            .optional()
+            .map_err(db)?;
+        if cluster.is_none() {
+            conn.execute(
+                "INSERT INTO cluster (id) VALUES (?1)",
+                [crate::random_hex()],
+            )
+            .map_err(db)?;
+        }
         let identity = file_identity(&path).ok_or_else(|| {
             ControlError::Store(format!("{} is not there after opening it", path.display()))
         })?;
@@ -837,8 +851,14 @@ fn fn_ref(conn: &Connection, name: &str, version: u64) -> Result<FnRef> {
     })
 }
 
+pub fn cluster(conn: &Connection) -> Result<String> {
+    conn.query_row("SELECT id FROM cluster", [], |r| r.get(0))
+        .map_err(db)
+}
+
 pub fn state(conn: &Connection) -> Result<State> {
     let revision = revision(conn)?;
+    let cluster = cluster(conn)?;
     let distributions: String = distributions(conn)?
         .into_iter()
         .map(|(_, c)| c)
@@ -912,10 +932,11 @@ pub fn state(conn: &Connection) -> Result<State> {
         .collect();
     Ok(State {
         revision,
+        cluster,
         distributions,
         associations: out,
-        invalidations: Vec::new(),
         key_value_stores,
+        ..State::default()
     })
 }
 

@@ -114,8 +114,13 @@ pub async fn run_control(a: ControlArgs) -> Result<()> {
     let bound = listener.local_addr()?;
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
     let server = tokio::spawn(control_node::api::serve(listener, control.clone(), stop_rx));
-    println!("ready http={bound} revision={}", control.revision());
-    tracing::info!(http = %bound, revision = control.revision(), data_dir = %a.data_dir.display(), "control node ready");
+    println!(
+        "ready http={bound} revision={} key={} cluster={}",
+        control.revision(),
+        control.key_fingerprint(),
+        control.cluster()
+    );
+    tracing::info!(http = %bound, revision = control.revision(), key = %control.key_fingerprint(), cluster = %control.cluster(), data_dir = %a.data_dir.display(), "control node ready");
     crate::wait_for_signal().await;
     let _ = stop.send(true);
     let _ = server.await;
@@ -228,6 +233,30 @@ pub struct StatusArgs {
     target: Target,
 }
 
+#[derive(clap::Args)]
+pub struct ResyncArgs {
+    /// The edges (POP names) to resync.
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pops: Vec<String>,
+    /// Every edge the control node knows.
+    #[arg(long)]
+    all: bool,
+    #[command(flatten)]
+    target: Target,
+}
+
+pub async fn resync(a: ResyncArgs) -> Result<()> {
+    let client = a.target.client()?;
+    let v = client
+        .json(Method::POST, "/v1/resync", Some(&json!({"pops": a.pops})))
+        .await?;
+    let pops: Vec<String> = serde_json::from_value(v["requested"].clone())?;
+    let revision = client.status().await?.revision;
+    crate::up::wait_deployed(&client, Some(&pops), revision).await?;
+    println!("{} serve revision {revision}", pops.join(", "));
+    Ok(())
+}
+
 pub async fn status(a: StatusArgs) -> Result<()> {
     let client = a.target.client()?;
     let revision = client.status().await?.revision;
@@ -238,6 +267,7 @@ pub async fn status(a: StatusArgs) -> Result<()> {
         return Ok(());
     }
     println!("revision {}", s.revision);
+    println!("cluster {}  key {}", s.cluster, s.key);
     println!(
         "{:<10} {:<28} {:>8} {:<11} {:>4}  CONNECTED",
         "POP", "URL", "REVISION", "STATE", "LAG"

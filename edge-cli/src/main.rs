@@ -61,6 +61,9 @@ enum Command {
     Associate(ctl::AssociateArgs),
     /// Every edge's applied revision: InProgress or Deployed.
     Status(ctl::StatusArgs),
+    /// Have edges that report Diverged (their state is from another cluster, or newer than a
+    /// restored control store's) take the control node's state; waits until they serve it.
+    Resync(ctl::ResyncArgs),
     /// Invalidate cached paths on every edge.
     Invalidate(ctl::InvalidateArgs),
     /// Undo a canary, or return a function's associations to their previous versions.
@@ -132,6 +135,7 @@ fn main() {
             Command::Publish(a) => ctl::publish(a).await,
             Command::Associate(a) => ctl::associate(a).await,
             Command::Status(a) => ctl::status(a).await,
+            Command::Resync(a) => ctl::resync(a).await,
             Command::Invalidate(a) => ctl::invalidate(a).await,
             Command::Rollback(a) => ctl::rollback(a).await,
             Command::Logs(a) => logs::run(a).await,

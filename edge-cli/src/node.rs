@@ -31,6 +31,16 @@ pub struct NodeArgs {
     /// (default: .edge/edges/POP).
     #[arg(long, requires = "control")]
     state_dir: Option<PathBuf>,
+    /// The control node's public key: its file (DATA_DIR/control.pub) or its fingerprint
+    /// (`sha256:HEX`, in `edge control`'s ready line and `edge status`). Only revisions it
+    /// signed are applied, saved or loaded at restart.
+    #[arg(long, value_name = "FILE|FINGERPRINT", requires = "control")]
+    control_key: Option<String>,
+    /// Take the control node's state at once even when it diverges from the one this edge
+    /// serves (a control store rebuilt or restored to an older copy); without it the edge
+    /// keeps serving, reports Diverged and waits for `edge resync`.
+    #[arg(long, requires = "control")]
+    follow_restores: bool,
     /// The control node's bearer token.
     #[arg(long, env = "EDGE_TOKEN", hide_env_values = true)]
     token: Option<String>,
@@ -237,6 +247,17 @@ fn node_config(a: &NodeArgs) -> Result<NodeConfig> {
     Ok(cfg)
 }
 
+/// What a node following a control node starts from.
+struct Follow {
+    control: String,
+    token: String,
+    pin: edge_node::signing::Pin,
+    store: edge_node::replica::LocalStore,
+    serving: Option<edge_node::replica::Serving>,
+    code: edge_node::replica::CodeByHash,
+    error: Option<String>,
+}
+
 pub async fn run(a: NodeArgs) -> Result<()> {
     let mut cfg = node_config(&a)?;
     // From here on every JSON log record names this POP.
@@ -252,10 +273,18 @@ pub async fn run(a: NodeArgs) -> Result<()> {
                 .state_dir
                 .clone()
                 .unwrap_or_else(|| PathBuf::from(".edge/edges").join(&cfg.node.pop));
+            let pin = a
+                .control_key
+                .as_deref()
+                .ok_or_else(|| {
+                    anyhow!("--control needs --control-key FILE|FINGERPRINT: the control node's public key (DATA_DIR/control.pub) or its fingerprint (sha256:HEX, printed in its ready line and by `edge status`)")
+                })
+                .and_then(|k| edge_node::signing::Pin::parse(k).map_err(|e| anyhow!(e)))?;
             let store = edge_node::replica::LocalStore::open(&dir)?;
-            let mut applied = 0;
+            let mut serving = None;
             let mut code = Default::default();
-            match store.load() {
+            let mut error = None;
+            match store.load(&pin) {
                 Ok(Some((state, saved))) => match state
                     .compose(&cfg.node, &saved)
                     .and_then(|c| Ok((c, state.stores(&saved)?)))
@@ -264,33 +293,39 @@ pub async fn run(a: NodeArgs) -> Result<()> {
                         edge_node::cloudfront::kvs::install(stores);
                         tracing::info!(revision = state.revision, dir = %dir.display(), "serving the last applied state until the control node answers");
                         cfg = c;
-                        applied = state.revision;
+                        serving = Some(edge_node::replica::Serving::of(&state));
                         code = saved;
                     }
                     Err(e) => {
-                        tracing::error!(dir = %dir.display(), error = %e, "the saved state is unusable; starting empty")
+                        tracing::error!(dir = %dir.display(), error = %e, "the saved state is unusable; starting empty");
+                        error = Some(format!("the saved state is unusable: {e}"));
                     }
                 },
                 Ok(None) => {}
                 Err(e) => {
-                    tracing::error!(dir = %dir.display(), error = %e, "the saved state is unreadable; starting empty")
+                    tracing::error!(dir = %dir.display(), error = %e, "the saved state is refused; starting empty");
+                    error = Some(format!("the saved state is refused: {e}"));
                 }
             }
             let token = a.token.clone().filter(|t| !t.is_empty()).ok_or_else(|| {
                 anyhow!("--control needs the control node's token (--token or EDGE_TOKEN)")
             })?;
-            Some((
-                url.trim_end_matches('/').to_string(),
+            Some(Follow {
+                control: url.trim_end_matches('/').to_string(),
                 token,
+                pin,
                 store,
-                applied,
+                serving,
                 code,
-            ))
+                error,
+            })
         }
         None => None,
     };
     let node = RunningNode::start(cfg, &listen)?;
-    let applied_at_start = replica.as_ref().map(|r| r.3);
+    let applied_at_start = replica
+        .as_ref()
+        .map(|r| r.serving.as_ref().map_or(0, |s| s.revision));
     let (stop_admin, admin_rx) = tokio::sync::watch::channel(false);
     let admin = match a.admin_listen {
         Some(addr) => {
@@ -313,17 +348,20 @@ pub async fn run(a: NodeArgs) -> Result<()> {
         }
         None => None,
     };
-    if let Some((control, token, store, applied, code)) = replica {
+    if let Some(f) = replica {
         let r = edge_node::replica::Replica {
-            control,
-            token,
+            control: f.control,
+            token: f.token,
             pop: node.shared.node.pop.to_string(),
             url: format!("http://{}", node.http),
             admin: admin.map(|a| format!("http://{a}")),
-            store,
+            store: f.store,
             handle: node.handle.clone(),
-            applied,
-            code,
+            pin: f.pin,
+            follow_restores: a.follow_restores,
+            serving: f.serving,
+            code: f.code,
+            error: f.error,
         };
         tokio::spawn(r.run());
     }

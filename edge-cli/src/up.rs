@@ -220,6 +220,7 @@ pub async fn run(a: UpArgs, json: bool) -> Result<()> {
     ];
     let (control, ready) = spawn("control", &control_args, &token, &tx).await?;
     let control_url = format!("http://{}", ready.get("http").cloned().unwrap_or_default());
+    let control_key = ready.get("key").cloned().unwrap_or_default();
     members.push(control);
     crate::ctl::write_private(
         &a.data_dir.join("control.json"),
@@ -284,6 +285,11 @@ pub async fn run(a: UpArgs, json: bool) -> Result<()> {
             pop.clone(),
             "--control".into(),
             control_url.clone(),
+            // The key the control node just printed; a local cluster follows its own store
+            // when it was rebuilt or restored (the edges are this command's too).
+            "--control-key".into(),
+            control_key.clone(),
+            "--follow-restores".into(),
             "--state-dir".into(),
             a.data_dir.join("edges").join(pop).display().to_string(),
             "--dev".into(),
@@ -404,14 +410,20 @@ pub async fn wait_deployed(
     pops: Option<&[String]>,
     revision: u64,
 ) -> Result<()> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let start = std::time::Instant::now();
+    let deadline = start + std::time::Duration::from_secs(60);
+    // Since when each edge has refused the revision waited for (as this command saw it).
+    let mut refusing: std::collections::HashMap<String, std::time::Instant> = Default::default();
     loop {
         let s = client.status().await?;
-        let pending: Vec<String> = s
+        let waited: Vec<&edge_client::control::EdgeStatus> = s
             .edges
             .iter()
             .filter(|e| pops.map_or(e.connected, |p| p.contains(&e.pop)))
             .filter(|e| !(e.revision >= revision && e.state == "Deployed"))
+            .collect();
+        let pending: Vec<String> = waited
+            .iter()
             .map(|e| e.pop.clone())
             .chain(
                 // Named edges that have not reported yet are pending too.
@@ -424,7 +436,31 @@ pub async fn wait_deployed(
         if pending.is_empty() {
             return Ok(());
         }
-        if std::time::Instant::now() > deadline {
+        // An edge that diverged waits for `edge resync`; one that refuses this revision (its
+        // error names it or a later one) for 5 s, past its own retries, is not coming either.
+        let now = std::time::Instant::now();
+        refusing.retain(|pop, _| waited.iter().any(|e| &e.pop == pop && e.error.is_some()));
+        let mut failed = Vec::new();
+        for e in &waited {
+            let Some(error) = &e.error else { continue };
+            let refused = error
+                .strip_prefix("revision ")
+                .and_then(|r| r.split(':').next()?.parse::<u64>().ok())
+                .is_some_and(|r| r >= revision);
+            let since = *refusing.entry(e.pop.clone()).or_insert(now);
+            if e.state == "Diverged"
+                || (refused && now - since >= std::time::Duration::from_secs(5))
+            {
+                failed.push(format!("{} ({}): {error}", e.pop, e.state));
+            }
+        }
+        if !failed.is_empty() {
+            bail!(
+                "edges will not serve revision {revision}: {}",
+                failed.join("; ")
+            );
+        }
+        if now > deadline {
             let errors: Vec<String> = s
                 .edges
                 .iter()

@@ -28,7 +28,9 @@ pub struct EdgeStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub admin: Option<String>,
     pub revision: u64,
-    /// `Deployed` once the edge applied the current revision, `InProgress` before.
+    /// `Deployed` once the edge applied the current revision, `InProgress` before, `Diverged`
+    /// when the edge serves a state this control node's store does not lead to (another
+    /// cluster, or a store restored to an older copy): `error` says why.
     pub state: String,
     /// Revisions behind.
     pub lag: u64,
@@ -42,6 +44,12 @@ pub struct EdgeStatus {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ClusterStatus {
     pub revision: u64,
+    /// The id made with the control store.
+    #[serde(default)]
+    pub cluster: String,
+    /// The fingerprint of the key that signs every revision (`--control-key`).
+    #[serde(default)]
+    pub key: String,
     pub edges: Vec<EdgeStatus>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub key_value_stores: Vec<StoreStatus>,
@@ -223,7 +231,11 @@ impl Client {
                         && e.downcast_ref::<ApiError>()
                             .is_some_and(|a| a.code == "PreconditionFailedException") =>
                 {
+                    // Publishers that keep replacing each other's upload take turns: each
+                    // waits a random while, longer with every lost round.
                     attempts += 1;
+                    let ms = fastrand::u64(0..=10 * (1 << attempts.min(6)));
+                    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
                 }
                 Err(e) => return Err(e),
             }

@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod origin;
 pub mod replica;
 pub mod server;
+pub mod signing;
 pub mod tls;
 pub mod trace;
 pub mod viewer;

@@ -12,6 +12,7 @@ use crate::error::NodeError;
 use crate::js::FunctionCode;
 use crate::lambda::Stage;
 use crate::server::NodeHandle;
+use crate::signing::{Pin, Signed};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
@@ -26,6 +27,10 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct State {
     pub revision: u64,
+    /// The control store's cluster id, made when the store was created: a store rebuilt from
+    /// nothing has another one.
+    #[serde(default)]
+    pub cluster: String,
     /// `[[distributions]]` tables (CloudFront names, no function associations).
     pub distributions: String,
     pub associations: Vec<WireAssociation>,
@@ -35,6 +40,13 @@ pub struct State {
     /// Every KeyValueStore, by the hash of its snapshot (AWS's import format), fetched like code.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub key_value_stores: Vec<WireKvs>,
+    /// The nonce of the poll this state answers (signed with it, so it cannot be replayed).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub nonce: String,
+    /// The operator asked this edge to take the state even if it diverges from its own
+    /// (`edge resync`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub resync: bool,
 }
 
 /// A KeyValueStore at one revision.
@@ -109,9 +121,31 @@ pub struct Poll {
     /// Why the last revision offered could not be applied.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Fresh for every poll; the answer is signed with it.
+    #[serde(default)]
+    pub nonce: String,
+    /// [`State::digest`] of the state this edge serves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// Why this edge does not follow the control node's state: it comes from another cluster,
+    /// or is older than (or differs at the revision of) the one the edge serves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diverged: Option<String>,
 }
 
 impl State {
+    /// The SHA-256 of what the state describes, leaving out what belongs to one answer (its
+    /// invalidations, nonce and resync flag): two states with one digest serve the same.
+    pub fn digest(&self) -> String {
+        let base = State {
+            invalidations: Vec::new(),
+            nonce: String::new(),
+            resync: false,
+            ..self.clone()
+        };
+        sha256_hex(&serde_json::to_vec(&base).unwrap_or_default())
+    }
+
     /// Every function version the state names (each once).
     pub fn functions(&self) -> Vec<&FnRef> {
         let mut out: Vec<&FnRef> = Vec::new();
@@ -258,25 +292,28 @@ impl LocalStore {
         })
     }
 
-    /// The last applied state and its code, if any was saved.
-    pub fn load(&self) -> Result<Option<(State, CodeByHash)>, NodeError> {
+    /// The last applied state and its code, if any was saved; refused unless its signature
+    /// verifies under `pin`. Code whose bytes no longer have their hash is left out (the
+    /// state then does not compose, and the edge starts empty).
+    pub fn load(&self, pin: &Pin) -> Result<Option<(State, CodeByHash)>, NodeError> {
         let path = self.dir.join("state.json");
+        let at = || path.display().to_string();
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => {
-                return Err(NodeError::config(
-                    path.display().to_string(),
-                    format!("cannot read: {e}"),
-                ))
-            }
+            Err(e) => return Err(NodeError::config(at(), format!("cannot read: {e}"))),
         };
-        let state: State = serde_json::from_str(&text)
-            .map_err(|e| NodeError::config(path.display().to_string(), e.to_string()))?;
+        let signed: Signed = serde_json::from_str(&text)
+            .map_err(|e| NodeError::config(at(), format!("not a signed state ({e})")))?;
+        let state = signed.open(pin).map_err(|e| NodeError::config(at(), e))?;
         let mut code = HashMap::new();
         for sha in state.blobs() {
             if let Ok(bytes) = std::fs::read(self.code_path(sha)) {
-                code.insert(sha.to_string(), Bytes::from(bytes));
+                if sha256_hex(&bytes) == sha {
+                    code.insert(sha.to_string(), Bytes::from(bytes));
+                } else {
+                    tracing::error!(file = %self.code_path(sha).display(), "saved code does not match its hash: left out");
+                }
             }
         }
         Ok(Some((state, code)))
@@ -286,7 +323,9 @@ impl LocalStore {
         self.dir.join("code").join(format!("{sha256}.js"))
     }
 
-    pub fn save(&self, state: &State, code: &CodeByHash) -> std::io::Result<()> {
+    /// Saves `signed` as it came (its invalidations are not applied again at load) and the
+    /// code `state`, its content, names.
+    pub fn save(&self, signed: &Signed, state: &State, code: &CodeByHash) -> std::io::Result<()> {
         for sha in state.blobs() {
             let path = self.code_path(sha);
             if !path.exists() {
@@ -295,9 +334,7 @@ impl LocalStore {
                 }
             }
         }
-        let mut saved = state.clone();
-        saved.invalidations.clear();
-        let text = serde_json::to_vec_pretty(&saved).map_err(std::io::Error::other)?;
+        let text = serde_json::to_vec_pretty(signed).map_err(std::io::Error::other)?;
         write_atomically(&self.dir.join("state.json"), &text)?;
         // Drop code no state names any more.
         let keep: Vec<String> = state
@@ -342,9 +379,35 @@ pub struct Replica {
     pub admin: Option<String>,
     pub store: LocalStore,
     pub handle: NodeHandle,
-    /// The revision already serving (from the local store), and its code.
-    pub applied: u64,
+    /// The control node's key (or its fingerprint): only states it signed are applied.
+    pub pin: Pin,
+    /// Take every verified state at once, even one older than or foreign to what serves (a
+    /// restored or rebuilt control store); otherwise such a state is reported `Diverged` and
+    /// waits for `edge resync`.
+    pub follow_restores: bool,
+    /// The state already serving (from the local store), and its code.
+    pub serving: Option<Serving>,
     pub code: CodeByHash,
+    /// Why the saved state was not served at start, reported with the first poll.
+    pub error: Option<String>,
+}
+
+/// What identifies the state an edge serves.
+#[derive(Debug, Clone)]
+pub struct Serving {
+    pub revision: u64,
+    pub cluster: String,
+    pub digest: String,
+}
+
+impl Serving {
+    pub fn of(state: &State) -> Serving {
+        Serving {
+            revision: state.revision,
+            cluster: state.cluster.clone(),
+            digest: state.digest(),
+        }
+    }
 }
 
 /// How long the control node holds a poll open; the client waits a little longer.
@@ -352,12 +415,52 @@ pub const POLL_HOLD: Duration = Duration::from_secs(20);
 
 type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
 
+fn nonce() -> String {
+    let mut b = [0u8; 16];
+    let _ = getrandom::fill(&mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
 impl Replica {
+    fn applied(&self) -> u64 {
+        self.serving.as_ref().map_or(0, |s| s.revision)
+    }
+
+    /// Why `state` should not replace the one serving without the operator's word, if it
+    /// should not: it comes from another cluster, is older, or differs at the same revision.
+    fn diverges(&self, state: &State) -> Option<String> {
+        let s = self.serving.as_ref()?;
+        let fix = format!(
+            "the edge keeps serving revision {}; `edge resync {}` takes the control node's state (or start the edge with --follow-restores)",
+            s.revision, self.pop
+        );
+        if !s.cluster.is_empty() && s.cluster != state.cluster {
+            return Some(format!(
+                "the control node's store is another cluster ({:?}, this edge's is {:?}): was it rebuilt? {fix}",
+                state.cluster, s.cluster
+            ));
+        }
+        if state.revision < s.revision {
+            return Some(format!(
+                "the control node is at revision {}, older than the edge's: was its store restored? {fix}",
+                state.revision
+            ));
+        }
+        if state.revision == s.revision && state.digest() != s.digest {
+            return Some(format!(
+                "the control node's revision {} is not the one the edge applied: was its store restored? {fix}",
+                state.revision
+            ));
+        }
+        None
+    }
+
     /// Follows the control node forever: reconnects with backoff when it is unreachable.
     pub async fn run(mut self) {
         let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
-        let mut after = self.applied;
-        let mut error: Option<String> = None;
+        let mut after = self.applied();
+        let mut error: Option<String> = self.error.take();
+        let mut diverged: Option<String> = None;
         let mut backoff = Duration::from_millis(50);
         let mut connected = false;
         // After a refused revision: when to offer it to ourselves again.
@@ -367,9 +470,12 @@ impl Replica {
                 pop: self.pop.clone(),
                 url: self.url.clone(),
                 admin: self.admin.clone(),
-                applied: self.applied,
+                applied: self.applied(),
                 after,
                 error: error.clone(),
+                nonce: nonce(),
+                digest: self.serving.as_ref().map(|s| s.digest.clone()),
+                diverged: diverged.clone(),
             };
             let polled = match retry {
                 None => self.poll(&client, &poll).await,
@@ -378,16 +484,16 @@ impl Replica {
                         Ok(r) => r,
                         Err(_) => {
                             retry = None;
-                            after = self.applied;
+                            after = self.applied();
                             continue;
                         }
                     }
                 }
             };
-            let state = match polled {
+            let signed = match polled {
                 Ok(s) => {
                     if !connected {
-                        tracing::info!(control = %self.control, applied = self.applied, "connected to the control node");
+                        tracing::info!(control = %self.control, applied = self.applied(), "connected to the control node");
                         connected = true;
                     }
                     backoff = Duration::from_millis(50);
@@ -395,7 +501,7 @@ impl Replica {
                 }
                 Err(e) => {
                     if connected {
-                        tracing::warn!(control = %self.control, error = %e, "control node unreachable; serving revision {} meanwhile", self.applied);
+                        tracing::warn!(control = %self.control, error = %e, "control node unreachable; serving revision {} meanwhile", self.applied());
                         connected = false;
                     }
                     tokio::time::sleep(backoff).await;
@@ -403,10 +509,60 @@ impl Replica {
                     continue;
                 }
             };
-            let Some(state) = state else { continue };
-            let start = Instant::now();
+            let Some(signed) = signed else { continue };
+            let opened = signed.open(&self.pin).and_then(|s| {
+                if s.nonce == poll.nonce {
+                    Ok(s)
+                } else {
+                    Err("the state answers another poll (replayed?): refused".to_string())
+                }
+            });
+            let state = match opened {
+                Ok(s) => s,
+                Err(e) => {
+                    let claimed = signed.claimed_revision();
+                    tracing::error!(revision = claimed, error = %e, "state from the control node refused; the previous one keeps serving");
+                    error = Some(match claimed {
+                        Some(r) => format!("revision {r}: {e}"),
+                        None => e,
+                    });
+                    after = claimed.unwrap_or(after);
+                    retry = Some(Instant::now() + Duration::from_secs(2));
+                    continue;
+                }
+            };
             let revision = state.revision;
-            match self.apply(&client, &state).await {
+            if let Some(why) = self.diverges(&state) {
+                if !state.resync && !self.follow_restores {
+                    if diverged.as_ref() != Some(&why) {
+                        tracing::error!(revision, serving = self.applied(), reason = %why, "diverged from the control node");
+                    }
+                    diverged = Some(why);
+                    after = revision;
+                    continue;
+                }
+                let by = if state.resync {
+                    "edge resync"
+                } else {
+                    "--follow-restores"
+                };
+                tracing::warn!(revision, serving = self.applied(), reason = %why, by, "taking the control node's state");
+            }
+            diverged = None;
+            if self
+                .serving
+                .as_ref()
+                .is_some_and(|s| s.revision == revision && s.digest == state.digest())
+            {
+                // Already serving it: only its invalidations are news.
+                self.invalidate(&state);
+                after = revision;
+                error = None;
+                retry = None;
+                continue;
+            }
+            let start = Instant::now();
+            match self.apply(&client, &signed, &state).await {
                 Ok(()) => {
                     tracing::info!(
                         revision,
@@ -415,7 +571,7 @@ impl Replica {
                         ms = start.elapsed().as_millis() as u64,
                         "applied revision from the control node"
                     );
-                    self.applied = revision;
+                    self.serving = Some(Serving::of(&state));
                     after = revision;
                     error = None;
                     retry = None;
@@ -434,7 +590,7 @@ impl Replica {
     }
 
     /// One long poll: `Some(state)` when there is another revision, `None` when the hold ran out.
-    async fn poll(&self, client: &HttpClient, poll: &Poll) -> Result<Option<State>, String> {
+    async fn poll(&self, client: &HttpClient, poll: &Poll) -> Result<Option<Signed>, String> {
         let body = serde_json::to_vec(poll).map_err(|e| e.to_string())?;
         let req = http::Request::post(format!("{}/v1/edge/poll", self.control))
             .header(
@@ -448,7 +604,7 @@ impl Replica {
         match status.as_u16() {
             200 => serde_json::from_slice(&bytes)
                 .map(Some)
-                .map_err(|e| format!("bad state from the control node: {e}")),
+                .map_err(|e| format!("bad answer from the control node: {e}")),
             204 => Ok(None),
             s => Err(format!(
                 "control node answered {s}: {}",
@@ -458,7 +614,12 @@ impl Replica {
     }
 
     /// Fetches and verifies missing code, then swaps the node to `state` and saves it.
-    async fn apply(&mut self, client: &HttpClient, state: &State) -> Result<(), String> {
+    async fn apply(
+        &mut self,
+        client: &HttpClient,
+        signed: &Signed,
+        state: &State,
+    ) -> Result<(), String> {
         let mut code = CodeByHash::new();
         for sha in state.blobs() {
             if let Some(src) = self.code.get(sha) {
@@ -494,7 +655,7 @@ impl Replica {
             .map_err(|e| e.to_string())?;
         crate::cloudfront::kvs::install(stores);
         self.invalidate(state);
-        if let Err(e) = self.store.save(state, &code) {
+        if let Err(e) = self.store.save(signed, state, &code) {
             tracing::warn!(error = %e, "could not save the applied state locally");
         }
         self.code = code;

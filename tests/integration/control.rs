@@ -14,6 +14,8 @@ struct Control {
     proc: Proc,
     url: String,
     dir: PathBuf,
+    /// The fingerprint of its signing key, as its ready line gives it.
+    key: String,
 }
 
 /// `edge control` on `port` (0: any) with its database in `dir`.
@@ -29,10 +31,12 @@ fn control_on(dir: &Path, port: u16) -> Control {
         TOKEN,
     ]);
     let url = format!("http://{}", proc.addr("http"));
+    let key = proc.addr("key");
     Control {
         proc,
         url,
         dir: dir.to_path_buf(),
+        key,
     }
 }
 
@@ -44,11 +48,16 @@ impl Control {
 
 /// An edge following `control`, keeping its state in `state`.
 fn follower(control: &Control, pop: &str, state: &Path) -> Edge {
-    follower_of(&control.url, pop, state)
+    follower_of(&control.url, &control.key, pop, state)
 }
 
-fn follower_of(control: &str, pop: &str, state: &Path) -> Edge {
-    let proc = Proc::spawn(&[
+/// An edge following the control node at `control`, trusting `key` (its fingerprint).
+fn follower_of(control: &str, key: &str, pop: &str, state: &Path) -> Edge {
+    follower_with(control, key, pop, state, &[])
+}
+
+fn follower_with(control: &str, key: &str, pop: &str, state: &Path, extra: &[&str]) -> Edge {
+    let mut args = vec![
         "node",
         "--listen",
         "127.0.0.1:0",
@@ -58,6 +67,8 @@ fn follower_of(control: &str, pop: &str, state: &Path) -> Edge {
         pop,
         "--control",
         control,
+        "--control-key",
+        key,
         "--state-dir",
         state.to_str().unwrap(),
         "--token",
@@ -65,7 +76,9 @@ fn follower_of(control: &str, pop: &str, state: &Path) -> Edge {
         "--dev",
         "--workers",
         "1",
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    let proc = Proc::spawn(&args);
     let base = format!("http://{}", proc.addr("http"));
     let admin = format!("http://{}", proc.addr("admin"));
     Edge { proc, base, admin }
@@ -638,9 +651,11 @@ async fn a_package_with_node_modules_publishes_replicates_and_serves_as_one_unit
     // The edge keeps the package across a restart (from its saved state, control node gone).
     let state = dir.path().join("a");
     drop(a);
+    let key = control.key.clone();
     drop(control);
     let again = follower_of(
         &format!("http://127.0.0.1:{}", closed_port()),
+        &key,
         "IAD89-C1",
         &state,
     );
@@ -827,56 +842,132 @@ async fn code_edited_in_the_store_is_not_served_under_its_old_hash() {
     );
 }
 
-/// A control store restored to an older revision brings the edges back to it: they apply the
-/// restored state (not only newer ones), and status says Deployed only at the same revision.
+/// Copies every file of `from` into `to`, made empty first.
+fn copy_dir(from: &Path, to: &Path) {
+    let _ = std::fs::remove_dir_all(to);
+    std::fs::create_dir_all(to).unwrap();
+    for f in std::fs::read_dir(from).unwrap().flatten() {
+        std::fs::copy(f.path(), to.join(f.file_name())).unwrap();
+    }
+}
+
+/// A control store restored to an older copy, or rebuilt from nothing, does not silently take
+/// or leave the edges: an edge ahead of it keeps serving and reports Diverged (`--wait` fails
+/// with its reason) until `edge resync`; an edge started with --follow-restores follows at once.
 #[tokio::test]
-async fn a_store_restored_to_an_older_revision_brings_the_edges_back() {
+async fn a_restored_or_rebuilt_store_is_reported_diverged_until_resync() {
     let dir = tempfile::tempdir().unwrap();
     let origin = origin();
     let data = dir.path().join("control");
     let control = control_on(&data, 0);
     let port = control.port();
     let a = follower(&control, "IAD89-C1", &dir.path().join("a"));
+    let b = follower_with(
+        &control.url,
+        &control.key,
+        "FRA56-C1",
+        &dir.path().join("b"),
+        &["--follow-restores"],
+    );
     deploy_plain(&control, &origin, dir.path());
     roll_out_stamp(&control.url, dir.path(), "one");
     let old_revision = status(&control.url)["revision"].as_u64().unwrap();
-    // A backup of the store at this revision (the database and its write-ahead log).
+    // A backup of the store at this revision (the database, its write-ahead log, its key).
     drop(control);
     let backup = dir.path().join("backup");
-    std::fs::create_dir_all(&backup).unwrap();
-    for f in std::fs::read_dir(&data).unwrap().flatten() {
-        std::fs::copy(f.path(), backup.join(f.file_name())).unwrap();
-    }
+    copy_dir(&data, &backup);
     let control = control_on(&data, port);
     roll_out_stamp(&control.url, dir.path(), "two");
-    assert_eq!(
-        get(&format!("{}/x", a.base)).await.header("x-version"),
-        "two"
-    );
-    // Restore the backup: the edge, ahead of the store, goes back to what the store has.
+    let new_revision = status(&control.url)["revision"].as_u64().unwrap();
+
+    // Restored: the store is behind both edges.
     drop(control);
-    std::fs::remove_dir_all(&data).unwrap();
-    std::fs::create_dir_all(&data).unwrap();
-    for f in std::fs::read_dir(&backup).unwrap().flatten() {
-        std::fs::copy(f.path(), data.join(f.file_name())).unwrap();
-    }
+    copy_dir(&backup, &data);
     let control = control_on(&data, port);
     assert_eq!(
         status(&control.url)["revision"].as_u64().unwrap(),
         old_revision
     );
-    cli_ok(&control.url, &["status", "--wait"]);
+    a.proc.wait_for_log("diverged from the control node");
+    b.proc.wait_for_log("taking the control node's state");
+    let (ok, _, err) = cli(&control.url, &["status", "--wait"]);
+    assert!(!ok, "--wait must fail while an edge diverges");
+    assert!(
+        err.contains("IAD89-C1 (Diverged)") && err.contains("restored"),
+        "{err}"
+    );
+    assert_eq!(
+        get(&format!("{}/x", a.base)).await.header("x-version"),
+        "two",
+        "a diverged edge keeps serving what it has"
+    );
+    assert_eq!(
+        get(&format!("{}/x", b.base)).await.header("x-version"),
+        "one"
+    );
+    let s = status(&control.url);
+    let edge = |pop: &str| {
+        s["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["pop"] == pop)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(edge("IAD89-C1")["state"], "Diverged", "{s}");
+    assert_eq!(edge("IAD89-C1")["revision"], new_revision, "{s}");
+    assert!(
+        edge("IAD89-C1")["error"]
+            .as_str()
+            .unwrap()
+            .contains("older than the edge's"),
+        "{s}"
+    );
+    assert_eq!(edge("FRA56-C1")["state"], "Deployed", "{s}");
+
+    // The operator's word: the edge takes the store's state.
+    let out = cli_ok(&control.url, &["resync", "IAD89-C1"]);
+    assert!(out.contains("IAD89-C1"), "{out}");
     assert_eq!(
         get(&format!("{}/x", a.base)).await.header("x-version"),
         "one"
     );
+    cli_ok(&control.url, &["status", "--wait"]);
+    let (ok, _, err) = cli(&control.url, &["resync", "NOPE-C1"]);
+    assert!(!ok && err.contains("NOPE-C1"), "{err}");
+
+    // Rebuilt from nothing (same key, a new store): another cluster.
+    drop(control);
+    for f in std::fs::read_dir(&data).unwrap().flatten() {
+        if f.file_name()
+            .to_string_lossy()
+            .starts_with("control.sqlite3")
+        {
+            std::fs::remove_file(f.path()).unwrap();
+        }
+    }
+    let control = control_on(&data, port);
+    assert_eq!(status(&control.url)["revision"], 0);
+    a.proc.wait_for_log("another cluster");
+    b.proc.wait_for_logs("taking the control node's state", 2);
     let s = status(&control.url);
+    let a_status = s["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["pop"] == "IAD89-C1");
+    // The rebuilt store knows the edges only from their polls.
+    assert_eq!(a_status.unwrap()["state"], "Diverged", "{s}");
     assert_eq!(
-        s["edges"][0]["revision"].as_u64().unwrap(),
-        old_revision,
-        "{s}"
+        get(&format!("{}/x", a.base)).await.header("x-version"),
+        "one"
     );
-    assert_eq!(s["edges"][0]["state"], "Deployed", "{s}");
+    cli_ok(&control.url, &["resync", "--all"]);
+    // No distribution any more: CloudFront's 403 for a host it does not serve.
+    let r = get(&format!("{}/x", a.base)).await;
+    assert_eq!((r.status.as_u16(), r.header("x-version")), (403, ""));
+    cli_ok(&control.url, &["status", "--wait"]);
 }
 
 #[tokio::test]

@@ -253,6 +253,7 @@ async fn a_function_goes_from_development_to_live_and_every_edge_follows_live() 
     drop(a);
     let a = follower_of(
         &format!("http://127.0.0.1:{port}"),
+        &control.key,
         "IAD89-C1",
         &dir.path().join("a"),
     );
@@ -327,6 +328,8 @@ async fn deploy_publishes_function_associations_and_they_see_policy_named_viewer
         "IAD89-C1",
         "--control",
         &control.url,
+        "--control-key",
+        &control.key,
         "--state-dir",
         dir.path().join("edge").to_str().unwrap(),
         "--token",
@@ -569,6 +572,7 @@ async fn a_key_value_store_reaches_every_edge_and_changes_without_a_publish() {
     drop(a);
     let a = follower_of(
         &format!("http://127.0.0.1:{port}"),
+        &control.key,
         "IAD89-C1",
         &dir.path().join("a"),
     );

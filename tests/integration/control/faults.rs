@@ -1,5 +1,6 @@
 //! The control plane under faults: a control node that stops and comes back, a tampered
-//! code bundle, a kill -9 in the middle of publishing.
+//! code bundle or state, a state signed by another key, an edited saved state, a kill -9 in the
+//! middle of publishing.
 
 use super::*;
 
@@ -38,6 +39,7 @@ async fn edges_survive_the_control_node_and_catch_up() {
     drop(a);
     let a = follower_of(
         &format!("http://127.0.0.1:{port}"),
+        &control.key,
         "IAD89-C1",
         &dir.path().join("a"),
     );
@@ -93,11 +95,17 @@ async fn edges_survive_the_control_node_and_catch_up() {
     );
 }
 
+/// What the man in the middle alters.
+const TAMPER_NOTHING: u8 = 0;
+const TAMPER_CODE: u8 = 1;
+const TAMPER_STATE: u8 = 2;
+
 /// A man in the middle between edges and the control node that replaces every code bundle
-/// it carries once `tamper` is set; returns its URL.
+/// (`TAMPER_CODE`) or moves every association to viewer-request in the signed state it
+/// carries (`TAMPER_STATE`); returns its URL.
 async fn tampering_proxy(
     control: String,
-    tamper: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    tamper: std::sync::Arc<std::sync::atomic::AtomicU8>,
 ) -> String {
     use http_body_util::{BodyExt, Full};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -133,12 +141,21 @@ async fn tampering_proxy(
                             )
                             .await;
                             let mut out = r.body;
-                            if parts.uri.path().starts_with("/v1/code/")
-                                && tamper.load(std::sync::atomic::Ordering::SeqCst)
-                            {
+                            let mode = tamper.load(std::sync::atomic::Ordering::SeqCst);
+                            let path = parts.uri.path();
+                            if path.starts_with("/v1/code/") && mode == TAMPER_CODE {
                                 out = bytes::Bytes::from_static(
                                     b"exports.handler = async () => { throw new Error('evil'); };",
                                 );
+                            }
+                            if path == "/v1/edge/poll" && mode == TAMPER_STATE && r.status == 200 {
+                                let mut v: Value = serde_json::from_slice(&out).unwrap();
+                                let state = v["state"]
+                                    .as_str()
+                                    .unwrap()
+                                    .replace("\"viewer-response\"", "\"viewer-request\"");
+                                v["state"] = Value::String(state);
+                                out = serde_json::to_vec(&v).unwrap().into();
                             }
                             let mut resp = http::Response::new(Full::new(out));
                             *resp.status_mut() = r.status;
@@ -159,9 +176,9 @@ async fn a_tampered_bundle_is_refused_and_the_previous_version_serves() {
     let dir = tempfile::tempdir().unwrap();
     let origin = origin();
     let control = control_on(&dir.path().join("control"), 0);
-    let tamper = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let tamper = std::sync::Arc::new(std::sync::atomic::AtomicU8::new(TAMPER_NOTHING));
     let proxy = tampering_proxy(control.url.clone(), tamper.clone()).await;
-    let a = follower_of(&proxy, "IAD89-C1", &dir.path().join("a"));
+    let a = follower_of(&proxy, &control.key, "IAD89-C1", &dir.path().join("a"));
     deploy_plain(&control, &origin, dir.path());
     let v1 = stamp(dir.path(), "one");
     cli_ok(&control.url, &["publish", "stamp", v1.to_str().unwrap()]);
@@ -183,7 +200,7 @@ async fn a_tampered_bundle_is_refused_and_the_previous_version_serves() {
         a.proc.wait_for_log("@@")
     );
 
-    tamper.store(true, std::sync::atomic::Ordering::SeqCst);
+    tamper.store(TAMPER_CODE, std::sync::atomic::Ordering::SeqCst);
     let v2 = stamp(dir.path(), "two");
     cli_ok(&control.url, &["publish", "stamp", v2.to_str().unwrap()]);
     cli_ok(
@@ -207,11 +224,143 @@ async fn a_tampered_bundle_is_refused_and_the_previous_version_serves() {
     );
 
     // Once the bundle arrives intact, the edge takes it (it retries on its own).
-    tamper.store(false, std::sync::atomic::Ordering::SeqCst);
+    tamper.store(TAMPER_NOTHING, std::sync::atomic::Ordering::SeqCst);
     cli_ok(&control.url, &["status", "--wait"]);
     assert_eq!(
         get(&format!("{}/x", a.base)).await.header("x-version"),
         "two"
+    );
+
+    // A state altered on the way (the code untouched, its associations moved): the signature
+    // does not verify, the edge refuses it, and --wait fails with the edge's own error.
+    tamper.store(TAMPER_STATE, std::sync::atomic::Ordering::SeqCst);
+    let v3 = stamp(dir.path(), "three");
+    cli_ok(&control.url, &["publish", "stamp", v3.to_str().unwrap()]);
+    let (ok, _, err) = cli(
+        &control.url,
+        &[
+            "associate",
+            "stamp:3",
+            "--stage",
+            "viewer-response",
+            "--wait",
+        ],
+    );
+    assert!(!ok, "--wait must fail when the edge refuses the revision");
+    assert!(
+        err.contains("IAD89-C1") && err.contains("signature does not verify"),
+        "{err}"
+    );
+    assert!(a.proc.logs().contains("the signature does not verify"));
+    assert_eq!(
+        get(&format!("{}/x", a.base)).await.header("x-version"),
+        "two"
+    );
+    tamper.store(TAMPER_NOTHING, std::sync::atomic::Ordering::SeqCst);
+    cli_ok(&control.url, &["status", "--wait"]);
+    assert_eq!(
+        get(&format!("{}/x", a.base)).await.header("x-version"),
+        "three"
+    );
+}
+
+/// An edge pinned to another key applies nothing from this control node; an edge whose saved
+/// state was edited refuses it at restart (its code file and state.json rewritten together
+/// included) and takes the control node's signed state instead.
+#[tokio::test]
+async fn only_states_signed_by_the_pinned_key_are_applied_or_loaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let origin = origin();
+    let control = control_on(&dir.path().join("control"), 0);
+    let port = control.port();
+    // The key file the control node writes works as well as its fingerprint.
+    let key_file = dir.path().join("control").join("control.pub");
+    let a = follower_of(
+        &control.url,
+        key_file.to_str().unwrap(),
+        "IAD89-C1",
+        &dir.path().join("a"),
+    );
+    deploy_plain(&control, &origin, dir.path());
+    let other = dir.path().join("other");
+    let stranger = control_on(&other, 0);
+    let b = follower_of(
+        &control.url,
+        &stranger.key,
+        "FRA56-C1",
+        &dir.path().join("b"),
+    );
+    drop(stranger);
+    let v1 = stamp(dir.path(), "one");
+    cli_ok(&control.url, &["publish", "stamp", v1.to_str().unwrap()]);
+    let (ok, _, err) = cli(
+        &control.url,
+        &[
+            "associate",
+            "stamp:1",
+            "--stage",
+            "viewer-response",
+            "--wait",
+        ],
+    );
+    assert!(!ok);
+    assert!(
+        err.contains("FRA56-C1") && err.contains("not by the pinned control key"),
+        "{err}"
+    );
+    assert_eq!(
+        get(&format!("{}/x", a.base)).await.header("x-version"),
+        "one"
+    );
+    assert_eq!(get(&format!("{}/x", b.base)).await.status, 403);
+    drop(b);
+
+    // Edit the saved state: point the association at code of our own, written beside it.
+    drop(a);
+    drop(control.proc);
+    let saved = dir.path().join("a").join("state.json");
+    let signed: Value = serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    let state: Value = serde_json::from_str(signed["state"].as_str().unwrap()).unwrap();
+    let sha = state["associations"][0]["function"]["sha256"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let evil = "exports.handler = async (e) => { const r = e.Records[0].cf.response; r.headers['x-version'] = [{ value: 'evil' }]; return r; };";
+    let evil_sha = edge_node::replica::sha256_hex(evil.as_bytes());
+    std::fs::write(
+        dir.path()
+            .join("a")
+            .join("code")
+            .join(format!("{evil_sha}.js")),
+        evil,
+    )
+    .unwrap();
+    let mut forged = signed.clone();
+    forged["state"] = Value::String(signed["state"].as_str().unwrap().replace(&sha, &evil_sha));
+    std::fs::write(&saved, serde_json::to_string(&forged).unwrap()).unwrap();
+    let a = follower_of(
+        &format!("http://127.0.0.1:{port}"),
+        &control.key,
+        "IAD89-C1",
+        &dir.path().join("a"),
+    );
+    assert_eq!(
+        a.proc.addr("revision"),
+        "0",
+        "the edited state is not served"
+    );
+    assert!(
+        a.proc.logs().contains("the saved state is refused"),
+        "{}",
+        a.proc.logs()
+    );
+    assert_eq!(get(&format!("{}/x", a.base)).await.status, 403);
+    // The control node back: the edge takes its signed state.
+    let control = control_on(&control.dir, port);
+    cli_ok(&control.url, &["status", "--wait"]);
+    assert_eq!(
+        get(&format!("{}/x", a.base)).await.header("x-version"),
+        "one"
     );
 }
 
