@@ -427,3 +427,42 @@ async fn a_kill_minus_9_never_leaves_a_half_published_version() {
     );
     assert_eq!(out.trim().parse::<usize>().unwrap(), versions.len() + 1);
 }
+
+/// `--wait` right after a control-node restart waits for every edge the store knows, though
+/// none has polled the new process yet: when it returns, both edges serve the change.
+#[tokio::test]
+async fn wait_right_after_a_control_restart_counts_the_edges_the_store_knows() {
+    let dir = tempfile::tempdir().unwrap();
+    let origin = origin();
+    let data = dir.path().join("control");
+    let mut control = control_on(&data, 0);
+    let port = control.port();
+    let a = follower(&control, "IAD89-C1", &dir.path().join("a"));
+    let b = follower(&control, "FRA56-C1", &dir.path().join("b"));
+    deploy_plain(&control, &origin, dir.path());
+    roll_out_stamp(&control.url, dir.path(), "v0");
+    for round in 1..=3u64 {
+        let text = format!("v{round}");
+        let f = stamp(dir.path(), &text);
+        cli_ok(&control.url, &["publish", "stamp", f.to_str().unwrap()]);
+        drop(control);
+        // Both edges know it is gone, so neither is mid-poll when it comes back.
+        a.proc
+            .wait_for_logs("control node unreachable", round as usize);
+        b.proc
+            .wait_for_logs("control node unreachable", round as usize);
+        control = control_on(&data, port);
+        let name = format!("stamp:{}", round + 1);
+        cli_ok(
+            &control.url,
+            &["associate", &name, "--stage", "viewer-response", "--wait"],
+        );
+        for e in [&a, &b] {
+            assert_eq!(
+                get(&format!("{}/x", e.base)).await.header("x-version"),
+                text,
+                "round {round}"
+            );
+        }
+    }
+}
