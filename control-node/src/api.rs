@@ -3,7 +3,8 @@
 //! [`ControlError::status_code`].
 
 use crate::{
-    AssociateRequest, CfFunctionRequest, Control, ControlError, DistributionRequest, FnStage, Slot,
+    AssociateRequest, CfFunctionRequest, Control, ControlError, DistributionRequest,
+    DistributionsRequest, FnStage, Slot,
 };
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
@@ -190,6 +191,13 @@ async fn route(control: &Control, req: Request<Incoming>) -> Result<Response<Ful
             let r: Resync = json_body(req).await?;
             ok(json!({"requested": control.ask_resync(&r.pops)?}))
         }
+        (&Method::DELETE, ["v1", "edges", pop]) => {
+            control.forget(pop)?;
+            ok(json!({"forgotten": pop}))
+        }
+        (&Method::DELETE, ["v1", "functions", name]) => {
+            ok(json!({"deleted": name, "versions": control.delete_function(name)?}))
+        }
         (&Method::GET, ["v1", "metrics"]) => {
             let mut r = Response::new(Full::new(Bytes::from(control.metrics()?)));
             r.headers_mut().insert(
@@ -363,6 +371,18 @@ async fn route(control: &Control, req: Request<Incoming>) -> Result<Response<Ful
                 .map(|(id, config)| json!({"id": id, "config": config}))
                 .collect();
             ok(json!({"distributions": list}))
+        }
+        (&Method::PUT, ["v1", "distributions"]) => {
+            let r: DistributionsRequest = {
+                let b = body(req, 16 << 20).await?;
+                serde_json::from_slice(&b).map_err(|e| {
+                    ControlError::invalid(
+                        "InvalidRequest",
+                        format!("the body is not the JSON expected: {e}"),
+                    )
+                })?
+            };
+            ok(json!({"revision": control.put_distributions(&r)?}))
         }
         (&Method::PUT, ["v1", "distributions", id]) => {
             let id = id.to_string();

@@ -175,55 +175,70 @@ impl Control {
 
     /// Puts a distribution (and, when given, all its associations) in one change.
     pub fn put_distribution(&self, id: &str, r: &DistributionRequest) -> Result<u64> {
-        let value: toml::Value = toml::from_str(&r.config).map_err(|e| {
-            ControlError::invalid(
+        let text = checked_config(id, &r.config)?;
+        Ok(self
+            .change(|tx| self.put_distribution_in(tx, id, &text, r))?
+            .1)
+    }
+
+    /// `edge deploy`: puts every distribution given (each with its associations) and, with
+    /// `replace`, removes the others, all in one change: every edge goes from the old set to
+    /// the new one in one revision, or nothing changes.
+    pub fn put_distributions(&self, r: &DistributionsRequest) -> Result<u64> {
+        if r.distributions.is_empty() {
+            return Err(ControlError::invalid(
                 "InvalidArgument",
-                format!("config is not TOML: {}", e.message()),
-            )
-        })?;
-        let list = value
-            .get("distributions")
-            .and_then(|d| d.as_array())
-            .filter(|d| d.len() == 1)
-            .ok_or_else(|| {
-                ControlError::invalid(
-                    "InvalidArgument",
-                    "config must hold exactly one [[distributions]] table",
-                )
-            })?;
-        let mut table = list[0].clone();
-        match table.get("Id").and_then(|v| v.as_str()) {
-            Some(given) if given != id => {
+                "distributions is empty: give at least one",
+            ));
+        }
+        let mut checked = Vec::with_capacity(r.distributions.len());
+        for (i, d) in r.distributions.iter().enumerate() {
+            if checked
+                .iter()
+                .any(|(id, _, _): &(&str, String, _)| *id == d.id)
+            {
                 return Err(ControlError::invalid(
                     "InvalidArgument",
-                    format!("the config's Id {given:?} is not the Id in the URL {id:?}"),
-                ))
+                    format!("distributions[{i}]: Id {:?} is given twice", d.id),
+                ));
             }
-            Some(_) => {}
-            None => {
-                if let Some(t) = table.as_table_mut() {
-                    t.insert("Id".into(), toml::Value::String(id.to_string()));
-                }
-            }
+            let text = checked_config(&d.id, &d.request.config)
+                .map_err(|e| e.within(&format!("distributions[{i}] ({})", d.id)))?;
+            checked.push((d.id.as_str(), text, &d.request));
         }
-        let mut doc = toml::map::Map::new();
-        doc.insert("distributions".into(), toml::Value::Array(vec![table]));
-        let text = toml::to_string(&toml::Value::Table(doc))
-            .map_err(|e| ControlError::invalid("InvalidArgument", e.to_string()))?;
-        edge_node::config::parse_distributions(&text)
-            .map_err(|e| ControlError::invalid("InvalidDistributionConfig", e.to_string()))?;
         Ok(self
             .change(|tx| {
-                store::put_distribution(tx, id, &text)?;
-                if let Some(assocs) = &r.associations {
-                    store::delete_associations_of(tx, id)?;
-                    for a in assocs {
-                        self.put_association(tx, id, a)?;
+                if r.replace {
+                    for (id, _) in store::distributions(tx)? {
+                        if !checked.iter().any(|(keep, _, _)| *keep == id) {
+                            store::delete_distribution(tx, &id)?;
+                        }
                     }
+                }
+                for (i, (id, text, req)) in checked.iter().enumerate() {
+                    self.put_distribution_in(tx, id, text, req)
+                        .map_err(|e| e.within(&format!("distributions[{i}] ({id})")))?;
                 }
                 Ok(())
             })?
             .1)
+    }
+
+    fn put_distribution_in(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+        id: &str,
+        text: &str,
+        r: &DistributionRequest,
+    ) -> Result<()> {
+        store::put_distribution(tx, id, text)?;
+        if let Some(assocs) = &r.associations {
+            store::delete_associations_of(tx, id)?;
+            for a in assocs {
+                self.put_association(tx, id, a)?;
+            }
+        }
+        Ok(())
     }
 
     /// Removes a distribution and its associations in one change (CloudFront's
@@ -278,4 +293,47 @@ pub(crate) fn slot(distribution: &str, behavior: &str, stage: &str) -> String {
         behavior
     };
     format!("{distribution}:{behavior}:{stage}")
+}
+
+/// One `[[distributions]]` table of `config` checked as an edge would load it, with `Id` set
+/// to `id`: the TOML text to store.
+fn checked_config(id: &str, config: &str) -> Result<String> {
+    let value: toml::Value = toml::from_str(config).map_err(|e| {
+        ControlError::invalid(
+            "InvalidArgument",
+            format!("config is not TOML: {}", e.message()),
+        )
+    })?;
+    let list = value
+        .get("distributions")
+        .and_then(|d| d.as_array())
+        .filter(|d| d.len() == 1)
+        .ok_or_else(|| {
+            ControlError::invalid(
+                "InvalidArgument",
+                "config must hold exactly one [[distributions]] table",
+            )
+        })?;
+    let mut table = list[0].clone();
+    match table.get("Id").and_then(|v| v.as_str()) {
+        Some(given) if given != id => {
+            return Err(ControlError::invalid(
+                "InvalidArgument",
+                format!("the config's Id {given:?} is not the Id it is put under {id:?}"),
+            ))
+        }
+        Some(_) => {}
+        None => {
+            if let Some(t) = table.as_table_mut() {
+                t.insert("Id".into(), toml::Value::String(id.to_string()));
+            }
+        }
+    }
+    let mut doc = toml::map::Map::new();
+    doc.insert("distributions".into(), toml::Value::Array(vec![table]));
+    let text = toml::to_string(&toml::Value::Table(doc))
+        .map_err(|e| ControlError::invalid("InvalidArgument", e.to_string()))?;
+    edge_node::config::parse_distributions(&text)
+        .map_err(|e| ControlError::invalid("InvalidDistributionConfig", e.to_string()))?;
+    Ok(text)
 }

@@ -52,6 +52,19 @@ impl ControlError {
         }
     }
 
+    /// A refusal of the request's part `at`, so the message names it.
+    pub fn within(self, at: &str) -> ControlError {
+        match self {
+            ControlError::Invalid { code, message } => ControlError::Invalid {
+                code,
+                message: format!("{at}: {message}"),
+            },
+            ControlError::NotFound(what) => ControlError::NotFound(format!("{at}: {what}")),
+            ControlError::Conflict(m) => ControlError::Conflict(format!("{at}: {m}")),
+            other => other,
+        }
+    }
+
     pub fn status_code(&self) -> http::StatusCode {
         use http::StatusCode as S;
         match self {

@@ -176,4 +176,21 @@ impl Control {
             Ok(())
         })
     }
+
+    /// Deletes a function with every version (Lambda's DeleteFunction); refused while any
+    /// association uses one of them. Returns how many versions went with it.
+    pub fn delete_function(&self, name: &str) -> Result<usize> {
+        self.store().tx(|tx| {
+            if let Some(a) = store::associations(tx)?.iter().find(|a| {
+                a.name == name || a.canary.as_ref().is_some_and(|c| c.0 == name)
+            }) {
+                return Err(ControlError::Conflict(format!(
+                    "Lambda was unable to delete {name} because it is a replicated function: it is associated with {}. Remove the association first.",
+                    slot_name(a)
+                )));
+            }
+            store::delete_function(tx, name)?
+                .ok_or_else(|| ControlError::NotFound(format!("function {name}")))
+        })
+    }
 }

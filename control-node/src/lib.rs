@@ -115,6 +115,23 @@ pub struct Slot {
     pub stage: String,
 }
 
+/// `PUT /v1/distributions`: the distributions `edge deploy` puts in one change; with
+/// `replace`, the ones not given are removed in it.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct DistributionsRequest {
+    pub distributions: Vec<NamedDistribution>,
+    #[serde(default)]
+    pub replace: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct NamedDistribution {
+    pub id: String,
+    #[serde(flatten)]
+    pub request: DistributionRequest,
+}
+
 /// `PUT /v1/distributions/{id}`: one `[[distributions]]` table (TOML, CloudFront names) and,
 /// when given, the complete set of its associations (replacing the old set in the same change).
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]

@@ -150,6 +150,33 @@ impl Control {
         Ok(Some(self.key.sign(&state)))
     }
 
+    /// `edge forget POP`: an edge that is gone for good leaves `edge status` and `--wait`.
+    /// Refused while it still polls (it would come back with its next poll).
+    pub fn forget(&self, pop: &str) -> Result<()> {
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = seen
+            .get(pop)
+            .filter(|s| s.in_flight > 0 || (s.reported && s.last.elapsed() < RECONNECT_GRACE))
+        {
+            return Err(ControlError::Conflict(format!(
+                "edge {pop} is still connected (it polled {} ms ago): stop it first",
+                if s.in_flight > 0 {
+                    0
+                } else {
+                    s.last.elapsed().as_millis()
+                }
+            )));
+        }
+        // Writes go through the store's checks (a removed or replaced file refuses them).
+        let removed = self.store().tx(|tx| store::delete_edge(tx, pop))?;
+        if !removed {
+            return Err(ControlError::NotFound(format!("edge {pop}")));
+        }
+        seen.remove(pop);
+        tracing::info!(pop, "edge forgotten");
+        Ok(())
+    }
+
     pub fn status(&self) -> Result<ClusterStatus> {
         let revision = self.revision();
         let seen = self.seen.lock().unwrap_or_else(|p| p.into_inner()).clone();

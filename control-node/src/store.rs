@@ -543,6 +543,26 @@ pub fn insert_version(tx: &Transaction<'_>, name: &str, version: u64, sha256: &s
     Ok(())
 }
 
+/// Removes a function and its versions: how many versions it had, `None` when there was no
+/// such function.
+pub fn delete_function(tx: &Transaction<'_>, name: &str) -> Result<Option<usize>> {
+    let versions = tx
+        .execute("DELETE FROM versions WHERE name = ?1", [name])
+        .map_err(db)?;
+    let n = tx
+        .execute("DELETE FROM functions WHERE name = ?1", [name])
+        .map_err(db)?;
+    Ok((n > 0).then_some(versions))
+}
+
+/// Removes an edge's record; whether there was one.
+pub fn delete_edge(conn: &Connection, pop: &str) -> Result<bool> {
+    let n = conn
+        .execute("DELETE FROM edges WHERE pop = ?1", [pop])
+        .map_err(db)?;
+    Ok(n > 0)
+}
+
 pub fn delete_version(tx: &Transaction<'_>, name: &str, version: u64) -> Result<bool> {
     let n = tx
         .execute(

@@ -349,6 +349,133 @@ pub async fn delete_distribution(a: DeleteDistributionArgs) -> Result<()> {
 }
 
 #[derive(clap::Args)]
+pub struct DistributionsArgs {
+    #[command(subcommand)]
+    op: DistributionsOp,
+}
+
+#[derive(clap::Subcommand)]
+enum DistributionsOp {
+    /// Every distribution: Id, domain names (Aliases), origins, behaviors.
+    List {
+        /// Print {"distributions": [{"id", "config"}]} (config: the stored TOML).
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Remove a distribution and its associations from every edge.
+    Delete(DeleteDistributionArgs),
+}
+
+pub async fn distributions(a: DistributionsArgs) -> Result<()> {
+    match a.op {
+        DistributionsOp::Delete(d) => delete_distribution(d).await,
+        DistributionsOp::List { json, target } => {
+            let v = target
+                .client()?
+                .json(Method::GET, "/v1/distributions", None)
+                .await?;
+            if json {
+                println!("{v}");
+                return Ok(());
+            }
+            println!("{:<20} {:<32} {:<8} BEHAVIORS", "ID", "ALIASES", "ORIGINS");
+            for d in v["distributions"].as_array().into_iter().flatten() {
+                let cfg: toml::Value = toml::from_str(d["config"].as_str().unwrap_or_default())?;
+                let t = &cfg["distributions"][0];
+                let count = |k: &str| {
+                    let v = t.get(k);
+                    v.and_then(|v| v.as_array().map(Vec::len))
+                        .or_else(|| v.and_then(|v| v.get("Items")?.as_array().map(Vec::len)))
+                        .unwrap_or(0)
+                };
+                let aliases: Vec<&str> = t
+                    .get("Aliases")
+                    .and_then(|a| a.as_array().or_else(|| a.get("Items")?.as_array()))
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|a| a.as_str())
+                    .collect();
+                println!(
+                    "{:<20} {:<32} {:<8} {}",
+                    d["id"].as_str().unwrap_or_default(),
+                    if aliases.is_empty() {
+                        "-".to_string()
+                    } else {
+                        aliases.join(",")
+                    },
+                    count("Origins"),
+                    1 + count("CacheBehaviors")
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+#[derive(clap::Args)]
+pub struct FunctionsArgs {
+    #[command(subcommand)]
+    op: FunctionsOp,
+}
+
+#[derive(clap::Subcommand)]
+enum FunctionsOp {
+    /// Delete NAME:VERSION, or NAME with every version (refused while one is associated).
+    Delete {
+        /// NAME or NAME:VERSION.
+        function: String,
+        #[command(flatten)]
+        target: Target,
+    },
+}
+
+pub async fn functions(a: FunctionsArgs) -> Result<()> {
+    let FunctionsOp::Delete { function, target } = a.op;
+    let client = target.client()?;
+    match function.rsplit_once(':') {
+        Some((name, v)) => {
+            let v: u64 = v
+                .parse()
+                .map_err(|_| anyhow!("{function}: the version after ':' must be a number"))?;
+            client
+                .json(
+                    Method::DELETE,
+                    &format!("/v1/functions/{name}/versions/{v}"),
+                    None,
+                )
+                .await?;
+            println!("deleted {name}:{v}");
+        }
+        None => {
+            let v = client
+                .json(Method::DELETE, &format!("/v1/functions/{function}"), None)
+                .await?;
+            println!("deleted {function} ({} versions)", v["versions"]);
+        }
+    }
+    Ok(())
+}
+
+#[derive(clap::Args)]
+pub struct ForgetArgs {
+    /// The edge's POP name.
+    pop: String,
+    #[command(flatten)]
+    target: Target,
+}
+
+pub async fn forget(a: ForgetArgs) -> Result<()> {
+    a.target
+        .client()?
+        .json(Method::DELETE, &format!("/v1/edges/{}", a.pop), None)
+        .await?;
+    println!("forgot {}", a.pop);
+    Ok(())
+}
+
+#[derive(clap::Args)]
 pub struct NameArgs {
     name: String,
     #[arg(long)]
@@ -426,13 +553,17 @@ pub struct DeployArgs {
     /// published and associated, all live in one revision.
     #[arg(long, default_value = "edge.toml")]
     config: PathBuf,
+    /// Keep the control node's distributions the file does not name (by default the file's
+    /// distributions replace the whole set, in one revision).
+    #[arg(long)]
+    merge: bool,
     #[command(flatten)]
     target: Target,
 }
 
 pub async fn deploy_cmd(a: DeployArgs) -> Result<()> {
     let client = a.target.client()?;
-    let d = deploy(&client, &a.config, None).await?;
+    let d = deploy(&client, &a.config, None, !a.merge).await?;
     a.target.settle(&client, &json!(d.revision)).await?;
     for f in &d.functions {
         println!("{f}  {}", f.file.display());
@@ -525,9 +656,15 @@ fn behaviors_of(d: &mut toml::Value) -> Vec<(Option<String>, &mut toml::value::T
 
 /// Deploys a configuration file: publishes each function file (an unchanged file keeps its
 /// version; a CloudFront function's DEVELOPMENT stage is updated and published to LIVE), then
-/// puts every distribution with its associations (one revision each). Functions named by ARN
+/// puts every distribution with its associations in one revision (with `replace`, removing the
+/// distributions the file does not name in it). Functions named by ARN
 /// (`LambdaFunctionARN`, `FunctionARN`) are associated as published on the control node.
-pub async fn deploy(client: &Client, path: &Path, rewrite: PortRewrite) -> Result<Deployed> {
+pub async fn deploy(
+    client: &Client,
+    path: &Path,
+    rewrite: PortRewrite,
+    replace: bool,
+) -> Result<Deployed> {
     let file = edge_node::config::ConfigFile::read(path)?;
     let base = file.base.clone();
     let mut doc = file.document()?;
@@ -576,7 +713,7 @@ pub async fn deploy(client: &Client, path: &Path, rewrite: PortRewrite) -> Resul
         stores.insert(name.to_string(), arn);
     }
     let mut functions: Vec<DeployedFn> = Vec::new();
-    let mut revision = 0;
+    let mut puts = Vec::new();
     let dists = doc
         .get_mut("distributions")
         .and_then(|d| d.as_array_mut())
@@ -673,18 +810,20 @@ pub async fn deploy(client: &Client, path: &Path, rewrite: PortRewrite) -> Resul
         let mut one = toml::map::Map::new();
         one.insert("distributions".into(), toml::Value::Array(vec![d.clone()]));
         let config = toml::to_string(&toml::Value::Table(one))?;
-        let v = client
-            .json(
-                Method::PUT,
-                &format!("/v1/distributions/{id}"),
-                Some(&json!({"config": config, "associations": associations})),
-            )
-            .await?;
-        revision = v["revision"].as_u64().unwrap_or(0);
+        puts.push(json!({"id": id, "config": config, "associations": associations}));
     }
-    if revision == 0 {
+    if puts.is_empty() {
         bail!("{}: no distribution deployed", path.display());
     }
+    // Every distribution in one revision; with `replace` the control node's others go in it.
+    let v = client
+        .json(
+            Method::PUT,
+            "/v1/distributions",
+            Some(&json!({"distributions": puts, "replace": replace})),
+        )
+        .await?;
+    let revision = v["revision"].as_u64().unwrap_or(0);
     Ok(Deployed {
         revision,
         functions,

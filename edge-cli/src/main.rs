@@ -78,6 +78,12 @@ enum Command {
     Deploy(ctl::DeployArgs),
     /// Remove a distribution (and its associations) from the control node and every edge.
     DeleteDistribution(ctl::DeleteDistributionArgs),
+    /// The control node's distributions: list, delete.
+    Distributions(ctl::DistributionsArgs),
+    /// Lambda@Edge functions on the control node: delete a version or a whole function.
+    Functions(ctl::FunctionsArgs),
+    /// Remove an edge that is gone for good from `edge status` and `--wait`.
+    Forget(ctl::ForgetArgs),
     /// Measure latency, throughput and CPU per request, writing report.json and report.html.
     Bench(bench::BenchArgs),
     /// Run a function once on an event, without a cluster: what it returns and what a viewer
@@ -142,6 +148,9 @@ fn main() {
             Command::Versions(a) => ctl::versions(a).await,
             Command::Deploy(a) => ctl::deploy_cmd(a).await,
             Command::DeleteDistribution(a) => ctl::delete_distribution(a).await,
+            Command::Distributions(a) => ctl::distributions(a).await,
+            Command::Functions(a) => ctl::functions(a).await,
+            Command::Forget(a) => ctl::forget(a).await,
         }
     });
     if let Err(e) = result {

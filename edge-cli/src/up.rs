@@ -268,7 +268,7 @@ pub async fn run(a: UpArgs, json: bool) -> Result<()> {
             path
         }
     };
-    let deployed = crate::ctl::deploy(&client, &config_path, rewrite).await?;
+    let deployed = crate::ctl::deploy(&client, &config_path, rewrite, true).await?;
 
     let mut table = vec![
         ("control".to_string(), control_url.clone(), String::new()),
@@ -549,7 +549,7 @@ async fn watch(
         if !relevant {
             continue;
         }
-        match crate::ctl::deploy(&client, &config, rewrite).await {
+        match crate::ctl::deploy(&client, &config, rewrite, true).await {
             Ok(d) => {
                 for f in &d.functions {
                     if !functions

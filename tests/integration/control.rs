@@ -1161,3 +1161,185 @@ async fn a_deploy_with_a_bad_cloudfront_function_publishes_nothing() {
     let list = cli_ok(&control.url, &["function", "list"]);
     assert!(list.contains("\"Quantity\": 0"), "{list}");
 }
+
+/// Distributions with their own Aliases in front of `origin`, each answering `/` with the
+/// mock's echo of `/echo/ID` (its DefaultRootObject); `extra` goes into the second's default
+/// behavior.
+fn two_distributions(origin: &Origin, ids: &[&str], extra: &str) -> String {
+    let port = origin.base.rsplit(':').next().unwrap();
+    let mut out = String::new();
+    for (i, id) in ids.iter().enumerate() {
+        let alias = format!("{}.example", id.to_lowercase());
+        out.push_str(&format!(
+            r#"
+[[distributions]]
+Id = "{id}"
+Aliases = ["{alias}"]
+DefaultRootObject = "echo/{id}"
+[[distributions.Origins]]
+Id = "mock"
+DomainName = "127.0.0.1"
+[distributions.Origins.CustomOriginConfig]
+HTTPPort = {port}
+OriginProtocolPolicy = "http-only"
+[distributions.DefaultCacheBehavior]
+TargetOriginId = "mock"
+{}
+"#,
+            if i == 1 { extra } else { "" }
+        ));
+    }
+    out
+}
+
+/// `edge deploy` replaces the set of distributions in one revision (`--merge` keeps the
+/// others); a refused deploy changes nothing; `edge distributions list|delete`, `edge functions
+/// delete NAME[:VERSION]` and `edge forget POP` do what they say and refuse what would break.
+#[tokio::test]
+async fn deploy_replaces_the_distributions_and_the_cluster_can_be_tidied() {
+    let dir = tempfile::tempdir().unwrap();
+    let origin = origin();
+    let data = dir.path().join("control");
+    let control = control_on(&data, 0);
+    let a = follower(&control, "IAD89-C1", &dir.path().join("a"));
+    let b = follower(&control, "FRA56-C1", &dir.path().join("b"));
+    let cfg = dir.path().join("edge.toml");
+    let deploy = |text: &str, extra: &[&str]| {
+        std::fs::write(&cfg, text).unwrap();
+        let mut args = vec!["deploy", "--config", cfg.to_str().unwrap(), "--wait"];
+        args.extend_from_slice(extra);
+        cli(&control.url, &args)
+    };
+    let host = |id: &str| format!("{}.example", id.to_lowercase());
+    // Which distribution answers for ID's alias (an unknown host gets the first one).
+    let served = |id: &'static str| {
+        let (url, host) = (format!("{}/", a.base), host(id));
+        async move {
+            let r = get_with(&url, &[("host", &host)]).await;
+            let v: Value = serde_json::from_str(&r.text()).unwrap();
+            v["path"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches("/echo/")
+                .to_string()
+        }
+    };
+    let (ok, _, err) = deploy(&two_distributions(&origin, &["EAAA", "EBBB"], ""), &[]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        (served("EAAA").await, served("EBBB").await),
+        ("EAAA".into(), "EBBB".into())
+    );
+    let listed = cli_ok(&control.url, &["distributions", "list"]);
+    assert!(
+        listed.contains("EAAA") && listed.contains("ebbb.example"),
+        "{listed}"
+    );
+
+    // A file with EAAA and ECCC: EBBB goes, in the same single revision.
+    let before = status(&control.url)["revision"].as_u64().unwrap();
+    let (ok, _, err) = deploy(&two_distributions(&origin, &["EAAA", "ECCC"], ""), &[]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        status(&control.url)["revision"].as_u64().unwrap(),
+        before + 1
+    );
+    assert_eq!(served("EAAA").await, "EAAA");
+    assert_eq!(served("ECCC").await, "ECCC");
+    assert_ne!(served("EBBB").await, "EBBB");
+    // --merge keeps what the file does not name.
+    let (ok, _, err) = deploy(
+        &two_distributions(&origin, &["EDDD", "EEEE"], ""),
+        &["--merge"],
+    );
+    assert!(ok, "{err}");
+    assert_eq!(
+        (served("EAAA").await, served("EDDD").await),
+        ("EAAA".into(), "EDDD".into())
+    );
+
+    // A deploy the control node refuses (an ARN that names nothing) leaves everything as it was.
+    let before = status(&control.url)["revision"].as_u64().unwrap();
+    let bad = "[[DefaultCacheBehavior.LambdaFunctionAssociations]]\nEventType = \"viewer-response\"\nLambdaFunctionARN = \"arn:aws:lambda:us-east-1:123456789012:function:nope:1\"\n"
+        .replace("DefaultCacheBehavior", "distributions.DefaultCacheBehavior");
+    let (ok, _, err) = deploy(&two_distributions(&origin, &["EAAA", "EFFF"], &bad), &[]);
+    assert!(!ok);
+    assert!(
+        err.contains("distributions[1] (EFFF)") && err.contains("nope:1"),
+        "{err}"
+    );
+    assert_eq!(status(&control.url)["revision"].as_u64().unwrap(), before);
+    assert_eq!(served("EDDD").await, "EDDD");
+    assert_eq!(served("ECCC").await, "ECCC");
+    assert_ne!(served("EFFF").await, "EFFF");
+
+    // distributions delete; deleting what is not there says so.
+    cli_ok(&control.url, &["distributions", "delete", "EDDD", "--wait"]);
+    assert_ne!(served("EDDD").await, "EDDD");
+    let (ok, _, err) = cli(&control.url, &["distributions", "delete", "EDDD"]);
+    assert!(!ok && err.contains("EDDD"), "{err}");
+
+    // functions delete: a version, then the whole function; never an associated one.
+    let f = stamp(dir.path(), "one");
+    for _ in 0..2 {
+        std::fs::write(&f, format!("{}\n", std::fs::read_to_string(&f).unwrap())).unwrap();
+        cli_ok(&control.url, &["publish", "spare", f.to_str().unwrap()]);
+    }
+    cli_ok(
+        &control.url,
+        &[
+            "associate",
+            "spare:2",
+            "--stage",
+            "viewer-response",
+            "--distribution",
+            "EAAA",
+            "--wait",
+        ],
+    );
+    cli_ok(&control.url, &["functions", "delete", "spare:1"]);
+    for refused in ["spare:2", "spare"] {
+        let (ok, _, err) = cli(&control.url, &["functions", "delete", refused]);
+        assert!(
+            !ok && err.contains("EAAA:default:viewer-response"),
+            "{refused}: {err}"
+        );
+    }
+    let auth = format!("Bearer {TOKEN}");
+    let r = request(
+        http::Method::DELETE,
+        &format!("{}/v1/associations", control.url),
+        &[
+            ("authorization", &auth),
+            ("content-type", "application/json"),
+        ],
+        bytes::Bytes::from_static(br#"{"distribution":"EAAA","stage":"viewer-response"}"#),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let out = cli_ok(&control.url, &["functions", "delete", "spare"]);
+    assert!(out.contains("1 versions"), "{out}");
+    let (ok, _, err) = cli(&control.url, &["versions", "spare"]);
+    assert!(!ok && err.contains("spare"), "{err}");
+
+    // forget: refused while the edge polls; a stopped edge leaves status and --wait.
+    let (ok, _, err) = cli(&control.url, &["forget", "FRA56-C1"]);
+    assert!(!ok && err.contains("still connected"), "{err}");
+    drop(b);
+    let port = control.port();
+    drop(control);
+    let control = control_on(&data, port);
+    cli_ok(&control.url, &["forget", "FRA56-C1"]);
+    let s = status(&control.url);
+    let pops: Vec<&str> = s["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["pop"].as_str().unwrap())
+        .collect();
+    assert_eq!(pops, ["IAD89-C1"], "{s}");
+    let (ok, _, err) = cli(&control.url, &["forget", "NOPE-C1"]);
+    assert!(!ok && err.contains("NOPE-C1"), "{err}");
+    cli_ok(&control.url, &["status", "--wait"]);
+    drop(a);
+}
