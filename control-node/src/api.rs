@@ -373,28 +373,12 @@ async fn route(control: &Control, req: Request<Incoming>) -> Result<Response<Ful
             ok(json!({"distributions": list}))
         }
         (&Method::PUT, ["v1", "distributions"]) => {
-            let r: DistributionsRequest = {
-                let b = body(req, 16 << 20).await?;
-                serde_json::from_slice(&b).map_err(|e| {
-                    ControlError::invalid(
-                        "InvalidRequest",
-                        format!("the body is not the JSON expected: {e}"),
-                    )
-                })?
-            };
+            let r: DistributionsRequest = json_body_up_to(req, 16 << 20).await?;
             ok(json!({"revision": control.put_distributions(&r)?}))
         }
         (&Method::PUT, ["v1", "distributions", id]) => {
             let id = id.to_string();
-            let r: DistributionRequest = {
-                let b = body(req, 4 << 20).await?;
-                serde_json::from_slice(&b).map_err(|e| {
-                    ControlError::invalid(
-                        "InvalidRequest",
-                        format!("the body is not the JSON expected: {e}"),
-                    )
-                })?
-            };
+            let r: DistributionRequest = json_body_up_to(req, 4 << 20).await?;
             ok(json!({"revision": control.put_distribution(&id, &r)?}))
         }
         (&Method::DELETE, ["v1", "distributions", id]) => {
