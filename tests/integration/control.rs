@@ -105,6 +105,14 @@ fn cli_ok(control: &str, args: &[&str]) -> String {
     out
 }
 
+/// The `x-version` stamped on `/x` as `edge` answers it.
+async fn x_version(edge: &Edge) -> String {
+    get(&format!("{}/x", edge.base))
+        .await
+        .header("x-version")
+        .to_string()
+}
+
 /// A viewer-response function stamping `x-version: V`.
 fn stamp(dir: &Path, v: &str) -> PathBuf {
     let path = dir.join(format!("stamp-{v}.js"));
@@ -182,10 +190,7 @@ async fn publish_and_associate_reach_every_edge_and_status_shows_it() {
         ],
     );
     for e in [&a, &b] {
-        assert_eq!(
-            get(&format!("{}/x", e.base)).await.header("x-version"),
-            "one"
-        );
+        assert_eq!(x_version(e).await, "one");
     }
 
     let v2 = stamp(dir.path(), "two");
@@ -204,10 +209,7 @@ async fn publish_and_associate_reach_every_edge_and_status_shows_it() {
         ],
     );
     for e in [&a, &b] {
-        assert_eq!(
-            get(&format!("{}/x", e.base)).await.header("x-version"),
-            "two"
-        );
+        assert_eq!(x_version(e).await, "two");
     }
     let s = status(&control.url);
     let revision = s["revision"].as_u64().unwrap();
@@ -245,10 +247,7 @@ async fn publish_and_associate_reach_every_edge_and_status_shows_it() {
     // Rollback returns the association to the version before.
     cli_ok(&control.url, &["rollback", "stamp", "--wait"]);
     for e in [&a, &b] {
-        assert_eq!(
-            get(&format!("{}/x", e.base)).await.header("x-version"),
-            "one"
-        );
+        assert_eq!(x_version(e).await, "one");
     }
 }
 
@@ -881,6 +880,8 @@ async fn a_restored_or_rebuilt_store_is_reported_diverged_until_resync() {
     let new_revision = status(&control.url)["revision"].as_u64().unwrap();
 
     // Restored: the store is behind both edges.
+    const APPLIED: &str = "applied revision from the control node";
+    let b_applied = b.proc.logs().matches(APPLIED).count();
     drop(control);
     copy_dir(&backup, &data);
     let control = control_on(&data, port);
@@ -890,6 +891,7 @@ async fn a_restored_or_rebuilt_store_is_reported_diverged_until_resync() {
     );
     a.proc.wait_for_log("diverged from the control node");
     b.proc.wait_for_log("taking the control node's state");
+    b.proc.wait_for_logs(APPLIED, b_applied + 1);
     let (ok, _, err) = cli(&control.url, &["status", "--wait"]);
     assert!(!ok, "--wait must fail while an edge diverges");
     assert!(
@@ -897,14 +899,11 @@ async fn a_restored_or_rebuilt_store_is_reported_diverged_until_resync() {
         "{err}"
     );
     assert_eq!(
-        get(&format!("{}/x", a.base)).await.header("x-version"),
+        x_version(&a).await,
         "two",
         "a diverged edge keeps serving what it has"
     );
-    assert_eq!(
-        get(&format!("{}/x", b.base)).await.header("x-version"),
-        "one"
-    );
+    assert_eq!(x_version(&b).await, "one");
     let s = status(&control.url);
     let edge = |pop: &str| {
         s["edges"]
@@ -929,10 +928,7 @@ async fn a_restored_or_rebuilt_store_is_reported_diverged_until_resync() {
     // The operator's word: the edge takes the store's state.
     let out = cli_ok(&control.url, &["resync", "IAD89-C1"]);
     assert!(out.contains("IAD89-C1"), "{out}");
-    assert_eq!(
-        get(&format!("{}/x", a.base)).await.header("x-version"),
-        "one"
-    );
+    assert_eq!(x_version(&a).await, "one");
     cli_ok(&control.url, &["status", "--wait"]);
     let (ok, _, err) = cli(&control.url, &["resync", "NOPE-C1"]);
     assert!(!ok && err.contains("NOPE-C1"), "{err}");
@@ -951,6 +947,9 @@ async fn a_restored_or_rebuilt_store_is_reported_diverged_until_resync() {
     assert_eq!(status(&control.url)["revision"], 0);
     a.proc.wait_for_log("another cluster");
     b.proc.wait_for_logs("taking the control node's state", 2);
+    // --wait ends (failing) once the edge has said it diverged.
+    let (ok, _, err) = cli(&control.url, &["status", "--wait"]);
+    assert!(!ok && err.contains("another cluster"), "{err}");
     let s = status(&control.url);
     let a_status = s["edges"]
         .as_array()
@@ -959,10 +958,7 @@ async fn a_restored_or_rebuilt_store_is_reported_diverged_until_resync() {
         .find(|e| e["pop"] == "IAD89-C1");
     // The rebuilt store knows the edges only from their polls.
     assert_eq!(a_status.unwrap()["state"], "Diverged", "{s}");
-    assert_eq!(
-        get(&format!("{}/x", a.base)).await.header("x-version"),
-        "one"
-    );
+    assert_eq!(x_version(&a).await, "one");
     cli_ok(&control.url, &["resync", "--all"]);
     // No distribution any more: CloudFront's 403 for a host it does not serve.
     let r = get(&format!("{}/x", a.base)).await;

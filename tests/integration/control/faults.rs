@@ -30,10 +30,7 @@ async fn edges_survive_the_control_node_and_catch_up() {
     // kill -9 the control node: edges keep serving.
     drop(control.proc);
     for e in [&a, &b] {
-        assert_eq!(
-            get(&format!("{}/x", e.base)).await.header("x-version"),
-            "one"
-        );
+        assert_eq!(x_version(e).await, "one");
     }
     // An edge restarted while the control node is down serves its last configuration.
     drop(a);
@@ -45,10 +42,7 @@ async fn edges_survive_the_control_node_and_catch_up() {
     );
     let saved_revision = a.proc.addr("revision");
     assert_ne!(saved_revision, "0");
-    assert_eq!(
-        get(&format!("{}/x", a.base)).await.header("x-version"),
-        "one"
-    );
+    assert_eq!(x_version(&a).await, "one");
 
     // The control node restarted: nothing lost. An edge down during a change catches up.
     let control = control_on(&control_dir, port);
@@ -76,10 +70,7 @@ async fn edges_survive_the_control_node_and_catch_up() {
         "{:?}",
         started.elapsed()
     );
-    assert_eq!(
-        get(&format!("{}/x", a.base)).await.header("x-version"),
-        "two"
-    );
+    assert_eq!(x_version(&a).await, "two");
     // Restarted, the edge first serves its saved state (the revision it was ready with; a
     // request right after would race its catch-up), then takes the change.
     let b = follower(&control, "FRA56-C1", &dir.path().join("b"));
@@ -89,10 +80,7 @@ async fn edges_survive_the_control_node_and_catch_up() {
         "serves its saved state first"
     );
     cli_ok(&control.url, &["status", "--wait"]);
-    assert_eq!(
-        get(&format!("{}/x", b.base)).await.header("x-version"),
-        "two"
-    );
+    assert_eq!(x_version(&b).await, "two");
 }
 
 /// What the man in the middle alters.
@@ -208,10 +196,7 @@ async fn a_tampered_bundle_is_refused_and_the_previous_version_serves() {
         &["associate", "stamp:2", "--stage", "viewer-response"],
     );
     a.proc.wait_for_log("does not match its hash");
-    assert_eq!(
-        get(&format!("{}/x", a.base)).await.header("x-version"),
-        "one"
-    );
+    assert_eq!(x_version(&a).await, "one");
     let s = status(&control.url);
     let e = &s["edges"][0];
     assert_eq!(e["state"], "InProgress", "{s}");
@@ -226,10 +211,7 @@ async fn a_tampered_bundle_is_refused_and_the_previous_version_serves() {
     // Once the bundle arrives intact, the edge takes it (it retries on its own).
     tamper.store(TAMPER_NOTHING, std::sync::atomic::Ordering::SeqCst);
     cli_ok(&control.url, &["status", "--wait"]);
-    assert_eq!(
-        get(&format!("{}/x", a.base)).await.header("x-version"),
-        "two"
-    );
+    assert_eq!(x_version(&a).await, "two");
 
     // A state altered on the way (the code untouched, its associations moved): the signature
     // does not verify, the edge refuses it, and --wait fails with the edge's own error.
@@ -252,16 +234,10 @@ async fn a_tampered_bundle_is_refused_and_the_previous_version_serves() {
         "{err}"
     );
     assert!(a.proc.logs().contains("the signature does not verify"));
-    assert_eq!(
-        get(&format!("{}/x", a.base)).await.header("x-version"),
-        "two"
-    );
+    assert_eq!(x_version(&a).await, "two");
     tamper.store(TAMPER_NOTHING, std::sync::atomic::Ordering::SeqCst);
     cli_ok(&control.url, &["status", "--wait"]);
-    assert_eq!(
-        get(&format!("{}/x", a.base)).await.header("x-version"),
-        "three"
-    );
+    assert_eq!(x_version(&a).await, "three");
 }
 
 /// An edge pinned to another key applies nothing from this control node; an edge whose saved
@@ -308,10 +284,7 @@ async fn only_states_signed_by_the_pinned_key_are_applied_or_loaded() {
         err.contains("FRA56-C1") && err.contains("not by the pinned control key"),
         "{err}"
     );
-    assert_eq!(
-        get(&format!("{}/x", a.base)).await.header("x-version"),
-        "one"
-    );
+    assert_eq!(x_version(&a).await, "one");
     assert_eq!(get(&format!("{}/x", b.base)).await.status, 403);
     drop(b);
 
@@ -358,10 +331,7 @@ async fn only_states_signed_by_the_pinned_key_are_applied_or_loaded() {
     // The control node back: the edge takes its signed state.
     let control = control_on(&control.dir, port);
     cli_ok(&control.url, &["status", "--wait"]);
-    assert_eq!(
-        get(&format!("{}/x", a.base)).await.header("x-version"),
-        "one"
-    );
+    assert_eq!(x_version(&a).await, "one");
 }
 
 #[tokio::test]
@@ -458,11 +428,7 @@ async fn wait_right_after_a_control_restart_counts_the_edges_the_store_knows() {
             &["associate", &name, "--stage", "viewer-response", "--wait"],
         );
         for e in [&a, &b] {
-            assert_eq!(
-                get(&format!("{}/x", e.base)).await.header("x-version"),
-                text,
-                "round {round}"
-            );
+            assert_eq!(x_version(e).await, text, "round {round}");
         }
     }
 }
