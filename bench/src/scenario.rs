@@ -215,6 +215,32 @@ pub(crate) struct Running {
     pub ready: HashMap<String, String>,
 }
 
+impl Running {
+    /// Stops the process as an operator would (SIGTERM: a node writes what it still holds, such
+    /// as its access log, before it exits), killing it if it has not exited within 10 s.
+    pub(crate) fn stop(mut self) {
+        use nix::sys::signal::{kill, Signal};
+        let Some(pid) = i32::try_from(self.child.id())
+            .ok()
+            .map(nix::unistd::Pid::from_raw)
+        else {
+            return;
+        };
+        let _ = kill(pid, Signal::SIGTERM);
+        let child = &mut self.child;
+        std::thread::scope(|s| {
+            let (tx, rx) = std::sync::mpsc::channel();
+            s.spawn(move || {
+                let _ = child.wait();
+                let _ = tx.send(());
+            });
+            if rx.recv_timeout(Duration::from_secs(10)).is_err() {
+                let _ = kill(pid, Signal::SIGKILL);
+            }
+        });
+    }
+}
+
 impl Drop for Running {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -411,7 +437,9 @@ pub async fn run(name: &str, s: &Settings) -> anyhow::Result<Value> {
     unpin();
     v["pinned"] = json!(pinned);
     if name == "hit-logged" {
-        // What the node had written by the end (records reach the file in batches).
+        // Every record the node logged: it hands them to the file in batches, and writes what
+        // it still holds when it is stopped.
+        node.stop();
         let file = dir.join("access.log");
         let text = std::fs::read_to_string(&file).unwrap_or_default();
         v["access_log_records"] = json!(text.lines().filter(|l| !l.starts_with('#')).count());
