@@ -5,7 +5,7 @@
 //! the fresh isolates against the first request after the same idle time without an eviction,
 //! and against warm back-to-back requests. Function times are the edge's own (Server-Timing).
 
-use crate::load::{fetch, get_headers, stage_us};
+use crate::load::{fetch_with, get_headers, stage_us};
 use crate::scenario::{
     median, node_args, start, start_origin, write_fn, Settings, HIT_PATH, VREQ, VRES,
 };
@@ -23,9 +23,12 @@ pub async fn run(rounds: usize, s: &Settings) -> anyhow::Result<Value> {
     let origin_url = format!("http://{}", origin.ready["http"]);
     let vreq = format!("viewer-request={}", write_fn(dir, "vreq.js", VREQ)?);
     let vres = format!("viewer-response={}", write_fn(dir, "vres.js", VRES)?);
+    let token = "bench-admin-token";
     let args = node_args(&[
         "--admin-listen",
         "127.0.0.1:0",
+        "--admin-token",
+        token,
         "--origin",
         &origin_url,
         "--server-timing",
@@ -45,7 +48,12 @@ pub async fn run(rounds: usize, s: &Settings) -> anyhow::Result<Value> {
         tokio::time::sleep(Duration::from_millis(200)).await;
         idle.push(hooks_us(&get_headers(&url).await?));
         tokio::time::sleep(Duration::from_millis(200)).await;
-        let (status, _, body) = fetch(http::Method::POST, &recycle).await?;
+        let (status, _, body) = fetch_with(
+            http::Method::POST,
+            &recycle,
+            &[("authorization", &format!("Bearer {token}"))],
+        )
+        .await?;
         let v: Value = serde_json::from_slice(&body).unwrap_or_default();
         if !status.is_success() || v["isolates"].as_u64().unwrap_or(0) == 0 {
             return Err(anyhow::anyhow!(

@@ -324,6 +324,15 @@ pub async fn fetch(
     method: http::Method,
     url: &str,
 ) -> anyhow::Result<(http::StatusCode, http::HeaderMap, Bytes)> {
+    fetch_with(method, url, &[]).await
+}
+
+/// `fetch` with these request headers.
+pub async fn fetch_with(
+    method: http::Method,
+    url: &str,
+    headers: &[(&str, &str)],
+) -> anyhow::Result<(http::StatusCode, http::HeaderMap, Bytes)> {
     let uri: http::Uri = url.parse().map_err(|e| anyhow::anyhow!("{url}: {e}"))?;
     let addr: SocketAddr = uri
         .authority()
@@ -334,11 +343,14 @@ pub async fn fetch(
     let mut send = connect(addr, false, None)
         .await
         .map_err(|e| anyhow::anyhow!("{url}: {e}"))?;
-    let req = http::Request::builder()
+    let mut req = http::Request::builder()
         .method(method)
         .uri(uri.path_and_query().map_or("/", |p| p.as_str()))
-        .header(http::header::HOST, addr.to_string())
-        .body(Empty::<Bytes>::new())?;
+        .header(http::header::HOST, addr.to_string());
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let req = req.body(Empty::<Bytes>::new())?;
     let resp = send
         .send(req)
         .await

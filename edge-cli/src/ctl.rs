@@ -49,31 +49,26 @@ impl Target {
         crate::up::wait_deployed(client, None, revision.as_u64().unwrap_or(0)).await
     }
 
+    /// A value given as a flag or in the environment, else the one `edge up` recorded.
+    fn given_or_saved(&self, given: &Option<String>, key: &str) -> Option<String> {
+        given.clone().or_else(|| {
+            let saved: Value =
+                serde_json::from_str(&std::fs::read_to_string(CLUSTER_FILE).ok()?).ok()?;
+            saved[key].as_str().map(str::to_string)
+        })
+    }
+
+    /// The control node's token.
+    pub fn token(&self) -> Result<String> {
+        self.given_or_saved(&self.token, "token")
+            .ok_or_else(|| anyhow!("no token: give --token or EDGE_TOKEN"))
+    }
+
     pub fn client(&self) -> Result<Client> {
-        let saved: Option<Value> = std::fs::read_to_string(CLUSTER_FILE)
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok());
-        let from_file = |k: &str| {
-            saved
-                .as_ref()
-                .and_then(|v| v[k].as_str())
-                .map(str::to_string)
-        };
-        let control = self
-            .control
-            .clone()
-            .or_else(|| from_file("url"))
-            .ok_or_else(|| {
-                anyhow!(
-                    "no control node: give --control URL or EDGE_CONTROL (or run `edge up` here)"
-                )
-            })?;
-        let token = self
-            .token
-            .clone()
-            .or_else(|| from_file("token"))
-            .ok_or_else(|| anyhow!("no token: give --token or EDGE_TOKEN"))?;
-        Ok(Client::new(&control, &token))
+        let control = self.given_or_saved(&self.control, "url").ok_or_else(|| {
+            anyhow!("no control node: give --control URL or EDGE_CONTROL (or run `edge up` here)")
+        })?;
+        Ok(Client::new(&control, &self.token()?))
     }
 }
 

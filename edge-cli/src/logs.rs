@@ -34,6 +34,10 @@ pub struct LogsArgs {
     /// (repeatable).
     #[arg(long = "edge", value_name = "ADMIN_URL")]
     edges: Vec<String>,
+    /// The edges' admin token (default: the control node's token, which edges following it
+    /// accept).
+    #[arg(long, env = "EDGE_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
     #[command(flatten)]
     target: Target,
 }
@@ -86,6 +90,13 @@ pub async fn run(a: LogsArgs) -> Result<()> {
     } else {
         a.edges.iter().map(|u| (String::new(), u.clone())).collect()
     };
+    let token = match a.admin_token.clone().filter(|t| !t.is_empty()) {
+        Some(t) => t,
+        None => a
+            .target
+            .token()
+            .context("the edges' admin APIs need a token: give --admin-token or --token")?,
+    };
     let since_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
@@ -96,8 +107,9 @@ pub async fn run(a: LogsArgs) -> Result<()> {
         let tx = tx.clone();
         let (name, filter, follow, want_pop) =
             (a.name.clone(), a.filter.clone(), a.follow, a.pop.clone());
+        let token = token.clone();
         tokio::spawn(async move {
-            let client = Client::new(&admin, "");
+            let client = Client::new(&admin, &token);
             let mut after = 0u64;
             loop {
                 let path = {

@@ -11,9 +11,14 @@ pub struct NodeArgs {
     /// Viewer listener (HTTP/1.1 and HTTP/2 prior knowledge).
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
-    /// Admin listener (health, invalidation).
+    /// Admin listener (health, invalidation, reload, metrics, logs); needs --admin-token
+    /// unless the node follows a control node.
     #[arg(long)]
     admin_listen: Option<SocketAddr>,
+    /// The bearer token every admin route but /__edge/health asks for (default with
+    /// --control: the control node's token).
+    #[arg(long, env = "EDGE_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
     /// TLS viewer listener (ALPN h2 and http/1.1).
     #[arg(long)]
     tls_listen: Option<SocketAddr>,
@@ -327,8 +332,20 @@ pub async fn run(a: NodeArgs) -> Result<()> {
         .as_ref()
         .map(|r| r.serving.as_ref().map_or(0, |s| s.revision));
     let (stop_admin, admin_rx) = tokio::sync::watch::channel(false);
+    let admin_token = a
+        .admin_token
+        .clone()
+        .filter(|t| !t.is_empty())
+        .or_else(|| replica.as_ref().map(|f| f.token.clone()));
     let admin = match a.admin_listen {
         Some(addr) => {
+            let token: std::sync::Arc<str> = admin_token
+                .ok_or_else(|| {
+                    anyhow!(
+                        "--admin-listen needs --admin-token TOKEN (or EDGE_ADMIN_TOKEN): every admin route but /__edge/health asks for it as Authorization: Bearer TOKEN"
+                    )
+                })?
+                .into();
             let l = tokio::net::TcpListener::bind(addr)
                 .await
                 .with_context(|| format!("cannot listen on {addr}"))?;
@@ -342,6 +359,7 @@ pub async fn run(a: NodeArgs) -> Result<()> {
                 l,
                 node.shared.clone(),
                 reload,
+                token,
                 admin_rx,
             ));
             Some(bound)

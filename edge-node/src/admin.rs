@@ -1,5 +1,7 @@
 //! The admin listener (a separate address from viewers): health and CloudFront-style
-//! invalidation.
+//! invalidation. Every route but `/__edge/health` needs `Authorization: Bearer TOKEN` (the
+//! node's `--admin-token`; for an edge following a control node, the cluster's token by
+//! default); without it the answer is 401.
 //!
 //! - `GET /__edge/health` → `{"status":"ok","pop":…,"objects":…,"bytes":…}`
 //! - `POST /__edge/invalidate` with `{"paths":["/a/*","/b.html"],"distribution":"ID"?}` →
@@ -42,11 +44,24 @@ pub struct Reload {
     pub handle: NodeHandle,
 }
 
-/// Serves the admin API until `shutdown` turns true.
+/// Whether an `Authorization` header carries `Bearer TOKEN` for this `token` (compared in
+/// constant time).
+pub fn bearer_matches(header: Option<&str>, token: &str) -> bool {
+    let Some(given) = header.and_then(|h| h.strip_prefix("Bearer ")) else {
+        return false;
+    };
+    let (a, b) = (given.as_bytes(), token.as_bytes());
+    !b.is_empty()
+        && a.len() == b.len()
+        && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Serves the admin API until `shutdown` turns true; every route but health needs `token`.
 pub async fn serve(
     listener: TcpListener,
     shared: Arc<NodeShared>,
     reload: Option<Reload>,
+    token: Arc<str>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     loop {
@@ -60,12 +75,27 @@ pub async fn serve(
                 }
             },
         };
-        let (shared, reload) = (shared.clone(), reload.clone());
+        let (shared, reload, token) = (shared.clone(), reload.clone(), token.clone());
         tokio::spawn(async move {
-            let svc = service_fn(move |req| {
-                let (shared, reload) = (shared.clone(), reload.clone());
+            let svc = service_fn(move |req: Request<Incoming>| {
+                let (shared, reload, token) = (shared.clone(), reload.clone(), token.clone());
                 async move {
-                    Ok::<_, std::convert::Infallible>(handle(&shared, reload.as_ref(), req).await)
+                    let auth = req
+                        .headers()
+                        .get(http::header::AUTHORIZATION)
+                        .and_then(|v| v.to_str().ok());
+                    if req.uri().path() != "/__edge/health" && !bearer_matches(auth, &token) {
+                        let mut r = reply(
+                            StatusCode::UNAUTHORIZED,
+                            json!({ "error": "the admin API needs Authorization: Bearer TOKEN (the node's --admin-token)" }),
+                        );
+                        r.headers_mut().insert(
+                            http::header::WWW_AUTHENTICATE,
+                            http::HeaderValue::from_static("Bearer"),
+                        );
+                        return Ok::<_, std::convert::Infallible>(r);
+                    }
+                    Ok(handle(&shared, reload.as_ref(), req).await)
                 }
             });
             let _ = auto::Builder::new(TokioExecutor::new())

@@ -5,13 +5,8 @@ use bytes::Bytes;
 use http::Method;
 
 async fn invalidate(edge: &Edge, body: &str) -> Resp {
-    request(
-        Method::POST,
-        &format!("{}/__edge/invalidate", edge.admin),
-        &[("content-type", "application/json")],
-        Bytes::from(body.to_string()),
-    )
-    .await
+    edge.admin_call(Method::POST, "/__edge/invalidate", body)
+        .await
 }
 
 #[tokio::test]
@@ -91,13 +86,7 @@ async fn recycling_replaces_every_isolate_and_the_function_keeps_serving() {
         counts.push(get(&url).await.header("x-count").parse::<u32>().unwrap());
     }
     assert!(counts.iter().any(|c| *c > 1), "{counts:?}");
-    let r = request(
-        Method::POST,
-        &format!("{}/__edge/recycle", edge.admin),
-        &[],
-        Bytes::new(),
-    )
-    .await;
+    let r = edge.admin_call(Method::POST, "/__edge/recycle", "").await;
     assert_eq!(r.status, 200, "{}", r.text());
     let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
     assert!(v["isolates"].as_u64().unwrap() >= 1, "{v}");
@@ -122,7 +111,7 @@ async fn metrics_count_and_time_every_stage() {
         );
     }
     assert_eq!(get(&format!("{}/boom", edge.base)).await.status, 503);
-    let r = get(&format!("{}/__edge/metrics", edge.admin)).await;
+    let r = edge.admin_call(Method::GET, "/__edge/metrics", "").await;
     assert_eq!(r.status, 200);
     assert!(r.header("content-type").starts_with("text/plain"));
     let text = r.text();
@@ -217,4 +206,73 @@ async fn metrics_count_and_time_every_stage() {
         "{text}"
     );
     assert!(text.ends_with("# EOF\n"), "{text}");
+}
+
+#[tokio::test]
+async fn every_admin_route_but_health_needs_the_token() {
+    let origin = origin();
+    let edge = edge_for(&origin, &[]);
+    get(&format!("{}/a", edge.base)).await;
+    for (method, path) in [
+        (Method::POST, "/__edge/invalidate"),
+        (Method::POST, "/__edge/reload"),
+        (Method::POST, "/__edge/recycle"),
+        (Method::GET, "/__edge/metrics"),
+        (Method::GET, "/__edge/logs?function=x"),
+        (Method::GET, "/__edge/nothing"),
+    ] {
+        let url = format!("{}{path}", edge.admin);
+        for auth in [
+            None,
+            Some("Bearer wrong"),
+            Some("test-admin-token"),
+            Some("Bearer "),
+        ] {
+            let headers: Vec<(&str, &str)> =
+                auth.map(|a| ("authorization", a)).into_iter().collect();
+            let r = request(
+                method.clone(),
+                &url,
+                &headers,
+                Bytes::from(r#"{"paths":["/*"]}"#),
+            )
+            .await;
+            assert_eq!(r.status, 401, "{method} {path} with {auth:?}: {}", r.text());
+            assert_eq!(r.header("www-authenticate"), "Bearer");
+            assert!(r.text().contains("--admin-token"), "{}", r.text());
+        }
+    }
+    // Nothing was invalidated by the refused calls; with the token it is.
+    assert_eq!(
+        get(&format!("{}/a", edge.base)).await.x_cache(),
+        x_cache::HIT
+    );
+    let r = invalidate(&edge, r#"{"paths": ["/*"]}"#).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        get(&format!("{}/a", edge.base)).await.x_cache(),
+        x_cache::MISS
+    );
+    // Health is for load balancers: it needs nothing.
+    assert_eq!(
+        get(&format!("{}/__edge/health", edge.admin)).await.status,
+        200
+    );
+}
+
+#[test]
+fn an_admin_listener_without_a_token_is_refused() {
+    let origin = origin();
+    let err = Proc::try_spawn(&[
+        "node",
+        "--listen",
+        "127.0.0.1:0",
+        "--admin-listen",
+        "127.0.0.1:0",
+        "--origin",
+        &origin.base,
+    ])
+    .err()
+    .expect("the node refuses an admin listener without a token");
+    assert!(err.contains("--admin-listen needs --admin-token"), "{err}");
 }

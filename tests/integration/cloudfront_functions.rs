@@ -409,7 +409,10 @@ async fn compute_utilization_is_reported_and_a_function_always_over_budget_is_th
     for _ in 0..30 {
         assert_eq!(get(&format!("{}/ok", edge.base)).await.status, 200);
     }
-    let m = get(&format!("{}/__edge/metrics", edge.admin)).await.text();
+    let m = edge
+        .admin_call(http::Method::GET, "/__edge/metrics", "")
+        .await
+        .text();
     let line = m
         .lines()
         .find(|l| l.starts_with("edge_function_compute_utilization{"))
@@ -441,7 +444,10 @@ async fn compute_utilization_is_reported_and_a_function_always_over_budget_is_th
         "{}",
         r.text()
     );
-    let m = get(&format!("{}/__edge/metrics", edge.admin)).await.text();
+    let m = edge
+        .admin_call(http::Method::GET, "/__edge/metrics", "")
+        .await
+        .text();
     assert!(
         m.lines()
             .any(|l| l.starts_with("edge_function_compute_utilization{") && l.ends_with(" 100")),

@@ -484,9 +484,8 @@ async fn reload_swaps_function_versions_atomically() {
     let cfg_path = dir.path().join("edge.toml");
     std::fs::write(&cfg_path, cfg).unwrap();
     let edge = edge_with_config_file(&cfg_path, &[]);
-    let (base, admin) = (&edge.base, &edge.admin);
-    let reload_url = format!("{admin}/__edge/reload");
-    let reload = || request(http::Method::POST, &reload_url, &[], bytes::Bytes::new());
+    let base = &edge.base;
+    let reload = || edge.admin_call(http::Method::POST, "/__edge/reload", "");
     assert_eq!(get(&format!("{base}/a")).await.header("x-version"), "1");
 
     std::fs::write(&function, version("2")).unwrap();

@@ -276,13 +276,9 @@ async fn replaced_databases_take_effect_on_reload() {
         "GB"
     );
     write("FR");
-    let r = request(
-        http::Method::POST,
-        &format!("{}/__edge/reload", edge.admin),
-        &[],
-        bytes::Bytes::new(),
-    )
-    .await;
+    let r = edge
+        .admin_call(http::Method::POST, "/__edge/reload", "")
+        .await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(
         country(&get_with(&url(2), &[("x-edge-viewer-ip", "192.0.2.1")]).await),

@@ -216,6 +216,26 @@ pub struct Edge {
     pub admin: String,
 }
 
+/// The admin token the harness's standalone edges are started with.
+pub const ADMIN_TOKEN: &str = "test-admin-token";
+
+impl Edge {
+    /// `METHOD admin PATH` with the admin token.
+    pub async fn admin_call(&self, method: Method, path: &str, body: &str) -> Resp {
+        let auth = format!("Bearer {ADMIN_TOKEN}");
+        request(
+            method,
+            &format!("{}{path}", self.admin),
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/json"),
+            ],
+            Bytes::from(body.to_string()),
+        )
+        .await
+    }
+}
+
 /// `edge node --origin URL` plus `extra` arguments.
 pub fn edge_for(origin: &Origin, extra: &[&str]) -> Edge {
     let mut args = vec![
@@ -224,6 +244,8 @@ pub fn edge_for(origin: &Origin, extra: &[&str]) -> Edge {
         "127.0.0.1:0",
         "--admin-listen",
         "127.0.0.1:0",
+        "--admin-token",
+        ADMIN_TOKEN,
         "--origin",
         &origin.base,
     ];
@@ -259,6 +281,8 @@ pub fn edge_with_config_file(path: &std::path::Path, extra: &[&str]) -> Edge {
         "127.0.0.1:0",
         "--admin-listen",
         "127.0.0.1:0",
+        "--admin-token",
+        ADMIN_TOKEN,
         "--config",
         p,
     ];

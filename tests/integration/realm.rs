@@ -73,8 +73,7 @@ async fn a_top_level_that_loops_or_bombs_is_refused_and_the_running_version_stay
     std::fs::write(&cfg_path, cfg).unwrap();
     let edge = edge_with_config_file(&cfg_path, &[]);
     let base = &edge.base;
-    let reload_url = format!("{}/__edge/reload", edge.admin);
-    let reload = || request(http::Method::POST, &reload_url, &[], bytes::Bytes::new());
+    let reload = || edge.admin_call(http::Method::POST, "/__edge/reload", "");
     assert_eq!(get(&format!("{base}/a")).await.header("x-version"), "1");
     for (top, cause) in [
         ("for (;;) {}", "ran longer than the 0.5 s init limit"),
