@@ -91,7 +91,7 @@ fn main() {
         let one = || async {
             let mut event = String::with_capacity(2048);
             write(&mut event, Stage::ViewerRequest, cfg, &req, None, false);
-            let out = runner.invoke(&code, Stage::ViewerRequest, &event, "", cfg.request_id).await.unwrap().value;
+            let out = runner.invoke(&code, Stage::ViewerRequest, &event, "", cfg.request_id, None).await.unwrap().value;
             request_result(Stage::ViewerRequest, &req, false, &out, false).unwrap();
         };
         for _ in 0..2_000 {
@@ -112,7 +112,7 @@ fn main() {
             async move {
                 let (mut text, mut parts) = (String::with_capacity(512), String::with_capacity(1536));
                 write_lazy(&mut text, &mut parts, Stage::ViewerRequest, cfg, req, None, false);
-                let out = runner.invoke(&code, Stage::ViewerRequest, &text, &parts, cfg.request_id).await.unwrap();
+                let out = runner.invoke(&code, Stage::ViewerRequest, &text, &parts, cfg.request_id, None).await.unwrap();
                 request_result(Stage::ViewerRequest, req, false, &out.value, out.untouched_headers).unwrap();
             }
         };
@@ -134,7 +134,7 @@ fn main() {
         let c0 = thread_cpu();
         let mut out = serde_json::Value::Null;
         for _ in 0..n {
-            out = runner.invoke(&code, Stage::ViewerRequest, &event, "", cfg.request_id).await.unwrap().value;
+            out = runner.invoke(&code, Stage::ViewerRequest, &event, "", cfg.request_id, None).await.unwrap().value;
         }
         println!("  of which invoking (JSON text in, parsed result out): {:>6.2} us CPU", ((thread_cpu() - c0) / n).as_secs_f64() * 1e6);
         let c0 = thread_cpu();
@@ -146,12 +146,12 @@ fn main() {
         runner.load(&trivial).await.unwrap();
         let c0 = thread_cpu();
         for _ in 0..n {
-            std::hint::black_box(runner.invoke(&trivial, Stage::ViewerRequest, "{}", "", cfg.request_id).await.unwrap().value);
+            std::hint::black_box(runner.invoke(&trivial, Stage::ViewerRequest, "{}", "", cfg.request_id, None).await.unwrap().value);
         }
         println!("  an empty handler on an empty event: {:>6.2} us CPU", ((thread_cpu() - c0) / n).as_secs_f64() * 1e6);
         let c0 = thread_cpu();
         for _ in 0..n {
-            std::hint::black_box(runner.invoke(&trivial, Stage::ViewerRequest, &event, "", cfg.request_id).await.unwrap().value);
+            std::hint::black_box(runner.invoke(&trivial, Stage::ViewerRequest, &event, "", cfg.request_id, None).await.unwrap().value);
         }
         println!("  an empty handler on the real event (parse only): {:>6.2} us CPU", ((thread_cpu() - c0) / n).as_secs_f64() * 1e6);
         let c0 = thread_cpu();
@@ -205,7 +205,7 @@ fn main() {
                     } else {
                         cff_event::write(&mut text, stage, cfg, &req, input);
                     }
-                    let out = runner.invoke(code, stage, &text, &parts, cfg.request_id).await.unwrap();
+                    let out = runner.invoke(code, stage, &text, &parts, cfg.request_id, None).await.unwrap();
                     match input {
                         None => drop(std::hint::black_box(cff_validate::request_result(&req, &out.value).unwrap())),
                         Some(i) => drop(std::hint::black_box(cff_validate::response_result(i, &out.value).unwrap())),

@@ -256,7 +256,7 @@ fn run_once(
                 runner.load(&code).await.map_err(|e| anyhow!("{e}"))?;
                 let start = Instant::now();
                 let out = runner
-                    .invoke(&code, stage, &event_text, "", CONFIG.request_id)
+                    .invoke(&code, stage, &event_text, "", CONFIG.request_id, None)
                     .await;
                 Ok((out, start.elapsed()))
             })

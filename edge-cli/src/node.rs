@@ -315,6 +315,19 @@ pub async fn run(a: NodeArgs) -> Result<()> {
             let token = a.token.clone().filter(|t| !t.is_empty()).ok_or_else(|| {
                 anyhow!("--control needs the control node's token (--token or EDGE_TOKEN)")
             })?;
+            // Functions may not reach the control API, whatever their distribution lists.
+            if let Ok(u) = url::Url::parse(url) {
+                if let (Some(host), Some(port)) = (u.host_str(), u.port_or_known_default()) {
+                    let host = host.trim_matches(['[', ']']);
+                    for addr in tokio::net::lookup_host((host, port))
+                        .await
+                        .into_iter()
+                        .flatten()
+                    {
+                        edge_node::js::forbid_fetch(addr, "the control node");
+                    }
+                }
+            }
             Some(Follow {
                 control: url.trim_end_matches('/').to_string(),
                 token,
@@ -350,7 +363,7 @@ pub async fn run(a: NodeArgs) -> Result<()> {
                 .await
                 .with_context(|| format!("cannot listen on {addr}"))?;
             let bound = l.local_addr()?;
-            edge_node::js::forbid_fetch(bound);
+            edge_node::js::forbid_fetch(bound, "this node's admin API");
             let reload = Some(edge_node::admin::Reload {
                 path: a.config.clone(),
                 handle: node.handle.clone(),

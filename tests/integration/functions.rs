@@ -613,3 +613,73 @@ exports.handler = async (event) => {
         200
     );
 }
+
+#[tokio::test]
+async fn functions_reach_host_only_addresses_only_when_their_distribution_lists_them() {
+    let (origin, other) = (origin(), origin());
+    let other_port = other.base.rsplit(':').next().unwrap().to_string();
+    let (oreq, _a) = js(
+        &(format!("const [own, other] = {:?};", [&origin.base, &other.base])
+            + r#"
+exports.handler = async (event) => {
+  const request = event.Records[0].cf.request;
+  const tries = [own + '/echo/own', other + '/echo/other', other.replace('127.0.0.1', 'localhost') + '/echo/other',
+    'http://169.254.169.254/latest/meta-data/', 'http://[::1]:1/'];
+  const seen = [];
+  for (const url of tries) {
+    try { const r = await fetch(url); seen.push('reached ' + r.status); } catch (e) { seen.push(e.message); }
+  }
+  request.headers['x-seen'] = [{ value: seen.join(' | ') }];
+  return request;
+};"#),
+    );
+    async fn seen(edge: &Edge) -> Vec<String> {
+        let r = get(&format!("{}/echo/a", edge.base)).await;
+        let echo: Value = serde_json::from_slice(&r.body)
+            .unwrap_or_else(|_| panic!("{}: {}", r.status, edge.proc.logs()));
+        let seen = echo["headers"]["x-seen"].as_str().unwrap_or("");
+        seen.split(" | ").map(str::to_string).collect()
+    }
+    let by_default = NodeToml::for_origin(&origin)
+        .function("origin-request", &oreq)
+        .text();
+    let (edge, _c) = edge_with_config(&by_default, &[]);
+    let s = seen(&edge).await;
+    assert_eq!(s.len(), 5, "{s:?}");
+    assert_eq!(s[0], "reached 200", "its own origin: {s:?}");
+    for (i, kind) in [
+        (1, "is a loopback address"),
+        (2, "is a loopback address"),
+        (3, "is a link-local address"),
+        (4, "is a loopback address"),
+    ] {
+        assert!(s[i].contains(kind), "{i}: {s:?}");
+        assert!(
+            s[i].contains("unless its FetchAllow lists it"),
+            "{i}: {s:?}"
+        );
+    }
+    // Listed, the other origin's address is reached (by address or by a name for it).
+    let listed = NodeToml::for_origin(&origin)
+        .function("origin-request", &oreq)
+        .distribution_key(
+            "FetchAllow",
+            toml::Value::Array(vec![format!("127.0.0.1:{other_port}").into()]),
+        )
+        .text();
+    let (edge, _c) = edge_with_config(&listed, &[]);
+    let s = seen(&edge).await;
+    assert_eq!(
+        &s[..3],
+        ["reached 200", "reached 200", "reached 200"],
+        "{s:?}"
+    );
+    assert!(s[3].contains("link-local"), "{s:?}");
+    // A rule that is not one is refused at start, naming the field.
+    let bad = NodeToml::for_origin(&origin)
+        .distribution_key("FetchAllow", toml::Value::Array(vec!["10.0.0.0/99".into()]))
+        .text();
+    let path = write_temp(&bad);
+    let err = config_refused(&path);
+    assert!(err.contains("distributions[0].FetchAllow[0]"), "{err}");
+}

@@ -21,6 +21,8 @@ pub struct Distribution {
     /// `CustomErrorResponses`, one per error code.
     pub custom_errors: Vec<CustomError>,
     pub origins: Vec<Arc<Origin>>,
+    /// Where its functions' requests may go (its origins and `FetchAllow`).
+    pub egress: Arc<crate::js::Egress>,
     /// Cache behaviors in order, then the default one last.
     pub behaviors: Vec<Behavior>,
     /// Index of this distribution in the node config (part of every cache key).
@@ -334,7 +336,9 @@ pub(super) fn distribution(
     };
     let geo_restriction = geo_restriction(d.restrictions.and_then(|r| r.geo_restriction), &at)?;
     let custom_errors = custom_errors(d.custom_error_responses, &at)?;
+    let egress = Arc::new(crate::js::Egress::new(&origins, &d.fetch_allow, &at)?);
     Ok(Distribution {
+        egress,
         custom_errors,
         id,
         domain_name,

@@ -113,6 +113,10 @@ pub struct RawDistribution {
     pub default_cache_behavior: Option<RawBehavior>,
     #[serde(default)]
     pub cache_behaviors: Vec<RawBehavior>,
+    /// Host-only addresses this distribution's functions may fetch from besides its origins
+    /// (js/egress.rs): networks, addresses and host names, each with an optional port.
+    #[serde(default)]
+    pub fetch_allow: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -141,6 +141,7 @@ pub fn from_origin_url(url: &str) -> Result<NodeConfig> {
             default_root_object: None,
             restrictions: None,
             custom_error_responses: None,
+            fetch_allow: vec![],
             origins: vec![RawOrigin {
                 id: Some("origin".into()),
                 domain_name: Some(host.trim_matches(['[', ']']).to_string()),

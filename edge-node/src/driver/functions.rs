@@ -28,7 +28,14 @@ impl Worker {
         let start = Instant::now();
         let result = self
             .runner
-            .invoke(code, stage, &event.text, &event.parts, &ctx.request_id)
+            .invoke(
+                code,
+                stage,
+                &event.text,
+                &event.parts,
+                &ctx.request_id,
+                Some(&ctx.dist().egress),
+            )
             .await;
         self.observe(ctx, Phase::from(stage), start.elapsed());
         result.map_err(|e| self.fn_error(e, code, stage))

@@ -17,9 +17,16 @@ async fn cff(runtime: Runtime, src: &str, event: Value) -> Result<Value, FnError
         })?;
     let code = Arc::new(code);
     r.load(&code).await?;
-    r.invoke(&code, Stage::ViewerRequest, &event.to_string(), "", "rid")
-        .await
-        .map(|o| o.value)
+    r.invoke(
+        &code,
+        Stage::ViewerRequest,
+        &event.to_string(),
+        "",
+        "rid",
+        None,
+    )
+    .await
+    .map(|o| o.value)
 }
 
 fn ok(runtime: Runtime, src: &str) -> Value {
@@ -161,18 +168,39 @@ fn two_megabytes_of_memory_and_garbage_does_not_count() {
         // Garbage made and dropped on every call never adds up to the limit.
         for i in 0..300 {
             let v = r
-                .invoke(&code, Stage::ViewerRequest, r#"{"bomb":false}"#, "", "rid")
+                .invoke(
+                    &code,
+                    Stage::ViewerRequest,
+                    r#"{"bomb":false}"#,
+                    "",
+                    "rid",
+                    None,
+                )
                 .await;
             assert_eq!(v.map(|o| o.value), Ok(json!(2000)), "call {i}");
         }
         let err = r
-            .invoke(&code, Stage::ViewerRequest, r#"{"bomb":true}"#, "", "rid")
+            .invoke(
+                &code,
+                Stage::ViewerRequest,
+                r#"{"bomb":true}"#,
+                "",
+                "rid",
+                None,
+            )
             .await
             .unwrap_err();
         assert_eq!(err, FnError::Memory(2 << 20), "{err}");
         // The next call gets a fresh isolate and works.
         let v = r
-            .invoke(&code, Stage::ViewerRequest, r#"{"bomb":false}"#, "", "rid")
+            .invoke(
+                &code,
+                Stage::ViewerRequest,
+                r#"{"bomb":false}"#,
+                "",
+                "rid",
+                None,
+            )
             .await;
         assert_eq!(v.map(|o| o.value), Ok(json!(2000)));
     });
@@ -223,6 +251,7 @@ async fn cff_with_kvs(src: &str, id: Option<&str>) -> Result<Value, FnError> {
         &json!({"request": {"uri": "/a"}}).to_string(),
         "",
         "rid",
+        None,
     )
     .await
     .map(|o| o.value)
@@ -360,6 +389,7 @@ fn an_isolate_sees_a_changed_store_at_its_next_call() {
             r#"{"request":{"uri":"/"}}"#,
             "",
             "rid",
+            None,
         )
         .await
         .map(|o| o.value)
@@ -383,8 +413,15 @@ fn origin_helpers_record_the_change_at_viewer_request_only() {
         let event = json!({"context": {"eventType": event_type}, "request": {"uri": "/"}});
         local(async {
             r.load(&code).await.unwrap();
-            r.invoke(&code, Stage::ViewerRequest, &event.to_string(), "", "rid")
-                .await
+            r.invoke(
+                &code,
+                Stage::ViewerRequest,
+                &event.to_string(),
+                "",
+                "rid",
+                None,
+            )
+            .await
         })
     };
     let out = run("viewer-request").unwrap();

@@ -654,7 +654,7 @@ impl Isolate {
             stage: "init",
             request_id: String::new(),
             pop: pop.clone(),
-            network: false,
+            egress: None,
             held: None,
         });
         let slot = watchdog.slot(handle.clone());

@@ -34,6 +34,7 @@ struct Job {
     parts: String,
     request_id: String,
     deadline: Instant,
+    egress: Option<Arc<super::Egress>>,
     done: oneshot::Sender<Result<Returned, FnError>>,
 }
 
@@ -86,6 +87,7 @@ impl Lane {
             parts: call.parts.to_string(),
             request_id: call.request_id.to_string(),
             deadline: call.deadline,
+            egress: call.egress.cloned(),
             done,
         };
         if self.calls.send(job).is_err() {
@@ -155,6 +157,7 @@ fn serve(
                     parts,
                     request_id,
                     deadline,
+                    egress,
                     done,
                 } = job;
                 let began = std::cell::Cell::new(Some(began));
@@ -169,6 +172,7 @@ fn serve(
                     parts: &parts,
                     request_id: &request_id,
                     deadline,
+                    egress: egress.as_ref(),
                     started: Some(&started),
                 };
                 let out = runner.invoke_here(&code, call).await;

@@ -82,7 +82,7 @@ async fn verdict(stage: Stage, body: &str, lazy: bool) -> String {
     } else {
         event::write(&mut text, stage, CONFIG, &req, resp.as_ref(), false);
     }
-    let out = match r.invoke(&code, stage, &text, &parts, "rid").await {
+    let out = match r.invoke(&code, stage, &text, &parts, "rid", None).await {
         Ok(out) => out,
         Err(e) => return format!("error: {e}"),
     };
@@ -222,7 +222,7 @@ fn untouched_parts_are_not_parsed_or_sent_back() {
             "{text}"
         );
         let out = r
-            .invoke(&code, Stage::ViewerRequest, &text, &parts, "rid")
+            .invoke(&code, Stage::ViewerRequest, &text, &parts, "rid", None)
             .await
             .unwrap();
         assert!(out.untouched_headers);
@@ -246,12 +246,12 @@ fn a_request_kept_from_an_earlier_call_reads_its_own_headers() {
             lazy_viewer_request(&req)
         };
         let (t1, p1) = call("first/1");
-        r.invoke(&code, Stage::ViewerRequest, &t1, &p1, "1")
+        r.invoke(&code, Stage::ViewerRequest, &t1, &p1, "1", None)
             .await
             .unwrap();
         let (t2, p2) = call("second/2.0.0");
         let out = r
-            .invoke(&code, Stage::ViewerRequest, &t2, &p2, "2")
+            .invoke(&code, Stage::ViewerRequest, &t2, &p2, "2", None)
             .await
             .unwrap();
         assert_eq!(out.value["body"], "first/1");
@@ -309,7 +309,7 @@ async fn cff_verdict(stage: Stage, body: &str, lazy: bool) -> String {
     } else {
         cf_event::write(&mut text, stage, CONFIG, &req, resp.as_ref());
     }
-    let out = match r.invoke(&code, stage, &text, &parts, "rid").await {
+    let out = match r.invoke(&code, stage, &text, &parts, "rid", None).await {
         Ok(out) => out,
         Err(e) => return format!("error: {e}"),
     };
@@ -468,7 +468,7 @@ fn a_cloudfront_function_sends_back_only_what_it_read() {
             "{text}"
         );
         let out = r
-            .invoke(&code, Stage::ViewerRequest, &text, &parts, "rid")
+            .invoke(&code, Stage::ViewerRequest, &text, &parts, "rid", None)
             .await
             .unwrap();
         assert_eq!(out.value, serde_json::json!({"method": "GET", "uri": "/x"}));
@@ -509,7 +509,7 @@ fn lazy_events_of_earlier_calls_are_freed() {
         // Each call's parts text is ~0.5 KB: 5,000 calls kept would be over 2 MB.
         for i in 0..5_000 {
             if let Err(e) = r
-                .invoke(&code, Stage::ViewerResponse, &text, &parts, "rid")
+                .invoke(&code, Stage::ViewerResponse, &text, &parts, "rid", None)
                 .await
             {
                 panic!("call {i}: {e}");

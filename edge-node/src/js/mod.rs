@@ -4,6 +4,7 @@
 //! hook is a call on the same thread. One watchdog thread per node terminates runaways.
 
 mod check;
+pub mod egress;
 mod isolate;
 mod lane;
 pub mod logs;
@@ -14,6 +15,7 @@ mod sign;
 pub(crate) mod watchdog;
 
 pub use check::{check_cloudfront, check_code};
+pub use egress::Egress;
 pub use isolate::{is_es_module, Isolate, Returned};
 pub use lane::Lane;
 pub use ops::{forbid_fetch, LogContext};
@@ -267,6 +269,9 @@ pub(crate) struct Call<'a> {
     pub parts: &'a str,
     pub request_id: &'a str,
     pub deadline: Instant,
+    /// Where the call's requests may go (origin stages; `None` at the viewer stages, which
+    /// have no network).
+    pub egress: Option<&'a Arc<Egress>>,
     /// Told when the call has its isolate and is about to run (the function threads take
     /// their next call only then: js/lane.rs).
     pub started: Option<&'a dyn Fn()>,
@@ -540,6 +545,7 @@ impl Runner {
         event: &str,
         parts: &str,
         request_id: &str,
+        egress: Option<&Arc<Egress>>,
     ) -> Result<Outcome, FnError> {
         let pool = self
             .pools
@@ -570,6 +576,7 @@ impl Runner {
             parts,
             request_id,
             deadline,
+            egress,
             started: None,
         };
         let returned = match &self.lane {
@@ -650,6 +657,7 @@ impl Runner {
             parts,
             request_id,
             deadline,
+            egress,
             ..
         } = call;
         let code = &pool.code;
@@ -672,7 +680,12 @@ impl Runner {
             stage: stage.as_str(),
             request_id: request_id.to_string(),
             pop: self.pop.clone(),
-            network: !stage.is_viewer(),
+            // Origin stages only; a caller that gives no rules gets the defaults.
+            egress: (!stage.is_viewer()).then(|| {
+                egress
+                    .cloned()
+                    .unwrap_or_else(|| Arc::new(Egress::default()))
+            }),
             held: None,
         };
         tracing::info!(target: "edge::lambda", function = %code.name, version = code.version, stage = stage.as_str(), request_id, pop = %self.pop, "START RequestId: {request_id} Version: {}", code.version);

@@ -54,7 +54,7 @@ fn returned(name: &str, version: u64, file: &str, source: &str) -> serde_json::V
         let code = Arc::new(FunctionCode::new(name, version, file, source));
         r.load(&code).await.unwrap();
         let out = r
-            .invoke(&code, Stage::ViewerRequest, "{}", "", "rid")
+            .invoke(&code, Stage::ViewerRequest, "{}", "", "rid", None)
             .await
             .unwrap();
         out.value

@@ -18,8 +18,8 @@ pub struct LogContext {
     pub stage: &'static str,
     pub request_id: String,
     pub pop: Arc<str>,
-    /// Whether `fetch` is allowed (origin stages).
-    pub network: bool,
+    /// Where `fetch` may go; `None`: no network (viewer stages, initialization).
+    pub egress: Option<Arc<super::Egress>>,
     /// While a call may still be stopped at its slice and run again elsewhere, its console
     /// lines wait here (so a call run twice logs once); `release` writes them.
     pub held: Option<Vec<(u32, String)>>,
@@ -351,48 +351,50 @@ pub struct FetchResponse {
 
 type FetchClient = crate::http::client::HttpsClient;
 
-/// The node's own admin listeners: a function's request may not reach them (the admin API can
-/// empty the cache and recycle isolates). Set once a listener is bound.
-static FORBIDDEN: std::sync::RwLock<Vec<std::net::SocketAddr>> = std::sync::RwLock::new(Vec::new());
+/// The node's own admin listeners and its control node, with what each is: a function's
+/// request may reach neither, whatever its distribution allows (the admin API can empty the
+/// cache and recycle isolates; the control API publishes). Set once known.
+type Forbidden = Vec<(std::net::SocketAddr, &'static str)>;
+static FORBIDDEN: std::sync::RwLock<Forbidden> = std::sync::RwLock::new(Vec::new());
 
-/// Keeps functions' `fetch` (and http/https) away from `addr`.
-pub fn forbid_fetch(addr: std::net::SocketAddr) {
+/// Keeps functions' `fetch` (and http/https) away from `addr`, which is `what` ("this node's
+/// admin API").
+pub fn forbid_fetch(addr: std::net::SocketAddr, what: &'static str) {
     FORBIDDEN
         .write()
         .unwrap_or_else(|p| p.into_inner())
-        .push(addr);
+        .push((addr, what));
 }
 
-/// Whether `url` would reach one of the node's admin listeners: its port is one of theirs and
-/// its host is that listener's address, a loopback or an unspecified address (resolved only
-/// when the port matches).
-async fn reaches_admin(url: &str) -> bool {
+/// What of the node's own `url` would reach (`FORBIDDEN`): its port is one of theirs and its
+/// host is that address, a loopback or an unspecified address (resolved only when the port
+/// matches).
+async fn reaches_node(url: &str) -> Option<&'static str> {
     let forbidden = FORBIDDEN.read().unwrap_or_else(|p| p.into_inner()).clone();
     if forbidden.is_empty() {
-        return false;
+        return None;
     }
-    let Ok(u) = url::Url::parse(url) else {
-        return false;
-    };
-    let (Some(host), Some(port)) = (u.host_str().map(str::to_string), u.port_or_known_default())
-    else {
-        return false;
-    };
-    if !forbidden.iter().any(|a| a.port() == port) {
-        return false;
+    let u = url::Url::parse(url).ok()?;
+    let (host, port) = (u.host_str()?.to_string(), u.port_or_known_default()?);
+    if !forbidden.iter().any(|(a, _)| a.port() == port) {
+        return None;
     }
     // An owned "host:port" (IPv6 hosts keep their brackets).
-    let Ok(addrs) = tokio::net::lookup_host(format!("{host}:{port}")).await else {
-        return false;
-    };
-    addrs.into_iter().any(|a| {
-        forbidden.iter().any(|f| {
-            f.port() == a.port()
-                && (f.ip() == a.ip()
-                    || a.ip().is_loopback()
-                    || a.ip().is_unspecified()
-                    || f.ip().is_unspecified())
-        })
+    let addrs = tokio::net::lookup_host(format!("{host}:{port}"))
+        .await
+        .ok()?;
+    let addrs: Vec<_> = addrs.collect();
+    forbidden.iter().find_map(|(f, what)| {
+        addrs
+            .iter()
+            .any(|a| {
+                f.port() == a.port()
+                    && (f.ip() == a.ip()
+                        || a.ip().is_loopback()
+                        || a.ip().is_unspecified()
+                        || f.ip().is_unspecified())
+            })
+            .then_some(*what)
     })
 }
 
@@ -407,22 +409,22 @@ pub async fn op_edge_fetch(
     #[buffer(copy)] body: Option<Vec<u8>>,
 ) -> Result<FetchResponse, JsErrorBox> {
     use http_body_util::BodyExt;
-    if reaches_admin(&url).await {
+    if let Some(what) = reaches_node(&url).await {
         return Err(JsErrorBox::type_error(format!(
-            "fetch {url}: a function may not reach this node's admin API"
+            "fetch {url}: a function may not reach {what}"
         )));
     }
-    let client = {
+    let (client, egress) = {
         let mut s = state.borrow_mut();
         // A request leaves the node: this call must not be stopped and run again.
         if let Some(slot) = s.try_borrow::<Arc<crate::js::watchdog::Slot>>() {
             slot.commit();
         }
-        if !s.try_borrow::<LogContext>().is_some_and(|c| c.network) {
+        let Some(egress) = s.try_borrow::<LogContext>().and_then(|c| c.egress.clone()) else {
             return Err(JsErrorBox::type_error(
                 "fetch is available to origin-request and origin-response functions only",
             ));
-        }
+        };
         if !s.has::<FetchClient>() {
             let https = crate::http::client::connector(true, None);
             let c: FetchClient =
@@ -430,8 +432,13 @@ pub async fn op_edge_fetch(
                     .build(https);
             s.put(c);
         }
-        s.borrow::<FetchClient>().clone()
+        (s.borrow::<FetchClient>().clone(), egress)
     };
+    let parsed =
+        url::Url::parse(&url).map_err(|e| JsErrorBox::type_error(format!("fetch {url}: {e}")))?;
+    if let Err(why) = egress.check(&parsed).await {
+        return Err(JsErrorBox::type_error(format!("fetch {url}: {why}")));
+    }
     let mut req = http::Request::builder().method(method.as_str()).uri(&url);
     for (k, v) in &headers {
         req = req.header(k, v);

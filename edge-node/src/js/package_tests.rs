@@ -32,10 +32,17 @@ fn call(files: &[(&str, &str)], handler: &str) -> Result<Value, String> {
         local(async {
             let r = runner();
             r.load(&code).await.map_err(|e| e.to_string())?;
-            r.invoke(&code, crate::lambda::Stage::ViewerRequest, "{}", "", "rid")
-                .await
-                .map(|o| o.value)
-                .map_err(|e| e.to_string())
+            r.invoke(
+                &code,
+                crate::lambda::Stage::ViewerRequest,
+                "{}",
+                "",
+                "rid",
+                None,
+            )
+            .await
+            .map(|o| o.value)
+            .map_err(|e| e.to_string())
         })
     })
     .join()

@@ -23,7 +23,7 @@ impl InvokeValue for Runner {
         event: &str,
         request_id: &str,
     ) -> Result<Value, FnError> {
-        self.invoke(code, stage, event, "", request_id)
+        self.invoke(code, stage, event, "", request_id, None)
             .await
             .map(|o| o.value)
     }
