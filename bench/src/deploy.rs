@@ -34,8 +34,12 @@ pub async fn run(edges: usize, rounds: usize, s: &Settings) -> anyhow::Result<Va
             TOKEN,
         ]),
     )?;
-    let control_url = format!("http://{}", control.ready["http"]);
-    let client = Client::new(&control_url, TOKEN);
+    let control_url = control.ready["url"].clone();
+    let client = Client::trusting(
+        &control_url,
+        TOKEN,
+        &edge_client::tls::Trust::Key(control.ready["key"].clone()),
+    );
     let port = origin.ready["http"]
         .rsplit(':')
         .next()

@@ -19,10 +19,18 @@ use tokio::net::TcpListener;
 
 type Result<T> = std::result::Result<T, ControlError>;
 
-/// Serves the API on `listener` until `stop` turns true.
+/// Marks a request that came over TLS (`edge status` shows how each edge connects).
+#[derive(Clone, Copy)]
+struct OverTls;
+
+/// How long a connection may take to finish its TLS handshake.
+const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Serves the API on `listener` until `stop` turns true: over TLS with `tls`, else plain.
 pub async fn serve(
     listener: TcpListener,
     control: Arc<Control>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     loop {
@@ -36,15 +44,31 @@ pub async fn serve(
             },
             _ = stop.changed() => return,
         };
-        let control = control.clone();
+        let (control, tls) = (control.clone(), tls.clone());
         tokio::spawn(async move {
-            let service = service_fn(move |req| {
+            let over_tls = tls.is_some();
+            let service = service_fn(move |mut req: Request<Incoming>| {
                 let control = control.clone();
+                if over_tls {
+                    req.extensions_mut().insert(OverTls);
+                }
                 async move { Ok::<_, std::convert::Infallible>(handle(&control, req).await) }
             });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            let http = hyper::server::conn::http1::Builder::new();
+            match tls {
+                None => {
+                    let _ = http.serve_connection(TokioIo::new(stream), service).await;
+                }
+                Some(acceptor) => {
+                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                        Ok(Ok(s)) => {
+                            let _ = http.serve_connection(TokioIo::new(s), service).await;
+                        }
+                        Ok(Err(e)) => tracing::info!(error = %e, "TLS handshake refused"),
+                        Err(_) => tracing::info!("TLS handshake not finished within 10 s"),
+                    }
+                }
+            }
         });
     }
 }
@@ -172,8 +196,9 @@ async fn route(control: &Control, req: Request<Incoming>) -> Result<Response<Ful
     }
     match (&method, segs.as_slice()) {
         (&Method::POST, ["v1", "edge", "poll"]) => {
+            let tls = req.extensions().get::<OverTls>().is_some();
             let poll: edge_node::replica::Poll = json_body(req).await?;
-            match control.poll(&poll).await? {
+            match control.poll(&poll, tls).await? {
                 Some(state) => ok(serde_json::to_value(state).unwrap_or_default()),
                 None => {
                     let mut r = Response::new(Full::new(Bytes::new()));

@@ -63,6 +63,8 @@ struct Seen {
     admin: Option<String>,
     /// Why the edge does not follow this node's state, as its last poll said.
     diverged: Option<String>,
+    /// Whether its last poll came over TLS (`None`: not polled since this process started).
+    tls: Option<bool>,
 }
 
 /// An edge counts as connected while a poll of it is held, and for this long after one ends
@@ -231,6 +233,7 @@ impl Control {
                         last: now,
                         reported: false,
                         admin: None,
+                        tls: None,
                         diverged: None,
                     },
                 )
@@ -262,6 +265,12 @@ impl Control {
     }
 
     /// The fingerprint of the key that signs every state (`sha256:HEX`).
+    /// A TLS certificate for `names` made from the signing key (PEM certificate and key), which
+    /// clients pinning the key trust.
+    pub fn certificate(&self, names: &[String]) -> std::result::Result<(String, String), String> {
+        self.key.certificate(names)
+    }
+
     pub fn key_fingerprint(&self) -> String {
         self.key.public().fingerprint()
     }

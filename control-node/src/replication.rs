@@ -60,7 +60,7 @@ impl Control {
 
     /// An edge's long poll: records where it stands, then answers with the state once the
     /// revision differs from `after` (or `None` when the hold runs out).
-    pub async fn poll(&self, p: &Poll) -> Result<Option<edge_node::signing::Signed>> {
+    pub async fn poll(&self, p: &Poll, tls: bool) -> Result<Option<edge_node::signing::Signed>> {
         if p.pop.is_empty() {
             return Err(ControlError::invalid("InvalidArgument", "pop is empty"));
         }
@@ -74,6 +74,7 @@ impl Control {
                 s.reported = true;
                 s.admin.clone_from(&p.admin);
                 s.diverged.clone_from(&p.diverged);
+                s.tls = Some(tls);
             })
             .or_insert(Seen {
                 in_flight: 1,
@@ -81,6 +82,7 @@ impl Control {
                 reported: true,
                 admin: p.admin.clone(),
                 diverged: p.diverged.clone(),
+                tls: Some(tls),
             });
         let _polling = PollGuard {
             seen: &self.seen,
@@ -201,6 +203,7 @@ impl Control {
                     .get(&e.pop)
                     .is_some_and(|s| s.in_flight > 0 || s.last.elapsed() < RECONNECT_GRACE),
                 admin: seen.get(&e.pop).and_then(|s| s.admin.clone()),
+                tls: seen.get(&e.pop).and_then(|s| s.tls),
                 error: seen
                     .get(&e.pop)
                     .and_then(|s| s.diverged.clone())

@@ -19,6 +19,22 @@ pub struct ControlArgs {
     /// The bearer token clients and edges must send (default: DATA_DIR/token, made once).
     #[arg(long, env = "EDGE_TOKEN", hide_env_values = true)]
     token: Option<String>,
+    /// A PEM certificate (chain) to serve the API with instead of the one made from the
+    /// signing key; clients then trust it with --control-ca.
+    #[arg(long, requires = "tls_key", value_name = "PEM")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, requires = "tls_cert", value_name = "PEM")]
+    tls_key: Option<PathBuf>,
+    /// Another name (host or address) the made certificate carries besides localhost, the
+    /// loopback addresses and the listen address (repeatable), for clients that check names
+    /// (curl --cacert DATA_DIR/control-cert.pem).
+    #[arg(long = "tls-name", value_name = "NAME")]
+    tls_names: Vec<String>,
+    /// Serve plain HTTP (behind a TLS-terminating proxy, say); the token then travels in the
+    /// clear.
+    #[arg(long, conflicts_with_all = ["tls_cert", "tls_names"])]
+    plain_http: bool,
 }
 
 /// Where the control node is and how to authenticate: flags, then EDGE_CONTROL / EDGE_TOKEN,
@@ -31,6 +47,19 @@ pub struct Target {
     /// The control node's bearer token.
     #[arg(long, env = "EDGE_TOKEN", hide_env_values = true, global = true)]
     token: Option<String>,
+    /// The control node's key (DATA_DIR/control.pub or its `sha256:` fingerprint, in its
+    /// ready line): an https control node's certificate must carry it.
+    #[arg(
+        long,
+        env = "EDGE_CONTROL_KEY",
+        global = true,
+        value_name = "FILE|FINGERPRINT"
+    )]
+    control_key: Option<String>,
+    /// The CA (or certificate) PEM an https control node serving a certificate of its own
+    /// (`edge control --tls-cert`) is trusted by.
+    #[arg(long, env = "EDGE_CONTROL_CA", global = true, value_name = "PEM")]
+    control_ca: Option<PathBuf>,
     /// After a change, wait until every edge has applied it (Deployed).
     #[arg(long)]
     wait: bool,
@@ -68,7 +97,32 @@ impl Target {
         let control = self.given_or_saved(&self.control, "url").ok_or_else(|| {
             anyhow!("no control node: give --control URL or EDGE_CONTROL (or run `edge up` here)")
         })?;
-        Ok(Client::new(&control, &self.token()?))
+        let key = self.given_or_saved(&self.control_key, "key");
+        let trust = control_trust(&control, key.as_deref(), self.control_ca.as_deref())?;
+        Ok(Client::trusting(&control, &self.token()?, &trust))
+    }
+}
+
+/// How a client of the control node at `url` believes its certificate: the CA given, else the
+/// pinned key, else (for https) a refusal saying what to give.
+pub fn control_trust(
+    url: &str,
+    key: Option<&str>,
+    ca: Option<&Path>,
+) -> Result<edge_client::tls::Trust> {
+    use edge_client::tls::Trust;
+    if let Some(ca) = ca {
+        return Trust::roots_from(ca).map_err(|e| anyhow!("--control-ca {e}"));
+    }
+    match key {
+        Some(k) => {
+            let pin = edge_node::signing::Pin::parse(k).map_err(|e| anyhow!("{e}"))?;
+            Ok(Trust::Key(pin.fingerprint()))
+        }
+        None if url.starts_with("https://") => Err(anyhow!(
+            "{url} is served over TLS: give the control node's key (--control-key FILE|FINGERPRINT or EDGE_CONTROL_KEY; its ready line and DATA_DIR/control.pub have it), or --control-ca PEM for a certificate of its own"
+        )),
+        None => Ok(Trust::Web),
     }
 }
 
@@ -107,15 +161,49 @@ pub async fn run_control(a: ControlArgs) -> Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", a.listen))?;
     let bound = listener.local_addr()?;
+    let tls = match (a.plain_http, &a.tls_cert, &a.tls_key) {
+        (true, _, _) => None,
+        (false, Some(cert), Some(key)) => {
+            let read = |p: &Path| {
+                std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))
+            };
+            let cfg = edge_node::tls::http1_server_config(
+                &read(cert)?,
+                &read(key)?,
+                &cert.display().to_string(),
+            )
+            .map_err(|e| anyhow!("{e}"))?;
+            Some(tokio_rustls::TlsAcceptor::from(cfg))
+        }
+        (false, _, _) => {
+            let mut names: Vec<String> = ["localhost", "127.0.0.1", "::1"].map(String::from).into();
+            names.push(bound.ip().to_string());
+            names.extend(a.tls_names.iter().cloned());
+            names.dedup();
+            let (cert, key) = control.certificate(&names).map_err(|e| anyhow!("{e}"))?;
+            // For clients that check names rather than pin the key: curl --cacert FILE.
+            std::fs::write(a.data_dir.join("control-cert.pem"), &cert)
+                .with_context(|| format!("cannot write {}", a.data_dir.display()))?;
+            let cfg = edge_node::tls::http1_server_config(&cert, &key, "made from the signing key")
+                .map_err(|e| anyhow!("{e}"))?;
+            Some(tokio_rustls::TlsAcceptor::from(cfg))
+        }
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
-    let server = tokio::spawn(control_node::api::serve(listener, control.clone(), stop_rx));
+    let server = tokio::spawn(control_node::api::serve(
+        listener,
+        control.clone(),
+        tls,
+        stop_rx,
+    ));
     println!(
-        "ready http={bound} revision={} key={} cluster={}",
+        "ready {scheme}={bound} url={scheme}://{bound} revision={} key={} cluster={}",
         control.revision(),
         control.key_fingerprint(),
         control.cluster()
     );
-    tracing::info!(http = %bound, revision = control.revision(), key = %control.key_fingerprint(), cluster = %control.cluster(), data_dir = %a.data_dir.display(), "control node ready");
+    tracing::info!(url = %format!("{scheme}://{bound}"), revision = control.revision(), key = %control.key_fingerprint(), cluster = %control.cluster(), data_dir = %a.data_dir.display(), "control node ready");
     crate::wait_for_signal().await;
     let _ = stop.send(true);
     let _ = server.await;
@@ -264,17 +352,22 @@ pub async fn status(a: StatusArgs) -> Result<()> {
     println!("revision {}", s.revision);
     println!("cluster {}  key {}", s.cluster, s.key);
     println!(
-        "{:<10} {:<28} {:>8} {:<11} {:>4}  CONNECTED",
-        "POP", "URL", "REVISION", "STATE", "LAG"
+        "{:<10} {:<28} {:>8} {:<11} {:>4}  {:<5}  CONNECTED",
+        "POP", "URL", "REVISION", "STATE", "LAG", "TLS"
     );
     for e in &s.edges {
         println!(
-            "{:<10} {:<28} {:>8} {:<11} {:>4}  {}{}",
+            "{:<10} {:<28} {:>8} {:<11} {:>4}  {:<5}  {}{}",
             e.pop,
             e.url,
             e.revision,
             e.state,
             e.lag,
+            match e.tls {
+                Some(true) => "yes",
+                Some(false) => "no",
+                None => "-",
+            },
             if e.connected { "yes" } else { "no" },
             e.error
                 .as_deref()

@@ -41,6 +41,10 @@ pub struct NodeArgs {
     /// signed are applied, saved or loaded at restart.
     #[arg(long, value_name = "FILE|FINGERPRINT", requires = "control")]
     control_key: Option<String>,
+    /// The CA (or certificate) PEM an https control node serving a certificate of its own
+    /// is trusted by (without it the certificate must carry the --control-key key).
+    #[arg(long, value_name = "PEM", requires = "control")]
+    control_ca: Option<PathBuf>,
     /// Take the control node's state at once even when it diverges from the one this edge
     /// serves (a control store rebuilt or restored to an older copy); without it the edge
     /// keeps serving, reports Diverged and waits for `edge resync`.
@@ -257,6 +261,7 @@ struct Follow {
     control: String,
     token: String,
     pin: edge_node::signing::Pin,
+    trust: edge_client::tls::Trust,
     store: edge_node::replica::LocalStore,
     serving: Option<edge_node::replica::Serving>,
     code: edge_node::replica::CodeByHash,
@@ -328,9 +333,12 @@ pub async fn run(a: NodeArgs) -> Result<()> {
                     }
                 }
             }
+            let trust =
+                crate::ctl::control_trust(url, Some(&pin.fingerprint()), a.control_ca.as_deref())?;
             Some(Follow {
                 control: url.trim_end_matches('/').to_string(),
                 token,
+                trust,
                 pin,
                 store,
                 serving,
@@ -389,6 +397,7 @@ pub async fn run(a: NodeArgs) -> Result<()> {
             store: f.store,
             handle: node.handle.clone(),
             pin: f.pin,
+            trust: f.trust,
             follow_restores: a.follow_restores,
             serving: f.serving,
             code: f.code,

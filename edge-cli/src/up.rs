@@ -219,16 +219,20 @@ pub async fn run(a: UpArgs, json: bool) -> Result<()> {
         a.data_dir.join("control").display().to_string(),
     ];
     let (control, ready) = spawn("control", &control_args, &token, &tx).await?;
-    let control_url = format!("http://{}", ready.get("http").cloned().unwrap_or_default());
+    let control_url = ready.get("url").cloned().unwrap_or_default();
     let control_key = ready.get("key").cloned().unwrap_or_default();
     members.push(control);
     crate::ctl::write_private(
         &a.data_dir.join("control.json"),
-        serde_json::json!({"url": control_url, "token": token})
+        serde_json::json!({"url": control_url, "token": token, "key": control_key})
             .to_string()
             .as_bytes(),
     )?;
-    let client = control_node::client::Client::new(&control_url, &token);
+    let client = control_node::client::Client::trusting(
+        &control_url,
+        &token,
+        &edge_client::tls::Trust::Key(control_key.clone()),
+    );
 
     // The mock origin, when the configuration points at loopback (or there is none).
     let configured_port = doc

@@ -2,6 +2,7 @@
 //! CLI, `edge up` and the benchmarks. It depends on nothing else of ours, so a program that
 //! drives a cluster links only this.
 
+pub use crate::tls::Trust;
 use anyhow::Result;
 use bytes::Bytes;
 use http::{Method, Request, StatusCode};
@@ -36,6 +37,9 @@ pub struct EdgeStatus {
     pub lag: u64,
     /// Polled within the last hold period (since this control node started).
     pub connected: bool,
+    /// Whether its last poll came over TLS (absent until it polled this control node).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -97,15 +101,21 @@ impl std::error::Error for Unreachable {}
 pub struct Client {
     base: String,
     token: String,
-    http: HyperClient<HttpConnector, Full<Bytes>>,
+    http: HyperClient<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>,
 }
 
 impl Client {
+    /// A client of `base` (an `https://` URL trusted by the public web roots, or `http://`).
     pub fn new(base: &str, token: &str) -> Client {
+        Client::trusting(base, token, &Trust::Web)
+    }
+
+    /// A client of `base` that believes its certificate by `trust`.
+    pub fn trusting(base: &str, token: &str, trust: &Trust) -> Client {
         Client {
             base: base.trim_end_matches('/').to_string(),
             token: token.to_string(),
-            http: HyperClient::builder(TokioExecutor::new()).build_http(),
+            http: HyperClient::builder(TokioExecutor::new()).build(https_connector(trust)),
         }
     }
 
@@ -152,8 +162,9 @@ impl Client {
             })?
             .map_err(|e| {
                 Unreachable(format!(
-                    "cannot reach the control node at {}: {e}",
-                    self.base
+                    "cannot reach the control node at {}: {}",
+                    self.base,
+                    causes(&e)
                 ))
             })?;
         let status = resp.status();
@@ -247,4 +258,29 @@ impl Client {
             self.json(Method::GET, "/v1/status", None).await?,
         )?)
     }
+}
+
+/// A connector for `http://` and `https://` URLs, trusting certificates by `trust`.
+pub fn https_connector(trust: &Trust) -> hyper_rustls::HttpsConnector<HttpConnector> {
+    hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(crate::tls::client_config(trust))
+        .https_or_http()
+        .enable_http1()
+        .build()
+}
+
+/// An error and every cause under it, `: `-joined (hyper's own text is only "client error
+/// (Connect)"; the cause says which certificate was refused, or why the connection failed).
+pub fn causes(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = e.to_string();
+    let mut at = e.source();
+    while let Some(c) = at {
+        let t = c.to_string();
+        if !s.contains(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
+        at = c.source();
+    }
+    s
 }

@@ -381,6 +381,9 @@ pub struct Replica {
     pub handle: NodeHandle,
     /// The control node's key (or its fingerprint): only states it signed are applied.
     pub pin: Pin,
+    /// How an `https://` control node's certificate is believed: by `pin` (the certificate
+    /// made from its signing key), or by `--control-ca`.
+    pub trust: edge_client::tls::Trust,
     /// Take every verified state at once, even one older than or foreign to what serves (a
     /// restored or rebuilt control store); otherwise such a state is reported `Diverged` and
     /// waits for `edge resync`.
@@ -413,7 +416,10 @@ impl Serving {
 /// How long the control node holds a poll open; the client waits a little longer.
 pub const POLL_HOLD: Duration = Duration::from_secs(20);
 
-type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
+type HttpClient = Client<
+    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+    Full<Bytes>,
+>;
 
 fn nonce() -> String {
     let mut b = [0u8; 16];
@@ -457,12 +463,15 @@ impl Replica {
 
     /// Follows the control node forever: reconnects with backoff when it is unreachable.
     pub async fn run(mut self) {
-        let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
+        let client: HttpClient = Client::builder(TokioExecutor::new())
+            .build(edge_client::control::https_connector(&self.trust));
         let mut after = self.applied();
         let mut error: Option<String> = self.error.take();
         let mut diverged: Option<String> = None;
         let mut backoff = Duration::from_millis(50);
-        let mut connected = false;
+        // Whether the last poll reached the control node (`None` before the first): each change
+        // is logged once, the first failure included.
+        let mut connected: Option<bool> = None;
         // After a refused revision: when to offer it to ourselves again.
         let mut retry: Option<Instant> = None;
         loop {
@@ -492,17 +501,17 @@ impl Replica {
             };
             let signed = match polled {
                 Ok(s) => {
-                    if !connected {
+                    if connected != Some(true) {
                         tracing::info!(control = %self.control, applied = self.applied(), "connected to the control node");
-                        connected = true;
+                        connected = Some(true);
                     }
                     backoff = Duration::from_millis(50);
                     s
                 }
                 Err(e) => {
-                    if connected {
+                    if connected != Some(false) {
                         tracing::warn!(control = %self.control, error = %e, "control node unreachable; serving revision {} meanwhile", self.applied());
-                        connected = false;
+                        connected = Some(false);
                     }
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(Duration::from_secs(1));
@@ -678,7 +687,10 @@ async fn send(
     timeout: Duration,
 ) -> Result<(http::StatusCode, Bytes), String> {
     let fut = async {
-        let resp = client.request(req).await.map_err(|e| e.to_string())?;
+        let resp = client
+            .request(req)
+            .await
+            .map_err(|e| edge_client::control::causes(&e))?;
         let status = resp.status();
         let body = resp
             .into_body()

@@ -145,6 +145,8 @@ impl Signed {
 /// The control node's signing key.
 pub struct SigningKey {
     pair: signature::Ed25519KeyPair,
+    /// The key as stored (PKCS#8 DER), to make the TLS certificate from.
+    pkcs8: Vec<u8>,
 }
 
 impl SigningKey {
@@ -156,7 +158,7 @@ impl SigningKey {
                 let der = unpem(&text, "PRIVATE KEY").map_err(|e| at(&e))?;
                 let pair = signature::Ed25519KeyPair::from_pkcs8_maybe_unchecked(&der)
                     .map_err(|e| at(&format!("not an ed25519 PKCS#8 key ({e})")))?;
-                Ok((SigningKey { pair }, false))
+                Ok((SigningKey { pair, pkcs8: der }, false))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let rng = ring::rand::SystemRandom::new();
@@ -166,10 +168,33 @@ impl SigningKey {
                     signature::Ed25519KeyPair::from_pkcs8(der.as_ref()).map_err(|e| at(&e))?;
                 write_private(path, pem("PRIVATE KEY", der.as_ref()).as_bytes())
                     .map_err(|e| at(&e))?;
-                Ok((SigningKey { pair }, true))
+                Ok((
+                    SigningKey {
+                        pair,
+                        pkcs8: der.as_ref().to_vec(),
+                    },
+                    true,
+                ))
             }
             Err(e) => Err(at(&e)),
         }
+    }
+
+    /// A self-signed TLS certificate for `names` carrying this key (PEM certificate and key):
+    /// a client that pins the key's fingerprint trusts it (edge_client::tls).
+    pub fn certificate(&self, names: &[String]) -> Result<(String, String), String> {
+        let der = rustls::pki_types::PrivatePkcs8KeyDer::from(self.pkcs8.clone());
+        let kp = rcgen::KeyPair::from_der_and_sign_algo(&der.into(), &rcgen::PKCS_ED25519)
+            .map_err(|e| format!("the signing key cannot make a certificate: {e}"))?;
+        let mut params = rcgen::CertificateParams::new(names.to_vec())
+            .map_err(|e| format!("certificate names {names:?}: {e}"))?;
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "edge control node");
+        let cert = params
+            .self_signed(&kp)
+            .map_err(|e| format!("cannot make the certificate: {e}"))?;
+        Ok((cert.pem(), kp.serialize_pem()))
     }
 
     pub fn public(&self) -> PublicKey {

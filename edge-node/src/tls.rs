@@ -29,6 +29,25 @@ pub fn server_config(
     Ok(Arc::new(cfg))
 }
 
+/// A rustls server configuration speaking HTTP/1.1 only, from a PEM certificate (chain) and
+/// key held in memory (`what` names them in errors): the control API's.
+pub fn http1_server_config(
+    cert: &str,
+    key: &str,
+    what: &str,
+) -> Result<Arc<rustls::ServerConfig>, NodeError> {
+    let (certs, key) = parse_pem(cert.as_bytes(), key.as_bytes(), what)?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| NodeError::Startup(format!("tls: {e}")))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| NodeError::Startup(format!("tls certificate {what}: {e}")))?;
+    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(cfg))
+}
+
 /// A self-signed certificate for `names` (PEM pair), for local use.
 pub fn self_signed_pem(names: &[&str]) -> Result<(String, String), NodeError> {
     let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();

@@ -7,6 +7,7 @@ use std::process::Command;
 
 mod cloudfront;
 mod faults;
+mod transport;
 
 const TOKEN: &str = "test-token-0123456789";
 
@@ -20,8 +21,13 @@ struct Control {
 
 /// `edge control` on `port` (0: any) with its database in `dir`.
 fn control_on(dir: &Path, port: u16) -> Control {
+    control_with(dir, port, &[])
+}
+
+/// `control_on` plus `extra` arguments.
+fn control_with(dir: &Path, port: u16, extra: &[&str]) -> Control {
     let listen = format!("127.0.0.1:{port}");
-    let proc = Proc::spawn(&[
+    let mut args = vec![
         "control",
         "--listen",
         &listen,
@@ -29,9 +35,12 @@ fn control_on(dir: &Path, port: u16) -> Control {
         dir.to_str().unwrap(),
         "--token",
         TOKEN,
-    ]);
-    let url = format!("http://{}", proc.addr("http"));
+    ];
+    args.extend_from_slice(extra);
+    let proc = Proc::spawn(&args);
+    let url = proc.addr("url");
     let key = proc.addr("key");
+    KEYS.lock().unwrap().insert(url.clone(), key.clone());
     Control {
         proc,
         url,
@@ -85,10 +94,23 @@ fn follower_with(control: &str, key: &str, pop: &str, state: &Path, extra: &[&st
 }
 
 /// Runs the `edge` CLI against `control`: (success, stdout, stderr).
+/// The key of each control node the tests started, by URL: what the CLI pins.
+static KEYS: std::sync::Mutex<std::collections::BTreeMap<String, String>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
+
+/// `--control-key KEY` for the control node at `url`, when the tests started one there.
+fn key_of(url: &str) -> Vec<String> {
+    match KEYS.lock().unwrap().get(url) {
+        Some(k) => vec!["--control-key".into(), k.clone()],
+        None => vec![],
+    }
+}
+
 fn cli(control: &str, args: &[&str]) -> (bool, String, String) {
     let out = Command::new(EDGE)
         .args(args)
         .args(["--control", control, "--token", TOKEN])
+        .args(key_of(control))
         .env("EDGE_LOG", "warn")
         .output()
         .expect("run edge");
@@ -347,6 +369,7 @@ async fn the_api_refuses_what_cloudfront_refuses() {
     let versions = |name: &str, url: &str, token: &str| {
         let out = Command::new(EDGE)
             .args(["versions", name, "--control", url, "--token", token])
+            .args(key_of(url))
             .output()
             .unwrap();
         (
@@ -1085,6 +1108,8 @@ async fn edge_logs_follows_one_function_across_every_edge() {
             &control.url,
             "--token",
             TOKEN,
+            "--control-key",
+            &control.key,
         ])
         .env("EDGE_LOG", "warn")
         .stdout(std::process::Stdio::piped())

@@ -121,12 +121,11 @@ name = "SIN2-C1"
     let data = dir.path().join("data");
     let up = up_on_free_ports(&[], &data, &["--config", cfg.to_str().unwrap(), "--watch"]);
     let control = up.addr("control");
-    let token =
-        serde_json::from_str::<Value>(&std::fs::read_to_string(data.join("control.json")).unwrap())
-            .unwrap()["token"]
-            .as_str()
-            .unwrap()
-            .to_string();
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("control.json")).unwrap()).unwrap();
+    let token = saved["token"].as_str().unwrap().to_string();
+    let key = saved["key"].as_str().unwrap().to_string();
+    assert!(control.starts_with("https://"), "{control}");
     let edges = |s: &Value| -> Vec<String> {
         s["edges"]
             .as_array()
@@ -162,6 +161,7 @@ name = "SIN2-C1"
     up.wait_for_log("published stamp:2");
     let out = std::process::Command::new(EDGE)
         .args(["status", "--wait", "--control", &control, "--token", &token])
+        .args(["--control-key", &key])
         .output()
         .unwrap();
     assert!(
@@ -178,6 +178,7 @@ name = "SIN2-C1"
     up.wait_for_log("imported KeyValueStore redirects");
     let out = std::process::Command::new(EDGE)
         .args(["status", "--wait", "--control", &control, "--token", &token])
+        .args(["--control-key", &key])
         .output()
         .unwrap();
     assert!(out.status.success());
@@ -294,6 +295,7 @@ async fn the_readme_walkthrough_runs_as_written() {
             .current_dir(&repo)
             .env("EDGE_CONTROL", &control)
             .env("EDGE_TOKEN", &token)
+            .env("EDGE_CONTROL_KEY", saved["key"].as_str().unwrap())
             .output()
             .unwrap()
     };

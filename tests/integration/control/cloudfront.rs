@@ -20,6 +20,7 @@ fn cli_fails(control: &str, args: &[&str]) -> (i32, String) {
     let out = Command::new(EDGE)
         .args(args)
         .args(["--control", control, "--token", TOKEN])
+        .args(key_of(control))
         .env("EDGE_LOG", "warn")
         .output()
         .expect("run edge");
@@ -252,7 +253,7 @@ async fn a_function_goes_from_development_to_live_and_every_edge_follows_live() 
     drop(control.proc);
     drop(a);
     let a = follower_of(
-        &format!("http://127.0.0.1:{port}"),
+        &format!("https://127.0.0.1:{port}"),
         &control.key,
         "IAD89-C1",
         &dir.path().join("a"),
@@ -571,7 +572,7 @@ async fn a_key_value_store_reaches_every_edge_and_changes_without_a_publish() {
     drop(control.proc);
     drop(a);
     let a = follower_of(
-        &format!("http://127.0.0.1:{port}"),
+        &format!("https://127.0.0.1:{port}"),
         &control.key,
         "IAD89-C1",
         &dir.path().join("a"),
