@@ -65,6 +65,32 @@ async fn the_control_api_and_polling_run_over_tls_pinned_by_the_signing_key() {
         &["status", "--control-ca", cert.to_str().unwrap()],
     );
     assert_eq!(code, Some(0), "{err}");
+
+    // A function on the edge cannot reach the control API, whatever it sends.
+    let f = dir.path().join("reach.js");
+    std::fs::write(
+        &f,
+        format!(
+            "exports.handler = async (e) => {{ const r = e.Records[0].cf.request; let seen; try {{ seen = 'reached ' + (await fetch('{}/v1/health')).status; }} catch (x) {{ seen = x.message; }} r.headers['x-seen'] = [{{ value: seen }}]; return r; }};",
+            control.url
+        ),
+    )
+    .unwrap();
+    cli_ok(&control.url, &["publish", "reach", f.to_str().unwrap()]);
+    cli_ok(
+        &control.url,
+        &[
+            "associate",
+            "reach:1",
+            "--stage",
+            "origin-request",
+            "--wait",
+        ],
+    );
+    let r = get(&format!("{}/echo/reach", edge.base)).await;
+    let echo: Value = serde_json::from_slice(&r.body).unwrap();
+    let seen = echo["headers"]["x-seen"].as_str().unwrap_or("");
+    assert!(seen.contains("may not reach the control node"), "{seen}");
 }
 
 #[tokio::test]
