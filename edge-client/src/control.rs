@@ -261,12 +261,27 @@ impl Client {
 }
 
 /// A connector for `http://` and `https://` URLs, trusting certificates by `trust`.
+///
+/// A control node's host can go away without a word (power lost, rebooted, cut off): nothing
+/// then ends a connection that waits for an answer, such as an edge's held poll, and a connect
+/// to it is never refused. So a connect gives up after 5 s, and an idle connection is probed
+/// (TCP keepalive after 2 s idle, every second, 3 unanswered probes end it): a peer that is gone
+/// is noticed within about 5 s, and one that came back with a new network stack answers the
+/// first probe with a reset. Either way the caller sees an error and connects again, well inside
+/// the control node's 5 s reconnect grace (`control-node/src/lib.rs`).
 pub fn https_connector(trust: &Trust) -> hyper_rustls::HttpsConnector<HttpConnector> {
+    use std::time::Duration;
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    http.set_connect_timeout(Some(Duration::from_secs(5)));
+    http.set_keepalive(Some(Duration::from_secs(2)));
+    http.set_keepalive_interval(Some(Duration::from_secs(1)));
+    http.set_keepalive_retries(Some(3));
     hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(crate::tls::client_config(trust))
         .https_or_http()
         .enable_http1()
-        .build()
+        .wrap_connector(http)
 }
 
 /// An error and every cause under it, `: `-joined (hyper's own text is only "client error

@@ -7,6 +7,7 @@ use std::process::Command;
 
 mod cloudfront;
 mod faults;
+mod hosts;
 mod transport;
 
 const TOKEN: &str = "test-token-0123456789";

@@ -44,7 +44,24 @@ impl Proc {
         cwd: Option<&std::path::Path>,
         env: &[(&str, &str)],
     ) -> Result<Proc, String> {
-        let mut cmd = Command::new(EDGE);
+        Self::try_spawn_cmd(Command::new(EDGE), args, cwd, env)
+    }
+
+    /// Starts `edge ARGS…` in network namespace `netns` (`ip netns exec`, which becomes the
+    /// `edge` process) and waits for its ready line.
+    pub fn spawn_in_netns(netns: &str, args: &[&str]) -> Proc {
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", netns, EDGE]);
+        Self::try_spawn_cmd(cmd, args, None, &[])
+            .unwrap_or_else(|e| panic!("{netns}: edge {}: {e}", args.join(" ")))
+    }
+
+    fn try_spawn_cmd(
+        mut cmd: Command,
+        args: &[&str],
+        cwd: Option<&std::path::Path>,
+        env: &[(&str, &str)],
+    ) -> Result<Proc, String> {
         if let Some(dir) = cwd {
             cmd.current_dir(dir);
         }
