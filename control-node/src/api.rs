@@ -23,6 +23,10 @@ type Result<T> = std::result::Result<T, ControlError>;
 #[derive(Clone, Copy)]
 struct OverTls;
 
+/// The address a request came from.
+#[derive(Clone, Copy)]
+struct Peer(std::net::IpAddr);
+
 /// How long a connection may take to finish its TLS handshake.
 const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -34,7 +38,7 @@ pub async fn serve(
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     loop {
-        let (stream, _) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             a = listener.accept() => match a {
                 Ok(a) => a,
                 Err(e) => {
@@ -52,6 +56,7 @@ pub async fn serve(
                 if over_tls {
                     req.extensions_mut().insert(OverTls);
                 }
+                req.extensions_mut().insert(Peer(peer.ip().to_canonical()));
                 async move { Ok::<_, std::convert::Infallible>(handle(&control, req).await) }
             });
             let http = hyper::server::conn::http1::Builder::new();
@@ -197,7 +202,14 @@ async fn route(control: &Control, req: Request<Incoming>) -> Result<Response<Ful
     match (&method, segs.as_slice()) {
         (&Method::POST, ["v1", "edge", "poll"]) => {
             let tls = req.extensions().get::<OverTls>().is_some();
-            let poll: edge_node::replica::Poll = json_body(req).await?;
+            let peer = req.extensions().get::<Peer>().map(|p| p.0);
+            let mut poll: edge_node::replica::Poll = json_body(req).await?;
+            if let Some(peer) = peer {
+                poll.url = crate::replication::as_seen_from(&poll.url, peer);
+                poll.admin = poll
+                    .admin
+                    .map(|a| crate::replication::as_seen_from(&a, peer));
+            }
             match control.poll(&poll, tls).await? {
                 Some(state) => ok(serde_json::to_value(state).unwrap_or_default()),
                 None => {

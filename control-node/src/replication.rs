@@ -336,3 +336,50 @@ impl prometheus_client::collector::Collector for Replication {
         Ok(())
     }
 }
+
+/// An edge's `http://ADDR:PORT` as another host can use it: an edge listening on every
+/// address (`0.0.0.0`, `[::]`) reports that address, which means nothing elsewhere, so it
+/// is replaced by the address its poll came from (`edge status` shows it, `edge logs` calls
+/// it). Any other URL is kept as the edge gave it.
+pub(crate) fn as_seen_from(url: &str, peer: std::net::IpAddr) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.parse::<std::net::SocketAddr>() {
+        Ok(addr) if addr.ip().is_unspecified() => {
+            format!(
+                "{scheme}://{}",
+                std::net::SocketAddr::new(peer, addr.port())
+            )
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::as_seen_from;
+
+    #[test]
+    fn an_edge_on_every_address_is_named_by_where_its_poll_came_from() {
+        let peer = "10.0.0.7".parse().unwrap();
+        assert_eq!(
+            as_seen_from("http://0.0.0.0:8080", peer),
+            "http://10.0.0.7:8080"
+        );
+        assert_eq!(
+            as_seen_from("http://[::]:8180", peer),
+            "http://10.0.0.7:8180"
+        );
+        let v6 = "fd00::7".parse().unwrap();
+        assert_eq!(as_seen_from("http://0.0.0.0:80", v6), "http://[fd00::7]:80");
+        for kept in [
+            "http://127.0.0.1:8080",
+            "http://[::1]:1",
+            "http://edge.example:80",
+            "x",
+        ] {
+            assert_eq!(as_seen_from(kept, peer), kept);
+        }
+    }
+}

@@ -165,7 +165,9 @@ fn remove_stale_namespaces() {
     }
 }
 
-/// An edge following `control` from its own host (`n`: its address .n).
+/// An edge following `control` from its own host (`n`: its address .n), with an admin API.
+/// The first edge listens on every address, as one would on a real machine; the others on
+/// their LAN address.
 fn edge_on(
     lan: &Lan,
     host: &str,
@@ -175,13 +177,20 @@ fn edge_on(
     key: &str,
     dir: &Path,
 ) -> Edge {
-    let listen = format!("{}:0", lan.addr(n));
+    let ip = if n == 3 {
+        "0.0.0.0".to_string()
+    } else {
+        lan.addr(n)
+    };
+    let listen = format!("{ip}:0");
     let state = dir.join(pop);
     let proc = Proc::spawn_in_netns(
         &lan.ns(host),
         &[
             "node",
             "--listen",
+            &listen,
+            "--admin-listen",
             &listen,
             "--pop",
             pop,
@@ -197,12 +206,13 @@ fn edge_on(
             "1",
         ],
     );
-    let base = format!("http://{}", proc.addr("http"));
-    Edge {
-        proc,
-        base,
-        admin: String::new(),
-    }
+    // How the test (another host) reaches it.
+    let on_lan = |key: &str| {
+        let port = proc.addr(key).rsplit(':').next().unwrap().to_string();
+        format!("http://{}:{port}", lan.addr(n))
+    };
+    let (base, admin) = (on_lan("http"), on_lan("admin"));
+    Edge { proc, base, admin }
 }
 
 fn control_in(lan: &Lan, dir: &Path, port: u16) -> Control {
@@ -288,12 +298,31 @@ async fn a_cluster_across_network_namespaces_publishes_invalidates_refuses_and_s
         assert_eq!(x_version(e).await, "one", "{}", e.base);
         assert_eq!(get(&format!("{}/x", e.base)).await.x_cache(), x_cache::HIT);
     }
+    // edge status names each edge where the others reach it (the one on 0.0.0.0 by the
+    // address its polls come from), and edge logs gathers a function's calls from all three.
     let s = status(&control.url);
-    for e in s["edges"].as_array().unwrap() {
+    for ((_, _, pop), edge) in pops.iter().zip(&edges) {
+        let e = s["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["pop"] == *pop)
+            .unwrap_or_else(|| panic!("{pop} in {s}"));
         assert_eq!(
             (e["state"].as_str(), e["tls"].as_bool()),
             (Some("Deployed"), Some(true)),
             "{s}"
+        );
+        assert_eq!(e["url"].as_str(), Some(edge.base.as_str()), "{s}");
+        assert_eq!(e["admin"].as_str(), Some(edge.admin.as_str()), "{s}");
+    }
+    let (ok, logs, err) = cli(&control.url, &["logs", "stamp"]);
+    assert!(ok, "{err}");
+    for (_, _, pop) in pops {
+        assert!(
+            logs.lines()
+                .any(|l| l.contains(pop) && l.contains("REPORT RequestId")),
+            "{pop} in\n{logs}\nstderr: {err}"
         );
     }
 
