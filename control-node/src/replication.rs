@@ -64,26 +64,29 @@ impl Control {
         if p.pop.is_empty() {
             return Err(ControlError::invalid("InvalidArgument", "pop is empty"));
         }
-        self.seen
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(p.pop.clone())
-            .and_modify(|s| {
-                s.in_flight += 1;
-                s.last = Instant::now();
-                s.reported = true;
-                s.admin.clone_from(&p.admin);
-                s.diverged.clone_from(&p.diverged);
-                s.tls = Some(tls);
-            })
-            .or_insert(Seen {
-                in_flight: 1,
-                last: Instant::now(),
-                reported: true,
-                admin: p.admin.clone(),
-                diverged: p.diverged.clone(),
-                tls: Some(tls),
-            });
+        {
+            let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+            if seen.get(&p.pop).is_none_or(|s| !s.reported) {
+                tracing::info!(pop = %p.pop, url = %p.url, tls, applied = p.applied, "edge connected");
+            }
+            seen.entry(p.pop.clone())
+                .and_modify(|s| {
+                    s.in_flight += 1;
+                    s.last = Instant::now();
+                    s.reported = true;
+                    s.admin.clone_from(&p.admin);
+                    s.diverged.clone_from(&p.diverged);
+                    s.tls = Some(tls);
+                })
+                .or_insert(Seen {
+                    in_flight: 1,
+                    last: Instant::now(),
+                    reported: true,
+                    admin: p.admin.clone(),
+                    diverged: p.diverged.clone(),
+                    tls: Some(tls),
+                });
+        }
         let _polling = PollGuard {
             seen: &self.seen,
             pop: p.pop.clone(),
