@@ -361,13 +361,6 @@ async fn a_cluster_across_network_namespaces_publishes_invalidates_refuses_and_s
     // The control node's host is lost without a word: no FIN or RST reaches the edges, whose
     // held polls hang on a peer that is gone. They keep serving.
     let port = control.port();
-    let connects = |e: &Edge| {
-        e.proc
-            .logs()
-            .matches("connected to the control node")
-            .count()
-    };
-    let before: Vec<usize> = edges.iter().map(connects).collect();
     let Control { proc, .. } = control;
     lan.replace("ctl", || drop(proc));
     for e in &edges {
