@@ -801,7 +801,7 @@ async fn a_distribution_can_be_deleted_from_every_edge() {
 /// The control node's data directory removed while it runs: nothing more is accepted (it would
 /// be lost at the next restart), the refusal says why, and it is logged.
 #[tokio::test]
-async fn a_removed_store_refuses_changes_instead_of_losing_them() {
+async fn a_removed_or_replaced_store_refuses_changes_instead_of_losing_them() {
     let dir = tempfile::tempdir().unwrap();
     let control = control_on(&dir.path().join("control"), 0);
     let v1 = stamp(dir.path(), "one");
@@ -823,6 +823,24 @@ async fn a_removed_store_refuses_changes_instead_of_losing_them() {
     assert!(
         logs.contains("control store's file was removed or replaced"),
         "{logs}"
+    );
+
+    // A store file replaced under a running control node (a copy of itself moved over it, as
+    // a careless restore would) refuses changes the same way: they would go to the old file.
+    let other = control_on(&dir.path().join("other"), 0);
+    assert_eq!(
+        cli_ok(&other.url, &["publish", "stamp", v1.to_str().unwrap()]).trim(),
+        "1"
+    );
+    let db = other.dir.join("control.sqlite3");
+    let copy = other.dir.join("copy.sqlite3");
+    std::fs::copy(&db, &copy).unwrap();
+    std::fs::rename(&copy, &db).unwrap();
+    let (ok, _, err) = cli(&other.url, &["publish", "stamp", v2.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(
+        err.contains("ServiceException") && err.contains("was removed or replaced"),
+        "{err}"
     );
 }
 
