@@ -516,3 +516,172 @@ async fn ranges_are_served_from_the_cached_object() {
     let head = request(Method::HEAD, &url, &[("range", "bytes=0-4")], Bytes::new()).await;
     assert_eq!(head.status, 200);
 }
+
+/// `Compress` as CloudFront does it: Brotli or gzip by the viewer's Accept-Encoding (Brotli only
+/// where the cache policy enables it), each coding cached as its own variant, only for the types
+/// and sizes CloudFront compresses, never an encoded answer again, never for HTTP/1.0.
+#[tokio::test]
+async fn compress_gzips_and_brotlis_what_cloudfront_would_and_caches_each_coding() {
+    use std::io::Read;
+    let origin = origin();
+    let port = origin.base.rsplit(':').next().unwrap();
+    let toml = format!(
+        r#"
+[[distributions]]
+[[distributions.Origins]]
+Id = "mock"
+DomainName = "127.0.0.1"
+[distributions.Origins.CustomOriginConfig]
+HTTPPort = {port}
+OriginProtocolPolicy = "http-only"
+[[distributions.CacheBehaviors]]
+PathPattern = "/gzip-only/*"
+TargetOriginId = "mock"
+Compress = true
+[distributions.CacheBehaviors.CachePolicy]
+QueryStringBehavior = "all"
+[[distributions.CacheBehaviors]]
+PathPattern = "/plain/*"
+TargetOriginId = "mock"
+[distributions.CacheBehaviors.CachePolicy]
+QueryStringBehavior = "all"
+EnableAcceptEncodingGzip = true
+EnableAcceptEncodingBrotli = true
+[distributions.DefaultCacheBehavior]
+TargetOriginId = "mock"
+Compress = true
+[distributions.DefaultCacheBehavior.CachePolicy]
+QueryStringBehavior = "all"
+EnableAcceptEncodingGzip = true
+EnableAcceptEncodingBrotli = true
+"#
+    );
+    let (edge, _cfg) = edge_with_config(&toml, &[]);
+    let q = "size=5000&content_type=text/html%3B%20charset%3Dutf-8&cache_control=max-age%3D600&etag=%22v1%22";
+    let url = format!("{}/page?{q}", edge.base);
+    let plain = get(&url).await;
+    assert_eq!(plain.status, 200);
+    assert_eq!(plain.body.len(), 5000);
+    let original = plain.body.clone();
+    let unzip = |coding: &str, body: &[u8]| -> Vec<u8> {
+        let mut out = Vec::new();
+        match coding {
+            "gzip" => flate2::read::GzDecoder::new(body).read_to_end(&mut out),
+            "br" => brotli::Decompressor::new(body, 4096).read_to_end(&mut out),
+            other => panic!("coding {other}"),
+        }
+        .unwrap();
+        out
+    };
+    for (accept, coding) in [("br, gzip", "br"), ("gzip, deflate", "gzip"), ("br", "br")] {
+        for x_cache in [x_cache::MISS, x_cache::HIT] {
+            let r = get_with(&url, &[("accept-encoding", accept)]).await;
+            assert_eq!(r.x_cache(), x_cache, "{accept}");
+            assert_eq!(r.header("content-encoding"), coding, "{accept}");
+            assert_eq!(r.header("content-length"), r.body.len().to_string());
+            assert!(r.body.len() < 1000, "{accept}: {} bytes", r.body.len());
+            assert_eq!(unzip(coding, &r.body), original, "{accept}");
+            assert_eq!(r.header("etag"), "W/\"v1\"", "a strong ETag turns weak");
+            assert!(
+                r.header("vary")
+                    .to_ascii_lowercase()
+                    .contains("accept-encoding"),
+                "{accept}"
+            );
+        }
+    }
+    // The identity variant was cached apart and kept its strong ETag.
+    let again = get(&url).await;
+    assert_eq!(
+        (
+            again.x_cache(),
+            again.header("content-encoding"),
+            again.header("etag")
+        ),
+        (x_cache::HIT, "", "\"v1\"")
+    );
+    assert_eq!(again.body, original);
+    assert_eq!(
+        origin.stats().await["paths"]["/page"],
+        4,
+        "identity, br,gzip, gzip and br: each variant filled once"
+    );
+
+    // What CloudFront leaves alone: too small, a type it does not compress, an answer the
+    // origin encoded, a behavior without Compress, a HEAD.
+    let gz = [("accept-encoding", "gzip, br")];
+    for (path, len, why) in [
+        (
+            "/small?size=999&content_type=text/plain",
+            999,
+            "under 1,000 bytes",
+        ),
+        (
+            "/png?size=5000&content_type=image/png",
+            5000,
+            "not a type CloudFront compresses",
+        ),
+        (
+            "/enc?size=5000&content_type=text/css&headers=Content-Encoding:identity",
+            5000,
+            "already encoded",
+        ),
+        (
+            "/plain/x?size=5000&content_type=text/css",
+            5000,
+            "no Compress",
+        ),
+    ] {
+        let r = get_with(&format!("{}{path}", edge.base), &gz).await;
+        assert_eq!(r.status, 200, "{why}");
+        let encoding = r.header("content-encoding");
+        assert!(
+            encoding.is_empty() || encoding == "identity",
+            "{why}: {encoding}"
+        );
+        assert_eq!(r.body.len(), len, "{why}");
+    }
+    // A HEAD that misses is filled with a GET: the object it stores is compressed too.
+    let fresh = format!("{}/head?{q}", edge.base);
+    let head = request(Method::HEAD, &fresh, &gz, Bytes::new()).await;
+    assert_eq!(
+        (head.status.as_u16(), head.header("content-encoding")),
+        (200, "br")
+    );
+    let r = get_with(&fresh, &gz).await;
+    assert_eq!(
+        (r.x_cache(), r.header("content-encoding")),
+        (x_cache::HIT, "br")
+    );
+    assert_eq!(unzip("br", &r.body), original);
+    // Brotli only where the cache policy enables it; gzip with Compress alone.
+    let r = get_with(
+        &format!(
+            "{}/gzip-only/x?size=5000&content_type=application/json",
+            edge.base
+        ),
+        &gz,
+    )
+    .await;
+    assert_eq!(r.header("content-encoding"), "gzip");
+    assert_eq!(unzip("gzip", &r.body).len(), 5000);
+
+    // HTTP/1.0: CloudFront drops Accept-Encoding and answers uncompressed.
+    let addr = edge.proc.addr("http");
+    let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    s.write_all(
+        format!("GET /page?{q} HTTP/1.0\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n").as_bytes(),
+    )
+    .await
+    .unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).await.unwrap();
+    let head = String::from_utf8_lossy(&raw[..raw.len() - 5000]).to_ascii_lowercase();
+    assert!(
+        head.starts_with("http/1.0 200") || head.starts_with("http/1.1 200"),
+        "{head}"
+    );
+    assert!(!head.contains("content-encoding"), "{head}");
+    assert_eq!(&raw[raw.len() - 5000..], &original[..]);
+}

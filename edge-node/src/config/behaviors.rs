@@ -77,6 +77,10 @@ pub struct Behavior {
     pub ttl: Ttls,
     pub cache_policy: CachePolicy,
     pub origin_policy: OriginRequestPolicy,
+    /// `Compress`: gzip (and Brotli, when the cache policy enables it) at the edge
+    /// (driver/compress.rs). With it the cache key always holds the normalised
+    /// `Accept-Encoding`, gzip included, as CloudFront keys compressed objects.
+    pub compress: bool,
     /// The function at each stage (indexed by `Stage::index`).
     pub functions: [Option<Association>; 4],
     /// CloudFront-* headers in the cache key: added after viewer-request, before the lookup.
@@ -230,7 +234,8 @@ pub(super) fn behavior(
             }
         },
         cookies: selection(&format!("{cat}.CookieBehavior"), cp.cookie_behavior.as_deref(), cp.cookies, false)?,
-        accept_encoding_gzip: cp.enable_accept_encoding_gzip.unwrap_or(false),
+        accept_encoding_gzip: cp.enable_accept_encoding_gzip.unwrap_or(false)
+            || b.compress == Some(true),
         accept_encoding_brotli: cp.enable_accept_encoding_brotli.unwrap_or(false),
     };
     let op = b.origin_request_policy.unwrap_or_default();
@@ -298,6 +303,7 @@ pub(super) fn behavior(
         ttl,
         cache_policy,
         origin_policy,
+        compress: b.compress.unwrap_or(false),
     })
 }
 

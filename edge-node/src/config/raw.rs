@@ -214,6 +214,8 @@ pub struct RawBehavior {
     pub max_ttl: Option<u64>,
     pub allowed_methods: Option<Vec<String>>,
     pub cached_methods: Option<Vec<String>>,
+    /// Compress what the origin sends (gzip, and Brotli where the cache policy enables it).
+    pub compress: Option<bool>,
     pub cache_policy: Option<RawKeyPolicy>,
     pub origin_request_policy: Option<RawKeyPolicy>,
     #[serde(default)]

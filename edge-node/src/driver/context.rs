@@ -98,13 +98,19 @@ impl RequestCtx {
         request_id: Box<str>,
         timing: bool,
     ) -> RequestCtx {
+        let mut headers = parts.headers;
+        // CloudFront serves HTTP/1.0 viewers uncompressed: their Accept-Encoding is removed
+        // (docs/cloudfront-behaviour.md: "Compression").
+        if parts.version == Version::HTTP_10 {
+            headers.remove(http::header::ACCEPT_ENCODING);
+        }
         RequestCtx {
             config,
             dist_index,
             behavior,
             method: parts.method,
             uri: parts.uri,
-            headers: parts.headers,
+            headers,
             viewer_uri: None,
             version: parts.version,
             conn,

@@ -19,6 +19,7 @@
 //! Every answer is built by `Worker::reply` (respond.rs). A `Worker` lives on one thread
 //! (thread-per-core), shared by `Rc`; its function runner and isolates live there too.
 
+mod compress;
 mod context;
 mod error_page;
 mod fetch;
@@ -516,9 +517,16 @@ impl Worker {
             OriginRequest::Send { req, sent } => (req, sent),
         };
         let (mut resp, initial_age) = self.fetch(ctx, req).await?;
-        let ores = ctx.behavior().function(Stage::OriginResponse);
-        if let (Some(assoc), Some(sent)) = (ores, sent.as_ref()) {
+        let behavior = ctx.behavior();
+        if let (Some(assoc), Some(sent)) = (behavior.function(Stage::OriginResponse), sent.as_ref())
+        {
             self.origin_response(ctx, assoc, sent, &mut resp).await?;
+        }
+        // (A HEAD that misses is filled with a GET: its body is here to compress and store.)
+        if matches!(ctx.method, Method::GET | Method::HEAD) {
+            if let Some(coding) = compress::coding_for(behavior, &ctx.headers) {
+                compress::apply(&mut resp, coding).await;
+            }
         }
         Ok(Fetched {
             status: resp.parts.status,
