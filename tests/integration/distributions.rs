@@ -334,3 +334,173 @@ ErrorCachingMinTTL = 0
         refused_naming(&text, "CustomErrorResponses", says);
     }
 }
+
+/// `OriginGroups`: a GET, HEAD or OPTIONS the primary answers with a failover status, or that
+/// cannot reach it, is sent to the secondary; other methods are not; bad groups are refused.
+#[tokio::test]
+async fn origin_groups_fail_over_to_their_secondary_as_cloudfront_does() {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::write(root.path().join("here.txt"), "from the primary").unwrap();
+    let primary = origin_with_root(root.path());
+    let secondary = origin();
+    let port = |o: &Origin| o.base.rsplit(':').next().unwrap().to_string();
+    let (p1, p2, down) = (port(&primary), port(&secondary), closed_port());
+    let origins = format!(
+        r#"
+[[distributions]]
+[[distributions.Origins]]
+Id = "primary"
+DomainName = "127.0.0.1"
+[distributions.Origins.CustomOriginConfig]
+HTTPPort = {p1}
+OriginProtocolPolicy = "http-only"
+[[distributions.Origins]]
+Id = "secondary"
+DomainName = "127.0.0.1"
+[distributions.Origins.CustomOriginConfig]
+HTTPPort = {p2}
+OriginProtocolPolicy = "http-only"
+[[distributions.Origins]]
+Id = "down"
+DomainName = "127.0.0.1"
+[distributions.Origins.CustomOriginConfig]
+HTTPPort = {down}
+OriginProtocolPolicy = "http-only"
+"#
+    );
+    let group = |id: &str, members: [&str; 2], codes: &str| {
+        format!(
+            r#"
+[[distributions.OriginGroups.Items]]
+Id = "{id}"
+[distributions.OriginGroups.Items.FailoverCriteria.StatusCodes]
+Quantity = {}
+Items = [{codes}]
+[distributions.OriginGroups.Items.Members]
+Quantity = 2
+Items = [{{ OriginId = "{}" }}, {{ OriginId = "{}" }}]
+"#,
+            codes.split(',').count(),
+            members[0],
+            members[1]
+        )
+    };
+    // An origin-request function runs for each origin a request is sent to.
+    let oreq = write_temp(
+        "exports.handler = async (e) => { const r = e.Records[0].cf.request; console.log('origin-request to port ' + r.origin.custom.port + ' for ' + r.uri); return r; };",
+    );
+    let behaviors = format!(
+        r#"
+[[distributions.CacheBehaviors]]
+PathPattern = "/down/*"
+TargetOriginId = "down-group"
+[distributions.DefaultCacheBehavior]
+TargetOriginId = "group"
+AllowedMethods = ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]
+[[distributions.DefaultCacheBehavior.LambdaFunctionAssociations]]
+EventType = "origin-request"
+File = "{}"
+"#,
+        oreq.display()
+    );
+    let cfg = format!(
+        "{origins}[distributions.OriginGroups]\nQuantity = 2\n{}{}{behaviors}",
+        group("group", ["primary", "secondary"], "404, 503"),
+        group("down-group", ["down", "secondary"], "500"),
+    );
+    let (edge, _cfg) = edge_with_config(&cfg, &[]);
+    let url = |p: &str| format!("{}{p}", edge.base);
+
+    // The primary serves what it has; nothing reaches the secondary.
+    let r = get(&url("/here.txt")).await;
+    assert_eq!(
+        (r.status.as_u16(), r.text()),
+        (200, "from the primary".into())
+    );
+    assert_eq!(secondary.total().await, 0);
+    // A 404 of the primary (a failover status): the secondary's answer.
+    let r = get(&url("/missing")).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.text(), "origin says hello from /missing\n");
+    assert_eq!(primary.stats().await["paths"]["/missing"], 1);
+    let logs = edge
+        .proc
+        .wait_for_log(&format!("origin-request to port {p2} for /missing"));
+    assert!(
+        logs.contains(&format!("origin-request to port {p1} for /missing")),
+        "the function ran for the primary, then again for the secondary: {logs}"
+    );
+    // A primary that cannot be reached: the secondary, for GET and HEAD.
+    let r = get(&url("/down/x")).await;
+    assert_eq!(
+        (r.status.as_u16(), r.text()),
+        (200, "origin says hello from /down/x\n".into())
+    );
+    let head = request(
+        http::Method::HEAD,
+        &url("/down/y"),
+        &[],
+        bytes::Bytes::new(),
+    )
+    .await;
+    assert_eq!(head.status, 200);
+    // A POST is not failed over: the primary's 404 is the answer.
+    let post = request(
+        http::Method::POST,
+        &url("/missing-post"),
+        &[],
+        bytes::Bytes::from_static(b"x"),
+    )
+    .await;
+    assert_eq!(post.status, 404, "{}", post.text());
+    assert!(secondary.stats().await["paths"]
+        .get("/missing-post")
+        .is_none());
+
+    // Refused at load, naming the field.
+    refused_naming(
+        &format!(
+            "{origins}[distributions.OriginGroups]\nQuantity = 1\n{}{behaviors}",
+            group("group", ["primary", "primary"], "404")
+        ),
+        "Members.Items[1].OriginId",
+        "another origin",
+    );
+    refused_naming(
+        &format!(
+            "{origins}[distributions.OriginGroups]\nQuantity = 1\n{}{behaviors}",
+            group("group", ["primary", "nowhere"], "404")
+        ),
+        "Members.Items[1].OriginId",
+        "no origin has the Id \"nowhere\"",
+    );
+    refused_naming(
+        &format!(
+            "{origins}[distributions.OriginGroups]\nQuantity = 1\n{}{behaviors}",
+            group("group", ["primary", "secondary"], "404, 200")
+        ),
+        "FailoverCriteria.StatusCodes.Items[1]",
+        "200 is not one of the codes CloudFront fails over on",
+    );
+    refused_naming(
+        &format!(
+            "{origins}[distributions.OriginGroups]\nQuantity = 2\n{}{behaviors}",
+            group("group", ["primary", "secondary"], "404")
+        ),
+        "OriginGroups.Quantity",
+        "does not match",
+    );
+    refused_naming(
+        &format!(
+            "{origins}[distributions.OriginGroups]\nQuantity = 1\n{}{behaviors}",
+            group("primary", ["primary", "secondary"], "404")
+        ),
+        "OriginGroups.Items[0].Id",
+        "already the Id of an origin",
+    );
+    refused_naming(
+        &format!("{origins}{behaviors}"),
+        "CacheBehaviors[0].TargetOriginId",
+        "no origin or origin group has the Id \"down-group\"",
+    );
+}

@@ -69,9 +69,12 @@ pub struct Behavior {
     pub viewer_protocol_policy: ViewerProtocolPolicy,
     /// `path_pattern` compiled once (see `distribution::path_matches`).
     pub matcher: Option<wildmatch::WildMatch>,
+    /// The origin requests go to: the primary of an origin group when `TargetOriginId` names
+    /// one (then `failover` is its secondary).
     pub origin: Arc<Origin>,
     /// Position of `origin` in the distribution's origins (indexes the origin clients).
     pub origin_index: usize,
+    pub failover: Option<Failover>,
     pub allowed_methods: MethodSet,
     pub cached_methods: MethodSet,
     pub ttl: Ttls,
@@ -90,6 +93,14 @@ pub struct Behavior {
     pub cloudfront_forward_headers: Vec<HeaderName>,
     /// Both of the above: what a CloudFront function sees already at viewer-request.
     pub cloudfront_policy_headers: Vec<HeaderName>,
+}
+
+/// An origin group's secondary origin and the statuses of the primary that send a GET, HEAD or
+/// OPTIONS request to it (a connect error or a timeout does too).
+#[derive(Debug, Clone)]
+pub struct Failover {
+    pub origin: Arc<Origin>,
+    pub codes: Vec<u16>,
 }
 
 impl Behavior {
@@ -165,16 +176,28 @@ pub(super) fn behavior(
     b: RawBehavior,
     at: &str,
     origins: &[Arc<Origin>],
+    groups: &[OriginGroup],
     base: &Path,
     stores: &Stores,
 ) -> Result<Behavior> {
+    let mut failover = None;
     let origin_index = match b.target_origin_id.as_deref() {
-        Some(id) => origins.iter().position(|o| o.id == id).ok_or_else(|| {
-            NodeError::config(
-                format!("{at}.TargetOriginId"),
-                format!("no origin has the Id {id:?}"),
-            )
-        })?,
+        Some(id) => match origins.iter().position(|o| o.id == id) {
+            Some(i) => i,
+            None => {
+                let g = groups.iter().find(|g| g.id == id).ok_or_else(|| {
+                    NodeError::config(
+                        format!("{at}.TargetOriginId"),
+                        format!("no origin or origin group has the Id {id:?}"),
+                    )
+                })?;
+                failover = Some(Failover {
+                    origin: origins[g.secondary].clone(),
+                    codes: g.codes.clone(),
+                });
+                g.primary
+            }
+        },
         None if origins.len() == 1 => 0,
         None => {
             return Err(NodeError::config(
@@ -298,6 +321,7 @@ pub(super) fn behavior(
         path_pattern: b.path_pattern,
         origin,
         origin_index,
+        failover,
         allowed_methods,
         cached_methods,
         ttl,

@@ -72,6 +72,120 @@ fn quantity(q: Option<u64>, items: usize, at: &str) -> Result<()> {
     }
 }
 
+/// An origin group: requests go to `primary` and, when it fails as `codes` or `Failover` says,
+/// again to `secondary` (docs/cloudfront-behaviour.md: "Origin groups").
+#[derive(Debug, Clone)]
+pub struct OriginGroup {
+    pub id: String,
+    pub primary: usize,
+    pub secondary: usize,
+    pub codes: Vec<u16>,
+}
+
+fn origin_groups(
+    r: Option<RawOriginGroups>,
+    origins: &[Arc<Origin>],
+    at: &str,
+) -> Result<Vec<OriginGroup>> {
+    use crate::cloudfront::origin::FAILOVER_STATUSES;
+    let Some(r) = r else { return Ok(Vec::new()) };
+    let at = format!("{at}.OriginGroups");
+    quantity(r.quantity, r.items.len(), &at)?;
+    let mut out: Vec<OriginGroup> = Vec::with_capacity(r.items.len());
+    for (i, g) in r.items.into_iter().enumerate() {
+        let at = format!("{at}.Items[{i}]");
+        let bad = |field: &str, why: String| NodeError::config(format!("{at}.{field}"), why);
+        let id =
+            g.id.filter(|id| !id.is_empty())
+                .ok_or_else(|| bad("Id", "is required".into()))?;
+        if origins.iter().any(|o| o.id == id) || out.iter().any(|o| o.id == id) {
+            return Err(bad(
+                "Id",
+                format!("{id:?} is already the Id of an origin or origin group"),
+            ));
+        }
+        match g.selection_criteria.as_deref() {
+            None | Some("default") => {}
+            Some("media-quality-based") => {
+                return Err(bad(
+                    "SelectionCriteria",
+                    "media-quality-based selects among AWS Elemental MediaPackage origins, which are not emulated: use default".into(),
+                ))
+            }
+            Some(other) => {
+                return Err(bad(
+                    "SelectionCriteria",
+                    format!("{other:?} is not one of default, media-quality-based"),
+                ))
+            }
+        }
+        let members = g.members.ok_or_else(|| {
+            bad(
+                "Members",
+                "is required (a primary and a secondary origin)".into(),
+            )
+        })?;
+        quantity(
+            members.quantity,
+            members.items.len(),
+            &format!("{at}.Members"),
+        )?;
+        if members.items.len() != 2 {
+            return Err(bad(
+                "Members.Items",
+                format!(
+                    "an origin group has exactly two members (a primary and a secondary), not {}",
+                    members.items.len()
+                ),
+            ));
+        }
+        let member = |j: usize| -> Result<usize> {
+            let oid = members.items[j].origin_id.as_deref().unwrap_or("");
+            origins.iter().position(|o| o.id == oid).ok_or_else(|| {
+                let ids: Vec<&str> = origins.iter().map(|o| o.id.as_str()).collect();
+                bad(
+                    &format!("Members.Items[{j}].OriginId"),
+                    format!("no origin has the Id {oid:?} (origins: {})", ids.join(", ")),
+                )
+            })
+        };
+        let (primary, secondary) = (member(0)?, member(1)?);
+        if primary == secondary {
+            return Err(bad(
+                "Members.Items[1].OriginId",
+                "the secondary origin must be another origin than the primary".into(),
+            ));
+        }
+        let codes = g
+            .failover_criteria
+            .and_then(|c| c.status_codes)
+            .ok_or_else(|| bad("FailoverCriteria.StatusCodes", "is required".into()))?;
+        let cat = format!("{at}.FailoverCriteria.StatusCodes");
+        quantity(codes.quantity, codes.items.len(), &cat)?;
+        if codes.items.is_empty() {
+            return Err(NodeError::config(
+                format!("{cat}.Items"),
+                "at least one status code is required",
+            ));
+        }
+        for (j, c) in codes.items.iter().enumerate() {
+            if !FAILOVER_STATUSES.contains(c) {
+                return Err(NodeError::config(
+                    format!("{cat}.Items[{j}]"),
+                    format!("{c} is not one of the codes CloudFront fails over on ({FAILOVER_STATUSES:?})"),
+                ));
+            }
+        }
+        out.push(OriginGroup {
+            id,
+            primary,
+            secondary,
+            codes: codes.items,
+        });
+    }
+    Ok(out)
+}
+
 /// The codes CloudFront takes as `ErrorCode`, and (with 200) as `ResponseCode`.
 const ERROR_CODES: [u16; 11] = [400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504];
 
@@ -278,6 +392,7 @@ pub(super) fn distribution(
         }
         origins.push(Arc::new(o));
     }
+    let groups = origin_groups(d.origin_groups, &origins, &at)?;
     let default = d.default_cache_behavior.ok_or_else(|| {
         NodeError::config(
             format!("{at}.DefaultCacheBehavior"),
@@ -299,12 +414,13 @@ pub(super) fn distribution(
                 "a cache behavior needs a path pattern",
             ));
         }
-        behaviors.push(behavior(b, &field, &origins, base, stores)?);
+        behaviors.push(behavior(b, &field, &origins, &groups, base, stores)?);
     }
     behaviors.push(behavior(
         default,
         &format!("{at}.DefaultCacheBehavior"),
         &origins,
+        &groups,
         base,
         stores,
     )?);

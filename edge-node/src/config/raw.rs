@@ -110,6 +110,7 @@ pub struct RawDistribution {
     pub custom_error_responses: Option<RawCustomErrorResponses>,
     #[serde(default)]
     pub origins: Vec<RawOrigin>,
+    pub origin_groups: Option<RawOriginGroups>,
     pub default_cache_behavior: Option<RawBehavior>,
     #[serde(default)]
     pub cache_behaviors: Vec<RawBehavior>,
@@ -153,6 +154,54 @@ pub struct RawCustomErrorResponse {
     pub response_code: Option<RawStatus>,
     #[serde(rename = "ErrorCachingMinTTL")]
     pub error_caching_min_ttl: Option<u64>,
+}
+
+/// CloudFront's `OriginGroups`: a primary and a secondary origin, and the statuses that send a
+/// request on to the secondary.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct RawOriginGroups {
+    pub quantity: Option<u64>,
+    #[serde(default)]
+    pub items: Vec<RawOriginGroup>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct RawOriginGroup {
+    pub id: Option<String>,
+    pub failover_criteria: Option<RawFailoverCriteria>,
+    pub members: Option<RawMembers>,
+    /// `default` or `media-quality-based` (MediaPackage origins only).
+    pub selection_criteria: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct RawFailoverCriteria {
+    pub status_codes: Option<RawStatusCodes>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct RawStatusCodes {
+    pub quantity: Option<u64>,
+    #[serde(default)]
+    pub items: Vec<u16>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct RawMembers {
+    pub quantity: Option<u64>,
+    #[serde(default)]
+    pub items: Vec<RawMember>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct RawMember {
+    pub origin_id: Option<String>,
 }
 
 /// A status code given as a number or as a string of digits.

@@ -142,6 +142,7 @@ pub fn from_origin_url(url: &str) -> Result<NodeConfig> {
             restrictions: None,
             custom_error_responses: None,
             fetch_allow: vec![],
+            origin_groups: None,
             origins: vec![RawOrigin {
                 id: Some("origin".into()),
                 domain_name: Some(host.trim_matches(['[', ']']).to_string()),
@@ -348,5 +349,16 @@ mod example {
         assert_eq!(d.behavior_for("/static/app.js").ttl.min, 3600);
         assert_eq!(d.behavior_for("/api/users").origin.id, "api");
         assert_eq!(d.behavior_for("/index.html").origin.id, "mock");
+        assert!(d.behavior_for("/index.html").compress);
+        let group = d.behavior_for("/static/app.js");
+        assert_eq!(group.origin.id, "mock");
+        let failover = group
+            .failover
+            .as_ref()
+            .expect("the origin group's secondary");
+        assert_eq!(
+            (failover.origin.id.as_str(), &failover.codes[..]),
+            ("api", &[500, 502, 503, 504][..])
+        );
     }
 }

@@ -502,22 +502,33 @@ impl Worker {
         Ok(self.reply(ctx.to(), f.status, f.headers, body, f.x_cache))
     }
 
-    /// The origin side: origin-request, the fetch, origin-response.
+    /// The origin side: origin-request, the fetch (again through origin-request to an origin
+    /// group's secondary when the primary fails it), origin-response.
     async fn exchange(&self, ctx: &RequestCtx, to: ToOrigin<'_>) -> Result<Fetched, EdgeError> {
-        let (req, sent) = match self.origin_request(ctx, to).await? {
-            OriginRequest::Generated(g) => {
-                return Ok(Fetched {
-                    status: g.status,
-                    headers: g.headers,
-                    body: OriginBody::Full(g.body.unwrap_or_default()),
-                    initial_age: Duration::ZERO,
-                    x_cache: XCache::LambdaGenerated,
-                })
-            }
+        let group = fetch::group(ctx);
+        let again = group.as_ref().map(|_| to.clone());
+        let (req, sent) = match self.origin_request(ctx, to, None).await? {
+            OriginRequest::Generated(g) => return Ok(Fetched::generated(g)),
             OriginRequest::Send { req, sent } => (req, sent),
         };
-        let (mut resp, initial_age) = self.fetch(ctx, req).await?;
         let behavior = ctx.behavior();
+        let first = self.fetch(ctx, req, &behavior.origin).await;
+        let (mut resp, initial_age, sent) = match (group, again) {
+            (Some(g), Some(to)) if g.fails_over(&first) => {
+                tracing::debug!(request_id = %ctx.request_id, "origin group: failing over to its secondary origin");
+                match self.origin_request(ctx, to, Some(&g.to)).await? {
+                    OriginRequest::Generated(g) => return Ok(Fetched::generated(g)),
+                    OriginRequest::Send { req, sent } => {
+                        let (resp, age) = self.fetch(ctx, req, g.settings).await?;
+                        (resp, age, sent)
+                    }
+                }
+            }
+            _ => {
+                let (resp, age) = first?;
+                (resp, age, sent)
+            }
+        };
         if let (Some(assoc), Some(sent)) = (behavior.function(Stage::OriginResponse), sent.as_ref())
         {
             self.origin_response(ctx, assoc, sent, &mut resp).await?;
@@ -535,6 +546,19 @@ impl Worker {
             initial_age,
             x_cache: XCache::Miss,
         })
+    }
+}
+
+impl Fetched {
+    /// An origin-request function's own answer, cached like the origin's.
+    fn generated(g: crate::lambda::event::FnResponse) -> Fetched {
+        Fetched {
+            status: g.status,
+            headers: g.headers,
+            body: OriginBody::Full(g.body.unwrap_or_default()),
+            initial_age: Duration::ZERO,
+            x_cache: XCache::LambdaGenerated,
+        }
     }
 }
 

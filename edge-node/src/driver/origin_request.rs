@@ -18,6 +18,7 @@ use http::{Method, Request};
 use http_body_util::Full;
 
 /// Why the request goes to the origin.
+#[derive(Clone)]
 pub(crate) enum ToOrigin<'a> {
     /// To fill the cache: a HEAD is fetched as a GET (so later GETs can be answered too), and
     /// the viewer's conditionals are replaced by the stale object's validators, if any.
@@ -40,10 +41,13 @@ pub(crate) enum OriginRequest {
 }
 
 impl Worker {
+    /// The request for the behavior's origin, or for `secondary` when an origin group fails
+    /// over (the origin-request function runs again for it, as on CloudFront).
     pub(crate) async fn origin_request(
         &self,
         ctx: &RequestCtx,
         to: ToOrigin<'_>,
+        secondary: Option<&FnOrigin>,
     ) -> Result<OriginRequest, EdgeError> {
         let behavior = ctx.behavior();
         let (method, body, validators, strip_conditionals) = match to {
@@ -84,9 +88,9 @@ impl Worker {
                 h.insert(header::IF_MODIFIED_SINCE, lm.clone());
             }
         }
-        // A CloudFront function chose another origin at viewer-request: the request goes there
-        // (and an origin-request function sees that origin).
-        let chosen = ctx.origin.as_ref().map(|c| &c.primary);
+        // A CloudFront function chose another origin at viewer-request, or an origin group
+        // fails over: the request goes there (and an origin-request function sees that origin).
+        let chosen = secondary.or(ctx.origin.as_ref().map(|c| &c.primary));
         if let Some(o) = chosen {
             let from = FnOrigin::custom(&behavior.origin, ctx.conn.protocol);
             req = redirect(req, behavior, &from, o).map_err(EdgeError::BadRequest)?;
