@@ -504,3 +504,111 @@ File = "{}"
         "no origin or origin group has the Id \"down-group\"",
     );
 }
+
+/// Managed cache and origin request policies by the IDs AWS publishes (or their names): their
+/// cache keys, forwarding and TTLs as if written inline; what cannot be used is refused.
+#[tokio::test]
+async fn managed_policies_by_id_key_forward_and_expire_as_aws_documents() {
+    let origin = origin();
+    let port = origin.base.rsplit(':').next().unwrap().to_string();
+    let cfg = |default: &str, extra: &str| {
+        format!(
+            r#"
+[[distributions]]
+[[distributions.Origins]]
+Id = "mock"
+DomainName = "127.0.0.1"
+[distributions.Origins.CustomOriginConfig]
+HTTPPort = {port}
+OriginProtocolPolicy = "http-only"
+[[distributions.CacheBehaviors]]
+PathPattern = "/nocache/*"
+TargetOriginId = "mock"
+CachePolicyId = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+[[distributions.CacheBehaviors]]
+PathPattern = "/echo/by-name/*"
+TargetOriginId = "mock"
+CachePolicyId = "Managed-CachingOptimized"
+OriginRequestPolicyId = "AllViewerExceptHostHeader"
+[distributions.DefaultCacheBehavior]
+TargetOriginId = "mock"
+{default}
+{extra}
+"#
+        )
+    };
+    let good = cfg(
+        "CachePolicyId = \"658327ea-f89d-4fab-a63d-7e88639e58f6\"\nOriginRequestPolicyId = \"216adef6-5c7f-47e4-b989-5492eafa07d3\"",
+        "",
+    );
+    let (edge, _cfg) = edge_with_config(&good, &[]);
+    let url = |p: &str| format!("{}{p}", edge.base);
+    // CachingOptimized + AllViewer: the query is forwarded but not in the key, so a second
+    // query string is a hit on the first one's object; gzip/br are in the key.
+    let first = get_with(&url("/echo/a?v=1"), &[("x-extra", "yes")]).await;
+    assert_eq!(first.x_cache(), "Miss from cloudfront");
+    let echo: Value = serde_json::from_slice(&first.body).unwrap();
+    assert_eq!(echo["query"], "v=1", "AllViewer forwards the query: {echo}");
+    assert_eq!(
+        echo["headers"]["x-extra"], "yes",
+        "and every viewer header: {echo}"
+    );
+    let second = get(&url("/echo/a?v=2")).await;
+    assert_eq!(second.x_cache(), "Hit from cloudfront");
+    assert_eq!(second.body, first.body);
+    let gz = get_with(&url("/echo/a?v=3"), &[("accept-encoding", "gzip")]).await;
+    assert_eq!(
+        gz.x_cache(),
+        "Miss from cloudfront",
+        "Accept-Encoding is in the key"
+    );
+    // CachingOptimized's DefaultTTL is a day: an answer without freshness is cached.
+    let r = get(&url("/echo/a")).await;
+    assert_eq!(r.x_cache(), "Hit from cloudfront");
+    // CachingDisabled: every request goes to the origin, even one that says max-age.
+    let nocache = url("/nocache/x?cache_control=max-age%3D600");
+    for _ in 0..2 {
+        assert_eq!(get(&nocache).await.x_cache(), "Miss from cloudfront");
+    }
+    assert_eq!(origin.stats().await["paths"]["/nocache/x"], 2);
+    // By name; AllViewerExceptHostHeader: the origin gets its own host, not the viewer's.
+    let r = get_with(&url("/echo/by-name/x?q=1"), &[("host", "viewer.example")]).await;
+    let echo: Value = serde_json::from_slice(&r.body)
+        .unwrap_or_else(|e| panic!("{e}: {} {}", r.status, r.text()));
+    assert_eq!(echo["query"], "q=1", "{echo}");
+    assert_ne!(echo["headers"]["host"], "viewer.example", "{echo}");
+
+    let refused = |default: &str, extra: &str, field: &str, says: &str| {
+        refused_naming(&cfg(default, extra), field, says)
+    };
+    refused(
+        "CachePolicyId = \"00000000-0000-0000-0000-000000000000\"",
+        "",
+        "DefaultCacheBehavior.CachePolicyId",
+        "is not a managed cache policy known here (658327ea-f89d-4fab-a63d-7e88639e58f6 (CachingOptimized)",
+    );
+    refused(
+        "CachePolicyId = \"CachingOptimized\"\nMinTTL = 5",
+        "",
+        "DefaultCacheBehavior.MinTTL",
+        "a cache policy sets the TTLs",
+    );
+    refused(
+        "CachePolicyId = \"CachingOptimized\"",
+        "[distributions.DefaultCacheBehavior.CachePolicy]\nQueryStringBehavior = \"all\"",
+        "DefaultCacheBehavior.CachePolicyId",
+        "not both",
+    );
+    refused(
+        "OriginRequestPolicyId = \"nope\"",
+        "",
+        "DefaultCacheBehavior.OriginRequestPolicyId",
+        "not a managed origin request policy known here",
+    );
+    refused(
+        "ResponseHeadersPolicyId = \"67f7725c-6f97-4210-82d7-5512b31e9d03\"",
+        "",
+        "DefaultCacheBehavior.ResponseHeadersPolicyId",
+        "not emulated yet",
+    );
+}

@@ -172,6 +172,79 @@ pub(super) fn methods(
     Ok(MethodSet::of(&out))
 }
 
+/// The managed policies a behavior names by ID: (cache policy and its TTLs, origin request
+/// policy). A policy named both by ID and inline, TTLs beside a cache policy's, or an ID that is
+/// not a managed policy known here are refused.
+#[allow(clippy::type_complexity)]
+fn managed_policies(
+    b: &RawBehavior,
+    at: &str,
+) -> Result<(Option<(RawKeyPolicy, Ttls)>, Option<RawKeyPolicy>)> {
+    use super::managed;
+    if let Some(id) = &b.response_headers_policy_id {
+        return Err(NodeError::config(
+            format!("{at}.ResponseHeadersPolicyId"),
+            format!("{id:?}: response headers policies are not emulated yet; remove it (the headers it adds will be missing here)"),
+        ));
+    }
+    let cache = match &b.cache_policy_id {
+        None => None,
+        Some(id) => {
+            let field = format!("{at}.CachePolicyId");
+            if b.cache_policy.is_some() {
+                return Err(NodeError::config(
+                    field,
+                    "give a cache policy by ID or inline (CachePolicy), not both",
+                ));
+            }
+            if let Some(ttl) = [
+                ("MinTTL", b.min_ttl),
+                ("DefaultTTL", b.default_ttl),
+                ("MaxTTL", b.max_ttl),
+            ]
+            .iter()
+            .find(|(_, v)| v.is_some())
+            {
+                return Err(NodeError::config(
+                    format!("{at}.{}", ttl.0),
+                    "a cache policy sets the TTLs: remove it from the behavior",
+                ));
+            }
+            Some(managed::cache_policy(id).ok_or_else(|| {
+                NodeError::config(
+                    field,
+                    format!(
+                        "{id:?} is not a managed cache policy known here ({})",
+                        managed::listing(&managed::CACHE_POLICIES)
+                    ),
+                )
+            })?)
+        }
+    };
+    let origin = match &b.origin_request_policy_id {
+        None => None,
+        Some(id) => {
+            let field = format!("{at}.OriginRequestPolicyId");
+            if b.origin_request_policy.is_some() {
+                return Err(NodeError::config(
+                    field,
+                    "give an origin request policy by ID or inline (OriginRequestPolicy), not both",
+                ));
+            }
+            Some(managed::origin_request_policy(id).ok_or_else(|| {
+                NodeError::config(
+                    field,
+                    format!(
+                        "{id:?} is not a managed origin request policy known here ({})",
+                        managed::listing(&managed::ORIGIN_REQUEST_POLICIES)
+                    ),
+                )
+            })?)
+        }
+    };
+    Ok((cache, origin))
+}
+
 pub(super) fn behavior(
     b: RawBehavior,
     at: &str,
@@ -207,11 +280,19 @@ pub(super) fn behavior(
         }
     };
     let origin = origins[origin_index].clone();
-    let ttl = Ttls {
-        min: b.min_ttl.unwrap_or(defaults::MIN_TTL),
-        default: b.default_ttl.unwrap_or(defaults::DEFAULT_TTL),
-        max: b.max_ttl.unwrap_or(defaults::MAX_TTL),
+    let (managed_cache, managed_origin) = managed_policies(&b, at)?;
+    let ttl = match &managed_cache {
+        Some((_, ttl)) => *ttl,
+        None => Ttls {
+            min: b.min_ttl.unwrap_or(defaults::MIN_TTL),
+            default: b.default_ttl.unwrap_or(defaults::DEFAULT_TTL),
+            max: b.max_ttl.unwrap_or(defaults::MAX_TTL),
+        },
     };
+    let (b_cache_policy, b_origin_policy) = (
+        managed_cache.map(|(p, _)| p).or(b.cache_policy),
+        managed_origin.or(b.origin_request_policy),
+    );
     if !(ttl.min <= ttl.default && ttl.default <= ttl.max) {
         return Err(NodeError::config(
             format!("{at}.DefaultTTL"),
@@ -231,10 +312,9 @@ pub(super) fn behavior(
         b.cached_methods,
         &[Method::GET, Method::HEAD],
     )?;
-    let cp = b.cache_policy.unwrap_or_default();
+    let cp = b_cache_policy.unwrap_or_default();
     let cat = format!("{at}.CachePolicy");
-    let op_raw_headers = b
-        .origin_request_policy
+    let op_raw_headers = b_origin_policy
         .as_ref()
         .map(|p| lower(p.headers.clone()))
         .unwrap_or_default();
@@ -261,7 +341,7 @@ pub(super) fn behavior(
             || b.compress == Some(true),
         accept_encoding_brotli: cp.enable_accept_encoding_brotli.unwrap_or(false),
     };
-    let op = b.origin_request_policy.unwrap_or_default();
+    let op = b_origin_policy.unwrap_or_default();
     let oat = format!("{at}.OriginRequestPolicy");
     if op.enable_accept_encoding_gzip.is_some() || op.enable_accept_encoding_brotli.is_some() {
         return Err(NodeError::config(

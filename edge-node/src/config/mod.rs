@@ -7,6 +7,7 @@ mod distribution;
 mod file;
 mod functions;
 pub mod local;
+pub mod managed;
 mod node;
 mod origins;
 mod policies;

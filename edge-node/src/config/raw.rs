@@ -267,6 +267,12 @@ pub struct RawBehavior {
     pub compress: Option<bool>,
     pub cache_policy: Option<RawKeyPolicy>,
     pub origin_request_policy: Option<RawKeyPolicy>,
+    /// A managed cache policy by ID (or name), as CloudFront's API names it.
+    pub cache_policy_id: Option<String>,
+    /// A managed origin request policy by ID (or name).
+    pub origin_request_policy_id: Option<String>,
+    /// Not emulated yet: refused with a message rather than ignored.
+    pub response_headers_policy_id: Option<String>,
     #[serde(default)]
     pub lambda_function_associations: Vec<RawAssociation>,
     #[serde(default)]
