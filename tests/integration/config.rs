@@ -22,7 +22,10 @@ TargetOriginId = "nope"
         e.contains("distributions[0].DefaultCacheBehavior.TargetOriginId"),
         "{e}"
     );
-    assert!(e.contains("no origin has the Id \"nope\""), "{e}");
+    assert!(
+        e.contains("no origin or origin group has the Id \"nope\""),
+        "{e}"
+    );
     assert!(e.contains("exited with code Some(2)"), "{e}");
 }
 

@@ -605,10 +605,196 @@ TargetOriginId = "mock"
         "DefaultCacheBehavior.OriginRequestPolicyId",
         "not a managed origin request policy known here",
     );
-    refused(
-        "ResponseHeadersPolicyId = \"67f7725c-6f97-4210-82d7-5512b31e9d03\"",
+}
+
+/// Response headers policies: removed headers, security and custom headers with their origin
+/// override, CORS for allowed origins (preflights included), CloudFront's Server-Timing on
+/// request; a managed policy by ID; what CloudFront refuses is refused.
+#[tokio::test]
+async fn response_headers_policies_shape_every_answer_as_cloudfront_does() {
+    let origin = origin();
+    let port = origin.base.rsplit(':').next().unwrap().to_string();
+    let cfg = |policy: &str| {
+        format!(
+            r#"
+[[distributions]]
+[[distributions.Origins]]
+Id = "mock"
+DomainName = "127.0.0.1"
+[distributions.Origins.CustomOriginConfig]
+HTTPPort = {port}
+OriginProtocolPolicy = "http-only"
+[[distributions.CacheBehaviors]]
+PathPattern = "/simple/*"
+TargetOriginId = "mock"
+ResponseHeadersPolicyId = "60669652-455b-4ae9-85a4-c4c02393f86c"
+[distributions.DefaultCacheBehavior]
+TargetOriginId = "mock"
+AllowedMethods = ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]
+{policy}
+[distributions.DefaultCacheBehavior.CachePolicy]
+QueryStringBehavior = "all"
+"#
+        )
+    };
+    let policy = r#"
+[distributions.DefaultCacheBehavior.ResponseHeadersPolicy.SecurityHeadersConfig]
+FrameOptions = { Override = true, FrameOption = "DENY" }
+ContentTypeOptions = { Override = false }
+ReferrerPolicy = { Override = false, ReferrerPolicy = "same-origin" }
+StrictTransportSecurity = { Override = false, AccessControlMaxAgeSec = 63072000, IncludeSubdomains = true, Preload = true }
+XSSProtection = { Override = true, Protection = true, ModeBlock = true }
+[distributions.DefaultCacheBehavior.ResponseHeadersPolicy.CustomHeadersConfig]
+Quantity = 2
+Items = [{ Header = "X-Custom", Value = "policy", Override = false }, { Header = "X-Forced", Value = "policy", Override = true }]
+[distributions.DefaultCacheBehavior.ResponseHeadersPolicy.RemoveHeadersConfig]
+Quantity = 2
+Items = [{ Header = "X-Powered-By" }, { Header = "Server" }]
+[distributions.DefaultCacheBehavior.ResponseHeadersPolicy.CorsConfig]
+AccessControlAllowOrigins = { Quantity = 2, Items = ["https://app.example.com", "https://*.example.org"] }
+AccessControlAllowHeaders = { Quantity = 1, Items = ["X-Token"] }
+AccessControlAllowMethods = { Quantity = 2, Items = ["GET", "POST"] }
+AccessControlAllowCredentials = true
+AccessControlExposeHeaders = { Quantity = 1, Items = ["X-Custom"] }
+AccessControlMaxAgeSec = 600
+OriginOverride = true
+[distributions.DefaultCacheBehavior.ResponseHeadersPolicy.ServerTimingHeadersConfig]
+Enabled = true
+SamplingRate = 0
+"#;
+    let (edge, _cfg) = edge_with_config(&cfg(policy), &[]);
+    let url = |p: &str| format!("{}{p}", edge.base);
+    let page = url("/page?cache_control=max-age%3D600&headers=X-Powered-By:PHP|X-Custom:origin|X-Forced:origin|Referrer-Policy:no-referrer");
+    for x_cache in ["Miss from cloudfront", "Hit from cloudfront"] {
+        let r = get(&page).await;
+        assert_eq!(r.x_cache(), x_cache);
+        let h = |n: &str| r.header(n).to_string();
+        assert_eq!(h("x-powered-by"), "", "removed");
+        assert_eq!(
+            h("server"),
+            "CloudFront",
+            "CloudFront's own Server replaces a removed one"
+        );
+        assert_eq!(h("x-frame-options"), "DENY");
+        assert_eq!(h("x-content-type-options"), "nosniff");
+        assert_eq!(
+            h("referrer-policy"),
+            "no-referrer",
+            "the origin's kept (no override)"
+        );
+        assert_eq!(
+            h("strict-transport-security"),
+            "max-age=63072000; includeSubDomains; preload"
+        );
+        assert_eq!(h("x-xss-protection"), "1; mode=block");
+        assert_eq!(h("x-custom"), "origin", "no override: the origin's");
+        assert_eq!(h("x-forced"), "policy", "override: the policy's");
+        assert_eq!(h("access-control-allow-origin"), "", "no Origin, no CORS");
+        assert_eq!(h("server-timing"), "", "sampling rate 0 and no Pragma");
+    }
+    // CORS: an allowed origin is named (credentials allowed), others get nothing.
+    let r = get_with(&page, &[("origin", "https://app.example.com")]).await;
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        "https://app.example.com"
+    );
+    assert_eq!(r.header("access-control-allow-credentials"), "true");
+    assert_eq!(r.header("access-control-expose-headers"), "X-Custom");
+    assert_eq!(
+        r.header("access-control-allow-methods"),
         "",
+        "only on preflights"
+    );
+    let r = get_with(&page, &[("origin", "https://evil.test")]).await;
+    assert_eq!(r.header("access-control-allow-origin"), "");
+    let preflight = request(
+        http::Method::OPTIONS,
+        &url("/api"),
+        &[
+            ("origin", "https://a.example.org"),
+            ("access-control-request-method", "POST"),
+        ],
+        bytes::Bytes::new(),
+    )
+    .await;
+    assert_eq!(
+        preflight.header("access-control-allow-origin"),
+        "https://a.example.org"
+    );
+    assert_eq!(
+        preflight.header("access-control-allow-methods"),
+        "GET, POST"
+    );
+    assert_eq!(preflight.header("access-control-allow-headers"), "X-Token");
+    assert_eq!(preflight.header("access-control-max-age"), "600");
+    // Server-Timing on request: a hit names the cache, the POP and the request id.
+    let r = get_with(&page, &[("pragma", "server-timing")]).await;
+    let st = r.header("server-timing");
+    assert!(
+        st.starts_with("cdn-cache-hit,cdn-pop;desc=\"")
+            && st.contains(",cdn-rid;desc=\"")
+            && st.contains("cdn-hit-layer;desc=\"EDGE\",cdn-downstream-fbl;dur="),
+        "{st}"
+    );
+    let r = get_with(
+        &url("/fresh?headers=Server-Timing:app;dur=5"),
+        &[("pragma", "server-timing")],
+    )
+    .await;
+    let st = r.header("server-timing");
+    assert!(
+        st.starts_with("app;dur=5,cdn-upstream-layer;desc=\"EDGE\",cdn-cache-miss,"),
+        "{st}"
+    );
+    // Errors get the policy too.
+    let r = get(&url("/missing?status=404")).await;
+    assert_eq!(
+        (r.status.as_u16(), r.header("x-frame-options")),
+        (404, "DENY")
+    );
+    // The managed SimpleCORS: `*` for any origin.
+    let r = get_with(&url("/simple/x"), &[("origin", "https://anyone.test")]).await;
+    assert_eq!(r.header("access-control-allow-origin"), "*");
+
+    let at = "DefaultCacheBehavior.ResponseHeadersPolicy";
+    for (policy, field, says) in [
+        (
+            "RemoveHeadersConfig = { Quantity = 1, Items = [{ Header = \"Content-Length\" }] }",
+            format!("{at}.RemoveHeadersConfig.Items[0].Header"),
+            "does not let a policy remove content-length",
+        ),
+        (
+            "SecurityHeadersConfig = { FrameOptions = { Override = true, FrameOption = \"ALLOW\" } }",
+            format!("{at}.SecurityHeadersConfig.FrameOptions.FrameOption"),
+            "is not one of DENY, SAMEORIGIN",
+        ),
+        (
+            "SecurityHeadersConfig = { XSSProtection = { Override = true, Protection = true, ModeBlock = true, ReportUri = \"https://r.test\" } }",
+            format!("{at}.SecurityHeadersConfig.XSSProtection.ReportUri"),
+            "cannot be given together",
+        ),
+        (
+            "CorsConfig = { AccessControlAllowOrigins = { Items = [\"https://exa*mple.org\"] }, AccessControlAllowHeaders = { Items = [] }, AccessControlAllowMethods = { Items = [\"GET\"] }, AccessControlAllowCredentials = false, OriginOverride = true }",
+            format!("{at}.CorsConfig.AccessControlAllowOrigins.Items[0]"),
+            "only as the leftmost label",
+        ),
+        (
+            "CustomHeadersConfig = { Quantity = 2, Items = [{ Header = \"X-A\", Value = \"1\", Override = true }] }",
+            format!("{at}.CustomHeadersConfig.Quantity"),
+            "does not match",
+        ),
+    ] {
+        refused_naming(
+            &cfg(&format!(
+                "[distributions.DefaultCacheBehavior.ResponseHeadersPolicy]\n{policy}"
+            )),
+            &field,
+            says,
+        );
+    }
+    refused_naming(
+        &cfg("ResponseHeadersPolicyId = \"67f7725c-6f97-4210-82d7-5512b31e9d03\""),
         "DefaultCacheBehavior.ResponseHeadersPolicyId",
-        "not emulated yet",
+        "is not a managed response headers policy known here (60669652-455b-4ae9-85a4-c4c02393f86c (SimpleCORS))",
     );
 }

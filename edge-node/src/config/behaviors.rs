@@ -80,6 +80,8 @@ pub struct Behavior {
     pub ttl: Ttls,
     pub cache_policy: CachePolicy,
     pub origin_policy: OriginRequestPolicy,
+    /// `ResponseHeadersPolicyId` or `ResponseHeadersPolicy` (driver/response_headers.rs).
+    pub response_headers: Option<Arc<super::response_headers::ResponseHeadersPolicy>>,
     /// `Compress`: gzip (and Brotli, when the cache policy enables it) at the edge
     /// (driver/compress.rs). With it the cache key always holds the normalised
     /// `Accept-Encoding`, gzip included, as CloudFront keys compressed objects.
@@ -181,12 +183,6 @@ fn managed_policies(
     at: &str,
 ) -> Result<(Option<(RawKeyPolicy, Ttls)>, Option<RawKeyPolicy>)> {
     use super::managed;
-    if let Some(id) = &b.response_headers_policy_id {
-        return Err(NodeError::config(
-            format!("{at}.ResponseHeadersPolicyId"),
-            format!("{id:?}: response headers policies are not emulated yet; remove it (the headers it adds will be missing here)"),
-        ));
-    }
     let cache = match &b.cache_policy_id {
         None => None,
         Some(id) => {
@@ -281,6 +277,11 @@ pub(super) fn behavior(
     };
     let origin = origins[origin_index].clone();
     let (managed_cache, managed_origin) = managed_policies(&b, at)?;
+    let response_headers = response_headers_policy(
+        b.response_headers_policy_id.clone(),
+        b.response_headers_policy.clone(),
+        at,
+    )?;
     let ttl = match &managed_cache {
         Some((_, ttl)) => *ttl,
         None => Ttls {
@@ -408,7 +409,37 @@ pub(super) fn behavior(
         cache_policy,
         origin_policy,
         compress: b.compress.unwrap_or(false),
+        response_headers,
     })
+}
+
+/// The behavior's response headers policy: a managed one by ID or name, or one inline.
+fn response_headers_policy(
+    id: Option<String>,
+    inline: Option<RawResponseHeadersPolicy>,
+    at: &str,
+) -> Result<Option<Arc<super::response_headers::ResponseHeadersPolicy>>> {
+    use super::response_headers as rh;
+    let policy = match (id, inline) {
+        (None, None) => return Ok(None),
+        (Some(_), Some(_)) => {
+            return Err(NodeError::config(
+                format!("{at}.ResponseHeadersPolicyId"),
+                "give a response headers policy by ID or inline (ResponseHeadersPolicy), not both",
+            ))
+        }
+        (Some(id), None) => rh::managed(&id).ok_or_else(|| {
+            NodeError::config(
+                format!("{at}.ResponseHeadersPolicyId"),
+                format!(
+                    "{id:?} is not a managed response headers policy known here ({}); write the policy inline as ResponseHeadersPolicy",
+                    super::managed::listing(&rh::MANAGED)
+                ),
+            )
+        })?,
+        (None, Some(raw)) => rh::policy(raw, &format!("{at}.ResponseHeadersPolicy"))?,
+    };
+    Ok(Some(Arc::new(policy)))
 }
 
 /// The CloudFront-* headers a behavior's policies name (docs/cloudfront-behaviour.md: "Viewer

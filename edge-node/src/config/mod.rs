@@ -12,6 +12,7 @@ mod node;
 mod origins;
 mod policies;
 mod raw;
+pub mod response_headers;
 mod teach;
 mod validate;
 

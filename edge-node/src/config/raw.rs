@@ -271,8 +271,11 @@ pub struct RawBehavior {
     pub cache_policy_id: Option<String>,
     /// A managed origin request policy by ID (or name).
     pub origin_request_policy_id: Option<String>,
-    /// Not emulated yet: refused with a message rather than ignored.
+    /// A managed response headers policy by ID (or name).
     pub response_headers_policy_id: Option<String>,
+    /// A response headers policy written inline, in the shape of CloudFront's
+    /// `ResponseHeadersPolicyConfig`.
+    pub response_headers_policy: Option<RawResponseHeadersPolicy>,
     #[serde(default)]
     pub lambda_function_associations: Vec<RawAssociation>,
     #[serde(default)]
@@ -327,4 +330,132 @@ pub struct RawKeyPolicy {
     pub cookies: Vec<String>,
     pub enable_accept_encoding_gzip: Option<bool>,
     pub enable_accept_encoding_brotli: Option<bool>,
+}
+
+/// A list of strings as CloudFront's API writes it (`Quantity` and `Items`).
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct RawStrings {
+    pub quantity: Option<u64>,
+    #[serde(default)]
+    pub items: Vec<String>,
+}
+
+/// CloudFront's `ResponseHeadersPolicyConfig`.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct RawResponseHeadersPolicy {
+    pub name: Option<String>,
+    pub comment: Option<String>,
+    pub cors_config: Option<RawCorsConfig>,
+    pub security_headers_config: Option<RawSecurityHeaders>,
+    pub custom_headers_config: Option<RawCustomHeaders>,
+    pub remove_headers_config: Option<RawRemoveHeaders>,
+    pub server_timing_headers_config: Option<RawServerTiming>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct RawCorsConfig {
+    pub access_control_allow_origins: Option<RawStrings>,
+    pub access_control_allow_headers: Option<RawStrings>,
+    pub access_control_allow_methods: Option<RawStrings>,
+    pub access_control_allow_credentials: Option<bool>,
+    pub access_control_expose_headers: Option<RawStrings>,
+    pub access_control_max_age_sec: Option<u64>,
+    pub origin_override: Option<bool>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct RawSecurityHeaders {
+    #[serde(rename = "XSSProtection")]
+    pub xss_protection: Option<RawXssProtection>,
+    pub frame_options: Option<RawFrameOptions>,
+    pub referrer_policy: Option<RawReferrerPolicy>,
+    pub content_security_policy: Option<RawContentSecurityPolicy>,
+    pub content_type_options: Option<RawOverrideOnly>,
+    pub strict_transport_security: Option<RawStrictTransportSecurity>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct RawXssProtection {
+    pub r#override: Option<bool>,
+    pub protection: Option<bool>,
+    pub mode_block: Option<bool>,
+    pub report_uri: Option<String>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct RawFrameOptions {
+    pub r#override: Option<bool>,
+    pub frame_option: Option<String>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct RawReferrerPolicy {
+    pub r#override: Option<bool>,
+    pub referrer_policy: Option<String>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct RawContentSecurityPolicy {
+    pub r#override: Option<bool>,
+    pub content_security_policy: Option<String>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct RawOverrideOnly {
+    pub r#override: Option<bool>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct RawStrictTransportSecurity {
+    pub r#override: Option<bool>,
+    pub include_subdomains: Option<bool>,
+    pub preload: Option<bool>,
+    pub access_control_max_age_sec: Option<u64>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct RawCustomHeaders {
+    pub quantity: Option<u64>,
+    #[serde(default)]
+    pub items: Vec<RawCustomHeader>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct RawCustomHeader {
+    pub header: Option<String>,
+    pub value: Option<String>,
+    pub r#override: Option<bool>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct RawRemoveHeaders {
+    pub quantity: Option<u64>,
+    #[serde(default)]
+    pub items: Vec<RawRemoveHeader>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct RawRemoveHeader {
+    pub header: Option<String>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct RawServerTiming {
+    pub enabled: Option<bool>,
+    pub sampling_rate: Option<f64>,
 }

@@ -30,6 +30,7 @@ pub mod metrics;
 mod origin_request;
 mod origin_response;
 mod respond;
+mod response_headers;
 mod shared;
 mod store;
 mod viewer_request;
@@ -188,13 +189,18 @@ impl Worker {
                 r
             }
         };
+        // The behavior's response headers policy, on every answer it sends.
+        if let Some(policy) = ctx.behavior().response_headers.clone() {
+            response_headers::apply(&policy, &ctx, &mut resp, &node.pop, start);
+        }
         let first_byte = start.elapsed();
         self.stages.record(Phase::Request, first_byte);
         self.count(&resp);
         if server_timing {
             if let Some(v) = ctx.timing.as_ref().and_then(context::Timing::header) {
+                // After CloudFront's own metrics when a policy added them.
                 resp.headers_mut()
-                    .insert(http::header::HeaderName::from_static("server-timing"), v);
+                    .append(http::header::HeaderName::from_static("server-timing"), v);
             }
         }
         if let (Some(t), Some(ids), Some(at)) = (&self.shared.tracer, &ctx.trace, started) {
