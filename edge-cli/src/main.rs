@@ -15,6 +15,7 @@ mod invoke;
 mod kvs;
 mod logs;
 mod node;
+mod sign;
 mod up;
 
 /// mimalloc for Rust and, through `override`, for the JavaScript engine's malloc too: on the
@@ -99,6 +100,11 @@ enum Command {
     Kvs(kvs::KvsArgs),
     /// Geo data: `edge geo fetch` gets DB-IP Lite through npm.
     Geo(geodata::GeoArgs),
+    /// A signed URL for a behavior with TrustedKeyGroups (canned policy, or custom with
+    /// --date-greater-than, --ip-address or --policy).
+    SignUrl(sign::SignArgs),
+    /// Signed cookies (CloudFront-Expires or -Policy, -Signature, -Key-Pair-Id) for the same.
+    SignCookies(sign::SignArgs),
 }
 
 #[derive(clap::Args)]
@@ -135,6 +141,8 @@ fn main() {
             Command::Invoke(a) => invoke::invoke(a),
             Command::GenerateEvent(a) => invoke::generate(a),
             Command::Geo(a) => geodata::run(a),
+            Command::SignUrl(a) => sign::url(a),
+            Command::SignCookies(a) => sign::cookies(a),
             Command::Function(a) => function::run(a).await,
             Command::Kvs(a) => kvs::run(a).await,
             Command::Control(a) => ctl::run_control(a).await,

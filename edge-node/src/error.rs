@@ -35,6 +35,9 @@ pub enum EdgeError {
     /// A plain-HTTP request to a behavior whose ViewerProtocolPolicy is https-only.
     #[error("this cache behavior serves HTTPS only")]
     HttpsOnly,
+    /// A behavior with trusted key groups got no valid signed URL or cookies.
+    #[error("signed URL or cookies refused: {}", .0.code_and_message().1)]
+    SignedUrl(crate::viewer::signed::Denied),
     /// The distribution's geographic restriction refuses the viewer's country.
     #[error("viewers in {0} are blocked by the distribution's geographic restriction")]
     GeoBlocked(String),
@@ -96,9 +99,10 @@ impl EdgeError {
             EdgeError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             EdgeError::BadRequest(_) => StatusCode::BAD_REQUEST,
             EdgeError::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
-            EdgeError::UnknownHost(_) | EdgeError::GeoBlocked(_) | EdgeError::HttpsOnly => {
-                StatusCode::FORBIDDEN
-            }
+            EdgeError::UnknownHost(_)
+            | EdgeError::GeoBlocked(_)
+            | EdgeError::HttpsOnly
+            | EdgeError::SignedUrl(_) => StatusCode::FORBIDDEN,
             EdgeError::LambdaValidation { .. } => StatusCode::BAD_GATEWAY,
             EdgeError::LambdaExecution { status, .. } => *status,
             EdgeError::LambdaLimitExceeded { .. } => StatusCode::SERVICE_UNAVAILABLE,
@@ -152,6 +156,7 @@ impl EdgeError {
             EdgeError::GeoBlocked(_) => {
                 "The Amazon CloudFront distribution is configured to block access from your country."
             }
+            EdgeError::SignedUrl(d) => d.code_and_message().1,
             // Our wording: AWS documents the 403, not the page's text.
             EdgeError::HttpsOnly => "This distribution is configured to serve this content over HTTPS only.",
         })
@@ -169,6 +174,7 @@ impl EdgeError {
             | EdgeError::UriTooLong { .. } => "InvalidRequest",
             EdgeError::UnknownHost(_) => "InvalidRequestHeader",
             EdgeError::GeoBlocked(_) => "ClientGeoBlocked",
+            EdgeError::SignedUrl(_) => "AccessDenied",
             EdgeError::HttpsOnly => "InvalidRequest",
             EdgeError::LambdaValidation { .. } => "LambdaValidationError",
             EdgeError::LambdaExecution { .. } => "LambdaExecutionError",

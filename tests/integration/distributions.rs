@@ -798,3 +798,203 @@ SamplingRate = 0
         "is not a managed response headers policy known here (60669652-455b-4ae9-85a4-c4c02393f86c (SimpleCORS))",
     );
 }
+
+/// `edge sign-url` / `edge sign-cookies` output.
+fn sign(cmd: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new(EDGE)
+        .arg(cmd)
+        .args(args)
+        .output()
+        .expect("run edge");
+    assert!(
+        out.status.success(),
+        "edge {cmd}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// Signed URLs and cookies: a behavior with TrustedKeyGroups serves only what a trusted key
+/// signed (canned or custom policy, in the query or in cookies), answers the rest with
+/// CloudFront's 403s, and passes neither the signing parameters to the cache key nor the origin.
+#[tokio::test]
+async fn signed_urls_and_cookies_gate_a_behavior_as_cloudfront_does() {
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/signed-urls");
+    let public = std::fs::read_to_string(data.join("public_key.pem")).unwrap();
+    let private = data.join("private_key.pem");
+    let private = private.to_str().unwrap();
+    let origin = origin();
+    let port = origin.base.rsplit(':').next().unwrap().to_string();
+    let cfg = |behavior_extra: &str, groups: &str| {
+        format!(
+            r#"
+[[distributions]]
+{groups}
+[[distributions.Origins]]
+Id = "mock"
+DomainName = "127.0.0.1"
+[distributions.Origins.CustomOriginConfig]
+HTTPPort = {port}
+OriginProtocolPolicy = "http-only"
+[[distributions.CacheBehaviors]]
+PathPattern = "/echo/private/*"
+TargetOriginId = "mock"
+{behavior_extra}
+[distributions.CacheBehaviors.CachePolicy]
+QueryStringBehavior = "all"
+[distributions.DefaultCacheBehavior]
+TargetOriginId = "mock"
+"#
+        )
+    };
+    let groups = format!(
+        "[[distributions.KeyGroups]]\nId = \"kg\"\n[[distributions.KeyGroups.PublicKeys]]\nId = \"K2JCJMDEHXQW5F\"\nEncodedKey = \"\"\"\n{public}\"\"\"\n"
+    );
+    let trusted = "TrustedKeyGroups = { Enabled = true, Quantity = 1, Items = [\"kg\"] }";
+    let (edge, _cfg) = edge_with_config(&cfg(trusted, &groups), &[]);
+    let base = &edge.base;
+    let signed = |url: &str, extra: &[&str]| {
+        let mut args = vec![
+            url,
+            "--key-pair-id",
+            "K2JCJMDEHXQW5F",
+            "--private-key",
+            private,
+        ];
+        args.extend_from_slice(extra);
+        sign("sign-url", &args)
+    };
+    let denied = |r: &Resp, code: &str, message: &str| {
+        assert_eq!(r.status, 403, "{}", r.text());
+        assert_eq!(r.header("content-type"), "text/xml");
+        assert!(
+            r.text()
+                .contains(&format!("<Code>{code}</Code><Message>{message}</Message>")),
+            "{}",
+            r.text()
+        );
+    };
+
+    // Not signed: CloudFront's MissingKey; a path outside the behavior is served.
+    let url = format!("{base}/echo/private/a?v=large");
+    denied(
+        &get(&url).await,
+        "MissingKey",
+        "Missing Key-Pair-Id query parameter or cookie value",
+    );
+    assert_eq!(get(&format!("{base}/public")).await.status, 200);
+    // A canned policy: served, and the origin sees the viewer's query without the signature.
+    let good = signed(&url, &["--expires-in", "600"]);
+    assert!(
+        good.contains("&Expires=") && good.contains("&Key-Pair-Id=K2JCJMDEHXQW5F"),
+        "{good}"
+    );
+    let r = get(&good).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let echo: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(echo["query"], "v=large", "{echo}");
+    // Another URL, another key, a later expiry written in, an expired one.
+    denied(
+        &get(&good.replace("v=large", "v=small")).await,
+        "AccessDenied",
+        "Access denied",
+    );
+    denied(
+        &get(&good.replace("Key-Pair-Id=K2JCJMDEHXQW5F", "Key-Pair-Id=APKAOTHER")).await,
+        "InvalidKey",
+        "Unknown Key",
+    );
+    let expires = good
+        .split("Expires=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    denied(
+        &get(&good.replace(expires, "2147483647")).await,
+        "AccessDenied",
+        "Access denied",
+    );
+    denied(
+        &get(&signed(&url, &["--date-less-than", "1000"])).await,
+        "AccessDenied",
+        "Access denied",
+    );
+    // A custom policy for every private object, for viewers on loopback only.
+    let every = format!("{base}/echo/private/*");
+    let cookie = sign(
+        "sign-cookies",
+        &[
+            &every,
+            "--key-pair-id",
+            "K2JCJMDEHXQW5F",
+            "--private-key",
+            private,
+            "--ip-address",
+            "127.0.0.0/8",
+            "--cookie-header",
+        ],
+    );
+    assert!(cookie.starts_with("CloudFront-Policy="), "{cookie}");
+    for path in ["/echo/private/b", "/echo/private/c/d?x=1"] {
+        let r = get_with(&format!("{base}{path}"), &[("cookie", &cookie)]).await;
+        assert_eq!(r.status, 200, "{path}: {}", r.text());
+    }
+    let elsewhere = sign(
+        "sign-cookies",
+        &[
+            &every,
+            "--key-pair-id",
+            "K2JCJMDEHXQW5F",
+            "--private-key",
+            private,
+            "--ip-address",
+            "192.0.2.0/24",
+            "--cookie-header",
+        ],
+    );
+    denied(
+        &get_with(&format!("{base}/echo/private/b"), &[("cookie", &elsewhere)]).await,
+        "AccessDenied",
+        "Access denied",
+    );
+    // Set-Cookie lines as a server would send them.
+    let lines = sign(
+        "sign-cookies",
+        &[
+            &url,
+            "--key-pair-id",
+            "K2JCJMDEHXQW5F",
+            "--private-key",
+            private,
+        ],
+    );
+    assert!(
+        lines.lines().count() == 3 && lines.starts_with("Set-Cookie: CloudFront-Expires="),
+        "{lines}"
+    );
+
+    // Refused at load, naming the field.
+    refused_naming(
+        &cfg(
+            "TrustedKeyGroups = { Enabled = true, Quantity = 1, Items = [\"nope\"] }",
+            &groups,
+        ),
+        "CacheBehaviors[0].TrustedKeyGroups.Items[0]",
+        "no key group has the Id \"nope\"",
+    );
+    refused_naming(
+        &cfg(
+            "TrustedSigners = { Enabled = true, Quantity = 1, Items = [\"self\"] }",
+            &groups,
+        ),
+        "CacheBehaviors[0].TrustedSigners",
+        "not emulated",
+    );
+    refused_naming(
+        &cfg(trusted, "[[distributions.KeyGroups]]\nId = \"kg\"\n[[distributions.KeyGroups.PublicKeys]]\nId = \"K\"\nEncodedKey = \"not a key\"\n"),
+        "KeyGroups[0].PublicKeys[0].EncodedKey",
+        "not an RSA public key",
+    );
+}

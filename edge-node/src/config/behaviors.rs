@@ -80,6 +80,9 @@ pub struct Behavior {
     pub ttl: Ttls,
     pub cache_policy: CachePolicy,
     pub origin_policy: OriginRequestPolicy,
+    /// `TrustedKeyGroups`: only requests signed by one of these keys are served
+    /// (viewer/signed.rs).
+    pub trusted_keys: Option<Arc<crate::viewer::signed::TrustedKeys>>,
     /// `ResponseHeadersPolicyId` or `ResponseHeadersPolicy` (driver/response_headers.rs).
     pub response_headers: Option<Arc<super::response_headers::ResponseHeadersPolicy>>,
     /// `Compress`: gzip (and Brotli, when the cache policy enables it) at the edge
@@ -246,6 +249,7 @@ pub(super) fn behavior(
     at: &str,
     origins: &[Arc<Origin>],
     groups: &[OriginGroup],
+    key_groups: &super::distribution::KeyGroups,
     base: &Path,
     stores: &Stores,
 ) -> Result<Behavior> {
@@ -277,6 +281,7 @@ pub(super) fn behavior(
     };
     let origin = origins[origin_index].clone();
     let (managed_cache, managed_origin) = managed_policies(&b, at)?;
+    let trusted_keys = trusted_keys(&b, key_groups, at)?;
     let response_headers = response_headers_policy(
         b.response_headers_policy_id.clone(),
         b.response_headers_policy.clone(),
@@ -410,7 +415,72 @@ pub(super) fn behavior(
         origin_policy,
         compress: b.compress.unwrap_or(false),
         response_headers,
+        trusted_keys,
     })
+}
+
+/// The public keys of the key groups a behavior trusts (`TrustedKeyGroups`), if it restricts
+/// viewer access.
+fn trusted_keys(
+    b: &RawBehavior,
+    key_groups: &super::distribution::KeyGroups,
+    at: &str,
+) -> Result<Option<Arc<crate::viewer::signed::TrustedKeys>>> {
+    if b.trusted_signers
+        .as_ref()
+        .is_some_and(|t| t.enabled != Some(false))
+    {
+        return Err(NodeError::config(
+            format!("{at}.TrustedSigners"),
+            "AWS accounts' CloudFront key pairs are not emulated: put the public keys in KeyGroups and name them in TrustedKeyGroups",
+        ));
+    }
+    let Some(t) = &b.trusted_key_groups else {
+        return Ok(None);
+    };
+    let field = format!("{at}.TrustedKeyGroups");
+    if let Some(q) = t.quantity.filter(|q| *q != t.items.len() as u64) {
+        return Err(NodeError::config(
+            format!("{field}.Quantity"),
+            format!("Quantity {q} does not match the {} Items", t.items.len()),
+        ));
+    }
+    match t.enabled {
+        Some(true) => {}
+        Some(false) if t.items.is_empty() => return Ok(None),
+        Some(false) => {
+            return Err(NodeError::config(
+                format!("{field}.Enabled"),
+                "is false but key groups are listed: set Enabled = true to require signed URLs",
+            ))
+        }
+        None => {
+            return Err(NodeError::config(
+                format!("{field}.Enabled"),
+                "is required (true to require signed URLs or cookies)",
+            ))
+        }
+    }
+    if t.items.is_empty() {
+        return Err(NodeError::config(
+            format!("{field}.Items"),
+            "Enabled needs at least one key group",
+        ));
+    }
+    let mut keys = crate::viewer::signed::TrustedKeys::default();
+    for (i, id) in t.items.iter().enumerate() {
+        let (_, group) = key_groups.iter().find(|(g, _)| g == id).ok_or_else(|| {
+            NodeError::config(
+                format!("{field}.Items[{i}]"),
+                format!("no key group has the Id {id:?} (KeyGroups of this distribution)"),
+            )
+        })?;
+        for (kid, pem) in group {
+            keys.add(kid, pem)
+                .map_err(|e| NodeError::config(format!("{field}.Items[{i}]"), e))?;
+        }
+    }
+    Ok(Some(Arc::new(keys)))
 }
 
 /// The behavior's response headers policy: a managed one by ID or name, or one inline.

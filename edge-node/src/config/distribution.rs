@@ -186,6 +186,50 @@ fn origin_groups(
     Ok(out)
 }
 
+/// A key group's public keys, checked: (group Id, [(key Id, PEM)]).
+pub(super) type KeyGroups = Vec<(String, Vec<(String, String)>)>;
+
+fn key_groups(r: Vec<RawKeyGroup>, at: &str) -> Result<KeyGroups> {
+    let mut out: KeyGroups = Vec::with_capacity(r.len());
+    for (i, g) in r.into_iter().enumerate() {
+        let at = format!("{at}.KeyGroups[{i}]");
+        let id =
+            g.id.filter(|s| !s.is_empty())
+                .ok_or_else(|| NodeError::config(format!("{at}.Id"), "is required"))?;
+        if out.iter().any(|(x, _)| *x == id) {
+            return Err(NodeError::config(
+                format!("{at}.Id"),
+                format!("key group {id:?} is defined twice"),
+            ));
+        }
+        if g.public_keys.is_empty() {
+            return Err(NodeError::config(
+                format!("{at}.PublicKeys"),
+                "a key group needs at least one public key",
+            ));
+        }
+        let mut keys = Vec::with_capacity(g.public_keys.len());
+        for (j, k) in g.public_keys.into_iter().enumerate() {
+            let at = format!("{at}.PublicKeys[{j}]");
+            let kid = k.id.filter(|s| !s.is_empty()).ok_or_else(|| {
+                NodeError::config(
+                    format!("{at}.Id"),
+                    "is required (the Key-Pair-Id signed URLs name)",
+                )
+            })?;
+            let pem = k
+                .encoded_key
+                .ok_or_else(|| NodeError::config(format!("{at}.EncodedKey"), "is required"))?;
+            crate::viewer::signed::TrustedKeys::default()
+                .add(&kid, &pem)
+                .map_err(|e| NodeError::config(format!("{at}.EncodedKey"), e))?;
+            keys.push((kid, pem));
+        }
+        out.push((id, keys));
+    }
+    Ok(out)
+}
+
 /// The codes CloudFront takes as `ErrorCode`, and (with 200) as `ResponseCode`.
 const ERROR_CODES: [u16; 11] = [400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504];
 
@@ -393,6 +437,7 @@ pub(super) fn distribution(
         origins.push(Arc::new(o));
     }
     let groups = origin_groups(d.origin_groups, &origins, &at)?;
+    let keys = key_groups(d.key_groups, &at)?;
     let default = d.default_cache_behavior.ok_or_else(|| {
         NodeError::config(
             format!("{at}.DefaultCacheBehavior"),
@@ -414,13 +459,14 @@ pub(super) fn distribution(
                 "a cache behavior needs a path pattern",
             ));
         }
-        behaviors.push(behavior(b, &field, &origins, &groups, base, stores)?);
+        behaviors.push(behavior(b, &field, &origins, &groups, &keys, base, stores)?);
     }
     behaviors.push(behavior(
         default,
         &format!("{at}.DefaultCacheBehavior"),
         &origins,
         &groups,
+        &keys,
         base,
         stores,
     )?);

@@ -114,6 +114,10 @@ pub struct RawDistribution {
     pub default_cache_behavior: Option<RawBehavior>,
     #[serde(default)]
     pub cache_behaviors: Vec<RawBehavior>,
+    /// Key groups and their public keys, for behaviors' `TrustedKeyGroups` (ours: CloudFront
+    /// keeps them beside the distribution, not in it).
+    #[serde(default)]
+    pub key_groups: Vec<RawKeyGroup>,
     /// Host-only addresses this distribution's functions may fetch from besides its origins
     /// (js/egress.rs): networks, addresses and host names, each with an optional port.
     #[serde(default)]
@@ -263,6 +267,10 @@ pub struct RawBehavior {
     pub max_ttl: Option<u64>,
     pub allowed_methods: Option<Vec<String>>,
     pub cached_methods: Option<Vec<String>>,
+    /// Key groups whose keys sign the URLs and cookies this behavior requires.
+    pub trusted_key_groups: Option<RawTrustedList>,
+    /// AWS accounts' key pairs (the older way): refused, with a pointer to key groups.
+    pub trusted_signers: Option<RawTrustedList>,
     /// Compress what the origin sends (gzip, and Brotli where the cache policy enables it).
     pub compress: Option<bool>,
     pub cache_policy: Option<RawKeyPolicy>,
@@ -345,7 +353,10 @@ pub struct RawStrings {
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "PascalCase")]
 pub struct RawResponseHeadersPolicy {
+    /// CloudFront's metadata: taken, not used.
+    #[allow(dead_code)]
     pub name: Option<String>,
+    #[allow(dead_code)]
     pub comment: Option<String>,
     pub cors_config: Option<RawCorsConfig>,
     pub security_headers_config: Option<RawSecurityHeaders>,
@@ -458,4 +469,41 @@ pub struct RawRemoveHeader {
 pub struct RawServerTiming {
     pub enabled: Option<bool>,
     pub sampling_rate: Option<f64>,
+}
+
+/// `TrustedKeyGroups` (or `TrustedSigners`): `Enabled`, `Quantity`, `Items`.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct RawTrustedList {
+    pub enabled: Option<bool>,
+    pub quantity: Option<u64>,
+    #[serde(default)]
+    pub items: Vec<String>,
+}
+
+/// A key group: CloudFront's `KeyGroupConfig` with its public keys written in.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct RawKeyGroup {
+    pub id: Option<String>,
+    /// CloudFront's metadata: taken, not used.
+    #[allow(dead_code)]
+    pub name: Option<String>,
+    #[allow(dead_code)]
+    pub comment: Option<String>,
+    #[serde(default)]
+    pub public_keys: Vec<RawPublicKey>,
+}
+
+/// CloudFront's `PublicKeyConfig` with the ID CloudFront gave it (the `Key-Pair-Id` of URLs).
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct RawPublicKey {
+    pub id: Option<String>,
+    /// CloudFront's metadata: taken, not used.
+    #[allow(dead_code)]
+    pub name: Option<String>,
+    #[allow(dead_code)]
+    pub comment: Option<String>,
+    pub encoded_key: Option<String>,
 }

@@ -142,6 +142,7 @@ pub fn from_origin_url(url: &str) -> Result<NodeConfig> {
             restrictions: None,
             custom_error_responses: None,
             fetch_allow: vec![],
+            key_groups: vec![],
             origin_groups: None,
             origins: vec![RawOrigin {
                 id: Some("origin".into()),

@@ -328,6 +328,21 @@ pub(crate) async fn read_body(
     }
 }
 
+/// `uri` with its query replaced by `query` (none when empty), scheme and authority kept.
+pub(crate) fn with_query(uri: &http::Uri, query: &str) -> Result<http::Uri, EdgeError> {
+    let pq = if query.is_empty() {
+        uri.path().to_string()
+    } else {
+        format!("{}?{query}", uri.path())
+    };
+    let mut parts = uri.clone().into_parts();
+    parts.path_and_query = Some(
+        pq.parse()
+            .map_err(|e| EdgeError::BadRequest(format!("URI {pq:?}: {e}")))?,
+    );
+    http::Uri::from_parts(parts).map_err(|e| EdgeError::BadRequest(format!("URI: {e}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::strip_port;

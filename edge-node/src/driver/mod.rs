@@ -226,6 +226,45 @@ impl Worker {
         Ok(resp)
     }
 
+    /// Checks a request to a behavior that requires signed URLs or cookies; `Some(query)`: the
+    /// query without the signing parameters.
+    fn signed(
+        &self,
+        ctx: &RequestCtx,
+        keys: &crate::viewer::signed::TrustedKeys,
+    ) -> Result<Option<String>, EdgeError> {
+        use crate::viewer::signed;
+        let cookies: Vec<&str> = ctx
+            .headers
+            .get_all(http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        let host = ctx
+            .headers
+            .get(http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .or_else(|| ctx.uri.authority().map(|a| a.as_str()))
+            .unwrap_or("");
+        let scheme = match ctx.conn.protocol {
+            crate::config::Protocol::Http => "http",
+            crate::config::Protocol::Https => "https",
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let request = signed::Request {
+            scheme,
+            host,
+            path: ctx.uri.path(),
+            query: ctx.uri.query(),
+            cookies: &cookies,
+            viewer: ctx.conn.viewer,
+            now,
+        };
+        signed::check(keys, &request).map_err(EdgeError::SignedUrl)
+    }
+
     /// `redirect-to-https`: 301 (307 for methods other than GET and HEAD) to the same host,
     /// path and query over HTTPS (on the node's TLS port when it has one, else 443).
     fn to_https(&self, ctx: &RequestCtx) -> Response<EdgeBody> {
@@ -363,6 +402,13 @@ impl Worker {
                     }
                     return Err(EdgeError::GeoBlocked(country.unwrap_or_default()));
                 }
+            }
+        }
+        // A behavior with trusted key groups serves only signed URLs and cookies; the signing
+        // parameters are not part of the request from here on (cache key, origin, functions).
+        if let Some(keys) = &behavior.trusted_keys {
+            if let Some(query) = self.signed(ctx, keys)? {
+                ctx.uri = context::with_query(&ctx.uri, &query)?;
             }
         }
         // `OPTIONS *` asks about the server, not a resource (RFC 9110 §9.3.7): answered here

@@ -8,6 +8,7 @@ use crate::error::EdgeError;
 use crate::http::body::EdgeBody;
 use crate::http::respond::{error_page, XCache};
 use crate::lambda::event::FnResponse;
+use bytes::Bytes;
 use http::header::{self, HeaderValue};
 use http::{HeaderMap, Response, StatusCode, Version};
 use std::time::Instant;
@@ -195,6 +196,18 @@ impl Worker {
     /// CloudFront's error page for a failed request (docs/cloudfront-behaviour.md: "Error page").
     pub(crate) fn reply_error(&self, to: To<'_>, e: &EdgeError) -> Response<EdgeBody> {
         let status = e.status_code();
+        // A refused signed URL or cookie is answered in XML, as CloudFront answers it.
+        if let EdgeError::SignedUrl(d) = e {
+            let (code, message) = d.code_and_message();
+            let body = Bytes::from(format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>{message}</Message></Error>"
+            ));
+            let mut headers = HeaderMap::with_capacity(8);
+            headers.insert(header::SERVER, HeaderValue::from_static("CloudFront"));
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+            return self.reply(to, status, headers, EdgeBody::full(body), e.x_cache());
+        }
         let page = error_page(status, &e.page_text(), to.request_id);
         let mut headers = HeaderMap::with_capacity(8);
         headers.insert(header::SERVER, HeaderValue::from_static("CloudFront"));

@@ -7,5 +7,6 @@ pub mod device;
 pub mod geo;
 pub mod headers;
 mod iso3166;
+pub mod signed;
 
 pub use geo::{warm_time_zones, GeoDb, GeoInfo};
