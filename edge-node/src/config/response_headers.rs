@@ -94,7 +94,7 @@ pub fn managed(id: &str) -> Option<ResponseHeadersPolicy> {
 }
 
 /// Headers a response headers policy may not remove (AWS refuses them).
-const NOT_REMOVABLE: [&str; 29] = [
+const NOT_REMOVABLE: [&str; 31] = [
     "connection",
     "content-encoding",
     "content-length",
@@ -124,6 +124,8 @@ const NOT_REMOVABLE: [&str; 29] = [
     "x-amzn-lambda-integration-tag",
     "x-amzn-requestid",
     "x-cache",
+    "x-forwarded-proto",
+    "x-real-ip",
 ];
 
 const REFERRER_POLICIES: [&str; 8] = [
