@@ -48,4 +48,26 @@ fn a_port_already_in_use_is_refused() {
         e.contains(&format!("cannot listen on {addr}")) && e.contains("already in use"),
         "{e}"
     );
+    // The TLS and admin ports too: a port another process holds is refused at start.
+    let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = held.local_addr().unwrap().to_string();
+    for flag in ["--tls-listen", "--admin-listen"] {
+        let e = Proc::try_spawn(&[
+            "node",
+            "--listen",
+            "127.0.0.1:0",
+            flag,
+            &taken,
+            "--admin-token",
+            ADMIN_TOKEN,
+            "--origin",
+            &origin.base,
+        ])
+        .err()
+        .unwrap_or_else(|| panic!("a node must not start on a {flag} port in use"));
+        assert!(
+            e.contains(&format!("cannot listen on {taken}")) && e.contains("in use"),
+            "{flag}: {e}"
+        );
+    }
 }
