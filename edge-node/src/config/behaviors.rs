@@ -308,14 +308,47 @@ pub(super) fn behavior(
             ),
         ));
     }
+    // AllowedMethods as a list, or in the API's shape with CachedMethods inside it.
+    let (allowed, nested_cached) = match b.allowed_methods.clone() {
+        None => (None, None),
+        Some(RawMethods::List(v)) => (Some(v), None),
+        Some(RawMethods::Api(a)) => {
+            let field = format!("{at}.AllowedMethods");
+            if let Some(q) = a.quantity.filter(|q| *q != a.items.len() as u64) {
+                return Err(NodeError::config(
+                    format!("{field}.Quantity"),
+                    format!("Quantity {q} does not match the {} Items", a.items.len()),
+                ));
+            }
+            let cached = match a.cached_methods {
+                None => None,
+                Some(c) => {
+                    if let Some(q) = c.quantity.filter(|q| *q != c.items.len() as u64) {
+                        return Err(NodeError::config(
+                            format!("{field}.CachedMethods.Quantity"),
+                            format!("Quantity {q} does not match the {} Items", c.items.len()),
+                        ));
+                    }
+                    if b.cached_methods.is_some() {
+                        return Err(NodeError::config(
+                            format!("{field}.CachedMethods"),
+                            "given twice: here and as the behavior's CachedMethods",
+                        ));
+                    }
+                    Some(c.items)
+                }
+            };
+            (Some(a.items), cached)
+        }
+    };
     let allowed_methods = methods(
         &format!("{at}.AllowedMethods"),
-        b.allowed_methods,
+        allowed,
         &[Method::GET, Method::HEAD],
     )?;
     let cached_methods = methods(
         &format!("{at}.CachedMethods"),
-        b.cached_methods,
+        nested_cached.or_else(|| b.cached_methods.clone()),
         &[Method::GET, Method::HEAD],
     )?;
     let cp = b_cache_policy.unwrap_or_default();
@@ -565,4 +598,37 @@ pub(super) fn header_names(field: &str, names: Vec<String>) -> Result<Vec<Header
                 .map_err(|_| NodeError::config(field, format!("{n:?} is not a header name")))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::parse_toml;
+    use http::Method;
+
+    const ORIGIN: &str = "[[distributions]]\n[[distributions.Origins]]\nId = \"o\"\nDomainName = \"example.org\"\n[distributions.DefaultCacheBehavior]\n";
+
+    #[test]
+    fn allowed_methods_in_the_apis_shape_carry_cached_methods() {
+        let cfg = parse_toml(&format!(
+            "{ORIGIN}AllowedMethods = {{ Quantity = 3, Items = [\"GET\", \"HEAD\", \"OPTIONS\"], CachedMethods = {{ Quantity = 3, Items = [\"GET\", \"HEAD\", \"OPTIONS\"] }} }}\n"
+        ))
+        .unwrap();
+        let b = cfg.distributions[0].behavior_for("/x");
+        assert!(b.allowed_methods.contains(&Method::OPTIONS));
+        assert!(b.cached_methods.contains(&Method::OPTIONS));
+        let plain = parse_toml(&format!(
+            "{ORIGIN}AllowedMethods = [\"GET\", \"HEAD\", \"OPTIONS\"]\n"
+        ))
+        .unwrap();
+        let b = plain.distributions[0].behavior_for("/x");
+        assert!(b.allowed_methods.contains(&Method::OPTIONS));
+        assert!(!b.cached_methods.contains(&Method::OPTIONS));
+        for (bad, says) in [
+            ("AllowedMethods = { Quantity = 2, Items = [\"GET\", \"HEAD\", \"OPTIONS\"] }\n", "AllowedMethods.Quantity"),
+            ("AllowedMethods = { Items = [\"GET\", \"HEAD\"], CachedMethods = { Items = [\"GET\", \"HEAD\"] } }\nCachedMethods = [\"GET\", \"HEAD\"]\n", "given twice"),
+        ] {
+            let e = parse_toml(&format!("{ORIGIN}{bad}")).unwrap_err().to_string();
+            assert!(e.contains(says), "{e}");
+        }
+    }
 }

@@ -265,7 +265,8 @@ pub struct RawBehavior {
     pub default_ttl: Option<u64>,
     #[serde(rename = "MaxTTL")]
     pub max_ttl: Option<u64>,
-    pub allowed_methods: Option<Vec<String>>,
+    /// A list, or CloudFront's API shape with `CachedMethods` inside.
+    pub allowed_methods: Option<RawMethods>,
     pub cached_methods: Option<Vec<String>>,
     /// Key groups whose keys sign the URLs and cookies this behavior requires.
     pub trusted_key_groups: Option<RawTrustedList>,
@@ -506,4 +507,22 @@ pub struct RawPublicKey {
     #[allow(dead_code)]
     pub comment: Option<String>,
     pub encoded_key: Option<String>,
+}
+
+/// `AllowedMethods` as a plain list (`["GET", "HEAD"]`), or as CloudFront's API writes it:
+/// `{Quantity, Items, CachedMethods: {Quantity, Items}}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum RawMethods {
+    List(Vec<String>),
+    Api(RawMethodsApi),
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct RawMethodsApi {
+    pub quantity: Option<u64>,
+    #[serde(default)]
+    pub items: Vec<String>,
+    pub cached_methods: Option<RawStrings>,
 }

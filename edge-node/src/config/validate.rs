@@ -160,11 +160,11 @@ pub fn from_origin_url(url: &str) -> Result<NodeConfig> {
             }],
             default_cache_behavior: Some(RawBehavior {
                 target_origin_id: Some("origin".into()),
-                allowed_methods: Some(
+                allowed_methods: Some(RawMethods::List(
                     ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]
                         .map(String::from)
                         .to_vec(),
-                ),
+                )),
                 cache_policy: Some(RawKeyPolicy {
                     query_string_behavior: Some("all".into()),
                     ..Default::default()
