@@ -112,8 +112,15 @@ struct OriginArgs {
     #[arg(long, default_value = "127.0.0.1:9000")]
     listen: SocketAddr,
     /// Serve files from this directory.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "s3_root")]
     root: Option<PathBuf>,
+    /// Act as an S3 bucket: keys are the files under DIR (S3's ETag, Last-Modified, NoSuchKey
+    /// XML; `KEY.s3meta` holds a key's Content-Type and x-amz-meta-* headers).
+    #[arg(long, value_name = "DIR")]
+    s3_root: Option<PathBuf>,
+    /// With --s3-root: a missing key is 403 AccessDenied (a reader without s3:ListBucket).
+    #[arg(long, requires = "s3_root")]
+    s3_private: bool,
     /// Serve TLS (self-signed unless --tls-cert/--tls-key).
     #[arg(long)]
     tls: bool,
@@ -271,7 +278,12 @@ async fn run_origin(a: OriginArgs) -> Result<()> {
     let scheme = if tls.is_some() { "https" } else { "http" };
     println!("ready {scheme}={addr}");
     tracing::info!(%addr, scheme, "mock origin ready");
-    let opts = origin_mock::OriginOptions { root: a.root, tls };
+    let opts = origin_mock::OriginOptions {
+        root: a.root,
+        s3_root: a.s3_root,
+        s3_private: a.s3_private,
+        tls,
+    };
     tokio::select! {
         r = origin_mock::serve(listener, opts) => r,
         _ = wait_for_signal() => Ok(()),

@@ -10,6 +10,7 @@
 //!   `size`, `set_cookie`, `content_type`, and `fail=reset|hang`.
 //! - Every answer carries `X-Origin-Request: N`, the count of requests received so far.
 
+mod s3;
 pub mod tls;
 
 use bytes::Bytes;
@@ -33,6 +34,10 @@ use tokio::net::TcpListener;
 #[derive(Debug, Clone, Default)]
 pub struct OriginOptions {
     pub root: Option<PathBuf>,
+    /// Act as an S3 bucket whose keys are the files under this directory (s3.rs).
+    pub s3_root: Option<PathBuf>,
+    /// As that bucket, answer a missing key 403 AccessDenied (no s3:ListBucket), not 404.
+    pub s3_private: bool,
     /// Serve TLS (with these PEM files, or a self-signed certificate when `None`).
     pub tls: Option<(Option<String>, Option<String>)>,
 }
@@ -45,6 +50,7 @@ struct Stats {
 
 struct Origin {
     root: Option<PathBuf>,
+    s3: Option<(PathBuf, bool)>,
     stats: Stats,
 }
 
@@ -69,6 +75,7 @@ pub async fn serve(listener: TcpListener, opts: OriginOptions) -> anyhow::Result
     };
     let origin = Arc::new(Origin {
         root: opts.root,
+        s3: opts.s3_root.map(|r| (r, opts.s3_private)),
         stats: Stats::default(),
     });
     loop {
@@ -170,6 +177,9 @@ impl Origin {
             .entry(path.clone())
             .or_default() += 1;
 
+        if let Some((root, private)) = &self.s3 {
+            return Ok(s3::answer(root, *private, req.method(), &path, req.headers(), seq).await);
+        }
         let q = params(req.uri().query());
         if let Some(ms) = q.get("delay_ms") {
             match ms.parse::<u64>() {

@@ -998,3 +998,124 @@ TargetOriginId = "mock"
         "not an RSA public key",
     );
 }
+
+/// S3 origins: `edge origin --s3-root` answers as a bucket does (MD5 ETag, metadata from a
+/// sidecar, NoSuchKey or AccessDenied XML, 304s, nothing read outside the root), an edge reaches
+/// it through `S3OriginConfig`, and an origin-request function sees `origin.s3`.
+#[tokio::test]
+async fn s3_origins_answer_as_a_bucket_and_functions_see_origin_s3() {
+    let bucket = tempfile::tempdir().unwrap();
+    std::fs::write(bucket.path().join("index.html"), "<p>from the bucket</p>").unwrap();
+    std::fs::write(
+        bucket.path().join("index.html.s3meta"),
+        "Content-Type: text/html\nx-amz-meta-owner: ada\nx-not-kept: no\n",
+    )
+    .unwrap();
+    let s3 = |private: bool| {
+        let root = bucket.path().to_str().unwrap();
+        let mut args = vec!["origin", "--listen", "127.0.0.1:0", "--s3-root", root];
+        if private {
+            args.push("--s3-private");
+        }
+        let proc = Proc::spawn(&args);
+        let port = proc.addr("http").rsplit(':').next().unwrap().to_string();
+        (proc, port)
+    };
+    let ((_public, port), (_private, private_port)) = (s3(false), s3(true));
+    let oreq = write_temp(
+        "exports.handler = async (e) => { const r = e.Records[0].cf.request; console.log('origin ' + JSON.stringify(r.origin)); return r; };",
+    );
+    let cfg = format!(
+        r#"
+[[distributions]]
+[[distributions.Origins]]
+Id = "bucket"
+DomainName = "127.0.0.1"
+OriginPath = ""
+[distributions.Origins.S3OriginConfig]
+OriginAccessIdentity = "origin-access-identity/cloudfront/E127EXAMPLE51Z"
+HTTPPort = {port}
+OriginProtocolPolicy = "http-only"
+[[distributions.Origins]]
+Id = "private"
+DomainName = "127.0.0.1"
+[distributions.Origins.S3OriginConfig]
+HTTPPort = {private_port}
+OriginProtocolPolicy = "http-only"
+[[distributions.CacheBehaviors]]
+PathPattern = "/private/*"
+TargetOriginId = "private"
+[distributions.DefaultCacheBehavior]
+TargetOriginId = "bucket"
+[[distributions.DefaultCacheBehavior.LambdaFunctionAssociations]]
+EventType = "origin-request"
+File = "{}"
+"#,
+        oreq.display()
+    );
+    let (edge, _cfg) = edge_with_config(&cfg, &[]);
+    let url = |p: &str| format!("{}{p}", edge.base);
+
+    let r = get(&url("/index.html")).await;
+    assert_eq!(
+        (r.status.as_u16(), r.text()),
+        (200, "<p>from the bucket</p>".into())
+    );
+    assert_eq!(
+        r.header("etag"),
+        format!("\"{}\"", md5_of(b"<p>from the bucket</p>"))
+    );
+    assert_eq!(r.header("content-type"), "text/html");
+    assert_eq!(r.header("x-amz-meta-owner"), "ada");
+    assert_eq!(r.header("x-not-kept"), "");
+    assert!(!r.header("last-modified").is_empty());
+    let logs = edge.proc.wait_for_log("origin {\"s3\"");
+    assert!(
+        logs.contains("\"authMethod\":\"origin-access-identity\"")
+            && logs.contains("\"domainName\":\"127.0.0.1\"")
+            && logs.contains("\"region\":\"us-east-1\""),
+        "{logs}"
+    );
+    // A conditional request is answered 304 by the cache; a missing key is S3's XML.
+    let etag = r.header("etag").to_string();
+    let again = get_with(&url("/index.html"), &[("if-none-match", &etag)]).await;
+    assert_eq!(again.status, 304);
+    let missing = get(&url("/nope.txt")).await;
+    assert_eq!(missing.status, 404);
+    assert!(
+        missing.text().contains("<Code>NoSuchKey</Code>"),
+        "{}",
+        missing.text()
+    );
+    // A key outside the bucket's root is just another missing key.
+    let escape = get(&url("/%2e%2e/%2e%2e/etc/passwd")).await;
+    assert!(
+        matches!(escape.status.as_u16(), 400 | 403 | 404),
+        "{}",
+        escape.status
+    );
+    assert!(!escape.text().contains("root:"), "{}", escape.text());
+    // Without s3:ListBucket (--s3-private) a missing key is 403 AccessDenied.
+    let denied = get(&url("/private/nope.txt")).await;
+    assert_eq!(denied.status, 403);
+    assert!(
+        denied.text().contains("<Code>AccessDenied</Code>"),
+        "{}",
+        denied.text()
+    );
+
+    refused_naming(
+        &cfg.replacen(
+            "[distributions.Origins.S3OriginConfig]\nOriginAccessIdentity",
+            "[distributions.Origins.CustomOriginConfig]\nHTTPPort = 1\n[distributions.Origins.S3OriginConfig]\nOriginAccessIdentity",
+            1,
+        ),
+        "Origins[0].S3OriginConfig",
+        "not both",
+    );
+}
+
+fn md5_of(bytes: &[u8]) -> String {
+    use md5::Digest;
+    format!("{:x}", md5::Md5::digest(bytes))
+}

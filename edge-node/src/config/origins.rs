@@ -33,8 +33,36 @@ pub struct Origin {
     pub keepalive_pool_size: usize,
     pub verify_certificate: bool,
     pub custom_headers: Vec<(HeaderName, http::HeaderValue)>,
+    /// An S3 origin (`S3OriginConfig`): functions see `origin.s3`.
+    pub s3: Option<S3Origin>,
     /// Identifies the client settings (origins with equal keys share a connection pool).
     pub client_key: String,
+}
+
+/// What functions see of an S3 origin besides its domain, path and headers.
+#[derive(Debug, Clone)]
+pub struct S3Origin {
+    /// `origin-access-identity` with an OriginAccessIdentity, else `none`.
+    pub auth_method: &'static str,
+    /// From the bucket's domain (`bucket.s3.REGION.amazonaws.com`), else us-east-1.
+    pub region: String,
+}
+
+/// The region in an S3 bucket domain: `bucket.s3.eu-west-1.amazonaws.com` or
+/// `bucket.s3-eu-west-1.amazonaws.com`; us-east-1 for `bucket.s3.amazonaws.com` and others.
+fn s3_region(domain: &str) -> String {
+    let labels: Vec<&str> = domain.split('.').collect();
+    for (i, l) in labels.iter().enumerate() {
+        if let Some(r) = l.strip_prefix("s3-").filter(|r| r.contains('-')) {
+            return r.to_string();
+        }
+        if *l == "s3" {
+            if let Some(next) = labels.get(i + 1).filter(|n| n.contains('-')) {
+                return next.to_string();
+            }
+        }
+    }
+    "us-east-1".to_string()
 }
 
 impl Origin {
@@ -69,8 +97,44 @@ pub(super) fn origin(o: RawOrigin, at: &str) -> Result<Origin> {
             "must start with '/' and must not end with '/'",
         ));
     }
-    let c = o.custom_origin_config.unwrap_or_default();
-    let cat = format!("{at}.CustomOriginConfig");
+    if o.custom_origin_config.is_some() && o.s3_origin_config.is_some() {
+        return Err(NodeError::config(
+            format!("{at}.S3OriginConfig"),
+            "an origin is either custom (CustomOriginConfig) or S3 (S3OriginConfig), not both",
+        ));
+    }
+    // An S3 origin is reached as CloudFront reaches a bucket (HTTPS, 443) unless its
+    // S3OriginConfig points it elsewhere.
+    let s3 = o.s3_origin_config.map(|s| {
+        let oai = s.origin_access_identity.filter(|v| !v.is_empty());
+        let config = RawCustomOriginConfig {
+            http_port: s.http_port,
+            https_port: s.https_port,
+            origin_protocol_policy: Some(
+                s.origin_protocol_policy
+                    .unwrap_or_else(|| "https-only".into()),
+            ),
+            origin_read_timeout: s.origin_read_timeout,
+            ..Default::default()
+        };
+        let origin = S3Origin {
+            auth_method: if oai.is_some() {
+                "origin-access-identity"
+            } else {
+                "none"
+            },
+            region: s3_region(&domain_name),
+        };
+        (config, origin)
+    });
+    let (c, cat, s3) = match s3 {
+        Some((config, origin)) => (config, format!("{at}.S3OriginConfig"), Some(origin)),
+        None => (
+            o.custom_origin_config.unwrap_or_default(),
+            format!("{at}.CustomOriginConfig"),
+            None,
+        ),
+    };
     let protocol_policy = match c
         .origin_protocol_policy
         .as_deref()
@@ -135,6 +199,7 @@ pub(super) fn origin(o: RawOrigin, at: &str) -> Result<Origin> {
         )? as usize,
         verify_certificate: c.verify_certificate.unwrap_or(true),
         custom_headers,
+        s3,
     };
     origin.client_key = format!(
         "{}|{:?}|{:?}|{:?}|{}|{}",

@@ -226,8 +226,29 @@ pub struct RawOrigin {
     /// Seconds to wait for a TCP connection (CloudFront: 1–10).
     pub connection_timeout: Option<f64>,
     pub custom_origin_config: Option<RawCustomOriginConfig>,
+    pub s3_origin_config: Option<RawS3OriginConfig>,
+    /// An origin access control: taken (S3 answers the node without checking).
+    #[allow(dead_code)]
+    pub origin_access_control_id: Option<String>,
     #[serde(default)]
     pub custom_headers: BTreeMap<String, String>,
+}
+
+/// `S3OriginConfig`: CloudFront reaches the bucket over HTTPS on 443; `HTTPPort`/`HTTPSPort` and
+/// `OriginProtocolPolicy` (ours) point it at a local stand-in (`edge origin --s3-root`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawS3OriginConfig {
+    #[serde(rename = "OriginAccessIdentity")]
+    pub origin_access_identity: Option<String>,
+    #[serde(rename = "OriginReadTimeout")]
+    pub origin_read_timeout: Option<f64>,
+    #[serde(rename = "HTTPPort")]
+    pub http_port: Option<u16>,
+    #[serde(rename = "HTTPSPort")]
+    pub https_port: Option<u16>,
+    #[serde(rename = "OriginProtocolPolicy")]
+    pub origin_protocol_policy: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -156,6 +156,8 @@ pub fn from_origin_url(url: &str) -> Result<NodeConfig> {
                     verify_certificate: Some(false),
                     ..Default::default()
                 }),
+                s3_origin_config: None,
+                origin_access_control_id: None,
                 custom_headers: Default::default(),
             }],
             default_cache_behavior: Some(RawBehavior {

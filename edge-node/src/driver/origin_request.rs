@@ -106,7 +106,10 @@ impl Worker {
             .await?
         {
             RequestOutcome::Respond(g) => Ok(OriginRequest::Generated(g)),
-            RequestOutcome::Continue(r) => {
+            RequestOutcome::Continue(mut r) => {
+                if let Some(o) = r.origin.as_mut() {
+                    o.keep_endpoint_of(fnreq.origin.as_ref());
+                }
                 let req = rebuild(req, &r).map_err(|detail| {
                     invalid(assoc, Stage::OriginRequest, validate::Invalid {
                         message: "The Lambda function returned an invalid origin configuration: One or more HeaderName or HeaderValue values are invalid.".into(),

@@ -28,6 +28,9 @@ pub enum FnOrigin {
         custom_headers: HeaderMap,
         auth_method: Option<String>,
         region: Option<String>,
+        /// Where a configured S3 origin is really reached (not part of the event; a bucket a
+        /// function names is reached over HTTPS on 443).
+        endpoint: Option<(Protocol, u16)>,
     },
 }
 
@@ -41,12 +44,22 @@ fn bad(detail: String) -> Invalid {
 }
 
 impl FnOrigin {
-    /// The configured custom origin as the viewer's protocol reaches it.
+    /// The configured origin as the viewer's protocol reaches it (`s3` for an S3 origin).
     pub fn custom(o: &config::Origin, viewer: Protocol) -> FnOrigin {
         let (protocol, port) = o.endpoint(viewer);
         let mut custom_headers = HeaderMap::new();
         for (n, v) in &o.custom_headers {
             custom_headers.append(n.clone(), v.clone());
+        }
+        if let Some(s3) = &o.s3 {
+            return FnOrigin::S3 {
+                domain_name: o.domain_name.clone(),
+                path: o.origin_path.clone(),
+                custom_headers,
+                auth_method: Some(s3.auth_method.to_string()),
+                region: Some(s3.region.clone()),
+                endpoint: Some((protocol, port)),
+            };
         }
         FnOrigin::Custom {
             domain_name: o.domain_name.clone(),
@@ -96,6 +109,7 @@ impl FnOrigin {
                 custom_headers,
                 auth_method,
                 region,
+                ..
             } => {
                 let mut s = serde_json::Map::new();
                 if let Some(a) = auth_method {
@@ -157,6 +171,7 @@ impl FnOrigin {
                 custom_headers,
                 auth_method: text("authMethod"),
                 region: text("region"),
+                endpoint: None,
             });
         }
         let port = spec.get("port").and_then(Value::as_u64).unwrap_or(0);
@@ -212,14 +227,42 @@ impl FnOrigin {
                 ..
             } => (*protocol, domain_name, *port, path),
             FnOrigin::S3 {
-                domain_name, path, ..
-            } => (Protocol::Https, domain_name, 443, path),
+                domain_name,
+                path,
+                endpoint,
+                ..
+            } => {
+                let (protocol, port) = endpoint.unwrap_or((Protocol::Https, 443));
+                (protocol, domain_name, port, path)
+            }
         };
         if domain.contains(':') {
             // An IPv6 address (a configured origin; a function's domain has no ':').
             return format!("{}://[{domain}]:{port}{path}", scheme(protocol));
         }
         format!("{}://{domain}:{port}{path}", scheme(protocol))
+    }
+
+    /// An S3 origin a function returned keeps where the configured bucket of the same name is
+    /// really reached (a local stand-in), as it was given to the function.
+    pub fn keep_endpoint_of(&mut self, given: Option<&FnOrigin>) {
+        if let (
+            FnOrigin::S3 {
+                domain_name,
+                endpoint: endpoint @ None,
+                ..
+            },
+            Some(FnOrigin::S3 {
+                domain_name: was,
+                endpoint: Some(e),
+                ..
+            }),
+        ) = (self, given)
+        {
+            if domain_name == was {
+                *endpoint = Some(*e);
+            }
+        }
     }
 
     /// The headers CloudFront adds to every request to this origin.
