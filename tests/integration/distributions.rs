@@ -521,6 +521,26 @@ DomainName = "127.0.0.1"
 [distributions.Origins.CustomOriginConfig]
 HTTPPort = {port}
 OriginProtocolPolicy = "http-only"
+[[distributions.CachePolicies]]
+Name = "ByVersion"
+MinTTL = 0
+DefaultTTL = 600
+MaxTTL = 3600
+[distributions.CachePolicies.ParametersInCacheKeyAndForwardedToOrigin]
+EnableAcceptEncodingGzip = false
+EnableAcceptEncodingBrotli = false
+HeadersConfig = {{ HeaderBehavior = "none" }}
+CookiesConfig = {{ CookieBehavior = "none" }}
+QueryStringsConfig = {{ QueryStringBehavior = "whitelist", QueryStrings = {{ Quantity = 1, Items = ["v"] }} }}
+[[distributions.OriginRequestPolicies]]
+Id = "fwd-all-queries"
+Name = "ForwardQueries"
+QueryStringsConfig = {{ QueryStringBehavior = "all" }}
+[[distributions.CacheBehaviors]]
+PathPattern = "/echo/named/*"
+TargetOriginId = "mock"
+CachePolicyId = "ByVersion"
+OriginRequestPolicyId = "fwd-all-queries"
 [[distributions.CacheBehaviors]]
 PathPattern = "/nocache/*"
 TargetOriginId = "mock"
@@ -571,6 +591,20 @@ TargetOriginId = "mock"
         assert_eq!(get(&nocache).await.x_cache(), "Miss from cloudfront");
     }
     assert_eq!(origin.stats().await["paths"]["/nocache/x"], 2);
+    // The distribution's own policies, by Name and by Id: `v` is the key, every query is
+    // forwarded.
+    let first = get(&url("/echo/named/a?v=1&x=1")).await;
+    assert_eq!(first.x_cache(), "Miss from cloudfront");
+    let echo: Value = serde_json::from_slice(&first.body).unwrap();
+    assert_eq!(echo["query"], "v=1&x=1", "{echo}");
+    assert_eq!(
+        get(&url("/echo/named/a?v=1&x=2")).await.x_cache(),
+        "Hit from cloudfront"
+    );
+    assert_eq!(
+        get(&url("/echo/named/a?v=2&x=1")).await.x_cache(),
+        "Miss from cloudfront"
+    );
     // By name; AllViewerExceptHostHeader: the origin gets its own host, not the viewer's.
     let r = get_with(&url("/echo/by-name/x?q=1"), &[("host", "viewer.example")]).await;
     let echo: Value = serde_json::from_slice(&r.body)
@@ -585,7 +619,7 @@ TargetOriginId = "mock"
         "CachePolicyId = \"00000000-0000-0000-0000-000000000000\"",
         "",
         "DefaultCacheBehavior.CachePolicyId",
-        "is not a managed cache policy known here (658327ea-f89d-4fab-a63d-7e88639e58f6 (CachingOptimized)",
+        "nor a managed cache policy known here (658327ea-f89d-4fab-a63d-7e88639e58f6 (CachingOptimized)",
     );
     refused(
         "CachePolicyId = \"CachingOptimized\"\nMinTTL = 5",
@@ -603,7 +637,7 @@ TargetOriginId = "mock"
         "OriginRequestPolicyId = \"nope\"",
         "",
         "DefaultCacheBehavior.OriginRequestPolicyId",
-        "not a managed origin request policy known here",
+        "nor a managed origin request policy known here",
     );
 }
 
@@ -795,7 +829,7 @@ SamplingRate = 0
     refused_naming(
         &cfg("ResponseHeadersPolicyId = \"67f7725c-6f97-4210-82d7-5512b31e9d03\""),
         "DefaultCacheBehavior.ResponseHeadersPolicyId",
-        "is not a managed response headers policy known here (60669652-455b-4ae9-85a4-c4c02393f86c (SimpleCORS))",
+        "nor a managed response headers policy known here (60669652-455b-4ae9-85a4-c4c02393f86c (SimpleCORS))",
     );
 }
 

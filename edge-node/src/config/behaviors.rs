@@ -183,6 +183,7 @@ pub(super) fn methods(
 #[allow(clippy::type_complexity)]
 fn managed_policies(
     b: &RawBehavior,
+    named: &super::managed::Named,
     at: &str,
 ) -> Result<(Option<(RawKeyPolicy, Ttls)>, Option<RawKeyPolicy>)> {
     use super::managed;
@@ -209,11 +210,11 @@ fn managed_policies(
                     "a cache policy sets the TTLs: remove it from the behavior",
                 ));
             }
-            Some(managed::cache_policy(id).ok_or_else(|| {
+            Some(managed::cache_policy(id).or_else(|| named.cache(id)).ok_or_else(|| {
                 NodeError::config(
                     field,
                     format!(
-                        "{id:?} is not a managed cache policy known here ({})",
+                        "{id:?} is neither one of the distribution's CachePolicies nor a managed cache policy known here ({})",
                         managed::listing(&managed::CACHE_POLICIES)
                     ),
                 )
@@ -230,11 +231,11 @@ fn managed_policies(
                     "give an origin request policy by ID or inline (OriginRequestPolicy), not both",
                 ));
             }
-            Some(managed::origin_request_policy(id).ok_or_else(|| {
+            Some(managed::origin_request_policy(id).or_else(|| named.origin(id)).ok_or_else(|| {
                 NodeError::config(
                     field,
                     format!(
-                        "{id:?} is not a managed origin request policy known here ({})",
+                        "{id:?} is neither one of the distribution's OriginRequestPolicies nor a managed origin request policy known here ({})",
                         managed::listing(&managed::ORIGIN_REQUEST_POLICIES)
                     ),
                 )
@@ -244,15 +245,26 @@ fn managed_policies(
     Ok((cache, origin))
 }
 
-pub(super) fn behavior(
-    b: RawBehavior,
-    at: &str,
-    origins: &[Arc<Origin>],
-    groups: &[OriginGroup],
-    key_groups: &super::distribution::KeyGroups,
-    base: &Path,
-    stores: &Stores,
-) -> Result<Behavior> {
+/// What a behavior is checked against: its distribution's origins, origin groups, key groups
+/// and policies, the configuration file's folder and the KeyValueStores.
+pub(super) struct Around<'a> {
+    pub origins: &'a [Arc<Origin>],
+    pub groups: &'a [OriginGroup],
+    pub key_groups: &'a super::distribution::KeyGroups,
+    pub named: &'a super::managed::Named,
+    pub base: &'a Path,
+    pub stores: &'a Stores,
+}
+
+pub(super) fn behavior(b: RawBehavior, at: &str, around: &Around<'_>) -> Result<Behavior> {
+    let Around {
+        origins,
+        groups,
+        key_groups,
+        named,
+        base,
+        stores,
+    } = *around;
     let mut failover = None;
     let origin_index = match b.target_origin_id.as_deref() {
         Some(id) => match origins.iter().position(|o| o.id == id) {
@@ -280,11 +292,12 @@ pub(super) fn behavior(
         }
     };
     let origin = origins[origin_index].clone();
-    let (managed_cache, managed_origin) = managed_policies(&b, at)?;
+    let (managed_cache, managed_origin) = managed_policies(&b, named, at)?;
     let trusted_keys = trusted_keys(&b, key_groups, at)?;
     let response_headers = response_headers_policy(
         b.response_headers_policy_id.clone(),
         b.response_headers_policy.clone(),
+        named,
         at,
     )?;
     let ttl = match &managed_cache {
@@ -520,9 +533,19 @@ fn trusted_keys(
 fn response_headers_policy(
     id: Option<String>,
     inline: Option<RawResponseHeadersPolicy>,
+    named: &super::managed::Named,
     at: &str,
 ) -> Result<Option<Arc<super::response_headers::ResponseHeadersPolicy>>> {
     use super::response_headers as rh;
+    if let Some(p) = id.as_deref().and_then(|id| named.response(id)) {
+        if inline.is_some() {
+            return Err(NodeError::config(
+                format!("{at}.ResponseHeadersPolicyId"),
+                "give a response headers policy by ID or inline (ResponseHeadersPolicy), not both",
+            ));
+        }
+        return Ok(Some(p));
+    }
     let policy = match (id, inline) {
         (None, None) => return Ok(None),
         (Some(_), Some(_)) => {
@@ -535,7 +558,7 @@ fn response_headers_policy(
             NodeError::config(
                 format!("{at}.ResponseHeadersPolicyId"),
                 format!(
-                    "{id:?} is not a managed response headers policy known here ({}); write the policy inline as ResponseHeadersPolicy",
+                    "{id:?} is neither one of the distribution's ResponseHeadersPolicies nor a managed response headers policy known here ({}); write the policy inline as ResponseHeadersPolicy",
                     super::managed::listing(&rh::MANAGED)
                 ),
             )

@@ -438,6 +438,12 @@ pub(super) fn distribution(
     }
     let groups = origin_groups(d.origin_groups, &origins, &at)?;
     let keys = key_groups(d.key_groups, &at)?;
+    let named = super::managed::Named::of(
+        d.cache_policies,
+        d.origin_request_policies,
+        d.response_headers_policies,
+        &at,
+    )?;
     let default = d.default_cache_behavior.ok_or_else(|| {
         NodeError::config(
             format!("{at}.DefaultCacheBehavior"),
@@ -450,6 +456,14 @@ pub(super) fn distribution(
             "the default cache behavior has no path pattern",
         ));
     }
+    let around = super::behaviors::Around {
+        origins: &origins,
+        groups: &groups,
+        key_groups: &keys,
+        named: &named,
+        base,
+        stores,
+    };
     let mut behaviors = Vec::with_capacity(d.cache_behaviors.len() + 1);
     for (i, b) in d.cache_behaviors.into_iter().enumerate() {
         let field = format!("{at}.CacheBehaviors[{i}]");
@@ -459,16 +473,12 @@ pub(super) fn distribution(
                 "a cache behavior needs a path pattern",
             ));
         }
-        behaviors.push(behavior(b, &field, &origins, &groups, &keys, base, stores)?);
+        behaviors.push(behavior(b, &field, &around)?);
     }
     behaviors.push(behavior(
         default,
         &format!("{at}.DefaultCacheBehavior"),
-        &origins,
-        &groups,
-        &keys,
-        base,
-        stores,
+        &around,
     )?);
     // CloudFront takes the object's name without a leading slash (it refuses one): a path
     // below the root, no query string or fragment.

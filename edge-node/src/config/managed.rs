@@ -171,4 +171,197 @@ mod tests {
         assert!(cache_policy("AllViewer").is_none());
         assert!(origin_request_policy("CachingOptimized").is_none());
     }
+
+    #[test]
+    fn a_distributions_own_policies_are_checked_and_found_by_id_or_name() {
+        use crate::config::raw::RawCachePolicyConfig;
+        let p = |id: Option<&str>, name: Option<&str>, min: Option<u64>| RawCachePolicyConfig {
+            id: id.map(String::from),
+            name: name.map(String::from),
+            min_ttl: min,
+            ..Default::default()
+        };
+        let named = Named::of(
+            vec![p(Some("c1"), Some("Short"), Some(5))],
+            vec![],
+            vec![],
+            "d",
+        )
+        .unwrap();
+        let (_, ttl) = named.cache("c1").unwrap();
+        assert_eq!((ttl.min, ttl.default, ttl.max), (5, 86_400, 31_536_000));
+        assert!(named.cache("Short").is_some() && named.cache("Long").is_none());
+        for (bad, says) in [
+            (vec![p(None, None, Some(1))], "d.CachePolicies[0].Name"),
+            (vec![p(None, Some("A"), None)], "d.CachePolicies[0].MinTTL"),
+            (
+                vec![p(None, Some("A"), Some(1)), p(None, Some("A"), Some(1))],
+                "defined twice",
+            ),
+        ] {
+            let e = Named::of(bad, vec![], vec![], "d").unwrap_err().to_string();
+            assert!(e.contains(says), "{e}");
+        }
+    }
+}
+
+/// A distribution's own policies (`CachePolicies`, `OriginRequestPolicies`,
+/// `ResponseHeadersPolicies`), checked once, that behaviors name by Id or Name.
+#[derive(Debug, Default)]
+pub struct Named {
+    cache: Vec<(String, String, RawKeyPolicy, Ttls)>,
+    origin: Vec<(String, String, RawKeyPolicy)>,
+    response: Vec<(
+        String,
+        String,
+        std::sync::Arc<super::response_headers::ResponseHeadersPolicy>,
+    )>,
+}
+
+/// (Id, Name) of a named policy: Name is required (as in CloudFront); Id defaults to it.
+fn id_and_name(
+    id: Option<String>,
+    name: Option<String>,
+    at: &str,
+) -> super::validate::Result<(String, String)> {
+    let name = name
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| crate::error::NodeError::config(format!("{at}.Name"), "is required"))?;
+    Ok((
+        id.filter(|i| !i.is_empty()).unwrap_or_else(|| name.clone()),
+        name,
+    ))
+}
+
+/// A `Quantity`/`Items` list of names, checked.
+fn items(list: Option<super::raw::RawStrings>, at: &str) -> super::validate::Result<Vec<String>> {
+    let Some(l) = list else { return Ok(Vec::new()) };
+    if let Some(q) = l.quantity.filter(|q| *q != l.items.len() as u64) {
+        return Err(crate::error::NodeError::config(
+            format!("{at}.Quantity"),
+            format!("Quantity {q} does not match the {} Items", l.items.len()),
+        ));
+    }
+    Ok(l.items)
+}
+
+/// CloudFront's nested headers, cookies and query strings configs as one flat policy.
+fn flat(
+    headers: Option<super::raw::RawHeadersConfig>,
+    cookies: Option<super::raw::RawCookiesConfig>,
+    queries: Option<super::raw::RawQueryStringsConfig>,
+    at: &str,
+) -> super::validate::Result<RawKeyPolicy> {
+    let (h, c, q) = (
+        headers.unwrap_or_default(),
+        cookies.unwrap_or_default(),
+        queries.unwrap_or_default(),
+    );
+    Ok(RawKeyPolicy {
+        header_behavior: h.header_behavior,
+        headers: items(h.headers, &format!("{at}.HeadersConfig.Headers"))?,
+        cookie_behavior: c.cookie_behavior,
+        cookies: items(c.cookies, &format!("{at}.CookiesConfig.Cookies"))?,
+        query_string_behavior: q.query_string_behavior,
+        query_strings: items(
+            q.query_strings,
+            &format!("{at}.QueryStringsConfig.QueryStrings"),
+        )?,
+        ..Default::default()
+    })
+}
+
+impl Named {
+    pub fn of(
+        cache: Vec<super::raw::RawCachePolicyConfig>,
+        origin: Vec<super::raw::RawOriginRequestPolicyConfig>,
+        response: Vec<super::raw::RawResponseHeadersPolicy>,
+        at: &str,
+    ) -> super::validate::Result<Named> {
+        use crate::error::NodeError;
+        let mut out = Named::default();
+        for (i, p) in cache.into_iter().enumerate() {
+            let at = format!("{at}.CachePolicies[{i}]");
+            let (id, name) = id_and_name(p.id, p.name, &at)?;
+            if out.cache.iter().any(|(i, n, ..)| *i == id || *n == name) {
+                return Err(NodeError::config(
+                    format!("{at}.Name"),
+                    format!("cache policy {name:?} is defined twice"),
+                ));
+            }
+            let min = p
+                .min_ttl
+                .ok_or_else(|| NodeError::config(format!("{at}.MinTTL"), "is required"))?;
+            let default = p.default_ttl.unwrap_or(86_400.max(min));
+            let max = p.max_ttl.unwrap_or(31_536_000.max(default));
+            let params = p
+                .parameters_in_cache_key_and_forwarded_to_origin
+                .unwrap_or_default();
+            let pat = format!("{at}.ParametersInCacheKeyAndForwardedToOrigin");
+            let mut policy = flat(
+                params.headers_config,
+                params.cookies_config,
+                params.query_strings_config,
+                &pat,
+            )?;
+            policy.enable_accept_encoding_gzip = params.enable_accept_encoding_gzip;
+            policy.enable_accept_encoding_brotli = params.enable_accept_encoding_brotli;
+            out.cache
+                .push((id, name, policy, Ttls { min, default, max }));
+        }
+        for (i, p) in origin.into_iter().enumerate() {
+            let at = format!("{at}.OriginRequestPolicies[{i}]");
+            let (id, name) = id_and_name(p.id, p.name, &at)?;
+            if out.origin.iter().any(|(i, n, _)| *i == id || *n == name) {
+                return Err(NodeError::config(
+                    format!("{at}.Name"),
+                    format!("origin request policy {name:?} is defined twice"),
+                ));
+            }
+            let policy = flat(
+                p.headers_config,
+                p.cookies_config,
+                p.query_strings_config,
+                &at,
+            )?;
+            out.origin.push((id, name, policy));
+        }
+        for (i, p) in response.into_iter().enumerate() {
+            let at = format!("{at}.ResponseHeadersPolicies[{i}]");
+            let (id, name) = id_and_name(p.id.clone(), p.name.clone(), &at)?;
+            if out.response.iter().any(|(i, n, _)| *i == id || *n == name) {
+                return Err(NodeError::config(
+                    format!("{at}.Name"),
+                    format!("response headers policy {name:?} is defined twice"),
+                ));
+            }
+            let policy = super::response_headers::policy(p, &at)?;
+            out.response.push((id, name, std::sync::Arc::new(policy)));
+        }
+        Ok(out)
+    }
+
+    pub fn cache(&self, key: &str) -> Option<(RawKeyPolicy, Ttls)> {
+        self.cache
+            .iter()
+            .find(|(i, n, ..)| i == key || n == key)
+            .map(|(_, _, p, t)| (p.clone(), *t))
+    }
+
+    pub fn origin(&self, key: &str) -> Option<RawKeyPolicy> {
+        self.origin
+            .iter()
+            .find(|(i, n, _)| i == key || n == key)
+            .map(|(_, _, p)| p.clone())
+    }
+
+    pub fn response(
+        &self,
+        key: &str,
+    ) -> Option<std::sync::Arc<super::response_headers::ResponseHeadersPolicy>> {
+        self.response
+            .iter()
+            .find(|(i, n, _)| i == key || n == key)
+            .map(|(_, _, p)| p.clone())
+    }
 }

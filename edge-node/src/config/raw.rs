@@ -114,6 +114,17 @@ pub struct RawDistribution {
     pub default_cache_behavior: Option<RawBehavior>,
     #[serde(default)]
     pub cache_behaviors: Vec<RawBehavior>,
+    /// Cache policies of this account, in the shape of CloudFront's `CachePolicyConfig` (plus the
+    /// Id CloudFront gave them): a behavior's `CachePolicyId` names one by Id or Name (ours:
+    /// CloudFront keeps them beside the distribution, not in it).
+    #[serde(default)]
+    pub cache_policies: Vec<RawCachePolicyConfig>,
+    /// Origin request policies (`OriginRequestPolicyConfig` plus an Id), likewise.
+    #[serde(default)]
+    pub origin_request_policies: Vec<RawOriginRequestPolicyConfig>,
+    /// Response headers policies (`ResponseHeadersPolicyConfig` plus an Id), likewise.
+    #[serde(default)]
+    pub response_headers_policies: Vec<RawResponseHeadersPolicy>,
     /// Key groups and their public keys, for behaviors' `TrustedKeyGroups` (ours: CloudFront
     /// keeps them beside the distribution, not in it).
     #[serde(default)]
@@ -346,7 +357,7 @@ pub struct RawAssociation {
 /// One shape for both CachePolicy (what is in the cache key, and so forwarded) and
 /// OriginRequestPolicy (what is forwarded without being keyed), flattened from CloudFront's
 /// `ParametersInCacheKeyAndForwardedToOrigin` / `OriginRequestPolicyConfig`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "PascalCase")]
 pub struct RawKeyPolicy {
     pub query_string_behavior: Option<String>,
@@ -375,6 +386,8 @@ pub struct RawStrings {
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "PascalCase")]
 pub struct RawResponseHeadersPolicy {
+    /// The Id it is named by (a distribution's `ResponseHeadersPolicies`).
+    pub id: Option<String>,
     /// CloudFront's metadata: taken, not used.
     #[allow(dead_code)]
     pub name: Option<String>,
@@ -546,4 +559,65 @@ pub struct RawMethodsApi {
     #[serde(default)]
     pub items: Vec<String>,
     pub cached_methods: Option<RawStrings>,
+}
+
+/// CloudFront's `CachePolicyConfig`, with the Id a behavior names it by.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct RawCachePolicyConfig {
+    pub id: Option<String>,
+    pub name: Option<String>,
+    #[allow(dead_code)]
+    pub comment: Option<String>,
+    #[serde(rename = "MinTTL")]
+    pub min_ttl: Option<u64>,
+    #[serde(rename = "DefaultTTL")]
+    pub default_ttl: Option<u64>,
+    #[serde(rename = "MaxTTL")]
+    pub max_ttl: Option<u64>,
+    pub parameters_in_cache_key_and_forwarded_to_origin: Option<RawCacheKeyParameters>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct RawCacheKeyParameters {
+    pub enable_accept_encoding_gzip: Option<bool>,
+    pub enable_accept_encoding_brotli: Option<bool>,
+    pub headers_config: Option<RawHeadersConfig>,
+    pub cookies_config: Option<RawCookiesConfig>,
+    pub query_strings_config: Option<RawQueryStringsConfig>,
+}
+
+/// CloudFront's `OriginRequestPolicyConfig`, with the Id a behavior names it by.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct RawOriginRequestPolicyConfig {
+    pub id: Option<String>,
+    pub name: Option<String>,
+    #[allow(dead_code)]
+    pub comment: Option<String>,
+    pub headers_config: Option<RawHeadersConfig>,
+    pub cookies_config: Option<RawCookiesConfig>,
+    pub query_strings_config: Option<RawQueryStringsConfig>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct RawHeadersConfig {
+    pub header_behavior: Option<String>,
+    pub headers: Option<RawStrings>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct RawCookiesConfig {
+    pub cookie_behavior: Option<String>,
+    pub cookies: Option<RawStrings>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct RawQueryStringsConfig {
+    pub query_string_behavior: Option<String>,
+    pub query_strings: Option<RawStrings>,
 }

@@ -143,6 +143,9 @@ pub fn from_origin_url(url: &str) -> Result<NodeConfig> {
             custom_error_responses: None,
             fetch_allow: vec![],
             key_groups: vec![],
+            cache_policies: vec![],
+            origin_request_policies: vec![],
+            response_headers_policies: vec![],
             origin_groups: None,
             origins: vec![RawOrigin {
                 id: Some("origin".into()),
