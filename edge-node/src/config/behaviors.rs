@@ -2,7 +2,7 @@
 //! CloudFront-* headers those name, and the function at each stage.
 
 use super::raw::*;
-use super::validate::Result;
+use super::validate::{quantity, Result};
 use super::*;
 use crate::error::NodeError;
 use std::path::Path;
@@ -327,21 +327,11 @@ pub(super) fn behavior(b: RawBehavior, at: &str, around: &Around<'_>) -> Result<
         Some(RawMethods::List(v)) => (Some(v), None),
         Some(RawMethods::Api(a)) => {
             let field = format!("{at}.AllowedMethods");
-            if let Some(q) = a.quantity.filter(|q| *q != a.items.len() as u64) {
-                return Err(NodeError::config(
-                    format!("{field}.Quantity"),
-                    format!("Quantity {q} does not match the {} Items", a.items.len()),
-                ));
-            }
+            quantity(a.quantity, a.items.len(), &field)?;
             let cached = match a.cached_methods {
                 None => None,
                 Some(c) => {
-                    if let Some(q) = c.quantity.filter(|q| *q != c.items.len() as u64) {
-                        return Err(NodeError::config(
-                            format!("{field}.CachedMethods.Quantity"),
-                            format!("Quantity {q} does not match the {} Items", c.items.len()),
-                        ));
-                    }
+                    quantity(c.quantity, c.items.len(), &format!("{field}.CachedMethods"))?;
                     if b.cached_methods.is_some() {
                         return Err(NodeError::config(
                             format!("{field}.CachedMethods"),
@@ -485,12 +475,7 @@ fn trusted_keys(
         return Ok(None);
     };
     let field = format!("{at}.TrustedKeyGroups");
-    if let Some(q) = t.quantity.filter(|q| *q != t.items.len() as u64) {
-        return Err(NodeError::config(
-            format!("{field}.Quantity"),
-            format!("Quantity {q} does not match the {} Items", t.items.len()),
-        ));
-    }
+    quantity(t.quantity, t.items.len(), &field)?;
     match t.enabled {
         Some(true) => {}
         Some(false) if t.items.is_empty() => return Ok(None),

@@ -2,7 +2,7 @@
 //! CloudFront's path-pattern matching that picks the behavior.
 
 use super::raw::*;
-use super::validate::Result;
+use super::validate::{quantity, Result};
 use super::*;
 use crate::error::NodeError;
 use std::path::Path;
@@ -59,17 +59,6 @@ pub struct CustomError {
     pub page: Option<(http::uri::PathAndQuery, http::StatusCode)>,
     /// How long an error with this code is cached, instead of the distribution's default.
     pub min_ttl: Option<u64>,
-}
-
-/// CloudFront's API lists carry their length as `Quantity`: when given, it must be right.
-fn quantity(q: Option<u64>, items: usize, at: &str) -> Result<()> {
-    match q {
-        Some(q) if q != items as u64 => Err(NodeError::config(
-            format!("{at}.Quantity"),
-            format!("Quantity {q} does not match the {items} Items"),
-        )),
-        _ => Ok(()),
-    }
 }
 
 /// An origin group: requests go to `primary` and, when it fails as `codes` or `Failover` says,

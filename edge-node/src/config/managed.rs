@@ -236,12 +236,7 @@ fn id_and_name(
 /// A `Quantity`/`Items` list of names, checked.
 fn items(list: Option<super::raw::RawStrings>, at: &str) -> super::validate::Result<Vec<String>> {
     let Some(l) = list else { return Ok(Vec::new()) };
-    if let Some(q) = l.quantity.filter(|q| *q != l.items.len() as u64) {
-        return Err(crate::error::NodeError::config(
-            format!("{at}.Quantity"),
-            format!("Quantity {q} does not match the {} Items", l.items.len()),
-        ));
-    }
+    super::validate::quantity(l.quantity, l.items.len(), at)?;
     Ok(l.items)
 }
 

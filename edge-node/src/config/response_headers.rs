@@ -4,7 +4,7 @@
 //! here as CloudFront's API checks a `ResponseHeadersPolicyConfig`.
 
 use super::raw::*;
-use super::validate::Result;
+use super::validate::{quantity, Result};
 use crate::error::NodeError;
 use http::{HeaderName, HeaderValue};
 
@@ -145,16 +145,6 @@ const CORS_METHODS: [&str; 8] = [
 
 fn bad(at: &str, why: impl Into<String>) -> NodeError {
     NodeError::config(at, why)
-}
-
-fn quantity(q: Option<u64>, items: usize, at: &str) -> Result<()> {
-    match q {
-        Some(q) if q != items as u64 => Err(bad(
-            &format!("{at}.Quantity"),
-            format!("Quantity {q} does not match the {items} Items"),
-        )),
-        _ => Ok(()),
-    }
 }
 
 fn required<T>(v: Option<T>, at: &str) -> Result<T> {

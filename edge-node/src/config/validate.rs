@@ -282,6 +282,17 @@ pub(super) fn seconds(field: &str, v: Option<f64>, default: f64, max: f64) -> Re
     Ok(Duration::from_secs_f64(v))
 }
 
+/// CloudFront's API lists carry their length as `Quantity`: when given, it must be right.
+pub(super) fn quantity(q: Option<u64>, items: usize, at: &str) -> Result<()> {
+    match q {
+        Some(q) if q != items as u64 => Err(NodeError::config(
+            format!("{at}.Quantity"),
+            format!("Quantity {q} does not match the {items} Items"),
+        )),
+        _ => Ok(()),
+    }
+}
+
 pub(super) fn positive(field: &str, v: Option<u64>, default: u64) -> Result<u64> {
     match v.unwrap_or(default) {
         0 => Err(NodeError::config(field, "must be more than 0")),
