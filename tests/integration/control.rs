@@ -1383,3 +1383,39 @@ async fn deploy_replaces_the_distributions_and_the_cluster_can_be_tidied() {
     cli_ok(&control.url, &["status", "--wait"]);
     drop(a);
 }
+
+/// `edge deploy` of AWS's JSON (`get-distribution`'s output): its Lambda@Edge association
+/// names a published version by ARN, and every edge serves it.
+#[tokio::test]
+async fn deploy_takes_aws_json_with_function_arns() {
+    let dir = tempfile::tempdir().unwrap();
+    let origin = origin();
+    let control = control_on(&dir.path().join("control"), 0);
+    let edge = follower(&control, "IAD89-C1", &dir.path().join("e"));
+    let f = stamp(dir.path(), "from-json");
+    let v = cli_ok(&control.url, &["publish", "stamp", f.to_str().unwrap()]);
+    let port = origin.base.rsplit(':').next().unwrap();
+    let json = format!(
+        r#"{{"ETag": "E2QWRUHEXAMPLE", "Distribution": {{"Id": "EJSON1", "DomainName": "d111111abcdef8.cloudfront.net", "Status": "Deployed",
+  "DistributionConfig": {{
+    "CallerReference": "x", "Comment": "", "Enabled": true, "PriceClass": "PriceClass_100",
+    "Origins": {{"Quantity": 1, "Items": [{{"Id": "mock", "DomainName": "127.0.0.1", "OriginPath": "",
+      "CustomOriginConfig": {{"HTTPPort": {port}, "HTTPSPort": 443, "OriginProtocolPolicy": "http-only"}}}}]}},
+    "DefaultCacheBehavior": {{"TargetOriginId": "mock", "ViewerProtocolPolicy": "allow-all",
+      "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6",
+      "LambdaFunctionAssociations": {{"Quantity": 1, "Items": [{{
+        "LambdaFunctionARN": "arn:aws:lambda:us-east-1:123456789012:function:stamp:{}",
+        "EventType": "viewer-response", "IncludeBody": false}}]}}}}
+  }}}}}}"#,
+        v.trim()
+    );
+    let file = dir.path().join("distribution.json");
+    std::fs::write(&file, json).unwrap();
+    cli_ok(
+        &control.url,
+        &["deploy", "--config", file.to_str().unwrap(), "--wait"],
+    );
+    assert_eq!(x_version(&edge).await, "from-json");
+    let list = cli_ok(&control.url, &["distributions", "list"]);
+    assert!(list.contains("EJSON1"), "{list}");
+}

@@ -1153,3 +1153,159 @@ fn md5_of(bytes: &[u8]) -> String {
     use md5::Digest;
     format!("{:x}", md5::Md5::digest(bytes))
 }
+
+/// AWS's own JSON: `get-distribution-config`'s output (ETag wrapper, Quantity/Items lists,
+/// CustomHeaders items, legacy ForwardedValues and TTLs, fields with no local meaning) loads
+/// and serves; a bare DistributionConfig and get-distribution's wrapper too; a wrong Quantity
+/// is refused with its path.
+#[tokio::test]
+async fn a_distribution_in_aws_json_loads_as_get_distribution_config_prints_it() {
+    let origin = origin();
+    let port = origin.base.rsplit(':').next().unwrap().to_string();
+    let config = format!(
+        r#"{{
+    "CallerReference": "cli-example",
+    "Aliases": {{ "Quantity": 0 }},
+    "DefaultRootObject": "",
+    "Origins": {{
+        "Quantity": 1,
+        "Items": [{{
+            "Id": "mock",
+            "DomainName": "127.0.0.1",
+            "OriginPath": "",
+            "CustomHeaders": {{ "Quantity": 1, "Items": [{{ "HeaderName": "X-From-Edge", "HeaderValue": "yes" }}] }},
+            "CustomOriginConfig": {{
+                "HTTPPort": {port},
+                "HTTPSPort": 443,
+                "OriginProtocolPolicy": "http-only",
+                "OriginSslProtocols": {{ "Quantity": 1, "Items": ["TLSv1.2"] }},
+                "OriginReadTimeout": 30,
+                "OriginKeepaliveTimeout": 5
+            }},
+            "ConnectionAttempts": 3,
+            "ConnectionTimeout": 10,
+            "OriginShield": {{ "Enabled": false }}
+        }}]
+    }},
+    "OriginGroups": {{ "Quantity": 0 }},
+    "DefaultCacheBehavior": {{
+        "TargetOriginId": "mock",
+        "TrustedSigners": {{ "Enabled": false, "Quantity": 0 }},
+        "TrustedKeyGroups": {{ "Enabled": false, "Quantity": 0 }},
+        "ViewerProtocolPolicy": "allow-all",
+        "AllowedMethods": {{
+            "Quantity": 2, "Items": ["HEAD", "GET"],
+            "CachedMethods": {{ "Quantity": 2, "Items": ["HEAD", "GET"] }}
+        }},
+        "SmoothStreaming": false,
+        "Compress": false,
+        "LambdaFunctionAssociations": {{ "Quantity": 0 }},
+        "FunctionAssociations": {{ "Quantity": 0 }},
+        "FieldLevelEncryptionId": "",
+        "ForwardedValues": {{
+            "QueryString": true,
+            "Cookies": {{ "Forward": "none" }},
+            "Headers": {{ "Quantity": 0 }},
+            "QueryStringCacheKeys": {{ "Quantity": 0 }}
+        }},
+        "MinTTL": 0,
+        "DefaultTTL": 86400,
+        "MaxTTL": 31536000
+    }},
+    "CacheBehaviors": {{
+        "Quantity": 1,
+        "Items": [{{
+            "PathPattern": "/nocache/*",
+            "TargetOriginId": "mock",
+            "ViewerProtocolPolicy": "allow-all",
+            "CachePolicyId": "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
+            "MinTTL": 0, "DefaultTTL": 0, "MaxTTL": 0,
+            "LambdaFunctionAssociations": {{ "Quantity": 0 }}
+        }}]
+    }},
+    "CustomErrorResponses": {{ "Quantity": 0 }},
+    "Comment": "",
+    "Logging": {{ "Enabled": false, "IncludeCookies": false, "Bucket": "", "Prefix": "" }},
+    "PriceClass": "PriceClass_All",
+    "Enabled": true,
+    "ViewerCertificate": {{ "CloudFrontDefaultCertificate": true, "MinimumProtocolVersion": "TLSv1" }},
+    "Restrictions": {{ "GeoRestriction": {{ "RestrictionType": "none", "Quantity": 0 }} }},
+    "WebACLId": "",
+    "HttpVersion": "http2",
+    "IsIPV6Enabled": true
+}}"#
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("distribution.json");
+    std::fs::write(
+        &file,
+        format!("{{\"ETag\": \"E2QWRUHEXAMPLE\", \"DistributionConfig\": {config}}}"),
+    )
+    .unwrap();
+    let edge = edge_with_config_file(&file, &[]);
+    let logs = edge.proc.wait_for_log("accepted, not emulated");
+    for field in [
+        "DistributionConfig.PriceClass",
+        "DistributionConfig.ViewerCertificate",
+        "DistributionConfig.Origins.Items[0].OriginShield",
+        "DistributionConfig.Origins.Items[0].CustomOriginConfig.OriginSslProtocols",
+        "DistributionConfig.DefaultCacheBehavior.SmoothStreaming",
+    ] {
+        assert!(logs.contains(field), "{field} in\n{logs}");
+    }
+    // ForwardedValues QueryString: the query is forwarded (and keyed); CustomHeaders go along.
+    let r = get(&format!("{}/echo/a?q=1", edge.base)).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let echo: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(
+        (
+            echo["query"].as_str(),
+            echo["headers"]["x-from-edge"].as_str()
+        ),
+        (Some("q=1"), Some("yes")),
+        "{echo}"
+    );
+    assert_eq!(
+        get(&format!("{}/echo/a?q=1", edge.base)).await.x_cache(),
+        "Hit from cloudfront"
+    );
+    // CachingDisabled by ID on the other behavior.
+    for _ in 0..2 {
+        assert_eq!(
+            get(&format!("{}/nocache/x", edge.base)).await.x_cache(),
+            "Miss from cloudfront"
+        );
+    }
+    drop(edge);
+    // get-distribution's wrapper (its Id and DomainName) and a bare DistributionConfig load too.
+    for text in [
+        format!("{{\"ETag\": \"E1\", \"Distribution\": {{\"Id\": \"EDFDVBD6EXAMPLE\", \"DomainName\": \"d111111abcdef8.cloudfront.net\", \"Status\": \"Deployed\", \"DistributionConfig\": {config}}}}}"),
+        config.clone(),
+    ] {
+        std::fs::write(&file, text).unwrap();
+        let e = edge_with_config_file(&file, &[]);
+        assert_eq!(get(&format!("{}/echo/b", e.base)).await.status, 200);
+    }
+    // A Quantity that does not match its Items, and a field CloudFront does not have.
+    std::fs::write(
+        &file,
+        config.replacen(
+            "\"Quantity\": 1,\n        \"Items\": [{",
+            "\"Quantity\": 2,\n        \"Items\": [{",
+            1,
+        ),
+    )
+    .unwrap();
+    let e = config_refused(&file);
+    assert!(
+        e.contains("DistributionConfig.Origins.Quantity") && e.contains("does not match"),
+        "{e}"
+    );
+    std::fs::write(
+        &file,
+        config.replacen("\"PriceClass\"", "\"PriceKlass\"", 1),
+    )
+    .unwrap();
+    let e = config_refused(&file);
+    assert!(e.contains("PriceKlass"), "{e}");
+}

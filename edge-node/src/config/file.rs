@@ -10,8 +10,11 @@ use std::path::{Path, PathBuf};
 /// relative paths start from.
 pub struct ConfigFile {
     pub path: PathBuf,
+    /// The configuration as TOML (converted when the file is AWS's JSON).
     pub text: String,
     pub base: PathBuf,
+    /// The file's own text when it was JSON: errors are placed in it.
+    json: Option<String>,
 }
 
 /// Reads, parses and validates the configuration at `path`.
@@ -25,6 +28,24 @@ impl ConfigFile {
             path: path.to_path_buf(),
             error: Box::new(NodeError::config("file", format!("cannot read: {e}"))),
         })?;
+        // AWS's JSON (get-distribution-config, get-distribution) is taken as the TOML form.
+        let json = super::aws_json::is_json(&text).then(|| text.clone());
+        let text = if json.is_some() {
+            let (doc, accepted) =
+                super::aws_json::to_config(&text).map_err(|e| NodeError::File {
+                    path: path.to_path_buf(),
+                    error: Box::new(e),
+                })?;
+            if !accepted.is_empty() {
+                tracing::info!(file = %path.display(), fields = %accepted.join(", "), "accepted, not emulated");
+            }
+            toml::to_string(&doc).map_err(|e| NodeError::File {
+                path: path.to_path_buf(),
+                error: Box::new(NodeError::config("file", e.to_string())),
+            })?
+        } else {
+            text
+        };
         let base = path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
@@ -34,12 +55,19 @@ impl ConfigFile {
             path: path.to_path_buf(),
             text,
             base,
+            json,
         })
     }
 
     /// The validated configuration.
     pub fn parse(&self) -> Result<NodeConfig, NodeError> {
-        super::parse_toml_in(&self.text, &self.base).map_err(|e| self.error(e))
+        super::parse_toml_in(&self.text, &self.base).map_err(|e| {
+            let e = match &self.json {
+                Some(json) => super::aws_json::relocate(json, e),
+                None => e,
+            };
+            self.error(e)
+        })
     }
 
     /// The file as a TOML document (for callers that rewrite a copy).

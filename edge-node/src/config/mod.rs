@@ -2,6 +2,7 @@
 //! their key/forwarding policies. Read in two steps (raw serde → checked types); every default
 //! is written down here, in `defaults`.
 
+pub mod aws_json;
 mod behaviors;
 mod distribution;
 mod file;
