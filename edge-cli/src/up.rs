@@ -96,7 +96,19 @@ async fn spawn(
     lines: &mpsc::UnboundedSender<(String, String)>,
 ) -> Result<(Member, HashMap<String, String>)> {
     let exe = std::env::current_exe().context("cannot find the edge binary")?;
-    let mut child = Command::new(exe)
+    let mut cmd = Command::new(exe);
+    // A member goes with `edge up` even when `edge up` is killed outright (SIGKILL leaves it no
+    // chance to stop them): the kernel sends the member SIGTERM when its parent dies.
+    #[allow(unsafe_code)]
+    // SAFETY: the closure runs in the child between fork and exec and only makes one prctl
+    // system call, which is async-signal-safe; it allocates nothing and takes no lock.
+    unsafe {
+        cmd.pre_exec(|| {
+            nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGTERM)
+                .map_err(std::io::Error::from)
+        });
+    }
+    let mut child = cmd
         .args(args)
         .env("EDGE_TOKEN", token)
         .env("EDGE_LOG_FORMAT", if json_logs() { "json" } else { "text" })

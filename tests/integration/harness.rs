@@ -124,6 +124,11 @@ impl Proc {
             .unwrap_or_else(|| panic!("no {key} in ready line {:?}", self.ready))
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Everything written to stderr so far.
     pub fn logs(&self) -> String {
         self.stderr.0.lock().unwrap().clone()

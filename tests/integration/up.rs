@@ -65,6 +65,55 @@ async fn edge_up_runs_an_origin_and_several_edges() {
     assert!(status.success(), "{status:?}");
 }
 
+/// The processes whose parent is `pid`.
+fn children_of(pid: u32) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/stat"))
+                .ok()
+                .and_then(|s| {
+                    // pid (comm) state ppid …: comm may hold spaces, so split after ')'.
+                    s.rsplit_once(')')?
+                        .1
+                        .split_whitespace()
+                        .nth(1)?
+                        .parse::<u32>()
+                        .ok()
+                })
+                == Some(pid)
+        })
+        .collect()
+}
+
+/// `edge up` killed outright (SIGKILL: no chance to stop anything) takes its control node,
+/// origin and edges with it; they used to run on.
+#[test]
+fn edge_up_killed_outright_leaves_no_member_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let up = up_on_free_ports(&[], &dir.path().join("data"), &["--edges", "2"]);
+    let members = children_of(up.pid());
+    assert_eq!(members.len(), 4, "control, origin, two edges: {members:?}");
+    drop(up); // SIGKILL
+              // The kernel sends each member SIGTERM when its parent dies; they stop within seconds.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let alive = |p: &u32| {
+        std::fs::read_to_string(format!("/proc/{p}/stat")).is_ok_and(|s| {
+            s.rsplit_once(')')
+                .is_some_and(|(_, r)| !r.trim_start().starts_with('Z'))
+        })
+    };
+    while members.iter().any(alive) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let left: Vec<&u32> = members.iter().filter(|p| alive(p)).collect();
+    assert!(
+        left.is_empty(),
+        "still running after edge up was killed: {left:?}"
+    );
+}
+
 #[tokio::test]
 async fn edge_up_watch_publishes_an_edited_function_to_every_edge() {
     let dir = tempfile::tempdir().unwrap();
