@@ -506,15 +506,13 @@ fn trusted_keys(
                 format!("no key group has the Id {id:?} (KeyGroups of this distribution)"),
             )
         })?;
-        for (kid, pem) in group {
-            keys.add(kid, pem)
-                .map_err(|e| NodeError::config(format!("{field}.Items[{i}]"), e))?;
-        }
+        keys.extend(group);
     }
     Ok(Some(Arc::new(keys)))
 }
 
-/// The behavior's response headers policy: a managed one by ID or name, or one inline.
+/// The behavior's response headers policy: the distribution's own or a managed one by ID or
+/// name, or one inline.
 fn response_headers_policy(
     id: Option<String>,
     inline: Option<RawResponseHeadersPolicy>,
@@ -522,35 +520,31 @@ fn response_headers_policy(
     at: &str,
 ) -> Result<Option<Arc<super::response_headers::ResponseHeadersPolicy>>> {
     use super::response_headers as rh;
-    if let Some(p) = id.as_deref().and_then(|id| named.response(id)) {
-        if inline.is_some() {
-            return Err(NodeError::config(
-                format!("{at}.ResponseHeadersPolicyId"),
-                "give a response headers policy by ID or inline (ResponseHeadersPolicy), not both",
-            ));
-        }
-        return Ok(Some(p));
+    let field = format!("{at}.ResponseHeadersPolicyId");
+    match (id, inline) {
+        (None, None) => Ok(None),
+        (Some(_), Some(_)) => Err(NodeError::config(
+            field,
+            "give a response headers policy by ID or inline (ResponseHeadersPolicy), not both",
+        )),
+        (Some(id), None) => named
+            .response(&id)
+            .or_else(|| rh::managed(&id).map(Arc::new))
+            .map(Some)
+            .ok_or_else(|| {
+                NodeError::config(
+                    field,
+                    format!(
+                        "{id:?} is neither one of the distribution's ResponseHeadersPolicies nor a managed response headers policy known here ({}); write the policy inline as ResponseHeadersPolicy",
+                        super::managed::listing(&rh::MANAGED)
+                    ),
+                )
+            }),
+        (None, Some(raw)) => Ok(Some(Arc::new(rh::policy(
+            raw,
+            &format!("{at}.ResponseHeadersPolicy"),
+        )?))),
     }
-    let policy = match (id, inline) {
-        (None, None) => return Ok(None),
-        (Some(_), Some(_)) => {
-            return Err(NodeError::config(
-                format!("{at}.ResponseHeadersPolicyId"),
-                "give a response headers policy by ID or inline (ResponseHeadersPolicy), not both",
-            ))
-        }
-        (Some(id), None) => rh::managed(&id).ok_or_else(|| {
-            NodeError::config(
-                format!("{at}.ResponseHeadersPolicyId"),
-                format!(
-                    "{id:?} is neither one of the distribution's ResponseHeadersPolicies nor a managed response headers policy known here ({}); write the policy inline as ResponseHeadersPolicy",
-                    super::managed::listing(&rh::MANAGED)
-                ),
-            )
-        })?,
-        (None, Some(raw)) => rh::policy(raw, &format!("{at}.ResponseHeadersPolicy"))?,
-    };
-    Ok(Some(Arc::new(policy)))
 }
 
 /// The CloudFront-* headers a behavior's policies name (docs/cloudfront-behaviour.md: "Viewer

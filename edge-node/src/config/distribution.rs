@@ -175,8 +175,8 @@ fn origin_groups(
     Ok(out)
 }
 
-/// A key group's public keys, checked: (group Id, [(key Id, PEM)]).
-pub(super) type KeyGroups = Vec<(String, Vec<(String, String)>)>;
+/// Each key group's public keys, parsed: (group Id, its keys).
+pub(super) type KeyGroups = Vec<(String, crate::viewer::signed::TrustedKeys)>;
 
 fn key_groups(r: Vec<RawKeyGroup>, at: &str) -> Result<KeyGroups> {
     let mut out: KeyGroups = Vec::with_capacity(r.len());
@@ -197,7 +197,7 @@ fn key_groups(r: Vec<RawKeyGroup>, at: &str) -> Result<KeyGroups> {
                 "a key group needs at least one public key",
             ));
         }
-        let mut keys = Vec::with_capacity(g.public_keys.len());
+        let mut keys = crate::viewer::signed::TrustedKeys::default();
         for (j, k) in g.public_keys.into_iter().enumerate() {
             let at = format!("{at}.PublicKeys[{j}]");
             let kid = k.id.filter(|s| !s.is_empty()).ok_or_else(|| {
@@ -209,10 +209,8 @@ fn key_groups(r: Vec<RawKeyGroup>, at: &str) -> Result<KeyGroups> {
             let pem = k
                 .encoded_key
                 .ok_or_else(|| NodeError::config(format!("{at}.EncodedKey"), "is required"))?;
-            crate::viewer::signed::TrustedKeys::default()
-                .add(&kid, &pem)
+            keys.add(&kid, &pem)
                 .map_err(|e| NodeError::config(format!("{at}.EncodedKey"), e))?;
-            keys.push((kid, pem));
         }
         out.push((id, keys));
     }

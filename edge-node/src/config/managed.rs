@@ -137,7 +137,9 @@ pub fn origin_request_policy(id: &str) -> Option<RawKeyPolicy> {
     })
 }
 
-fn lookup(table: &[(&'static str, &'static str)], id: &str) -> Option<&'static str> {
+/// The name of the policy `id` names in `table`: its ID (any case) or its name, with or without
+/// the console's `Managed-` prefix.
+pub(super) fn lookup(table: &[(&'static str, &'static str)], id: &str) -> Option<&'static str> {
     let bare = id.strip_prefix("Managed-").unwrap_or(id);
     table
         .iter()

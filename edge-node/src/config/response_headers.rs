@@ -51,14 +51,22 @@ impl Cors {
         if self.any_origin {
             return true;
         }
-        let origin = origin.to_ascii_lowercase();
+        // `origins` are lowercase; the viewer's is compared without a lowercased copy.
         self.origins.iter().any(|o| match o.split_once("://*.") {
-            None => *o == origin,
-            Some((scheme, domain)) => origin
-                .strip_prefix(scheme)
-                .and_then(|r| r.strip_prefix("://"))
-                .and_then(|host| host.strip_suffix(domain))
-                .is_some_and(|sub| sub.len() > 1 && sub.ends_with('.')),
+            None => o.eq_ignore_ascii_case(origin),
+            Some((scheme, domain)) => {
+                let (Some((s, host)), Some(cut)) = (
+                    origin.split_once("://"),
+                    origin.len().checked_sub(domain.len()),
+                ) else {
+                    return false;
+                };
+                s.eq_ignore_ascii_case(scheme)
+                    && origin.is_char_boundary(cut)
+                    && origin[cut..].eq_ignore_ascii_case(domain)
+                    && host.len() > domain.len() + 1
+                    && origin.as_bytes()[cut - 1] == b'.'
+            }
         })
     }
 }
@@ -68,11 +76,7 @@ pub const MANAGED: [(&str, &str); 1] = [("60669652-455b-4ae9-85a4-c4c02393f86c",
 
 /// The managed policy `id` (or its name, `Managed-` prefix optional).
 pub fn managed(id: &str) -> Option<ResponseHeadersPolicy> {
-    let bare = id.strip_prefix("Managed-").unwrap_or(id);
-    let (_, name) = MANAGED
-        .iter()
-        .find(|(i, n)| i.eq_ignore_ascii_case(id) || *n == bare)?;
-    match *name {
+    match super::managed::lookup(&MANAGED, id)? {
         // AWS: `Access-Control-Allow-Origin: *` on answers to simple CORS requests, the
         // origin's own header kept when it sends one.
         "SimpleCORS" => Some(ResponseHeadersPolicy {

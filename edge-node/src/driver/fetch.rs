@@ -50,20 +50,35 @@ impl Worker {
 
 /// Where a request goes when its origin group's primary fails it.
 pub(crate) struct Group<'a> {
-    pub to: Cow<'a, FnOrigin>,
+    secondary: Secondary<'a>,
     pub codes: &'a [u16],
     /// Whose timeouts and TLS apply to the secondary: its own for the behavior's group; a
     /// group a function made uses the behavior's origin's.
     pub settings: &'a Origin,
 }
 
-impl Group<'_> {
+/// A group's secondary: a CloudFront function's choice, or the behavior's configured origin
+/// (made into an `FnOrigin` only when a request fails over).
+enum Secondary<'a> {
+    Chosen(&'a FnOrigin),
+    Configured(&'a Origin),
+}
+
+impl<'a> Group<'a> {
     /// Whether the primary's outcome sends the request on to the secondary: a failover status,
     /// or no answer at all (refused, unreachable, timed out).
     pub fn fails_over<T>(&self, first: &Result<(OriginResponse, T), EdgeError>) -> bool {
         match first {
             Ok((r, _)) => self.codes.contains(&r.parts.status.as_u16()),
             Err(e) => e.is_origin_failure(),
+        }
+    }
+
+    /// The secondary as the viewer's protocol reaches it.
+    pub fn secondary(&self, viewer: crate::config::Protocol) -> Cow<'a, FnOrigin> {
+        match self.secondary {
+            Secondary::Chosen(o) => Cow::Borrowed(o),
+            Secondary::Configured(o) => Cow::Owned(FnOrigin::custom(o, viewer)),
         }
     }
 }
@@ -80,14 +95,14 @@ pub(crate) fn group(ctx: &RequestCtx) -> Option<Group<'_>> {
     if let Some(chosen) = &ctx.origin {
         let (to, codes) = chosen.failover.as_ref()?;
         return Some(Group {
-            to: Cow::Borrowed(to),
+            secondary: Secondary::Chosen(to),
             codes,
             settings: &behavior.origin,
         });
     }
     let f = behavior.failover.as_ref()?;
     Some(Group {
-        to: Cow::Owned(FnOrigin::custom(&f.origin, ctx.conn.protocol)),
+        secondary: Secondary::Configured(&f.origin),
         codes: &f.codes,
         settings: &f.origin,
     })

@@ -190,8 +190,8 @@ impl Worker {
             }
         };
         // The behavior's response headers policy, on every answer it sends.
-        if let Some(policy) = ctx.behavior().response_headers.clone() {
-            response_headers::apply(&policy, &ctx, &mut resp, &node.pop, start);
+        if let Some(policy) = &ctx.behavior().response_headers {
+            response_headers::apply(policy, &ctx, &mut resp, &node.pop, start);
         }
         let first_byte = start.elapsed();
         self.stages.record(Phase::Request, first_byte);
@@ -568,7 +568,8 @@ impl Worker {
         let (mut resp, initial_age, sent) = match (group, again) {
             (Some(g), Some(to)) if g.fails_over(&first) => {
                 tracing::debug!(request_id = %ctx.request_id, "origin group: failing over to its secondary origin");
-                match self.origin_request(ctx, to, Some(&g.to)).await? {
+                let secondary = g.secondary(ctx.conn.protocol);
+                match self.origin_request(ctx, to, Some(&secondary)).await? {
                     OriginRequest::Generated(g) => return Ok(Fetched::generated(g)),
                     OriginRequest::Send { req, sent } => {
                         let (resp, age) = self.fetch(ctx, req, g.settings).await?;

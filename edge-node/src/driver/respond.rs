@@ -197,21 +197,22 @@ impl Worker {
     pub(crate) fn reply_error(&self, to: To<'_>, e: &EdgeError) -> Response<EdgeBody> {
         let status = e.status_code();
         // A refused signed URL or cookie is answered in XML, as CloudFront answers it.
-        if let EdgeError::SignedUrl(d) = e {
-            let (code, message) = d.code_and_message();
-            let body = Bytes::from(format!(
-                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>{message}</Message></Error>"
-            ));
-            let mut headers = HeaderMap::with_capacity(8);
-            headers.insert(header::SERVER, HeaderValue::from_static("CloudFront"));
-            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
-            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
-            return self.reply(to, status, headers, EdgeBody::full(body), e.x_cache());
-        }
-        let page = error_page(status, &e.page_text(), to.request_id);
+        let (page, content_type) = match e {
+            EdgeError::SignedUrl(d) => {
+                let (code, message) = d.code_and_message();
+                let xml = format!(
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>{message}</Message></Error>"
+                );
+                (Bytes::from(xml), "text/xml")
+            }
+            _ => (
+                error_page(status, &e.page_text(), to.request_id),
+                "text/html",
+            ),
+        };
         let mut headers = HeaderMap::with_capacity(8);
         headers.insert(header::SERVER, HeaderValue::from_static("CloudFront"));
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from(page.len()));
         self.reply(to, status, headers, EdgeBody::full(page), e.x_cache())
     }

@@ -29,6 +29,11 @@ impl TrustedKeys {
         Ok(())
     }
 
+    /// Adds every key of `other` (a behavior trusts all its key groups' keys).
+    pub fn extend(&mut self, other: &TrustedKeys) {
+        self.keys.extend(other.keys.iter().cloned());
+    }
+
     fn key(&self, id: &str) -> Option<&VerifyingKey<Sha1>> {
         self.keys.iter().find(|(k, _)| k == id).map(|(_, v)| v)
     }
