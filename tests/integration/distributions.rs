@@ -662,6 +662,17 @@ OriginProtocolPolicy = "http-only"
 PathPattern = "/simple/*"
 TargetOriginId = "mock"
 ResponseHeadersPolicyId = "60669652-455b-4ae9-85a4-c4c02393f86c"
+[[distributions.CacheBehaviors]]
+PathPattern = "/secure/*"
+TargetOriginId = "mock"
+ResponseHeadersPolicyId = "67f7725c-6f97-4210-82d7-5512b31e9d03"
+CachePolicy = {{ QueryStringBehavior = "all" }}
+[[distributions.CacheBehaviors]]
+PathPattern = "/preflight/*"
+TargetOriginId = "mock"
+AllowedMethods = ["GET", "HEAD", "OPTIONS"]
+ResponseHeadersPolicyId = "Managed-CORS-with-preflight-and-SecurityHeadersPolicy"
+CachePolicy = {{ QueryStringBehavior = "all" }}
 [distributions.DefaultCacheBehavior]
 TargetOriginId = "mock"
 AllowedMethods = ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]
@@ -789,6 +800,52 @@ SamplingRate = 0
     // The managed SimpleCORS: `*` for any origin.
     let r = get_with(&url("/simple/x"), &[("origin", "https://anyone.test")]).await;
     assert_eq!(r.header("access-control-allow-origin"), "*");
+    // The managed SecurityHeadersPolicy: the origin's headers win, but for nosniff.
+    let r = get(&url(
+        "/secure/x?headers=X-Frame-Options:DENY|X-Content-Type-Options:sniff",
+    ))
+    .await;
+    for (name, value) in [
+        ("referrer-policy", "strict-origin-when-cross-origin"),
+        ("strict-transport-security", "max-age=31536000"),
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("x-xss-protection", "1; mode=block"),
+        ("access-control-allow-origin", ""),
+    ] {
+        assert_eq!(r.header(name), value, "{name}");
+    }
+    // CORS-with-preflight-and-SecurityHeadersPolicy by name: a preflight gets the three CORS
+    // headers, a simple CORS request only Access-Control-Allow-Origin; the origin's win.
+    let preflight = request(
+        http::Method::OPTIONS,
+        &url("/preflight/x"),
+        &[
+            ("origin", "https://anyone.test"),
+            ("access-control-request-method", "PUT"),
+        ],
+        bytes::Bytes::new(),
+    )
+    .await;
+    for (name, value) in [
+        ("access-control-allow-origin", "*"),
+        (
+            "access-control-allow-methods",
+            "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT",
+        ),
+        ("access-control-allow-headers", "*"),
+        ("x-content-type-options", "nosniff"),
+    ] {
+        assert_eq!(preflight.header(name), value, "{name}");
+    }
+    let r = get_with(
+        &url("/preflight/y?headers=Access-Control-Allow-Origin:https://mine.test"),
+        &[("origin", "https://anyone.test")],
+    )
+    .await;
+    assert_eq!(r.header("access-control-allow-origin"), "https://mine.test");
+    assert_eq!(r.header("access-control-allow-methods"), "");
+    assert_eq!(r.header("x-frame-options"), "SAMEORIGIN");
 
     let at = "DefaultCacheBehavior.ResponseHeadersPolicy";
     for (policy, field, says) in [
@@ -827,9 +884,9 @@ SamplingRate = 0
         );
     }
     refused_naming(
-        &cfg("ResponseHeadersPolicyId = \"67f7725c-6f97-4210-82d7-5512b31e9d03\""),
+        &cfg("ResponseHeadersPolicyId = \"00000000-0000-0000-0000-000000000000\""),
         "DefaultCacheBehavior.ResponseHeadersPolicyId",
-        "nor a managed response headers policy known here (60669652-455b-4ae9-85a4-c4c02393f86c (SimpleCORS))",
+        "nor a managed response headers policy known here (60669652-455b-4ae9-85a4-c4c02393f86c (SimpleCORS), 5cc3b908-e619-4b99-88e5-2cf7f45965bd (CORS-With-Preflight)",
     );
 }
 

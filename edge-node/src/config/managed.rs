@@ -170,6 +170,10 @@ mod tests {
         for (id, name) in ORIGIN_REQUEST_POLICIES {
             assert!(origin_request_policy(id).is_some() && origin_request_policy(name).is_some());
         }
+        for (id, name) in super::super::response_headers::MANAGED {
+            let rh = super::super::response_headers::managed;
+            assert!(rh(id).is_some() && rh(&format!("Managed-{name}")).is_some());
+        }
         assert!(cache_policy("AllViewer").is_none());
         assert!(origin_request_policy("CachingOptimized").is_none());
     }

@@ -72,29 +72,75 @@ impl Cors {
 }
 
 /// The managed response headers policies known here: (ID, name).
-pub const MANAGED: [(&str, &str); 1] = [("60669652-455b-4ae9-85a4-c4c02393f86c", "SimpleCORS")];
+pub const MANAGED: [(&str, &str); 5] = [
+    ("60669652-455b-4ae9-85a4-c4c02393f86c", "SimpleCORS"),
+    ("5cc3b908-e619-4b99-88e5-2cf7f45965bd", "CORS-With-Preflight"),
+    ("67f7725c-6f97-4210-82d7-5512b31e9d03", "SecurityHeadersPolicy"),
+    ("e61eb60c-9c35-4d20-a928-2b84e02af89c", "CORS-and-SecurityHeadersPolicy"),
+    (
+        "eaab4381-ed33-4a86-88ca-d9558dc6cd63",
+        "CORS-with-preflight-and-SecurityHeadersPolicy",
+    ),
+];
 
-/// The managed policy `id` (or its name, `Managed-` prefix optional).
+/// The managed policy `id` (or its name, `Managed-` prefix optional), as AWS describes each
+/// (docs/cloudfront-behaviour.md: "Managed response headers policies"): none overrides the
+/// origin's headers but for `X-Content-Type-Options: nosniff`, which is always sent.
 pub fn managed(id: &str) -> Option<ResponseHeadersPolicy> {
-    match super::managed::lookup(&MANAGED, id)? {
-        // AWS: `Access-Control-Allow-Origin: *` on answers to simple CORS requests, the
-        // origin's own header kept when it sends one.
-        "SimpleCORS" => Some(ResponseHeadersPolicy {
-            add: vec![],
-            cors: Some(Cors {
-                any_origin: true,
-                origins: vec![],
-                allow_headers: HeaderValue::from_static(""),
-                allow_methods: HeaderValue::from_static(""),
-                allow_credentials: false,
-                expose_headers: None,
-                max_age: None,
-                origin_override: false,
-            }),
-            ..Default::default()
-        }),
+    let name = super::managed::lookup(&MANAGED, id)?;
+    let cors = match name {
+        "SimpleCORS" | "CORS-and-SecurityHeadersPolicy" => Some(any_origin_cors(false)),
+        "CORS-With-Preflight" | "CORS-with-preflight-and-SecurityHeadersPolicy" => {
+            Some(any_origin_cors(true))
+        }
         _ => None,
+    };
+    let add = if name.contains("SecurityHeadersPolicy") {
+        managed_security_headers()
+    } else {
+        vec![]
+    };
+    Some(ResponseHeadersPolicy {
+        add,
+        cors,
+        ..Default::default()
+    })
+}
+
+/// `Access-Control-Allow-Origin: *` for every origin; with `preflight`, preflights also get
+/// every method and `Access-Control-Allow-Headers: *`. The origin's own headers are kept.
+fn any_origin_cors(preflight: bool) -> Cors {
+    let (methods, headers) = if preflight {
+        ("DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT", "*")
+    } else {
+        ("", "")
+    };
+    Cors {
+        any_origin: true,
+        origins: vec![],
+        allow_headers: HeaderValue::from_static(headers),
+        allow_methods: HeaderValue::from_static(methods),
+        allow_credentials: false,
+        expose_headers: None,
+        max_age: None,
+        origin_override: false,
     }
+}
+
+/// SecurityHeadersPolicy's headers: the origin's win but for `X-Content-Type-Options`.
+fn managed_security_headers() -> Vec<Added> {
+    let added = |name: &'static str, value: &'static str, origin_override: bool| Added {
+        name: HeaderName::from_static(name),
+        value: HeaderValue::from_static(value),
+        origin_override,
+    };
+    vec![
+        added("referrer-policy", "strict-origin-when-cross-origin", false),
+        added("strict-transport-security", "max-age=31536000", false),
+        added("x-content-type-options", "nosniff", true),
+        added("x-frame-options", "SAMEORIGIN", false),
+        added("x-xss-protection", "1; mode=block", false),
+    ]
 }
 
 /// Headers a response headers policy may not remove (AWS refuses them).
