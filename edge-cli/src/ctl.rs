@@ -651,7 +651,8 @@ pub struct DeployArgs {
 
 pub async fn deploy_cmd(a: DeployArgs) -> Result<()> {
     let client = a.target.client()?;
-    let d = deploy(&client, &a.config, None, !a.merge).await?;
+    edge_node::config::ConfigFile::read(&a.config)?.log_accepted();
+    let d = deploy(&client, &a.config, &OriginRewrite::default(), !a.merge).await?;
     a.target.settle(&client, &json!(d.revision)).await?;
     for f in &d.functions {
         println!("{f}  {}", f.file.display());
@@ -693,8 +694,25 @@ pub struct Deployed {
     pub stores_changed: Vec<String>,
 }
 
-/// Loopback origins on port `from` go to port `to` (the mock origin `edge up` started).
-pub type PortRewrite = Option<(u16, u16)>;
+/// Where `edge up` points a configuration's origins.
+#[derive(Debug, Clone, Default)]
+pub struct OriginRewrite {
+    /// Loopback origins on port `.0` go to port `.1` (the mock origin `edge up` started).
+    pub loopback: Option<(u16, u16)>,
+    /// Origins whose DomainName is `.0` go to host `.1`, port `.2` (`--local-origin`).
+    pub domains: Vec<(String, String, u16)>,
+}
+
+impl OriginRewrite {
+    fn apply(&self, d: &mut toml::Value) {
+        if let Some((from, to)) = self.loopback {
+            edge_node::config::local::rewrite_loopback_port(d, from, to);
+        }
+        for (domain, host, port) in &self.domains {
+            edge_node::config::local::point_origin(d, domain, host, *port);
+        }
+    }
+}
 
 /// The association lists of a behavior that name functions by ARN (published on the control
 /// node) rather than by File: (list, ARN field).
@@ -702,6 +720,25 @@ const BY_ARN: [(&str, &str); 2] = [
     ("LambdaFunctionAssociations", "LambdaFunctionARN"),
     ("FunctionAssociations", "FunctionARN"),
 ];
+
+/// The file an association's function comes from, and the name its ARN gives it: its `File`,
+/// or for a function named by ARN its local source (`functions/NAME.js`, … beside the
+/// configuration). `None`: named by ARN with no local source (the control node resolves it).
+fn source_of(a: &toml::Value, base: &Path) -> Option<(PathBuf, Option<String>)> {
+    let arn_name = match (
+        a.get("LambdaFunctionARN").and_then(|v| v.as_str()),
+        a.get("FunctionARN").and_then(|v| v.as_str()),
+    ) {
+        (Some(arn), _) => edge_node::config::lambda_version_arn(arn).map(|(n, _)| n.to_string()),
+        (None, Some(arn)) => edge_node::cloudfront::function_of_arn(arn).map(str::to_string),
+        (None, None) => None,
+    };
+    let file = match a.get("File").and_then(|f| f.as_str()) {
+        Some(f) => base.join(f),
+        None => edge_node::config::local_source(base, arn_name.as_deref()?)?,
+    };
+    Some((file, arn_name))
+}
 
 /// Removes the array `key` from a table: its items.
 fn take_list(t: &mut toml::value::Table, key: &str) -> Vec<toml::Value> {
@@ -750,14 +787,15 @@ fn behaviors_of(d: &mut toml::Value) -> Vec<(Option<String>, &mut toml::value::T
 pub async fn deploy(
     client: &Client,
     path: &Path,
-    rewrite: PortRewrite,
+    rewrite: &OriginRewrite,
     replace: bool,
 ) -> Result<Deployed> {
     let file = edge_node::config::ConfigFile::read(path)?;
     let base = file.base.clone();
     let mut doc = file.document()?;
     // Refuse a bad file here, with field paths, before anything is published: everything but
-    // the ARNs, which only the control node can resolve (it checks them in the same change).
+    // the ARNs with no local source, which only the control node can resolve (it checks them
+    // in the same change).
     let mut by_file = doc.clone();
     for d in by_file
         .get_mut("distributions")
@@ -768,7 +806,7 @@ pub async fn deploy(
         for (_, b) in behaviors_of(d) {
             for (list, arn) in BY_ARN {
                 if let Some(toml::Value::Array(items)) = b.get_mut(list) {
-                    items.retain(|a| a.get(arn).is_none());
+                    items.retain(|a| a.get(arn).is_none() || source_of(a, &base).is_some());
                 }
             }
         }
@@ -808,9 +846,7 @@ pub async fn deploy(
         .ok_or_else(|| anyhow!("{}: no [[distributions]]", path.display()))?;
     for (i, d) in dists.iter_mut().enumerate() {
         let id = checked.distributions[i].id.clone();
-        if let Some((from, to)) = rewrite {
-            edge_node::config::local::rewrite_loopback_port(d, from, to);
-        }
+        rewrite.apply(d);
         let table = d
             .as_table_mut()
             .ok_or_else(|| anyhow!("distributions[{i}] is not a table"))?;
@@ -824,17 +860,18 @@ pub async fn deploy(
                     .get("IncludeBody")
                     .and_then(|b| b.as_bool())
                     .unwrap_or(false);
-                if let Some(arn) = a.get("LambdaFunctionARN").and_then(|f| f.as_str()) {
-                    associations.push(json!({"function": arn, "behavior": behavior, "stage": stage, "include_body": include_body}));
+                let Some((file, arn_name)) = source_of(&a, &base) else {
+                    // Named by ARN with no local source: the version published on the control node.
+                    associations.push(json!({"function": text(&a, "LambdaFunctionARN"), "behavior": behavior, "stage": stage, "include_body": include_body}));
                     continue;
-                }
-                let file = base.join(a.get("File").and_then(|f| f.as_str()).unwrap_or_default());
+                };
                 let handler = a.get("Handler").and_then(|h| h.as_str());
                 let code = edge_node::config::load_function(&file, handler, "File")
                     .map_err(|e| anyhow!("{e}"))?;
                 let name = a
                     .get("Name")
                     .and_then(|n| n.as_str())
+                    .or(arn_name.as_deref())
                     .map(str::to_string)
                     .unwrap_or_else(|| code.name.clone());
                 let version = match functions.iter().find(|f| f.name == name && f.file == file) {
@@ -857,11 +894,10 @@ pub async fn deploy(
             }
             for a in take_list(t, "FunctionAssociations") {
                 let stage = text(&a, "EventType");
-                let function = match a.get("FunctionARN").and_then(|f| f.as_str()) {
-                    Some(arn) => arn.to_string(),
-                    None => {
-                        let file =
-                            base.join(a.get("File").and_then(|f| f.as_str()).unwrap_or_default());
+                let function = match source_of(&a, &base) {
+                    // Named by ARN with no local source: the function on the control node.
+                    None => text(&a, "FunctionARN").to_string(),
+                    Some((file, arn_name)) => {
                         let runtime = a
                             .get("Runtime")
                             .and_then(|r| r.as_str())
@@ -871,6 +907,7 @@ pub async fn deploy(
                         let name = a
                             .get("Name")
                             .and_then(|n| n.as_str())
+                            .or(arn_name.as_deref())
                             .map(str::to_string)
                             .unwrap_or_else(|| edge_node::config::function_name_of(&file));
                         let kvs = a

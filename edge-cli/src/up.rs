@@ -52,7 +52,8 @@ pub struct UpArgs {
     /// How many edge nodes to start (default: one per `[[pops]]` entry of --config, else 2).
     #[arg(long)]
     edges: Option<usize>,
-    /// Edge i listens on 127.0.0.1:PORT+i (admin on PORT+100+i); 0 picks free ports.
+    /// Edge i listens on 127.0.0.1:PORT+i (admin on PORT+100+i, HTTPS on PORT+200+i); 0 picks
+    /// free ports.
     #[arg(long, default_value_t = 8080)]
     port: u16,
     /// The control node's port (0 picks a free one).
@@ -65,6 +66,14 @@ pub struct UpArgs {
     /// Files the mock origin serves.
     #[arg(long)]
     root: Option<PathBuf>,
+    /// The mock origin acts as an S3 bucket whose keys are the files under DIR (see `edge
+    /// origin --s3-root`).
+    #[arg(long, value_name = "DIR")]
+    s3_root: Option<PathBuf>,
+    /// Run the configuration's origin DOMAIN (its DomainName) locally: on the mock origin, or
+    /// on HOST:PORT over HTTP (repeatable), e.g. `--local-origin my-bucket.s3.us-east-1.amazonaws.com`.
+    #[arg(long = "local-origin", value_name = "DOMAIN[=HOST:PORT]")]
+    local_origin: Vec<String>,
     /// Edge configuration: its distributions and function files are deployed through the
     /// control node. Without it, one distribution forwards everything to the mock origin.
     #[arg(long)]
@@ -156,6 +165,7 @@ pub async fn run(a: UpArgs, json: bool) -> Result<()> {
     let doc: Option<toml::Value> = match &a.config {
         Some(c) => {
             let file = edge_node::config::ConfigFile::read(c)?;
+            file.log_accepted();
             links = file.parse()?.node.pops;
             Some(file.document()?)
         }
@@ -251,8 +261,39 @@ pub async fn run(a: UpArgs, json: bool) -> Result<()> {
         .as_ref()
         .and_then(edge_node::config::local::loopback_origin_port);
     let mut origin_url = String::from("-");
-    let mut rewrite = None;
-    if doc.is_none() || configured_port.is_some() {
+    let mut rewrite = crate::ctl::OriginRewrite::default();
+    let mut on_mock = Vec::new();
+    let domains = doc
+        .as_ref()
+        .map(edge_node::config::local::origin_domains)
+        .unwrap_or_default();
+    for spec in &a.local_origin {
+        let domain = spec.split_once('=').map_or(spec.as_str(), |(d, _)| d);
+        if !domains.contains(&domain) {
+            anyhow::bail!(
+                "--local-origin {spec:?}: no origin of the configuration has the DomainName {domain:?} (its origins: {})",
+                domains.join(", ")
+            );
+        }
+        match spec.split_once('=') {
+            None => on_mock.push(spec.clone()),
+            Some((domain, at)) => {
+                let (host, port) = at
+                    .rsplit_once(':')
+                    .and_then(|(h, p)| Some((h, p.parse::<u16>().ok()?)))
+                    .filter(|(h, _)| !h.is_empty() && !domain.is_empty())
+                    .ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "--local-origin {spec:?}: expected DOMAIN or DOMAIN=HOST:PORT"
+                        )
+                    })?;
+                rewrite
+                    .domains
+                    .push((domain.to_string(), host.to_string(), port));
+            }
+        }
+    }
+    if doc.is_none() || configured_port.is_some() || !on_mock.is_empty() {
         let port = a.origin_port.or(configured_port).unwrap_or(9000);
         let mut origin_args = vec![
             "origin".to_string(),
@@ -261,6 +302,9 @@ pub async fn run(a: UpArgs, json: bool) -> Result<()> {
         ];
         if let Some(root) = &a.root {
             origin_args.extend(["--root".into(), root.display().to_string()]);
+        }
+        if let Some(root) = &a.s3_root {
+            origin_args.extend(["--s3-root".into(), root.display().to_string()]);
         }
         let (origin, ready) = spawn("origin", &origin_args, &token, &tx).await?;
         let addr = ready.get("http").cloned().unwrap_or_default();
@@ -271,7 +315,10 @@ pub async fn run(a: UpArgs, json: bool) -> Result<()> {
             .next()
             .and_then(|p| p.parse().ok())
             .unwrap_or(port);
-        rewrite = Some((configured_port.unwrap_or(bound), bound));
+        rewrite.loopback = Some((configured_port.unwrap_or(bound), bound));
+        for domain in on_mock {
+            rewrite.domains.push((domain, "127.0.0.1".into(), bound));
+        }
     }
 
     // What every edge serves.
@@ -279,17 +326,18 @@ pub async fn run(a: UpArgs, json: bool) -> Result<()> {
         Some(c) => c.clone(),
         None => {
             let path = a.data_dir.join("forward-all.toml");
-            let bound = rewrite.map(|r| r.1).unwrap_or(9000);
+            let bound = rewrite.loopback.map(|r| r.1).unwrap_or(9000);
             std::fs::write(&path, forward_all(bound))?;
             path
         }
     };
-    let deployed = crate::ctl::deploy(&client, &config_path, rewrite, true).await?;
+    let deployed = crate::ctl::deploy(&client, &config_path, &rewrite, true).await?;
 
     let mut table = vec![
         ("control".to_string(), control_url.clone(), String::new()),
         ("origin".to_string(), origin_url.clone(), String::new()),
     ];
+    let mut https = Vec::new();
     for (i, (pop, link)) in pops.iter().enumerate() {
         let mut args: Vec<String> = vec![
             "node".into(),
@@ -297,6 +345,9 @@ pub async fn run(a: UpArgs, json: bool) -> Result<()> {
             format!("127.0.0.1:{}", port_for(a.port, i)),
             "--admin-listen".into(),
             format!("127.0.0.1:{}", port_for(a.port, 100 + i)),
+            // HTTPS too (self-signed), where redirect-to-https sends viewers.
+            "--tls-listen".into(),
+            format!("127.0.0.1:{}", port_for(a.port, 200 + i)),
             "--pop".into(),
             pop.clone(),
             "--control".into(),
@@ -351,6 +402,10 @@ pub async fn run(a: UpArgs, json: bool) -> Result<()> {
             format!("http://{}", ready.get("http").cloned().unwrap_or_default()),
             format!("http://{}", ready.get("admin").cloned().unwrap_or_default()),
         ));
+        https.push(format!(
+            "https://{}",
+            ready.get("tls").cloned().unwrap_or_default()
+        ));
     }
     let names: Vec<String> = pops.iter().map(|(p, _)| p.clone()).collect();
     wait_deployed(&client, Some(&names), deployed.revision).await?;
@@ -362,8 +417,12 @@ pub async fn run(a: UpArgs, json: bool) -> Result<()> {
         println!("function {f}  {}", f.file.display());
     }
     println!(
-        "ready edges={} origin={} control={} revision={}",
-        edges, origin_url, control_url, deployed.revision
+        "ready edges={} origin={} control={} revision={} https={}",
+        edges,
+        origin_url,
+        control_url,
+        deployed.revision,
+        https.join(",")
     );
     say!("every edge Deployed at revision {}; `edge status` shows them (control {control_url}, token in {})",
         deployed.revision,
@@ -498,7 +557,7 @@ pub async fn wait_deployed(
 async fn watch(
     client: control_node::client::Client,
     config: PathBuf,
-    rewrite: crate::ctl::PortRewrite,
+    rewrite: crate::ctl::OriginRewrite,
     mut functions: Vec<crate::ctl::DeployedFn>,
     mut stores: Vec<PathBuf>,
 ) {
@@ -565,7 +624,7 @@ async fn watch(
         if !relevant {
             continue;
         }
-        match crate::ctl::deploy(&client, &config, rewrite, true).await {
+        match crate::ctl::deploy(&client, &config, &rewrite, true).await {
             Ok(d) => {
                 for f in &d.functions {
                     if !functions

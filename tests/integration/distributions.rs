@@ -1277,7 +1277,15 @@ async fn a_distribution_in_aws_json_loads_as_get_distribution_config_prints_it()
             "ViewerProtocolPolicy": "allow-all",
             "CachePolicyId": "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
             "MinTTL": 0, "DefaultTTL": 0, "MaxTTL": 0,
-            "LambdaFunctionAssociations": {{ "Quantity": 0 }}
+            "LambdaFunctionAssociations": {{ "Quantity": 1, "Items": [{{
+                "LambdaFunctionARN": "arn:aws:lambda:us-east-1:123456789012:function:stamp:3",
+                "EventType": "origin-response",
+                "IncludeBody": false
+            }}] }},
+            "FunctionAssociations": {{ "Quantity": 1, "Items": [{{
+                "FunctionARN": "arn:aws:cloudfront::123456789012:function/lower",
+                "EventType": "viewer-request"
+            }}] }}
         }}]
     }},
     "CustomErrorResponses": {{ "Quantity": 0 }},
@@ -1297,6 +1305,19 @@ async fn a_distribution_in_aws_json_loads_as_get_distribution_config_prints_it()
     std::fs::write(
         &file,
         format!("{{\"ETag\": \"E2QWRUHEXAMPLE\", \"DistributionConfig\": {config}}}"),
+    )
+    .unwrap();
+    // The functions its ARNs name, from functions/ beside it.
+    let functions = dir.path().join("functions");
+    std::fs::create_dir(&functions).unwrap();
+    std::fs::write(
+        functions.join("stamp.js"),
+        "exports.handler = async (event, context) => { const r = event.Records[0].cf.response; r.headers['x-stamp'] = [{ key: 'X-Stamp', value: context.invokedFunctionArn }]; return r; };\n",
+    )
+    .unwrap();
+    std::fs::write(
+        functions.join("lower.js"),
+        "function handler(event) { event.request.uri = event.request.uri.toLowerCase(); return event.request; }\n",
     )
     .unwrap();
     let edge = edge_with_config_file(&file, &[]);
@@ -1326,13 +1347,22 @@ async fn a_distribution_in_aws_json_loads_as_get_distribution_config_prints_it()
         get(&format!("{}/echo/a?q=1", edge.base)).await.x_cache(),
         "Hit from cloudfront"
     );
-    // CachingDisabled by ID on the other behavior.
+    // CachingDisabled by ID on the other behavior, whose functions are named by ARN: the
+    // Lambda@Edge function runs as the version its ARN names.
     for _ in 0..2 {
+        let r = get(&format!("{}/nocache/X", edge.base)).await;
+        assert_eq!(r.x_cache(), "Miss from cloudfront");
         assert_eq!(
-            get(&format!("{}/nocache/x", edge.base)).await.x_cache(),
-            "Miss from cloudfront"
+            r.header("x-stamp"),
+            "arn:aws:lambda:us-east-1:123456789012:function:stamp:3"
         );
     }
+    let echo = get(&format!("{}/nocache/echo/ABC", edge.base)).await;
+    assert_eq!(
+        echo.text().trim_end(),
+        "origin says hello from /nocache/echo/abc",
+        "lowercased"
+    );
     drop(edge);
     // get-distribution's wrapper (its Id and DomainName) and a bare DistributionConfig load too.
     for text in [
@@ -1365,4 +1395,37 @@ async fn a_distribution_in_aws_json_loads_as_get_distribution_config_prints_it()
     .unwrap();
     let e = config_refused(&file);
     assert!(e.contains("PriceKlass"), "{e}");
+    // An unknown field nested in a list: its JSON path, its line and the nearest name.
+    std::fs::write(&file, config.replacen("\"HTTPSPort\"", "\"HTTPSPrt\"", 1)).unwrap();
+    let e = config_refused(&file);
+    assert!(
+        e.contains("line 14, column 17 (Origins.Items[0].CustomOriginConfig.HTTPSPrt)")
+            && e.contains("did you mean `HTTPSPort`"),
+        "{e}"
+    );
+    // Errors found after the conversion name the JSON's path too.
+    std::fs::write(
+        &file,
+        config.replacen(
+            "\"TargetOriginId\": \"mock\"",
+            "\"TargetOriginId\": \"nowhere\"",
+            1,
+        ),
+    )
+    .unwrap();
+    let e = config_refused(&file);
+    assert!(
+        e.contains("DistributionConfig.DefaultCacheBehavior.TargetOriginId")
+            && e.contains("nowhere"),
+        "{e}"
+    );
+    // A function ARN with no local source is refused, naming where it was looked for.
+    std::fs::remove_file(functions.join("stamp.js")).unwrap();
+    std::fs::write(&file, &config).unwrap();
+    let e = config_refused(&file);
+    assert!(
+        e.contains("DistributionConfig.CacheBehaviors.Items[0].LambdaFunctionAssociations.Items[0].LambdaFunctionARN")
+            && e.contains("functions/stamp.js"),
+        "{e}"
+    );
 }

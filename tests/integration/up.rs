@@ -379,3 +379,171 @@ async fn the_readme_walkthrough_runs_as_written() {
     }
     assert!(checked >= 8, "only {checked} lines had an output to check");
 }
+
+/// docs/distribution: a distribution in AWS's own JSON (get-distribution-config's output)
+/// using every feature, with its functions named by ARN, run by `edge up` as its README says:
+/// the S3 origin on the mock origin acting as the bucket, the API's primary origin down and
+/// its backup on a second mock origin.
+#[tokio::test]
+async fn the_documented_distribution_runs_through_edge_up() {
+    let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/distribution");
+    let keys = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/signed-urls");
+    let backup = origin();
+    let backup_addr = backup.base.trim_start_matches("http://").to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = docs.join("get-distribution-config.json");
+    let site = docs.join("site");
+    let backup_origin = format!("api-backup.example.com={backup_addr}");
+    let geo =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/geo/dbip-country.mmdb");
+    let up = up_on_free_ports(
+        &[],
+        &data,
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "--s3-root",
+            site.to_str().unwrap(),
+            "--local-origin",
+            "example-site.s3.us-east-1.amazonaws.com",
+            // Nothing listens on port 1: the origin group fails over.
+            "--local-origin",
+            "api.example.com=127.0.0.1:1",
+            "--local-origin",
+            &backup_origin,
+            "--viewer-ip",
+            "8.8.8.8",
+            "--geo-db",
+            geo.to_str().unwrap(),
+            "--edges",
+            "1",
+        ],
+    );
+    let https = up.addr("https");
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("control.json")).unwrap()).unwrap();
+    let status = get_with(
+        &format!("{}/v1/status", up.addr("control")),
+        &[(
+            "authorization",
+            &format!("Bearer {}", saved["token"].as_str().unwrap()),
+        )],
+    )
+    .await;
+    let status: Value = serde_json::from_slice(&status.body).unwrap();
+    let http = status["edges"][0]["url"].as_str().unwrap().to_string();
+    let tls_port = https.rsplit(':').next().unwrap();
+
+    // Fields with no local meaning are named once each, as accepted.
+    let logs = up.logs();
+    assert!(
+        logs.contains("accepted, not emulated")
+            && logs.contains("DistributionConfig.PriceClass")
+            && logs.contains("DistributionConfig.ViewerCertificate"),
+        "{logs}"
+    );
+    // ViewerProtocolPolicy redirect-to-https: to the HTTPS listener, for the URL asked.
+    let r = get(&format!("{http}/")).await;
+    assert_eq!(r.status, 301);
+    assert_eq!(
+        r.header("location"),
+        format!("https://127.0.0.1:{tls_port}/")
+    );
+    // DefaultRootObject from the S3 bucket, gzip-compressed, with SecurityHeadersPolicy.
+    let r = get_with(&format!("{https}/"), &[("accept-encoding", "gzip")]).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("server"), "AmazonS3");
+    assert_eq!(r.header("content-encoding"), "gzip");
+    assert_eq!(r.header("vary"), "Accept-Encoding");
+    assert_eq!(r.header("x-frame-options"), "SAMEORIGIN");
+    assert_eq!(r.header("x-content-type-options"), "nosniff");
+    // The CloudFront function named by ARN: a folder gets its index.html.
+    let r = get(&format!("{https}/docs/")).await;
+    assert!(
+        r.text().contains("The documentation index."),
+        "{}",
+        r.text()
+    );
+    // CustomErrorResponses: S3's 404 NoSuchKey becomes the app's index.html with 200.
+    let r = get(&format!("{https}/account/settings")).await;
+    assert_eq!(r.status, 200);
+    assert!(r.text().contains("single-page app"), "{}", r.text());
+    // A range of the cached object.
+    let r = get_with(&format!("{https}/index.html"), &[("range", "bytes=0-14")]).await;
+    assert_eq!(r.status, 206);
+    assert_eq!(r.text(), "<!doctype html>");
+    // Geo restriction (whitelist): a viewer in Germany is refused.
+    let r = get_with(
+        &format!("{https}/"),
+        &[("x-edge-viewer-ip", "85.214.132.117")],
+    )
+    .await;
+    assert_eq!(r.status, 403, "{}", r.text());
+
+    // The API: https-only; the origin group fails over to the backup, where the Lambda@Edge
+    // function named by ARN routed the request; the origin's custom header is sent.
+    let r = get(&format!("{http}/api/echo")).await;
+    assert_eq!(r.status, 403);
+    let r = get(&format!("{https}/api/echo?id=7")).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let echo: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(echo["path"], "/echo");
+    assert_eq!(echo["query"], "id=7");
+    assert_eq!(echo["headers"]["x-routed-by"], "api-route");
+    assert_eq!(echo["headers"]["x-origin-verify"], "f3a9c2d1");
+    // CORS-With-Preflight.
+    let r = request(
+        http::Method::OPTIONS,
+        &format!("{https}/api/echo"),
+        &[
+            ("origin", "https://app.example.net"),
+            ("access-control-request-method", "PUT"),
+        ],
+        bytes::Bytes::new(),
+    )
+    .await;
+    assert_eq!(r.header("access-control-allow-origin"), "*");
+    assert_eq!(r.header("access-control-allow-headers"), "*");
+    // AllowedMethods: the API behavior takes GET, HEAD and OPTIONS only.
+    let r = request(
+        http::Method::POST,
+        &format!("{https}/api/echo"),
+        &[],
+        bytes::Bytes::from_static(b"x"),
+    )
+    .await;
+    assert_eq!(r.status, 403, "{}", r.text());
+
+    // Members: signed URLs only (TrustedKeyGroups), the custom cache and response headers
+    // policies by ID, the viewer-response function named by ARN.
+    let r = get(&format!("{https}/members/report.txt")).await;
+    assert_eq!(r.status, 403);
+    let out = std::process::Command::new(EDGE)
+        .args([
+            "sign-url",
+            &format!("{https}/members/report.txt"),
+            "--key-pair-id",
+            "K2JCJMDEHXQW5F",
+            "--private-key",
+            keys.join("private_key.pem").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let signed = String::from_utf8(out.stdout).unwrap();
+    let r = get_with(signed.trim(), &[("pragma", "server-timing")]).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.text(), "Quarterly report for members.\n");
+    assert_eq!(r.header("x-members-only"), "true");
+    assert_eq!(r.header("cache-control"), "private, no-store");
+    assert_eq!(r.header("x-amz-meta-owner"), "", "removed by the policy");
+    assert!(r.header("server-timing").contains("cdn-cache-miss"));
+
+    // Legacy ForwardedValues: only the query string `v` is in the cache key.
+    let r = get(&format!("{http}/legacy/page.html?v=1&w=1")).await;
+    assert_eq!(r.x_cache(), "Miss from cloudfront");
+    let r = get(&format!("{http}/legacy/page.html?v=1&w=2")).await;
+    assert_eq!(r.x_cache(), "Hit from cloudfront");
+    assert!(up.terminate().success());
+}

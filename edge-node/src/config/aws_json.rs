@@ -37,6 +37,15 @@ const BEHAVIOR_NOT_EMULATED: [&str; 4] = [
     "GrpcConfig",
 ];
 
+/// Lists of what CloudFront keeps beside a distribution (ours: a local run needs them in the
+/// file), taken from beside the `DistributionConfig` as well as from inside it.
+const SIDE_LISTS: [&str; 4] = [
+    "CachePolicies",
+    "OriginRequestPolicies",
+    "ResponseHeadersPolicies",
+    "KeyGroups",
+];
+
 /// Whether `text` is JSON (a configuration file starting with `{`), not TOML.
 pub fn is_json(text: &str) -> bool {
     text.trim_start().starts_with('{')
@@ -71,13 +80,26 @@ pub fn to_config(text: &str) -> Result<(toml::Value, Vec<String>), NodeError> {
     } else if let Some(Value::Object(c)) = top.remove("DistributionConfig") {
         (c, "DistributionConfig", None, None)
     } else if top.contains_key("Origins") {
-        (top, "DistributionConfig", None, None)
+        (std::mem::take(&mut top), "DistributionConfig", None, None)
     } else {
         return Err(NodeError::config(
             "file",
             "a JSON configuration is get-distribution-config's {ETag, DistributionConfig}, get-distribution's {Distribution} or a DistributionConfig",
         ));
     };
+    // What CloudFront keeps beside a distribution (its account's policies and key groups) may
+    // sit beside the DistributionConfig in the file, keeping that one as AWS printed it.
+    for name in SIDE_LISTS {
+        if let Some(list) = top.remove(name) {
+            if dist.contains_key(name) {
+                return Err(NodeError::config(
+                    name,
+                    format!("is given both beside and inside {at}: give it once"),
+                ));
+            }
+            dist.insert(name.into(), list);
+        }
+    }
     let mut accepted = Vec::new();
     for name in NOT_EMULATED {
         if dist.remove(name).is_some() {
@@ -259,9 +281,12 @@ fn legacy_policy(f: &Value, at: &str) -> Result<Value, NodeError> {
     Ok(Value::Object(p))
 }
 
-/// An error about the converted configuration placed in the JSON the user wrote: the line of
-/// an unknown field's key there (the TOML's lines mean nothing to them), and the field's path.
+/// An error about the converted configuration placed in the JSON the user wrote: the field's
+/// path as the JSON names it (`DistributionConfig.CacheBehaviors.Items[0].TargetOriginId`, not
+/// the converted file's), and for an unknown field the line and column of its key there (the
+/// converted file's lines mean nothing to the user).
 pub fn relocate(json: &str, e: NodeError) -> NodeError {
+    let root = root_of(json);
     let fix = |field: String, reason: &str| -> String {
         let path = match field.split_once(" (") {
             Some((place, rest)) if place.starts_with("line ") => {
@@ -270,10 +295,15 @@ pub fn relocate(json: &str, e: NodeError) -> NodeError {
             _ if field.starts_with("line ") => String::new(),
             _ => field,
         };
-        let place = reason
+        let unknown = reason
             .strip_prefix("unknown field `")
             .and_then(|r| r.split_once('`'))
-            .and_then(|(name, _)| key_place(json, name));
+            .and_then(|(name, _)| key_offset(json, name));
+        let (place, path) = match unknown {
+            Some(at) => (Some(line_column(json, at)), path_at(json, at)),
+            None if path.is_empty() || path == "file" => (None, path),
+            None => (None, json_path(root, &path)),
+        };
         match (place, path.is_empty()) {
             (Some(p), true) => p,
             (Some(p), false) => format!("{p} ({path})"),
@@ -298,22 +328,130 @@ pub fn relocate(json: &str, e: NodeError) -> NodeError {
     }
 }
 
-/// `line L, column C` of the first `"name":` key in `json`.
-fn key_place(json: &str, name: &str) -> Option<String> {
+/// The path the JSON gives the DistributionConfig.
+fn root_of(json: &str) -> &'static str {
+    match serde_json::from_str::<Map<String, Value>>(json) {
+        Ok(top) if top.contains_key("Distribution") => "Distribution.DistributionConfig",
+        _ => "DistributionConfig",
+    }
+}
+
+/// Lists the conversion unwrapped from CloudFront's `{Quantity, Items}`.
+const UNWRAPPED: [&str; 5] = [
+    "Aliases",
+    "Origins",
+    "CacheBehaviors",
+    "LambdaFunctionAssociations",
+    "FunctionAssociations",
+];
+
+/// A path in the converted configuration (`distributions[0].CacheBehaviors[1].X`) as the JSON
+/// names it (`DistributionConfig.CacheBehaviors.Items[1].X`).
+fn json_path(root: &str, ours: &str) -> String {
+    let rest = ours
+        .strip_prefix("distributions[0]")
+        .map(|r| r.trim_start_matches('.'))
+        .unwrap_or(ours);
+    let mut out = String::from(root);
+    for segment in rest.split('.').filter(|s| !s.is_empty()) {
+        out.push('.');
+        match segment.split_once('[') {
+            Some((name, index)) if UNWRAPPED.contains(&name) => {
+                out.push_str(name);
+                out.push_str(".Items[");
+                out.push_str(index);
+            }
+            _ => out.push_str(segment),
+        }
+    }
+    out
+}
+
+/// Byte offset of the first `"name":` key in `json`.
+fn key_offset(json: &str, name: &str) -> Option<usize> {
     let quoted = format!("\"{name}\"");
     let mut from = 0;
     while let Some(i) = json[from..].find(&quoted) {
         let at = from + i;
-        let after = json[at + quoted.len()..].trim_start();
-        if after.starts_with(':') {
-            let before = &json[..at];
-            let line = before.matches('\n').count() + 1;
-            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-            return Some(format!("line {line}, column {column}"));
+        if json[at + quoted.len()..].trim_start().starts_with(':') {
+            return Some(at);
         }
         from = at + quoted.len();
     }
     None
+}
+
+/// `line L, column C` of a byte offset.
+fn line_column(json: &str, at: usize) -> String {
+    let before = &json[..at];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    format!("line {line}, column {column}")
+}
+
+/// The path (`DistributionConfig.Origins.Items[1].CustomOriginConfig.HTTPPortt`) of the key
+/// that starts at byte `at` of `json`: the objects and arrays open there, read from the start.
+fn path_at(json: &str, at: usize) -> String {
+    enum Open {
+        Object(Option<String>),
+        Array(usize),
+    }
+    let mut stack: Vec<Open> = Vec::new();
+    let bytes = json.as_bytes();
+    let mut i = 0;
+    // The last string read, and whether it was an object's key (followed by ':').
+    let mut last: Option<String> = None;
+    while i < at.min(bytes.len()) {
+        match bytes[i] {
+            b'"' => {
+                let start = i + 1;
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                last = json.get(start..i.min(json.len())).map(str::to_string);
+            }
+            b':' => {
+                if let Some(Open::Object(key)) = stack.last_mut() {
+                    *key = last.take();
+                }
+            }
+            b'{' => stack.push(Open::Object(None)),
+            b'[' => stack.push(Open::Array(0)),
+            b'}' | b']' => {
+                stack.pop();
+            }
+            b',' => {
+                if let Some(Open::Array(n)) = stack.last_mut() {
+                    *n += 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    let name = json[at..]
+        .get(1..)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or("");
+    let mut out = String::new();
+    for (depth, open) in stack.iter().enumerate() {
+        match open {
+            Open::Object(Some(key)) if depth + 1 < stack.len() => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            Open::Array(n) => out.push_str(&format!("[{n}]")),
+            _ => {}
+        }
+    }
+    if !out.is_empty() {
+        out.push('.');
+    }
+    out.push_str(name);
+    out
 }
 
 /// TOML has no null: a JSON null is as if the field were not there.
@@ -327,5 +465,44 @@ fn drop_nulls(v: Value) -> Value {
         ),
         Value::Array(a) => Value::Array(a.into_iter().map(drop_nulls).collect()),
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_name_the_json_path() {
+        assert_eq!(
+            json_path(
+                "DistributionConfig",
+                "distributions[0].CacheBehaviors[1].LambdaFunctionAssociations[0].EventType"
+            ),
+            "DistributionConfig.CacheBehaviors.Items[1].LambdaFunctionAssociations.Items[0].EventType"
+        );
+        assert_eq!(
+            json_path(
+                "DistributionConfig",
+                "distributions[0].CustomErrorResponses.Items[0].ErrorCode"
+            ),
+            "DistributionConfig.CustomErrorResponses.Items[0].ErrorCode"
+        );
+        let json = "{\"ETag\": \"E\", \"DistributionConfig\": {\"Aliases\": {\"Quantity\": 1, \"Items\": [\"a,b\"]},\n  \"Origins\": {\"Quantity\": 2, \"Items\": [{\"Id\": \"a\"}, {\"Id\": \"b\", \"CustomOriginConfig\": {\"HTTPPort\": 80, \"HTTPPortt\": 1}}]}}}";
+        let at = key_offset(json, "HTTPPortt").unwrap();
+        assert_eq!(
+            path_at(json, at),
+            "DistributionConfig.Origins.Items[1].CustomOriginConfig.HTTPPortt"
+        );
+        assert_eq!(line_column(json, at), "line 2, column 104");
+        let e = relocate(
+            json,
+            NodeError::config("distributions[0].Origins[1].Id", "is wrong"),
+        );
+        assert!(
+            e.to_string()
+                .contains("DistributionConfig.Origins.Items[1].Id"),
+            "{e}"
+        );
     }
 }

@@ -15,11 +15,16 @@ pub struct ConfigFile {
     pub base: PathBuf,
     /// The file's own text when it was JSON: errors are placed in it.
     json: Option<String>,
+    /// AWS's fields taken but not emulated (`DistributionConfig.PriceClass`, …).
+    accepted: Vec<String>,
 }
 
-/// Reads, parses and validates the configuration at `path`.
+/// Reads, parses and validates the configuration at `path` (naming the fields it takes but
+/// does not emulate).
 pub fn load_file(path: &Path) -> Result<NodeConfig, NodeError> {
-    ConfigFile::read(path)?.parse()
+    let file = ConfigFile::read(path)?;
+    file.log_accepted();
+    file.parse()
 }
 
 impl ConfigFile {
@@ -30,15 +35,13 @@ impl ConfigFile {
         })?;
         // AWS's JSON (get-distribution-config, get-distribution) is taken as the TOML form.
         let json = super::aws_json::is_json(&text).then(|| text.clone());
+        let mut accepted = Vec::new();
         let text = if json.is_some() {
-            let (doc, accepted) =
-                super::aws_json::to_config(&text).map_err(|e| NodeError::File {
-                    path: path.to_path_buf(),
-                    error: Box::new(e),
-                })?;
-            if !accepted.is_empty() {
-                tracing::info!(file = %path.display(), fields = %accepted.join(", "), "accepted, not emulated");
-            }
+            let (doc, fields) = super::aws_json::to_config(&text).map_err(|e| NodeError::File {
+                path: path.to_path_buf(),
+                error: Box::new(e),
+            })?;
+            accepted = fields;
             toml::to_string(&doc).map_err(|e| NodeError::File {
                 path: path.to_path_buf(),
                 error: Box::new(NodeError::config("file", e.to_string())),
@@ -56,7 +59,15 @@ impl ConfigFile {
             text,
             base,
             json,
+            accepted,
         })
+    }
+
+    /// Logs, once, AWS's fields the file gives that have no local meaning.
+    pub fn log_accepted(&self) {
+        if !self.accepted.is_empty() {
+            tracing::info!(file = %self.path.display(), fields = %self.accepted.join(", "), "accepted, not emulated");
+        }
     }
 
     /// The validated configuration.

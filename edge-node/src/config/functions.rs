@@ -86,6 +86,42 @@ pub fn function_name_of(path: &Path) -> String {
         .collect()
 }
 
+/// The folder, beside a configuration file, that functions named by ARN are read from.
+pub const FUNCTIONS_DIR: &str = "functions";
+
+/// The local source of the function `name` named by ARN in a configuration whose files are
+/// relative to `base`: `functions/NAME.js` (`.mjs`, `.cjs`), `functions/NAME.zip` or the folder
+/// `functions/NAME/`.
+pub fn local_source(base: &Path, name: &str) -> Option<std::path::PathBuf> {
+    let dir = base.join(FUNCTIONS_DIR);
+    ["js", "mjs", "cjs", "zip"]
+        .iter()
+        .map(|ext| dir.join(format!("{name}.{ext}")))
+        .find(|p| p.is_file())
+        .or_else(|| Some(dir.join(name)).filter(|p| p.is_dir()))
+}
+
+/// The name and version a Lambda function version ARN names
+/// (`arn:aws:lambda:REGION:ACCOUNT:function:NAME:VERSION`); `None` for anything else,
+/// `$LATEST`, an alias or an unqualified ARN among them (CloudFront takes only a numbered version).
+pub fn lambda_version_arn(s: &str) -> Option<(&str, u64)> {
+    let rest = s.strip_prefix("arn:aws:lambda:")?;
+    let mut parts = rest.splitn(5, ':');
+    let (_region, _account, kind) = (parts.next()?, parts.next()?, parts.next()?);
+    let (name, version) = (parts.next()?, parts.next()?);
+    let version: u64 = version.parse().ok().filter(|v| *v > 0)?;
+    (kind == "function" && !name.is_empty()).then_some((name, version))
+}
+
+/// Where a function named by ARN, with no `File`, is looked for (for messages).
+fn looked_for(base: &Path, name: &str) -> String {
+    let dir = base.join(FUNCTIONS_DIR);
+    format!(
+        "{0}/{name}.js (.mjs, .cjs), {0}/{name}.zip or the folder {0}/{name}/",
+        dir.display()
+    )
+}
+
 /// Associates `code` with `stage` on the default behavior of every distribution (the
 /// `--function STAGE=FILE` shortcut).
 pub fn add_function(
@@ -288,12 +324,16 @@ fn function_associations(
                 ))
             }
         };
-        if let Some(arn) = &a.function_arn {
-            return Err(NodeError::config(
-                format!("{field}.FunctionARN"),
-                format!("{arn:?}: in a file use File = \"path.js\" with its Runtime"),
-            ));
-        }
+        // A function named by ARN is the local source of its name.
+        let by_arn = match &a.function_arn {
+            None => None,
+            Some(arn) => Some(crate::cloudfront::function_of_arn(arn).ok_or_else(|| {
+                NodeError::config(
+                    format!("{field}.FunctionARN"),
+                    format!("{arn:?} is not a CloudFront function ARN (arn:aws:cloudfront::ACCOUNT:function/NAME)"),
+                )
+            })?),
+        };
         let runtime = match a.runtime.as_deref() {
             None => crate::cloudfront::Runtime::Js2,
             Some(r) => crate::cloudfront::Runtime::parse(r).ok_or_else(|| {
@@ -303,12 +343,28 @@ fn function_associations(
                 )
             })?,
         };
-        let file = a.file.as_deref().ok_or_else(|| {
-            NodeError::config(
-                format!("{field}.File"),
-                "a function association needs a File",
-            )
-        })?;
+        let (file, at) = match (&a.file, by_arn) {
+            (Some(file), _) => (base.join(file), format!("{field}.File")),
+            (None, Some(name)) => (
+                local_source(base, name).ok_or_else(|| {
+                    NodeError::config(
+                        format!("{field}.FunctionARN"),
+                        format!(
+                            "{:?}: no local source for the function {name:?}: looked for {}; add one, or give the association a File",
+                            a.function_arn.as_deref().unwrap_or(""),
+                            looked_for(base, name)
+                        ),
+                    )
+                })?,
+                format!("{field}.FunctionARN"),
+            ),
+            (None, None) => {
+                return Err(NodeError::config(
+                    format!("{field}.File"),
+                    "a function association needs a File (or a FunctionARN)",
+                ))
+            }
+        };
         let kvs = match &a.key_value_store {
             None => None,
             Some(name) => Some(stores.get(name).cloned().ok_or_else(|| {
@@ -318,13 +374,8 @@ fn function_associations(
                 )
             })?),
         };
-        let code = load_cloudfront_function(
-            &base.join(file),
-            runtime,
-            a.name.as_deref(),
-            kvs,
-            &format!("{field}.File"),
-        )?;
+        let code =
+            load_cloudfront_function(&file, runtime, a.name.as_deref().or(by_arn), kvs, &at)?;
         if out[stage.index()].is_some() {
             return Err(NodeError::FunctionAssociation {
                 field: format!("{field}.EventType"),
@@ -370,24 +421,42 @@ fn lambda_associations(
                 format!("{:?} is not one of viewer-request, origin-request, origin-response, viewer-response", a.event_type.as_deref().unwrap_or("")),
             )
         })?;
-        if let Some(arn) = &a.lambda_function_arn {
-            return Err(NodeError::config(
+        // A function named by ARN is that version of the local source of its name.
+        let arn = match &a.lambda_function_arn {
+            None => None,
+            Some(arn) => Some(lambda_version_arn(arn).ok_or_else(|| {
+                NodeError::config(
+                    format!("{field}.LambdaFunctionARN"),
+                    format!("{arn:?}: the function ARN must reference a specific function version (arn:aws:lambda:REGION:ACCOUNT:function:NAME:VERSION)"),
+                )
+            })?),
+        };
+        let (file, at) = match (&a.file, arn) {
+            (Some(file), _) => (base.join(file), format!("{field}.File")),
+            (None, Some((name, _))) => (
+                local_source(base, name).ok_or_else(|| {
+                    NodeError::config(
+                        format!("{field}.LambdaFunctionARN"),
+                        format!(
+                            "{:?}: no local source for the function {name:?}: looked for {}; add one, or give the association a File",
+                            a.lambda_function_arn.as_deref().unwrap_or(""),
+                            looked_for(base, name)
+                        ),
+                    )
+                })?,
                 format!("{field}.LambdaFunctionARN"),
-                format!("{arn:?}: associate published versions with `edge associate`; in a file use File = \"path.js\""),
-            ));
-        }
-        let file = a.file.as_deref().ok_or_else(|| {
-            NodeError::config(
-                format!("{field}.File"),
-                "a function association needs a File",
-            )
-        })?;
-        let mut code = load_function(
-            &base.join(file),
-            a.handler.as_deref(),
-            &format!("{field}.File"),
-        )?;
-        if let Some(name) = a.name {
+            ),
+            (None, None) => {
+                return Err(NodeError::config(
+                    format!("{field}.File"),
+                    "a function association needs a File (or a LambdaFunctionARN)",
+                ))
+            }
+        };
+        let mut code = load_function(&file, a.handler.as_deref(), &at)?;
+        if let Some((name, version)) = arn {
+            code = Arc::new(code.as_version(a.name.as_deref().unwrap_or(name), version));
+        } else if let Some(name) = a.name {
             code = Arc::new(code.renamed(name));
         }
         let include_body = a.include_body.unwrap_or(false);

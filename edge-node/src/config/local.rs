@@ -61,6 +61,46 @@ pub fn rewrite_loopback_port(d: &mut toml::Value, from: u16, to: u16) {
     }
 }
 
+/// Every origin's `DomainName` in a configuration document.
+pub fn origin_domains(doc: &toml::Value) -> Vec<&str> {
+    doc.get("distributions")
+        .and_then(|d| d.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d.get("Origins")?.as_array())
+        .flatten()
+        .filter_map(|o| o.get("DomainName")?.as_str())
+        .collect()
+}
+
+/// Points the origins of one distribution whose `DomainName` is `domain` at `host:port` over
+/// plain HTTP (`edge up --local-origin`): an S3 origin keeps its `S3OriginConfig` (the mock
+/// origin can act as a bucket), any other gets a `CustomOriginConfig` on that port.
+pub fn point_origin(d: &mut toml::Value, domain: &str, host: &str, port: u16) {
+    for o in origins_mut(d) {
+        let Some(t) = o.as_table_mut() else { continue };
+        if t.get("DomainName").and_then(|h| h.as_str()) != Some(domain) {
+            continue;
+        }
+        t.insert("DomainName".into(), toml::Value::String(host.into()));
+        let key = if t.contains_key("S3OriginConfig") {
+            "S3OriginConfig"
+        } else {
+            "CustomOriginConfig"
+        };
+        let c = t
+            .entry(key)
+            .or_insert_with(|| toml::Value::Table(Default::default()));
+        if let Some(c) = c.as_table_mut() {
+            c.insert("HTTPPort".into(), toml::Value::Integer(i64::from(port)));
+            c.insert(
+                "OriginProtocolPolicy".into(),
+                toml::Value::String("http-only".into()),
+            );
+        }
+    }
+}
+
 /// Makes the relative paths of a configuration document (function `File`s, `[node]`
 /// certificate, key and geo databases) absolute against `base`, so the document can be written
 /// anywhere.
@@ -101,12 +141,30 @@ pub fn anchor_paths(doc: &mut toml::Value, base: &Path) {
                     {
                         if let Some(f) = a.get_mut("File") {
                             anchor(f);
+                        } else if let Some(path) = arn_source(a, base) {
+                            // A function named by ARN: its local source beside the file.
+                            if let Some(t) = a.as_table_mut() {
+                                t.insert("File".into(), toml::Value::String(path));
+                            }
                         }
                     }
                 }
             }
         }
     }
+}
+
+/// The local source (`functions/NAME.js`, …) of an association naming its function by ARN.
+fn arn_source(a: &toml::Value, base: &Path) -> Option<String> {
+    let name = match (
+        a.get("LambdaFunctionARN").and_then(|v| v.as_str()),
+        a.get("FunctionARN").and_then(|v| v.as_str()),
+    ) {
+        (Some(arn), _) => super::lambda_version_arn(arn)?.0,
+        (None, Some(arn)) => crate::cloudfront::function_of_arn(arn)?,
+        (None, None) => return None,
+    };
+    Some(super::local_source(base, name)?.display().to_string())
 }
 
 #[cfg(test)]

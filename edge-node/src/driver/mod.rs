@@ -282,7 +282,8 @@ impl Worker {
             Some(p) if p != 443 => format!(":{p}"),
             _ => String::new(),
         };
-        let pq = ctx.uri.path_and_query().map_or("/", |p| p.as_str());
+        // The URL the viewer asked for (`/`, not the DefaultRootObject it stands for).
+        let pq = ctx.asked_uri().path_and_query().map_or("/", |p| p.as_str());
         let mut h = HeaderMap::new();
         if let Ok(v) = http::HeaderValue::from_str(&format!("https://{host}{port}{pq}")) {
             h.insert(http::header::LOCATION, v);

@@ -173,12 +173,17 @@ impl FunctionCode {
 
     /// The same code under another name.
     pub fn renamed(&self, name: impl Into<String>) -> FunctionCode {
+        self.as_version(name, self.version)
+    }
+
+    /// The same code as another name and version (a version an ARN names).
+    pub fn as_version(&self, name: impl Into<String>, version: u64) -> FunctionCode {
         let name = name.into();
         FunctionCode {
-            key: pool_key(&name, self.version, &self.sha256, self.cloudfront),
+            key: pool_key(&name, version, &self.sha256, self.cloudfront),
             cloudfront: self.cloudfront,
             name,
-            version: self.version,
+            version,
             sha256: self.sha256.clone(),
             bytes: self.bytes.clone(),
             package: self.package.clone(),
