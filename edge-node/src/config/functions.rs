@@ -113,13 +113,34 @@ pub fn lambda_version_arn(s: &str) -> Option<(&str, u64)> {
     (kind == "function" && !name.is_empty()).then_some((name, version))
 }
 
-/// Where a function named by ARN, with no `File`, is looked for (for messages).
-fn looked_for(base: &Path, name: &str) -> String {
-    let dir = base.join(FUNCTIONS_DIR);
-    format!(
-        "{0}/{name}.js (.mjs, .cjs), {0}/{name}.zip or the folder {0}/{name}/",
-        dir.display()
-    )
+/// The file an association's function comes from and the field that named it: its `File`, or
+/// the local source of the function its ARN (`by_arn`: the name and the ARN, in `arn_field`)
+/// names.
+fn source_file(
+    base: &Path,
+    file: Option<&str>,
+    by_arn: Option<(&str, &str)>,
+    field: &str,
+    arn_field: &str,
+) -> Result<(std::path::PathBuf, String)> {
+    match (file, by_arn) {
+        (Some(file), _) => Ok((base.join(file), format!("{field}.File"))),
+        (None, Some((name, arn))) => {
+            let at = format!("{field}.{arn_field}");
+            let dir = base.join(FUNCTIONS_DIR).display().to_string();
+            match local_source(base, name) {
+                Some(path) => Ok((path, at)),
+                None => Err(NodeError::config(
+                    at,
+                    format!("{arn:?}: no local source for the function {name:?}: looked for {dir}/{name}.js (.mjs, .cjs), {dir}/{name}.zip or the folder {dir}/{name}/; add one, or give the association a File"),
+                )),
+            }
+        }
+        (None, None) => Err(NodeError::config(
+            format!("{field}.File"),
+            format!("a function association needs a File (or a {arn_field})"),
+        )),
+    }
 }
 
 /// Associates `code` with `stage` on the default behavior of every distribution (the
@@ -343,28 +364,13 @@ fn function_associations(
                 )
             })?,
         };
-        let (file, at) = match (&a.file, by_arn) {
-            (Some(file), _) => (base.join(file), format!("{field}.File")),
-            (None, Some(name)) => (
-                local_source(base, name).ok_or_else(|| {
-                    NodeError::config(
-                        format!("{field}.FunctionARN"),
-                        format!(
-                            "{:?}: no local source for the function {name:?}: looked for {}; add one, or give the association a File",
-                            a.function_arn.as_deref().unwrap_or(""),
-                            looked_for(base, name)
-                        ),
-                    )
-                })?,
-                format!("{field}.FunctionARN"),
-            ),
-            (None, None) => {
-                return Err(NodeError::config(
-                    format!("{field}.File"),
-                    "a function association needs a File (or a FunctionARN)",
-                ))
-            }
-        };
+        let (file, at) = source_file(
+            base,
+            a.file.as_deref(),
+            by_arn.zip(a.function_arn.as_deref()),
+            &field,
+            "FunctionARN",
+        )?;
         let kvs = match &a.key_value_store {
             None => None,
             Some(name) => Some(stores.get(name).cloned().ok_or_else(|| {
@@ -431,28 +437,14 @@ fn lambda_associations(
                 )
             })?),
         };
-        let (file, at) = match (&a.file, arn) {
-            (Some(file), _) => (base.join(file), format!("{field}.File")),
-            (None, Some((name, _))) => (
-                local_source(base, name).ok_or_else(|| {
-                    NodeError::config(
-                        format!("{field}.LambdaFunctionARN"),
-                        format!(
-                            "{:?}: no local source for the function {name:?}: looked for {}; add one, or give the association a File",
-                            a.lambda_function_arn.as_deref().unwrap_or(""),
-                            looked_for(base, name)
-                        ),
-                    )
-                })?,
-                format!("{field}.LambdaFunctionARN"),
-            ),
-            (None, None) => {
-                return Err(NodeError::config(
-                    format!("{field}.File"),
-                    "a function association needs a File (or a LambdaFunctionARN)",
-                ))
-            }
-        };
+        let (file, at) = source_file(
+            base,
+            a.file.as_deref(),
+            arn.map(|(name, _)| name)
+                .zip(a.lambda_function_arn.as_deref()),
+            &field,
+            "LambdaFunctionARN",
+        )?;
         let mut code = load_function(&file, a.handler.as_deref(), &at)?;
         if let Some((name, version)) = arn {
             code = Arc::new(code.as_version(a.name.as_deref().unwrap_or(name), version));
