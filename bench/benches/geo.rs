@@ -51,6 +51,11 @@ fn main() {
             protocol: Protocol::Https,
             version: Version::HTTP_11,
             user_agent: Some(ua),
+            tls: Some(edge_node::driver::TlsInfo {
+                protocol: "TLSv1.3",
+                cipher: "TLS_AES_128_GCM_SHA256",
+                handshake: "fullHandshake",
+            }),
         };
         add(&mut h, &names, Some(&db), &facts);
         std::hint::black_box(h);

@@ -481,7 +481,17 @@ fn run_worker(
                             tls: Some(crate::driver::TlsInfo::of(tls.get_ref().1)),
                             ..conn
                         };
-                        let service = service_fn(move |req| worker.clone().serve(req, conn));
+                        // Requests after the connection's first reuse it (CloudFront-Viewer-TLS).
+                        let first = std::cell::Cell::new(true);
+                        let service = service_fn(move |req| {
+                            let mut conn = conn;
+                            if !first.replace(false) {
+                                if let Some(t) = &mut conn.tls {
+                                    t.handshake = "connectionReused";
+                                }
+                            }
+                            worker.clone().serve(req, conn)
+                        });
                         let io = TokioIo::new(FloodGuard::new(tls, peer));
                         let conn = builder.serve_connection(io, service).into_owned();
                         watcher.watch(conn).await

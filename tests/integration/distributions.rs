@@ -550,6 +550,16 @@ PathPattern = "/echo/by-name/*"
 TargetOriginId = "mock"
 CachePolicyId = "Managed-CachingOptimized"
 OriginRequestPolicyId = "AllViewerExceptHostHeader"
+[[distributions.CacheBehaviors]]
+PathPattern = "/echo/origin-cc/*"
+TargetOriginId = "mock"
+CachePolicyId = "4cc15a8a-d715-48a4-82b8-cc0b614638fe"
+OriginRequestPolicyId = "33f36d7e-f396-46d9-90e0-52428a34d9dc"
+[[distributions.CacheBehaviors]]
+PathPattern = "/echo/host-only/*"
+TargetOriginId = "mock"
+CachePolicyId = "UseOriginCacheControlHeaders"
+OriginRequestPolicyId = "HostHeaderOnly"
 [distributions.DefaultCacheBehavior]
 TargetOriginId = "mock"
 {default}
@@ -561,7 +571,7 @@ TargetOriginId = "mock"
         "CachePolicyId = \"658327ea-f89d-4fab-a63d-7e88639e58f6\"\nOriginRequestPolicyId = \"216adef6-5c7f-47e4-b989-5492eafa07d3\"",
         "",
     );
-    let (edge, _cfg) = edge_with_config(&good, &[]);
+    let (edge, _cfg) = edge_with_config(&good, &["--tls-listen", "127.0.0.1:0"]);
     let url = |p: &str| format!("{}{p}", edge.base);
     // CachingOptimized + AllViewer: the query is forwarded but not in the key, so a second
     // query string is a hit on the first one's object; gzip/br are in the key.
@@ -611,6 +621,52 @@ TargetOriginId = "mock"
         .unwrap_or_else(|e| panic!("{e}: {} {}", r.status, r.text()));
     assert_eq!(echo["query"], "q=1", "{echo}");
     assert_ne!(echo["headers"]["host"], "viewer.example", "{echo}");
+    // UseOriginCacheControlHeaders-QueryStrings: nothing cached the origin did not ask for
+    // (DefaultTTL 0); the query and Origin are in the key.
+    let cc = url("/echo/origin-cc/a?q=1&cache_control=max-age%3D600");
+    assert_eq!(get(&cc).await.x_cache(), "Miss from cloudfront");
+    assert_eq!(get(&cc).await.x_cache(), "Hit from cloudfront");
+    let r = get_with(&cc, &[("origin", "https://other.test")]).await;
+    assert_eq!(r.x_cache(), "Miss from cloudfront", "Origin is in the key");
+    let other = url("/echo/origin-cc/a?q=2&cache_control=max-age%3D600");
+    assert_eq!(get(&other).await.x_cache(), "Miss from cloudfront");
+    let plain = url("/echo/origin-cc/plain");
+    assert_eq!(get(&plain).await.x_cache(), "Miss from cloudfront");
+    assert_ne!(
+        get(&plain).await.x_cache(),
+        "Hit from cloudfront",
+        "DefaultTTL 0"
+    );
+    // AllViewerAndCloudFrontHeaders-2022-06: every viewer header and CloudFront's own,
+    // CloudFront-Viewer-TLS among them over HTTPS.
+    let tls = format!("https://{}", edge.proc.addr("tls"));
+    let r = get_with(
+        &format!("{tls}/echo/origin-cc/b?q=1"),
+        &[("x-extra", "yes"), ("user-agent", "Mozilla/5.0 (iPhone)")],
+    )
+    .await;
+    let echo: Value = serde_json::from_slice(&r.body).unwrap();
+    let h = &echo["headers"];
+    assert_eq!(h["x-extra"], "yes", "{echo}");
+    assert_eq!(h["cloudfront-forwarded-proto"], "https", "{echo}");
+    assert_eq!(h["cloudfront-is-ios-viewer"], "true", "{echo}");
+    assert_eq!(h["cloudfront-viewer-http-version"], "1.1", "{echo}");
+    let viewer_tls = h["cloudfront-viewer-tls"].as_str().unwrap_or("");
+    assert!(
+        viewer_tls.starts_with("TLSv1.3:TLS_") && viewer_tls.ends_with(":fullHandshake"),
+        "{echo}"
+    );
+    // UseOriginCacheControlHeaders + HostHeaderOnly: the viewer's Host goes to the origin (it
+    // is in the key), nothing else of the viewer's.
+    let r = get_with(
+        &url("/echo/host-only/x?q=1"),
+        &[("host", "viewer.example"), ("x-extra", "yes")],
+    )
+    .await;
+    let echo: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(echo["headers"]["host"], "viewer.example", "{echo}");
+    assert_eq!(echo["headers"]["x-extra"], Value::Null, "{echo}");
+    assert_eq!(echo["query"], "", "{echo}");
 
     let refused = |default: &str, extra: &str, field: &str, says: &str| {
         refused_naming(&cfg(default, extra), field, says)
@@ -815,8 +871,8 @@ SamplingRate = 0
     ] {
         assert_eq!(r.header(name), value, "{name}");
     }
-    // CORS-with-preflight-and-SecurityHeadersPolicy by name: a preflight gets the three CORS
-    // headers, a simple CORS request only Access-Control-Allow-Origin; the origin's win.
+    // CORS-with-preflight-and-SecurityHeadersPolicy by name: a preflight gets the allowed
+    // methods, every CORS answer Allow-Origin and Expose-Headers; the origin's win.
     let preflight = request(
         http::Method::OPTIONS,
         &url("/preflight/x"),
@@ -833,7 +889,7 @@ SamplingRate = 0
             "access-control-allow-methods",
             "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT",
         ),
-        ("access-control-allow-headers", "*"),
+        ("access-control-allow-headers", ""),
         ("x-content-type-options", "nosniff"),
     ] {
         assert_eq!(preflight.header(name), value, "{name}");
@@ -844,6 +900,7 @@ SamplingRate = 0
     )
     .await;
     assert_eq!(r.header("access-control-allow-origin"), "https://mine.test");
+    assert_eq!(r.header("access-control-expose-headers"), "*");
     assert_eq!(r.header("access-control-allow-methods"), "");
     assert_eq!(r.header("x-frame-options"), "SAMEORIGIN");
 

@@ -10,6 +10,7 @@ fn conn(tls: bool) -> Conn {
         tls: tls.then_some(crate::driver::TlsInfo {
             protocol: "TLSv1.3",
             cipher: "TLS_AES_128_GCM_SHA256",
+            handshake: "fullHandshake",
         }),
     }
 }

@@ -33,7 +33,7 @@ const YEAR: u64 = 31_536_000;
 const DAY: u64 = 86_400;
 
 /// The managed cache policies known here: (ID, name).
-pub const CACHE_POLICIES: [(&str, &str); 5] = [
+pub const CACHE_POLICIES: [(&str, &str); 7] = [
     ("658327ea-f89d-4fab-a63d-7e88639e58f6", "CachingOptimized"),
     (
         "b2884449-e4de-46a7-ac36-70bc7f1ddd6d",
@@ -45,11 +45,24 @@ pub const CACHE_POLICIES: [(&str, &str); 5] = [
         "Elemental-MediaPackage",
     ),
     ("2e54312d-136d-493c-8eb9-b001f22f67d2", "Amplify"),
+    (
+        "83da9c7e-98b4-4e11-a168-04f0df8e2c65",
+        "UseOriginCacheControlHeaders",
+    ),
+    (
+        "4cc15a8a-d715-48a4-82b8-cc0b614638fe",
+        "UseOriginCacheControlHeaders-QueryStrings",
+    ),
 ];
 
 /// The managed origin request policies known here: (ID, name).
-pub const ORIGIN_REQUEST_POLICIES: [(&str, &str); 6] = [
+pub const ORIGIN_REQUEST_POLICIES: [(&str, &str); 8] = [
     ("216adef6-5c7f-47e4-b989-5492eafa07d3", "AllViewer"),
+    (
+        "33f36d7e-f396-46d9-90e0-52428a34d9dc",
+        "AllViewerAndCloudFrontHeaders-2022-06",
+    ),
+    ("bf0718e1-ba1e-49d1-88b1-f726733018ae", "HostHeaderOnly"),
     (
         "b689b0a8-53d0-40ab-baf2-68738e2966ac",
         "AllViewerExceptHostHeader",
@@ -98,6 +111,30 @@ pub fn cache_policy(id: &str) -> Option<(RawKeyPolicy, Ttls)> {
             ),
             ttl(2, 2, 600),
         ),
+        // Only what the origin says is cached (DefaultTTL 0), keyed by the headers that
+        // change what an origin answers.
+        "UseOriginCacheControlHeaders" | "UseOriginCacheControlHeaders-QueryStrings" => (
+            policy(
+                if name.ends_with("QueryStrings") {
+                    ALL
+                } else {
+                    NONE
+                },
+                (
+                    "whitelist",
+                    &[
+                        "Host",
+                        "Origin",
+                        "X-HTTP-Method-Override",
+                        "X-HTTP-Method",
+                        "X-Method-Override",
+                    ],
+                ),
+                ALL,
+                true,
+            ),
+            ttl(0, 0, YEAR),
+        ),
         _ => unreachable!("every listed name has settings"),
     })
 }
@@ -112,6 +149,17 @@ pub fn origin_request_policy(id: &str) -> Option<RawKeyPolicy> {
     ];
     Some(match name {
         "AllViewer" => policy(ALL, ("allViewer", &[]), ALL, false),
+        "HostHeaderOnly" => policy(NONE, ("whitelist", &["Host"]), NONE, false),
+        // Every viewer header, and every CloudFront-* header CloudFront can add.
+        "AllViewerAndCloudFrontHeaders-2022-06" => policy(
+            ALL,
+            (
+                "allViewerAndWhitelistCloudFront",
+                &crate::viewer::headers::SUPPORTED,
+            ),
+            ALL,
+            false,
+        ),
         "AllViewerExceptHostHeader" => policy(ALL, ("allExcept", &["Host"]), ALL, false),
         "CORS-CustomOrigin" => policy(NONE, ("whitelist", &["Origin"]), NONE, false),
         "CORS-S3Origin" => policy(NONE, ("whitelist", &cors), NONE, false),

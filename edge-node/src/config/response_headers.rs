@@ -116,21 +116,20 @@ pub fn managed(id: &str) -> Option<ResponseHeadersPolicy> {
     })
 }
 
-/// `Access-Control-Allow-Origin: *` for every origin; with `preflight`, preflights also get
-/// every method and `Access-Control-Allow-Headers: *`. The origin's own headers are kept.
+/// `Access-Control-Allow-Origin: *` for every origin; with `preflight` also every method (on
+/// preflights) and `Access-Control-Expose-Headers: *`. The origin's own headers are kept.
 fn any_origin_cors(preflight: bool) -> Cors {
-    let (methods, headers) = if preflight {
-        ("DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT", "*")
-    } else {
-        ("", "")
-    };
     Cors {
         any_origin: true,
         origins: vec![],
-        allow_headers: HeaderValue::from_static(headers),
-        allow_methods: HeaderValue::from_static(methods),
+        allow_headers: HeaderValue::from_static(""),
+        allow_methods: HeaderValue::from_static(if preflight {
+            "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT"
+        } else {
+            ""
+        }),
         allow_credentials: false,
-        expose_headers: None,
+        expose_headers: preflight.then(|| HeaderValue::from_static("*")),
         max_age: None,
         origin_override: false,
     }

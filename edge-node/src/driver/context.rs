@@ -33,6 +33,9 @@ pub struct Conn {
 pub struct TlsInfo {
     pub protocol: &'static str,
     pub cipher: &'static str,
+    /// How this request's connection was set up, as `CloudFront-Viewer-TLS` says it:
+    /// `fullHandshake`, `sessionResumed`, or `connectionReused` after its first request.
+    pub handshake: &'static str,
 }
 
 impl TlsInfo {
@@ -57,7 +60,15 @@ impl TlsInfo {
             }
             _ => "-",
         };
-        TlsInfo { protocol, cipher }
+        let handshake = match c.handshake_kind() {
+            Some(rustls::HandshakeKind::Resumed) => "sessionResumed",
+            _ => "fullHandshake",
+        };
+        TlsInfo {
+            protocol,
+            cipher,
+            handshake,
+        }
     }
 }
 

@@ -634,6 +634,7 @@ impl Worker {
             user_agent: headers
                 .get(http::header::USER_AGENT)
                 .and_then(|v| v.to_str().ok()),
+            tls: ctx.conn.tls,
         };
         let geo = self.shared.geo.load();
         crate::viewer::headers::add(&mut out, names, geo.as_deref(), &facts);

@@ -7,7 +7,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Version};
 use std::net::{IpAddr, SocketAddr};
 
 /// Every CloudFront header this node can add (lowercase).
-pub const SUPPORTED: [&str; 20] = [
+pub const SUPPORTED: [&str; 21] = [
     "cloudfront-viewer-address",
     "cloudfront-viewer-asn",
     "cloudfront-viewer-country",
@@ -21,6 +21,7 @@ pub const SUPPORTED: [&str; 20] = [
     "cloudfront-viewer-longitude",
     "cloudfront-viewer-metro-code",
     "cloudfront-viewer-http-version",
+    "cloudfront-viewer-tls",
     "cloudfront-forwarded-proto",
     "cloudfront-is-mobile-viewer",
     "cloudfront-is-desktop-viewer",
@@ -48,7 +49,9 @@ fn needs_geo(name: &str) -> bool {
     name.starts_with("cloudfront-viewer-")
         && !matches!(
             name,
-            "cloudfront-viewer-address" | "cloudfront-viewer-http-version"
+            "cloudfront-viewer-address"
+                | "cloudfront-viewer-http-version"
+                | "cloudfront-viewer-tls"
         )
 }
 
@@ -59,6 +62,8 @@ pub struct ViewerFacts<'a> {
     pub protocol: Protocol,
     pub version: Version,
     pub user_agent: Option<&'a str>,
+    /// The connection's TLS (HTTPS only).
+    pub tls: Option<crate::driver::TlsInfo>,
 }
 
 /// Sets (or, without a value, removes) each of `wanted` on `headers`, overwriting what the
@@ -126,6 +131,10 @@ fn value(name: &str, g: &GeoInfo, d: &device::Device, v: &ViewerFacts<'_>) -> Op
             }
             .to_string(),
         ),
+        // `TLSv1.3:TLS_AES_128_GCM_SHA256:fullHandshake`; not sent over plain HTTP.
+        "cloudfront-viewer-tls" => v
+            .tls
+            .map(|t| format!("{}:{}:{}", t.protocol, t.cipher, t.handshake)),
         "cloudfront-forwarded-proto" => Some(
             if v.protocol == Protocol::Https {
                 "https"
