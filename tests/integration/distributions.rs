@@ -656,6 +656,21 @@ TargetOriginId = "mock"
         viewer_tls.starts_with("TLSv1.3:TLS_") && viewer_tls.ends_with(":fullHandshake"),
         "{echo}"
     );
+    // The connection's next request reuses it.
+    let again = format!("{tls}/echo/origin-cc/c");
+    let both = get_on_one_connection(&[&again, &again]).await;
+    let handshake = |r: &Resp| {
+        let echo: Value = serde_json::from_slice(&r.body).unwrap();
+        let v = echo["headers"]["cloudfront-viewer-tls"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        v.rsplit(':').next().unwrap_or("").to_string()
+    };
+    assert_eq!(
+        (handshake(&both[0]), handshake(&both[1])),
+        ("fullHandshake".to_string(), "connectionReused".to_string())
+    );
     // UseOriginCacheControlHeaders + HostHeaderOnly: the viewer's Host goes to the origin (it
     // is in the key), nothing else of the viewer's.
     let r = get_with(

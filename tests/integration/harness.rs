@@ -379,6 +379,29 @@ pub async fn get_with(url: &str, headers: &[(&str, &str)]) -> Resp {
     request(Method::GET, url, headers, Bytes::new()).await
 }
 
+/// GETs `urls` in turn over one client, which keeps (and reuses) its connection.
+pub async fn get_on_one_connection(urls: &[&str]) -> Vec<Resp> {
+    let client = client();
+    let mut out = Vec::new();
+    for url in urls {
+        let req = Request::get(*url)
+            .body(Full::new(Bytes::new()))
+            .expect("request");
+        let resp = tokio::time::timeout(Duration::from_secs(30), client.request(req))
+            .await
+            .unwrap_or_else(|_| panic!("no answer from {url} within 30 s"))
+            .unwrap_or_else(|e| panic!("request to {url} failed: {e}"));
+        let (parts, body) = resp.into_parts();
+        let body = body.collect().await.expect("body").to_bytes();
+        out.push(Resp {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        });
+    }
+    out
+}
+
 pub async fn request(method: Method, url: &str, headers: &[(&str, &str)], body: Bytes) -> Resp {
     let mut req = Request::builder().method(method).uri(url);
     for (k, v) in headers {
