@@ -140,11 +140,16 @@ pub fn run(a: GeoArgs) -> Result<()> {
 }
 
 fn fetch(from: Vec<PathBuf>) -> Result<()> {
-    let tmp = tempdir()?;
+    // Removed when it goes out of scope, the tarballs with it.
+    let tmp = tempfile::Builder::new()
+        .prefix("edge-geo-")
+        .tempdir()
+        .context("cannot create a temporary directory")?;
+    let tmp = tmp.path();
     let tarballs = if from.is_empty() {
         let out = std::process::Command::new("npm")
             .args(["pack", "--silent", "--pack-destination"])
-            .arg(&tmp)
+            .arg(tmp)
             .args(PACKAGES)
             .output()
             .context("cannot run npm (the ordinary npm client fetches the data; install Node.js and npm)")?;
@@ -208,7 +213,6 @@ fn fetch(from: Vec<PathBuf>) -> Result<()> {
             got.push(name.to_string());
         }
     }
-    let _ = std::fs::remove_dir_all(&tmp);
     if got.is_empty() {
         bail!(
             "no DB-IP database in {}",
@@ -224,10 +228,4 @@ fn fetch(from: Vec<PathBuf>) -> Result<()> {
     }
     println!("IP geolocation by DB-IP (https://db-ip.com), CC BY 4.0");
     Ok(())
-}
-
-fn tempdir() -> Result<PathBuf> {
-    let dir = std::env::temp_dir().join(format!("edge-geo-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    Ok(dir)
 }

@@ -104,8 +104,9 @@ pub(crate) fn geoip2_db(dir: &Path) -> PathBuf {
 
 #[test]
 fn flat_records_get_names_region_codes_and_time_zones() {
-    let dir = tempfile_dir();
-    let db = GeoDb::open(&[flat_db(&dir)]).unwrap();
+    let tmp = tempfile_dir();
+    let dir = tmp.path();
+    let db = GeoDb::open(&[flat_db(dir)]).unwrap();
     let g = db.lookup("192.0.2.7".parse().unwrap());
     assert_eq!(g.country.as_deref(), Some("GB"));
     assert_eq!(g.country_name.as_deref(), Some("United Kingdom"));
@@ -122,8 +123,9 @@ fn flat_records_get_names_region_codes_and_time_zones() {
 
 #[test]
 fn geoip2_layout_and_ipv6() {
-    let dir = tempfile_dir();
-    let db = GeoDb::open(&[geoip2_db(&dir)]).unwrap();
+    let tmp = tempfile_dir();
+    let dir = tmp.path();
+    let db = GeoDb::open(&[geoip2_db(dir)]).unwrap();
     let se = db.lookup("198.51.100.20".parse().unwrap());
     assert_eq!(se.country.as_deref(), Some("SE"));
     assert_eq!(se.region.as_deref(), Some("E"));
@@ -165,7 +167,8 @@ fn dbip_country_file() {
 
 #[test]
 fn missing_and_corrupt_databases_are_named() {
-    let dir = tempfile_dir();
+    let tmp = tempfile_dir();
+    let dir = tmp.path();
     let e = GeoDb::open(&[dir.join("nope.mmdb")])
         .err()
         .unwrap()
@@ -177,22 +180,18 @@ fn missing_and_corrupt_databases_are_named() {
     assert!(e.contains("bad.mmdb"), "{e}");
 }
 
-/// A fresh directory under the target dir (kept small; removed by `cargo clean`).
-pub(crate) fn tempfile_dir() -> PathBuf {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "edge-geo-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh directory, removed when the value is dropped.
+pub(crate) fn tempfile_dir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("edge-geo-")
+        .tempdir()
+        .unwrap()
 }
 
 #[test]
 fn asn_databases_add_the_asn() {
-    let dir = tempfile_dir();
+    let tmp = tempfile_dir();
+    let dir = tmp.path();
     let mut w = Writer::new("GeoLite2-ASN");
     w.insert_value(
         "192.0.2.0/24".parse::<ipnet::IpNet>().unwrap(),
@@ -204,7 +203,7 @@ fn asn_databases_add_the_asn() {
     .unwrap();
     let asn = dir.join("asn.mmdb");
     std::fs::write(&asn, w.to_bytes().unwrap()).unwrap();
-    let db = GeoDb::open(&[flat_db(&dir), asn]).unwrap();
+    let db = GeoDb::open(&[flat_db(dir), asn]).unwrap();
     let g = db.lookup("192.0.2.1".parse().unwrap());
     assert_eq!(g.asn, Some(64_512));
     assert_eq!(
