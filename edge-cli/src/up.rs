@@ -293,6 +293,17 @@ pub async fn run(a: UpArgs, json: bool) -> Result<()> {
             }
         }
     }
+    // Origins left where the configuration says are reached over the network: say so, since a
+    // distribution copied from AWS names origins this machine may not reach.
+    for (i, domain) in domains.iter().enumerate() {
+        let local = domains[..i].contains(domain)
+            || edge_node::config::local::is_loopback(domain)
+            || on_mock.iter().any(|d| d == domain)
+            || rewrite.domains.iter().any(|(d, _, _)| d == domain);
+        if !local {
+            say!("origin {domain} is reached over the network; `--local-origin {domain}[=HOST:PORT]` runs it locally");
+        }
+    }
     if doc.is_none() || configured_port.is_some() || !on_mock.is_empty() {
         let port = a.origin_port.or(configured_port).unwrap_or(9000);
         let mut origin_args = vec![

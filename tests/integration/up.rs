@@ -443,6 +443,10 @@ async fn the_documented_distribution_runs_through_edge_up() {
             && logs.contains("DistributionConfig.ViewerCertificate"),
         "{logs}"
     );
+    assert!(
+        !logs.contains("is reached over the network"),
+        "every origin runs locally: {logs}"
+    );
     // ViewerProtocolPolicy redirect-to-https: to the HTTPS listener, for the URL asked.
     let r = get(&format!("{http}/")).await;
     assert_eq!(r.status, 301);
