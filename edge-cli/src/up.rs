@@ -625,6 +625,9 @@ async fn watch(
     let mut watched = files(&functions, &stores);
     watch_all(&mut debouncer, &watched);
     say!("watching {} files", watched.len());
+    // What the files were at the last deploy: events that change nothing (a deploy reading
+    // them is one) deploy nothing, or every deploy would set off the next.
+    let mut deployed = fingerprint(&watched);
     while let Some(paths) = rx.recv().await {
         let relevant = paths.iter().any(|p| {
             let p = p.canonicalize().unwrap_or_else(|_| p.clone());
@@ -632,7 +635,7 @@ async fn watch(
                 .iter()
                 .any(|w| p == *w || (w.is_dir() && p.starts_with(w)))
         });
-        if !relevant {
+        if !relevant || fingerprint(&watched) == deployed {
             continue;
         }
         match crate::ctl::deploy(&client, &config, &rewrite, true).await {
@@ -653,10 +656,50 @@ async fn watch(
                 stores = d.store_files;
                 watched = files(&functions, &stores);
                 watch_all(&mut debouncer, &watched);
+                deployed = fingerprint(&watched);
             }
-            Err(e) => say!("not deployed: {e:#}"),
+            Err(e) => {
+                say!("not deployed: {e:#}");
+                // Tried as they are now: the next change tries again.
+                deployed = fingerprint(&watched);
+            }
         }
     }
+}
+
+/// The size and modification time of every file in `paths` (a folder: every file under it),
+/// hashed: what a redeploy would read.
+fn fingerprint(paths: &[PathBuf]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    fn add(path: &std::path::Path, h: &mut std::collections::hash_map::DefaultHasher) {
+        path.hash(h);
+        // A real folder is walked; a link is followed for its file, never walked (no cycles).
+        let real_dir = std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir());
+        match std::fs::metadata(path) {
+            Ok(_) if real_dir => {
+                let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .map(|e| e.path())
+                    .collect();
+                entries.sort();
+                for e in &entries {
+                    add(e, h);
+                }
+            }
+            Ok(m) => {
+                m.len().hash(h);
+                m.modified().ok().hash(h);
+            }
+            Err(_) => 0u8.hash(h),
+        }
+    }
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for p in paths {
+        add(p, &mut h);
+    }
+    h.finish()
 }
 
 /// BASE+offset, or 0 (any free port) when BASE is 0.

@@ -234,6 +234,10 @@ name = "SIN2-C1"
     for u in &urls {
         assert_eq!(get(&format!("{u}/go/a")).await.header("location"), "/two");
     }
+    // Two edits, two deploys: a deploy reading the files is not an edit (it used to set off the
+    // next deploy, for ever).
+    let logs = up.logs();
+    assert_eq!(logs.matches("sent to every edge").count(), 2, "{logs}");
     assert!(up.terminate().success());
 }
 
