@@ -725,14 +725,7 @@ const BY_ARN: [(&str, &str); 2] = [
 /// or for a function named by ARN its local source (`functions/NAME.js`, … beside the
 /// configuration). `None`: named by ARN with no local source (the control node resolves it).
 fn source_of(a: &toml::Value, base: &Path) -> Option<(PathBuf, Option<String>)> {
-    let arn_name = match (
-        a.get("LambdaFunctionARN").and_then(|v| v.as_str()),
-        a.get("FunctionARN").and_then(|v| v.as_str()),
-    ) {
-        (Some(arn), _) => edge_node::config::lambda_version_arn(arn).map(|(n, _)| n.to_string()),
-        (None, Some(arn)) => edge_node::cloudfront::function_of_arn(arn).map(str::to_string),
-        (None, None) => None,
-    };
+    let arn_name = edge_node::config::local::arn_name(a).map(str::to_string);
     let file = match a.get("File").and_then(|f| f.as_str()) {
         Some(f) => base.join(f),
         None => edge_node::config::local_source(base, arn_name.as_deref()?)?,

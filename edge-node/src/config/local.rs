@@ -154,17 +154,26 @@ pub fn anchor_paths(doc: &mut toml::Value, base: &Path) {
     }
 }
 
-/// The local source (`functions/NAME.js`, …) of an association naming its function by ARN.
-fn arn_source(a: &toml::Value, base: &Path) -> Option<String> {
-    let name = match (
+/// The name of the function an association table names by ARN (`LambdaFunctionARN` of a
+/// version, or a CloudFront function's `FunctionARN`).
+pub fn arn_name(a: &toml::Value) -> Option<&str> {
+    match (
         a.get("LambdaFunctionARN").and_then(|v| v.as_str()),
         a.get("FunctionARN").and_then(|v| v.as_str()),
     ) {
-        (Some(arn), _) => super::lambda_version_arn(arn)?.0,
-        (None, Some(arn)) => crate::cloudfront::function_of_arn(arn)?,
-        (None, None) => return None,
-    };
-    Some(super::local_source(base, name)?.display().to_string())
+        (Some(arn), _) => Some(super::lambda_version_arn(arn)?.0),
+        (None, Some(arn)) => crate::cloudfront::function_of_arn(arn),
+        (None, None) => None,
+    }
+}
+
+/// The local source (`functions/NAME.js`, …) of an association naming its function by ARN.
+fn arn_source(a: &toml::Value, base: &Path) -> Option<String> {
+    Some(
+        super::local_source(base, arn_name(a)?)?
+            .display()
+            .to_string(),
+    )
 }
 
 #[cfg(test)]
