@@ -625,6 +625,7 @@ impl Isolate {
         let exhausted = move |what: &str| {
             format!("{what} (this thread has made {made} isolates; the QuickJS-ng engine makes only about 128 per thread: restart the node)")
         };
+        super::pin_platform();
         let created = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             JsRuntime::new(RuntimeOptions {
                 extensions: vec![edge_runtime::init()],

@@ -761,8 +761,27 @@ impl Runner {
     }
 }
 
+/// Keeps the engine's process-wide platform alive for the process's life. The QuickJS backend
+/// (the `v8x` crate's shim of V8's API) counts references to it without atomics (`*refcount
+/// += 1`, `-= 1`), and isolates made and dropped on several threads at once race that count:
+/// a lost increment let a dropped isolate free the platform while others used it (SIGSEGV in
+/// `drop_platform`, seen about once in 30 runs of the engine's unit tests and possible on a
+/// node warming isolates on every worker). The platform is never meant to go away, so many
+/// references that are never dropped keep the count far from zero whatever the races lose.
+/// Called before every runtime is made.
+pub fn pin_platform() {
+    static PINNED: std::sync::Once = std::sync::Once::new();
+    PINNED.call_once(|| {
+        JsRuntime::init_platform(None);
+        for _ in 0..(1 << 16) {
+            std::mem::forget(deno_core::v8::V8::get_current_platform());
+        }
+    });
+}
+
 /// Evaluates a script in a fresh runtime and returns its result as JSON text.
 pub fn eval_json(source: &'static str) -> Result<String, FnError> {
+    pin_platform();
     let mut rt = JsRuntime::new(RuntimeOptions::default());
     let wrapped = format!("JSON.stringify((() => {{ return ({source}); }})())");
     let value = rt

@@ -293,6 +293,7 @@ mod tests {
     /// handler" right after a call that finished at its slice).
     #[test]
     fn a_deadline_taken_by_the_watchdog_is_never_lost() {
+        crate::js::pin_platform();
         let mut rt = deno_core::JsRuntime::new(Default::default());
         let dog = Watchdog::start();
         let slot = dog.slot(rt.v8_isolate().thread_safe_handle());
