@@ -206,6 +206,39 @@ pub async fn run(a: UpArgs, json: bool) -> Result<()> {
         );
         say!("IP geolocation by DB-IP (https://db-ip.com), DB-IP Lite, CC BY 4.0");
     }
+    // --local-origin, refused before anything starts when it names no origin.
+    let mut rewrite = crate::ctl::OriginRewrite::default();
+    let mut on_mock = Vec::new();
+    let domains = doc
+        .as_ref()
+        .map(edge_node::config::local::origin_domains)
+        .unwrap_or_default();
+    for spec in &a.local_origin {
+        let domain = spec.split_once('=').map_or(spec.as_str(), |(d, _)| d);
+        if !domains.contains(&domain) {
+            anyhow::bail!(
+                "--local-origin {spec:?}: no origin of the configuration has the DomainName {domain:?} (its origins: {})",
+                domains.join(", ")
+            );
+        }
+        match spec.split_once('=') {
+            None => on_mock.push(spec.clone()),
+            Some((domain, at)) => {
+                let (host, port) = at
+                    .rsplit_once(':')
+                    .and_then(|(h, p)| Some((h, p.parse::<u16>().ok()?)))
+                    .filter(|(h, _)| !h.is_empty() && !domain.is_empty())
+                    .ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "--local-origin {spec:?}: expected DOMAIN or DOMAIN=HOST:PORT"
+                        )
+                    })?;
+                rewrite
+                    .domains
+                    .push((domain.to_string(), host.to_string(), port));
+            }
+        }
+    }
     let token = std::env::var("EDGE_TOKEN")
         .ok()
         .filter(|t| !t.is_empty())
@@ -261,38 +294,6 @@ pub async fn run(a: UpArgs, json: bool) -> Result<()> {
         .as_ref()
         .and_then(edge_node::config::local::loopback_origin_port);
     let mut origin_url = String::from("-");
-    let mut rewrite = crate::ctl::OriginRewrite::default();
-    let mut on_mock = Vec::new();
-    let domains = doc
-        .as_ref()
-        .map(edge_node::config::local::origin_domains)
-        .unwrap_or_default();
-    for spec in &a.local_origin {
-        let domain = spec.split_once('=').map_or(spec.as_str(), |(d, _)| d);
-        if !domains.contains(&domain) {
-            anyhow::bail!(
-                "--local-origin {spec:?}: no origin of the configuration has the DomainName {domain:?} (its origins: {})",
-                domains.join(", ")
-            );
-        }
-        match spec.split_once('=') {
-            None => on_mock.push(spec.clone()),
-            Some((domain, at)) => {
-                let (host, port) = at
-                    .rsplit_once(':')
-                    .and_then(|(h, p)| Some((h, p.parse::<u16>().ok()?)))
-                    .filter(|(h, _)| !h.is_empty() && !domain.is_empty())
-                    .ok_or_else(|| {
-                        anyhow::anyhow!(
-                            "--local-origin {spec:?}: expected DOMAIN or DOMAIN=HOST:PORT"
-                        )
-                    })?;
-                rewrite
-                    .domains
-                    .push((domain.to_string(), host.to_string(), port));
-            }
-        }
-    }
     // Origins left where the configuration says are reached over the network: say so, since a
     // distribution copied from AWS names origins this machine may not reach.
     for (i, domain) in domains.iter().enumerate() {

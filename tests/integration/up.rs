@@ -558,3 +558,28 @@ async fn the_documented_distribution_runs_through_edge_up() {
     assert_eq!(r.x_cache(), "Hit from cloudfront");
     assert!(up.terminate().success());
 }
+
+/// A `--local-origin` that names no origin of the configuration, or is malformed, is refused
+/// before anything starts, naming the flag and the configuration's origins.
+#[test]
+fn edge_up_refuses_a_local_origin_it_cannot_place() {
+    let config = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../docs/distribution/get-distribution-config.json");
+    let dir = tempfile::tempdir().unwrap();
+    for (spec, says) in [
+        ("nowhere.example.com", "no origin of the configuration has the DomainName \"nowhere.example.com\" (its origins: example-site.s3.us-east-1.amazonaws.com, api.example.com, api-backup.example.com)"),
+        ("api.example.com=127.0.0.1", "expected DOMAIN or DOMAIN=HOST:PORT"),
+        ("api.example.com=:80", "expected DOMAIN or DOMAIN=HOST:PORT"),
+    ] {
+        let out = std::process::Command::new(EDGE)
+            .args(["up", "--port", "0", "--control-port", "0", "--origin-port", "0"])
+            .args(["--data-dir", dir.path().join("data").to_str().unwrap()])
+            .args(["--config", config.to_str().unwrap(), "--local-origin", spec])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{spec}: {err}");
+        assert!(err.contains(&format!("--local-origin {spec:?}")) && err.contains(says), "{spec}: {err}");
+        assert!(!err.contains("[control]"), "refused before the control node starts: {err}");
+    }
+}

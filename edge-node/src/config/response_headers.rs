@@ -151,39 +151,15 @@ fn managed_security_headers() -> Vec<Added> {
     ]
 }
 
-/// Headers a response headers policy may not remove (AWS refuses them).
-const NOT_REMOVABLE: [&str; 31] = [
-    "connection",
+/// Headers a response headers policy may not remove (AWS refuses them): those a function may
+/// not add (`lambda::headers::is_disallowed`) and these.
+const NOT_REMOVABLE: [&str; 6] = [
     "content-encoding",
     "content-length",
-    "expect",
     "host",
-    "keep-alive",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "proxy-connection",
-    "trailer",
     "transfer-encoding",
-    "upgrade",
     "via",
     "warning",
-    "x-accel-buffering",
-    "x-accel-charset",
-    "x-accel-limit-rate",
-    "x-accel-redirect",
-    "x-amzn-auth",
-    "x-amzn-cf-billing",
-    "x-amzn-cf-id",
-    "x-amzn-cf-xff",
-    "x-amzn-errortype",
-    "x-amzn-fle-profile",
-    "x-amzn-header-count",
-    "x-amzn-header-order",
-    "x-amzn-lambda-integration-tag",
-    "x-amzn-requestid",
-    "x-cache",
-    "x-forwarded-proto",
-    "x-real-ip",
 ];
 
 const REFERRER_POLICIES: [&str; 8] = [
@@ -236,10 +212,7 @@ pub fn policy(r: RawResponseHeadersPolicy, at: &str) -> Result<ResponseHeadersPo
             let at = format!("{at}.Items[{i}].Header");
             let name = header_name(&required(item.header, &at)?, &at)?;
             let lower = name.as_str();
-            if NOT_REMOVABLE.contains(&lower)
-                || lower.starts_with("x-amz-cf-")
-                || lower.starts_with("x-edge-")
-            {
+            if NOT_REMOVABLE.contains(&lower) || crate::lambda::headers::is_disallowed(lower) {
                 return Err(bad(
                     &at,
                     format!("CloudFront does not let a policy remove {lower}"),
@@ -406,27 +379,32 @@ fn security(s: RawSecurityHeaders, at: &str, add: &mut Vec<Added>) -> Result<()>
         }
         push("x-xss-protection", v, x.r#override, field)?;
     }
-    if let Some(f) = s.frame_options {
-        let v = required(f.frame_option, &format!("{at}.FrameOptions.FrameOption"))?;
-        if v != "DENY" && v != "SAMEORIGIN" {
+    // A value CloudFront takes from a fixed list.
+    let one_of = |v: Option<String>, field: &str, allowed: &[&str]| -> Result<String> {
+        let field = format!("{at}.{field}");
+        let v = required(v, &field)?;
+        if !allowed.contains(&v.as_str()) {
             return Err(bad(
-                &format!("{at}.FrameOptions.FrameOption"),
-                format!("{v:?} is not one of DENY, SAMEORIGIN"),
+                &field,
+                format!("{v:?} is not one of {}", allowed.join(", ")),
             ));
         }
+        Ok(v)
+    };
+    if let Some(f) = s.frame_options {
+        let v = one_of(
+            f.frame_option,
+            "FrameOptions.FrameOption",
+            &["DENY", "SAMEORIGIN"],
+        )?;
         push("x-frame-options", v, f.r#override, "FrameOptions")?;
     }
     if let Some(r) = s.referrer_policy {
-        let v = required(
+        let v = one_of(
             r.referrer_policy,
-            &format!("{at}.ReferrerPolicy.ReferrerPolicy"),
+            "ReferrerPolicy.ReferrerPolicy",
+            &REFERRER_POLICIES,
         )?;
-        if !REFERRER_POLICIES.contains(&v.as_str()) {
-            return Err(bad(
-                &format!("{at}.ReferrerPolicy.ReferrerPolicy"),
-                format!("{v:?} is not one of {}", REFERRER_POLICIES.join(", ")),
-            ));
-        }
         push("referrer-policy", v, r.r#override, "ReferrerPolicy")?;
     }
     if let Some(c) = s.content_security_policy {
