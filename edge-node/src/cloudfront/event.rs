@@ -79,23 +79,134 @@ fn write_parts(
         out.push_str(r#","headers":"#);
         write_headers(out, &resp.headers, &SET_COOKIE);
         out.push_str(r#","cookies":"#);
-        let cookies = resp
-            .headers
-            .get_all(SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .map(|c| {
-                let (pair, attributes) = match c.split_once(';') {
-                    Some((p, a)) => (p, Some(a.trim())),
-                    None => (c, Some("")),
-                };
-                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-                (k.trim(), v.trim(), attributes)
-            });
-        write_values(out, cookies);
+        write_values(out, set_cookie_items(&resp.headers));
         out.push('}');
     }
     out.push('}');
+}
+
+/// The same event as `write` builds it, made as engine objects (js/qjs.rs): no JSON text on
+/// either side of the call. Keys, order and values are `write`'s; the fidelity table
+/// (js/cloudfront_tests.rs) runs every case both ways.
+pub fn build(
+    b: &mut crate::js::qjs::Builder,
+    stage: Stage,
+    cfg: EventConfig<'_>,
+    req: &FnRequest,
+    resp: Option<&FnResponse>,
+) -> Option<crate::js::qjs::JsValue> {
+    b.object();
+    b.key("version");
+    b.string("1.0");
+    b.key("context");
+    b.object();
+    b.key("distributionDomainName");
+    b.string(cfg.distribution_domain);
+    b.key("distributionId");
+    b.string(cfg.distribution_id);
+    b.key("eventType");
+    b.string(stage.as_str());
+    b.key("requestId");
+    b.string(cfg.request_id);
+    b.close();
+    b.key("viewer");
+    b.object();
+    b.key("ip");
+    b.string(&req.client_ip);
+    b.close();
+    b.key("request");
+    b.object();
+    b.key("method");
+    b.string(req.method.as_str());
+    b.key("uri");
+    b.string(&req.uri);
+    b.key("querystring");
+    build_values(b, query_pairs(&req.querystring));
+    b.key("headers");
+    build_values(b, header_items(&req.headers, &COOKIE));
+    b.key("cookies");
+    build_values(b, cookie_pairs(&req.headers));
+    b.close();
+    if let Some(resp) = resp {
+        b.key("response");
+        b.object();
+        b.key("statusCode");
+        b.number(i32::from(resp.status.as_u16()));
+        b.key("statusDescription");
+        b.string(&resp.status_description);
+        b.key("headers");
+        build_values(b, header_items(&resp.headers, &SET_COOKIE));
+        b.key("cookies");
+        build_values(b, set_cookie_items(&resp.headers));
+        b.close();
+    }
+    b.close()
+}
+
+fn build_values<'a>(b: &mut crate::js::qjs::Builder, items: impl Iterator<Item = Item<'a>>) {
+    b.object();
+    for (name, values) in grouped(items) {
+        b.name(name);
+        // `write_values`' shape: the first value, and `multiValue` with all when several.
+        b.object();
+        value_fields(b, values[0]);
+        if values.len() > 1 {
+            b.key("multiValue");
+            b.array();
+            for v in &values {
+                b.object();
+                value_fields(b, *v);
+                b.close();
+            }
+            b.close();
+        }
+        b.close();
+    }
+    b.close();
+}
+
+fn value_fields(b: &mut crate::js::qjs::Builder, (value, attributes): Entry<'_>) {
+    b.key("value");
+    b.string(value);
+    if let Some(a) = attributes {
+        b.key("attributes");
+        b.string(a);
+    }
+}
+
+/// A response's `Set-Cookie` headers as the event's cookies: (name, value, attributes).
+fn set_cookie_items(headers: &HeaderMap) -> impl Iterator<Item = Item<'_>> {
+    headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(|c| {
+            let (pair, attributes) = match c.split_once(';') {
+                Some((p, a)) => (p, Some(a.trim())),
+                None => (c, Some("")),
+            };
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (k.trim(), v.trim(), attributes)
+        })
+}
+
+/// Headers but `skip` and those functions never see, in order, one item per value.
+fn header_items<'a>(
+    headers: &'a HeaderMap,
+    skip: &'a http::HeaderName,
+) -> impl Iterator<Item = Item<'a>> {
+    headers
+        .keys()
+        .filter(move |k| *k != skip && !crate::lambda::headers::is_disallowed(k.as_str()))
+        .flat_map(move |k| {
+            headers.get_all(k).iter().map(move |v| {
+                (
+                    k.as_str(),
+                    std::str::from_utf8(v.as_bytes()).unwrap_or(""),
+                    None,
+                )
+            })
+        })
 }
 
 /// A query string's parameters as the event names them: (name, value, no attributes).
@@ -124,22 +235,10 @@ fn pair(p: &str) -> (&str, &str, Option<&str>) {
         .map_or((p, "", None), |(k, v)| (k, v, None))
 }
 
-/// Headers but `skip` and those functions never see, each name once: `{value}` of the first, `multiValue` of all when there
-/// are several.
+/// Headers but `skip` and those functions never see, each name once: `{value}` of the first,
+/// `multiValue` of all when there are several.
 fn write_headers(out: &mut String, headers: &HeaderMap, skip: &http::HeaderName) {
-    let values = headers
-        .keys()
-        .filter(|k| *k != skip && !crate::lambda::headers::is_disallowed(k.as_str()))
-        .flat_map(|k| {
-            headers.get_all(k).iter().map(move |v| {
-                (
-                    k.as_str(),
-                    std::str::from_utf8(v.as_bytes()).unwrap_or(""),
-                    None,
-                )
-            })
-        });
-    write_values(out, values);
+    write_values(out, header_items(headers, skip));
 }
 
 /// One value and its cookie attributes.

@@ -7,7 +7,7 @@ use super::{RequestCtx, Worker};
 use crate::cloudfront;
 use crate::config::Association;
 use crate::error::EdgeError;
-use crate::js::{FnError, FunctionCode, Outcome};
+use crate::js::{qjs, FnError, FunctionCode, Input, Outcome};
 use crate::lambda::event::{self, EventConfig, FnRequest, FnResponse};
 use crate::lambda::validate::{self, RequestOutcome};
 use crate::lambda::Stage;
@@ -23,22 +23,45 @@ impl Worker {
         ctx: &RequestCtx,
         code: &Arc<FunctionCode>,
         stage: Stage,
-        event: &Event,
+        input: Input<'_>,
     ) -> Result<Outcome, EdgeError> {
         let start = Instant::now();
         let result = self
             .runner
-            .invoke(
+            .invoke_input(
                 code,
                 stage,
-                &event.text,
-                &event.parts,
+                input,
                 &ctx.request_id,
                 Some(&ctx.dist().egress),
             )
             .await;
         self.observe(ctx, Phase::from(stage), start.elapsed());
         result.map_err(|e| self.fn_error(e, code, stage))
+    }
+
+    /// A CloudFront function's call: its event built as engine objects where the engine
+    /// allows (js/qjs.rs), as JSON text elsewhere (cloudfront::event).
+    async fn cloudfront_call(
+        &self,
+        ctx: &RequestCtx,
+        code: &Arc<FunctionCode>,
+        stage: Stage,
+        req: &FnRequest,
+        resp: Option<&FnResponse>,
+    ) -> Result<Outcome, EdgeError> {
+        let config = event_config(ctx);
+        let build = |b: &mut qjs::Builder| cloudfront::event::build(b, stage, config, req, resp);
+        let json = || {
+            let mut text = String::with_capacity(1024);
+            cloudfront::event::write(&mut text, stage, config, req, resp);
+            text
+        };
+        let input = Input::Built {
+            build: &build,
+            json: &json,
+        };
+        self.call(ctx, code, stage, input).await
     }
 
     /// A request-stage function (viewer-request, origin-request): event, call, validation.
@@ -54,7 +77,7 @@ impl Worker {
             return Ok(self.cloudfront_request_fn(ctx, code, stage, req).await?.0);
         }
         let event = event_text(ctx, stage, req, None, assoc.include_body);
-        let out = self.call(ctx, code, stage, &event).await?;
+        let out = self.call(ctx, code, stage, event.input()).await?;
         validate::request_result(
             stage,
             req,
@@ -74,8 +97,7 @@ impl Worker {
         stage: Stage,
         req: &FnRequest,
     ) -> Result<(RequestOutcome, Option<cloudfront::origin::OriginChoice>), EdgeError> {
-        let event = cloudfront_event(ctx, stage, req, None);
-        let out = self.call(ctx, code, stage, &event).await?;
+        let out = self.cloudfront_call(ctx, code, stage, req, None).await?;
         let outcome = cloudfront::validate::request_result(req, &out.value)
             .map_err(|inv| invalid_cloudfront(code, stage, inv))?;
         let choice = match &out.origin {
@@ -104,13 +126,14 @@ impl Worker {
     ) -> Result<FnResponse, EdgeError> {
         let code = assoc.code_for(ctx.conn.viewer);
         if code.cloudfront.is_some() {
-            let event = cloudfront_event(ctx, stage, req, Some(input));
-            let out = self.call(ctx, code, stage, &event).await?;
+            let out = self
+                .cloudfront_call(ctx, code, stage, req, Some(input))
+                .await?;
             return cloudfront::validate::response_result(input, &out.value)
                 .map_err(|inv| invalid_cloudfront(code, stage, inv));
         }
         let event = event_text(ctx, stage, req, Some(input), false);
-        let out = self.call(ctx, code, stage, &event).await?;
+        let out = self.call(ctx, code, stage, event.input()).await?;
         let strict = stage == Stage::ViewerResponse
             && self.shared.node.functions.strict_viewer_response_status;
         validate::response_result(stage, input, &out.value, strict, out.untouched_headers)
@@ -176,6 +199,15 @@ struct Event {
     parts: String,
 }
 
+impl Event {
+    fn input(&self) -> Input<'_> {
+        Input::Json {
+            event: &self.text,
+            parts: &self.parts,
+        }
+    }
+}
+
 /// The event for `stage`.
 fn event_text(
     ctx: &RequestCtx,
@@ -208,34 +240,6 @@ fn event_config(ctx: &RequestCtx) -> EventConfig<'_> {
         distribution_id: &ctx.dist().id,
         request_id: &ctx.request_id,
     }
-}
-
-/// A CloudFront function's event: at viewer-request its query string, headers and cookies
-/// kept aside in `parts` (cloudfront::event::write_lazy); at viewer-response whole, where
-/// lazy parts measured slower than plain JSON (bench/RESULTS.md, 2026-12-03).
-fn cloudfront_event(
-    ctx: &RequestCtx,
-    stage: Stage,
-    req: &FnRequest,
-    resp: Option<&FnResponse>,
-) -> Event {
-    let config = event_config(ctx);
-    let mut event = Event {
-        text: String::with_capacity(512),
-        parts: String::with_capacity(1536),
-    };
-    match resp {
-        None => cloudfront::event::write_lazy(
-            &mut event.text,
-            &mut event.parts,
-            stage,
-            config,
-            req,
-            None,
-        ),
-        Some(_) => cloudfront::event::write(&mut event.text, stage, config, req, resp),
-    }
-    event
 }
 
 /// A CloudFront function's result that failed validation: `FunctionValidationError`, 502.

@@ -4,7 +4,7 @@
 use super::ops::{edge_runtime, LogContext, MemoryLimit};
 use super::package::{self, Package};
 use super::watchdog::{Guard, Slot, Watchdog};
-use super::{FnError, FunctionCode, FunctionLimits};
+use super::{qjs, FnError, FunctionCode, FunctionLimits};
 use deno_core::error::ModuleLoaderError;
 use deno_core::{
     v8, JsRuntime, ModuleLoadOptions, ModuleLoadReferrer, ModuleLoadResponse, ModuleLoader,
@@ -22,13 +22,107 @@ use std::time::Instant;
 #[derive(Debug)]
 pub struct Returned {
     pub json: String,
+    /// The value itself, when the engine handed it over as data (js/qjs.rs): no `json`.
+    pub value: Option<serde_json::Value>,
     pub untouched_headers: bool,
     /// A CloudFront function's origin change (`cf.updateRequestOrigin` and the like), JSON.
     pub origin: Option<String>,
 }
 
+/// What a call hands the function: its event as JSON text (and lazy parts, "" for none), or
+/// a builder of the same event as engine objects (CloudFront functions on QuickJS-ng, see
+/// js/qjs.rs), with the JSON for where objects cannot go (another engine, a function thread).
+#[derive(Clone, Copy)]
+pub enum Input<'a> {
+    Json {
+        event: &'a str,
+        parts: &'a str,
+    },
+    Built {
+        build: &'a dyn Fn(&mut qjs::Builder) -> Option<qjs::JsValue>,
+        json: &'a dyn Fn() -> String,
+    },
+}
+
+/// The engine reached directly (js/qjs.rs) for a CloudFront function's calls: `invokeDirect`
+/// and `outcomeOf` of runtime.js and its `DEFERRED` marker, owned, and the builder and reader.
+struct Direct {
+    ctx: *mut qjs::JsContext,
+    invoke: qjs::JsValue,
+    outcome_of: qjs::JsValue,
+    deferred: qjs::JsValue,
+    builder: qjs::Builder,
+    reader: qjs::Reader,
+}
+
+impl Drop for Direct {
+    fn drop(&mut self) {
+        for v in [self.invoke, self.outcome_of, self.deferred] {
+            qjs::free(self.ctx, v);
+        }
+    }
+}
+
+impl Direct {
+    fn new(rt: &mut JsRuntime, internals: &Internals) -> Option<Direct> {
+        deno_core::scope!(scope, rt);
+        let ctx = qjs::context(scope)?;
+        let own = |g: v8::Local<v8::Value>| qjs::value_of(ctx, g);
+        let invoke = own(v8::Local::new(scope, &internals.invoke_direct).into());
+        let outcome_of = own(v8::Local::new(scope, &internals.outcome_of).into());
+        let deferred = own(v8::Local::new(scope, &internals.deferred));
+        Some(Direct {
+            ctx,
+            invoke,
+            outcome_of,
+            deferred,
+            builder: qjs::Builder::new(ctx),
+            reader: qjs::Reader::new(ctx),
+        })
+    }
+
+    /// Builds the event, calls the handler through `invokeDirect` and reads what it gave:
+    /// `Ok(Some(value))`, or the recorded outcome text (`Ok(None)`: take it from the
+    /// runtime as for a JSON call), or `Err(())` when the call did not complete (terminated).
+    fn call(
+        &mut self,
+        build: &dyn Fn(&mut qjs::Builder) -> Option<qjs::JsValue>,
+    ) -> Result<Option<Result<serde_json::Value, String>>, ()> {
+        let event = build(&mut self.builder).ok_or(())?;
+        let result = qjs::call(self.ctx, self.invoke, event);
+        qjs::free(self.ctx, event);
+        let result = result.ok_or(())?;
+        if qjs::same_object(result, self.deferred) {
+            qjs::free(self.ctx, result);
+            return Ok(None);
+        }
+        let read = match self.reader.read(result) {
+            Some(v) => Ok(v),
+            None => {
+                // Not plain data: the outcome JSON.stringify gives it.
+                let text = qjs::call(self.ctx, self.outcome_of, result);
+                let text = text.map(|t| {
+                    let s = self.reader.read(t);
+                    qjs::free(self.ctx, t);
+                    s
+                });
+                match text {
+                    Some(Some(serde_json::Value::String(t))) => Err(t),
+                    _ => {
+                        qjs::free(self.ctx, result);
+                        return Err(());
+                    }
+                }
+            }
+        };
+        qjs::free(self.ctx, result);
+        Ok(Some(read))
+    }
+}
+
 pub struct Isolate {
     /// Declared before `rt`: handles into the engine must be dropped before the engine.
+    direct: Option<Direct>,
     internals: Internals,
     rt: JsRuntime,
     slot: Arc<Slot>,
@@ -505,6 +599,9 @@ fn js_err(e: impl std::fmt::Display) -> String {
 /// path to them.
 struct Internals {
     invoke: v8::Global<v8::Function>,
+    invoke_direct: v8::Global<v8::Function>,
+    outcome_of: v8::Global<v8::Function>,
+    deferred: v8::Global<v8::Value>,
     take: v8::Global<v8::Function>,
     wait: v8::Global<v8::Function>,
     thenable: v8::Global<v8::Function>,
@@ -532,8 +629,16 @@ impl Internals {
                 .ok_or_else(|| format!("runtime.js has no function {name}"))?;
             Ok(v8::Global::new(scope, f))
         };
+        let key = v8::String::new(scope, "deferred").ok_or("out of memory")?;
+        let deferred = obj
+            .get(scope, key.into())
+            .ok_or("runtime.js has no deferred")?;
+        let deferred = v8::Global::new(scope, deferred);
         Ok(Internals {
             invoke: function("invoke")?,
+            invoke_direct: function("invokeDirect")?,
+            outcome_of: function("outcomeOf")?,
+            deferred,
             take: function("take")?,
             wait: function("wait")?,
             thenable: function("thenable")?,
@@ -690,7 +795,13 @@ impl Isolate {
                 } else {
                     heap_bytes
                 };
+                let direct = if code.cloudfront.is_some() {
+                    Direct::new(&mut rt, &internals)
+                } else {
+                    None
+                };
                 Ok(Isolate {
+                    direct,
                     rt,
                     internals,
                     slot,
@@ -742,8 +853,7 @@ impl Isolate {
     #[allow(clippy::too_many_arguments)]
     pub async fn invoke(
         &mut self,
-        event: &str,
-        parts: &str,
+        input: Input<'_>,
         request_id: &str,
         mut ctx: LogContext,
         timeout_ms: u64,
@@ -765,25 +875,45 @@ impl Isolate {
         }
         let slot = self.slot.clone();
         let guard = watchdog.arm_sliced(&slot, slice, deadline);
-        let fast = {
-            deno_core::scope!(scope, self.rt);
-            let recv: v8::Local<v8::Value> = v8::undefined(scope).into();
-            let (Some(e), Some(p), Some(r)) = (
-                v8::String::new(scope, event),
-                v8::String::new(scope, parts),
-                v8::String::new(scope, request_id),
-            ) else {
-                return Err(FnError::Threw(
-                    "the event is too large for the engine".into(),
-                ));
-            };
-            let t = v8::Number::new(scope, timeout_ms as f64);
-            let f = v8::Local::new(scope, &self.internals.invoke);
-            // `invoke` runs the microtasks and returns the outcome if the handler settled.
-            match f.call(scope, recv, &[e.into(), p.into(), r.into(), t.into()]) {
-                None => Err(()),
-                Some(v) if v.is_string() => Ok(Some(v.to_rust_string_lossy(scope))),
-                Some(_) => Ok(None),
+        let fast = match (input, self.direct.as_mut()) {
+            (Input::Built { build, .. }, Some(direct)) => {
+                // The op layer and the microtask checkpoint need the engine's scope open.
+                deno_core::scope!(scope, self.rt);
+                match direct.call(build) {
+                    Err(()) => Err(()),
+                    Ok(Some(Ok(value))) => Ok(Some(Fast::Value(value))),
+                    Ok(Some(Err(text))) => Ok(Some(Fast::Text(text))),
+                    Ok(None) => Ok(take(scope, &self.internals.take).map(Fast::Text)),
+                }
+            }
+            (input, _) => {
+                let text;
+                let (event, parts) = match input {
+                    Input::Json { event, parts } => (event, parts),
+                    Input::Built { json, .. } => {
+                        text = json();
+                        (text.as_str(), "")
+                    }
+                };
+                deno_core::scope!(scope, self.rt);
+                let recv: v8::Local<v8::Value> = v8::undefined(scope).into();
+                let (Some(e), Some(p), Some(r)) = (
+                    v8::String::new(scope, event),
+                    v8::String::new(scope, parts),
+                    v8::String::new(scope, request_id),
+                ) else {
+                    return Err(FnError::Threw(
+                        "the event is too large for the engine".into(),
+                    ));
+                };
+                let t = v8::Number::new(scope, timeout_ms as f64);
+                let f = v8::Local::new(scope, &self.internals.invoke);
+                // `invoke` runs the microtasks and returns the outcome if the handler settled.
+                match f.call(scope, recv, &[e.into(), p.into(), r.into(), t.into()]) {
+                    None => Err(()),
+                    Some(v) if v.is_string() => Ok(Some(Fast::Text(v.to_rust_string_lossy(scope)))),
+                    Some(_) => Ok(None),
+                }
             }
         };
         if guard.sliced() {
@@ -807,7 +937,7 @@ impl Isolate {
             }
         }
         let outcome = match fast {
-            Ok(Some(text)) => Ok(text),
+            Ok(Some(fast)) => Ok(fast),
             Err(()) => {
                 Err(self.stopped(&guard, "the runtime could not call the handler", timeout_ms))
             }
@@ -831,9 +961,11 @@ impl Isolate {
                     }
                     Ok(Ok(_)) => {
                         deno_core::scope!(scope, self.rt);
-                        take(scope, &self.internals.take).ok_or_else(|| {
-                            FnError::Threw("the handler settled without an outcome".into())
-                        })
+                        take(scope, &self.internals.take)
+                            .map(Fast::Text)
+                            .ok_or_else(|| {
+                                FnError::Threw("the handler settled without an outcome".into())
+                            })
                     }
                     Ok(Err(e))
                         if !guard.fired()
@@ -852,6 +984,7 @@ impl Isolate {
                         } else {
                             Ok(Returned {
                                 json: "null".into(),
+                                value: None,
                                 untouched_headers: false,
                                 origin: None,
                             })
@@ -866,9 +999,23 @@ impl Isolate {
             self.tainted = true;
         }
         drop(guard);
-        let text = outcome?;
-        outcome_of(&text)
+        match outcome? {
+            Fast::Text(text) => outcome_of(&text),
+            Fast::Value(value) => Ok(Returned {
+                json: String::new(),
+                value: Some(value),
+                untouched_headers: false,
+                origin: None,
+            }),
+        }
     }
+}
+
+/// What a call's first entry into the engine gave: the recorded outcome's text, or the value
+/// itself (js/qjs.rs).
+enum Fast {
+    Text(String),
+    Value(serde_json::Value),
 }
 
 impl Isolate {
@@ -901,11 +1048,13 @@ fn outcome_of(text: &str) -> Result<Returned, FnError> {
             Ok(r)
         }
         Some(("o", json)) => Ok(Returned {
+            value: None,
             json: json.to_string(),
             untouched_headers: false,
             origin: None,
         }),
         Some(("c", rest)) => Ok(Returned {
+            value: None,
             untouched_headers: rest.starts_with('1'),
             json: rest.get(1..).unwrap_or("null").to_string(),
             origin: None,

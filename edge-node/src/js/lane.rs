@@ -13,7 +13,7 @@
 //! synchronously (a loop until its deadline) takes nothing more, so other calls of the same
 //! function never queue behind a runaway one.
 
-use super::{Call, FnError, FunctionCode, FunctionLimits, Returned, Runner, Watchdog};
+use super::{Call, FnError, FunctionCode, FunctionLimits, Input, Returned, Runner, Watchdog};
 use crate::lambda::Stage;
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
@@ -83,8 +83,14 @@ impl Lane {
         let job = Job {
             code: code.clone(),
             stage: call.stage,
-            event: call.event.to_string(),
-            parts: call.parts.to_string(),
+            event: match call.input {
+                Input::Json { event, .. } => event.to_string(),
+                Input::Built { json, .. } => json(),
+            },
+            parts: match call.input {
+                Input::Json { parts, .. } => parts.to_string(),
+                Input::Built { .. } => String::new(),
+            },
             request_id: call.request_id.to_string(),
             deadline: call.deadline,
             egress: call.egress.cloned(),
@@ -168,8 +174,10 @@ fn serve(
                 };
                 let call = Call {
                     stage,
-                    event: &event,
-                    parts: &parts,
+                    input: Input::Json {
+                        event: &event,
+                        parts: &parts,
+                    },
                     request_id: &request_id,
                     deadline,
                     egress: egress.as_ref(),

@@ -282,10 +282,19 @@ fn cff_response() -> FnResponse {
     resp
 }
 
+/// How a case's event reaches the function: JSON text whole, JSON with lazy parts, or built
+/// as engine objects (js/qjs.rs, the path the driver takes on QuickJS-ng).
+#[derive(Clone, Copy, PartialEq)]
+enum Way {
+    Plain,
+    Lazy,
+    Built,
+}
+
 /// The verdict on `body` (a `handler(event)` body with `event`, `request` and `response` in
-/// scope) at `stage`, with the event plain or lazy: the validated outcome and any origin
-/// change.
-async fn cff_verdict(stage: Stage, body: &str, lazy: bool) -> String {
+/// scope) at `stage`, with the event given `way`: the validated outcome and any origin
+/// change, and the value the function returned as the node read it.
+async fn cff_verdict(stage: Stage, body: &str, way: Way) -> (String, String) {
     let r = runner();
     let src = format!(
         "function handler(event) {{ const request = event.request; const response = event.response; {body} }}"
@@ -304,20 +313,48 @@ async fn cff_verdict(stage: Stage, body: &str, lazy: bool) -> String {
     let req = cff_request();
     let resp = (!stage.is_request()).then(cff_response);
     let (mut text, mut parts) = (String::new(), String::new());
-    if lazy {
-        cf_event::write_lazy(&mut text, &mut parts, stage, CONFIG, &req, resp.as_ref());
-    } else {
-        cf_event::write(&mut text, stage, CONFIG, &req, resp.as_ref());
-    }
-    let out = match r.invoke(&code, stage, &text, &parts, "rid", None).await {
+    let out = match way {
+        Way::Lazy | Way::Plain => {
+            if way == Way::Lazy {
+                cf_event::write_lazy(&mut text, &mut parts, stage, CONFIG, &req, resp.as_ref());
+            } else {
+                cf_event::write(&mut text, stage, CONFIG, &req, resp.as_ref());
+            }
+            r.invoke(&code, stage, &text, &parts, "rid", None).await
+        }
+        Way::Built => {
+            let build = |b: &mut super::qjs::Builder| {
+                cf_event::build(b, stage, CONFIG, &req, resp.as_ref())
+            };
+            let json = || {
+                let mut t = String::new();
+                cf_event::write(&mut t, stage, CONFIG, &req, resp.as_ref());
+                t
+            };
+            let input = super::Input::Built {
+                build: &build,
+                json: &json,
+            };
+            r.invoke_input(&code, stage, input, "rid", None).await
+        }
+    };
+    let out = match out {
         Ok(out) => out,
-        Err(e) => return format!("error: {e}"),
+        // (serde_json's place in the result's text differs with the parts left out)
+        Err(e) => {
+            let e = e.to_string();
+            let e = e.split(" at line ").next().unwrap_or_default();
+            return (format!("error: {e}"), String::new());
+        }
     };
     let verdict = match &resp {
         None => format!("{:?}", cf_validate::request_result(&req, &out.value)),
         Some(input) => format!("{:?}", cf_validate::response_result(input, &out.value)),
     };
-    format!("{verdict} origin {:?}", out.origin)
+    (
+        format!("{verdict} origin {:?}", out.origin),
+        out.value.to_string(),
+    )
 }
 
 use crate::cloudfront::event as cf_event;
@@ -369,6 +406,22 @@ const CFF_REQUEST_CASES: &[&str] = &[
     "request.uri = 'no-slash'; return request;",
     "return null;",
     "return 'hello';",
+    // What the node reads back from engine objects must be what JSON.stringify gives.
+    "request.headers['x-j'] = { value: '1', toJSON() { return { value: '2' }; } }; return request;",
+    "request.headers['x-d'] = { value: new Date(0) }; return request;",
+    "request.headers['x-u'] = { value: '\\ud800' }; return request;",
+    "request.headers['x-s'] = { value: 'a', extra: undefined, f() {}, [Symbol('s')]: 1 }; return request;",
+    "request.headers['x-g'] = { get value() { return 'got'; } }; return request;",
+    "request.headers['x-t'] = { get value() { throw new Error('getter'); } }; return request;",
+    "return new Proxy(request, {});",
+    "return Promise.resolve(request);",
+    "return { a: [1, undefined, () => 1, NaN, Infinity, 1e21, -0, 2 ** 64, 2 ** 53 + 2, -5, 1.5, 1e20], b: undefined, c: Symbol('x'), d: null, e: true, f: new Map(), g: Object.create(null), 1: 'one', h: { get x() { return 'got'; } }, i: new String('s'), j: [,1] };",
+    "class R { constructor() { this.statusCode = 403; this.statusDescription = 'No'; } }; return new R();",
+    "const o = { statusCode: 200 }; o.self = o; return o;",
+    "return { statusCode: 200, n: 1n };",
+    "let d = {}; for (let i = 0; i < 40; i++) d = { d }; return { statusCode: 200, body: 'deep', d };",
+    "return request.uri;",
+    "return function () {};",
 ];
 
 const CFF_RESPONSE_CASES: &[&str] = &[
@@ -405,6 +458,8 @@ const CFF_RESPONSE_CASES: &[&str] = &[
 
 #[test]
 fn a_lazy_cloudfront_functions_event_gives_the_same_outcome_as_the_plain_one() {
+    // And the event built as engine objects (the driver's path on QuickJS-ng) gives the same
+    // outcome and the very same returned value as plain JSON.
     local(async {
         let (mut checked, mut accepted) = (0, 0);
         for (stage, cases) in [
@@ -413,18 +468,25 @@ fn a_lazy_cloudfront_functions_event_gives_the_same_outcome_as_the_plain_one() {
         ] {
             for case in cases {
                 // Each case on a thread of its own, as above.
-                let both = std::thread::spawn(move || {
+                let all = std::thread::spawn(move || {
                     local(async {
                         (
-                            cff_verdict(stage, case, false).await,
-                            cff_verdict(stage, case, true).await,
+                            cff_verdict(stage, case, Way::Plain).await,
+                            cff_verdict(stage, case, Way::Lazy).await,
+                            cff_verdict(stage, case, Way::Built).await,
                         )
                     })
                 });
-                let (plain, lazy) = both.join().unwrap();
-                assert_eq!(lazy, plain, "{stage}: {case}");
+                let (plain, lazy, built) = all.join().unwrap();
+                // Known difference of the lazy path (which the driver no longer takes for
+                // CloudFront functions on QuickJS-ng): a Proxy of a lazy object cannot reach
+                // the object's private parts, so its unread parts fail to serialize.
+                if !case.contains("new Proxy") {
+                    assert_eq!(lazy.0, plain.0, "{stage}: {case}");
+                }
+                assert_eq!(built, plain, "{stage} (built event): {case}");
                 checked += 1;
-                accepted += usize::from(plain.starts_with("Ok("));
+                accepted += usize::from(plain.0.starts_with("Ok("));
             }
         }
         assert_eq!(checked, CFF_REQUEST_CASES.len() + CFF_RESPONSE_CASES.len());

@@ -11,12 +11,13 @@ pub mod logs;
 mod modules;
 mod ops;
 pub mod package;
+pub mod qjs;
 mod sign;
 pub(crate) mod watchdog;
 
 pub use check::{check_cloudfront, check_code};
 pub use egress::Egress;
-pub use isolate::{is_es_module, Isolate, Returned};
+pub use isolate::{is_es_module, Input, Isolate, Returned};
 pub use lane::Lane;
 pub use ops::{forbid_fetch, LogContext};
 pub use watchdog::Watchdog;
@@ -269,9 +270,8 @@ pub enum FnError {
 #[derive(Clone, Copy)]
 pub(crate) struct Call<'a> {
     pub stage: Stage,
-    /// The event's JSON, and its parts kept aside ("" for none; lambda::event::write_lazy).
-    pub event: &'a str,
-    pub parts: &'a str,
+    /// The event: JSON and its parts kept aside (lambda::event::write_lazy), or built.
+    pub input: Input<'a>,
     pub request_id: &'a str,
     pub deadline: Instant,
     /// Where the call's requests may go (origin stages; `None` at the viewer stages, which
@@ -552,6 +552,20 @@ impl Runner {
         request_id: &str,
         egress: Option<&Arc<Egress>>,
     ) -> Result<Outcome, FnError> {
+        let input = Input::Json { event, parts };
+        self.invoke_input(code, stage, input, request_id, egress)
+            .await
+    }
+
+    /// `invoke` with the event as `input` (JSON text, or built as engine objects).
+    pub async fn invoke_input(
+        &self,
+        code: &Arc<FunctionCode>,
+        stage: Stage,
+        input: Input<'_>,
+        request_id: &str,
+        egress: Option<&Arc<Egress>>,
+    ) -> Result<Outcome, FnError> {
         let pool = self
             .pools
             .borrow()
@@ -577,8 +591,7 @@ impl Runner {
         let deadline = start + self.limits.timeout(stage);
         let call = Call {
             stage,
-            event,
-            parts,
+            input,
             request_id,
             deadline,
             egress,
@@ -602,8 +615,11 @@ impl Runner {
             }
             _ => self.run(&pool, call, None).await,
         }?;
-        let value: Value = serde_json::from_str(&returned.json)
-            .map_err(|e| FnError::Unserializable(e.to_string()))?;
+        let value: Value = match returned.value {
+            Some(value) => value,
+            None => serde_json::from_str(&returned.json)
+                .map_err(|e| FnError::Unserializable(e.to_string()))?,
+        };
         if let Some(msg) = value.get("__edge_unserializable") {
             return Err(FnError::Unserializable(
                 msg.as_str().unwrap_or("").to_string(),
@@ -658,8 +674,7 @@ impl Runner {
     ) -> Result<Returned, FnError> {
         let Call {
             stage,
-            event,
-            parts,
+            input,
             request_id,
             deadline,
             egress,
@@ -698,8 +713,7 @@ impl Runner {
         let timeout_ms = self.limits.timeout(stage).as_millis() as u64;
         let outcome = iso
             .invoke(
-                event,
-                parts,
+                input,
                 request_id,
                 ctx,
                 timeout_ms,

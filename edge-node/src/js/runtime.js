@@ -1145,7 +1145,7 @@
   const runMicrotasks = core.runMicrotasks;
   // `given`: the request (request stages) or response the event gave, null for a plain
   // event; `givenLazyHeaders`: whether its headers were lazy.
-  const current = { id: 0, deadline: 0, settled: false, given: null, givenLazyHeaders: false };
+  const current = { id: 0, deadline: 0, settled: false, given: null, givenLazyHeaders: false, direct: false, value: undefined };
   function settle(text) {
     // A CloudFront function's origin change goes first: "g<change JSON>\n<outcome>".
     if (state.originChange) {
@@ -1159,6 +1159,11 @@
     if (id !== current.id || current.settled) return;
     current.settled = true;
     if (err !== null && err !== undefined) return settle("e" + describe(err));
+    if (current.direct && !state.originChange) {
+      // invokeDirect hands the value itself to the node (js/qjs.rs reads it).
+      current.value = result;
+      return settle("v");
+    }
     let out;
     try {
       if (current.given !== null && result === current.given) {
@@ -1243,6 +1248,46 @@
     }
     if (state.outcome === null) runMicrotasks();
     return state.outcome;
+  }
+  // A CloudFront function's call with its event built by the node as objects (js/qjs.rs),
+  // not JSON: the same steps as `invoke`, but a handler that settles within this call with
+  // no origin change gives its value back as it is (the node reads it as JSON would). Any
+  // other outcome is recorded as `invoke` records it and `DEFERRED` comes back: the node
+  // then takes it (or waits for it) as it does for `invoke`.
+  const DEFERRED = Object.freeze({});
+  function invokeDirect(event) {
+    state.outcome = null;
+    state.waiter = null;
+    state.thenable = false;
+    const id = ++current.id;
+    current.settled = false;
+    current.given = null;
+    current.direct = true;
+    try {
+      state.freeze();
+      state.eventType = event.context.eventType;
+      const r = state.handler(event);
+      if (r !== null && typeof r === "object" && typeof r.then === "function") {
+        state.thenable = true;
+        r.then(resolved, rejected);
+      } else {
+        finish(id, null, r);
+      }
+    } catch (e) {
+      finish(id, e ?? new Error("the handler threw " + e));
+    }
+    if (state.outcome === null) runMicrotasks();
+    current.direct = false;
+    if (state.outcome !== "v") return DEFERRED;
+    const v = current.value;
+    current.value = undefined;
+    return v;
+  }
+  // A value the node could not read as plain data: the outcome `invoke` would have recorded.
+  function outcomeOf(result) {
+    let out;
+    try { out = JSON.stringify(result === undefined ? null : result); } catch (e) { return "u" + String(e && e.message); }
+    return "o" + (out === undefined ? "null" : out);
   }
   // The accessors of the lazy parts, made once: on first read a part is parsed from its
   // call's parts text and the accessor turns itself into the plain value (keeping its place
@@ -1456,5 +1501,5 @@
   const take = () => state.outcome;
   const wait = () => state.outcome !== null ? Promise.resolve() : new Promise((resolve) => { state.waiter = resolve; });
   const thenable = () => state.thenable;
-  return { invoke, take, wait, thenable, loadCommonJs, setModule, setContext, seal, loadCff };
+  return { invoke, invokeDirect, outcomeOf, deferred: DEFERRED, take, wait, thenable, loadCommonJs, setModule, setContext, seal, loadCff };
 })(globalThis);
