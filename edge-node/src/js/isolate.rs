@@ -47,7 +47,7 @@ pub enum Input<'a> {
 /// The engine reached directly (js/qjs.rs) for a CloudFront function's calls: `invokeDirect`
 /// and `outcomeOf` of runtime.js and its `DEFERRED` marker, owned, and the builder and reader.
 struct Direct {
-    ctx: *mut qjs::JsContext,
+    ctx: qjs::Ctx,
     invoke: qjs::JsValue,
     outcome_of: qjs::JsValue,
     deferred: qjs::JsValue,
@@ -58,7 +58,7 @@ struct Direct {
 impl Drop for Direct {
     fn drop(&mut self) {
         for v in [self.invoke, self.outcome_of, self.deferred] {
-            qjs::free(self.ctx, v);
+            self.ctx.free(v);
         }
     }
 }
@@ -67,7 +67,7 @@ impl Direct {
     fn new(rt: &mut JsRuntime, internals: &Internals) -> Option<Direct> {
         deno_core::scope!(scope, rt);
         let ctx = qjs::context(scope)?;
-        let own = |g: v8::Local<v8::Value>| qjs::value_of(ctx, g);
+        let own = |g: v8::Local<v8::Value>| ctx.value_of(g);
         let invoke = own(v8::Local::new(scope, &internals.invoke_direct).into());
         let outcome_of = own(v8::Local::new(scope, &internals.outcome_of).into());
         let deferred = own(v8::Local::new(scope, &internals.deferred));
@@ -89,33 +89,33 @@ impl Direct {
         build: &dyn Fn(&mut qjs::Builder) -> Option<qjs::JsValue>,
     ) -> Result<Option<Result<serde_json::Value, String>>, ()> {
         let event = build(&mut self.builder).ok_or(())?;
-        let result = qjs::call(self.ctx, self.invoke, event);
-        qjs::free(self.ctx, event);
+        let result = self.ctx.call(self.invoke, event);
+        self.ctx.free(event);
         let result = result.ok_or(())?;
         if qjs::same_object(result, self.deferred) {
-            qjs::free(self.ctx, result);
+            self.ctx.free(result);
             return Ok(None);
         }
         let read = match self.reader.read(result) {
             Some(v) => Ok(v),
             None => {
                 // Not plain data: the outcome JSON.stringify gives it.
-                let text = qjs::call(self.ctx, self.outcome_of, result);
+                let text = self.ctx.call(self.outcome_of, result);
                 let text = text.map(|t| {
                     let s = self.reader.read(t);
-                    qjs::free(self.ctx, t);
+                    self.ctx.free(t);
                     s
                 });
                 match text {
                     Some(Some(serde_json::Value::String(t))) => Err(t),
                     _ => {
-                        qjs::free(self.ctx, result);
+                        self.ctx.free(result);
                         return Err(());
                     }
                 }
             }
         };
-        qjs::free(self.ctx, result);
+        self.ctx.free(result);
         Ok(Some(read))
     }
 }

@@ -11,6 +11,11 @@ pub mod logs;
 mod modules;
 mod ops;
 pub mod package;
+// The engine reached directly (QuickJS-ng only; with V8 every call takes the JSON path).
+#[cfg(all(feature = "quickjs", not(feature = "v8")))]
+pub mod qjs;
+#[cfg(not(all(feature = "quickjs", not(feature = "v8"))))]
+#[path = "qjs_none.rs"]
 pub mod qjs;
 mod sign;
 pub(crate) mod watchdog;

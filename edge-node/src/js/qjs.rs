@@ -119,23 +119,51 @@ unsafe extern "C" {
     fn JS_GetException(ctx: *mut JsContext) -> JsValue;
 }
 
+/// A live QuickJS context: made only by `context` from an open scope, and used while the
+/// isolate it belongs to lives.
+#[derive(Clone, Copy)]
+pub struct Ctx(*mut JsContext);
+
 /// The QuickJS context behind the current `v8::Context` of `scope`, when the engine is
 /// QuickJS-ng.
-pub fn context(scope: &mut v8::PinScope) -> Option<*mut JsContext> {
+pub fn context(scope: &mut v8::PinScope) -> Option<Ctx> {
     let local = scope.get_current_context();
     // SAFETY: a `Local<Context>` is a pointer to a handle slot; under v8x's QuickJS backend
     // the slot holds a JSValue tagged `TAG_V8_CONTEXT` whose payload is the JSContext (v8x
     // core.rs `ctx_to_jsval`). The tag is checked before the payload is used.
     let v = unsafe { *(&*local as *const v8::Context as *const JsValue) };
-    // SAFETY: reading the tag's union member that the tag says is set.
-    (v.tag == TAG_V8_CONTEXT).then(|| unsafe { v.u.ptr } as *mut JsContext)
+    // SAFETY: reading the union member the tag says is set.
+    (v.tag == TAG_V8_CONTEXT).then_some(Ctx(unsafe { v.u.ptr }.cast::<JsContext>()))
 }
 
-/// The engine value a V8 handle stands for, with its own reference (free it with `free`).
-pub fn value_of(ctx: *mut JsContext, local: v8::Local<v8::Value>) -> JsValue {
-    // SAFETY: under the QuickJS backend a `Local<Value>` points at the value's JSValue slot
-    // (v8x core.rs `jsval_of`); `context` succeeded for this isolate before this is called.
-    unsafe { JS_DupValue(ctx, *(&*local as *const v8::Value as *const JsValue)) }
+impl Ctx {
+    /// The engine value a V8 handle stands for, with its own reference (free it with `free`).
+    pub fn value_of(self, local: v8::Local<v8::Value>) -> JsValue {
+        // SAFETY: under the QuickJS backend a `Local<Value>` points at the value's JSValue
+        // slot (v8x core.rs `jsval_of`); `self` is this isolate's live context.
+        unsafe { JS_DupValue(self.0, *(&*local as *const v8::Value as *const JsValue)) }
+    }
+
+    /// Calls `f` with `this` undefined and one argument (borrowed); the result is owned, or
+    /// `None` when the call threw (our callers' functions throw only when terminated).
+    pub fn call(self, f: JsValue, arg: JsValue) -> Option<JsValue> {
+        // SAFETY: `f` and `arg` are live values of this context's runtime; a pending
+        // exception is taken and dropped (a termination leaves one too).
+        unsafe {
+            let r = JS_Call(self.0, f, UNDEFINED, 1, &arg);
+            if r.tag == TAG_EXCEPTION {
+                JS_FreeValue(self.0, JS_GetException(self.0));
+                return None;
+            }
+            Some(r)
+        }
+    }
+
+    /// Drops a reference to `v`.
+    pub fn free(self, v: JsValue) {
+        // SAFETY: `v` is an owned value of this context's runtime.
+        unsafe { JS_FreeValue(self.0, v) }
+    }
 }
 
 /// Object and string building on one context, with the atoms of fixed key names made once.
@@ -153,9 +181,9 @@ pub struct Builder {
 }
 
 impl Builder {
-    pub fn new(ctx: *mut JsContext) -> Builder {
+    pub fn new(ctx: Ctx) -> Builder {
         Builder {
-            ctx,
+            ctx: ctx.0,
             fixed: Vec::new(),
             keys: Vec::with_capacity(64),
             values: Vec::with_capacity(64),
@@ -257,27 +285,6 @@ impl Drop for Builder {
     }
 }
 
-/// Calls `f` with `this` undefined and one argument (borrowed); the result is owned, or
-/// `None` when the call threw (our callers' functions throw only when terminated).
-pub fn call(ctx: *mut JsContext, f: JsValue, arg: JsValue) -> Option<JsValue> {
-    // SAFETY: `f` and `arg` are live values of `ctx`'s runtime; a pending exception is taken
-    // and dropped (a termination leaves one too).
-    unsafe {
-        let r = JS_Call(ctx, f, UNDEFINED, 1, &arg);
-        if r.tag == TAG_EXCEPTION {
-            JS_FreeValue(ctx, JS_GetException(ctx));
-            return None;
-        }
-        Some(r)
-    }
-}
-
-/// Drops a reference to `v`.
-pub fn free(ctx: *mut JsContext, v: JsValue) {
-    // SAFETY: `v` is an owned value of `ctx`'s runtime.
-    unsafe { JS_FreeValue(ctx, v) }
-}
-
 /// Whether two values are the very same object.
 pub fn same_object(a: JsValue, b: JsValue) -> bool {
     // SAFETY: reading the pointer member of object-tagged values.
@@ -294,10 +301,10 @@ pub struct Reader {
 }
 
 impl Reader {
-    pub fn new(ctx: *mut JsContext) -> Reader {
+    pub fn new(ctx: Ctx) -> Reader {
         // SAFETY: as in `Builder::key`.
-        let to_json = unsafe { JS_NewAtomLen(ctx, c"toJSON".as_ptr(), 6) };
-        Reader { ctx, to_json }
+        let to_json = unsafe { JS_NewAtomLen(ctx.0, c"toJSON".as_ptr(), 6) };
+        Reader { ctx: ctx.0, to_json }
     }
 
     /// `v` (borrowed) as JSON data.

@@ -1181,14 +1181,18 @@
   function fail(e) { return this.done(e ?? new Error("failed")); }
   function resolved(v) { finish(current.id, null, v); }
   function rejected(e) { finish(current.id, e ?? new Error("the handler's promise was rejected")); }
-  function invoke(eventJson, partsText, requestId, timeoutMs) {
+  // A new call: no outcome yet; its id (a callback of an earlier call is ignored).
+  function begin() {
     state.outcome = null;
     state.waiter = null;
     state.thenable = false;
-    const id = ++current.id;
-    current.deadline = Date.now() + timeoutMs;
     current.settled = false;
     current.given = null;
+    return ++current.id;
+  }
+  function invoke(eventJson, partsText, requestId, timeoutMs) {
+    const id = begin();
+    current.deadline = Date.now() + timeoutMs;
     const callback = (err, result) => finish(id, err, result);
     try {
       const event = JSON.parse(eventJson);
@@ -1256,12 +1260,7 @@
   // then takes it (or waits for it) as it does for `invoke`.
   const DEFERRED = Object.freeze({});
   function invokeDirect(event) {
-    state.outcome = null;
-    state.waiter = null;
-    state.thenable = false;
-    const id = ++current.id;
-    current.settled = false;
-    current.given = null;
+    const id = begin();
     current.direct = true;
     try {
       state.freeze();
