@@ -123,7 +123,7 @@ pub fn build(
     b.key("querystring");
     build_values(b, query_pairs(&req.querystring));
     b.key("headers");
-    build_values(b, header_items(&req.headers, &COOKIE));
+    build_headers(b, &req.headers, &COOKIE);
     b.key("cookies");
     build_values(b, cookie_pairs(&req.headers));
     b.close();
@@ -135,7 +135,7 @@ pub fn build(
         b.key("statusDescription");
         b.string(&resp.status_description);
         b.key("headers");
-        build_values(b, header_items(&resp.headers, &SET_COOKIE));
+        build_headers(b, &resp.headers, &SET_COOKIE);
         b.key("cookies");
         build_values(b, set_cookie_items(&resp.headers));
         b.close();
@@ -163,6 +163,37 @@ fn build_values<'a>(b: &mut crate::js::qjs::Builder, items: impl Iterator<Item =
         b.close();
     }
     b.close();
+}
+
+/// `build_values` for headers, which the map already groups by name: nothing allocated.
+fn build_headers(b: &mut crate::js::qjs::Builder, headers: &HeaderMap, skip: &http::HeaderName) {
+    b.object();
+    for k in headers
+        .keys()
+        .filter(|k| *k != skip && !crate::lambda::headers::is_disallowed(k.as_str()))
+    {
+        let mut values = headers.get_all(k).iter();
+        let Some(first) = values.next() else { continue };
+        b.name(k.as_str());
+        b.object();
+        value_fields(b, (header_text(first), None));
+        if values.next().is_some() {
+            b.key("multiValue");
+            b.array();
+            for v in headers.get_all(k) {
+                b.object();
+                value_fields(b, (header_text(v), None));
+                b.close();
+            }
+            b.close();
+        }
+        b.close();
+    }
+    b.close();
+}
+
+fn header_text(v: &http::HeaderValue) -> &str {
+    std::str::from_utf8(v.as_bytes()).unwrap_or("")
 }
 
 fn value_fields(b: &mut crate::js::qjs::Builder, (value, attributes): Entry<'_>) {

@@ -18,6 +18,12 @@ fn request() -> FnRequest {
     );
     h.insert("user-agent", HeaderValue::from_static("curl/8.4.0"));
     h.insert("accept", HeaderValue::from_static("*/*"));
+    // Text beyond ASCII before the other parts: their places are counted as JavaScript
+    // counts (UTF-16), not in bytes.
+    h.insert(
+        "x-name",
+        HeaderValue::from_bytes("José ✓".as_bytes()).unwrap(),
+    );
     h.append("cookie", HeaderValue::from_static("a=1"));
     h.append("cookie", HeaderValue::from_static("b=2"));
     FnRequest {

@@ -304,7 +304,10 @@ impl Reader {
     pub fn new(ctx: Ctx) -> Reader {
         // SAFETY: as in `Builder::key`.
         let to_json = unsafe { JS_NewAtomLen(ctx.0, c"toJSON".as_ptr(), 6) };
-        Reader { ctx: ctx.0, to_json }
+        Reader {
+            ctx: ctx.0,
+            to_json,
+        }
     }
 
     /// `v` (borrowed) as JSON data.

@@ -108,8 +108,20 @@ pub(crate) fn part(
             let start = p.len();
             write(p);
             use std::fmt::Write;
-            let _ = write!(out, "[{start},{}]", p.len());
+            let _ = write!(out, "[{},{}]", utf16_at(p, start), utf16_at(p, p.len()));
         }
+    }
+}
+
+/// Where byte `at` of `text` is in JavaScript's terms (UTF-16 code units): the runtime cuts
+/// a part out of the parts text with `String.prototype.slice`. A header value beyond ASCII
+/// (`José`) shifted every later part when the byte offset was given.
+pub(crate) fn utf16_at(text: &str, at: usize) -> usize {
+    let before = &text[..at];
+    if before.is_ascii() {
+        at
+    } else {
+        before.encode_utf16().count()
     }
 }
 
