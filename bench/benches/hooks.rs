@@ -202,7 +202,7 @@ fn main() {
                     let (mut text, mut parts) = (String::with_capacity(512), String::with_capacity(1536));
                     let out = if way == "built" {
                         // As the driver calls it on QuickJS-ng: the event made as engine objects.
-                        let build = |b: &mut edge_node::js::qjs::Builder| cff_event::build(b, stage, cfg, &req, input);
+                        let build = |b: &mut edge_node::js::qjs::Builder, parts: &mut String| cff_event::build(b, parts, stage, cfg, &req, input);
                         let json = || {
                             let mut t = String::new();
                             cff_event::write(&mut t, stage, cfg, &req, input);

@@ -2,7 +2,8 @@
 //! CloudFront Functions viewer-request handler called (a) the way the runtime called it before
 //! (event as JSON text, `JSON.parse`, handler, `JSON.stringify`), all inside JavaScript, and
 //! (b) with the event built straight from the request through QuickJS-ng's own C API
-//! (`edge_node::js::qjs`, what the node does now), the handler called, the result read back.
+//! (`edge_node::js::qjs`, what the node does now: the query string, headers and cookies as
+//! JSON text parts made on first read), the handler called, the result read back.
 //!
 //!     cargo run --release -p edge-node --example raw_engine
 //!
@@ -88,21 +89,32 @@ fn main() {
     }
     let handlers = [
         ("returns the request", "(function handler(event) { return event.request; })"),
-        ("adds a header", "(function handler(event) { var r = event.request; r.headers['x-experiment'] = {value: 'b'}; return r; })"),
+        ("changes the uri", "(function handler(event) { var r = event.request; r.uri = '/b/index.html'; return r; })"),
     ]
     .map(|(label, src)| (label, rt.execute_script("h", src).unwrap()));
     deno_core::scope!(scope, rt);
     let ctx = qjs::context(scope).expect("the QuickJS-ng engine");
     let mut builder = qjs::Builder::new(ctx);
     let reader = qjs::Reader::new(ctx);
+    let mut parts = String::new();
     for (label, handler) in &handlers {
         let f = ctx.value_of(v8::Local::new(scope, handler));
         for read in [false, true] {
             let c0 = thread_cpu();
             for _ in 0..n {
-                let ev =
-                    event::build(&mut builder, Stage::ViewerRequest, CONFIG, &req, None).unwrap();
-                let r = ctx.call(f, ev).expect("the handler returns");
+                // At viewer-request the query string, headers and cookies stay JSON text in
+                // `parts` (the runtime makes them when first read; not here).
+                parts.clear();
+                let ev = event::build(
+                    &mut builder,
+                    &mut parts,
+                    Stage::ViewerRequest,
+                    CONFIG,
+                    &req,
+                    None,
+                )
+                .unwrap();
+                let r = ctx.call(f, &[ev]).expect("the handler returns");
                 if read {
                     std::hint::black_box(reader.read(r).expect("plain data"));
                 }

@@ -7,7 +7,9 @@
 //! Query string names and values are passed as the viewer sent them (not decoded), so a
 //! function that returns them unchanged forwards the same bytes.
 
-use crate::lambda::event::{part, string, write_config, EventConfig, FnRequest, FnResponse};
+use crate::lambda::event::{
+    part, string, utf16_at, write_config, EventConfig, FnRequest, FnResponse,
+};
 use crate::lambda::Stage;
 use http::header::{COOKIE, SET_COOKIE};
 use http::HeaderMap;
@@ -86,10 +88,14 @@ fn write_parts(
 }
 
 /// The same event as `write` builds it, made as engine objects (js/qjs.rs): no JSON text on
-/// either side of the call. Keys, order and values are `write`'s; the fidelity table
-/// (js/cloudfront_tests.rs) runs every case both ways.
+/// either side of the call. Keys, order and values are `write`'s. The request's query string,
+/// headers and cookies go into `parts` as `write_lazy` puts them (the runtime makes them on
+/// first read: a viewer-response function seldom reads them); the response is built whole
+/// (its function nearly always reads its headers). The fidelity table (js/lazy_tests.rs) runs
+/// every case built and as plain JSON.
 pub fn build(
     b: &mut crate::js::qjs::Builder,
+    parts: &mut String,
     stage: Stage,
     cfg: EventConfig<'_>,
     req: &FnRequest,
@@ -121,11 +127,15 @@ pub fn build(
     b.key("uri");
     b.string(&req.uri);
     b.key("querystring");
-    build_values(b, query_pairs(&req.querystring));
+    lazy_part(b, parts, |out| {
+        write_values(out, query_pairs(&req.querystring))
+    });
     b.key("headers");
-    build_headers(b, &req.headers, &COOKIE);
+    lazy_part(b, parts, |out| write_headers(out, &req.headers, &COOKIE));
     b.key("cookies");
-    build_values(b, cookie_pairs(&req.headers));
+    lazy_part(b, parts, |out| {
+        write_values(out, cookie_pairs(&req.headers))
+    });
     b.close();
     if let Some(resp) = resp {
         b.key("response");
@@ -141,6 +151,17 @@ pub fn build(
         b.close();
     }
     b.close()
+}
+
+/// A part written into `parts` as JSON, and in the event its `[start,end]` place there
+/// (in UTF-16 units, as `write_lazy` gives it).
+fn lazy_part(b: &mut crate::js::qjs::Builder, parts: &mut String, write: impl FnOnce(&mut String)) {
+    let start = parts.len();
+    write(parts);
+    b.array();
+    b.number(utf16_at(parts, start) as i32);
+    b.number(utf16_at(parts, parts.len()) as i32);
+    b.close();
 }
 
 fn build_values<'a>(b: &mut crate::js::qjs::Builder, items: impl Iterator<Item = Item<'a>>) {

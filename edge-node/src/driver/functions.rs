@@ -51,7 +51,9 @@ impl Worker {
         resp: Option<&FnResponse>,
     ) -> Result<Outcome, EdgeError> {
         let config = event_config(ctx);
-        let build = |b: &mut qjs::Builder| cloudfront::event::build(b, stage, config, req, resp);
+        let build = |b: &mut qjs::Builder, parts: &mut String| {
+            cloudfront::event::build(b, parts, stage, config, req, resp)
+        };
         let json = || {
             let mut text = String::with_capacity(1024);
             cloudfront::event::write(&mut text, stage, config, req, resp);

@@ -39,7 +39,8 @@ pub enum Input<'a> {
         parts: &'a str,
     },
     Built {
-        build: &'a dyn Fn(&mut qjs::Builder) -> Option<qjs::JsValue>,
+        /// Builds the event; lazy parts' JSON goes into the string (cloudfront::event::build).
+        build: &'a dyn Fn(&mut qjs::Builder, &mut String) -> Option<qjs::JsValue>,
         json: &'a dyn Fn() -> String,
     },
 }
@@ -53,6 +54,8 @@ struct Direct {
     deferred: qjs::JsValue,
     builder: qjs::Builder,
     reader: qjs::Reader,
+    /// The call's lazy parts (reused: cleared per call).
+    parts: String,
 }
 
 impl Drop for Direct {
@@ -78,6 +81,7 @@ impl Direct {
             deferred,
             builder: qjs::Builder::new(ctx),
             reader: qjs::Reader::new(ctx),
+            parts: String::with_capacity(2048),
         })
     }
 
@@ -86,11 +90,14 @@ impl Direct {
     /// runtime as for a JSON call), or `Err(())` when the call did not complete (terminated).
     fn call(
         &mut self,
-        build: &dyn Fn(&mut qjs::Builder) -> Option<qjs::JsValue>,
+        build: &dyn Fn(&mut qjs::Builder, &mut String) -> Option<qjs::JsValue>,
     ) -> Result<Option<Result<serde_json::Value, String>>, ()> {
-        let event = build(&mut self.builder).ok_or(())?;
-        let result = self.ctx.call(self.invoke, event);
+        self.parts.clear();
+        let event = build(&mut self.builder, &mut self.parts).ok_or(())?;
+        let parts = self.ctx.string(&self.parts);
+        let result = self.ctx.call(self.invoke, &[event, parts]);
         self.ctx.free(event);
+        self.ctx.free(parts);
         let result = result.ok_or(())?;
         if qjs::same_object(result, self.deferred) {
             self.ctx.free(result);
@@ -100,7 +107,7 @@ impl Direct {
             Some(v) => Ok(v),
             None => {
                 // Not plain data: the outcome JSON.stringify gives it.
-                let text = self.ctx.call(self.outcome_of, result);
+                let text = self.ctx.call(self.outcome_of, &[result]);
                 let text = text.map(|t| {
                     let s = self.reader.read(t);
                     self.ctx.free(t);

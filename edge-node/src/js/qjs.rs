@@ -137,6 +137,12 @@ pub fn context(scope: &mut v8::PinScope) -> Option<Ctx> {
 }
 
 impl Ctx {
+    /// `s` as an engine string (owned).
+    pub fn string(self, s: &str) -> JsValue {
+        // SAFETY: the bytes are valid for their length; the context is live.
+        unsafe { JS_NewStringLen(self.0, s.as_ptr().cast(), s.len()) }
+    }
+
     /// The engine value a V8 handle stands for, with its own reference (free it with `free`).
     pub fn value_of(self, local: v8::Local<v8::Value>) -> JsValue {
         // SAFETY: under the QuickJS backend a `Local<Value>` points at the value's JSValue
@@ -144,13 +150,13 @@ impl Ctx {
         unsafe { JS_DupValue(self.0, *(&*local as *const v8::Value as *const JsValue)) }
     }
 
-    /// Calls `f` with `this` undefined and one argument (borrowed); the result is owned, or
-    /// `None` when the call threw (our callers' functions throw only when terminated).
-    pub fn call(self, f: JsValue, arg: JsValue) -> Option<JsValue> {
-        // SAFETY: `f` and `arg` are live values of this context's runtime; a pending
+    /// Calls `f` with `this` undefined and `args` (borrowed); the result is owned, or `None`
+    /// when the call threw (our callers' functions throw only when terminated).
+    pub fn call(self, f: JsValue, args: &[JsValue]) -> Option<JsValue> {
+        // SAFETY: `f` and `args` are live values of this context's runtime; a pending
         // exception is taken and dropped (a termination leaves one too).
         unsafe {
-            let r = JS_Call(self.0, f, UNDEFINED, 1, &arg);
+            let r = JS_Call(self.0, f, UNDEFINED, args.len() as c_int, args.as_ptr());
             if r.tag == TAG_EXCEPTION {
                 JS_FreeValue(self.0, JS_GetException(self.0));
                 return None;

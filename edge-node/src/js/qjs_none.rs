@@ -35,7 +35,10 @@ impl Ctx {
     pub fn value_of(self, _local: v8::Local<v8::Value>) -> JsValue {
         JsValue
     }
-    pub fn call(self, _f: JsValue, _arg: JsValue) -> Option<JsValue> {
+    pub fn string(self, _s: &str) -> JsValue {
+        JsValue
+    }
+    pub fn call(self, _f: JsValue, _args: &[JsValue]) -> Option<JsValue> {
         None
     }
     pub fn free(self, _v: JsValue) {}

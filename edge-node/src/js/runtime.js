@@ -1145,7 +1145,7 @@
   const runMicrotasks = core.runMicrotasks;
   // `given`: the request (request stages) or response the event gave, null for a plain
   // event; `givenLazyHeaders`: whether its headers were lazy.
-  const current = { id: 0, deadline: 0, settled: false, given: null, givenLazyHeaders: false, direct: false, value: undefined };
+  const current = { id: 0, deadline: 0, settled: false, given: null, givenLazyHeaders: false, direct: false, value: undefined, lazy: null };
   function settle(text) {
     // A CloudFront function's origin change goes first: "g<change JSON>\n<outcome>".
     if (state.originChange) {
@@ -1183,6 +1183,8 @@
   function rejected(e) { finish(current.id, e ?? new Error("the handler's promise was rejected")); }
   // A new call: no outcome yet; its id (a callback of an earlier call is ignored).
   function begin() {
+    state.serializing = null;
+    current.lazy = null;
     state.outcome = null;
     state.waiter = null;
     state.thenable = false;
@@ -1259,12 +1261,21 @@
   // other outcome is recorded as `invoke` records it and `DEFERRED` comes back: the node
   // then takes it (or waits for it) as it does for `invoke`.
   const DEFERRED = Object.freeze({});
-  function invokeDirect(event) {
+  function invokeDirect(event, partsText) {
     const id = begin();
     current.direct = true;
     try {
       state.freeze();
       state.eventType = event.context.eventType;
+      if (partsText) {
+        // The request's query string, headers and cookies are lazy, as in `invoke`; the
+        // object a function returns as it was given is the request (viewer-request) or the
+        // response (viewer-response).
+        const req = event.request, resp = event.response;
+        lazy(req, partsText);
+        current.lazy = req;
+        current.given = resp === undefined ? req : resp;
+      }
       const r = state.handler(event);
       if (r !== null && typeof r === "object" && typeof r.then === "function") {
         state.thenable = true;
@@ -1280,10 +1291,21 @@
     if (state.outcome !== "v") return DEFERRED;
     const v = current.value;
     current.value = undefined;
+    // The request it was given: while the node reads it, its unread parts read as undefined
+    // and are left out (the node keeps its own), as when `finish` serializes it. Until the
+    // next call begins.
+    if (v === current.given) state.serializing = v;
     return v;
   }
   // A value the node could not read as plain data: the outcome `invoke` would have recorded.
+  // Something other than the request with lazy parts (a Proxy of it, an object inheriting
+  // from it) could reach those parts only through accessors that cannot find their data
+  // from there: they are made plain first.
   function outcomeOf(result) {
+    const req = current.lazy;
+    if (req !== null && result !== req) {
+      for (let i = 0; i < LAZY_KEYS.length; i++) if (isLazy(req, LAZY_KEYS[i])) part(req, LAZY_KEYS[i]);
+    }
     let out;
     try { out = JSON.stringify(result === undefined ? null : result); } catch (e) { return "u" + String(e && e.message); }
     return "o" + (out === undefined ? "null" : out);
