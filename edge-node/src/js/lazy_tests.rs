@@ -416,6 +416,7 @@ const CFF_REQUEST_CASES: &[&str] = &[
     "request.headers['x-j'] = { value: '1', toJSON() { return { value: '2' }; } }; return request;",
     "request.headers['x-d'] = { value: new Date(0) }; return request;",
     "request.headers['x-u'] = { value: '\\ud800' }; return request;",
+    "request.headers['x-r'] = { value: '\\ufffd' }; request.headers['\\ufffd'] = { value: 'r' }; return request;",
     "request.headers['x-s'] = { value: 'a', extra: undefined, f() {}, [Symbol('s')]: 1 }; return request;",
     "request.headers['x-g'] = { get value() { return 'got'; } }; return request;",
     "request.headers['x-t'] = { get value() { throw new Error('getter'); } }; return request;",

@@ -8,7 +8,7 @@
 //! (`examples/raw_engine.rs`, bench/RESULTS.md "The engine's own floor"). So this module
 //! builds objects with `JS_NewObject`/`JS_DefinePropertyValue` and reads plain results back into
 //! `serde_json::Value` with the rules of `JSON.stringify`; anything that is not plain data
-//! (a `toJSON`, a proxy, a class instance, a boxed primitive, a lone surrogate, a cycle)
+//! (a `toJSON`, a proxy, a boxed primitive, a lone surrogate, a cycle)
 //! makes the reader give up, and the caller takes the JSON path, which is exact.
 //!
 //! Only for the QuickJS backend: `context` checks that a `v8::Context` handle holds a QuickJS
@@ -372,12 +372,9 @@ impl Reader {
                 return None;
             }
             let bytes = std::slice::from_raw_parts(p.cast::<u8>(), len);
-            // A lone surrogate comes out as U+FFFD here but as an escape from JSON.stringify
-            // (which serde_json then refuses): let the JSON path decide.
-            let text = std::str::from_utf8(bytes)
-                .ok()
-                .filter(|t| !t.contains('\u{FFFD}'))
-                .map(str::to_owned);
+            // A lone surrogate comes out in its 3-byte form, which is not UTF-8 (and an escape
+            // from JSON.stringify, which serde_json refuses): the JSON path decides.
+            let text = std::str::from_utf8(bytes).ok().map(str::to_owned);
             JS_FreeCString(self.ctx, p);
             text
         }
@@ -448,7 +445,6 @@ impl Reader {
                         let key =
                             std::str::from_utf8(std::slice::from_raw_parts(name.cast::<u8>(), n))
                                 .ok()
-                                .filter(|t| !t.contains('\u{FFFD}'))
                                 .map(str::to_owned);
                         JS_FreeCString(self.ctx, name);
                         let Some(key) = key else {
