@@ -1199,26 +1199,7 @@
     try {
       const event = JSON.parse(eventJson);
       if (state.cff) {
-        // A CloudFront function: the event is all it gets; what it returns (or resolves to)
-        // is its answer. `Date` stands still from here to the end of the call.
-        state.freeze();
-        state.eventType = event.context === undefined ? null : event.context.eventType;
-        if (partsText) {
-          // The request it returns (viewer-request) goes back as a change set: the node keeps
-          // the query string, headers and cookies the function never read.
-          // (Only the request has lazy parts: cloudfront/event.rs writes the response whole.)
-          const req = event.request, resp = event.response;
-          lazy(req, partsText);
-          current.given = resp === undefined ? req : resp;
-          current.givenLazyHeaders = false;
-        }
-        const r = state.handler(event);
-        if (r !== null && typeof r === "object" && typeof r.then === "function") {
-          state.thenable = true;
-          r.then(resolved, rejected);
-        } else {
-          finish(id, null, r);
-        }
+        callCloudFront(id, event, partsText);
         if (state.outcome === null) runMicrotasks();
         return state.outcome;
       }
@@ -1255,6 +1236,29 @@
     if (state.outcome === null) runMicrotasks();
     return state.outcome;
   }
+  // A CloudFront function's call (`invoke` and `invokeDirect`): the event is all it gets;
+  // what it returns (or resolves to) is its answer. `Date` stands still from here to the end
+  // of the call. The request's query string, headers and cookies, when `partsText` carries
+  // them, are lazy; the request (viewer-request) or response (viewer-response) it returns
+  // as given goes back as a change set: the node keeps the parts the function never read.
+  function callCloudFront(id, event, partsText) {
+    state.freeze();
+    state.eventType = event.context === undefined ? null : event.context.eventType;
+    if (partsText) {
+      const req = event.request, resp = event.response;
+      lazy(req, partsText);
+      current.lazy = req;
+      current.given = resp === undefined ? req : resp;
+      current.givenLazyHeaders = false;
+    }
+    const r = state.handler(event);
+    if (r !== null && typeof r === "object" && typeof r.then === "function") {
+      state.thenable = true;
+      r.then(resolved, rejected);
+    } else {
+      finish(id, null, r);
+    }
+  }
   // A CloudFront function's call with its event built by the node as objects (js/qjs.rs),
   // not JSON: the same steps as `invoke`, but a handler that settles within this call with
   // no origin change gives its value back as it is (the node reads it as JSON would). Any
@@ -1265,24 +1269,7 @@
     const id = begin();
     current.direct = true;
     try {
-      state.freeze();
-      state.eventType = event.context.eventType;
-      if (partsText) {
-        // The request's query string, headers and cookies are lazy, as in `invoke`; the
-        // object a function returns as it was given is the request (viewer-request) or the
-        // response (viewer-response).
-        const req = event.request, resp = event.response;
-        lazy(req, partsText);
-        current.lazy = req;
-        current.given = resp === undefined ? req : resp;
-      }
-      const r = state.handler(event);
-      if (r !== null && typeof r === "object" && typeof r.then === "function") {
-        state.thenable = true;
-        r.then(resolved, rejected);
-      } else {
-        finish(id, null, r);
-      }
+      callCloudFront(id, event, partsText);
     } catch (e) {
       finish(id, e ?? new Error("the handler threw " + e));
     }
