@@ -196,7 +196,12 @@ fn main() {
             ("viewer-response, adds a header", &vres, Stage::ViewerResponse),
         ] {
             // Twice each, alternating: the later runs on an isolate are not favoured.
+            // `EDGE_BENCH_WAYS=built` (comma-separated) runs only those ways.
+            let ways = std::env::var("EDGE_BENCH_WAYS").unwrap_or_default();
             for way in ["plain", "lazy", "built", "plain", "lazy", "built"] {
+                if !ways.is_empty() && !ways.split(',').any(|w| w == way) {
+                    continue;
+                }
                 let input = (stage == Stage::ViewerResponse).then_some(&resp);
                 let once = || async {
                     let (mut text, mut parts) = (String::with_capacity(512), String::with_capacity(1536));

@@ -126,17 +126,37 @@ pub fn build(
     b.string(req.method.as_str());
     b.key("uri");
     b.string(&req.uri);
+    // The lazy parts: accessors of the runtime (runtime.js `built`), their JSON text in
+    // `parts`, and where each is, stamped on the request as `lazy()` in runtime.js would.
+    let start = parts.len();
     b.key("querystring");
-    lazy_part(b, parts, |out| {
-        write_values(out, query_pairs(&req.querystring))
-    });
+    b.lazy(0);
+    write_values(parts, query_pairs(&req.querystring));
+    let querystring = parts.len();
     b.key("headers");
-    lazy_part(b, parts, |out| write_headers(out, &req.headers, &COOKIE));
+    b.lazy(1);
+    write_headers(parts, &req.headers, &COOKIE);
+    let headers = parts.len();
     b.key("cookies");
-    lazy_part(b, parts, |out| {
-        write_values(out, cookie_pairs(&req.headers))
-    });
+    b.lazy(2);
+    write_values(parts, cookie_pairs(&req.headers));
     b.close();
+    b.object();
+    b.key("parts");
+    b.string(&parts[start..]);
+    let at = |i: usize| (utf16_at(parts, i) - utf16_at(parts, start)) as i32;
+    for (key, from, to) in [
+        ("querystring", start, querystring),
+        ("headers", querystring, headers),
+        ("cookies", headers, parts.len()),
+    ] {
+        b.key(key);
+        b.array();
+        b.number(at(from));
+        b.number(at(to));
+        b.close();
+    }
+    b.stamp();
     if let Some(resp) = resp {
         b.key("response");
         b.object();
@@ -151,17 +171,6 @@ pub fn build(
         b.close();
     }
     b.close()
-}
-
-/// A part written into `parts` as JSON, and in the event its `[start,end]` place there
-/// (in UTF-16 units, as `write_lazy` gives it).
-fn lazy_part(b: &mut crate::js::qjs::Builder, parts: &mut String, write: impl FnOnce(&mut String)) {
-    let start = parts.len();
-    write(parts);
-    b.array();
-    b.number(utf16_at(parts, start) as i32);
-    b.number(utf16_at(parts, parts.len()) as i32);
-    b.close();
 }
 
 fn build_values<'a>(b: &mut crate::js::qjs::Builder, items: impl Iterator<Item = Item<'a>>) {

@@ -321,37 +321,48 @@ pub fn response_from_event(v: &Value) -> Result<FnResponse, Invalid> {
 }
 
 /// `{name: {value, multiValue}}` as values: `multiValue` wins when present, else `value`.
-fn values<'a>(entry: &'a Value, at: &str) -> Result<Vec<(&'a str, Option<&'a str>)>, Invalid> {
+/// Where a value sits in the result (`response.headers` + `.x-hook`), written out only for an
+/// error message: a valid result formats nothing.
+struct At<'a>(&'a str, &'a str);
+
+impl std::fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.0, self.1)
+    }
+}
+
+fn values<'a>(entry: &'a Value, at: At<'_>) -> Result<Vec<(&'a str, Option<&'a str>)>, Invalid> {
     let o = entry.as_object().ok_or_else(|| {
         invalid(format!(
             "{at} is {}, not an object with a value",
             kind(entry)
         ))
     })?;
-    let one = |v: &'a Value, at: &str| -> Result<(&'a str, Option<&'a str>), Invalid> {
-        let value = match v.get("value") {
-            Some(Value::String(s)) => s.as_str(),
-            Some(other) => {
-                return Err(invalid(format!(
-                    "{at}.value is {}, not a string",
-                    kind(other)
-                )))
-            }
-            None => return Err(invalid(format!("{at} has no value"))),
+    let one =
+        |v: &'a Value, at: &dyn std::fmt::Display| -> Result<(&'a str, Option<&'a str>), Invalid> {
+            let value = match v.get("value") {
+                Some(Value::String(s)) => s.as_str(),
+                Some(other) => {
+                    return Err(invalid(format!(
+                        "{at}.value is {}, not a string",
+                        kind(other)
+                    )))
+                }
+                None => return Err(invalid(format!("{at} has no value"))),
+            };
+            let attributes = match v.get("attributes") {
+                Some(Value::String(a)) => Some(a.as_str()),
+                _ => None,
+            };
+            Ok((value, attributes))
         };
-        let attributes = match v.get("attributes") {
-            Some(Value::String(a)) => Some(a.as_str()),
-            _ => None,
-        };
-        Ok((value, attributes))
-    };
     match o.get("multiValue") {
         Some(Value::Array(items)) if !items.is_empty() => items
             .iter()
             .enumerate()
-            .map(|(i, v)| one(v, &format!("{at}.multiValue[{i}]")))
+            .map(|(i, v)| one(v, &format_args!("{at}.multiValue[{i}]")))
             .collect(),
-        _ => Ok(vec![one(entry, at)?]),
+        _ => Ok(vec![one(entry, &at)?]),
     }
 }
 
@@ -368,7 +379,7 @@ fn headers_of(v: &Value, at: &str) -> Result<HeaderMap, Invalid> {
         }
         let hn = HeaderName::from_bytes(name.as_bytes())
             .map_err(|_| invalid(format!("{at}: {name:?} is not a valid header name")))?;
-        for (value, _) in values(entry, &format!("{at}.{name}"))? {
+        for (value, _) in values(entry, At(at, name))? {
             let hv = HeaderValue::from_str(value).map_err(|_| {
                 invalid(format!(
                     "{at}.{name}: the value {value:?} has characters a header cannot carry"
@@ -383,7 +394,7 @@ fn headers_of(v: &Value, at: &str) -> Result<HeaderMap, Invalid> {
 fn query_of(q: &Map<String, Value>) -> Result<String, Invalid> {
     let mut out = String::new();
     for (name, entry) in q {
-        for (value, _) in values(entry, &format!("request.querystring.{name}"))? {
+        for (value, _) in values(entry, At("request.querystring", name))? {
             if !out.is_empty() {
                 out.push('&');
             }
@@ -419,7 +430,7 @@ fn cookie_header(v: &Value) -> Result<Option<HeaderValue>, Invalid> {
         .ok_or_else(|| invalid(format!("request.cookies is {}, not an object", kind(v))))?;
     let mut out = String::new();
     for (name, entry) in o {
-        for (value, _) in values(entry, &format!("request.cookies.{name}"))? {
+        for (value, _) in values(entry, At("request.cookies", name))? {
             if !out.is_empty() {
                 out.push_str("; ");
             }
@@ -442,7 +453,7 @@ fn set_cookies(v: &Value, headers: &mut HeaderMap) -> Result<(), Invalid> {
         .as_object()
         .ok_or_else(|| invalid(format!("response.cookies is {}, not an object", kind(v))))?;
     for (name, entry) in o {
-        for (value, attributes) in values(entry, &format!("response.cookies.{name}"))? {
+        for (value, attributes) in values(entry, At("response.cookies", name))? {
             let mut line = format!("{name}={value}");
             if let Some(a) = attributes.filter(|a| !a.is_empty()) {
                 line.push_str("; ");

@@ -74,15 +74,21 @@ impl Direct {
         let invoke = own(v8::Local::new(scope, &internals.invoke_direct).into());
         let outcome_of = own(v8::Local::new(scope, &internals.outcome_of).into());
         let deferred = own(v8::Local::new(scope, &internals.deferred));
-        Some(Direct {
+        let mut builder = qjs::Builder::new(ctx);
+        let built = own(v8::Local::new(scope, &internals.built));
+        let lazy = builder.set_lazy(built);
+        ctx.free(built);
+        let direct = Direct {
             ctx,
             invoke,
             outcome_of,
             deferred,
-            builder: qjs::Builder::new(ctx),
+            builder,
             reader: qjs::Reader::new(ctx),
             parts: String::with_capacity(2048),
-        })
+        };
+        // Without the runtime's lazy parts the event could not be built: calls take JSON.
+        lazy.then_some(direct)
     }
 
     /// Builds the event, calls the handler through `invokeDirect` and reads what it gave:
@@ -94,10 +100,8 @@ impl Direct {
     ) -> Result<Option<Result<serde_json::Value, String>>, ()> {
         self.parts.clear();
         let event = build(&mut self.builder, &mut self.parts).ok_or(())?;
-        let parts = self.ctx.string(&self.parts);
-        let result = self.ctx.call(self.invoke, &[event, parts]);
+        let result = self.ctx.call(self.invoke, &[event]);
         self.ctx.free(event);
-        self.ctx.free(parts);
         let result = result.ok_or(())?;
         if qjs::same_object(result, self.deferred) {
             self.ctx.free(result);
@@ -609,6 +613,8 @@ struct Internals {
     invoke_direct: v8::Global<v8::Function>,
     outcome_of: v8::Global<v8::Function>,
     deferred: v8::Global<v8::Value>,
+    /// What the node needs to build lazy parts itself (runtime.js `built`).
+    built: v8::Global<v8::Value>,
     take: v8::Global<v8::Function>,
     wait: v8::Global<v8::Function>,
     thenable: v8::Global<v8::Function>,
@@ -641,7 +647,13 @@ impl Internals {
             .get(scope, key.into())
             .ok_or("runtime.js has no deferred")?;
         let deferred = v8::Global::new(scope, deferred);
+        let key = v8::String::new(scope, "built").ok_or("out of memory")?;
+        let built = obj
+            .get(scope, key.into())
+            .ok_or("runtime.js has no built")?;
+        let built = v8::Global::new(scope, built);
         Ok(Internals {
+            built,
             invoke: function("invoke")?,
             invoke_direct: function("invokeDirect")?,
             outcome_of: function("outcomeOf")?,

@@ -328,21 +328,7 @@ async fn cff_verdict(stage: Stage, body: &str, way: Way) -> (String, String) {
             }
             r.invoke(&code, stage, &text, &parts, "rid", None).await
         }
-        Way::Built => {
-            let build = |b: &mut super::qjs::Builder, parts: &mut String| {
-                cf_event::build(b, parts, stage, CONFIG, &req, resp.as_ref())
-            };
-            let json = || {
-                let mut t = String::new();
-                cf_event::write(&mut t, stage, CONFIG, &req, resp.as_ref());
-                t
-            };
-            let input = super::Input::Built {
-                build: &build,
-                json: &json,
-            };
-            r.invoke_input(&code, stage, input, "rid", None).await
-        }
+        Way::Built => cff_built(&r, &code, stage, &req, resp.as_ref()).await,
     };
     let out = match out {
         Ok(out) => out,
@@ -550,6 +536,97 @@ fn a_cloudfront_function_sends_back_only_what_it_read() {
             .await
             .unwrap();
         assert_eq!(out.value, serde_json::json!({"method": "GET", "uri": "/x"}));
+    });
+}
+
+/// A CloudFront function's call with its event built as engine objects (as the node calls).
+async fn cff_built(
+    r: &super::Runner,
+    code: &Arc<FunctionCode>,
+    stage: Stage,
+    req: &FnRequest,
+    resp: Option<&FnResponse>,
+) -> Result<super::Outcome, super::FnError> {
+    let build = |b: &mut super::qjs::Builder, parts: &mut String| {
+        cf_event::build(b, parts, stage, CONFIG, req, resp)
+    };
+    let json = || {
+        let mut t = String::new();
+        cf_event::write(&mut t, stage, CONFIG, req, resp);
+        t
+    };
+    let input = super::Input::Built {
+        build: &build,
+        json: &json,
+    };
+    r.invoke_input(code, stage, input, "rid", None).await
+}
+
+fn cff_code(name: &str, src: &str) -> Arc<FunctionCode> {
+    Arc::new(
+        FunctionCode::cloudfront(
+            name,
+            1,
+            "cff.js",
+            bytes::Bytes::from(src.to_string()),
+            crate::cloudfront::Runtime::Js2,
+        )
+        .unwrap(),
+    )
+}
+
+/// A built request kept from an earlier call, its headers never read then, reads that call's
+/// headers later (the node stamped them on it), not the current call's.
+#[test]
+fn a_built_request_kept_from_an_earlier_call_reads_its_own_headers() {
+    local(async {
+        let r = runner();
+        let code = cff_code(
+            "k",
+            "var kept = null; function handler(event) { var q = event.request; if (kept) { q.uri = '/' + kept.headers['user-agent'].value + '/' + kept.querystring.size.value; return q; } kept = q; return q; }",
+        );
+        r.load(&code).await.unwrap();
+        let call = |ua: &'static str, size: &str| {
+            let mut req = cff_request();
+            req.headers
+                .insert("user-agent", HeaderValue::from_static(ua));
+            req.querystring = format!("size={size}");
+            req
+        };
+        let first = call("first", "large");
+        let out = cff_built(&r, &code, Stage::ViewerRequest, &first, None)
+            .await
+            .unwrap();
+        // Returned as given, its parts unread: they are left out (the node keeps its own).
+        assert!(out.value.get("headers").is_none(), "{}", out.value);
+        let second = call("second", "small");
+        let out = cff_built(&r, &code, Stage::ViewerRequest, &second, None)
+            .await
+            .unwrap();
+        assert_eq!(out.value["uri"], "/first/large");
+    });
+}
+
+/// Many calls in one isolate of a CloudFront function (2 MB of memory) leave nothing behind:
+/// the parts of earlier calls' built events are freed with them.
+#[test]
+fn built_events_of_earlier_calls_are_freed() {
+    local(async {
+        let r = super::tests::runner_with(super::FunctionLimits {
+            cloudfront_budget: std::time::Duration::from_secs(10),
+            ..super::tests::limits()
+        });
+        let code = cff_code(
+            "m",
+            "function handler(event) { var r = event.response; r.headers['x-hook'] = { value: 'cff' }; return r; }",
+        );
+        r.load(&code).await.unwrap();
+        let (req, resp) = (cff_request(), cff_response());
+        for i in 0..5_000 {
+            if let Err(e) = cff_built(&r, &code, Stage::ViewerResponse, &req, Some(&resp)).await {
+                panic!("call {i}: {e}");
+            }
+        }
     });
 }
 

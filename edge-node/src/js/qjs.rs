@@ -63,6 +63,10 @@ const TAG_V8_CONTEXT: i64 = 0x7632;
 const CLASS_OBJECT: u32 = 1;
 const CLASS_ARRAY: u32 = 2;
 const GPN_STRING_MASK: c_int = 1 << 0;
+const GPN_PRIVATE_MASK: c_int = 1 << 2;
+/// Configurable, enumerable: an accessor as `Object.defineProperty` makes it from the
+/// runtime's descriptors.
+const PROP_C_E: c_int = 0b101;
 /// Configurable, writable, enumerable: a property as an object literal makes it.
 const PROP_C_W_E: c_int = 0b111;
 const GPN_ENUM_ONLY: c_int = 1 << 4;
@@ -117,6 +121,15 @@ unsafe extern "C" {
     ) -> *const c_char;
     fn JS_FreeCString(ctx: *mut JsContext, p: *const c_char);
     fn JS_GetException(ctx: *mut JsContext) -> JsValue;
+    fn JS_DefinePropertyGetSet(
+        ctx: *mut JsContext,
+        obj: JsValue,
+        atom: Atom,
+        getter: JsValue,
+        setter: JsValue,
+        flags: c_int,
+    ) -> c_int;
+    fn JS_DupAtom(ctx: *mut JsContext, atom: Atom) -> Atom;
 }
 
 /// A live QuickJS context: made only by `context` from an open scope, and used while the
@@ -184,6 +197,18 @@ pub struct Builder {
     /// Where each open object or array starts in `values` (and `keys`), and whether it is an
     /// array.
     open: Vec<(usize, usize, bool)>,
+    /// The runtime's lazy parts, when it gave them (`set_lazy`).
+    lazy: Option<Lazy>,
+    /// Places in `values` that are lazy accessors (which of `Lazy::accessors`).
+    lazy_at: Vec<(usize, usize)>,
+}
+
+/// What the builder needs to make an object's parts lazy as the runtime's `lazy()` does
+/// (runtime.js `built`): the accessors' getter and setter functions, and the name of
+/// `Pending`'s private field, where the parts' text and places go.
+struct Lazy {
+    accessors: Vec<(JsValue, JsValue)>,
+    private: Atom,
 }
 
 impl Builder {
@@ -195,6 +220,66 @@ impl Builder {
             values: Vec::with_capacity(64),
             made: Vec::with_capacity(32),
             open: Vec::with_capacity(8),
+            lazy: None,
+            lazy_at: Vec::with_capacity(4),
+        }
+    }
+
+    /// Takes the runtime's lazy parts from `built` (borrowed: runtime.js `built`, with
+    /// `accessors`, getter and setter pairs, and `stamped`, an object carrying `Pending`'s
+    /// private field). False when it is not that shape.
+    pub fn set_lazy(&mut self, built: JsValue) -> bool {
+        // SAFETY: `built` is a live value of `ctx`; every value gotten is freed or kept (the
+        // accessors, freed on drop); the name table is freed after its one atom is duplicated.
+        unsafe {
+            let get = |obj: JsValue, name: &str| {
+                let a = JS_NewAtomLen(self.ctx, name.as_ptr().cast(), name.len());
+                let v = JS_GetProperty(self.ctx, obj, a);
+                JS_FreeAtom(self.ctx, a);
+                v
+            };
+            let list = get(built, "accessors");
+            let mut fns = Vec::with_capacity(6);
+            let mut len = 0i64;
+            if JS_GetLength(self.ctx, list, &mut len) == 0 {
+                for i in 0..len as u32 {
+                    fns.push(JS_GetPropertyUint32(self.ctx, list, i));
+                }
+            }
+            JS_FreeValue(self.ctx, list);
+            let stamped = get(built, "stamped");
+            let mut tab: *mut PropertyEnum = std::ptr::null_mut();
+            let mut n = 0u32;
+            let private = if stamped.tag == TAG_OBJECT
+                && JS_GetOwnPropertyNames(self.ctx, &mut tab, &mut n, stamped, GPN_PRIVATE_MASK)
+                    == 0
+            {
+                let one = (n == 1).then(|| JS_DupAtom(self.ctx, (*tab).atom));
+                JS_FreePropertyEnum(self.ctx, tab, n);
+                one
+            } else {
+                None
+            };
+            JS_FreeValue(self.ctx, stamped);
+            let functions = fns.len() % 2 == 0
+                && !fns.is_empty()
+                && fns.iter().all(|f| JS_IsFunction(self.ctx, *f));
+            match private {
+                Some(private) if functions => {
+                    let accessors = fns.chunks(2).map(|c| (c[0], c[1])).collect();
+                    self.lazy = Some(Lazy { accessors, private });
+                    true
+                }
+                other => {
+                    for f in fns {
+                        JS_FreeValue(self.ctx, f);
+                    }
+                    if let Some(a) = other {
+                        JS_FreeAtom(self.ctx, a);
+                    }
+                    false
+                }
+            }
         }
     }
 
@@ -246,6 +331,49 @@ impl Builder {
         });
     }
 
+    /// The current key's value is the runtime's lazy accessor `which` (its getter makes the
+    /// part from the text `stamp` leaves on the object). A builder without the runtime's lazy
+    /// parts (`set_lazy`) gives the property the value `undefined`.
+    pub fn lazy(&mut self, which: usize) {
+        if self
+            .lazy
+            .as_ref()
+            .is_some_and(|l| which < l.accessors.len())
+        {
+            self.lazy_at.push((self.values.len(), which));
+        }
+        self.values.push(UNDEFINED);
+    }
+
+    /// Closes the innermost object (the parts: their text and places) and leaves it in
+    /// `Pending`'s private field of the value before it, the object whose parts are lazy: what
+    /// `new Pending(obj, parts)` does in JavaScript. Without the runtime's lazy parts the
+    /// object is dropped.
+    pub fn stamp(&mut self) {
+        let nested = self.open.len() >= 2;
+        if let Some(alone) = self.close() {
+            // Not inside anything: nothing to stamp.
+            // SAFETY: the outermost object is owned.
+            unsafe { JS_FreeValue(self.ctx, alone) };
+            return;
+        }
+        let Some(parts) = self.values.pop().filter(|_| nested) else {
+            return;
+        };
+        let (Some(lazy), Some(obj)) = (&self.lazy, self.values.last()) else {
+            // SAFETY: `parts` is owned.
+            unsafe { JS_FreeValue(self.ctx, parts) };
+            return;
+        };
+        // SAFETY: `obj` is a live object of `ctx` still owned by the builder; `parts` is owned
+        // and handed over; the atom is kept by the builder. A private field is a property
+        // under that atom, added as class fields add it (configurable, writable, enumerable,
+        // invisible to every reflection).
+        unsafe {
+            JS_DefinePropertyValue(self.ctx, *obj, lazy.private, parts, PROP_C_W_E);
+        }
+    }
+
     /// Closes the innermost object or array; closing the outermost returns it (owned).
     pub fn close(&mut self) -> Option<JsValue> {
         let (start, keys_start, is_array) = self.open.pop()?;
@@ -260,9 +388,32 @@ impl Builder {
                 JS_NewArrayFrom(self.ctx, count, self.values.as_ptr().add(start))
             } else {
                 let obj = JS_NewObject(self.ctx);
-                for (k, v) in self.keys[keys_start..].iter().zip(&self.values[start..]) {
-                    JS_DefinePropertyValue(self.ctx, obj, *k, *v, PROP_C_W_E);
+                for (i, (k, v)) in self.keys[keys_start..]
+                    .iter()
+                    .zip(&self.values[start..])
+                    .enumerate()
+                {
+                    let accessor = self
+                        .lazy_at
+                        .iter()
+                        .find(|(at, _)| *at == start + i)
+                        .zip(self.lazy.as_ref())
+                        .map(|((_, which), l)| l.accessors[*which]);
+                    match accessor {
+                        // The getter and setter are the runtime's, shared: the object takes
+                        // its own references.
+                        Some((get, set)) => JS_DefinePropertyGetSet(
+                            self.ctx,
+                            obj,
+                            *k,
+                            JS_DupValue(self.ctx, get),
+                            JS_DupValue(self.ctx, set),
+                            PROP_C_E,
+                        ),
+                        None => JS_DefinePropertyValue(self.ctx, obj, *k, *v, PROP_C_W_E),
+                    };
                 }
+                self.lazy_at.retain(|(at, _)| *at < start);
                 obj
             }
         };
@@ -287,6 +438,16 @@ impl Drop for Builder {
             // SAFETY: made by `key`; the context is still alive (the isolate drops its
             // builder before its runtime).
             unsafe { JS_FreeAtom(self.ctx, a) };
+        }
+        if let Some(lazy) = self.lazy.take() {
+            // SAFETY: kept by `set_lazy`; the context is still alive, as above.
+            unsafe {
+                for (get, set) in lazy.accessors {
+                    JS_FreeValue(self.ctx, get);
+                    JS_FreeValue(self.ctx, set);
+                }
+                JS_FreeAtom(self.ctx, lazy.private);
+            }
         }
     }
 }

@@ -25,6 +25,11 @@ impl Builder {
     pub fn name(&mut self, _key: &str) {}
     pub fn string(&mut self, _s: &str) {}
     pub fn number(&mut self, _n: i32) {}
+    pub fn lazy(&mut self, _which: usize) {}
+    pub fn stamp(&mut self) {}
+    pub fn set_lazy(&mut self, _built: JsValue) -> bool {
+        false
+    }
     pub fn close(&mut self) -> Option<JsValue> {
         None
     }

@@ -1241,12 +1241,14 @@
   // of the call. The request's query string, headers and cookies, when `partsText` carries
   // them, are lazy; the request (viewer-request) or response (viewer-response) it returns
   // as given goes back as a change set: the node keeps the parts the function never read.
+  // `partsText` null: a built event, whose request the node made with its lazy parts
+  // already in place (`built` below).
   function callCloudFront(id, event, partsText) {
     state.freeze();
     state.eventType = event.context === undefined ? null : event.context.eventType;
-    if (partsText) {
+    if (partsText !== "") {
       const req = event.request, resp = event.response;
-      lazy(req, partsText);
+      if (partsText !== null) lazy(req, partsText);
       current.lazy = req;
       current.given = resp === undefined ? req : resp;
       current.givenLazyHeaders = false;
@@ -1263,13 +1265,14 @@
   // not JSON: the same steps as `invoke`, but a handler that settles within this call with
   // no origin change gives its value back as it is (the node reads it as JSON would). Any
   // other outcome is recorded as `invoke` records it and `DEFERRED` comes back: the node
-  // then takes it (or waits for it) as it does for `invoke`.
+  // then takes it (or waits for it) as it does for `invoke`. The request's lazy parts come
+  // ready: the node defines them with `built`'s accessors and stamps their text on it.
   const DEFERRED = Object.freeze({});
-  function invokeDirect(event, partsText) {
+  function invokeDirect(event) {
     const id = begin();
     current.direct = true;
     try {
-      callCloudFront(id, event, partsText);
+      callCloudFront(id, event, null);
     } catch (e) {
       finish(id, e ?? new Error("the handler threw " + e));
     }
@@ -1344,6 +1347,14 @@
     new Pending(obj, p);
     return Array.isArray(p.headers);
   }
+  // What the node needs to build a request whose parts are lazy without calling into
+  // JavaScript (js/qjs.rs `Builder::lazy`, `Builder::stamp`): the accessors of the query
+  // string, headers and cookies, and an object carrying `Pending`'s private field, from which
+  // the node takes that field's name to stamp the request with its parts itself.
+  const built = {
+    accessors: [LAZY.querystring.get, LAZY.querystring.set, LAZY.headers.get, LAZY.headers.set, LAZY.cookies.get, LAZY.cookies.set],
+    stamped: new Pending({}, null),
+  };
   function isLazy(obj, key) {
     const d = Object.getOwnPropertyDescriptor(obj, key);
     return d !== undefined && d.get !== undefined && d.get === LAZY[key].get;
@@ -1509,5 +1520,5 @@
   const take = () => state.outcome;
   const wait = () => state.outcome !== null ? Promise.resolve() : new Promise((resolve) => { state.waiter = resolve; });
   const thenable = () => state.thenable;
-  return { invoke, invokeDirect, outcomeOf, deferred: DEFERRED, take, wait, thenable, loadCommonJs, setModule, setContext, seal, loadCff };
+  return { invoke, invokeDirect, outcomeOf, deferred: DEFERRED, built, take, wait, thenable, loadCommonJs, setModule, setContext, seal, loadCff };
 })(globalThis);
