@@ -141,21 +141,12 @@ pub fn build(
     b.lazy(2);
     write_values(parts, cookie_pairs(&req.headers));
     b.close();
-    b.object();
-    b.key("parts");
-    b.string(&parts[start..]);
+    // `[text, end of the query string, end of the headers]` (runtime.js `part`).
     let at = |i: usize| (utf16_at(parts, i) - utf16_at(parts, start)) as i32;
-    for (key, from, to) in [
-        ("querystring", start, querystring),
-        ("headers", querystring, headers),
-        ("cookies", headers, parts.len()),
-    ] {
-        b.key(key);
-        b.array();
-        b.number(at(from));
-        b.number(at(to));
-        b.close();
-    }
+    b.array();
+    b.string(&parts[start..]);
+    b.number(at(querystring));
+    b.number(at(headers));
     b.stamp();
     if let Some(resp) = resp {
         b.key("response");

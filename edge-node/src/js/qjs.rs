@@ -345,7 +345,7 @@ impl Builder {
         self.values.push(UNDEFINED);
     }
 
-    /// Closes the innermost object (the parts: their text and places) and leaves it in
+    /// Closes the innermost object or array (the parts: their text and places) and leaves it in
     /// `Pending`'s private field of the value before it, the object whose parts are lazy: what
     /// `new Pending(obj, parts)` does in JavaScript. Without the runtime's lazy parts the
     /// object is dropped.

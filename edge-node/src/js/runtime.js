@@ -1317,10 +1317,20 @@
     constructor(obj, p) { super(obj); this.#p = p; }
     static of(obj) { return obj.#p; }
   }
+  // A built request's parts (js/qjs.rs) are one array, `[text, end of the query string, end
+  // of the headers]`, the cookies last.
+  const BUILT_AT = { querystring: 0, headers: 1, cookies: 2 };
   function part(obj, key) {
     const p = Pending.of(obj);
-    const range = p[key];
-    const value = JSON.parse(p.parts.slice(range[0], range[1]));
+    let text;
+    if (Array.isArray(p)) {
+      const i = BUILT_AT[key];
+      text = p[0].slice(i === 0 ? 0 : p[i], i === 2 ? p[0].length : p[i + 1]);
+    } else {
+      const range = p[key];
+      text = p.parts.slice(range[0], range[1]);
+    }
+    const value = JSON.parse(text);
     become(obj, key, value);
     return value;
   }
