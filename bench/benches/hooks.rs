@@ -87,7 +87,7 @@ fn main() {
         let runner = Runner::new(limits, Watchdog::start(), Arc::new(AtomicUsize::new(0)), "BENCH1-C1");
         runner.load(&code).await.unwrap();
         let req = request();
-        let cfg = EventConfig { distribution_domain: "d111111abcdef8.cloudfront.net", distribution_id: "EDFDVBD6EXAMPLE", request_id: "4TyzHTaYWb1GX1qTfsHhEqV6HUDd_BzoBZnwfnvQc_1oF26ClkoUSEQ==" };
+        let cfg = EventConfig { distribution_domain: "d111111abcdef8.cloudfront.net", distribution_id: "EDFDVBD6EXAMPLE", request_id: "4TyzHTaYWb1GX1qTfsHhEqV6HUDd_BzoBZnwfnvQc_1oF26ClkoUSEQ==", viewer_headers: edge_node::viewer::headers::Added::NONE };
         let one = || async {
             let mut event = String::with_capacity(2048);
             write(&mut event, Stage::ViewerRequest, cfg, &req, None, false);

@@ -76,6 +76,7 @@ const CONFIG: EventConfig<'static> = EventConfig {
     distribution_domain: "d111111abcdef8.cloudfront.net",
     distribution_id: "EDFDVBD6EXAMPLE",
     request_id: "4TyzHTaYWb1GX1qTfsHhEqV6HUDd_BzoBZnwfnvQc_1oF26ClkoUSEQ==",
+    viewer_headers: edge_node::viewer::headers::Added::NONE,
 };
 
 fn stage_of(s: &str) -> Result<Stage> {
@@ -360,6 +361,7 @@ pub fn test_cloudfront(
             .as_str()
             .unwrap_or(CONFIG.distribution_id),
         request_id: CONFIG.request_id,
+        viewer_headers: edge_node::viewer::headers::Added::NONE,
     };
     cloudfront::event::write(&mut event_text, stage, config, &req, resp.as_ref());
     let limits = limits();

@@ -32,6 +32,7 @@ const CONFIG: EventConfig<'static> = EventConfig {
     distribution_domain: "d111111abcdef8.cloudfront.net",
     distribution_id: "EDFDVBD6EXAMPLE",
     request_id: "4TyzHTaYWb1GX1qTfsHhEqV6HUDd_BzoBZnwfnvQc_1oF26ClkoUSEQ==",
+    viewer_headers: edge_node::viewer::headers::Added::NONE,
 };
 
 fn request() -> FnRequest {

@@ -397,6 +397,63 @@ async fn the_examples_rewrite_and_redirect_through_an_edge() {
     assert_eq!(r.status, 200, "no store for this country: {}", r.text());
 }
 
+/// CloudFront's viewer headers in both events: the viewer's location at viewer-request (read
+/// and returned with the request, which CloudFront accepts) and at viewer-response, CloudFront's
+/// value in place of one the viewer sent itself, and none where the location is unknown.
+#[tokio::test]
+async fn both_stages_see_cloudfronts_viewer_headers_not_the_viewers_own() {
+    let origin = origin();
+    let geo = format!(
+        "{}/../../shared/geo/maxmind-test-data/GeoIP2-City-Test.mmdb",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let (vreq, _a) = js(r#"function handler(event) {
+  var request = event.request, c = request.headers['cloudfront-viewer-country'];
+  request.headers['x-vreq-saw'] = { value: c ? c.value : 'none' };
+  return request;
+}"#);
+    let (vres, _b) = js(r#"function handler(event) {
+  var response = event.response, c = event.request.headers['cloudfront-viewer-country'];
+  response.headers['x-vres-saw'] = { value: c ? c.value : 'none' };
+  return response;
+}"#);
+    let vreq = format!("viewer-request={vreq}");
+    let vres = format!("viewer-response={vres}");
+    let edge = edge_for(
+        &origin,
+        &[
+            "--cloudfront-function",
+            &vreq,
+            "--cloudfront-function",
+            &vres,
+            "--geo-db",
+            &geo,
+            "--dev",
+        ],
+    );
+    // 81.2.69.142 is in GB in MaxMind's test data; 8.8.8.8 is in none of it.
+    // (Each on its own path: the country is forwarded, not in the cache key.)
+    for (i, (ip, sent, country)) in [
+        ("81.2.69.142", None, "GB"),
+        ("81.2.69.142", Some("XX"), "GB"),
+        ("8.8.8.8", Some("XX"), "none"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut headers = vec![("x-edge-viewer-ip", ip)];
+        headers.extend(sent.map(|c| ("cloudfront-viewer-country", c)));
+        let r = get_with(&format!("{}/echo/where/{i}", edge.base), &headers).await;
+        assert_eq!(r.status, 200, "{ip} {sent:?}: {}", r.text());
+        let echo: Value = serde_json::from_str(&r.text()).unwrap();
+        assert_eq!(
+            echo["headers"]["x-vreq-saw"], country,
+            "{ip} {sent:?}: {echo}"
+        );
+        assert_eq!(r.header("x-vres-saw"), country, "{ip} {sent:?}");
+    }
+}
+
 #[tokio::test]
 async fn compute_utilization_is_reported_and_a_function_always_over_budget_is_throttled() {
     let origin = origin();

@@ -11,6 +11,7 @@ use crate::lambda::event::{
     part, string, utf16_at, write_config, EventConfig, FnRequest, FnResponse,
 };
 use crate::lambda::Stage;
+use crate::viewer::headers::Added;
 use http::header::{COOKIE, SET_COOKIE};
 use http::HeaderMap;
 
@@ -64,7 +65,7 @@ fn write_parts(
     });
     out.push_str(r#","headers":"#);
     part(out, &mut parts, |out| {
-        write_headers(out, &req.headers, &COOKIE)
+        write_headers(out, &req.headers, &COOKIE, cfg.viewer_headers)
     });
     out.push_str(r#","cookies":"#);
     part(out, &mut parts, |out| {
@@ -79,7 +80,7 @@ fn write_parts(
         // The response is written whole: a viewer-response function nearly always reads its
         // headers, and lazy parts measured slower there (bench/RESULTS.md, 2026-12-03).
         out.push_str(r#","headers":"#);
-        write_headers(out, &resp.headers, &SET_COOKIE);
+        write_headers(out, &resp.headers, &SET_COOKIE, Added::NONE);
         out.push_str(r#","cookies":"#);
         write_values(out, set_cookie_items(&resp.headers));
         out.push('}');
@@ -135,7 +136,7 @@ pub fn build(
     let querystring = parts.len();
     b.key("headers");
     b.lazy(1);
-    write_headers(parts, &req.headers, &COOKIE);
+    write_headers(parts, &req.headers, &COOKIE, cfg.viewer_headers);
     let headers = parts.len();
     b.key("cookies");
     b.lazy(2);
@@ -242,25 +243,6 @@ fn set_cookie_items(headers: &HeaderMap) -> impl Iterator<Item = Item<'_>> {
         })
 }
 
-/// Headers but `skip` and those functions never see, in order, one item per value.
-fn header_items<'a>(
-    headers: &'a HeaderMap,
-    skip: &'a http::HeaderName,
-) -> impl Iterator<Item = Item<'a>> {
-    headers
-        .keys()
-        .filter(move |k| *k != skip && !crate::lambda::headers::is_disallowed(k.as_str()))
-        .flat_map(move |k| {
-            headers.get_all(k).iter().map(move |v| {
-                (
-                    k.as_str(),
-                    std::str::from_utf8(v.as_bytes()).unwrap_or(""),
-                    None,
-                )
-            })
-        })
-}
-
 /// A query string's parameters as the event names them: (name, value, no attributes).
 pub(crate) fn query_pairs(querystring: &str) -> impl Iterator<Item = Item<'_>> {
     querystring.split('&').filter(|p| !p.is_empty()).map(pair)
@@ -289,8 +271,46 @@ fn pair(p: &str) -> (&str, &str, Option<&str>) {
 
 /// Headers but `skip` and those functions never see, each name once: `{value}` of the first,
 /// `multiValue` of all when there are several.
-fn write_headers(out: &mut String, headers: &HeaderMap, skip: &http::HeaderName) {
-    write_values(out, header_items(headers, skip));
+/// The headers as `write_values` writes them, straight from the map (which already groups values by
+/// name: nothing allocated), with `viewer`'s headers in place of the request's own of those
+/// names, after the rest.
+fn write_headers(
+    out: &mut String,
+    headers: &HeaderMap,
+    skip: &http::HeaderName,
+    viewer: Added<'_>,
+) {
+    out.push('{');
+    let mut first = true;
+    let mut entry =
+        |out: &mut String, name: &str, values: &mut dyn Iterator<Item = &http::HeaderValue>| {
+            let Some(one) = values.next() else { return };
+            if !std::mem::take(&mut first) {
+                out.push(',');
+            }
+            string(out, name);
+            out.push(':');
+            write_value(out, (header_text(one), None));
+            if let Some(two) = values.next() {
+                out.pop();
+                out.push_str(r#","multiValue":["#);
+                write_value(out, (header_text(one), None));
+                for v in std::iter::once(two).chain(values) {
+                    out.push(',');
+                    write_value(out, (header_text(v), None));
+                }
+                out.push_str("]}");
+            }
+        };
+    for k in headers.keys().filter(|k| {
+        *k != skip && !crate::lambda::headers::is_disallowed(k.as_str()) && !viewer.hides(k)
+    }) {
+        entry(out, k.as_str(), &mut headers.get_all(k).iter());
+    }
+    for (k, v) in viewer.values {
+        entry(out, k.as_str(), &mut std::iter::once(v));
+    }
+    out.push('}');
 }
 
 /// One value and its cookie attributes.
@@ -423,6 +443,7 @@ mod tests {
             distribution_domain: "d111111abcdef8.cloudfront.net",
             distribution_id: "EDFDVBD6EXAMPLE",
             request_id: "EXAMPLEntjQpEXAMPLE_SG5Z-EXAMPLEPmPfEXAMPLEu3EqEXAMPLE==",
+            viewer_headers: crate::viewer::headers::Added::NONE,
         };
         write(&mut out, Stage::ViewerResponse, cfg, &req, Some(&resp));
         let ours: Value = serde_json::from_str(&out).unwrap();

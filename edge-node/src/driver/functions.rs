@@ -11,6 +11,7 @@ use crate::js::{qjs, FnError, FunctionCode, Input, Outcome};
 use crate::lambda::event::{self, EventConfig, FnRequest, FnResponse};
 use crate::lambda::validate::{self, RequestOutcome};
 use crate::lambda::Stage;
+use crate::viewer::headers::Added;
 use bytes::Bytes;
 use http::HeaderMap;
 use std::sync::Arc;
@@ -49,8 +50,12 @@ impl Worker {
         stage: Stage,
         req: &FnRequest,
         resp: Option<&FnResponse>,
+        added: Added<'_>,
     ) -> Result<Outcome, EdgeError> {
-        let config = event_config(ctx);
+        let config = EventConfig {
+            viewer_headers: added,
+            ..event_config(ctx)
+        };
         let build = |b: &mut qjs::Builder, parts: &mut String| {
             cloudfront::event::build(b, parts, stage, config, req, resp)
         };
@@ -76,7 +81,10 @@ impl Worker {
     ) -> Result<RequestOutcome, EdgeError> {
         let code = assoc.code_for(ctx.conn.viewer);
         if code.cloudfront.is_some() {
-            return Ok(self.cloudfront_request_fn(ctx, code, stage, req).await?.0);
+            return Ok(self
+                .cloudfront_request_fn(ctx, code, stage, req, Added::NONE)
+                .await?
+                .0);
         }
         let event = event_text(ctx, stage, req, None, assoc.include_body);
         let out = self.call(ctx, code, stage, event.input()).await?;
@@ -91,16 +99,30 @@ impl Worker {
     }
 
     /// A CloudFront function at viewer-request: its outcome, and the origin it chose with the
-    /// origin helpers, if it did.
+    /// origin helpers, if it did. Its event shows `added` on top of the request's headers.
     pub(crate) async fn cloudfront_request_fn(
         &self,
         ctx: &RequestCtx,
         code: &Arc<FunctionCode>,
         stage: Stage,
         req: &FnRequest,
+        added: Added<'_>,
     ) -> Result<(RequestOutcome, Option<cloudfront::origin::OriginChoice>), EdgeError> {
-        let out = self.cloudfront_call(ctx, code, stage, req, None).await?;
-        let outcome = cloudfront::validate::request_result(req, &out.value)
+        let out = self
+            .cloudfront_call(ctx, code, stage, req, None, added)
+            .await?;
+        // Headers it returned are checked against those it was shown.
+        let shown;
+        let given = if out.value.get("headers").is_some() && !added.names.is_empty() {
+            shown = FnRequest {
+                headers: added.applied_to(&req.headers),
+                ..req.clone()
+            };
+            &shown
+        } else {
+            req
+        };
+        let outcome = cloudfront::validate::request_result(given, &out.value)
             .map_err(|inv| invalid_cloudfront(code, stage, inv))?;
         let choice = match &out.origin {
             Some(change) if matches!(outcome, RequestOutcome::Continue(_)) => Some(
@@ -117,7 +139,8 @@ impl Worker {
         Ok((outcome, choice))
     }
 
-    /// A response-stage function (origin-response, viewer-response): event, call, validation.
+    /// A response-stage function (origin-response, viewer-response): event, call, validation
+    /// (a CloudFront function's event shows `added` on top of the request's headers).
     pub(crate) async fn response_fn(
         &self,
         ctx: &RequestCtx,
@@ -125,11 +148,12 @@ impl Worker {
         stage: Stage,
         req: &FnRequest,
         input: &FnResponse,
+        added: Added<'_>,
     ) -> Result<FnResponse, EdgeError> {
         let code = assoc.code_for(ctx.conn.viewer);
         if code.cloudfront.is_some() {
             let out = self
-                .cloudfront_call(ctx, code, stage, req, Some(input))
+                .cloudfront_call(ctx, code, stage, req, Some(input), added)
                 .await?;
             return cloudfront::validate::response_result(input, &out.value)
                 .map_err(|inv| invalid_cloudfront(code, stage, inv));
@@ -241,6 +265,7 @@ fn event_config(ctx: &RequestCtx) -> EventConfig<'_> {
         distribution_domain: &ctx.dist().domain_name,
         distribution_id: &ctx.dist().id,
         request_id: &ctx.request_id,
+        viewer_headers: Added::NONE,
     }
 }
 

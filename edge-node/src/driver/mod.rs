@@ -626,19 +626,41 @@ impl Worker {
         names: &[http::HeaderName],
     ) -> HeaderMap {
         let mut out = headers.clone();
-        let facts = crate::viewer::headers::ViewerFacts {
-            ip: ctx.conn.viewer,
-            port: ctx.conn.peer.port(),
-            protocol: ctx.conn.protocol,
-            version: ctx.version,
-            user_agent: headers
-                .get(http::header::USER_AGENT)
-                .and_then(|v| v.to_str().ok()),
-            tls: ctx.conn.tls,
-        };
         let geo = self.shared.geo.load();
-        crate::viewer::headers::add(&mut out, names, geo.as_deref(), &facts);
+        crate::viewer::headers::add(&mut out, names, geo.as_deref(), &viewer_facts(ctx, headers));
         out
+    }
+
+    /// The values `with_cloudfront_headers` would set, without touching the request: what a
+    /// CloudFront function's event shows (viewer::headers::Added).
+    pub(crate) fn cloudfront_header_values(
+        &self,
+        ctx: &RequestCtx,
+        headers: &HeaderMap,
+        names: &[http::HeaderName],
+    ) -> Vec<(http::HeaderName, http::HeaderValue)> {
+        if names.is_empty() {
+            return Vec::new();
+        }
+        let geo = self.shared.geo.load();
+        crate::viewer::headers::values(names, geo.as_deref(), &viewer_facts(ctx, headers))
+    }
+}
+
+/// The viewer as the CloudFront-* headers describe it.
+fn viewer_facts<'a>(
+    ctx: &RequestCtx,
+    headers: &'a HeaderMap,
+) -> crate::viewer::headers::ViewerFacts<'a> {
+    crate::viewer::headers::ViewerFacts {
+        ip: ctx.conn.viewer,
+        port: ctx.conn.peer.port(),
+        protocol: ctx.conn.protocol,
+        version: ctx.version,
+        user_agent: headers
+            .get(http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok()),
+        tls: ctx.conn.tls,
     }
 }
 

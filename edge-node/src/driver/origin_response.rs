@@ -24,7 +24,14 @@ impl Worker {
         }
         let input = fn_response(resp.parts.status, resp.parts.headers.clone());
         let out = self
-            .response_fn(ctx, assoc, Stage::OriginResponse, sent, &input)
+            .response_fn(
+                ctx,
+                assoc,
+                Stage::OriginResponse,
+                sent,
+                &input,
+                crate::viewer::headers::Added::NONE,
+            )
             .await?;
         resp.parts.status = out.status;
         resp.parts.headers = out.headers;

@@ -11,6 +11,7 @@ use crate::http::body::EdgeBody;
 use crate::http::respond::XCache;
 use crate::lambda::validate::{self, RequestOutcome};
 use crate::lambda::Stage;
+use crate::viewer::headers::Added;
 use bytes::Bytes;
 use http::{HeaderMap, Response, Uri};
 
@@ -34,18 +35,20 @@ impl Worker {
         assoc: &Association,
         body: Bytes,
     ) -> Result<ViewerRequest, EdgeError> {
-        // A CloudFront function sees the CloudFront-Viewer-* headers its behavior's policies
-        // name, already at viewer-request (Lambda@Edge gets them from origin-request on).
-        let names = &ctx.behavior().cloudfront_policy_headers;
-        let headers = if assoc.code_for(ctx.conn.viewer).cloudfront.is_some() && !names.is_empty() {
-            self.with_cloudfront_headers(ctx, &ctx.headers, names)
-        } else {
-            ctx.headers.clone()
-        };
-        let req = viewer_fn_request(ctx, headers, body);
+        let req = viewer_fn_request(ctx, ctx.headers.clone(), body);
         let code = assoc.code_for(ctx.conn.viewer);
         let (outcome, origin) = if code.cloudfront.is_some() {
-            self.cloudfront_request_fn(ctx, code, Stage::ViewerRequest, &req)
+            // A CloudFront function sees the CloudFront-Viewer-* headers its behavior's
+            // policies name, already at viewer-request (Lambda@Edge gets them from
+            // origin-request on); the request goes on without them unless the function
+            // returns them, and they are added after viewer-request as for any function.
+            let names = &ctx.behavior().cloudfront_policy_headers;
+            let values = self.cloudfront_header_values(ctx, &ctx.headers, names);
+            let added = Added {
+                names,
+                values: &values,
+            };
+            self.cloudfront_request_fn(ctx, code, Stage::ViewerRequest, &req, added)
                 .await?
         } else {
             (

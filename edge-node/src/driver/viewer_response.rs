@@ -8,6 +8,7 @@ use crate::config::Association;
 use crate::error::EdgeError;
 use crate::http::body::EdgeBody;
 use crate::lambda::Stage;
+use crate::viewer::headers::Added;
 use bytes::Bytes;
 use http::header::{self, HeaderValue};
 use http::Response;
@@ -19,17 +20,30 @@ impl Worker {
         assoc: &Association,
         resp: Response<EdgeBody>,
     ) -> Result<Response<EdgeBody>, EdgeError> {
+        // The request as the function sees it: with the CloudFront-* headers the origin
+        // request policy forwards (a CloudFront function's event shows them without the
+        // request being copied with them).
         let names = &ctx.behavior().cloudfront_forward_headers;
-        let headers = if names.is_empty() {
+        let cloudfront = assoc.code_for(ctx.conn.viewer).cloudfront.is_some();
+        let headers = if names.is_empty() || cloudfront {
             ctx.headers.clone()
         } else {
             self.with_cloudfront_headers(ctx, &ctx.headers, names)
+        };
+        let values = if cloudfront {
+            self.cloudfront_header_values(ctx, &ctx.headers, names)
+        } else {
+            Vec::new()
+        };
+        let added = Added {
+            names: if cloudfront { names } else { &[] },
+            values: &values,
         };
         let req = viewer_fn_request(ctx, headers, Bytes::new());
         let (mut parts, body) = resp.into_parts();
         let input = fn_response(parts.status, std::mem::take(&mut parts.headers));
         let out = self
-            .response_fn(ctx, assoc, Stage::ViewerResponse, &req, &input)
+            .response_fn(ctx, assoc, Stage::ViewerResponse, &req, &input, added)
             .await?;
         parts.headers = out.headers;
         // A CloudFront function may change the status too (Lambda@Edge may not: its result's

@@ -54,6 +54,7 @@ const CONFIG: EventConfig<'static> = EventConfig {
     distribution_domain: "d111111abcdef8.cloudfront.net",
     distribution_id: "EDFDVBD6EXAMPLE",
     request_id: "4TyzHTaYWb1GX1qTfsHhEqV6HUDd_BzoBZnwfnvQc_1oF26ClkoUSEQ==",
+    viewer_headers: crate::viewer::headers::Added::NONE,
 };
 
 /// The verdict on `body` (a handler's body with `event`, `request` and `response` in scope) at

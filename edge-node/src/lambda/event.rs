@@ -39,6 +39,10 @@ pub struct EventConfig<'a> {
     pub distribution_domain: &'a str,
     pub distribution_id: &'a str,
     pub request_id: &'a str,
+    /// CloudFront Functions only: the CloudFront-Viewer-* headers their event shows on top of
+    /// the request's (at viewer-request, those the behavior's policies name; at
+    /// viewer-response, those its origin request policy forwards).
+    pub viewer_headers: crate::viewer::headers::Added<'a>,
 }
 
 impl FnRequest {
@@ -294,6 +298,7 @@ mod tests {
         distribution_domain: "d111111abcdef8.cloudfront.net",
         distribution_id: "EDFDVBD6EXAMPLE",
         request_id: "4TyzHTaYWb1GX1qTfsHhEqV6HUDd_BzoBZnwfnvQc_1oF26ClkoUSEQ==",
+        viewer_headers: crate::viewer::headers::Added::NONE,
     };
 
     #[test]

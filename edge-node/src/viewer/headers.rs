@@ -66,6 +66,72 @@ pub struct ViewerFacts<'a> {
     pub tls: Option<crate::driver::TlsInfo>,
 }
 
+/// CloudFront's viewer headers as a CloudFront function's event shows them without adding them
+/// to the request (cloudfront::event): the request's own headers of these `names` are left out
+/// and `values`, those with a value, shown after the request's headers.
+#[derive(Debug, Clone, Copy)]
+pub struct Added<'a> {
+    pub names: &'a [HeaderName],
+    pub values: &'a [(HeaderName, HeaderValue)],
+}
+
+impl Added<'_> {
+    pub const NONE: Added<'static> = Added {
+        names: &[],
+        values: &[],
+    };
+
+    /// Whether the request's own header `name` is left out.
+    pub fn hides(&self, name: &HeaderName) -> bool {
+        !self.names.is_empty()
+            && name.as_str().starts_with("cloudfront-")
+            && self.names.contains(name)
+    }
+
+    /// `headers` with these added as `add` would have added them.
+    pub fn applied_to(&self, headers: &HeaderMap) -> HeaderMap {
+        let mut out = headers.clone();
+        for name in self.names {
+            out.remove(name);
+        }
+        for (name, value) in self.values {
+            out.insert(name.clone(), value.clone());
+        }
+        out
+    }
+}
+
+/// What is known of the viewer beyond the request: its location (only looked up when one of
+/// `wanted` needs it) and its device.
+fn lookups(
+    wanted: &[HeaderName],
+    geo: Option<&GeoDb>,
+    v: &ViewerFacts<'_>,
+) -> (GeoInfo, device::Device) {
+    let info = if wanted.iter().any(|n| needs_geo(n.as_str())) {
+        geo.map(|g| g.lookup(v.ip)).unwrap_or_default()
+    } else {
+        GeoInfo::default()
+    };
+    (info, device::classify(v.user_agent.unwrap_or("")))
+}
+
+/// Each of `wanted` that has a value, with it: what `add` sets.
+pub fn values(
+    wanted: &[HeaderName],
+    geo: Option<&GeoDb>,
+    v: &ViewerFacts<'_>,
+) -> Vec<(HeaderName, HeaderValue)> {
+    let (info, dev) = lookups(wanted, geo, v);
+    wanted
+        .iter()
+        .filter_map(|name| {
+            let val = value(name.as_str(), &info, &dev, v)?;
+            Some((name.clone(), HeaderValue::from_str(&val).ok()?))
+        })
+        .collect()
+}
+
 /// Sets (or, without a value, removes) each of `wanted` on `headers`, overwriting what the
 /// viewer sent under those names.
 pub fn add(
@@ -74,12 +140,7 @@ pub fn add(
     geo: Option<&GeoDb>,
     v: &ViewerFacts<'_>,
 ) {
-    let info = if wanted.iter().any(|n| needs_geo(n.as_str())) {
-        geo.map(|g| g.lookup(v.ip)).unwrap_or_default()
-    } else {
-        GeoInfo::default()
-    };
-    let dev = device::classify(v.user_agent.unwrap_or(""));
+    let (info, dev) = lookups(wanted, geo, v);
     for name in wanted {
         match value(name.as_str(), &info, &dev, v) {
             Some(val) => match HeaderValue::from_str(&val) {
