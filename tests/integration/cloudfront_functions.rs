@@ -20,6 +20,14 @@ fn aws_sample() -> Value {
         .unwrap()
 }
 
+/// MaxMind's test city database beside the repository (81.2.69.142 is in GB in it).
+fn maxmind_city() -> String {
+    format!(
+        "{}/../../shared/geo/maxmind-test-data/GeoIP2-City-Test.mmdb",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
 fn keys(v: &Value) -> Vec<&str> {
     v.as_object().unwrap().keys().map(String::as_str).collect()
 }
@@ -345,10 +353,7 @@ async fn code_and_associations_cloudfront_refuses_are_refused() {
 #[tokio::test]
 async fn the_examples_rewrite_and_redirect_through_an_edge() {
     let origin = origin();
-    let geo = format!(
-        "{}/../../shared/geo/maxmind-test-data/GeoIP2-City-Test.mmdb",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let geo = maxmind_city();
     let rewrite = format!("viewer-request={}", example("cff-url-rewrite.js"));
     let edge = edge_for(
         &origin,
@@ -403,10 +408,7 @@ async fn the_examples_rewrite_and_redirect_through_an_edge() {
 #[tokio::test]
 async fn both_stages_see_cloudfronts_viewer_headers_not_the_viewers_own() {
     let origin = origin();
-    let geo = format!(
-        "{}/../../shared/geo/maxmind-test-data/GeoIP2-City-Test.mmdb",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let geo = maxmind_city();
     let (vreq, _a) = js(r#"function handler(event) {
   var request = event.request, c = request.headers['cloudfront-viewer-country'];
   request.headers['x-vreq-saw'] = { value: c ? c.value : 'none' };
