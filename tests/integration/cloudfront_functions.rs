@@ -412,11 +412,15 @@ async fn both_stages_see_cloudfronts_viewer_headers_not_the_viewers_own() {
     let (vreq, _a) = js(r#"function handler(event) {
   var request = event.request, c = request.headers['cloudfront-viewer-country'];
   request.headers['x-vreq-saw'] = { value: c ? c.value : 'none' };
+  if (request.headers['x-become-phone']) {
+    request.headers['user-agent'] = { value: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148' };
+  }
   return request;
 }"#);
     let (vres, _b) = js(r#"function handler(event) {
-  var response = event.response, c = event.request.headers['cloudfront-viewer-country'];
+  var response = event.response, h = event.request.headers, c = h['cloudfront-viewer-country'];
   response.headers['x-vres-saw'] = { value: c ? c.value : 'none' };
+  response.headers['x-vres-mobile'] = { value: h['cloudfront-is-mobile-viewer'].value };
   return response;
 }"#);
     let vreq = format!("viewer-request={vreq}");
@@ -453,7 +457,15 @@ async fn both_stages_see_cloudfronts_viewer_headers_not_the_viewers_own() {
             "{ip} {sent:?}: {echo}"
         );
         assert_eq!(r.header("x-vres-saw"), country, "{ip} {sent:?}");
+        assert_eq!(r.header("x-vres-mobile"), "false", "{ip} {sent:?}");
     }
+    // A user agent the viewer-request function changed is the one viewer-response's device
+    // headers describe.
+    let phone = [("x-edge-viewer-ip", "81.2.69.142"), ("x-become-phone", "1")];
+    let r = get_with(&format!("{}/echo/where/phone", edge.base), &phone).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("x-vres-mobile"), "true");
+    assert_eq!(r.header("x-vres-saw"), "GB");
 }
 
 #[tokio::test]

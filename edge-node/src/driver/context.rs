@@ -97,6 +97,16 @@ pub(crate) struct RequestCtx {
     pub trace: Option<crate::trace::TraceIds>,
     /// The origin a CloudFront function chose at viewer-request (instead of the behavior's).
     pub origin: Option<Box<crate::cloudfront::origin::OriginChoice>>,
+    /// CloudFront's viewer header values for CloudFront functions' events, made on first use
+    /// (driver `cloudfront_header_values`).
+    pub(crate) viewer_values: std::cell::OnceCell<ViewerValues>,
+}
+
+/// The values of every CloudFront-* header the behavior's policies name, and the user agent
+/// they were made for (the device headers follow it; the rest follow the connection).
+pub(crate) struct ViewerValues {
+    pub user_agent: Option<http::HeaderValue>,
+    pub values: Vec<(http::HeaderName, http::HeaderValue)>,
 }
 
 impl RequestCtx {
@@ -129,6 +139,7 @@ impl RequestCtx {
             timing: timing.then(Timing::default),
             origin: None,
             trace: None,
+            viewer_values: std::cell::OnceCell::new(),
         }
     }
 
@@ -148,6 +159,7 @@ impl RequestCtx {
             timing: None,
             trace: None,
             origin: self.origin.clone(),
+            viewer_values: std::cell::OnceCell::new(),
         }
     }
 

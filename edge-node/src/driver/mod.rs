@@ -631,19 +631,35 @@ impl Worker {
         out
     }
 
-    /// The values `with_cloudfront_headers` would set, without touching the request: what a
-    /// CloudFront function's event shows (viewer::headers::Added).
+    /// The values `with_cloudfront_headers` would set on the request's headers, without
+    /// touching them: what a CloudFront function's event shows (viewer::headers::Added).
+    /// `names` are some of the behavior's policy headers; the values of them all are made once
+    /// per request, and again only for a user agent a function changed.
     pub(crate) fn cloudfront_header_values(
         &self,
         ctx: &RequestCtx,
-        headers: &HeaderMap,
         names: &[http::HeaderName],
     ) -> Vec<(http::HeaderName, http::HeaderValue)> {
         if names.is_empty() {
             return Vec::new();
         }
-        let geo = self.shared.geo.load();
-        crate::viewer::headers::values(names, geo.as_deref(), &viewer_facts(ctx, headers))
+        let make = |names: &[http::HeaderName]| {
+            let geo = self.shared.geo.load();
+            crate::viewer::headers::values(names, geo.as_deref(), &viewer_facts(ctx, &ctx.headers))
+        };
+        let user_agent = ctx.headers.get(http::header::USER_AGENT);
+        let all = ctx.viewer_values.get_or_init(|| context::ViewerValues {
+            user_agent: user_agent.cloned(),
+            values: make(&ctx.behavior().cloudfront_policy_headers),
+        });
+        if all.user_agent.as_ref() != user_agent {
+            return make(names);
+        }
+        all.values
+            .iter()
+            .filter(|(n, _)| names.contains(n))
+            .cloned()
+            .collect()
     }
 }
 

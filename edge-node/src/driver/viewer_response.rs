@@ -31,7 +31,7 @@ impl Worker {
             self.with_cloudfront_headers(ctx, &ctx.headers, names)
         };
         let values = if cloudfront {
-            self.cloudfront_header_values(ctx, &ctx.headers, names)
+            self.cloudfront_header_values(ctx, names)
         } else {
             Vec::new()
         };
