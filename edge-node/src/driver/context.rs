@@ -102,11 +102,13 @@ pub(crate) struct RequestCtx {
     pub(crate) viewer_values: std::cell::OnceCell<ViewerValues>,
 }
 
-/// The values of every CloudFront-* header the behavior's policies name, and the user agent
-/// they were made for (the device headers follow it; the rest follow the connection).
+/// The values of every CloudFront-* header the behavior's policies name (those in the cache
+/// key, then the forwarded ones from `forwarded_from`), and the user agent they were made for
+/// (the device headers follow it; the rest follow the connection).
 pub(crate) struct ViewerValues {
     pub user_agent: Option<http::HeaderValue>,
     pub values: Vec<(http::HeaderName, http::HeaderValue)>,
+    pub forwarded_from: usize,
 }
 
 impl RequestCtx {

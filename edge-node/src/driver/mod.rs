@@ -633,33 +633,47 @@ impl Worker {
 
     /// The values `with_cloudfront_headers` would set on the request's headers, without
     /// touching them: what a CloudFront function's event shows (viewer::headers::Added).
-    /// `names` are some of the behavior's policy headers; the values of them all are made once
-    /// per request, and again only for a user agent a function changed.
-    pub(crate) fn cloudfront_header_values(
+    /// `names` is the behavior's policy headers (viewer-request) or its forwarded ones
+    /// (viewer-response): the values of both are made once per request, and again only for
+    /// a user agent a function changed.
+    pub(crate) fn cloudfront_header_values<'c>(
         &self,
-        ctx: &RequestCtx,
+        ctx: &'c RequestCtx,
         names: &[http::HeaderName],
-    ) -> Vec<(http::HeaderName, http::HeaderValue)> {
+    ) -> std::borrow::Cow<'c, [(http::HeaderName, http::HeaderValue)]> {
+        use std::borrow::Cow;
         if names.is_empty() {
-            return Vec::new();
+            return Cow::Borrowed(&[]);
         }
         let make = |names: &[http::HeaderName]| {
             let geo = self.shared.geo.load();
             crate::viewer::headers::values(names, geo.as_deref(), &viewer_facts(ctx, &ctx.headers))
         };
+        let behavior = ctx.behavior();
         let user_agent = ctx.headers.get(http::header::USER_AGENT);
-        let all = ctx.viewer_values.get_or_init(|| context::ViewerValues {
-            user_agent: user_agent.cloned(),
-            values: make(&ctx.behavior().cloudfront_policy_headers),
+        let all = ctx.viewer_values.get_or_init(|| {
+            // The policy headers are the cache key's, then the forwarded ones.
+            let values = make(&behavior.cloudfront_policy_headers);
+            let forwarded_from = values
+                .iter()
+                .take_while(|(n, _)| behavior.cloudfront_key_headers.contains(n))
+                .count();
+            context::ViewerValues {
+                user_agent: user_agent.cloned(),
+                values,
+                forwarded_from,
+            }
         });
+        let same = |list: &[http::HeaderName]| std::ptr::eq(names, list);
         if all.user_agent.as_ref() != user_agent {
-            return make(names);
+            Cow::Owned(make(names))
+        } else if same(&behavior.cloudfront_policy_headers) {
+            Cow::Borrowed(&all.values)
+        } else if same(&behavior.cloudfront_forward_headers) {
+            Cow::Borrowed(&all.values[all.forwarded_from..])
+        } else {
+            Cow::Owned(make(names))
         }
-        all.values
-            .iter()
-            .filter(|(n, _)| names.contains(n))
-            .cloned()
-            .collect()
     }
 }
 

@@ -30,13 +30,10 @@ impl Worker {
         } else {
             self.with_cloudfront_headers(ctx, &ctx.headers, names)
         };
-        let values = if cloudfront {
-            self.cloudfront_header_values(ctx, names)
-        } else {
-            Vec::new()
-        };
+        let shown: &[http::HeaderName] = if cloudfront { names } else { &[] };
+        let values = self.cloudfront_header_values(ctx, shown);
         let added = Added {
-            names: if cloudfront { names } else { &[] },
+            names: shown,
             values: &values,
         };
         let req = viewer_fn_request(ctx, headers, Bytes::new());
