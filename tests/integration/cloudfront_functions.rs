@@ -468,6 +468,55 @@ async fn both_stages_see_cloudfronts_viewer_headers_not_the_viewers_own() {
     assert_eq!(r.header("x-vres-saw"), "GB");
 }
 
+/// With CloudFront-* headers both in the cache key and only forwarded, each stage's event
+/// shows its own: viewer-request all the policies name, viewer-response the forwarded ones on
+/// top of the request's (which carries the cache key's by then).
+#[tokio::test]
+async fn viewer_headers_in_the_cache_key_and_forwarded_reach_each_stage() {
+    let origin = origin();
+    let (vreq, _a) = js(r#"function handler(event) {
+  var h = event.request.headers;
+  return { statusCode: 200, statusDescription: 'OK', headers: {
+    'x-country': { value: h['cloudfront-viewer-country'] ? h['cloudfront-viewer-country'].value : 'missing' },
+    'x-mobile': { value: h['cloudfront-is-mobile-viewer'] ? h['cloudfront-is-mobile-viewer'].value : 'missing' } } };
+}"#);
+    let (vreq_pass, _b) = js("function handler(event) { return event.request; }");
+    let (vres, _c) = js(r#"function handler(event) {
+  var response = event.response, h = event.request.headers;
+  response.headers['x-country'] = { value: h['cloudfront-viewer-country'] ? h['cloudfront-viewer-country'].value : 'missing' };
+  response.headers['x-mobile'] = { value: h['cloudfront-is-mobile-viewer'] ? h['cloudfront-is-mobile-viewer'].value : 'missing' };
+  return response;
+}"#);
+    let geo = maxmind_city();
+    let gb = [("x-edge-viewer-ip", "81.2.69.142")];
+    for (vreq, vres) in [(&vreq, None), (&vreq_pass, Some(&vres))] {
+        let mut cfg = NodeToml::for_origin(&origin)
+            .cache_policy("HeaderBehavior", "whitelist")
+            .cache_policy("Headers", vec!["cloudfront-viewer-country"])
+            .origin_request_policy("HeaderBehavior", "whitelist")
+            .origin_request_policy("Headers", vec!["cloudfront-is-mobile-viewer"])
+            .cloudfront_function("viewer-request", vreq, "cloudfront-js-2.0");
+        if let Some(vres) = vres {
+            cfg = cfg.cloudfront_function("viewer-response", vres, "cloudfront-js-2.0");
+        }
+        let (edge, _cfg) = edge_with_config(&cfg.text(), &["--geo-db", &geo, "--dev"]);
+        let r = get_with(&format!("{}/echo/both", edge.base), &gb).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(
+            r.header("x-country"),
+            "GB",
+            "viewer-response: {}",
+            vres.is_some()
+        );
+        assert_eq!(
+            r.header("x-mobile"),
+            "false",
+            "viewer-response: {}",
+            vres.is_some()
+        );
+    }
+}
+
 #[tokio::test]
 async fn compute_utilization_is_reported_and_a_function_always_over_budget_is_throttled() {
     let origin = origin();
