@@ -625,11 +625,67 @@ struct Internals {
     load_cff: v8::Global<v8::Function>,
 }
 
+/// Where a runtime made for the startup snapshot keeps `runtime.js`'s value until a runtime
+/// made from the snapshot takes it (and deletes it, before any user code runs).
+const INTERNALS_GLOBAL: &str = "__edge_internals";
+
+/// The startup snapshot every isolate starts from: deno_core's own JavaScript, our ops and
+/// `runtime.js` already run, made once per process (about 0.3 s, on the thread that first
+/// needs an isolate). Restoring it costs about a quarter of running those scripts again;
+/// the heap it restores is as large (bench/RESULTS.md "Isolates from a startup snapshot").
+/// Nothing in `runtime.js`'s top level depends on when or where it ran, except the start
+/// time behind `process.uptime()`, which `setContext` resets. `None` when the snapshot could not be made (the error is logged once) or
+/// `EDGE_ISOLATE_SNAPSHOT=0`: isolates then run the scripts themselves, as before.
+fn startup_snapshot() -> Option<&'static [u8]> {
+    static SNAPSHOT: std::sync::OnceLock<Option<&'static [u8]>> = std::sync::OnceLock::new();
+    *SNAPSHOT.get_or_init(|| {
+        if std::env::var_os("EDGE_ISOLATE_SNAPSHOT").is_some_and(|v| v == "0") {
+            return None;
+        }
+        let made = std::panic::catch_unwind(|| -> Result<&'static [u8], String> {
+            let mut rt = deno_core::JsRuntimeForSnapshot::new(RuntimeOptions {
+                extensions: vec![edge_runtime::init()],
+                ..Default::default()
+            });
+            // The same text as a runtime without the snapshot runs, so lines in errors agree.
+            let source = format!("globalThis.{INTERNALS_GLOBAL} = {}", include_str!("runtime.js"));
+            rt.execute_script("edge:runtime.js", source).map_err(js_err)?;
+            Ok(Box::leak(rt.snapshot()))
+        });
+        match made {
+            Ok(Ok(blob)) => Some(blob),
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "the isolates' startup snapshot could not be made; each isolate runs the runtime itself");
+                None
+            }
+            Err(_) => {
+                tracing::error!("the isolates' startup snapshot could not be made (the engine panicked); each isolate runs the runtime itself");
+                None
+            }
+        }
+    })
+}
+
 impl Internals {
-    fn install(rt: &mut JsRuntime) -> Result<Internals, String> {
-        let value = rt
-            .execute_script("edge:runtime.js", include_str!("runtime.js"))
-            .map_err(js_err)?;
+    /// Takes the runtime's internals: from the global a snapshot left them on (deleting it),
+    /// or by running `runtime.js`.
+    fn install(rt: &mut JsRuntime, from_snapshot: bool) -> Result<Internals, String> {
+        let value = if from_snapshot {
+            deno_core::scope!(scope, rt);
+            let global = scope.get_current_context().global(scope);
+            let key = v8::String::new(scope, INTERNALS_GLOBAL).ok_or("out of memory")?;
+            let value = global
+                .get(scope, key.into())
+                .filter(|v| v.is_object())
+                .ok_or("the startup snapshot holds no runtime")?;
+            if global.delete(scope, key.into()) != Some(true) {
+                return Err("the runtime's internals could not be taken off the global".into());
+            }
+            v8::Global::new(scope, value)
+        } else {
+            rt.execute_script("edge:runtime.js", include_str!("runtime.js"))
+                .map_err(js_err)?
+        };
         deno_core::scope!(scope, rt);
         let local = v8::Local::new(scope, value);
         let obj = v8::Local::<v8::Object>::try_from(local)
@@ -750,11 +806,13 @@ impl Isolate {
             format!("{what} (this thread has made {made} isolates; the QuickJS-ng engine makes only about 128 per thread: restart the node)")
         };
         super::pin_platform();
+        let snapshot = startup_snapshot();
         let created = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             JsRuntime::new(RuntimeOptions {
                 extensions: vec![edge_runtime::init()],
                 module_loader: Some(Rc::new(Loader::new(code.clone()))),
                 create_params: Some(v8::CreateParams::default().heap_limits(0, heap_bytes)),
+                startup_snapshot: snapshot,
                 ..Default::default()
             })
         }));
@@ -763,7 +821,7 @@ impl Isolate {
         };
         let handle = rt.v8_isolate().thread_safe_handle();
         rt.add_near_heap_limit_callback(near_heap_limit(&heap_hit, &handle));
-        let internals = Internals::install(&mut rt)?;
+        let internals = Internals::install(&mut rt, snapshot.is_some())?;
         let context = rt
             .execute_script("edge:context", format!("({context})"))
             .map_err(js_err)?;

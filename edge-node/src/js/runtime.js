@@ -883,7 +883,9 @@
 
   // ---- process: what Lambda's Node runtime gives a function (its environment variables,
   // docs/cloudfront-behaviour.md: "Function environment") ---------------------------------
-  const started = Date.now();
+  // Reset when the isolate is given its context: the runtime may come from a startup
+  // snapshot made when the node started (js/isolate.rs `startup_snapshot`).
+  let started = Date.now();
   const process = {
     env: {},
     version: "v20.18.0",
@@ -1057,6 +1059,7 @@
   function setModule(ns, filename, exportPath, lenient) { state.handler = pickHandler(ns, filename, exportPath, lenient); }
   function setContext(c) {
     state.context = c;
+    started = Date.now();
     // The variables Lambda sets for every function (none of a user's: Lambda@Edge has none).
     Object.assign(process.env, {
       AWS_REGION: "us-east-1",

@@ -156,6 +156,29 @@ fn globals_survive_between_invocations_but_not_between_functions() {
     });
 }
 
+/// Isolates start from one startup snapshot (js/isolate.rs `startup_snapshot`), yet each has
+/// its own random numbers and its own start time, as separately started runtimes do.
+#[test]
+fn isolates_from_the_snapshot_have_their_own_randomness_and_start_time() {
+    local(async {
+        let src = "const seed = [Math.random(), crypto.randomUUID()];\nexports.handler = async () => ({ seed, started: Date.now() - process.uptime() * 1000 });";
+        let first = run(src, json!({})).await.unwrap();
+        // The snapshot exists by now: a runtime started after this point must say so.
+        let before = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as f64;
+        let second = run(src, json!({})).await.unwrap();
+        assert_ne!(first["seed"][0], second["seed"][0]);
+        assert_ne!(first["seed"][1], second["seed"][1]);
+        let started = second["started"].as_f64().unwrap();
+        assert!(
+            started >= before - 5.0,
+            "process.uptime() counts from {started}, before this isolate was made ({before})"
+        );
+    });
+}
+
 #[test]
 fn failures_are_told_apart() {
     let err = |src: &str| local(run(src, json!({}))).unwrap_err();
