@@ -650,7 +650,10 @@ fn startup_snapshot() -> Option<&'static [u8]> {
             // The same text as a runtime without the snapshot runs, so lines in errors agree.
             let source = format!("globalThis.{INTERNALS_GLOBAL} = {}", include_str!("runtime.js"));
             rt.execute_script("edge:runtime.js", source).map_err(js_err)?;
-            Ok(Box::leak(rt.snapshot()))
+            let blob = Box::leak(rt.snapshot());
+            // The runtime it was made in is gone: give its memory back (js/mod.rs).
+            super::collect_this_thread();
+            Ok(&*blob)
         });
         match made {
             Ok(Ok(blob)) => Some(blob),
