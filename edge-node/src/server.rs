@@ -150,6 +150,7 @@ const DRAIN: Duration = Duration::from_secs(30);
 impl RunningNode {
     /// Binds every listener (so address errors surface here) and starts the workers.
     pub fn start(config: NodeConfig, listen: &Listen) -> Result<RunningNode, NodeError> {
+        crate::js::make_startup_snapshot();
         // A configuration file's stores (a replica installs the control node's itself).
         if !config.key_value_stores.is_empty() {
             crate::cloudfront::kvs::install(config.key_value_stores.clone());

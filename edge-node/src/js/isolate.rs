@@ -630,18 +630,19 @@ struct Internals {
 const INTERNALS_GLOBAL: &str = "__edge_internals";
 
 /// The startup snapshot every isolate starts from: deno_core's own JavaScript, our ops and
-/// `runtime.js` already run, made once per process (about 0.3 s, on the thread that first
-/// needs an isolate). Restoring it costs about a quarter of running those scripts again;
+/// `runtime.js` already run, made once per process (about 0.3 s; a node makes it on a thread
+/// of its own as it starts, `super::make_startup_snapshot`). Restoring it costs about a quarter of running those scripts again;
 /// the heap it restores is as large (bench/RESULTS.md "Isolates from a startup snapshot").
 /// Nothing in `runtime.js`'s top level depends on when or where it ran, except the start
 /// time behind `process.uptime()`, which `setContext` resets. `None` when the snapshot could not be made (the error is logged once) or
 /// `EDGE_ISOLATE_SNAPSHOT=0`: isolates then run the scripts themselves, as before.
-fn startup_snapshot() -> Option<&'static [u8]> {
+pub(super) fn startup_snapshot() -> Option<&'static [u8]> {
     static SNAPSHOT: std::sync::OnceLock<Option<&'static [u8]>> = std::sync::OnceLock::new();
     *SNAPSHOT.get_or_init(|| {
         if std::env::var_os("EDGE_ISOLATE_SNAPSHOT").is_some_and(|v| v == "0") {
             return None;
         }
+        super::pin_platform();
         let made = std::panic::catch_unwind(|| -> Result<&'static [u8], String> {
             let mut rt = deno_core::JsRuntimeForSnapshot::new(RuntimeOptions {
                 extensions: vec![edge_runtime::init()],
