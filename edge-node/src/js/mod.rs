@@ -644,7 +644,20 @@ impl Runner {
         code: &Arc<FunctionCode>,
         call: Call<'_>,
     ) -> Result<Returned, FnError> {
+        let fresh = !self.pools.borrow().contains_key(code.key());
+        let loading = Instant::now();
         self.load(code).await?;
+        // The Init phase has its own limit, the timeout is the Invoke phase's
+        // (docs/cloudfront-behaviour.md "Init limit"): a call that first had to make its
+        // isolates here (a function thread at the lowest priority; on a busy machine maybe
+        // seconds) keeps its whole deadline.
+        let call = match fresh {
+            true => Call {
+                deadline: call.deadline + loading.elapsed(),
+                ..call
+            },
+            false => call,
+        };
         let pool = self.pools.borrow().get(code.key()).cloned();
         let pool = pool.ok_or_else(|| FnError::NotLoaded(code.key().to_string()))?;
         self.run(&pool, call, None).await

@@ -179,6 +179,40 @@ fn isolates_from_the_snapshot_have_their_own_randomness_and_start_time() {
     });
 }
 
+/// A call that first makes its isolate (as a moved function's first call on a function
+/// thread does) keeps its whole deadline: the Init phase is not the call's time.
+#[test]
+fn making_the_isolate_does_not_count_against_the_call() {
+    local(async {
+        let r = runner();
+        // A top level that takes 400 ms, a handler that takes 100 ms, a deadline 200 ms
+        // away: past by the time the isolate is made, not if making it does not count.
+        let code = Arc::new(FunctionCode::new(
+            "slow-init",
+            1,
+            "s.js",
+            "const spin = (ms) => { const until = Date.now() + ms; while (Date.now() < until) {} };\nspin(400);\nexports.handler = async () => { spin(100); return 'ok'; };",
+        ));
+        let event = json!({}).to_string();
+        let call = Call {
+            stage: Stage::ViewerRequest,
+            input: Input::Json {
+                event: &event,
+                parts: "",
+            },
+            request_id: "rid",
+            deadline: Instant::now() + Duration::from_millis(200),
+            egress: None,
+            started: None,
+        };
+        let out = r.invoke_here(&code, call).await.unwrap();
+        let value = out
+            .value
+            .unwrap_or_else(|| serde_json::from_str(&out.json).unwrap());
+        assert_eq!(value, json!("ok"));
+    });
+}
+
 #[test]
 fn failures_are_told_apart() {
     let err = |src: &str| local(run(src, json!({}))).unwrap_err();
