@@ -633,15 +633,21 @@ impl Worker {
 
     /// The values `with_cloudfront_headers` would set on the request's headers, without
     /// touching them: what a CloudFront function's event shows (viewer::headers::Added).
-    /// `names` is the behavior's policy headers (viewer-request) or its forwarded ones
-    /// (viewer-response): the values of both are made once per request, and again only for
-    /// a user agent a function changed.
+    /// Those of the behavior's policy headers (viewer-request) or, `forwarded_only`, of its
+    /// forwarded ones (viewer-response): the values of both are made once per request (the
+    /// cache key's, then the forwarded ones), and again only for a user agent a function
+    /// changed.
     pub(crate) fn cloudfront_header_values<'c>(
         &self,
         ctx: &'c RequestCtx,
-        names: &[http::HeaderName],
+        forwarded_only: bool,
     ) -> std::borrow::Cow<'c, [(http::HeaderName, http::HeaderValue)]> {
         use std::borrow::Cow;
+        let behavior = ctx.behavior();
+        let names = match forwarded_only {
+            true => &behavior.cloudfront_forward_headers,
+            false => &behavior.cloudfront_policy_headers,
+        };
         if names.is_empty() {
             return Cow::Borrowed(&[]);
         }
@@ -649,10 +655,8 @@ impl Worker {
             let geo = self.shared.geo.load();
             crate::viewer::headers::values(names, geo.as_deref(), &viewer_facts(ctx, &ctx.headers))
         };
-        let behavior = ctx.behavior();
         let user_agent = ctx.headers.get(http::header::USER_AGENT);
         let all = ctx.viewer_values.get_or_init(|| {
-            // The policy headers are the cache key's, then the forwarded ones.
             let values = make(&behavior.cloudfront_policy_headers);
             let forwarded_from = values
                 .iter()
@@ -664,15 +668,12 @@ impl Worker {
                 forwarded_from,
             }
         });
-        let same = |list: &[http::HeaderName]| std::ptr::eq(names, list);
         if all.user_agent.as_ref() != user_agent {
             Cow::Owned(make(names))
-        } else if same(&behavior.cloudfront_policy_headers) {
-            Cow::Borrowed(&all.values)
-        } else if same(&behavior.cloudfront_forward_headers) {
+        } else if forwarded_only {
             Cow::Borrowed(&all.values[all.forwarded_from..])
         } else {
-            Cow::Owned(make(names))
+            Cow::Borrowed(&all.values)
         }
     }
 }

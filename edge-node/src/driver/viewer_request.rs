@@ -43,7 +43,7 @@ impl Worker {
             // origin-request on); the request goes on without them unless the function
             // returns them, and they are added after viewer-request as for any function.
             let names = &ctx.behavior().cloudfront_policy_headers;
-            let values = self.cloudfront_header_values(ctx, names);
+            let values = self.cloudfront_header_values(ctx, false);
             let added = Added {
                 names,
                 values: &values,

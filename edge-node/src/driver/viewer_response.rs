@@ -31,7 +31,10 @@ impl Worker {
             self.with_cloudfront_headers(ctx, &ctx.headers, names)
         };
         let shown: &[http::HeaderName] = if cloudfront { names } else { &[] };
-        let values = self.cloudfront_header_values(ctx, shown);
+        let values = match cloudfront {
+            true => self.cloudfront_header_values(ctx, true),
+            false => std::borrow::Cow::Borrowed(&[][..]),
+        };
         let added = Added {
             names: shown,
             values: &values,
