@@ -131,9 +131,84 @@ impl Direct {
     }
 }
 
+/// A Lambda@Edge handler's settled value read straight from the engine (js/qjs.rs), not
+/// through its JSON text: `invoke` in direct mode hands it over in runtime.js's `HANDED`,
+/// `[value, untouched headers]`.
+struct ReadBack {
+    ctx: qjs::Ctx,
+    handed: qjs::JsValue,
+    handed_over: qjs::JsValue,
+    outcome_of: qjs::JsValue,
+    reader: qjs::Reader,
+}
+
+impl Drop for ReadBack {
+    fn drop(&mut self) {
+        for v in [self.handed, self.handed_over, self.outcome_of] {
+            self.ctx.free(v);
+        }
+    }
+}
+
+impl ReadBack {
+    fn new(rt: &mut JsRuntime, internals: &Internals) -> Option<ReadBack> {
+        deno_core::scope!(scope, rt);
+        let ctx = qjs::context(scope)?;
+        let own = |g: v8::Local<v8::Value>| ctx.value_of(g);
+        Some(ReadBack {
+            ctx,
+            handed: own(v8::Local::new(scope, &internals.handed)),
+            handed_over: own(v8::Local::new(scope, &internals.handed_over).into()),
+            outcome_of: own(v8::Local::new(scope, &internals.outcome_of).into()),
+            reader: qjs::Reader::new(ctx),
+        })
+    }
+
+    /// What `invoke` returned when it was not an outcome's text: the value handed over
+    /// (`Ok(Some)`), or nothing yet (`Ok(None)`: the handler has not settled). A value that is
+    /// not plain data comes back as the outcome text `JSON.stringify` makes of it.
+    fn take(&self, returned: v8::Local<v8::Value>) -> Result<Option<Fast>, ()> {
+        let v = self.ctx.value_of(returned);
+        let handed = qjs::same_object(v, self.handed);
+        self.ctx.free(v);
+        if !handed {
+            return Ok(None);
+        }
+        let value = self.ctx.element(self.handed, 0);
+        let flag = self.ctx.element(self.handed, 1);
+        let untouched = qjs::is_true(flag);
+        self.ctx.free(flag);
+        let fast = match self.reader.read(value) {
+            Some(read) => Ok(Fast::Value(read, untouched)),
+            None => match self.ctx.call(self.outcome_of, &[value]) {
+                Some(text) => {
+                    let read = self.reader.read(text);
+                    self.ctx.free(text);
+                    match read {
+                        // "o<json>" of the object the event gave, headers unread: "c1<json>".
+                        Some(serde_json::Value::String(t)) if untouched && t.starts_with('o') => {
+                            Ok(Fast::Text(format!("c1{}", &t[1..])))
+                        }
+                        Some(serde_json::Value::String(t)) => Ok(Fast::Text(t)),
+                        _ => Err(()),
+                    }
+                }
+                None => Err(()),
+            },
+        };
+        self.ctx.free(value);
+        match self.ctx.call(self.handed_over, &[]) {
+            Some(r) => self.ctx.free(r),
+            None => return Err(()),
+        }
+        fast.map(Some)
+    }
+}
+
 pub struct Isolate {
     /// Declared before `rt`: handles into the engine must be dropped before the engine.
     direct: Option<Direct>,
+    read_back: Option<ReadBack>,
     internals: Internals,
     rt: JsRuntime,
     slot: Arc<Slot>,
@@ -159,6 +234,13 @@ const HEAP_LOOK_EVERY: u64 = 256;
 thread_local! {
     /// Isolates made on this thread so far.
     static MADE: Cell<usize> = const { Cell::new(0) };
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Tests: Lambda@Edge isolates made on this thread take every result as JSON text (the
+    /// reference the values read back are compared with).
+    pub(super) static JSON_RESULTS: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Whether `source` is an ES module (has top-level import/export statements).
@@ -613,6 +695,10 @@ struct Internals {
     invoke_direct: v8::Global<v8::Function>,
     outcome_of: v8::Global<v8::Function>,
     deferred: v8::Global<v8::Value>,
+    /// Where `invoke` in direct mode hands a settled value over, and what the node calls
+    /// once it has read it (runtime.js `HANDED`, `handedOver`).
+    handed: v8::Global<v8::Value>,
+    handed_over: v8::Global<v8::Function>,
     /// What the node needs to build lazy parts itself (runtime.js `built`).
     built: v8::Global<v8::Value>,
     take: v8::Global<v8::Function>,
@@ -707,6 +793,11 @@ impl Internals {
             .get(scope, key.into())
             .ok_or("runtime.js has no deferred")?;
         let deferred = v8::Global::new(scope, deferred);
+        let key = v8::String::new(scope, "handed").ok_or("out of memory")?;
+        let handed = obj
+            .get(scope, key.into())
+            .ok_or("runtime.js has no handed")?;
+        let handed = v8::Global::new(scope, handed);
         let key = v8::String::new(scope, "built").ok_or("out of memory")?;
         let built = obj
             .get(scope, key.into())
@@ -718,6 +809,8 @@ impl Internals {
             invoke_direct: function("invokeDirect")?,
             outcome_of: function("outcomeOf")?,
             deferred,
+            handed,
+            handed_over: function("handedOver")?,
             take: function("take")?,
             wait: function("wait")?,
             thenable: function("thenable")?,
@@ -876,13 +969,17 @@ impl Isolate {
                 } else {
                     heap_bytes
                 };
-                let direct = if code.cloudfront.is_some() {
-                    Direct::new(&mut rt, &internals)
+                let (direct, read_back) = if code.cloudfront.is_some() {
+                    (Direct::new(&mut rt, &internals), None)
                 } else {
-                    None
+                    let read_back = ReadBack::new(&mut rt, &internals);
+                    #[cfg(test)]
+                    let read_back = read_back.filter(|_| !JSON_RESULTS.get());
+                    (None, read_back)
                 };
                 Ok(Isolate {
                     direct,
+                    read_back,
                     rt,
                     internals,
                     slot,
@@ -962,7 +1059,7 @@ impl Isolate {
                 deno_core::scope!(scope, self.rt);
                 match direct.call(build) {
                     Err(()) => Err(()),
-                    Ok(Some(Ok(value))) => Ok(Some(Fast::Value(value))),
+                    Ok(Some(Ok(value))) => Ok(Some(Fast::Value(value, false))),
                     Ok(Some(Err(text))) => Ok(Some(Fast::Text(text))),
                     Ok(None) => Ok(take(scope, &self.internals.take).map(Fast::Text)),
                 }
@@ -988,12 +1085,21 @@ impl Isolate {
                     ));
                 };
                 let t = v8::Number::new(scope, timeout_ms as f64);
+                let d = v8::Boolean::new(scope, self.read_back.is_some());
                 let f = v8::Local::new(scope, &self.internals.invoke);
-                // `invoke` runs the microtasks and returns the outcome if the handler settled.
-                match f.call(scope, recv, &[e.into(), p.into(), r.into(), t.into()]) {
+                // `invoke` runs the microtasks and returns the outcome if the handler settled
+                // (in direct mode a settled value is handed over as it is).
+                match f.call(
+                    scope,
+                    recv,
+                    &[e.into(), p.into(), r.into(), t.into(), d.into()],
+                ) {
                     None => Err(()),
                     Some(v) if v.is_string() => Ok(Some(Fast::Text(v.to_rust_string_lossy(scope)))),
-                    Some(_) => Ok(None),
+                    Some(v) => match self.read_back.as_ref() {
+                        Some(read_back) => read_back.take(v),
+                        None => Ok(None),
+                    },
                 }
             }
         };
@@ -1082,10 +1188,10 @@ impl Isolate {
         drop(guard);
         match outcome? {
             Fast::Text(text) => outcome_of(&text),
-            Fast::Value(value) => Ok(Returned {
+            Fast::Value(value, untouched_headers) => Ok(Returned {
                 json: String::new(),
                 value: Some(value),
-                untouched_headers: false,
+                untouched_headers,
                 origin: None,
             }),
         }
@@ -1096,7 +1202,8 @@ impl Isolate {
 /// itself (js/qjs.rs).
 enum Fast {
     Text(String),
-    Value(serde_json::Value),
+    /// The value, and whether it is the object the event gave with its headers unread.
+    Value(serde_json::Value, bool),
 }
 
 impl Isolate {

@@ -58,8 +58,10 @@ const CONFIG: EventConfig<'static> = EventConfig {
 };
 
 /// The verdict on `body` (a handler's body with `event`, `request` and `response` in scope) at
-/// `stage`, with the event plain or lazy.
-async fn verdict(stage: Stage, body: &str, lazy: bool) -> String {
+/// `stage`, with the event plain or lazy, the result read back from the engine or, `json`,
+/// taken as JSON text.
+async fn verdict(stage: Stage, body: &str, lazy: bool, json: bool) -> String {
+    super::isolate::JSON_RESULTS.set(json);
     let r = runner();
     let src = format!(
         "exports.handler = async (event) => {{ const cf = event.Records[0].cf; const request = cf.request; const response = cf.response; {body} }};"
@@ -165,7 +167,7 @@ const RESPONSE_CASES: &[&str] = &[
 ];
 
 #[test]
-fn the_lazy_event_gives_the_same_outcome_as_the_plain_one() {
+fn the_lazy_event_and_the_value_read_back_give_the_same_outcome_as_plain_json() {
     local(async {
         let (mut checked, mut accepted) = (0, 0);
         for (stage, cases) in [
@@ -177,16 +179,21 @@ fn the_lazy_event_gives_the_same_outcome_as_the_plain_one() {
             for case in cases {
                 // Each case on a thread of its own: the engine makes only so many isolates
                 // per thread (see `Isolate::create`).
-                let both = std::thread::spawn(move || {
+                let all = std::thread::spawn(move || {
                     local(async {
                         (
-                            verdict(stage, case, false).await,
-                            verdict(stage, case, true).await,
+                            verdict(stage, case, false, true).await,
+                            verdict(stage, case, false, false).await,
+                            verdict(stage, case, true, false).await,
+                            verdict(stage, case, true, true).await,
                         )
                     })
                 });
-                let (plain, lazy) = both.join().unwrap();
-                assert_eq!(lazy, plain, "{stage}: {case}");
+                let (plain, read_back, lazy, lazy_json) = all.join().unwrap();
+                assert_eq!(lazy_json, plain, "{stage}: {case}");
+                // The value read back from the engine is the one its JSON gives.
+                assert_eq!(read_back, plain, "{stage} (read back): {case}");
+                assert_eq!(lazy, plain, "{stage} (lazy, read back): {case}");
                 checked += 1;
                 accepted += usize::from(plain.starts_with("Ok("));
             }

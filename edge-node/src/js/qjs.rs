@@ -178,6 +178,12 @@ impl Ctx {
         }
     }
 
+    /// Element `i` of the array `v` (owned).
+    pub fn element(self, v: JsValue, i: u32) -> JsValue {
+        // SAFETY: `v` is a live value of this context; the result is owned by the caller.
+        unsafe { JS_GetPropertyUint32(self.0, v, i) }
+    }
+
     /// Drops a reference to `v`.
     pub fn free(self, v: JsValue) {
         // SAFETY: `v` is an owned value of this context's runtime.
@@ -450,6 +456,12 @@ impl Drop for Builder {
             }
         }
     }
+}
+
+/// Whether `v` is `true`.
+pub fn is_true(v: JsValue) -> bool {
+    // SAFETY: reading the int member of a bool-tagged value.
+    v.tag == TAG_BOOL && unsafe { v.u.int != 0 }
 }
 
 /// Whether two values are the very same object.

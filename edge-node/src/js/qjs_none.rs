@@ -47,6 +47,13 @@ impl Ctx {
         None
     }
     pub fn free(self, _v: JsValue) {}
+    pub fn element(self, _v: JsValue, _i: u32) -> JsValue {
+        JsValue
+    }
+}
+
+pub fn is_true(_v: JsValue) -> bool {
+    false
 }
 
 pub fn same_object(_a: JsValue, _b: JsValue) -> bool {

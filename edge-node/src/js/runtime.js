@@ -1184,8 +1184,18 @@
   function fail(e) { return this.done(e ?? new Error("failed")); }
   function resolved(v) { finish(current.id, null, v); }
   function rejected(e) { finish(current.id, e ?? new Error("the handler's promise was rejected")); }
+  // What `invoke` hands the node in direct mode (js/isolate.rs `ReadBack`) when the handler
+  // settled within the call: `[value, whether it is the given object with its headers
+  // unread]`, one array reused by every call. Until the node has read it (`handedOver`), the
+  // given object's unread parts read as undefined, as while `finish` serializes it.
+  const HANDED = [undefined, false];
+  function handedOver() {
+    state.serializing = null;
+    HANDED[0] = undefined;
+  }
   // A new call: no outcome yet; its id (a callback of an earlier call is ignored).
   function begin() {
+    HANDED[0] = undefined;
     state.serializing = null;
     current.lazy = null;
     state.outcome = null;
@@ -1195,7 +1205,7 @@
     current.given = null;
     return ++current.id;
   }
-  function invoke(eventJson, partsText, requestId, timeoutMs) {
+  function invoke(eventJson, partsText, requestId, timeoutMs, direct) {
     const id = begin();
     current.deadline = Date.now() + timeoutMs;
     const callback = (err, result) => finish(id, err, result);
@@ -1214,6 +1224,7 @@
         current.given = resp || req;
         current.givenLazyHeaders = resp ? respLazy : reqLazy;
       }
+      current.direct = direct === true;
       const c = state.context;
       // One literal of a fixed shape (cheaper than spreading the static fields in).
       const context = {
@@ -1237,7 +1248,16 @@
       callback(e ?? new Error("the handler threw " + e));
     }
     if (state.outcome === null) runMicrotasks();
-    return state.outcome;
+    if (!current.direct) return state.outcome;
+    current.direct = false;
+    if (state.outcome !== "v") return state.outcome;
+    const v = current.value;
+    current.value = undefined;
+    const given = current.given !== null && v === current.given;
+    HANDED[0] = v;
+    HANDED[1] = given && current.givenLazyHeaders && isLazy(v, "headers");
+    if (given) state.serializing = v;
+    return HANDED;
   }
   // A CloudFront function's call (`invoke` and `invokeDirect`): the event is all it gets;
   // what it returns (or resolves to) is its answer. `Date` stands still from here to the end
@@ -1533,5 +1553,5 @@
   const take = () => state.outcome;
   const wait = () => state.outcome !== null ? Promise.resolve() : new Promise((resolve) => { state.waiter = resolve; });
   const thenable = () => state.thenable;
-  return { invoke, invokeDirect, outcomeOf, deferred: DEFERRED, built, take, wait, thenable, loadCommonJs, setModule, setContext, seal, loadCff };
+  return { invoke, invokeDirect, outcomeOf, handed: HANDED, handedOver, deferred: DEFERRED, built, take, wait, thenable, loadCommonJs, setModule, setContext, seal, loadCff };
 })(globalThis);
