@@ -17,16 +17,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// CPU time of this thread so far (Linux: the first field of /proc/thread-self/schedstat, in ns).
-/// This process's resident set, in kB.
-fn rss_kb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
 fn thread_cpu() -> Duration {
     let stat = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
     Duration::from_nanos(
@@ -90,13 +80,13 @@ fn main() {
         // The first isolate of a process also makes the startup snapshot the others start from.
         drop(Isolate::load(code.clone(), &limits, &dog, "{}", &"BENCH1-C1".into()).await.unwrap());
         let (w0, c0) = (Instant::now(), thread_cpu());
-        let rss0 = rss_kb();
+        let rss0 = edge_node::js::resident_kib();
         let mut kept = Vec::new();
         for _ in 0..n {
             kept.push(Isolate::load(code.clone(), &limits, &dog, "{}", &"BENCH1-C1".into()).await.unwrap());
         }
         let (wall, cpu) = (w0.elapsed() / n, (thread_cpu() - c0) / n);
-        let rss = (rss_kb().saturating_sub(rss0)) / u64::from(n);
+        let rss = (edge_node::js::resident_kib().saturating_sub(rss0)) / u64::from(n);
         drop(kept);
         println!("isolate create+load: {:>8.2} ms wall, {:>8.2} ms CPU, {rss:>6} kB RSS each ({n} kept)", wall.as_secs_f64() * 1e3, cpu.as_secs_f64() * 1e3);
 

@@ -4,15 +4,6 @@
 use deno_core::{JsRuntime, JsRuntimeForSnapshot, RuntimeOptions};
 use std::time::Instant;
 
-fn rss_kb() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
 fn main() {
     let n: usize = std::env::args()
         .nth(1)
@@ -23,9 +14,9 @@ fn main() {
     drop(JsRuntime::new(RuntimeOptions::default()));
 
     let measure = |label: &str, make: &dyn Fn() -> JsRuntime| {
-        let (r0, t0) = (rss_kb(), Instant::now());
+        let (r0, t0) = (edge_node::js::resident_kib(), Instant::now());
         let kept: Vec<JsRuntime> = (0..n).map(|_| make()).collect();
-        let (t, r1) = (t0.elapsed() / n as u32, rss_kb());
+        let (t, r1) = (t0.elapsed() / n as u32, edge_node::js::resident_kib());
         println!(
             "{label:>24}: {:>7.2} ms each, {:>6} kB RSS each (kept {n})",
             t.as_secs_f64() * 1e3,

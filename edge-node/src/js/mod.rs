@@ -825,6 +825,17 @@ pub fn make_startup_snapshot() {
     }
 }
 
+/// This process's resident memory (VmRSS), in KiB; 0 where /proc cannot tell. For the
+/// programs that measure what isolates cost (examples, the hooks benchmark).
+pub fn resident_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
 /// Evaluates a script in a fresh runtime and returns its result as JSON text.
 pub fn eval_json(source: &'static str) -> Result<String, FnError> {
     pin_platform();
