@@ -190,6 +190,9 @@ pub async fn run_control(a: ControlArgs) -> Result<()> {
         }
     };
     let scheme = if tls.is_some() { "https" } else { "http" };
+    // Every function published is first loaded here (js::check): from the startup snapshot,
+    // made now, before the first publish.
+    edge_node::js::make_startup_snapshot();
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
     let server = tokio::spawn(control_node::api::serve(
         listener,

@@ -246,6 +246,7 @@ fn run_once(
     event_text: String,
     limits: FunctionLimits,
 ) -> Result<(Result<edge_node::js::Outcome, FnError>, Duration)> {
+    edge_node::js::without_startup_snapshot();
     let run = std::thread::spawn(
         move || -> Result<(Result<edge_node::js::Outcome, FnError>, Duration)> {
             let rt = tokio::runtime::Builder::new_current_thread()

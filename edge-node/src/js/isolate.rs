@@ -715,6 +715,14 @@ struct Internals {
 /// made from the snapshot takes it (and deletes it, before any user code runs).
 const INTERNALS_GLOBAL: &str = "__edge_internals";
 
+static SNAPSHOT: std::sync::OnceLock<Option<&'static [u8]>> = std::sync::OnceLock::new();
+
+/// Isolates made in this process run the scripts themselves, unless a snapshot was made
+/// already (`super::without_startup_snapshot`).
+pub(super) fn skip_startup_snapshot() {
+    let _ = SNAPSHOT.set(None);
+}
+
 /// The startup snapshot every isolate starts from: deno_core's own JavaScript, our ops and
 /// `runtime.js` already run, made once per process (about 0.3 s; a node makes it on a thread
 /// of its own as it starts, `super::make_startup_snapshot`). Restoring it costs about a quarter of running those scripts again;
@@ -723,7 +731,6 @@ const INTERNALS_GLOBAL: &str = "__edge_internals";
 /// time behind `process.uptime()`, which `setContext` resets. `None` when the snapshot could not be made (the error is logged once) or
 /// `EDGE_ISOLATE_SNAPSHOT=0`: isolates then run the scripts themselves, as before.
 pub(super) fn startup_snapshot() -> Option<&'static [u8]> {
-    static SNAPSHOT: std::sync::OnceLock<Option<&'static [u8]>> = std::sync::OnceLock::new();
     *SNAPSHOT.get_or_init(|| {
         if std::env::var_os("EDGE_ISOLATE_SNAPSHOT").is_some_and(|v| v == "0") {
             return None;
