@@ -14,8 +14,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Loads the function in `bytes` (its published form; named `file` in messages) on this
-/// thread, with its own engine and runtime (about 7 ms from the startup snapshot, ~24 ms without), its top level limited to
-/// `init_timeout`.
+/// thread, with its own engine and runtime (about 7 ms from the startup snapshot, ~24 ms
+/// without), its top level limited to `init_timeout`.
 pub fn check_code(file: &str, bytes: Bytes, init_timeout: Duration) -> Result<(), FnError> {
     let load = |reason: String| FnError::Load {
         function: file.to_string(),

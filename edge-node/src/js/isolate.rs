@@ -107,27 +107,30 @@ impl Direct {
             self.ctx.free(result);
             return Ok(None);
         }
-        let read = match self.reader.read(result) {
-            Some(v) => Ok(v),
-            None => {
-                // Not plain data: the outcome JSON.stringify gives it.
-                let text = self.ctx.call(self.outcome_of, &[result]);
-                let text = text.map(|t| {
-                    let s = self.reader.read(t);
-                    self.ctx.free(t);
-                    s
-                });
-                match text {
-                    Some(Some(serde_json::Value::String(t))) => Err(t),
-                    _ => {
-                        self.ctx.free(result);
-                        return Err(());
-                    }
-                }
-            }
-        };
+        let read = read_value(self.ctx, &self.reader, self.outcome_of, result);
         self.ctx.free(result);
-        Ok(Some(read))
+        read.map(Some)
+    }
+}
+
+/// `v` (borrowed) as data (`Ok(Ok)`), or, when it is not plain data, the outcome text
+/// runtime.js `outcomeOf` makes of it with `JSON.stringify` (`Ok(Err)`); `Err(())` when that
+/// call did not complete (terminated).
+fn read_value(
+    ctx: qjs::Ctx,
+    reader: &qjs::Reader,
+    outcome_of: qjs::JsValue,
+    v: qjs::JsValue,
+) -> Result<Result<serde_json::Value, String>, ()> {
+    if let Some(value) = reader.read(v) {
+        return Ok(Ok(value));
+    }
+    let text = ctx.call(outcome_of, &[v]).ok_or(())?;
+    let read = reader.read(text);
+    ctx.free(text);
+    match read {
+        Some(serde_json::Value::String(t)) => Ok(Err(t)),
+        _ => Err(()),
     }
 }
 
@@ -178,24 +181,14 @@ impl ReadBack {
         let flag = self.ctx.element(self.handed, 1);
         let untouched = qjs::is_true(flag);
         self.ctx.free(flag);
-        let fast = match self.reader.read(value) {
-            Some(read) => Ok(Fast::Value(read, untouched)),
-            None => match self.ctx.call(self.outcome_of, &[value]) {
-                Some(text) => {
-                    let read = self.reader.read(text);
-                    self.ctx.free(text);
-                    match read {
-                        // "o<json>" of the object the event gave, headers unread: "c1<json>".
-                        Some(serde_json::Value::String(t)) if untouched && t.starts_with('o') => {
-                            Ok(Fast::Text(format!("c1{}", &t[1..])))
-                        }
-                        Some(serde_json::Value::String(t)) => Ok(Fast::Text(t)),
-                        _ => Err(()),
-                    }
-                }
-                None => Err(()),
-            },
-        };
+        let fast =
+            read_value(self.ctx, &self.reader, self.outcome_of, value).map(|read| match read {
+                Ok(read) => Fast::Value(read, untouched),
+                // "o<json>" of the object the event gave with its headers unread is what `finish`
+                // records as "c1<json>".
+                Err(t) if untouched && t.starts_with('o') => Fast::Text(format!("c1{}", &t[1..])),
+                Err(t) => Fast::Text(t),
+            });
         self.ctx.free(value);
         match self.ctx.call(self.handed_over, &[]) {
             Some(r) => self.ctx.free(r),
@@ -725,11 +718,13 @@ pub(super) fn skip_startup_snapshot() {
 
 /// The startup snapshot every isolate starts from: deno_core's own JavaScript, our ops and
 /// `runtime.js` already run, made once per process (about 0.3 s; a node makes it on a thread
-/// of its own as it starts, `super::make_startup_snapshot`). Restoring it costs about a quarter of running those scripts again;
-/// the heap it restores is as large (bench/RESULTS.md "Isolates from a startup snapshot").
-/// Nothing in `runtime.js`'s top level depends on when or where it ran, except the start
-/// time behind `process.uptime()`, which `setContext` resets. `None` when the snapshot could not be made (the error is logged once) or
-/// `EDGE_ISOLATE_SNAPSHOT=0`: isolates then run the scripts themselves, as before.
+/// of its own as it starts, `super::make_startup_snapshot`). Restoring it costs about a
+/// quarter of running those scripts again; the heap it restores is as large
+/// (bench/RESULTS.md "Isolates from a startup snapshot"). Nothing in `runtime.js`'s top
+/// level depends on when or where it ran, except the start time behind `process.uptime()`,
+/// which `setContext` resets. `None` when the snapshot could not be made (the error is logged
+/// once), was skipped (`skip_startup_snapshot`) or `EDGE_ISOLATE_SNAPSHOT=0`: isolates then
+/// run the scripts themselves, as before.
 pub(super) fn startup_snapshot() -> Option<&'static [u8]> {
     *SNAPSHOT.get_or_init(|| {
         if std::env::var_os("EDGE_ISOLATE_SNAPSHOT").is_some_and(|v| v == "0") {

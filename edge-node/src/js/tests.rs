@@ -185,13 +185,14 @@ fn isolates_from_the_snapshot_have_their_own_randomness_and_start_time() {
 fn making_the_isolate_does_not_count_against_the_call() {
     local(async {
         let r = runner();
-        // A top level that takes 400 ms, a handler that takes 100 ms, a deadline 200 ms
-        // away: past by the time the isolate is made, not if making it does not count.
+        // A top level that takes 1.5 s, a handler that takes 300 ms, a deadline 1 s away:
+        // past by the time the isolate is made, not if making it does not count (then 700 ms
+        // to spare).
         let code = Arc::new(FunctionCode::new(
             "slow-init",
             1,
             "s.js",
-            "const spin = (ms) => { const until = Date.now() + ms; while (Date.now() < until) {} };\nspin(400);\nexports.handler = async () => { spin(100); return 'ok'; };",
+            "const spin = (ms) => { const until = Date.now() + ms; while (Date.now() < until) {} };\nspin(1500);\nexports.handler = async () => { spin(300); return 'ok'; };",
         ));
         let event = json!({}).to_string();
         let call = Call {
@@ -201,7 +202,7 @@ fn making_the_isolate_does_not_count_against_the_call() {
                 parts: "",
             },
             request_id: "rid",
-            deadline: Instant::now() + Duration::from_millis(200),
+            deadline: Instant::now() + Duration::from_millis(1000),
             egress: None,
             started: None,
         };
